@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh clone: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+RUFF_OPTIONS := --line-length 100 --target-version py311
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+## run: migrate, seed the demo once, serve the web app and the worker (Ctrl-C stops both)
+run: $(VENV)/.runtime-installed
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@echo "Web app on http://$(HOST):$(PORT), worker delivering mail to instance/outbox/. Ctrl-C stops both."
+	@trap 'trap - INT TERM; kill 0' INT TERM; \
+	$(FLASK) worker & \
+	$(FLASK) run --host $(HOST) --port $(PORT) & \
+	wait
+
+## test: the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL too)
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest tests -ra --strict-markers $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check $(RUFF_OPTIONS) --select E,F,W,I,B,UP surveys tests bench migrations app.py
+	$(BIN)/ruff format --check $(RUFF_OPTIONS) surveys tests bench migrations app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

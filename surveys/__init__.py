@@ -1,0 +1,78 @@
+"""Heart to Heart: post-purchase relationship surveys whose negative answers reach one owner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from surveys.clock import SystemClock
+from surveys.config import config_from_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers, commands."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(config_from_environment(Path(app.instance_path)))
+    app.config.update(overrides or {})
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from surveys.auth import csrf, login_manager
+    from surveys.db import db
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.extensions.setdefault("clock", SystemClock())
+
+
+def register_blueprints(app: Flask) -> None:
+    from surveys.admin import bp as admin_bp
+    from surveys.api import bp as api_bp
+    from surveys.auth import csrf
+    from surveys.inbox.views import bp as inbox_bp
+    from surveys.public.views import bp as public_bp
+    from surveys.webhooks.views import bp as webhooks_bp
+
+    # The API authenticates with a bearer key and webhooks with signatures;
+    # neither carries a session cookie, so CSRF does not apply to them.
+    csrf.exempt(api_bp)
+    csrf.exempt(webhooks_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(webhooks_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from surveys.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from surveys.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from surveys.templating import register
+
+    register(app)

@@ -1,0 +1,5 @@
+"""Admins' pages under /admin/."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

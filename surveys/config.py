@@ -1,0 +1,55 @@
+"""Configuration from the environment (and a `.env` file), per CONTRACT §2."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY, generating it once into the instance folder when unset.
+
+    Keeping it on disk means sessions and CSRF tokens survive a restart without
+    anybody having to invent a key before the first `make run`.
+    """
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: if two processes start at once, the first writer wins and the
+    # other reads what it wrote, so both use the same key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def config_from_environment(instance_path: Path) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    load_dotenv(override=False)
+    env = os.environ
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or load_secret_key(instance_path),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'surveys.db'}",
+        "BASE_URL": (env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_FROM": env.get("MAIL_FROM") or "surveys@localhost",
+        "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY") or None,
+        "SENDGRID_API_HOST": (env.get("SENDGRID_API_HOST") or "https://api.sendgrid.com").rstrip("/"),
+        "SENDGRID_TIMEOUT_SECONDS": float(env.get("SENDGRID_TIMEOUT_SECONDS") or 10),
+        "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(instance_path / "outbox"),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        "SHOPIFY_WEBHOOK_SECRET": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        # API bodies larger than this answer 413 (CONTRACT §4).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,1 @@
+"""What owners see: logging in, their inbox of cases, a case, a customer."""

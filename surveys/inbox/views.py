@@ -1,0 +1,5 @@
+"""Owners' pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__)

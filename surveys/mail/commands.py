@@ -1,0 +1,5 @@
+"""`flask worker`."""
+
+
+def register_commands(app):
+    pass

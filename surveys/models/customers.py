@@ -1,0 +1,80 @@
+"""Customers, what we remember about them, and every contact we have with them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, UTCDateTime, utcnow
+from surveys.models.users import User
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    external_id: Mapped[str | None] = mapped_column(sa.String(128))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    # The account owner: when set, every case of this customer goes to them.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Set when the address unsubscribed, bounced or complained; never surveyed again.
+    suppressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suppression_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class CustomerNote(Base):
+    """A personal detail an owner wants remembered ("daughter graduates in June")."""
+
+    __tablename__ = "customer_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class CustomerPreference(Base):
+    """What the customer told us about themselves, in their own words."""
+
+    __tablename__ = "customer_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    response_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responses.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Touchpoint(Base):
+    """One contact with a customer, counted as positive or negative (aim: ten to one)."""
+
+    __tablename__ = "touchpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    polarity: Mapped[str] = mapped_column(sa.String(8))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+    survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("polarity in ('positive', 'negative')", name="polarity"),
+    )

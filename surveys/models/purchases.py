@@ -1,0 +1,55 @@
+"""Purchases: the moment a heart to heart starts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, UTCDateTime, utcnow
+from surveys.models.customers import Customer
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique, so a repeated or concurrent POST of the same order creates nothing.
+    order_id: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    purchased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    total: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    source: Mapped[str] = mapped_column(sa.String(20), default="api")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    items: Mapped[list[PurchaseItem]] = relationship(
+        back_populates="purchase", order_by="PurchaseItem.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def summary(self) -> str:
+        """What was bought, in a few words ("Keyboard and 2 more")."""
+        names = [item.name or item.sku for item in self.items if item.name or item.sku]
+        if not names:
+            return f"your order {self.order_id}"
+        if len(names) == 1:
+            return names[0]
+        return f"{names[0]} and {len(names) - 1} more"
+
+
+class PurchaseItem(Base):
+    __tablename__ = "purchase_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(sa.ForeignKey("purchases.id"), index=True)
+    sku: Mapped[str | None] = mapped_column(sa.String(128))
+    name: Mapped[str | None] = mapped_column(sa.String(300))
+    category: Mapped[str | None] = mapped_column(sa.String(128))
+    quantity: Mapped[int] = mapped_column(default=1)
+    unit_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+
+    purchase: Mapped[Purchase] = relationship(back_populates="items")

@@ -1,0 +1,105 @@
+"""Question sets and their immutable published versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, UTCDateTime, utcnow
+
+QUESTION_TYPES = ("choice", "scale", "text")
+
+
+class QuestionSet(Base):
+    __tablename__ = "question_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # The editor's working copy (same shape as the API's "questions" list) and
+    # a revision counter so that a second admin's stale save is refused.
+    draft: Mapped[list | None] = mapped_column(sa.JSON)
+    draft_revision: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[QuestionSetVersion]] = relationship(
+        back_populates="question_set", order_by="QuestionSetVersion.number"
+    )
+
+
+class QuestionSetVersion(Base):
+    """One published version. Never updated: surveys and answers point at it."""
+
+    __tablename__ = "question_set_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_set_id: Mapped[int] = mapped_column(sa.ForeignKey("question_sets.id"))
+    number: Mapped[int]
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    question_set: Mapped[QuestionSet] = relationship(back_populates="versions")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="version", order_by="Question.position"
+    )
+
+    __table_args__ = (sa.UniqueConstraint("question_set_id", "number"),)
+
+
+class Question(Base):
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("question_set_versions.id"), index=True)
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(64))
+    type: Mapped[str] = mapped_column(sa.String(10))
+    text: Mapped[str] = mapped_column(sa.Text)
+    required: Mapped[bool] = mapped_column(default=False)
+    min_value: Mapped[int | None]
+    max_value: Mapped[int | None]
+    # [{"value": "exceeding", "label": "Yes, you are exceeding them"}, …] for choices.
+    options: Mapped[list | None] = mapped_column(sa.JSON)
+    # {"values": [...]} for choices, {"at_most": n} for scales, None for never.
+    negative: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    version: Mapped[QuestionSetVersion] = relationship(back_populates="questions")
+
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "key"),
+        sa.CheckConstraint("type in ('choice', 'scale', 'text')", name="type"),
+    )
+
+    def is_negative(self, value: str | None) -> bool:
+        """Whether an answer meets this question's negative rule."""
+        if value in (None, "") or not self.negative:
+            return False
+        if "values" in self.negative:
+            return value in self.negative["values"]
+        if "at_most" in self.negative:
+            try:
+                return int(value) <= int(self.negative["at_most"])
+            except ValueError:
+                return False
+        return False
+
+    def label_for(self, value: str | None) -> str | None:
+        """The words the customer chose, rather than the stored value."""
+        for option in self.options or ():
+            if option["value"] == value:
+                return option["label"]
+        return value
+
+
+class QuestionSetAssignment(Base):
+    """Which question set follows a purchase of an item in this category."""
+
+    __tablename__ = "question_set_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    question_set_id: Mapped[int] = mapped_column(sa.ForeignKey("question_sets.id"))
+
+    question_set: Mapped[QuestionSet] = relationship()

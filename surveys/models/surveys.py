@@ -1,0 +1,136 @@
+"""Surveys (one per invitation), their links, and the responses they collect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, UTCDateTime, utcnow
+from surveys.models.customers import Customer
+from surveys.models.purchases import Purchase
+from surveys.models.question_sets import Question, QuestionSet, QuestionSetVersion
+
+SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual")
+# scheduled: waiting for send_at; sent: in the customer's mailbox; answered.
+# throttled / suppressed / skipped: decided at purchase time, never sent.
+# cancelled: not sent after all (the address was suppressed meanwhile); failed: refused by the mail service.
+SURVEY_STATUSES = (
+    "scheduled",
+    "sent",
+    "answered",
+    "throttled",
+    "suppressed",
+    "skipped",
+    "cancelled",
+    "failed",
+)
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(24), default="purchase")
+    status: Mapped[str] = mapped_column(sa.String(12))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    purchase_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchases.id"), index=True)
+    # The case a fix-check survey asks about.
+    # use_alter: surveys -> cases -> responses -> surveys is a cycle; this link is added last.
+    case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cases.id", use_alter=True), index=True
+    )
+    question_set_id: Mapped[int] = mapped_column(sa.ForeignKey("question_sets.id"))
+    # Pinned when the survey is sent: it keeps showing this version after a publish.
+    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("question_set_versions.id"))
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    purchase: Mapped[Purchase | None] = relationship()
+    question_set: Mapped[QuestionSet] = relationship()
+    version: Mapped[QuestionSetVersion | None] = relationship()
+    response: Mapped[Response | None] = relationship(back_populates="survey", uselist=False)
+
+    __table_args__ = (sa.Index("ix_surveys_customer_id_sent_at", "customer_id", "sent_at"),)
+
+
+class SurveyToken(Base):
+    """A personal link's secret, stored only as its SHA-256.
+
+    Each email gets a fresh token when it is delivered, so the raw value never
+    rests in the database; every token of a survey stays valid until the
+    survey expires. A token without a survey serves only to unsubscribe (it is
+    the List-Unsubscribe link of a reply or other non-survey email).
+    """
+
+    __tablename__ = "survey_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    survey: Mapped[Survey | None] = relationship()
+
+
+class Response(Base):
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: a survey is answered once, even when two submits race.
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), unique=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("question_set_versions.id"))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    negative: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    survey: Mapped[Survey] = relationship(back_populates="response")
+    version: Mapped[QuestionSetVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", order_by="Answer.position", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"))
+    position: Mapped[int]
+    value: Mapped[str | None] = mapped_column(sa.Text)
+    negative: Mapped[bool] = mapped_column(default=False)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("response_id", "question_id"),)
+
+
+class EmailEvent(Base):
+    """An event SendGrid reported about a message (delivered, open, bounce…)."""
+
+    __tablename__ = "email_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SendGrid's own id: a repeated event is recognised and ignored.
+    sg_event_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    event: Mapped[str] = mapped_column(sa.String(32))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    outbox_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_messages.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,5 @@
+"""`flask users create`, `flask api-keys create`."""
+
+
+def register_commands(app):
+    pass

@@ -1,0 +1,1 @@
+"""What customers see: the survey, the thank-you page, unsubscribing."""

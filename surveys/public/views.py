@@ -1,0 +1,5 @@
+"""Customer-facing pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)

@@ -1,0 +1,39 @@
+"""Jinja filters and globals shared by pages and emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from surveys import clock
+
+
+def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
+    """'in 3 hours', '2 days ago': how a person reads a deadline."""
+    if moment is None:
+        return ""
+    now = now or clock.now()
+    seconds = (moment - now).total_seconds()
+    future = seconds >= 0
+    seconds = abs(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            break
+    else:
+        return "just now"
+    words = f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"in {words}" if future else f"{words} ago"
+
+
+def format_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%-d %b %Y, %H:%M UTC")
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["relative_time"] = relative_time
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals["now"] = clock.now

@@ -1,0 +1,1 @@
+"""Webhooks in: SendGrid events, Shopify orders, Stripe checkouts."""

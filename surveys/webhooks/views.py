@@ -1,0 +1,5 @@
+"""Webhook endpoints."""
+
+from flask import Blueprint
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

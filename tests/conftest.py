@@ -1,0 +1,279 @@
+"""Fixtures: every database test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+
+How the databases are laid out
+- Per backend and test session, one *template* database is migrated once
+  (`flask db upgrade`, the real migrations, default question sets included).
+- `app` (the usual fixture) works on a copy of the template and wraps each test
+  in one outer transaction that is rolled back afterwards; the code under test
+  commits into savepoints and never notices.
+- `committed_app` gives a test its own fresh copy of the template with real
+  commits, for what needs several connections or processes: concurrent posts,
+  worker processes, a live server driven by a browser.
+
+On SQLite a test under `app` must do all its database work through the app's
+sessions (or `session`): they share the test's one connection, and a second
+connection would wait for that connection's write lock until it times out.
+
+Time: the `clock` fixture installs a FrozenClock on the app; move it with
+`clock.advance(hours=5)`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from surveys import create_app
+from surveys.cli import upgrade_database
+from surveys.clock import FrozenClock
+
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _postgres_url() -> str | None:
+    if not TEST_DATABASE_URL:
+        return None
+    url = make_url(TEST_DATABASE_URL)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    # A warning from SQLAlchemy is a bug in our mapping or queries: fail on it.
+    config.addinivalue_line("filterwarnings", "error::sqlalchemy.exc.SAWarning")
+    if REQUIRE_POSTGRES and not TEST_DATABASE_URL:
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+
+
+def pytest_generate_tests(metafunc):
+    # Every test that touches the database runs once per backend.
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], scope="session")
+
+
+# --- databases ---------------------------------------------------------------
+
+
+class PostgresServer:
+    """Creates and drops throw-away databases on the test PostgreSQL server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+
+    def _admin_connection(self):
+        return psycopg.connect(
+            host=self.url.host or "127.0.0.1", port=self.url.port or 5432,
+            user=self.url.username or "postgres", password=self.url.password,
+            dbname=self.url.database or "postgres", autocommit=True,
+        )
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self._admin_connection() as conn:
+            if template:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            else:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self._admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class TemplateDatabase:
+    """A migrated database from which each test's database is copied."""
+
+    def __init__(self, backend: str, workdir: Path) -> None:
+        self.backend = backend
+        self.workdir = workdir
+        self.prefix = f"h2h_test_{uuid.uuid4().hex[:8]}"
+        self.created: list[str] = []
+        if backend == "postgresql":
+            url = _postgres_url()
+            if url is None:
+                pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+            self.server = PostgresServer(url)
+            try:
+                self.template_url = self._create_postgres(f"{self.prefix}_template")
+            except psycopg.OperationalError as exc:
+                if REQUIRE_POSTGRES:
+                    pytest.exit(f"PostgreSQL is required but unreachable: {exc}", returncode=3)
+                pytest.skip(f"PostgreSQL unreachable: {exc}")
+        else:
+            self.template_path = workdir / "template.db"
+            self.template_url = f"sqlite:///{self.template_path}"
+        self._migrate(self.template_url)
+
+    def _create_postgres(self, name: str, template: str | None = None) -> str:
+        url = self.server.create(name, template)
+        self.created.append(name)
+        return url
+
+    def _migrate(self, url: str) -> None:
+        app = create_app({"DATABASE_URL": url}, instance_path=str(self.workdir / "migrate"))
+        with app.app_context():
+            upgrade_database()
+            app.extensions["db"]["engine"].dispose()
+
+    def copy(self) -> str:
+        """A new database with the template's content; returns its URL."""
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
+        if self.backend == "postgresql":
+            return self._create_postgres(name, f"{self.prefix}_template")
+        path = self.workdir / f"{name}.db"
+        shutil.copyfile(self.template_path, path)
+        return f"sqlite:///{path}"
+
+    def drop_all(self) -> None:
+        if self.backend == "postgresql":
+            for name in reversed(self.created):
+                self.server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def template_database(backend, tmp_path_factory) -> Iterator[TemplateDatabase]:
+    template = TemplateDatabase(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    yield template
+    template.drop_all()
+
+
+def make_test_app(database_url: str, instance_path: Path, **overrides):
+    """An app on the given database, mail written to files under the instance folder."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "BASE_URL": "http://surveys.test",
+        "MAIL_FROM": "Heart to Heart <surveys@shop.test>",
+        "SENDGRID_API_KEY": None,
+        "MAIL_OUTBOX_DIR": str(instance_path / "outbox"),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": None,
+        "SHOPIFY_WEBHOOK_SECRET": None,
+        "STRIPE_WEBHOOK_SECRET": None,
+    }
+    config.update(overrides)
+    return create_app(config, instance_path=str(instance_path))
+
+
+# --- apps --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _session_app(template_database, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = make_test_app(template_database.copy(), instance)
+    yield app
+    app.extensions["db"]["engine"].dispose()
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app, with this test's database work rolled back when it ends."""
+    app = _session_app
+    saved_config = dict(app.config)
+    saved_clock = app.extensions["clock"]
+    engine = app.extensions["db"]["engine"]
+    factory = app.extensions["db"]["sessionmaker"]
+    connection = engine.connect()
+    outer = connection.begin()
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app
+    finally:
+        factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        outer.rollback()
+        connection.close()
+        app.config.clear()
+        app.config.update(saved_config)
+        app.extensions["clock"] = saved_clock
+        shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def committed_app(template_database, tmp_path):
+    """An app on a database of its own where commits are real (several connections see them)."""
+    url = template_database.copy()
+    app = make_test_app(url, tmp_path / "instance")
+    yield app
+    app.extensions["db"]["engine"].dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A session of the test's own, on the same transaction as the app's code.
+
+    It is not the session a request uses (each request opens and closes its
+    own, so a view that forgets to commit is caught). `client` and `runner`
+    expire it after every call, so what the test reads next is fresh.
+    """
+    test_session = app.extensions["db"]["sessionmaker"]()
+    yield test_session
+    test_session.close()
+
+
+class _ExpiringClient(FlaskClient):
+    """A test client that makes the test's session re-read rows after each request."""
+
+    test_session = None
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if self.test_session is not None:
+            self.test_session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app, session):
+    app.test_client_class = _ExpiringClient
+    test_client = app.test_client()
+    test_client.test_session = session
+    return test_client
+
+
+@pytest.fixture
+def runner(app, session):
+    cli_runner = app.test_cli_runner()
+    original_invoke = cli_runner.invoke
+
+    def invoke(*args, **kwargs):
+        result = original_invoke(*args, **kwargs)
+        session.expire_all()
+        return result
+
+    cli_runner.invoke = invoke
+    return cli_runner
+
+
+TEST_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(app) -> FrozenClock:
+    """Freeze the app's time at Monday 2026-11-23 09:00 UTC; move it by hand."""
+    frozen = FrozenClock(TEST_START)
+    app.extensions["clock"] = frozen
+    return frozen
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests keep screenshots and other artifacts (kept after the run)."""
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
