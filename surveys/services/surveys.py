@@ -1,0 +1,91 @@
+"""Deciding whether, and when, a customer is asked a survey."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
+from surveys.services.outbox import enqueue_email
+from surveys.services.settings import get_setting
+
+# Kinds that count towards, and are held back by, the per-customer throttle.
+# A fix-check answers the customer's own complaint, so it is never throttled.
+THROTTLED_KINDS = ("purchase", "relationship_review", "manual")
+# Statuses of a survey that did or will reach the customer.
+LIVE_STATUSES = ("scheduled", "sent", "answered")
+
+
+def lock_customer(session: Session, customer: Customer) -> None:
+    """Serialise survey decisions for one customer (two purchases at once get one survey).
+
+    PostgreSQL takes a row lock; SQLite already holds the database's write lock.
+    """
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+
+
+def recently_surveyed(session: Session, customer: Customer, now: datetime) -> bool:
+    """Whether the customer was sent, or is due, a survey inside the throttle window."""
+    window_start = now - timedelta(days=int(get_setting(session, "throttle_days")))
+    count = session.scalar(
+        select(func.count(Survey.id)).where(
+            Survey.customer_id == customer.id,
+            Survey.kind.in_(THROTTLED_KINDS),
+            Survey.status.in_(LIVE_STATUSES),
+            Survey.send_at >= window_start,
+        )
+    )
+    return bool(count)
+
+
+def record_unsent_survey(session: Session, *, customer: Customer, kind: str,
+                         question_set: QuestionSet, status: str, reason: str, now: datetime,
+                         purchase: Purchase | None = None) -> Survey:
+    """Keep a trace of a survey we decided not to send (throttled, suppressed, skipped)."""
+    survey = Survey(
+        kind=kind, status=status, status_reason=reason, customer_id=customer.id,
+        purchase_id=purchase.id if purchase else None, question_set_id=question_set.id,
+        created_at=now,
+    )
+    session.add(survey)
+    session.flush()
+    return survey
+
+
+def schedule_survey(session: Session, *, customer: Customer, kind: str, question_set: QuestionSet,
+                    now: datetime, send_at: datetime | None = None,
+                    purchase: Purchase | None = None, case: Case | None = None) -> Survey:
+    """Schedule a survey for a customer, or record why it will not be sent.
+
+    Suppressed addresses are never surveyed; throttled kinds respect the window.
+    A scheduled survey gets its delivery queued in the outbox for `send_at`.
+    """
+    lock_customer(session, customer)
+    if customer.suppressed_at is not None:
+        return record_unsent_survey(
+            session, customer=customer, kind=kind, question_set=question_set, now=now,
+            purchase=purchase, status="suppressed",
+            reason=customer.suppression_reason or "the address is suppressed",
+        )
+    if kind in THROTTLED_KINDS and recently_surveyed(session, customer, now):
+        days = get_setting(session, "throttle_days")
+        return record_unsent_survey(
+            session, customer=customer, kind=kind, question_set=question_set, now=now,
+            purchase=purchase, status="throttled",
+            reason=f"already surveyed in the last {days} days",
+        )
+    send_at = send_at or now
+    survey = Survey(
+        kind=kind, status="scheduled", customer_id=customer.id,
+        purchase_id=purchase.id if purchase else None, case_id=case.id if case else None,
+        question_set_id=question_set.id, send_at=send_at, created_at=now,
+    )
+    session.add(survey)
+    session.flush()
+    enqueue_email(
+        session, template="survey", to_email=customer.email, to_name=customer.name, now=now,
+        customer=customer, survey=survey, case=case, send_at=send_at,
+    )
+    return survey
