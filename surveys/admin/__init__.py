@@ -1,5 +1,18 @@
-"""Admins' pages under /admin/."""
+"""Admins' pages under /admin/ (CONTRACT §7). One module per page family."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Imported for their routes.
+from surveys.admin import (  # noqa: E402, F401
+    audit,
+    dashboard,
+    neglected,
+    outbox,
+    previews,
+    question_sets,
+    routing,
+    settings,
+    users,
+)

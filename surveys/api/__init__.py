@@ -1,5 +1,9 @@
-"""The JSON API under /api/v1 (CONTRACT §4)."""
+"""The JSON API under /api/v1 (CONTRACT §4). One module per resource; each adds its
+routes to `bp` and describes them in its `OPENAPI_PATHS` for /api/v1/openapi.json."""
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Imported for their routes.
+from surveys.api import cases, openapi, purchases, question_sets, responses  # noqa: E402, F401

@@ -1,0 +1,21 @@
+"""The worker's timed work besides delivering the outbox.
+
+Each job takes (session, now), does what is due, flushes, and returns how many
+things it did; the worker commits after each job. Jobs must be idempotent:
+several workers may run them at once, and a job run twice in a row does
+nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+TimedJob = Callable[[Session, datetime], int]
+
+
+def timed_jobs() -> list[tuple[str, TimedJob]]:
+    """The jobs the worker runs on every pass, by name."""
+    return []
