@@ -1,5 +1,59 @@
-"""`flask worker`."""
+"""`flask worker [--once]`: delivery and timed work (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask, current_app
+
+from surveys.mail.senders import sender_for
+from surveys.mail.worker import Worker
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def register_commands(app):
-    pass
+def register_commands(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Do everything that is due now, then exit.")
+    def worker_command(once: bool) -> None:
+        """Deliver the outbox and run timed work (reminders, escalations…) until stopped."""
+        sender = sender_for(current_app)
+        worker = Worker(sender)
+        with stop_on_signals(worker):
+            if once:
+                report = worker.run_pass()
+                click.echo(report.summary() if report.did_work() else "nothing was due")
+                return
+            click.echo(f"Worker {worker.worker_id} delivering mail to {sender.describe()}.")
+            worker.run_forever(echo=click.echo)
+        click.echo("Worker stopped.")
+
+
+@contextmanager
+def stop_on_signals(worker: Worker) -> Iterator[None]:
+    """SIGTERM or Ctrl-C: finish the message in hand, then stop. A second Ctrl-C stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+
+    def handle(signum, _frame):
+        if not worker.stopping:
+            click.echo("Stopping after the message in hand…", err=True)
+            worker.stop()
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        # A SIGTERM while stopping is ignored: `make run` sends one right
+        # after the terminal's Ctrl-C, and it should not cut the send short.
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handle)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,299 @@
+"""A small local HTTP server standing in for SendGrid's `POST /v3/mail/send`.
+
+It checks the bearer key and the body's essentials the way SendGrid does,
+records every request (parsed JSON body and headers), and answers from a
+per-test script of statuses and delays (202 once the script is used up).
+
+Use the `fake_sendgrid` fixture with `app` (it points the app at the server),
+or `fake_sendgrid_server` with `committed_app` / subprocesses:
+
+    def test_x(app, fake_sendgrid, runner):
+        fake_sendgrid.respond_with(429, 500, Reply(202, delay=0.5))
+        runner.invoke(args=["worker", "--once"])
+        mail = fake_sendgrid.accepted[0]
+        mail.to_email, mail.subject, mail.text, mail.html, mail.headers, mail.custom_args
+
+    committed_app.config.update(fake_sendgrid_server.app_config)   # in-process
+    env = {**os.environ, **fake_sendgrid_server.env}               # subprocesses
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+API_KEY = "SG.fake-test-key"
+
+DEFAULT_MESSAGES = {
+    400: "Bad Request",
+    401: "The provided authorization grant is invalid, expired, or revoked",
+    403: "The from address does not match a verified Sender Identity.",
+    413: "The JSON payload you have included in your request is too large.",
+    429: "too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: a status, after a delay, with an optional error message."""
+
+    status: int = 202
+    delay: float = 0.0
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict | None
+    status: int = 0  # what the server answered
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One recipient of one request (a personalization), flattened for assertions."""
+
+    to_email: str
+    to_name: str | None
+    from_email: str
+    from_name: str | None
+    reply_to: str | None
+    subject: str
+    text: str | None
+    html: str | None
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+    categories: list[str]
+    request: RecordedRequest
+
+    @property
+    def survey_id(self) -> int | None:
+        value = self.custom_args.get("survey_id")
+        return int(value) if value is not None else None
+
+
+class FakeSendGrid:
+    """The server: start(), respond_with(…), read requests / mails / accepted, close()."""
+
+    def __init__(self, api_key: str = API_KEY) -> None:
+        self.api_key = api_key
+        self.requests: list[RecordedRequest] = []
+        self.default = Reply()
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Condition()
+        self._closing = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> FakeSendGrid:
+        fake = self
+
+        class Handler(_Handler):
+            server_fake = fake
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True, name="fake-sendgrid"
+        ).start()
+        return self
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def app_config(self) -> dict:
+        return {"SENDGRID_API_KEY": self.api_key, "SENDGRID_API_HOST": self.url}
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"SENDGRID_API_KEY": self.api_key, "SENDGRID_API_HOST": self.url}
+
+    # --- script ------------------------------------------------------------------
+
+    def respond_with(self, *replies: int | Reply) -> None:
+        """Queue answers for the next requests, in order: statuses or Reply objects."""
+        with self._lock:
+            for reply in replies:
+                self._script.append(reply if isinstance(reply, Reply) else Reply(status=reply))
+
+    def _next_reply(self) -> Reply:
+        with self._lock:
+            return self._script.popleft() if self._script else self.default
+
+    # --- what was seen -----------------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            self._lock.notify_all()
+
+    def wait_for_requests(self, count: int, timeout: float = 30.0) -> bool:
+        """Block until at least `count` requests arrived (True) or `timeout` passed."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.requests) >= count, timeout)
+
+    @property
+    def mails(self) -> list[SentMail]:
+        """Every recipient of every well-formed request, whatever the answer was."""
+        with self._lock:
+            requests = list(self.requests)
+        return [mail for request in requests if request.body for mail in _mails_of(request)]
+
+    @property
+    def accepted(self) -> list[SentMail]:
+        """The recipients of requests answered 2xx: what SendGrid would deliver."""
+        return [mail for mail in self.mails if mail.request.accepted]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and hung up is part of the tests
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_fake: FakeSendGrid
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_args):
+        pass
+
+    def do_POST(self):
+        fake = self.server_fake
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        recorded = RecordedRequest("POST", self.path, dict(self.headers.items()), body)
+        fake._record(recorded)
+        if self.path != "/v3/mail/send":
+            return self._answer(recorded, Reply(404, message="not found"))
+        if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+            return self._answer(recorded, Reply(401))
+        problem = _validate(body)
+        if problem:
+            return self._answer(recorded, Reply(400, message=problem))
+        reply = fake._next_reply()
+        if reply.delay and fake._closing.wait(reply.delay):
+            return
+        self._answer(recorded, reply)
+
+    def _answer(self, recorded: RecordedRequest, reply: Reply) -> None:
+        recorded.status = reply.status
+        payload = b""
+        if reply.status >= 400:
+            message = reply.message or DEFAULT_MESSAGES.get(reply.status, "error")
+            payload = json.dumps(
+                {"errors": [{"message": message, "field": None, "help": None}]}
+            ).encode()
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.status == 202:
+                self.send_header("X-Message-Id", f"fake-{len(self.server_fake.requests)}")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the client gave up waiting
+
+
+def _validate(body) -> str | None:
+    """SendGrid's essential checks, so a malformed body fails here as it would there."""
+    if not isinstance(body, dict):
+        return "Bad Request: the body must be JSON"
+    personalizations = body.get("personalizations")
+    if not personalizations:
+        return "The personalizations field is required and must have at least one personalization."
+    if len(personalizations) > 1000:
+        return "The personalizations field must have at most 1000 items."
+    if not (body.get("from") or {}).get("email"):
+        return "The from object must be provided for every email send."
+    for personalization in personalizations:
+        if not personalization.get("to"):
+            return "The to array is required for all personalization objects."
+        if not (personalization.get("subject") or body.get("subject")):
+            return "The subject is required."
+        for name, value in {
+            **personalization.get("custom_args", {}),
+            **personalization.get("headers", {}),
+        }.items():
+            if not isinstance(value, str):
+                return f"{name}: custom_args and header values must be strings."
+    contents = body.get("content") or []
+    if not contents or any(not item.get("value") for item in contents):
+        return "Unless a valid template_id is provided, the content parameter is required."
+    return None
+
+
+def _mails_of(request: RecordedRequest) -> list[SentMail]:
+    body = request.body
+    contents = {item["type"]: item["value"] for item in body.get("content", [])}
+    sender = body.get("from") or {}
+    reply_to = (body.get("reply_to") or {}).get("email")
+    mails = []
+    for personalization in body.get("personalizations", []):
+        for recipient in personalization.get("to", []):
+            mails.append(
+                SentMail(
+                    to_email=recipient["email"],
+                    to_name=recipient.get("name"),
+                    from_email=sender.get("email"),
+                    from_name=sender.get("name"),
+                    reply_to=reply_to,
+                    subject=personalization.get("subject") or body.get("subject"),
+                    text=contents.get("text/plain"),
+                    html=contents.get("text/html"),
+                    headers={**body.get("headers", {}), **personalization.get("headers", {})},
+                    custom_args={
+                        **body.get("custom_args", {}),
+                        **personalization.get("custom_args", {}),
+                    },
+                    categories=list(body.get("categories", [])),
+                    request=request,
+                )
+            )
+    return mails
+
+
+@pytest.fixture
+def fake_sendgrid_server():
+    """The fake SendGrid on 127.0.0.1 (a free port), for committed_app and subprocesses."""
+    server = FakeSendGrid().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fake_sendgrid(app, fake_sendgrid_server):
+    """The fake SendGrid, with the test's app sending through it (restored after the test)."""
+    app.config.update(fake_sendgrid_server.app_config)
+    return fake_sendgrid_server
