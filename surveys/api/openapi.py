@@ -1,1 +1,106 @@
-"""openapi API."""
+"""GET /api/v1/openapi.json: the API described as OpenAPI 3.1.
+
+Each API module declares its own operations in `OPENAPI_PATHS`, keyed by the
+path as its blueprint routes it (`/cases/{case_id}`; the `/api/v1` prefix is
+added here), and any schemas of its own in `OPENAPI_SCHEMAS`, next to the
+views they describe; this module only assembles them with the shared parts. A test checks that every
+route of the blueprint is described, so the document cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask, current_app
+
+from surveys.api import bp, schemas
+
+OPENAPI_PATHS = {
+    "/openapi.json": {"get": {
+        "operationId": "showOpenApi",
+        "summary": "This document",
+        "tags": ["Meta"],
+        "security": [],
+        "responses": {"200": {"description": "The OpenAPI document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _problem_response(description: str) -> dict:
+    return {"description": description, "content": _PROBLEM}
+
+
+SHARED_COMPONENTS = {
+    "securitySchemes": {
+        "apiKey": {"type": "http", "scheme": "bearer",
+                   "description": "An API key from `flask --app app api-keys create NAME`."},
+    },
+    "responses": {
+        "MalformedJson": _problem_response("The body is not valid JSON."),
+        "Unauthorized": _problem_response("The API key is missing, wrong or revoked."),
+        "NotFound": _problem_response("There is nothing with this id."),
+        "Conflict": _problem_response("The call does not fit the current status."),
+        "ContentTooLarge": _problem_response("The body is larger than 1 MiB."),
+        "UnsupportedMediaType": _problem_response(
+            "The body is not sent as JSON (Content-Type: application/json)."),
+        "ValidationError": _problem_response(
+            "Some fields are not valid; `errors` names each one with its messages."),
+    },
+    "parameters": {
+        "Limit": {"name": "limit", "in": "query", "required": False,
+                  "description": "Page size.",
+                  "schema": {"type": "integer", "minimum": 1,
+                             "maximum": schemas.MAX_PAGE_SIZE,
+                             "default": schemas.DEFAULT_PAGE_SIZE}},
+        "Cursor": {"name": "cursor", "in": "query", "required": False,
+                   "description": "The `next_cursor` of the previous page.",
+                   "schema": {"type": "string"}},
+        "CaseId": {"name": "case_id", "in": "path", "required": True,
+                   "schema": {"type": "integer"}},
+    },
+}
+
+
+@bp.get("/openapi.json")
+def show_openapi():
+    """The OpenAPI 3.1 description of this API (no key needed: it holds no data)."""
+    app = current_app._get_current_object()
+    if "openapi_document" not in app.extensions:  # it depends only on the code: build once
+        app.extensions["openapi_document"] = openapi_document(app)
+    return app.extensions["openapi_document"]
+
+
+def described_modules(app: Flask) -> list:
+    """The modules whose views serve the API's routes, each with its OPENAPI_PATHS."""
+    names = {app.view_functions[rule.endpoint].__module__
+             for rule in app.url_map.iter_rules() if rule.endpoint.startswith(f"{bp.name}.")}
+    return [sys.modules[name] for name in sorted(names)]
+
+
+def openapi_document(app: Flask) -> dict:
+    """The whole document, from every API module's OPENAPI_PATHS and the shared parts."""
+    paths: dict[str, dict] = {}
+    component_schemas = dict(schemas.OPENAPI_SCHEMAS)
+    for module in described_modules(app):
+        for path, operations in getattr(module, "OPENAPI_PATHS", {}).items():
+            if not path.startswith(f"{bp.url_prefix}/"):
+                path = bp.url_prefix + path
+            paths.setdefault(path, {}).update(operations)
+        component_schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Heart to Heart API",
+            "version": "1",
+            "description": "Post purchases, read cases and responses. Errors are RFC 9457 "
+                           "problem documents (application/problem+json).",
+        },
+        "servers": [{"url": app.config.get("BASE_URL") or "/"}],
+        # Every operation needs the key unless it says otherwise.
+        "security": [{"apiKey": []}],
+        "paths": dict(sorted(paths.items())),
+        "components": {**SHARED_COMPONENTS, "schemas": component_schemas},
+    }

@@ -1,0 +1,227 @@
+"""Recording purchases: the moment a heart to heart starts.
+
+Every way a purchase reaches us (the API, CSV import, Shopify and Stripe
+webhooks, the Delighted-compatible endpoint) turns it into a `PurchaseInput`
+and calls `record_purchase`, so the rules for customers, idempotency and the
+survey decision live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from surveys.models import Customer, Purchase, PurchaseItem, Survey, User
+from surveys.services.question_sets import question_set_for_purchase
+from surveys.services.settings import all_settings
+from surveys.services.surveys import record_unsent_survey, schedule_survey
+
+# A purchase dated further ahead than this is a wrong clock or a wrong field, not a sale.
+FUTURE_TOLERANCE = timedelta(days=1)
+OWNER_ROLES = ("owner", "admin")
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """Who bought. Only the email is required; other fields update the customer when given."""
+
+    email: str
+    name: str | None = None
+    external_id: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """One line of the order; its category can choose the question set."""
+
+    sku: str | None = None
+    name: str | None = None
+    category: str | None = None
+    quantity: int = 1
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    """A purchase as any source reports it, already checked for shape by its parser."""
+
+    order_id: str
+    customer: CustomerInput
+    purchased_at: datetime | None = None  # aware; None means "just now"
+    total: Decimal | None = None
+    currency: str | None = None
+    items: tuple[ItemInput, ...] = ()
+    owner_email: str | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    """What record_purchase did: `created` is False when the order was already known."""
+
+    purchase: Purchase
+    # None only for a purchase recorded without a survey by other means (never by record_purchase).
+    survey: Survey | None
+    created: bool
+
+
+class PurchaseRejected(Exception):
+    """The input is well-formed but cannot be accepted; `errors` names each field."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
+        self.errors = errors
+
+
+def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: datetime,
+                    source: str = "api") -> PurchaseResult:
+    """Record a purchase once and decide its survey; a known order_id returns what exists.
+
+    Safe under concurrent duplicates: order_id and the customer's email are
+    unique, so exactly one transaction inserts each and the others find its
+    rows instead. Raises PurchaseRejected (changing nothing) for an unknown
+    owner or a date in the future.
+    """
+    purchased_at = purchase_input.purchased_at or now
+    if purchased_at > now + FUTURE_TOLERANCE:
+        raise PurchaseRejected({"purchased_at": ["is in the future"]})
+    owner = _find_owner(session, purchase_input.owner_email)
+
+    customer, customer_is_new = _find_or_insert_customer(session, purchase_input.customer,
+                                                         owner, now=now)
+    purchase = _insert_purchase(session, purchase_input, customer, purchased_at,
+                                now=now, source=source)
+    if purchase is None:
+        # A repeat (or a concurrent twin) of a known order: leave no trace of this one.
+        if customer_is_new:
+            session.delete(customer)
+            session.flush()
+        existing = find_purchase(session, purchase_input.order_id)
+        assert existing is not None, "ON CONFLICT skips only rows already committed"
+        return existing
+    if not customer_is_new:
+        _apply_customer_fields(customer, purchase_input.customer, owner)
+
+    survey = _decide_survey(session, customer, purchase, now=now)
+    return PurchaseResult(purchase=purchase, survey=survey, created=True)
+
+
+def find_purchase(session: Session, order_id: str) -> PurchaseResult | None:
+    """The purchase already recorded under this order id, with its survey."""
+    purchase = session.scalar(select(Purchase).where(Purchase.order_id == order_id))
+    if purchase is None:
+        return None
+    survey = session.scalar(
+        select(Survey)
+        .where(Survey.purchase_id == purchase.id, Survey.kind == "purchase")
+        .order_by(Survey.id)
+        .limit(1)
+    )
+    return PurchaseResult(purchase=purchase, survey=survey, created=False)
+
+
+def normalize_email(email: str) -> str:
+    """Customers are one per address, whatever its capitals."""
+    return email.strip().lower()
+
+
+def _find_owner(session: Session, owner_email: str | None) -> User | None:
+    """The active owner or admin who will own this customer, or PurchaseRejected."""
+    if owner_email is None:
+        return None
+    owner = session.scalar(
+        select(User).where(
+            func.lower(User.email) == normalize_email(owner_email),
+            User.role.in_(OWNER_ROLES),
+            User.active.is_(True),
+        )
+    )
+    if owner is None:
+        raise PurchaseRejected({"owner_email": ["is not an active owner or admin"]})
+    return owner
+
+
+def _insert_unless_exists(session: Session, model, values: dict, unique_column: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the new row, or None if it already existed.
+
+    One statement, where a savepoint around a plain INSERT takes three: this is
+    the ingest path, and it is measured. Under concurrency the database makes
+    the second inserter wait for the first and then skip, so neither fails.
+    """
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql.insert if on_postgresql else sqlite.insert
+    statement = (dialect_insert(model).values(**values)
+                 .on_conflict_do_nothing(index_elements=[unique_column]).returning(model))
+    return session.scalars(statement).one_or_none()
+
+
+def _find_or_insert_customer(session: Session, data: CustomerInput, owner: User | None, *,
+                             now: datetime) -> tuple[Customer, bool]:
+    """The customer with this email, and whether this call created them."""
+    email = normalize_email(data.email)
+    customer = _insert_unless_exists(session, Customer, {
+        "email": email, "name": data.name, "external_id": data.external_id,
+        "timezone": data.timezone, "owner_id": owner.id if owner else None, "created_at": now,
+    }, "email")
+    if customer is not None:
+        return customer, True
+    return session.scalars(select(Customer).where(Customer.email == email)).one(), False
+
+
+def _apply_customer_fields(customer: Customer, data: CustomerInput, owner: User | None) -> None:
+    """What a later purchase tells about a known customer; absent fields keep their value."""
+    if data.name is not None:
+        customer.name = data.name
+    if data.external_id is not None:
+        customer.external_id = data.external_id
+    if data.timezone is not None:
+        customer.timezone = data.timezone
+    if owner is not None:
+        customer.owner_id = owner.id
+
+
+def _insert_purchase(session: Session, data: PurchaseInput, customer: Customer,
+                     purchased_at: datetime, *, now: datetime, source: str) -> Purchase | None:
+    """The new purchase with its items, or None when the order id is already known."""
+    purchase = _insert_unless_exists(session, Purchase, {
+        "order_id": data.order_id, "customer_id": customer.id, "purchased_at": purchased_at,
+        "total": data.total, "currency": data.currency, "source": source, "created_at": now,
+    }, "order_id")
+    if purchase is None:
+        return None
+    items = [
+        PurchaseItem(purchase_id=purchase.id, sku=item.sku, name=item.name,
+                     category=item.category, quantity=item.quantity, unit_price=item.unit_price)
+        for item in data.items
+    ]
+    session.add_all(items)  # inserted with the survey's flush
+    # The collection is known to be exactly these: reading it must not query.
+    set_committed_value(purchase, "items", items)
+    return purchase
+
+
+def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
+                   now: datetime) -> Survey:
+    """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
+    # First: it loads every stored setting, so the lookups below it need no query of their own.
+    settings = all_settings(session)
+    question_set = question_set_for_purchase(session, purchase)
+    age_limit_days = int(settings["age_limit_days"])
+    if purchase.purchased_at < now - timedelta(days=age_limit_days):
+        return record_unsent_survey(
+            session, customer=customer, kind="purchase", question_set=question_set, now=now,
+            purchase=purchase, status="skipped",
+            reason=f"the purchase is older than {age_limit_days} days",
+        )
+    delay = timedelta(minutes=int(settings["survey_delay_minutes"]))
+    # An order reported late is asked about now, not at a moment already past.
+    send_at = max(purchase.purchased_at + delay, now)
+    return schedule_survey(session, customer=customer, kind="purchase",
+                           question_set=question_set, now=now, send_at=send_at,
+                           purchase=purchase)
