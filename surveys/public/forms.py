@@ -1,0 +1,76 @@
+"""The survey form, built from the questions of the version a survey pinned."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from surveys.models import Question
+from surveys.services.responses import MAX_TEXT_LENGTH
+
+# Question keys become field names, so they must not shadow the form's own attributes.
+RESERVED_FIELD_NAMES = frozenset(name for name in dir(FlaskForm) if not name.startswith("__")) | {
+    "csrf_token"
+}
+
+REQUIRED_MESSAGE = "We would love your answer to this one."
+INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."
+TOO_LONG_MESSAGE = (
+    "Thank you for writing so much! Please keep it to %(max)d characters "
+    "(this is %(length)d)."
+)
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _presence(question: Question) -> list:
+    return [InputRequired(REQUIRED_MESSAGE)] if question.required else [Optional()]
+
+
+def choices_for(question: Question) -> list[SelectChoice]:
+    """The answers a choice or scale question offers; none for text."""
+    if question.type == "choice":
+        return [SelectChoice(option["value"], option["label"]) for option in question.options or ()]
+    if question.type == "scale":
+        return [SelectChoice(str(n)) for n in range(question.min_value, question.max_value + 1)]
+    return []
+
+
+def field_for(question: Question) -> Field:
+    """The unbound form field that asks one question."""
+    if question.type in ("choice", "scale"):
+        return RadioField(question.text, validators=_presence(question),
+                          choices=choices_for(question),
+                          invalid_choice_message=INVALID_CHOICE_MESSAGE)
+    return TextAreaField(
+        question.text, filters=[_strip],
+        validators=[*_presence(question), Length(max=MAX_TEXT_LENGTH, message=TOO_LONG_MESSAGE)],
+    )
+
+
+def survey_form_class(questions: list[Question]) -> type[FlaskForm]:
+    """A form class with one field per question, named by the question's key."""
+    fields = {}
+    for question in questions:
+        if question.key in RESERVED_FIELD_NAMES:
+            raise ValueError(f"question key {question.key!r} cannot be a form field name")
+        fields[question.key] = field_for(question)
+    return type("SurveyForm", (FlaskForm,), fields)
+
+
+def preselectable(question: Question, value: str | None) -> bool:
+    """Whether a one-click answer from an email link fits this question."""
+    return bool(value) and value in {choice.value for choice in choices_for(question)}
+
+
+def answers_from(form: FlaskForm, questions: list[Question]) -> dict[str, str]:
+    """The validated answers by question key; unanswered questions are left out."""
+    answers = {}
+    for question in questions:
+        value = form[question.key].data
+        if value not in (None, ""):
+            answers[question.key] = str(value)
+    return answers

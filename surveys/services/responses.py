@@ -1,0 +1,136 @@
+"""Recording a customer's answers to a survey, once, and acting on what they said."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveys.models import (
+    Answer,
+    CustomerPreference,
+    OutboxMessage,
+    Question,
+    QuestionSetVersion,
+    Response,
+    Survey,
+)
+from surveys.services.cases import open_case
+from surveys.services.question_sets import current_version
+
+MAX_TEXT_LENGTH = 2000
+# Kept on the customer's profile rather than only in the response (CONTRACT §6).
+PREFERENCES_KEY = "preferences"
+# A fix-check answers an existing case; its effect on that case is decided elsewhere.
+KINDS_WITHOUT_CASES = ("fix_check",)
+
+
+class AlreadyAnswered(Exception):
+    """The survey has a response already; nothing was changed."""
+
+
+class InvalidAnswers(ValueError):
+    """Some answers do not fit their questions; `errors` maps question keys to reasons."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {why}" for key, why in errors.items()))
+        self.errors = errors
+
+
+def survey_version(session: Session, survey: Survey) -> QuestionSetVersion:
+    """The version the survey shows: the one pinned when sent, else the set's newest."""
+    return survey.version or current_version(session, survey.question_set)
+
+
+def submit_response(session: Session, survey: Survey, answers: dict[str, str], *,
+                    now: datetime) -> Response:
+    """Record the answers once, keep preferences, and open a case when any answer is negative.
+
+    `answers` maps question keys to values; blank or missing keys are unanswered.
+    Raises AlreadyAnswered for a second submit (also when two submits race) and
+    InvalidAnswers when a value does not fit its question.
+    """
+    if survey.status == "answered" or survey.response is not None:
+        raise AlreadyAnswered(survey.id)
+    version = survey_version(session, survey)
+    given = _checked_answers(version.questions, answers)
+    response = _insert_response(session, survey, version, now=now)
+    for question, value in given:
+        response.answers.append(Answer(
+            question=question, position=question.position, value=value,
+            negative=question.is_negative(value),
+        ))
+        if question.key == PREFERENCES_KEY:
+            session.add(CustomerPreference(customer_id=survey.customer_id,
+                                           response_id=response.id, body=value, created_at=now))
+    response.negative = any(answer.negative for answer in response.answers)
+    survey.version_id = version.id
+    survey.status = "answered"
+    survey.answered_at = now
+    _cancel_reminders(session, survey)
+    session.flush()
+    if response.negative and survey.kind not in KINDS_WITHOUT_CASES:
+        open_case(session, response, now=now)
+    return response
+
+
+def _insert_response(session: Session, survey: Survey, version: QuestionSetVersion, *,
+                     now: datetime) -> Response:
+    # The unique survey_id settles a race between two submits: the loser's insert
+    # fails inside this savepoint, leaving the rest of its transaction usable.
+    response = Response(survey_id=survey.id, version_id=version.id,
+                        customer_id=survey.customer_id, submitted_at=now)
+    try:
+        with session.begin_nested():
+            session.add(response)
+            session.flush()
+    except IntegrityError as exc:
+        raise AlreadyAnswered(survey.id) from exc
+    return response
+
+
+def _checked_answers(questions: list[Question],
+                     answers: dict[str, str]) -> list[tuple[Question, str]]:
+    """The given answers in question order, or InvalidAnswers naming each misfit."""
+    given, errors = [], {}
+    for question in questions:
+        value = (answers.get(question.key) or "").strip()
+        problem = _problem_with(question, value)
+        if problem:
+            errors[question.key] = problem
+        elif value:
+            given.append((question, value))
+    if errors:
+        raise InvalidAnswers(errors)
+    return given
+
+
+def _problem_with(question: Question, value: str) -> str | None:
+    if not value:
+        return "an answer is required" if question.required else None
+    if question.type == "choice":
+        allowed = {option["value"] for option in question.options or ()}
+        return None if value in allowed else f"{value!r} is not one of the choices"
+    if question.type == "scale":
+        low, high = question.min_value, question.max_value
+        try:
+            # Exactly as the form writes it ("7", not "07" or "+7"), so values compare as text.
+            fits = value == str(int(value)) and low <= int(value) <= high
+        except ValueError:
+            fits = False
+        return None if fits else f"{value!r} is not a whole number from {low} to {high}"
+    if len(value) > MAX_TEXT_LENGTH:
+        return f"longer than {MAX_TEXT_LENGTH} characters"
+    return None
+
+
+def _cancel_reminders(session: Session, survey: Survey) -> None:
+    # An answered survey needs no reminder; one still waiting would only annoy.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.survey_id == survey.id, OutboxMessage.template == "reminder",
+               OutboxMessage.status == "pending")
+        .values(status="cancelled", last_error="the survey was answered")
+    )

@@ -1,0 +1,41 @@
+"""Unsubscribing: a customer who asks not to be surveyed is never surveyed again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from surveys.models import Customer, OutboxMessage, Survey
+
+# The outbox templates that ask the customer something; replies from an owner are not stopped.
+SURVEY_TEMPLATES = ("survey", "reminder")
+
+
+def unsubscribe_customer(session: Session, customer: Customer, *, now: datetime,
+                         reason: str = "unsubscribed") -> bool:
+    """Suppress the address and cancel every survey not yet sent; True if newly suppressed.
+
+    Idempotent: the first suppression's time and reason are kept, and running it
+    again only cancels what may have been scheduled since.
+    """
+    newly = customer.suppressed_at is None
+    if newly:
+        customer.suppressed_at = now
+        customer.suppression_reason = reason
+    why = f"the customer's address is suppressed ({customer.suppression_reason})"
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.customer_id == customer.id,
+               OutboxMessage.template.in_(SURVEY_TEMPLATES),
+               OutboxMessage.status == "pending")
+        .values(status="cancelled", last_error=why)
+    )
+    session.execute(
+        update(Survey)
+        .where(Survey.customer_id == customer.id, Survey.status == "scheduled")
+        .values(status="cancelled", status_reason=why)
+    )
+    session.flush()
+    return newly
