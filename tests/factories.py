@@ -6,6 +6,7 @@ behaviour itself go through HTTP or the service that owns it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,12 +14,29 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from surveys.auth import hash_api_key, hash_password, new_api_key_value
-from surveys.models import ApiKey, Customer, Purchase, PurchaseItem, Survey, User
+from surveys.models import (
+    Answer,
+    ApiKey,
+    Case,
+    CaseEvent,
+    Customer,
+    Purchase,
+    PurchaseItem,
+    Response,
+    Survey,
+    User,
+)
 from surveys.services.question_sets import current_version, get_question_set
 from surveys.services.tokens import mint_token
 
 _sequence = itertools.count(1)
 PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    # Hashing is deliberately slow (scrypt); one hash per password keeps the suite quick.
+    return hash_password(password)
 
 
 def make_user(session: Session, *, role: str = "owner", email: str | None = None,
@@ -28,7 +46,7 @@ def make_user(session: Session, *, role: str = "owner", email: str | None = None
         email=email or f"{role}{n}@shop.test",
         name=name or f"{role.title()} {n}",
         role=role,
-        password_hash=hash_password(password),
+        password_hash=_password_hash(password),
         active=active,
     )
     session.add(user)
@@ -97,3 +115,67 @@ def make_sent_survey(session: Session, customer: Customer, *, purchase: Purchase
     session.add(survey)
     session.flush()
     return survey, mint_token(session, customer_id=customer.id, survey_id=survey.id)
+
+
+UNHAPPY_ANSWERS = {
+    "expectations": "short",
+    "one_thing": "The keyboard arrived with a broken key and nobody answered my email.",
+    "time_money": "somewhat",
+    "recommend": "4",
+}
+
+
+def make_case(session: Session, *, owner: User, customer: Customer | None = None,
+              purchase: Purchase | None = None, answers: dict[str, str] | None = None,
+              status: str = "open", now: datetime | None = None,
+              routed_by: str | None = None, question_set_key: str = "heart-to-heart",
+              acknowledge_hours: int = 4, resolve_hours: int = 48) -> Case:
+    """A case as if a customer had just answered unhappily: survey, response, answers, case.
+
+    `answers` maps question keys of the set's current version to values (default: an
+    unhappy heart-to-heart); each answer's `negative` follows its question's rule. The
+    case opens at `now` with an "opened" event; `status` "acknowledged", "resolved" or
+    "closed" also stamps those moments (at `now`) and their events, by the owner.
+    """
+    now = now or datetime.now(UTC)
+    customer = customer or make_customer(session)
+    purchase = purchase or make_purchase(session, customer, purchased_at=now - timedelta(hours=1))
+    survey, _token = make_sent_survey(session, customer, purchase=purchase,
+                                      question_set_key=question_set_key,
+                                      sent_at=now - timedelta(minutes=30))
+    survey.status = "answered"
+    survey.answered_at = now
+    questions = {q.key: q for q in survey.version.questions}
+    response = Response(survey_id=survey.id, version_id=survey.version_id,
+                        customer_id=customer.id, submitted_at=now)
+    for key, value in (UNHAPPY_ANSWERS if answers is None else answers).items():
+        question = questions[key]
+        response.answers.append(Answer(question_id=question.id, position=question.position,
+                                       value=value, negative=question.is_negative(value)))
+    response.negative = any(answer.negative for answer in response.answers)
+    session.add(response)
+    session.flush()
+    case = Case(
+        status=status, response_id=response.id, customer_id=customer.id,
+        purchase_id=purchase.id, owner_id=owner.id,
+        routed_by=routed_by or ("account owner" if customer.owner_id == owner.id
+                                else "default owner"),
+        acknowledge_by=now + timedelta(hours=acknowledge_hours),
+        resolve_by=now + timedelta(hours=resolve_hours), created_at=now,
+    )
+    case.events.append(CaseEvent(kind="opened", created_at=now))
+    if status in ("acknowledged", "resolved", "closed"):
+        case.acknowledged_at = now
+        case.events.append(CaseEvent(kind="acknowledged", actor_user_id=owner.id, created_at=now))
+    if status in ("resolved", "closed"):
+        case.resolved_at = now
+        case.resolution = "Sent a new keyboard by express and apologised."
+        case.events.append(CaseEvent(kind="resolved", actor_user_id=owner.id,
+                                     body=case.resolution, created_at=now))
+    if status == "closed":
+        case.closed_at = now
+        case.closed_reason = "confirmed"
+        case.events.append(CaseEvent(kind="closed", created_at=now))
+    session.add(case)
+    session.flush()
+    return case

@@ -1,0 +1,153 @@
+"""People who log in (admins, owners) and the API keys integrators use."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from surveys.auth import (
+    MIN_PASSWORD_LENGTH,
+    hash_api_key,
+    hash_password,
+    new_api_key_value,
+    password_matches,
+)
+from surveys.models import ApiKey, Case, User
+from surveys.models.users import ROLES
+
+MAX_NAME_LENGTH = 200
+MAX_API_KEY_NAME_LENGTH = 100
+# Keys are shown in lists by their first characters ("h2h_Ab3d9xQe…"); eight random
+# characters identify a key to a person and reveal nothing useful about the other 250 bits.
+API_KEY_PREFIX_LENGTH = 12
+
+
+class UserError(ValueError):
+    """A person or API key could not be created or changed; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    """The address as we store it: valid syntax, lower case. Raises UserError."""
+    try:
+        result = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise UserError(f"“{email}” is not a valid email address: {exc}") from None
+    return result.normalized.lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this address, whatever its case, or None."""
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, password: str) -> User:
+    """Create a login; every problem with the input raises a UserError that names it."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise UserError("Give the person's name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise UserError(f"The name is longer than {MAX_NAME_LENGTH} characters.")
+    if role not in ROLES:
+        raise UserError(f"The role must be “admin” or “owner”, not “{role or ''}”.")
+    _check_password(password)
+    if find_user_by_email(session, email) is not None:
+        raise UserError(f"There is already a user with the email {email}.")
+    user = User(email=email, name=name, role=role, password_hash=hash_password(password),
+                active=True)
+    # Two creations racing past the check above meet the unique index here;
+    # the savepoint keeps the caller's transaction usable after the refusal.
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise UserError(f"There is already a user with the email {email}.") from None
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Replace a user's password (at least ten characters)."""
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+def _check_password(password: str | None) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
+    """Stop a user from logging in; refused while they still own cases that are not closed.
+
+    Refused too for the last active admin, so that nobody is locked out of the admin pages.
+    `now` is the moment of the change, for callers that keep an audit trail.
+    """
+    if not user.active:
+        return
+    unfinished = session.scalar(
+        select(func.count(Case.id)).where(Case.owner_id == user.id, Case.status != "closed")
+    )
+    if unfinished == 1:
+        raise UserError(f"{user.name} still owns 1 case that is not closed. "
+                        "Reassign it to someone else first.")
+    if unfinished:
+        raise UserError(f"{user.name} still owns {unfinished} cases that are not closed. "
+                        "Reassign them to someone else first.")
+    if user.is_admin and _active_admin_count(session) <= 1:
+        raise UserError(f"{user.name} is the only active admin; make someone else an admin first.")
+    user.active = False
+    session.flush()
+
+
+def reactivate_user(session: Session, user: User, *, now: datetime) -> None:
+    """Let a deactivated user log in again."""
+    user.active = True
+    session.flush()
+
+
+def _active_admin_count(session: Session) -> int:
+    return session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+    )
+
+
+def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
+    """Create an API key; returns the row and the raw key, which exists only in this moment."""
+    name = (name or "").strip()
+    if not name:
+        raise UserError("Give the API key a name that says who uses it, e.g. “Helpdesk”.")
+    if len(name) > MAX_API_KEY_NAME_LENGTH:
+        raise UserError(f"The name is longer than {MAX_API_KEY_NAME_LENGTH} characters.")
+    raw = new_api_key_value()
+    key = ApiKey(name=name, key_hash=hash_api_key(raw), prefix=raw[:API_KEY_PREFIX_LENGTH])
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None.
+
+    A password hash is checked even when no user has the address, so the time
+    taken does not tell an attacker which addresses have accounts.
+    """
+    user = find_user_by_email(session, email or "") if email else None
+    if user is None:
+        check_password_hash(_dummy_password_hash(), password or "")
+        return None
+    if not password_matches(user, password or ""):
+        return None
+    return user if user.active else None
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    # Hashed with today's default method and cost, like every real password.
+    return hash_password("a password nobody has, to spend the time of a real check")

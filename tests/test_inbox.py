@@ -1,0 +1,227 @@
+"""The inbox: an owner's unclosed cases, the most pressing first, deadlines said plainly."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from surveys.models import Case
+from tests.factories import PASSWORD, make_case, make_customer, make_user
+from tests.web import log_in
+
+
+def customer_names_in_order(html: str) -> list[str]:
+    return re.findall(r'class="case-customer" href="/cases/\d+">([^<]+)</a>', html)
+
+
+def inbox(client, **query) -> str:
+    response = client.get("/inbox", query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def case_for(session, owner, name: str, **kwargs):
+    return make_case(session, owner=owner, customer=make_customer(session, name=name), **kwargs)
+
+
+def test_the_inbox_needs_a_login(client):
+    response = client.get("/inbox")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_owner_sees_their_unclosed_cases_and_nobody_elses(client, session, clock):
+    owner, colleague = make_user(session), make_user(session)
+    now = clock.now()
+    case_for(session, owner, "Open Olga", now=now)
+    case_for(session, owner, "Acknowledged Ari", status="acknowledged", now=now)
+    case_for(session, owner, "Resolved Rosa", status="resolved", now=now)
+    case_for(session, owner, "Closed Carl", status="closed", now=now)
+    case_for(session, colleague, "Someone Elses", now=now)
+    log_in(client, owner)
+
+    names = customer_names_in_order(inbox(client))
+
+    assert sorted(names) == ["Acknowledged Ari", "Open Olga", "Resolved Rosa"]
+
+
+def test_open_cases_come_first_by_acknowledge_deadline_then_acknowledged_by_resolve_deadline(
+        client, session, clock):
+    owner = make_user(session)
+    start = clock.now()
+    case_for(session, owner, "Acknowledged later", status="acknowledged", now=start)
+    case_for(session, owner, "Open later", now=start + timedelta(hours=2))
+    case_for(session, owner, "Resolved", status="resolved", now=start)
+    case_for(session, owner, "Open sooner", now=start)
+    case_for(session, owner, "Acknowledged sooner", status="acknowledged",
+             now=start - timedelta(hours=5))
+    log_in(client, owner)
+
+    names = customer_names_in_order(inbox(client))
+
+    assert names == ["Open sooner", "Open later", "Acknowledged sooner", "Acknowledged later",
+                     "Resolved"]
+
+
+def test_a_deadline_not_yet_reached_says_when_it_is_due(client, session, clock):
+    owner = make_user(session)
+    case_for(session, owner, "Ana Diaz", now=clock.now())
+    log_in(client, owner)
+    clock.advance(hours=1)
+
+    html = inbox(client)
+
+    assert "Acknowledge: due in 3 hours" in html
+    assert "overdue" not in html
+
+
+def test_an_overdue_deadline_is_said_plainly_and_marked(client, session, clock):
+    owner = make_user(session)
+    case_for(session, owner, "Ana Diaz", now=clock.now())
+    case_for(session, owner, "Ben Ode", status="acknowledged", now=clock.now())
+    log_in(client, owner)
+    clock.advance(hours=7, minutes=20)
+
+    html = inbox(client)
+
+    assert re.search(r'class="case-due overdue"[^>]*>Acknowledge: overdue by 3 hours<', html)
+    assert "Resolve: due in 1 day" in html
+
+
+def test_each_row_shows_the_first_negative_answer_in_the_customers_words(client, session,
+                                                                           clock):
+    owner = make_user(session)
+    case = case_for(session, owner, "Ana Diaz", now=clock.now(),
+                    answers={"expectations": "meeting", "time_money": "no", "recommend": "3"})
+    log_in(client, owner)
+
+    html = inbox(client)
+
+    assert f'href="/cases/{case.id}"' in html
+    assert "Did we save you time and money?" in html
+    assert "<q>No</q>" in html
+    assert "How likely are you to recommend us" not in html
+    assert 'class="badge badge-open"' in html
+
+
+def test_an_empty_inbox_says_something_kind(client, session):
+    log_in(client, make_user(session))
+
+    html = inbox(client)
+
+    assert "Nobody is waiting on you" in html
+    assert 'class="case-list"' not in html
+
+
+def test_an_admin_sees_their_own_cases_and_everyones_on_request(client, session, clock):
+    admin = make_user(session, role="admin")
+    owner = make_user(session, name="Olivia Owen")
+    case_for(session, admin, "Admins Customer", now=clock.now())
+    case_for(session, owner, "Olivias Customer", now=clock.now())
+    log_in(client, admin)
+
+    assert customer_names_in_order(inbox(client)) == ["Admins Customer"]
+    everyone = inbox(client, owner="all")
+    assert sorted(customer_names_in_order(everyone)) == ["Admins Customer", "Olivias Customer"]
+    assert "Olivia Owen" in everyone
+
+
+def test_an_owner_cannot_see_everyones_cases(client, session, clock):
+    owner = make_user(session)
+    case_for(session, owner, "Mine", now=clock.now())
+    case_for(session, make_user(session), "Not Mine", now=clock.now())
+    log_in(client, owner)
+
+    html = inbox(client, owner="all")
+
+    assert customer_names_in_order(html) == ["Mine"]
+    assert "Show everyone" not in html
+
+
+def test_the_inbox_reads_on_a_phone_without_javascript(client, session, clock):
+    owner = make_user(session)
+    case_for(session, owner, "Ana Diaz", now=clock.now())
+    log_in(client, owner)
+
+    html = inbox(client)
+
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "<script" not in html
+    assert "<table" not in html
+
+
+@pytest.mark.browser
+def test_an_owner_works_a_case_from_the_inbox_on_a_360px_phone(committed_app, artifacts_dir,
+                                                                 backend):
+    """Log in, open the most pressing case, acknowledge and resolve it: no sideways scrolling."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    with committed_app.app_context():
+        with committed_app.extensions["db"]["sessionmaker"]() as setup:
+            owner = make_user(setup, name="Olivia Owen", email="olivia@shop.example")
+            customer = make_customer(setup, name="Ana Maria Diaz Fernández", owner=owner)
+            case_id = make_case(setup, owner=owner, customer=customer).id
+            make_case(setup, owner=owner, status="acknowledged",
+                      customer=make_customer(setup, name="Ben Ode"))
+            setup.commit()
+
+    server = make_server("127.0.0.1", 0, committed_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 360, "height": 780},
+                                    java_script_enabled=False)
+            page.goto(f"{base}/inbox")
+            page.fill("input[name=email]", "olivia@shop.example")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]:has-text('Log in')")
+            assert page.url == f"{base}/inbox"
+            assert fits_the_width(page)
+            page.screenshot(path=str(artifacts_dir / f"inbox-360px-{backend}.png"), full_page=True)
+
+            page.click("text=Ana Maria Diaz Fernández")
+            assert page.url == f"{base}/cases/{case_id}"
+            assert fits_the_width(page)
+            page.screenshot(path=str(artifacts_dir / f"case-360px-{backend}.png"), full_page=True)
+
+            page.click("button:has-text('Acknowledge')")
+            assert "It is yours now." in page.content()
+            page.click("button:has-text('Mark as resolved')")
+            assert page.locator(".field-errors").inner_text() == "Say what you did to fix it."
+            page.fill("textarea[name=resolution]", "Called Ana and sent a new keyboard.")
+            page.click("button:has-text('Mark as resolved')")
+            assert "Resolved. Thank you for looking after" in page.content()
+            page.screenshot(path=str(artifacts_dir / f"case-resolved-360px-{backend}.png"),
+                            full_page=True)
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()
+
+    with committed_app.app_context():
+        with committed_app.extensions["db"]["sessionmaker"]() as check:
+            assert check.get(Case, case_id).status == "resolved"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def fits_the_width(page) -> bool:
+    """Nothing on the page makes a phone scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth") <= 360
