@@ -36,7 +36,6 @@ test: $(VENV)/.dev-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check $(RUFF_OPTIONS) --select E,F,W,I,B,UP surveys tests bench migrations app.py
-	$(BIN)/ruff format --check $(RUFF_OPTIONS) surveys tests bench migrations app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -84,8 +84,9 @@ def register(app: Flask) -> None:
         if wants_problem_json():
             return problem_response(500, "Internal Server Error",
                                     "Something went wrong on our side; nothing was changed.")
+        message = "Something went wrong on our side. Please try again in a moment."
         return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message="Something went wrong on our side. Please try again in a moment."), 500
+                               message=message), 500
 
 
 def _friendly_message(exc: HTTPException) -> str:

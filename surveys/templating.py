@@ -17,12 +17,11 @@ def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     seconds = (moment - now).total_seconds()
     future = seconds >= 0
     seconds = abs(seconds)
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            break
-    else:
+    units = (("day", 86400), ("hour", 3600), ("minute", 60))
+    unit, size = next(((u, s) for u, s in units if seconds >= s), (None, 0))
+    if unit is None:
         return "just now"
+    count = int(seconds // size)
     words = f"{count} {unit}{'' if count == 1 else 's'}"
     return f"in {words}" if future else f"{words} ago"
 

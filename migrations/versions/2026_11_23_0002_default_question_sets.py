@@ -46,7 +46,8 @@ DEFAULT_SETS = [
          "text": "How likely are you to recommend us to a friend or colleague?",
          "negative": {"at_most": 6}},
         {"key": "preferences", "type": "text", "required": False,
-         "text": "Is there anything about you, or how you like to be served, that we should remember?"},
+         "text": "Is there anything about you, or how you like to be served, "
+                 "that we should remember?"},
     ]),
     ("fix-check", "Fix check", [
         {"key": "fix_worked", "type": "choice", "required": True,

@@ -1,1 +1,29 @@
-"""Admin: dashboard."""
+"""Admin: the dashboard: how cases, answers and mail are doing, with a way to every admin page."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+
+from surveys import clock
+from surveys.admin import bp
+from surveys.auth import admin_required
+from surveys.db import db
+from surveys.services import dashboard
+
+
+@bp.get("/")
+@admin_required
+def show_admin_home():
+    """/admin/ leads to the dashboard."""
+    return redirect(url_for(".show_dashboard"))
+
+
+@bp.get("/dashboard")
+@admin_required
+def show_dashboard():
+    """Open and overdue cases, this week's responses and their negative share, mail failures."""
+    session = db.session()
+    now = clock.now()
+    return render_template("admin/show_dashboard.html",
+                           overview=dashboard.overview(session, now=now),
+                           busiest=dashboard.busiest_owners(session, now=now))

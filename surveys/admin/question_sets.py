@@ -1,1 +1,360 @@
-"""Admin: question_sets."""
+"""Admin: the question sets: list, draft editor with a phone preview, publishing, history,
+and which set follows a purchase (the default, and overrides by item category)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from surveys import clock
+from surveys.admin import bp
+from surveys.admin.forms import (
+    CategoryAssignmentForm,
+    CsrfOnlyForm,
+    DefaultQuestionSetForm,
+    DiscardDraftForm,
+    DraftForm,
+    NewQuestionSetForm,
+    apply_editor_action,
+    draft_form_data,
+    group_question_errors,
+)
+from surveys.auth import admin_required
+from surveys.db import db
+from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey, User
+from surveys.public.forms import survey_form_class
+from surveys.services import question_set_editor as editor
+from surveys.services.settings import get_setting
+
+# The preview greets a made-up customer, as the real page greets the real one.
+PREVIEW_FIRST_NAME = "Ana"
+# Which survey wording the preview uses for a set (the purchase wording for any other set).
+PREVIEW_KINDS = {"fix-check": "fix_check", "relationship-review": "relationship_review"}
+
+
+def _question_set_or_404(key: str) -> QuestionSet:
+    question_set = db.session().scalar(select(QuestionSet).where(QuestionSet.key == key))
+    if question_set is None:
+        abort(404)
+    return question_set
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+# --- the list, and which set follows a purchase ----------------------------------------------
+
+
+@bp.get("/question-sets")
+@admin_required
+def list_question_sets():
+    """Every set with its current version and answers, and which purchases get which set."""
+    return _list_page()
+
+
+def _list_page(*, new_form=None, default_form=None, category_form=None, status: int = 200):
+    session = db.session()
+    sets = session.scalars(select(QuestionSet).order_by(QuestionSet.name)).all()
+    counts = editor.answer_counts_by_set(session)
+    assignments = session.scalars(
+        select(QuestionSetAssignment).order_by(QuestionSetAssignment.category)).all()
+    rows = []
+    for question_set in sets:
+        version = editor.latest_version(session, question_set)
+        rows.append({
+            "set": question_set, "version": version, "answers": counts.get(question_set.id, 0),
+            "unpublished": editor.has_unpublished_changes(session, question_set),
+            "categories": [a.category for a in assignments if a.question_set_id == question_set.id],
+        })
+    published = [SelectChoice(row["set"].key, row["set"].name) for row in rows if row["version"]]
+    default_key = get_setting(session, "purchase_question_set")
+    default_form = default_form or DefaultQuestionSetForm(formdata=None,
+                                                          data={"question_set": default_key})
+    category_form = category_form or CategoryAssignmentForm(formdata=None)
+    default_form.question_set.choices = published
+    category_form.question_set.choices = published
+    return render_template(
+        "admin/list_question_sets.html", rows=rows, assignments=assignments,
+        default_key=default_key, new_form=new_form or NewQuestionSetForm(formdata=None),
+        default_form=default_form, category_form=category_form, remove_form=CsrfOnlyForm(),
+    ), status
+
+
+@bp.post("/question-sets")
+@admin_required
+def create_question_set():
+    """Start a new set: an empty draft to write its questions in."""
+    form = NewQuestionSetForm()
+    if not form.validate():
+        return _list_page(new_form=form, status=422)
+    session = db.session()
+    try:
+        question_set = editor.create_question_set(session, key=form.key.data, name=form.name.data,
+                                                  now=clock.now(), actor_user=_actor())
+    except editor.QuestionSetInvalid as exc:
+        for name, messages in exc.errors.items():
+            form[name].errors = list(messages)
+        return _list_page(new_form=form, status=422)
+    session.commit()
+    flash(f"“{question_set.name}” is ready for its first questions.")
+    return redirect(url_for(".edit_question_set", key=question_set.key))
+
+
+# Two segments, so that no set's key can shadow them (/question-sets/<key> is the editor).
+@bp.post("/question-sets/after-purchase/default")
+@admin_required
+def set_default_question_set():
+    """Choose the set sent after a purchase when no item category chooses another."""
+    form = DefaultQuestionSetForm()
+    form.question_set.choices = _published_choices()
+    if not form.validate():
+        return _list_page(default_form=form, status=422)
+    session = db.session()
+    question_set = _question_set_or_404(form.question_set.data)
+    editor.set_purchase_question_set(session, question_set, actor=_actor(), now=clock.now())
+    session.commit()
+    flash(f"After a purchase, customers now get “{question_set.name}”, unless an item "
+          "category says otherwise.")
+    return redirect(url_for(".list_question_sets"))
+
+
+@bp.post("/question-sets/after-purchase/categories")
+@admin_required
+def assign_category():
+    """Send a chosen set after purchases of items in one category."""
+    form = CategoryAssignmentForm()
+    form.question_set.choices = _published_choices()
+    if not form.validate():
+        return _list_page(category_form=form, status=422)
+    session = db.session()
+    question_set = _question_set_or_404(form.question_set.data)
+    try:
+        editor.assign_category(session, category=form.category.data, question_set=question_set,
+                               actor=_actor(), now=clock.now())
+    except editor.EditorError as exc:
+        form.category.errors = [str(exc)]
+        return _list_page(category_form=form, status=422)
+    session.commit()
+    flash(f"Purchases in “{form.category.data}” now get “{question_set.name}”.")
+    return redirect(url_for(".list_question_sets"))
+
+
+@bp.post("/question-sets/after-purchase/categories/<int:assignment_id>/remove")
+@admin_required
+def remove_category(assignment_id: int):
+    """Let purchases in a category get the default set again."""
+    session = db.session()
+    assignment = session.get(QuestionSetAssignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    category = assignment.category
+    editor.remove_category_assignment(session, assignment, actor=_actor(), now=clock.now())
+    session.commit()
+    flash(f"Purchases in “{category}” get the default set again.")
+    return redirect(url_for(".list_question_sets"))
+
+
+def _published_choices() -> list[SelectChoice]:
+    session = db.session()
+    return [SelectChoice(qs.key, qs.name)
+            for qs in session.scalars(select(QuestionSet).order_by(QuestionSet.name))
+            if editor.latest_version(session, qs) is not None]
+
+
+# --- the draft editor ------------------------------------------------------------------------
+
+
+@bp.get("/question-sets/<key>")
+@admin_required
+def edit_question_set(key: str):
+    """The draft editor: the questions, with the phone preview beside them."""
+    session = db.session()
+    question_set = _question_set_or_404(key)
+    form = DraftForm(formdata=None, data=draft_form_data(
+        editor.editor_document(session, question_set), name=question_set.name,
+        revision=question_set.draft_revision))
+    return _editor_page(question_set, form)
+
+
+@bp.post("/question-sets/<key>")
+@admin_required
+def save_question_set(key: str):
+    """Save the draft after a button (add, remove, move, save), or publish it."""
+    session = db.session()
+    question_set = _question_set_or_404(key)
+    form = DraftForm()
+    if not form.validate():
+        if form.revision.errors:  # not a form this editor produced
+            abort(400)
+        return _editor_page(question_set, form, status=422)
+    action = request.form.get("action", "save")
+    if action == "publish":
+        return _publish(question_set, form)
+    document = form.to_document()
+    if action != "save":
+        document = apply_editor_action(document, action)
+    try:
+        editor.save_draft(session, question_set, document, loaded_revision=form.revision.data,
+                          actor=_actor(), now=clock.now(), name=form.name.data)
+    except editor.StaleDraft as exc:
+        return _conflict_page(question_set, form, document, exc)
+    session.commit()
+    if action == "save":
+        flash("Draft saved. Customers keep getting the published version until you publish.")
+    return redirect(url_for(".edit_question_set", key=key) + _anchor_after(action, document))
+
+
+def _publish(question_set: QuestionSet, form: DraftForm):
+    session = db.session()
+    document = form.to_document()
+    try:
+        result = editor.publish_draft(session, question_set, document,
+                                      loaded_revision=form.revision.data, actor=_actor(),
+                                      now=clock.now(), name=form.name.data)
+    except editor.QuestionSetInvalid as exc:
+        flash("Not published yet: fix what is marked below first.", "error")
+        return _editor_page(question_set, form, errors=exc.errors, status=422)
+    except editor.StaleDraft as exc:
+        return _conflict_page(question_set, form, document, exc)
+    session.commit()
+    if result.created:
+        flash(f"Published version {result.version.number}. New surveys ask these questions; "
+              "surveys already sent keep the version they were sent with.")
+    else:
+        flash(f"Nothing changed since version {result.version.number}, so nothing new was "
+              "published.")
+    return redirect(url_for(".edit_question_set", key=question_set.key))
+
+
+def _conflict_page(question_set: QuestionSet, form: DraftForm, document: list[dict],
+                   stale: editor.StaleDraft):
+    """Another admin saved first: show this admin's own work back, unsaved, and say so."""
+    session = db.session()
+    session.rollback()
+    session.refresh(question_set)
+    # The form now carries the current revision: saving again is a deliberate choice to
+    # replace the other admin's draft, made after reading this page.
+    mine = DraftForm(formdata=None, data=draft_form_data(
+        document, name=form.name.data or question_set.name, revision=stale.current_revision))
+    return _editor_page(question_set, mine, conflict=True, status=409)
+
+
+def _anchor_after(action: str, document: list[dict]) -> str:
+    verb, _, index = action.partition("-")
+    if verb == "add":
+        return f"#question-{len(document) - 1}"
+    if verb in ("up", "down") and index.isdigit():
+        moved = int(index) + (-1 if verb == "up" else 1)
+        return f"#question-{max(0, min(moved, len(document) - 1))}"
+    if verb == "remove":
+        return "#questions"
+    return ""
+
+
+def _editor_page(question_set: QuestionSet, form: DraftForm, *, errors=None,
+                 conflict: bool = False, status: int = 200):
+    session = db.session()
+    document = form.to_document()
+    if errors is None:
+        errors = editor.question_errors(document)
+    general_errors, question_errors = group_question_errors(errors, len(form.questions))
+    preview_keys = {q.key for q in editor.transient_questions(document)}
+    version = editor.latest_version(session, question_set)
+    response = make_response(render_template(
+        "admin/edit_question_set.html", question_set=question_set, form=form,
+        version=version, general_errors=general_errors, question_errors=question_errors,
+        not_in_preview=[i for i, q in enumerate(document) if q.get("key") not in preview_keys],
+        unpublished=editor.has_unpublished_changes(session, question_set),
+        behind=editor.draft_predates_latest_version(session, question_set),
+        last_change=editor.last_draft_change(session, question_set), conflict=conflict,
+        discard_form=DiscardDraftForm(formdata=None,
+                                      data={"revision": question_set.draft_revision}),
+    ), status)
+    return response
+
+
+@bp.post("/question-sets/<key>/discard")
+@admin_required
+def discard_draft(key: str):
+    """Throw the draft away and start again from the published version."""
+    session = db.session()
+    question_set = _question_set_or_404(key)
+    form = DiscardDraftForm()
+    if not form.validate() or not (form.revision.data or "").isdigit():
+        abort(400)
+    try:
+        editor.discard_draft(session, question_set, loaded_revision=int(form.revision.data),
+                             actor=_actor(), now=clock.now())
+    except editor.StaleDraft:
+        flash("Someone saved the draft since you opened it, so it was not discarded. "
+              "Have a look at their changes first.", "error")
+        return redirect(url_for(".edit_question_set", key=key))
+    session.commit()
+    flash("Draft discarded. The editor shows the published version again.")
+    return redirect(url_for(".edit_question_set", key=key))
+
+
+@bp.get("/question-sets/<key>/preview")
+@admin_required
+def preview_question_set(key: str):
+    """The draft (or `?version=N`) rendered by the customer's own survey page and form."""
+    session = db.session()
+    question_set = _question_set_or_404(key)
+    number = request.args.get("version", type=int)
+    if number is not None:
+        version = editor.get_version(session, question_set, number)
+        if version is None:
+            abort(404)
+        questions = list(version.questions)
+    else:
+        questions = editor.transient_questions(editor.editor_document(session, question_set))
+    form = survey_form_class(questions)(formdata=None)
+    # An unsaved survey: the page needs its kind for the opening words, and nothing else.
+    survey = Survey(kind=PREVIEW_KINDS.get(question_set.key, "purchase"))
+    response = make_response(render_template(
+        "public/show_survey.html", survey=survey, questions=questions, form=form,
+        token="preview", first_name=PREVIEW_FIRST_NAME,
+        sender_name=get_setting(session, "sender_name"),
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@bp.get("/question-sets/<key>/versions")
+@admin_required
+def show_question_set_history(key: str):
+    """Every published version, newest first, with what changed from the one before."""
+    session = db.session()
+    question_set = _question_set_or_404(key)
+    versions = list(question_set.versions)
+    counts = editor.answer_counts_by_version(session, question_set)
+    publishers = _publishers(question_set)
+    entries = []
+    previous = None
+    for version in versions:
+        document = editor.version_document(version)
+        entries.append({
+            "version": version, "answers": counts.get(version.id, 0),
+            "by": publishers.get(version.number),
+            "diff": editor.diff_documents(previous, document) if previous is not None else None,
+            "questions": document,
+        })
+        previous = document
+    return render_template("admin/show_question_set_history.html", question_set=question_set,
+                           entries=list(reversed(entries)))
+
+
+def _publishers(question_set: QuestionSet) -> dict[int, str]:
+    """Who published each version (a person or an API key), from the audit log."""
+    entries = db.session().scalars(
+        select(AuditEntry).where(AuditEntry.action == "question_set.published",
+                                 AuditEntry.target == f"question set {question_set.key}")
+    ).all()
+    return {entry.after["version"]: entry.actor_label for entry in entries
+            if isinstance(entry.after, dict) and "version" in entry.after}

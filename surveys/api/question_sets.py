@@ -1,1 +1,231 @@
-"""question_sets API."""
+"""Question sets as code (CONTRACT §4): read the published versions, publish a new one.
+
+`PUT /question-sets/<key>` publishes the body's questions as the set's next
+version: 201 when that made a new version, 200 when the questions equal the
+newest version (nothing is created). A key nobody has used yet creates the set,
+published as version 1 (201). The body's `name` renames the set; `version` and
+`published_at` are read-only and ignored, so a document fetched with GET can be
+edited in git and sent back as it is.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request, url_for
+from sqlalchemy import select
+
+from surveys import clock
+from surveys.api import bp
+from surveys.api.schemas import read_json_body, rfc3339, validation_problem
+from surveys.auth import api_key_required
+from surveys.db import db
+from surveys.errors import ApiProblem
+from surveys.models import QuestionSet, QuestionSetVersion
+from surveys.services import question_set_editor as editor
+
+
+def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) -> dict:
+    """A set's published version as CONTRACT §4 shows it."""
+    return {
+        "key": question_set.key,
+        "name": question_set.name,
+        "version": version.number,
+        "published_at": rfc3339(version.published_at),
+        "questions": editor.version_document(version),
+    }
+
+
+def _published_set(key: str) -> tuple[QuestionSet, QuestionSetVersion]:
+    session = db.session()
+    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
+    version = editor.latest_version(session, question_set) if question_set else None
+    if version is None:
+        raise ApiProblem(404, "Not Found", f"There is no published question set “{key}”.")
+    return question_set, version
+
+
+@bp.get("/question-sets")
+@api_key_required
+def list_question_sets():
+    """Every published question set at its newest version."""
+    session = db.session()
+    items = []
+    for question_set in session.scalars(select(QuestionSet).order_by(QuestionSet.key)):
+        version = editor.latest_version(session, question_set)
+        if version is not None:
+            items.append(question_set_json(question_set, version))
+    return jsonify({"items": items})
+
+
+@bp.get("/question-sets/<key>")
+@api_key_required
+def show_question_set(key: str):
+    """A set's newest version, or the one asked for with `?version=N`."""
+    question_set, version = _published_set(key)
+    wanted = request.args.get("version")
+    if wanted is not None:
+        if not wanted.isdigit():
+            raise validation_problem({"version": ["must be a version number, like 3"]})
+        version = editor.get_version(db.session(), question_set, int(wanted))
+        if version is None:
+            raise ApiProblem(404, "Not Found",
+                             f"Question set “{key}” has no version {wanted}.")
+    return jsonify(question_set_json(question_set, version))
+
+
+@bp.put("/question-sets/<key>")
+@api_key_required
+def put_question_set(key: str):
+    """Publish the body as the set's next version (201), or nothing when unchanged (200)."""
+    body = read_json_body()
+    session = db.session()
+    try:
+        question_set, result = editor.put_question_set(
+            session, key, body, now=clock.now(), actor_api_key=g.api_key)
+    except editor.QuestionSetInvalid as exc:
+        raise validation_problem(exc.errors) from None
+    session.commit()
+    response = jsonify(question_set_json(question_set, result.version))
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = url_for("api.show_question_set", key=question_set.key,
+                                           version=result.version.number)
+    return response
+
+
+_QUESTION = {
+    "type": "object",
+    "required": ["key", "type", "text"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "pattern": editor.QUESTION_KEY_PATTERN.pattern,
+                "description": "The answer's name in responses and exports; unique in the set."},
+        "type": {"type": "string", "enum": list(editor.TYPES)},
+        "text": {"type": "string", "maxLength": editor.MAX_QUESTION_TEXT,
+                 "description": "The question as the customer reads it."},
+        "required": {"type": "boolean", "default": False},
+        "min": {"type": ["integer", "null"], "description": "Scales only."},
+        "max": {"type": ["integer", "null"],
+                "description": f"Scales only; at most {editor.MAX_SCALE_POINTS} points."},
+        "options": {
+            "type": ["array", "null"],
+            "description": "Choices only: at least two.",
+            "maxItems": editor.MAX_OPTIONS,
+            "items": {
+                "type": "object",
+                "required": ["value", "label"],
+                "additionalProperties": False,
+                "properties": {
+                    "value": {"type": "string", "pattern": editor.OPTION_VALUE_PATTERN.pattern},
+                    "label": {"type": "string", "maxLength": editor.MAX_LABEL},
+                },
+            },
+        },
+        "negative": {
+            "description": "When an answer is negative (and opens a case): "
+                           "`{\"values\": [...]}` for a choice, `{\"at_most\": n}` for a "
+                           "scale, null for never (always null for text).",
+            "oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["values"], "additionalProperties": False,
+                 "properties": {"values": {"type": "array", "items": {"type": "string"}}}},
+                {"type": "object", "required": ["at_most"], "additionalProperties": False,
+                 "properties": {"at_most": {"type": "integer"}}},
+            ],
+        },
+    },
+}
+
+OPENAPI_SCHEMAS: dict[str, dict] = {
+    "Question": _QUESTION,
+    "QuestionSet": {
+        "type": "object",
+        "description": "A published version of a question set.",
+        "required": ["key", "name", "version", "published_at", "questions"],
+        "additionalProperties": False,
+        "properties": {
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "published_at": {"type": "string", "format": "date-time"},
+            "questions": {"type": "array",
+                          "items": {"$ref": "#/components/schemas/Question"}},
+        },
+    },
+    "QuestionSetInput": {
+        "type": "object",
+        "description": "The questions to publish. `version` and `published_at` may be present "
+                       "(as GET returns them) and are ignored; `key`, when present, must match "
+                       "the address; `name` renames the set without a new version.",
+        "required": ["questions"],
+        "properties": {
+            "key": {"type": "string"},
+            "name": {"type": "string", "maxLength": editor.MAX_NAME},
+            "version": {"type": "integer"},
+            "published_at": {"type": "string"},
+            "questions": {"type": "array", "minItems": 1, "maxItems": editor.MAX_QUESTIONS,
+                          "items": {"$ref": "#/components/schemas/Question"}},
+        },
+    },
+}
+_SET = {"application/json": {"schema": {"$ref": "#/components/schemas/QuestionSet"}}}
+_KEY_PARAMETER = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+                  "description": "The set's key, like heart-to-heart."}
+
+OPENAPI_PATHS: dict[str, dict] = {
+    "/question-sets": {
+        "get": {
+            "operationId": "listQuestionSets",
+            "summary": "Every published question set, at its newest version",
+            "tags": ["Question sets"],
+            "responses": {
+                "200": {"description": "The sets, by key.",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["items"],
+                            "properties": {"items": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/QuestionSet"}}}}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            },
+        },
+    },
+    "/question-sets/{key}": {
+        "get": {
+            "operationId": "showQuestionSet",
+            "summary": "A question set's newest version (or `?version=N`)",
+            "tags": ["Question sets"],
+            "parameters": [_KEY_PARAMETER,
+                           {"name": "version", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {
+                "200": {"description": "The version.", "content": _SET},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "422": {"$ref": "#/components/responses/ValidationError"},
+            },
+        },
+        "put": {
+            "operationId": "putQuestionSet",
+            "summary": "Publish the questions as the set's next version",
+            "description": "Published versions never change: surveys already sent keep theirs "
+                           "and each response keeps the version it answered. When the questions "
+                           "equal the newest version nothing is created (200). An unknown key "
+                           "creates the set, published as version 1 (201). 422 for duplicate "
+                           "question keys, a choice without options, a rule that does not fit "
+                           "its type, or an empty set.",
+            "tags": ["Question sets"],
+            "parameters": [_KEY_PARAMETER],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/QuestionSetInput"}}}},
+            "responses": {
+                "201": {"description": "Published as a new version (or a new set).",
+                        "content": _SET},
+                "200": {"description": "Nothing changed: the newest version, as it was.",
+                        "content": _SET},
+                "400": {"$ref": "#/components/responses/MalformedJson"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+                "422": {"$ref": "#/components/responses/ValidationError"},
+            },
+        },
+    },
+}

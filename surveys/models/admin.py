@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, UTCDateTime, utcnow
-from surveys.models.users import User
+from surveys.models.users import ApiKey, User
 
 
 class Setting(Base):
@@ -54,6 +54,15 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor_user: Mapped[User | None] = relationship()
+    actor_api_key: Mapped[ApiKey | None] = relationship()
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_user is not None:
+            return self.actor_user.name
+        if self.actor_api_key is not None:
+            return f"API key “{self.actor_api_key.name}”"
+        return "Heart to Heart"
 
 
 class WebhookEndpoint(Base):

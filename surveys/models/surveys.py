@@ -15,7 +15,8 @@ from surveys.models.question_sets import Question, QuestionSet, QuestionSetVersi
 SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual")
 # scheduled: waiting for send_at; sent: in the customer's mailbox; answered.
 # throttled / suppressed / skipped: decided at purchase time, never sent.
-# cancelled: not sent after all (the address was suppressed meanwhile); failed: refused by the mail service.
+# cancelled: not sent after all (the address was suppressed meanwhile);
+# failed: refused by the mail service.
 SURVEY_STATUSES = (
     "scheduled",
     "sent",

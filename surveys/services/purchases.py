@@ -108,7 +108,8 @@ def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: dat
     if not customer_is_new:
         _apply_customer_fields(customer, purchase_input.customer, owner)
 
-    survey = _decide_survey(session, customer, purchase, now=now)
+    survey = _decide_survey(session, customer, purchase, now=now,
+                            customer_is_new=customer_is_new)
     return PurchaseResult(purchase=purchase, survey=survey, created=True)
 
 
@@ -207,11 +208,12 @@ def _insert_purchase(session: Session, data: PurchaseInput, customer: Customer,
 
 
 def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
-                   now: datetime) -> Survey:
+                   now: datetime, customer_is_new: bool) -> Survey:
     """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
-    # First: it loads every stored setting, so the lookups below it need no query of their own.
-    settings = all_settings(session)
-    question_set = question_set_for_purchase(session, purchase)
+    settings = all_settings(session)  # one query for every setting this decision needs
+    question_set = question_set_for_purchase(
+        session, purchase, default_key=str(settings["purchase_question_set"])
+    )
     age_limit_days = int(settings["age_limit_days"])
     if purchase.purchased_at < now - timedelta(days=age_limit_days):
         return record_unsent_survey(
@@ -224,4 +226,4 @@ def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
     send_at = max(purchase.purchased_at + delay, now)
     return schedule_survey(session, customer=customer, kind="purchase",
                            question_set=question_set, now=now, send_at=send_at,
-                           purchase=purchase)
+                           purchase=purchase, customer_is_new=customer_is_new)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import (
@@ -12,6 +12,9 @@ from surveys.models import (
     QuestionSetVersion,
 )
 from surveys.services.settings import get_setting
+
+# Seeded by the migrations; used when the configured default set is gone.
+FALLBACK_QUESTION_SET = "heart-to-heart"
 
 
 def get_question_set(session: Session, key: str) -> QuestionSet | None:
@@ -28,16 +31,36 @@ def current_version(session: Session, question_set: QuestionSet) -> QuestionSetV
     ).one()
 
 
-def question_set_for_purchase(session: Session, purchase: Purchase | None) -> QuestionSet:
-    """The set to send after this purchase: a category override, else the default."""
+def question_set_for_purchase(session: Session, purchase: Purchase | None, *,
+                              default_key: str | None = None) -> QuestionSet:
+    """The set to send after this purchase: a category override, else the default.
+
+    One query fetches both the sets assigned to the purchase's categories and
+    the default set, since this runs for every purchase that arrives. A caller
+    that has read the settings already passes the default set's key.
+    """
     categories = [item.category for item in (purchase.items if purchase else []) if item.category]
-    if categories:
-        assignments = session.scalars(
-            select(QuestionSetAssignment).where(QuestionSetAssignment.category.in_(categories))
-        ).all()
-        by_category = {a.category: a.question_set for a in assignments}
-        for category in categories:  # the first item's category decides
-            if category in by_category:
-                return by_category[category]
-    default_key = get_setting(session, "purchase_question_set")
-    return get_question_set(session, default_key) or get_question_set(session, "heart-to-heart")
+    if default_key is None:
+        default_key = get_setting(session, "purchase_question_set")
+    rows = session.execute(
+        select(QuestionSet, QuestionSetAssignment.category)
+        .outerjoin(
+            QuestionSetAssignment,
+            and_(
+                QuestionSetAssignment.question_set_id == QuestionSet.id,
+                QuestionSetAssignment.category.in_(categories),
+            ),
+        )
+        .where(
+            or_(
+                QuestionSetAssignment.category.is_not(None),
+                QuestionSet.key.in_([default_key, FALLBACK_QUESTION_SET]),
+            )
+        )
+    ).all()
+    by_category = {category: question_set for question_set, category in rows if category}
+    for category in categories:  # the first item's category decides
+        if category in by_category:
+            return by_category[category]
+    by_key = {question_set.key: question_set for question_set, _category in rows}
+    return by_key.get(default_key) or by_key[FALLBACK_QUESTION_SET]

@@ -1,13 +1,30 @@
-"""Admin-editable settings with their defaults (CONTRACT §2 "Timing settings")."""
+"""Admin-editable settings with their defaults (CONTRACT §2 "Timing settings").
+
+Each setting's spec carries its default, the words the settings page shows, and
+the range of values that make sense; `clean_setting_value` is the one place that
+decides whether a value may be stored, for the page and for any other caller.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.models import Setting
+from surveys.models import Setting, User
+from surveys.services.audit import record_admin_change
+
+# Kinds of value: whole numbers in a range, a local time of day, a line of text,
+# a paragraph, a user's id (or none), a question set's key.
+KINDS = ("int", "time", "line", "paragraph", "user", "question_set")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SettingError(ValueError):
+    """A value a setting cannot take; the message says why, in the admin's words."""
 
 
 @dataclass(frozen=True)
@@ -16,6 +33,12 @@ class SettingSpec:
     default: object
     label: str
     explanation: str
+    kind: str = "int"
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    # False for settings edited on their own page (routing, question sets).
+    on_settings_page: bool = True
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -24,42 +47,54 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "survey_delay_minutes", 0, "Survey delay (minutes)",
             "How long after a purchase the survey is sent; 0 sends it right away.",
+            minimum=0, maximum=7 * 24 * 60,
         ),
         SettingSpec(
             "reminder_delay_hours", 72, "Reminder delay (hours)",
             "One reminder goes this long after an unanswered survey; 0 turns reminders off.",
+            minimum=0, maximum=28 * 24,
         ),
         SettingSpec(
             "throttle_days", 30, "Throttle window (days)",
             "A customer gets at most one purchase survey in this many days.",
+            minimum=0, maximum=365,
         ),
         SettingSpec(
             "age_limit_days", 30, "Age limit (days)",
             "Purchases older than this when they reach us are not surveyed.",
+            minimum=1, maximum=365,
         ),
         SettingSpec(
             "quiet_hours_start", "21:00", "Quiet hours start",
-            "From this local time, mail to customers whose time zone we know waits for the morning.",
+            "From this local time, mail to customers whose time zone we know waits for "
+            "the morning.",
+            kind="time",
         ),
         SettingSpec(
             "quiet_hours_end", "08:00", "Quiet hours end",
             "Held mail goes out at this local time.",
+            kind="time",
         ),
         SettingSpec(
             "acknowledge_hours", 4, "Acknowledge within (hours)",
             "A case not acknowledged in this time is escalated to its owner and the admins.",
+            minimum=1, maximum=30 * 24,
         ),
         SettingSpec(
             "resolve_hours", 48, "Resolve within (hours)",
             "A case not resolved in this time is escalated to its owner and the admins.",
+            minimum=1, maximum=90 * 24,
         ),
         SettingSpec(
             "fix_check_days", 7, "Fix-check answer window (days)",
-            "A resolved case whose fix-check survey is unanswered this long is closed as unconfirmed.",
+            "A resolved case whose fix-check survey is unanswered this long is closed as "
+            "unconfirmed.",
+            minimum=1, maximum=30,
         ),
         SettingSpec(
             "sender_name", "Heart to Heart", "Sender name",
             "The name customers see on survey emails.",
+            kind="line", max_length=100,
         ),
         SettingSpec(
             "thank_you_message",
@@ -67,14 +102,17 @@ SPECS: dict[str, SettingSpec] = {
             "is not right, the one person who owns it will be in touch with you personally.",
             "Thank-you message",
             "Shown to the customer after they answer a survey.",
+            kind="paragraph", max_length=1000,
         ),
         SettingSpec(
             "default_owner_id", None, "Default owner",
             "Owns cases no account owner or routing rule claims; the earliest admin until chosen.",
+            kind="user", on_settings_page=False,
         ),
         SettingSpec(
             "purchase_question_set", "heart-to-heart", "Question set after a purchase",
             "The set sent after a purchase unless an item category chooses another.",
+            kind="question_set", on_settings_page=False,
         ),
     )
 }
@@ -88,7 +126,7 @@ def get_setting(session: Session, key: str):
 
 
 def all_settings(session: Session) -> dict[str, object]:
-    """Every setting, stored values over defaults."""
+    """Every setting, stored values over defaults, in one query."""
     values = {key: spec.default for key, spec in SPECS.items()}
     for row in session.scalars(select(Setting)):
         if row.key in values:
@@ -97,12 +135,123 @@ def all_settings(session: Session) -> dict[str, object]:
 
 
 def set_setting(session: Session, key: str, value) -> None:
-    """Store a setting's value (validation is the caller's form's job)."""
+    """Store a setting's value; raises SettingError when the value does not fit the setting."""
     if key not in SPECS:
         raise KeyError(key)
+    value = clean_setting_value(key, value)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
     session.flush()
+
+
+def clean_setting_value(key: str, value):
+    """The value as it is stored (an int, "HH:MM", text), or SettingError saying what is wrong."""
+    spec = SPECS[key]
+    if spec.kind == "int":
+        return _clean_int(spec, value)
+    if spec.kind == "time":
+        text = str(value or "").strip()
+        if not TIME_PATTERN.match(text):
+            raise SettingError("Enter a time of day as HH:MM, for example 08:30.")
+        return text
+    if spec.kind in ("line", "paragraph"):
+        return _clean_text(spec, value)
+    if spec.kind == "user":
+        if value in (None, ""):
+            return None
+        return _clean_int(spec, value)
+    if spec.kind == "question_set":
+        text = str(value or "").strip()
+        if not text:
+            raise SettingError("Choose a question set.")
+        return text
+    raise SettingError(f"Unknown kind of setting: {spec.kind}")
+
+
+def _clean_int(spec: SettingSpec, value) -> int:
+    if isinstance(value, bool):
+        raise SettingError("Enter a whole number.")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise SettingError("Enter a whole number.") from None
+    if spec.minimum is not None and number < spec.minimum:
+        raise SettingError(f"Enter {spec.minimum} or more.")
+    if spec.maximum is not None and number > spec.maximum:
+        raise SettingError(f"Enter at most {spec.maximum}.")
+    return number
+
+
+def _clean_text(spec: SettingSpec, value) -> str:
+    text = str(value or "").strip()
+    if spec.kind == "paragraph":
+        text = text.replace("\r\n", "\n")
+    if not text:
+        raise SettingError("This cannot be empty.")
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise SettingError(f"Keep it to {spec.max_length} characters or fewer.")
+    if spec.kind == "line" and (any(ch in text for ch in "\r\n<>\"") or not text.isprintable()):
+        # It goes into an email header: one plain line, no angle brackets or quotes.
+        raise SettingError("Use one plain line, without quotes or angle brackets.")
+    return text
+
+
+def page_specs() -> list[SettingSpec]:
+    """The settings edited on /admin/settings, in the order the page shows them."""
+    return [spec for spec in SPECS.values() if spec.on_settings_page]
+
+
+class SettingsInvalid(ValueError):
+    """Some values of the settings page cannot be stored; `errors` maps keys to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{key}: {' '.join(m)}" for key, m in errors.items()))
+        self.errors = errors
+
+
+def update_settings(session: Session, values: dict[str, object], *, actor: User,
+                    now: datetime) -> list[str]:
+    """Store the settings page's values and return the keys that changed.
+
+    Every value is checked first (SettingsInvalid, and nothing is stored, if any
+    is wrong). Only values that differ are written, each with one audit entry
+    holding its before and after.
+    """
+    current = all_settings(session)
+    cleaned: dict[str, object] = {}
+    errors: dict[str, list[str]] = {}
+    for key, raw in values.items():
+        try:
+            cleaned[key] = clean_setting_value(key, raw)
+        except SettingError as exc:
+            errors[key] = [str(exc)]
+    errors.update(_cross_field_errors({**current, **cleaned}, errors))
+    if errors:
+        raise SettingsInvalid(errors)
+    changed = []
+    for key, value in cleaned.items():
+        if value == current[key]:
+            continue
+        set_setting(session, key, value)
+        record_admin_change(
+            session, actor_user=actor, action="setting.changed",
+            target=f"setting {key}", before={key: current[key]}, after={key: value}, now=now,
+        )
+        changed.append(key)
+    return changed
+
+
+def _cross_field_errors(values: dict, errors: dict) -> dict[str, list[str]]:
+    """Rules between two settings, checked only when both values are themselves valid."""
+    found: dict[str, list[str]] = {}
+    if "quiet_hours_start" not in errors and "quiet_hours_end" not in errors:
+        if values["quiet_hours_start"] == values["quiet_hours_end"]:
+            found["quiet_hours_end"] = ["Quiet hours must end at a different time than they start."]
+    if "acknowledge_hours" not in errors and "resolve_hours" not in errors:
+        if int(values["resolve_hours"]) < int(values["acknowledge_hours"]):
+            found["resolve_hours"] = ["The resolve target cannot be shorter than the "
+                                      "acknowledge target."]
+    return found

@@ -56,20 +56,26 @@ def record_unsent_survey(session: Session, *, customer: Customer, kind: str,
 
 def schedule_survey(session: Session, *, customer: Customer, kind: str, question_set: QuestionSet,
                     now: datetime, send_at: datetime | None = None,
-                    purchase: Purchase | None = None, case: Case | None = None) -> Survey:
+                    purchase: Purchase | None = None, case: Case | None = None,
+                    customer_is_new: bool = False) -> Survey:
     """Schedule a survey for a customer, or record why it will not be sent.
 
     Suppressed addresses are never surveyed; throttled kinds respect the window.
     A scheduled survey gets its delivery queued in the outbox for `send_at`.
+    `customer_is_new` says the customer was inserted in this very transaction:
+    nobody else can see them yet and they have no surveys, so the lock and the
+    throttle query (two round trips on every first purchase) are skipped.
     """
-    lock_customer(session, customer)
+    if not customer_is_new:
+        lock_customer(session, customer)
     if customer.suppressed_at is not None:
         return record_unsent_survey(
             session, customer=customer, kind=kind, question_set=question_set, now=now,
             purchase=purchase, status="suppressed",
             reason=customer.suppression_reason or "the address is suppressed",
         )
-    if kind in THROTTLED_KINDS and recently_surveyed(session, customer, now):
+    throttled = kind in THROTTLED_KINDS and not customer_is_new
+    if throttled and recently_surveyed(session, customer, now):
         days = get_setting(session, "throttle_days")
         return record_unsent_survey(
             session, customer=customer, kind=kind, question_set=question_set, now=now,

@@ -1,0 +1,319 @@
+"""Forms of the admin pages. Each POST form carries a `csrf_token` (Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from surveys.auth import MIN_PASSWORD_LENGTH
+from surveys.models.admin import ROUTING_FIELDS
+from surveys.services import question_set_editor as editor
+from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class CsrfOnlyForm(FlaskForm):
+    """A button that changes something: only the CSRF token (delete, move, deactivate…)."""
+
+
+# --- the question-set editor -----------------------------------------------------------------
+
+QUESTION_TYPE_CHOICES = [SelectChoice("choice", "Choice"), SelectChoice("scale", "Scale"),
+                         SelectChoice("text", "Text")]
+BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
+
+
+class OptionForm(Form):
+    value = StringField("Value", filters=[_strip],
+                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    label = StringField("Label the customer sees", filters=[_strip])
+    negative = BooleanField("Negative")
+
+
+class QuestionForm(Form):
+    key = StringField("Key", filters=[_strip],
+                      render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    type = SelectField("Type", choices=QUESTION_TYPE_CHOICES, default="text")
+    text = TextAreaField("Question", filters=[_strip], render_kw={"rows": 2})
+    required = BooleanField("Required")
+    # Kept as text so that whatever the admin typed survives a save; the
+    # service's validation says what is wrong with it before publishing.
+    min = StringField("From", filters=[_strip], render_kw={"inputmode": "numeric"})
+    max = StringField("To", filters=[_strip], render_kw={"inputmode": "numeric"})
+    at_most = StringField("Negative at or below", filters=[_strip],
+                          render_kw={"inputmode": "numeric"})
+    options = FieldList(FormField(OptionForm), max_entries=editor.MAX_OPTIONS + 4)
+
+
+class DraftForm(FlaskForm):
+    """The whole draft, posted by every button of the editor."""
+
+    revision = IntegerField("Revision", validators=[InputRequired()])
+    name = StringField("Name", filters=[_strip], validators=[Length(max=editor.MAX_NAME)])
+    questions = FieldList(FormField(QuestionForm), max_entries=editor.MAX_QUESTIONS + 5)
+
+    def to_document(self) -> list[dict]:
+        """The questions as a document (the API's shape); blank option rows are dropped."""
+        return [question_document(entry.form) for entry in self.questions]
+
+
+def question_document(form: QuestionForm) -> dict:
+    """One question of the form in the document's shape, with only its type's fields."""
+    kind = form.type.data
+    question = {"key": form.key.data or "", "type": kind, "text": form.text.data or "",
+                "required": bool(form.required.data)}
+    if kind == "choice":
+        rows = [row.form for row in form.options
+                if (row.form.value.data or row.form.label.data)]
+        question["options"] = [{"value": row.value.data or "", "label": row.label.data or ""}
+                               for row in rows]
+        negative = [row.value.data for row in rows if row.negative.data and row.value.data]
+        question["negative"] = {"values": negative} if negative else None
+    elif kind == "scale":
+        question["min"] = _number(form.min.data)
+        question["max"] = _number(form.max.data)
+        at_most = _number(form.at_most.data)
+        question["negative"] = None if at_most in (None, "") else {"at_most": at_most}
+    else:
+        question["negative"] = None
+    return question
+
+
+def _number(text: str | None) -> int | str | None:
+    """A whole number when the text is one; otherwise the text itself, kept for the admin."""
+    if text in (None, ""):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def draft_form_data(document: list[dict], *, name: str, revision: int) -> dict:
+    """The editor's form data for a document (plus empty option rows to type into)."""
+    return {"revision": revision, "name": name,
+            "questions": [question_form_data(question) for question in document]}
+
+
+def question_form_data(question: dict) -> dict:
+    """One question as the editor's form shows it."""
+    rule = question.get("negative") or {}
+    negative_values = set(rule.get("values") or ())
+    options = [{"value": option.get("value", ""), "label": option.get("label", ""),
+                "negative": option.get("value") in negative_values}
+               for option in question.get("options") or ()]
+    # Room for new options without JavaScript: empty rows are ignored on save.
+    blanks = 2 if len(options) < 2 else 1
+    options += [{"value": "", "label": "", "negative": False}] * blanks
+    is_scale = question.get("type") == "scale"
+    return {
+        "key": question.get("key", ""),
+        "type": question.get("type") or "text",
+        "text": question.get("text", ""),
+        "required": bool(question.get("required")),
+        "min": _text(question.get("min")) if is_scale else "0",
+        "max": _text(question.get("max")) if is_scale else "10",
+        "at_most": _text(rule.get("at_most")),
+        "options": options,
+    }
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def apply_editor_action(document: list[dict], action: str) -> list[dict]:
+    """The document after the editor's button: add, remove, or move a question up or down."""
+    document = list(document)
+    verb, _, index_text = action.partition("-")
+    if verb == "add":
+        return [*document, dict(BLANK_QUESTION)]
+    if not index_text.isdigit() or int(index_text) >= len(document):
+        return document
+    index = int(index_text)
+    if verb == "remove":
+        del document[index]
+    elif verb == "up" and index > 0:
+        document[index - 1], document[index] = document[index], document[index - 1]
+    elif verb == "down" and index < len(document) - 1:
+        document[index + 1], document[index] = document[index], document[index + 1]
+    return document
+
+
+QUESTION_FIELD_NAMES = ("key", "type", "text", "required", "min", "max", "options", "negative")
+
+
+def group_question_errors(errors: dict[str, list[str]],
+                          count: int) -> tuple[list[str], list[dict[str, list[str]]]]:
+    """Split the service's errors by dotted path into the set's own and each question's.
+
+    Option errors (`questions.0.options.1.label`) are shown with their question's options,
+    as "Option 2: …".
+    """
+    general: list[str] = []
+    per_question: list[dict[str, list[str]]] = [{} for _ in range(count)]
+    for path, messages in errors.items():
+        parts = path.split(".")
+        if parts[0] != "questions" or len(parts) < 2 or not parts[1].isdigit() \
+                or int(parts[1]) >= count:
+            general.extend(messages)
+            continue
+        bucket = per_question[int(parts[1])]
+        field = parts[2] if len(parts) > 2 else "other"
+        if field == "options" and len(parts) > 3 and parts[3].isdigit():
+            messages = [f"Option {int(parts[3]) + 1}: {m}" for m in messages]
+        if field not in QUESTION_FIELD_NAMES:
+            field = "other"
+        bucket.setdefault(field, []).extend(messages)
+    return general, per_question
+
+
+class NewQuestionSetForm(FlaskForm):
+    key = StringField("Key", filters=[_strip],
+                      validators=[DataRequired("Give the set a key, like after-repair.")],
+                      render_kw={"autocapitalize": "none", "spellcheck": "false",
+                                 "placeholder": "after-repair"})
+    name = StringField("Name", filters=[_strip],
+                       validators=[DataRequired("Give the set a name."),
+                                   Length(max=editor.MAX_NAME)])
+
+
+class DefaultQuestionSetForm(FlaskForm):
+    question_set = SelectField("Sent after a purchase", validators=[DataRequired()])
+
+
+class CategoryAssignmentForm(FlaskForm):
+    category = StringField("Item category", filters=[_strip],
+                           validators=[DataRequired("Name the item category."),
+                                       Length(max=editor.MAX_CATEGORY)])
+    question_set = SelectField("Question set", validators=[DataRequired()])
+
+
+class DiscardDraftForm(FlaskForm):
+    revision = HiddenField()
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+ROUTING_FIELD_LABELS = {
+    "category": "Item category is",
+    "sku": "SKU is",
+    "total_at_least": "Order total is at least",
+    "email_domain": "Customer's email domain is",
+}
+
+
+class RoutingRuleForm(FlaskForm):
+    field = SelectField("When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f])
+                                         for f in ROUTING_FIELDS])
+    value = StringField("Value", filters=[_strip],
+                        validators=[DataRequired("Give the value the rule looks for."),
+                                    Length(max=254)])
+    owner_id = SelectField("Cases go to", coerce=int)
+
+
+class DefaultOwnerForm(FlaskForm):
+    owner_id = SelectField("Default owner", coerce=str)
+
+
+class RoutingTesterForm(FlaskForm):
+    """A sample purchase; sent with GET, it changes nothing, so it needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    email = EmailField("Customer's email", filters=[_strip],
+                       validators=[DataRequired("Give the customer's email."), Length(max=254)])
+    category = StringField("Item category", filters=[_strip], validators=[Length(max=128)])
+    sku = StringField("SKU", filters=[_strip], validators=[Length(max=128)])
+    total = StringField("Order total", filters=[_strip], validators=[Length(max=20)],
+                        render_kw={"inputmode": "decimal"})
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class NewUserForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired("Give their name.")])
+    email = EmailField("Email", filters=[_strip],
+                       validators=[DataRequired("Give their email address.")])
+    role = SelectField("Role", choices=[
+        SelectChoice("owner", "Owner: answers the cases they own"),
+        SelectChoice("admin", "Admin: also runs these admin pages"),
+    ])
+    password = PasswordField(
+        "First password", validators=[DataRequired("Give them a first password.")],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; send it to them privately.",
+        render_kw={"autocomplete": "new-password"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Type the new password.")],
+                             render_kw={"autocomplete": "new-password"})
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def _setting_validator(spec: SettingSpec):
+    def check(_form, field):
+        try:
+            clean_setting_value(spec.key, field.data)
+        except SettingError as exc:
+            raise ValidationError(str(exc)) from None
+
+    return check
+
+
+def settings_form_class() -> type[FlaskForm]:
+    """A form with one field per setting of the settings page, validated as the service does."""
+    fields = {}
+    for spec in page_specs():
+        validators = [_setting_validator(spec)]
+        if spec.kind == "paragraph":
+            field = TextAreaField(spec.label, filters=[_strip], validators=validators,
+                                  description=spec.explanation, render_kw={"rows": 4})
+        elif spec.kind == "time":
+            field = StringField(spec.label, filters=[_strip], validators=validators,
+                                description=spec.explanation,
+                                render_kw={"inputmode": "numeric", "placeholder": "HH:MM",
+                                           "pattern": "[0-2][0-9]:[0-5][0-9]"})
+        elif spec.kind == "int":
+            field = StringField(spec.label, filters=[_strip], validators=validators,
+                                description=spec.explanation,
+                                render_kw={"inputmode": "numeric"})
+        else:
+            field = StringField(spec.label, filters=[_strip], validators=validators,
+                                description=spec.explanation)
+        fields[spec.key] = field
+    return type("SettingsForm", (FlaskForm,), fields)
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log, sent with GET."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validators=[Optional()])
+    actor = SelectField("Who", validators=[Optional()])
