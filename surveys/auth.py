@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import time
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys.db import db
@@ -47,12 +49,35 @@ def new_api_key_value() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+# An integration posts every purchase with the same key; remembering a verified
+# key for a minute saves a query on each request. Keys are never edited, only
+# revoked, and a revocation takes effect within this time.
+API_KEY_CACHE_SECONDS = 60.0
+_CACHE_LIMIT = 1000
+_KEY_COLUMNS = ("id", "name", "key_hash", "prefix", "created_at", "revoked_at")
+
+
 def find_api_key(raw: str) -> ApiKey | None:
+    """The live API key with this raw value, or None."""
     if not raw or len(raw) > 200:
         return None
-    key = db.session().scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw)))
+    digest = hash_api_key(raw)
+    cache = current_app.extensions.setdefault("verified_api_keys", {})
+    session = db.session()
+    cached = cache.get(digest)
+    if cached is not None and cached[0] > time.monotonic():
+        # Attach the remembered row to this request's session without a query.
+        remembered = ApiKey(**cached[1])
+        make_transient_to_detached(remembered)
+        return session.merge(remembered, load=False)
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or key.revoked_at is not None:
+        cache.pop(digest, None)
         return None
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    columns = {name: getattr(key, name) for name in _KEY_COLUMNS}
+    cache[digest] = (time.monotonic() + API_KEY_CACHE_SECONDS, columns)
     return key
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -79,7 +81,33 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection.connection.driver_connection)
+
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 30.0
+SQLITE_LOCK_POLL_SECONDS = 0.0005
+
+
+def _begin_immediate(raw_connection) -> None:
+    """Take SQLite's write lock, waiting in short steps while another process holds it.
+
+    SQLite's own busy handler sleeps longer and longer (up to 100 ms a try) while
+    the lock is taken, so under steady contention processes doze while the lock
+    sits free. Polling in half-millisecond steps hands the lock on promptly.
+    """
+    deadline = time.monotonic() + SQLITE_LOCK_TIMEOUT_SECONDS
+    raw_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(SQLITE_LOCK_POLL_SECONDS)
+    finally:
+        raw_connection.execute("PRAGMA busy_timeout=30000")
 
 
 class Database:
