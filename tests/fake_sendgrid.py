@@ -20,6 +20,7 @@ or `fake_sendgrid_server` with `committed_app` / subprocesses:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 API_KEY = "SG.fake-test-key"
+# Roughly what SendGrid accepts as an address: something@domain.tld, no spaces.
+VALID_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 DEFAULT_MESSAGES = {
     400: "Bad Request",
@@ -48,6 +51,8 @@ class Reply:
     delay: float = 0.0
     message: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The body field SendGrid names with its error ("personalizations.3.to.0.email").
+    field: str | None = None
 
 
 @dataclass
@@ -79,6 +84,8 @@ class SentMail:
     custom_args: dict[str, str]
     categories: list[str]
     request: RecordedRequest
+    # This recipient's substitutions, already applied to subject, text and html.
+    substitutions: dict[str, str] = field(default_factory=dict)
 
     @property
     def survey_id(self) -> int | None:
@@ -198,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(recorded, Reply(401))
         problem = _validate(body)
         if problem:
-            return self._answer(recorded, Reply(400, message=problem))
+            message, field_name = problem
+            return self._answer(recorded, Reply(400, message=message, field=field_name))
         reply = fake._next_reply()
         if reply.delay and fake._closing.wait(reply.delay):
             return
@@ -210,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status >= 400:
             message = reply.message or DEFAULT_MESSAGES.get(reply.status, "error")
             payload = json.dumps(
-                {"errors": [{"message": message, "field": None, "help": None}]}
+                {"errors": [{"message": message, "field": reply.field, "help": None}]}
             ).encode()
         try:
             self.send_response(reply.status)
@@ -226,31 +234,53 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up waiting
 
 
-def _validate(body) -> str | None:
-    """SendGrid's essential checks, so a malformed body fails here as it would there."""
+def _validate(body) -> tuple[str, str | None] | None:
+    """SendGrid's essential checks, so a malformed body fails here as it would there.
+
+    Returns the error message and the field it is about, or None.
+    """
     if not isinstance(body, dict):
-        return "Bad Request: the body must be JSON"
+        return "Bad Request: the body must be JSON", None
     personalizations = body.get("personalizations")
     if not personalizations:
-        return "The personalizations field is required and must have at least one personalization."
+        return ("The personalizations field is required and must have at least one "
+                "personalization."), "personalizations"
     if len(personalizations) > 1000:
-        return "The personalizations field must have at most 1000 items."
+        return ("The personalization block is limited to 1000 personalizations per API "
+                "request."), "personalizations"
     if not (body.get("from") or {}).get("email"):
-        return "The from object must be provided for every email send."
-    for personalization in personalizations:
+        return "The from object must be provided for every email send.", "from"
+    seen: set[str] = set()
+    for position, personalization in enumerate(personalizations):
+        where = f"personalizations.{position}"
         if not personalization.get("to"):
-            return "The to array is required for all personalization objects."
+            return "The to array is required for all personalization objects.", f"{where}.to"
+        for number, recipient in enumerate(personalization["to"]):
+            address = str(recipient.get("email") or "")
+            if not VALID_ADDRESS.match(address):
+                return "Does not contain a valid address.", f"{where}.to.{number}.email"
+            if address.lower() in seen:
+                return ("Each unique email address in the personalizations array should only "
+                        "be included once."), f"{where}.to.{number}.email"
+            seen.add(address.lower())
         if not (personalization.get("subject") or body.get("subject")):
-            return "The subject is required."
+            return "The subject is required.", f"{where}.subject"
         for name, value in {
             **personalization.get("custom_args", {}),
             **personalization.get("headers", {}),
+            **personalization.get("substitutions", {}),
         }.items():
             if not isinstance(value, str):
-                return f"{name}: custom_args and header values must be strings."
+                return (f"{name}: custom_args, header and substitution values must be "
+                        "strings."), where
+        substitutions = personalization.get("substitutions", {})
+        if sum(len(k.encode()) + len(v.encode()) for k, v in substitutions.items()) > 10_000:
+            return ("The total size of your substitutions may not exceed 10,000 bytes per "
+                    "personalization object."), f"{where}.substitutions"
     contents = body.get("content") or []
     if not contents or any(not item.get("value") for item in contents):
-        return "Unless a valid template_id is provided, the content parameter is required."
+        return ("Unless a valid template_id is provided, the content parameter is required.",
+                "content")
     return None
 
 
@@ -261,6 +291,11 @@ def _mails_of(request: RecordedRequest) -> list[SentMail]:
     reply_to = (body.get("reply_to") or {}).get("email")
     mails = []
     for personalization in body.get("personalizations", []):
+        substitutions = personalization.get("substitutions", {})
+
+        def filled(text, substitutions=substitutions):
+            return _substitute(text, substitutions)
+
         for recipient in personalization.get("to", []):
             mails.append(
                 SentMail(
@@ -269,9 +304,9 @@ def _mails_of(request: RecordedRequest) -> list[SentMail]:
                     from_email=sender.get("email"),
                     from_name=sender.get("name"),
                     reply_to=reply_to,
-                    subject=personalization.get("subject") or body.get("subject"),
-                    text=contents.get("text/plain"),
-                    html=contents.get("text/html"),
+                    subject=filled(personalization.get("subject") or body.get("subject")),
+                    text=filled(contents.get("text/plain")),
+                    html=filled(contents.get("text/html")),
                     headers={**body.get("headers", {}), **personalization.get("headers", {})},
                     custom_args={
                         **body.get("custom_args", {}),
@@ -279,9 +314,19 @@ def _mails_of(request: RecordedRequest) -> list[SentMail]:
                     },
                     categories=list(body.get("categories", [])),
                     request=request,
+                    substitutions=dict(substitutions),
                 )
             )
     return mails
+
+
+def _substitute(text: str | None, substitutions: dict[str, str]) -> str | None:
+    """What SendGrid does with a personalization's substitutions: each tag by its value."""
+    if text is None or not substitutions:
+        return text
+    pattern = re.compile("|".join(re.escape(tag) for tag in sorted(substitutions, key=len,
+                                                                     reverse=True)))
+    return pattern.sub(lambda match: substitutions[match.group(0)], text)
 
 
 @pytest.fixture

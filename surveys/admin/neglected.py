@@ -1,1 +1,72 @@
-"""Admin: neglected."""
+"""Admin: neglected customers: short of ten positive touches per negative one, or untouched
+for 90 days, most neglected first; invite the ones chosen to a relationship review."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from surveys import clock
+from surveys.admin import bp
+from surveys.auth import admin_required
+from surveys.db import db
+from surveys.services import neglect
+
+
+class InviteForm(FlaskForm):
+    """Only the CSRF token: the chosen customers are the checked `customer_ids` boxes."""
+
+
+def _chosen_ids() -> list[int]:
+    return [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
+
+
+def _neglected_page(*, error: str | None = None, chosen: list[int] | None = None,
+                    status: int = 200):
+    now = clock.now()
+    return render_template(
+        "admin/show_neglected.html",
+        neglected=neglect.neglected_customers(db.session(), now=now),
+        now=now, form=InviteForm(formdata=None), error=error, chosen=set(chosen or ()),
+        aim=neglect.AIM, neglect_days=neglect.NEGLECT_DAYS, limit=neglect.LIST_LIMIT,
+    ), status
+
+
+@bp.get("/neglected")
+@admin_required
+def show_neglected():
+    """Customers who need some care, most neglected first."""
+    return _neglected_page()
+
+
+@bp.post("/neglected/invite")
+@admin_required
+def invite_neglected():
+    """Invite the chosen customers to a relationship review (suppression and throttle hold)."""
+    session = db.session()
+    chosen = _chosen_ids()
+    try:
+        result = neglect.invite_to_relationship_review(
+            session, chosen, actor=current_user._get_current_object(), now=clock.now())
+    except neglect.InviteError as exc:
+        return _neglected_page(error=str(exc), chosen=chosen, status=422)
+    session.commit()
+    flash(_invite_summary(result.counts))
+    return redirect(url_for(".show_neglected"))
+
+
+def _invite_summary(counts) -> str:
+    """'Invited 3 customers. 1 was surveyed recently and will not be asked again yet.'"""
+    invited = counts.get("scheduled", 0)
+    parts = [f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a "
+             "relationship review."]
+    if counts.get("throttled"):
+        n = counts["throttled"]
+        parts.append(f"{n} {'was' if n == 1 else 'were'} surveyed recently, so "
+                     f"{'is' if n == 1 else 'are'} not asked yet.")
+    if counts.get("suppressed"):
+        n = counts["suppressed"]
+        parts.append(f"{n} {'has' if n == 1 else 'have'} unsubscribed or bounced, so "
+                     f"{'is' if n == 1 else 'are'} never asked.")
+    return " ".join(parts)

@@ -1,1 +1,69 @@
-"""Admin: outbox."""
+"""Admin: the outbox: what waits to be sent, what failed and why; retry or cancel."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from surveys import clock
+from surveys.admin import bp
+from surveys.auth import admin_required
+from surveys.db import db
+from surveys.services import outbox_admin
+
+
+@bp.get("/outbox")
+@admin_required
+def show_outbox():
+    """Counts per status, one page of messages in the chosen view, and suppressed addresses."""
+    session = db.session()
+    view = request.args.get("status", "waiting")
+    page = outbox_admin.list_messages(session, view=view,
+                                      page=max(request.args.get("page", 1, type=int), 1))
+    return render_template(
+        "admin/show_outbox.html", page=page, counts=outbox_admin.outbox_counts(session),
+        suppressed=outbox_admin.recently_suppressed(session), now=clock.now(),
+    )
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@admin_required
+def retry_outbox_message(message_id: int):
+    """Put a failed message back in the queue, due now."""
+    return _act(message_id, outbox_admin.retry_message,
+                "Message {id} is back in the queue; the worker sends it on its next pass.")
+
+
+@bp.post("/outbox/<int:message_id>/cancel")
+@admin_required
+def cancel_outbox_message(message_id: int):
+    """Cancel a message that has not gone yet."""
+    return _act(message_id, outbox_admin.cancel_message, "Message {id} is cancelled.")
+
+
+def _act(message_id: int, action, done: str):
+    # The form carries only its CSRF token, which CSRFProtect checks for every POST.
+    session = db.session()
+    try:
+        action(session, message_id, actor=current_user._get_current_object(), now=clock.now())
+    except outbox_admin.MessageNotFound:
+        abort(404)
+    except outbox_admin.OutboxActionRefused as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(_back())
+    session.commit()
+    flash(done.format(id=message_id))
+    return redirect(_back())
+
+
+def _back() -> str:
+    """The outbox view the admin came from (only our own page's query is kept)."""
+    view = request.form.get("status")
+    page = request.form.get("page", type=int)
+    args = {}
+    if view in outbox_admin.VIEWS and view != "waiting":
+        args["status"] = view
+    if page and page > 1:
+        args["page"] = page
+    return url_for(".show_outbox", **args)

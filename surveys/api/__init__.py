@@ -6,4 +6,11 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Imported for their routes.
-from surveys.api import cases, openapi, purchases, question_sets, responses  # noqa: E402, F401
+from surveys.api import (  # noqa: E402, F401
+    cases,
+    customers,
+    openapi,
+    purchases,
+    question_sets,
+    responses,
+)

@@ -1,4 +1,4 @@
-"""Owners' pages: logging in and out, the inbox of cases, and a case with its actions."""
+"""Owners' pages: logging in and out, the inbox of cases, a case with its actions, a customer."""
 
 from __future__ import annotations
 
@@ -19,9 +19,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import clock
 from surveys.db import db
-from surveys.inbox.forms import AcknowledgeForm, LoginForm, ResolveForm
-from surveys.models import Case, User
-from surveys.services import case_workflow, users
+from surveys.inbox.forms import (
+    AcknowledgeForm,
+    CustomerNoteForm,
+    LoginForm,
+    NoteForm,
+    ReassignForm,
+    ReplyForm,
+    ResolveForm,
+)
+from surveys.models import Case, Customer, User
+from surveys.services import case_workflow, customers, touchpoints, users
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 
 bp = Blueprint("inbox", __name__)
@@ -158,6 +166,79 @@ def resolve_case(case_id: int):
     return redirect(url_for(".show_case", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/replies")
+@login_required
+def reply_to_case(case_id: int):
+    """Write to the customer in your own name; their answer comes straight back to you."""
+    return _case_action(
+        case_id, "reply_form", ReplyForm(), ensure=case_workflow.ensure_can_reply,
+        perform=lambda s, case, form: case_workflow.reply_to_customer(
+            s, case, message=form.message.data, by_user=_me(), now=clock.now()),
+        done=lambda case: f"Sent to {case.customer.display_name}, from you. "
+                          "Their answer will come straight to your mailbox.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@login_required
+def add_case_note(case_id: int):
+    """Add an internal note to the timeline (never shown to the customer)."""
+    return _case_action(
+        case_id, "note_form", NoteForm(), ensure=None,
+        perform=lambda s, case, form: case_workflow.add_case_note(
+            s, case, body=form.body.data, by_user=_me(), now=clock.now()),
+        done=lambda case: "Note added. Only the people who look after this case see it.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/reassign")
+@login_required
+def reassign_case(case_id: int):
+    """Hand the case to one new owner, with the reason; they and the customer are told."""
+    return _case_action(
+        case_id, "reassign_form", ReassignForm(), ensure=case_workflow.ensure_can_reassign,
+        perform=lambda s, case, form: case_workflow.reassign_case(
+            s, case, new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
+            reason=form.reason.data, by_user=_me(), now=clock.now()),
+        done=lambda case: f"{case.owner.name} owns this case now; we emailed them, and told "
+                          f"{case.customer.display_name} who looks after them.",
+    )
+
+
+# The services name the new owner `owner`; the reassign form calls it `owner_id`.
+_FORM_FIELDS = {"owner": "owner_id"}
+
+
+def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
+    """Load the case, check the form, run one action, commit once, and go back to the case.
+
+    A stale page may post to a case whose status no longer allows the action:
+    that is said plainly (409) rather than pointing at a form the page no
+    longer shows.
+    """
+    s = db.session()
+    case = _load_case(case_id)
+    try:
+        if not form.validate():
+            if ensure is not None:
+                ensure(case)
+            return _render_case(case, status=422, **{form_name: form})
+        perform(s, case, form)
+    except CaseStateError as exc:
+        return _render_case(case, error=str(exc), status=409)
+    except CaseInputError as exc:
+        field = form[_FORM_FIELDS.get(exc.field, exc.field)]
+        field.errors = [*field.errors, str(exc)]
+        return _render_case(case, status=422, **{form_name: form})
+    s.commit()
+    flash(done(case))
+    me = _me()
+    if not (me.is_admin or case.owner_id == me.id):
+        # Handed over to someone else: the case is theirs now, and off this inbox.
+        return redirect(url_for(".show_inbox"))
+    return redirect(url_for(".show_case", case_id=case.id))
+
+
 def _me() -> User:
     # The User itself rather than Flask-Login's proxy, to hand to the services.
     return current_user._get_current_object()
@@ -171,14 +252,93 @@ def _load_case(case_id: int) -> Case:
         abort(404)
 
 
-def _render_case(case: Case, *, resolve_form: ResolveForm | None = None,
-                 error: str | None = None, status: int = 200):
+def _render_case(case: Case, *, error: str | None = None, status: int = 200, **forms):
+    """The case page; `forms` are submitted forms to show with their errors."""
+    s = db.session()
+    shown = {
+        "acknowledge_form": AcknowledgeForm(formdata=None),
+        "resolve_form": ResolveForm(formdata=None),
+        # The composer starts with the customer's own words, for the owner to paraphrase.
+        "reply_form": ReplyForm(formdata=None,
+                                data={"message": case_workflow.reply_opening(case)}),
+        "note_form": NoteForm(formdata=None),
+        "reassign_form": ReassignForm(formdata=None),
+        "customer_note_form": CustomerNoteForm(formdata=None),
+    }
+    shown.update({name: form for name, form in forms.items() if form is not None})
+    candidates = case_workflow.reassign_candidates(s, case)
+    shown["reassign_form"].owner_id.choices = [("", "Choose someone")] + [
+        (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
+        for person in candidates
+    ]
     return render_template(
         "inbox/show_case.html",
         case=case,
-        acknowledge_form=AcknowledgeForm(formdata=None),
-        resolve_form=resolve_form or ResolveForm(formdata=None),
+        remembered=customers.remembered_about(s, case.customer),
+        has_candidates=bool(candidates),
         error=error,
+        **shown,
+    ), status
+
+
+# --- a customer ------------------------------------------------------------------------
+
+
+@bp.get("/customers/<int:customer_id>")
+@login_required
+def show_customer(customer_id: int):
+    """A customer's profile: what we remember, purchases, surveys, cases and touch points."""
+    return _render_customer(_load_customer(customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/notes")
+@login_required
+def add_customer_note(customer_id: int):
+    """Keep a personal detail about the customer, for everyone who looks after them."""
+    s = db.session()
+    customer = _load_customer(customer_id)
+    form = CustomerNoteForm()
+    if not form.validate():
+        return _render_customer(customer, note_form=form, status=422)
+    try:
+        customers.add_customer_note(s, customer, body=form.body.data, author=_me(),
+                                    now=clock.now())
+    except customers.CustomerNoteError as exc:
+        form.body.errors = [*form.body.errors, str(exc)]
+        return _render_customer(customer, note_form=form, status=422)
+    s.commit()
+    flash(f"Noted. Everyone who looks after {customer.display_name} will see it.")
+    return redirect(_back_from_note(customer))
+
+
+def _back_from_note(customer: Customer) -> str:
+    """Back to the case the note was written from (when it is this customer's), else the profile."""
+    case_id = request.args.get("case", type=int)
+    if case_id is not None:
+        case = db.session().get(Case, case_id)
+        if case is not None and case.customer_id == customer.id:
+            return url_for(".show_case", case_id=case_id)
+    return url_for(".show_customer", customer_id=customer.id)
+
+
+def _load_customer(customer_id: int) -> Customer:
+    """The customer if the current user may see them; 404 otherwise."""
+    try:
+        return customers.get_customer_for(db.session(), _me(), customer_id)
+    except customers.CustomerNotFound:
+        abort(404)
+
+
+def _render_customer(customer: Customer, *, note_form: CustomerNoteForm | None = None,
+                     status: int = 200):
+    profile = customers.customer_profile(db.session(), customer)
+    return render_template(
+        "inbox/show_customer.html",
+        profile=profile,
+        customer=customer,
+        note_form=note_form or CustomerNoteForm(formdata=None),
+        aim=touchpoints.AIM,
+        kind_label=touchpoints.kind_label,
     ), status
 
 
@@ -214,6 +374,8 @@ def _case_helpers() -> dict:
         "first_reason": lambda case: next(iter(case_workflow.negative_reasons(case)), None),
         "can_acknowledge": case_workflow.can_acknowledge,
         "can_resolve": case_workflow.can_resolve,
+        "can_reply": case_workflow.can_reply,
+        "can_reassign": case_workflow.can_reassign,
         "answer_words": case_workflow.answer_words,
     }
 

@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 
 from surveys.mail.senders import sender_for
-from surveys.mail.worker import Worker
+from surveys.mail.worker import BATCH_SIZE, Worker
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -19,10 +19,12 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 def register_commands(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Do everything that is due now, then exit.")
-    def worker_command(once: bool) -> None:
+    @click.option("--batch-size", type=click.IntRange(1, BATCH_SIZE), default=BATCH_SIZE,
+                  show_default=True, help="Messages claimed (and sent) at a time.")
+    def worker_command(once: bool, batch_size: int) -> None:
         """Deliver the outbox and run timed work (reminders, escalations…) until stopped."""
         sender = sender_for(current_app)
-        worker = Worker(sender)
+        worker = Worker(sender, batch_size=batch_size)
         with stop_on_signals(worker):
             if once:
                 report = worker.run_pass()
@@ -35,7 +37,7 @@ def register_commands(app: Flask) -> None:
 
 @contextmanager
 def stop_on_signals(worker: Worker) -> Iterator[None]:
-    """SIGTERM or Ctrl-C: finish the message in hand, then stop. A second Ctrl-C stops at once."""
+    """SIGTERM or Ctrl-C: finish the request in hand, then stop. A second Ctrl-C stops at once."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set signal handlers
         return
@@ -43,7 +45,7 @@ def stop_on_signals(worker: Worker) -> Iterator[None]:
 
     def handle(signum, _frame):
         if not worker.stopping:
-            click.echo("Stopping after the message in hand…", err=True)
+            click.echo("Stopping after the request in hand…", err=True)
             worker.stop()
         elif signum == signal.SIGINT:
             raise KeyboardInterrupt

@@ -1,23 +1,29 @@
 """The delivery worker: runs the timed jobs, then claims due outbox email, sends it, records it.
 
-Each message goes through three short transactions, never holding a lock
-while talking to SendGrid:
+Messages move a batch at a time (up to 1,000) through short transactions,
+never holding a lock while talking to SendGrid:
 
 1. claim: due rows (`pending` and due, or `sending` whose lease ran out
    because a worker died) are locked `FOR UPDATE SKIP LOCKED`, marked
    `sending` with `claimed_until = now + LEASE` and `claimed_by = <worker>`,
-   and committed, a batch at a time;
-2. prepare: the worker checks it still holds the claim (renewing the lease),
-   renders the email (minting its personal token) and commits, so a link
+   and committed, in one statement;
+2. prepare: the worker renews its lease on the rows it still holds, loads
+   what the emails show in a few queries, renders every email (minting each
+   recipient's personal token, inserted together) and commits, so a link
    never points at a token that was rolled back;
-3. send, outside any transaction, then record the outcome: `sent`; `pending`
-   again with exponential backoff and jitter for temporary failures; `failed`
-   with the reason for permanent ones or when the retries run out.
+3. send, outside any transaction, one request at a time as the sender groups
+   them (SendGrid: up to 1,000 recipients sharing a body, each with their own
+   substitutions and custom_args), then record that request's outcome in one
+   transaction: `sent` for the recipients it accepted; `pending` again with
+   exponential backoff and jitter for temporary failures (the request's own
+   recipients only, so nobody accepted is sent twice); `failed` with the
+   reason for permanent ones or when the retries run out.
 
 Several workers can run at once on PostgreSQL: SKIP LOCKED hands each row to
 one of them. On SQLite the database's write lock serialises the claims.
 Nothing is ever deleted; a worker killed mid-batch leaves its rows `sending`
-and another worker takes them over when the lease expires.
+and another worker takes them over when the lease expires (the request in
+flight at that moment may then go twice: SendGrid has no idempotency key).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,17 +45,31 @@ from sqlalchemy.orm import Session
 
 from surveys import clock
 from surveys.db import db
-from surveys.mail.render import EMAIL_TEMPLATES, CancelDelivery, build_email
-from surveys.mail.senders import OutgoingEmail, PermanentFailure, Sender, TemporaryFailure
+from surveys.mail.render import (
+    EMAIL_TEMPLATES,
+    CancelDelivery,
+    DeferDelivery,
+    UnbuildableEmail,
+    build_emails,
+)
+from surveys.mail.senders import (
+    DeliveryFailure,
+    OutgoingEmail,
+    PermanentFailure,
+    Sender,
+    TemporaryFailure,
+)
 from surveys.models import OutboxMessage
 from surveys.services.timed_work import timed_jobs
 
 log = logging.getLogger(__name__)
 
-# How long a claim protects a message from other workers. Renewed just before
-# each send, so it only has to outlast one render and one (time-limited) request.
+# How long a claim protects a message from other workers. Renewed while a
+# batch is being sent, so it only has to outlast one render and one
+# (time-limited) request.
 LEASE = timedelta(minutes=5)
-BATCH_SIZE = 50
+# One claim: as many messages as SendGrid takes in one request.
+BATCH_SIZE = 1000
 IDLE_SECONDS = 1.0
 
 
@@ -86,7 +106,7 @@ class PassReport:
         parts = [f"{name} {self.outcomes[name]}" for name in ("sent", "retrying", "failed")]
         parts += [
             f"{name} {self.outcomes[name]}"
-            for name in ("cancelled", "skipped")
+            for name in ("cancelled", "deferred", "skipped")
             if self.outcomes[name]
         ]
         parts += [f"{name} {count}" for name, count in self.jobs.items() if count]
@@ -117,7 +137,7 @@ class Worker:
     # --- running -----------------------------------------------------------------
 
     def stop(self) -> None:
-        """Finish the message in hand, hand back the rest of the batch, and return."""
+        """Finish the request in hand, hand back the rest of the batch, and return."""
         self._stopping.set()
 
     @property
@@ -148,11 +168,7 @@ class Worker:
             batch = self.claim_batch()
             if not batch:
                 break
-            for position, message_id in enumerate(batch):
-                if self.stopping:
-                    self.release(batch[position:])
-                    break
-                report.outcomes[self.deliver(message_id)] += 1
+            self.deliver_batch(batch, report)
         return report
 
     def run_timed_jobs(self, report: PassReport) -> None:
@@ -195,7 +211,8 @@ class Worker:
                     .where(OutboxMessage.id.in_(ids))
                     .values(
                         status="sending", claimed_until=now + self.lease, claimed_by=self.worker_id
-                    )
+                    ),
+                    execution_options={"synchronize_session": False},
                 )
             session.commit()
         return ids
@@ -212,120 +229,202 @@ class Worker:
                     OutboxMessage.status == "sending",
                     OutboxMessage.claimed_by == self.worker_id,
                 )
-                .values(status="pending", claimed_until=None, claimed_by=None)
+                .values(status="pending", claimed_until=None, claimed_by=None),
+                execution_options={"synchronize_session": False},
             )
             session.commit()
+
+    def _renew(self, session: Session, message_ids: list[int], now: datetime) -> set[int]:
+        """Extend our lease on these messages; return those we still hold."""
+        return set(session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(message_ids),
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_by == self.worker_id,
+            )
+            .values(claimed_until=now + self.lease)
+            .returning(OutboxMessage.id),
+            execution_options={"synchronize_session": False},
+        ))
 
     # --- delivering --------------------------------------------------------------
 
-    def deliver(self, message_id: int) -> str:
-        """Deliver one claimed message; return sent, retrying, failed, cancelled or skipped."""
-        try:
-            email = self.prepare(message_id)
-        except CancelDelivery:
-            return "cancelled"
-        except Exception as exc:
-            # A bug or a missing row: keep the message and retry it, so a fix
-            # deployed in time still sends it; the outbox page shows why.
-            log.exception("could not prepare outbox message %s", message_id)
-            return self.record_failure(
-                message_id,
-                TemporaryFailure(f"could not prepare the email: {_describe(exc)}"[:1000]),
-            )
-        if email is None:
-            return "skipped"
-        try:
-            self.sender.send(email)
-        except (TemporaryFailure, PermanentFailure) as failure:
-            return self.record_failure(message_id, failure)
-        except Exception as exc:
-            log.exception("sender failed on outbox message %s", message_id)
-            return self.record_failure(
-                message_id, TemporaryFailure(f"the sender failed: {_describe(exc)}"[:1000])
-            )
-        return self.record_sent(message_id)
+    def deliver_batch(self, message_ids: list[int], report: PassReport) -> None:
+        """Prepare the claimed messages, then send them request by request, recording each."""
+        if self.stopping:
+            self.release(message_ids)
+            return
+        prepared_at = clock.now()
+        requests = self.sender.batches(self.prepare_batch(message_ids, report))
+        lease_ends = prepared_at + self.lease
+        for position, request in enumerate(requests):
+            if self.stopping:
+                self.release([email.message_id for later in requests[position:] for email in later])
+                return
+            if clock.now() >= lease_ends - self.lease / 2:
+                # A slow provider: keep the rest of the batch ours before going on.
+                lease_ends, request = self._keep_holding(request, requests[position + 1:])
+            report.outcomes.update(self.send_request(request))
 
-    def prepare(self, message_id: int) -> OutgoingEmail | None:
-        """Render the message if this worker still holds it (None when it does not)."""
+    def _keep_holding(self, request: list[OutgoingEmail],
+                      later: list[list[OutgoingEmail]]) -> tuple[datetime, list[OutgoingEmail]]:
         now = clock.now()
         with self._session() as session:
-            # Renewing our lease doubles as the check that nobody took the
-            # message over while it waited in our batch.
-            held = session.execute(
+            held = self._renew(session, [e.message_id for r in (request, *later) for e in r], now)
+            session.commit()
+        for other in later:
+            other[:] = [email for email in other if email.message_id in held]
+        return now + self.lease, [email for email in request if email.message_id in held]
+
+    def prepare_batch(self, message_ids: list[int], report: PassReport) -> list[OutgoingEmail]:
+        """Render the messages this worker still holds; cancelled and held ones are recorded."""
+        try:
+            emails, outcomes = self._prepare(message_ids)
+        except UnbuildableEmail as error:
+            # One message could not be rendered: the batch was rolled back, and
+            # each message is prepared on its own so that only that one waits.
+            log.warning("outbox message %s: %s; preparing its batch one by one",
+                        error.message_id, error)
+            emails, outcomes = [], Counter()
+            for message_id in message_ids:
+                try:
+                    more, counted = self._prepare([message_id])
+                except UnbuildableEmail as failed:
+                    log.exception("could not prepare outbox message %s", message_id)
+                    outcomes.update(self.record_failures(
+                        [message_id], TemporaryFailure(str(failed))))
+                    continue
+                emails += more
+                outcomes.update(counted)
+        report.outcomes.update(outcomes)
+        return emails
+
+    def _prepare(self, message_ids: list[int]) -> tuple[list[OutgoingEmail], Counter]:
+        now = clock.now()
+        outcomes: Counter = Counter()
+        emails: list[OutgoingEmail] = []
+        with self._session() as session:
+            held = self._renew(session, message_ids, now)
+            # Not held: another worker took them over; their outcome counts there.
+            outcomes["skipped"] += len(message_ids) - len(held)
+            messages = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(held)).order_by(OutboxMessage.id)
+            ).all()
+            try:
+                built = build_emails(session, list(messages), now=now)
+            except UnbuildableEmail:
+                session.rollback()
+                raise
+            for message in messages:
+                result = built[message.id]
+                if isinstance(result, CancelDelivery):
+                    message.status, message.last_error = "cancelled", result.reason
+                    _unclaim(message)
+                    outcomes["cancelled"] += 1
+                    log.info("outbox message %s cancelled: %s", message.id, result.reason)
+                elif isinstance(result, DeferDelivery):
+                    # Held back, not failed: no attempt is counted.
+                    message.status, message.next_attempt_at = "pending", result.until
+                    _unclaim(message)
+                    outcomes["deferred"] += 1
+                    log.info("outbox message %s waits: %s", message.id, result.reason)
+                else:
+                    emails.append(result)
+            session.commit()
+        return emails, outcomes
+
+    def send_request(self, emails: list[OutgoingEmail]) -> Counter:
+        """Send one request and record what became of each of its recipients."""
+        if not emails:
+            return Counter()
+        try:
+            failures = self.sender.send_batch(emails)
+        except Exception as exc:
+            log.exception("sender failed on outbox messages %s…", emails[0].message_id)
+            failure = TemporaryFailure(f"the sender failed: {_describe(exc)}"[:1000])
+            failures = {email.message_id: failure for email in emails}
+        outcomes: Counter = Counter()
+        accepted = [email.message_id for email in emails if email.message_id not in failures]
+        if accepted:
+            outcomes["sent"] += self.record_sent(accepted)
+        by_failure: dict[int, tuple[DeliveryFailure, list[int]]] = {}
+        for message_id, failure in failures.items():
+            by_failure.setdefault(id(failure), (failure, []))[1].append(message_id)
+        for failure, message_ids in by_failure.values():
+            outcomes.update(self.record_failures(message_ids, failure))
+        return outcomes
+
+    def record_sent(self, message_ids: list[int]) -> int:
+        """Mark accepted messages sent, in one statement, and run their templates' hooks."""
+        now = clock.now()
+        with self._session() as session:
+            messages = session.scalars(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_by == self.worker_id,
+                    OutboxMessage.id.in_(message_ids),
+                    # `pending` too: if our lease ran out and another worker's
+                    # attempt failed meanwhile, this one still reached SendGrid.
+                    OutboxMessage.status.in_(("sending", "pending")),
                 )
-                .values(claimed_until=now + self.lease)
-            ).rowcount
-            if not held:
-                session.rollback()
-                return None
-            message = session.get(OutboxMessage, message_id)
-            try:
-                email = build_email(session, message, now=now)
-            except CancelDelivery as cancel:
-                message.status = "cancelled"
-                message.last_error = cancel.reason
-                _unclaim(message)
-                session.commit()
-                log.info("outbox message %s cancelled: %s", message_id, cancel.reason)
-                raise
+                .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
+                        claimed_until=None, claimed_by=None)
+                .returning(OutboxMessage),
+                execution_options={"synchronize_session": False},
+            ).all()
+            by_template: dict[str, list[OutboxMessage]] = {}
+            for message in messages:
+                by_template.setdefault(message.template, []).append(message)
+            for name, group in by_template.items():
+                spec = EMAIL_TEMPLATES.get(name)
+                if spec is not None:
+                    spec.sent(session, group, now)
             session.commit()
-            return email
+        return len(message_ids)
 
-    def record_sent(self, message_id: int) -> str:
+    def record_failures(self, message_ids: list[int],
+                        failure: TemporaryFailure | PermanentFailure) -> Counter:
+        """Schedule a retry, or mark each message failed for good with the reason."""
         now = clock.now()
+        outcomes: Counter = Counter()
         with self._session() as session:
-            message = session.get(OutboxMessage, message_id)
-            message.status = "sent"
-            message.sent_at = now
-            message.attempts += 1
-            _unclaim(message)
-            spec = EMAIL_TEMPLATES.get(message.template)
-            if spec is not None and spec.on_sent is not None:
-                spec.on_sent(session, message, now)
+            messages = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids))
+                .order_by(OutboxMessage.id)
+                .with_for_update()
+            ).all()
+            for message in messages:
+                if message.status != "sending" or message.claimed_by != self.worker_id:
+                    outcomes["skipped"] += 1  # another worker took it over; its outcome counts
+                    continue
+                outcomes[self._record_failure(session, message, failure, now)] += 1
             session.commit()
-        return "sent"
+        return outcomes
 
-    def record_failure(self, message_id: int, failure: TemporaryFailure | PermanentFailure) -> str:
-        """Schedule a retry, or mark the message failed for good with the reason."""
-        now = clock.now()
-        with self._session() as session:
-            message = session.get(OutboxMessage, message_id, with_for_update=True)
-            if message.status != "sending" or message.claimed_by != self.worker_id:
-                return "skipped"  # another worker took it over; its outcome counts
-            message.attempts += 1
-            _unclaim(message)
-            retry = isinstance(failure, TemporaryFailure)
-            if retry and message.attempts < self.policy.max_attempts:
-                delay = self.policy.delay(message.attempts, failure.retry_after)
-                message.status = "pending"
-                message.next_attempt_at = now + delay
-                message.last_error = failure.reason
-                outcome = "retrying"
-                log.warning(
-                    "outbox message %s: %s; retrying in %d s",
-                    message_id,
-                    failure.reason,
-                    delay.total_seconds(),
-                )
-            else:
-                if isinstance(failure, TemporaryFailure):
-                    reason = f"gave up after {message.attempts} attempts: {failure.reason}"
-                else:
-                    reason = failure.reason
-                message.status = "failed"
-                message.last_error = reason
-                spec = EMAIL_TEMPLATES.get(message.template)
-                if spec is not None and spec.on_failed is not None:
-                    spec.on_failed(session, message, reason, now)
-                outcome = "failed"
-                log.warning("outbox message %s failed: %s", message_id, reason)
-            session.commit()
-        return outcome
+    def _record_failure(self, session: Session, message: OutboxMessage,
+                        failure: DeliveryFailure, now: datetime) -> str:
+        message.attempts += 1
+        _unclaim(message)
+        if isinstance(failure, TemporaryFailure) and message.attempts < self.policy.max_attempts:
+            delay = self.policy.delay(message.attempts, failure.retry_after)
+            message.status = "pending"
+            message.next_attempt_at = now + delay
+            message.last_error = failure.reason
+            log.warning("outbox message %s: %s; retrying in %d s",
+                        message.id, failure.reason, delay.total_seconds())
+            return "retrying"
+        if isinstance(failure, TemporaryFailure):
+            reason = f"gave up after {message.attempts} attempts: {failure.reason}"
+        else:
+            reason = failure.reason
+        message.status = "failed"
+        message.last_error = reason
+        spec = EMAIL_TEMPLATES.get(message.template)
+        if spec is not None and spec.on_failed is not None:
+            spec.on_failed(session, message, reason, now)
+        log.warning("outbox message %s failed: %s", message.id, reason)
+        return "failed"
 
     def _session(self) -> Session:
         return db.sessionmaker()

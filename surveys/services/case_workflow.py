@@ -1,26 +1,60 @@
-"""What people do with a case: find it, acknowledge it, resolve it.
+"""What people do with a case, from the moment it opens until the customer says it is fixed.
 
 Each action is one function that checks the case's status, changes it and
-records a `CaseEvent` naming who acted (a person or an API key) through
-`record_event`. Pages and the API call the same functions, so a case moves the
-same way whichever door the owner used. Later actions (reply, note, reassign,
-the fix-check survey, escalations) belong here in the same shape.
+records a `CaseEvent` naming who acted (a person, an API key, or nobody: the
+service itself) through `record_event`. Pages and the API call the same
+functions, so a case moves the same way whichever door the owner used. An
+action that does not fit the status raises `CaseStateError` (409 / a clear
+message on the page); a value that does not fit raises `CaseInputError`
+naming the field (422).
+
+The life of a case: `open` → `acknowledged` (one click, or the first reply)
+→ `resolved` (with what was done; the customer gets the fix-check survey) →
+`closed` when they say it worked, or when they do not answer within
+`fix_check_days`. A "no" or "partly" sends it back to `acknowledged` with the
+same owner. The worker escalates missed deadlines (`escalate_overdue_cases`)
+and closes unconfirmed fixes (`close_unconfirmed_cases`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from surveys.models import Answer, ApiKey, Case, CaseEvent, Customer, Purchase, Response, User
+from surveys.models import (
+    Answer,
+    ApiKey,
+    Case,
+    CaseEvent,
+    Customer,
+    Purchase,
+    Response,
+    Survey,
+    User,
+)
+from surveys.services.outbox import enqueue_email, enqueue_email_to_user
+from surveys.services.question_sets import get_question_set
+from surveys.services.settings import get_setting
+from surveys.services.surveys import schedule_survey
+from surveys.services.touchpoints import record_touchpoint
 
 MAX_RESOLUTION_LENGTH = 5000
+MAX_REPLY_LENGTH = 5000
+MAX_NOTE_LENGTH = 5000
+MAX_REASON_LENGTH = 1000
 # Cases the owner still has to act on, or is waiting on the customer for.
 UNFINISHED_STATUSES = ("open", "acknowledged", "resolved")
+# Internal notes are timeline events of this kind (the API's `comments`).
+NOTE_KIND = "note"
+# The question set sent when a case is resolved (CONTRACT §6).
+FIX_CHECK_SET = "fix-check"
+# What a customer tells us about themselves: kept on the profile, not a complaint.
+PREFERENCES_KEY = "preferences"
+BREACHES = ("acknowledge", "resolve")
 
 
 class CaseError(Exception):
@@ -151,6 +185,59 @@ def next_deadline(case: Case) -> Deadline | None:
     return None
 
 
+def written_words(case: Case) -> list[str]:
+    """What the customer wrote in their own words (not their preferences), in order."""
+    return [
+        answer.value.strip() for answer in case.response.answers
+        if answer.question.type == "text" and answer.question.key != PREFERENCES_KEY
+        and (answer.value or "").strip()
+    ]
+
+
+def reply_opening(case: Case) -> str:
+    """How the reply composer starts: the customer's own words, for the owner to paraphrase.
+
+    What they wrote when they wrote something; else the answers that opened the case.
+    """
+    written = written_words(case)
+    if written:
+        quoted = " … ".join(f"“{text}”" for text in written)
+    else:
+        quoted = " and ".join(
+            f"“{answer_words(answer)}” ({answer.question.text})"
+            for answer in case.response.answers if answer.negative
+        )
+    return f"You told us: {quoted}\n\n" if quoted else ""
+
+
+def can_acknowledge(case: Case) -> bool:
+    """Whether the case's status lets it be acknowledged."""
+    return case.status == "open"
+
+
+def can_resolve(case: Case) -> bool:
+    """Whether the case's status lets it be resolved."""
+    return case.status in ("open", "acknowledged")
+
+
+def can_reply(case: Case) -> bool:
+    """Whether the owner may still write to the customer about this case."""
+    return case.status in UNFINISHED_STATUSES and case.customer.erased_at is None
+
+
+def can_reassign(case: Case) -> bool:
+    """Whether the case may move to another owner (a closed case needs nobody)."""
+    return case.status in UNFINISHED_STATUSES
+
+
+def reassign_candidates(session: Session, case: Case) -> list[User]:
+    """Everyone who could take the case: active people other than its owner."""
+    return list(session.scalars(
+        select(User).where(User.active.is_(True), User.id != case.owner_id)
+        .order_by(User.name, User.id)
+    ))
+
+
 # --- acting ------------------------------------------------------------------
 
 
@@ -174,25 +261,44 @@ def _lock(session: Session, case: Case) -> None:
     session.refresh(case, with_for_update=True)
 
 
-def can_acknowledge(case: Case) -> bool:
-    """Whether the case's status lets it be acknowledged."""
-    return case.status == "open"
-
-
-def can_resolve(case: Case) -> bool:
-    """Whether the case's status lets it be resolved."""
-    return case.status in ("open", "acknowledged")
-
-
 def ensure_can_resolve(case: Case) -> None:
     """Raise CaseStateError unless the case's status lets it be resolved."""
     if not can_resolve(case):
         raise CaseStateError(f"This case is already {case.status}; there is nothing to resolve.")
 
 
+def ensure_can_reply(case: Case) -> None:
+    """Raise CaseStateError unless the owner may still write to the customer."""
+    if case.customer.erased_at is not None:
+        raise CaseStateError("This customer's personal data was erased; we can no longer "
+                             "write to them.")
+    if not can_reply(case):
+        raise CaseStateError("This case is closed, so there is no reply to send from it.")
+
+
+def ensure_can_reassign(case: Case) -> None:
+    """Raise CaseStateError unless the case may move to another owner."""
+    if not can_reassign(case):
+        raise CaseStateError("This case is closed; there is nothing left to hand over.")
+
+
 def _require_actor(by_user: User | None, by_api_key: ApiKey | None) -> None:
     if (by_user is None) == (by_api_key is None):
         raise ValueError("a case action is done by exactly one user or one API key")
+
+
+def _text(value: str | None) -> str:
+    """Text typed into a form or sent as JSON: trimmed, with plain line ends."""
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+def _require_text(field: str, value: str | None, *, missing: str, max_length: int) -> str:
+    text = _text(value)
+    if not text:
+        raise CaseInputError(field, missing)
+    if len(text) > max_length:
+        raise CaseInputError(field, f"Keep it under {max_length} characters.")
+    return text
 
 
 def acknowledge_case(session: Session, case: Case, *, now: datetime,
@@ -208,9 +314,93 @@ def acknowledge_case(session: Session, case: Case, *, now: datetime,
                         by_api_key=by_api_key)
 
 
+def reply_to_customer(session: Session, case: Case, *, message: str, now: datetime,
+                      by_user: User | None = None,
+                      by_api_key: ApiKey | None = None) -> CaseEvent:
+    """Email the customer in the owner's name, `Reply-To` the owner, so their answer reaches them.
+
+    A reply to an open case takes it too: the customer has heard from a person.
+    """
+    _require_actor(by_user, by_api_key)
+    _lock(session, case)
+    ensure_can_reply(case)
+    message = _require_text("message", message, missing="Write your reply to the customer.",
+                            max_length=MAX_REPLY_LENGTH)
+    if message == _text(reply_opening(case)):
+        raise CaseInputError("message", "Add your own words after theirs: say what you will "
+                                        "do about it, and by when.")
+    if case.status == "open":
+        case.status = "acknowledged"
+        case.acknowledged_at = now
+        record_event(session, case, "acknowledged", now=now, by_user=by_user,
+                     by_api_key=by_api_key)
+    customer, owner = case.customer, case.owner
+    event = record_event(session, case, "reply", now=now, by_user=by_user,
+                         by_api_key=by_api_key, body=message,
+                         data={"to": customer.email, "from_name": owner.name,
+                               "reply_to": owner.email})
+    enqueue_email(session, template="reply", to_email=customer.email, to_name=customer.name,
+                  reply_to=owner.email, from_name=owner.name, context={"event_id": event.id},
+                  customer=customer, case=case, now=now)
+    record_touchpoint(session, customer=customer, kind="personal_reply", polarity="positive",
+                      now=now, case=case)
+    return event
+
+
+def add_case_note(session: Session, case: Case, *, body: str, now: datetime,
+                  by_user: User | None = None, by_api_key: ApiKey | None = None) -> CaseEvent:
+    """Add an internal note to the timeline; it is never shown or sent to the customer."""
+    _require_actor(by_user, by_api_key)
+    body = _require_text("body", body, missing="Write the note.", max_length=MAX_NOTE_LENGTH)
+    return record_event(session, case, NOTE_KIND, now=now, by_user=by_user,
+                        by_api_key=by_api_key, body=body)
+
+
+def reassign_case(session: Session, case: Case, *, new_owner: User | None, reason: str,
+                  now: datetime, by_user: User | None = None,
+                  by_api_key: ApiKey | None = None) -> CaseEvent:
+    """Hand the case to one new owner, with a reason; they and the customer are told.
+
+    The deadlines stay as they were: the customer's wait does not start again
+    because the case changed hands.
+    """
+    _require_actor(by_user, by_api_key)
+    _lock(session, case)
+    ensure_can_reassign(case)
+    if new_owner is None:
+        raise CaseInputError("owner", "Choose who takes the case.")
+    if not new_owner.active:
+        raise CaseInputError("owner", f"{new_owner.name} is deactivated and cannot take cases.")
+    if new_owner.id == case.owner_id:
+        raise CaseInputError("owner", f"{new_owner.name} already owns this case.")
+    reason = _require_text(
+        "reason", reason, max_length=MAX_REASON_LENGTH,
+        missing="Say why the case moves: the new owner should not have to ask.",
+    )
+    previous = case.owner
+    case.owner = new_owner
+    case.reassign_count = (case.reassign_count or 0) + 1
+    event = record_event(
+        session, case, "reassigned", now=now, by_user=by_user, by_api_key=by_api_key,
+        body=reason,
+        data={"from_user_id": previous.id, "from_name": previous.name,
+              "to_user_id": new_owner.id, "to_name": new_owner.name},
+    )
+    enqueue_email_to_user(session, new_owner, template="case_reassigned_owner", case=case,
+                          now=now, context={"event_id": event.id})
+    customer = case.customer
+    if customer.erased_at is None:
+        # One person to talk to: the customer learns who that is now, and can simply reply.
+        enqueue_email(session, template="case_reassigned_customer", to_email=customer.email,
+                      to_name=customer.name, reply_to=new_owner.email,
+                      from_name=new_owner.name, context={"event_id": event.id},
+                      customer=customer, case=case, now=now)
+    return event
+
+
 def resolve_case(session: Session, case: Case, *, resolution: str, now: datetime,
                  by_user: User | None = None, by_api_key: ApiKey | None = None) -> CaseEvent:
-    """Mark the case fixed (`open`/`acknowledged` → `resolved`), with what was done."""
+    """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is."""
     _require_actor(by_user, by_api_key)
     _lock(session, case)
     # The status first: a note does not matter on a case that cannot be resolved.
@@ -229,8 +419,109 @@ def resolve_case(session: Session, case: Case, *, resolution: str, now: datetime
     case.status = "resolved"
     case.resolved_at = now
     case.resolution = resolution
-    return record_event(session, case, "resolved", now=now, by_user=by_user,
-                        by_api_key=by_api_key, body=resolution)
+    event = record_event(session, case, "resolved", now=now, by_user=by_user,
+                         by_api_key=by_api_key, body=resolution)
+    record_touchpoint(session, customer=case.customer, kind="resolution", polarity="positive",
+                      now=now, case=case)
+    survey = _ask_whether_fixed(session, case, now=now)
+    event.data = {"fix_check_survey_id": survey.id if survey else None}
+    session.flush()
+    return event
+
+
+def _ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey | None:
+    """Schedule the fix-check survey; say on the timeline when it cannot be sent."""
+    customer = case.customer
+    question_set = get_question_set(session, FIX_CHECK_SET)
+    if customer.erased_at is not None or question_set is None:
+        why = ("the customer's data was erased" if customer.erased_at is not None
+               else f"the “{FIX_CHECK_SET}” question set is missing")
+        record_event(session, case, "fix_check_not_sent", now=now,
+                     body=f"We could not ask whether the fix worked: {why}.")
+        return None
+    survey = schedule_survey(session, customer=customer, kind="fix_check",
+                             question_set=question_set, now=now, purchase=case.purchase,
+                             case=case)
+    if survey.status != "scheduled":
+        record_event(session, case, "fix_check_not_sent", now=now,
+                     body=f"We could not ask {customer.display_name} whether the fix worked: "
+                          f"{survey.status_reason}.",
+                     data={"survey_id": survey.id, "status": survey.status})
+    return survey
+
+
+def record_fix_check_sent(session: Session, survey_id: int, *, now: datetime) -> None:
+    """Note on the case's timeline that its fix-check survey reached the customer's mailbox."""
+    survey = session.get(Survey, survey_id)
+    if survey is None or survey.kind != "fix_check" or survey.case_id is None:
+        return
+    case = session.get(Case, survey.case_id)
+    record_event(session, case, "fix_check_sent", now=now,
+                 body=f"Asked {case.customer.display_name} whether the fix worked.",
+                 data={"survey_id": survey.id})
+
+
+def answer_fix_check(session: Session, response: Response, *, now: datetime) -> CaseEvent | None:
+    """Act on the customer's answer to a fix-check: "yes" closes, "no"/"partly" reopens.
+
+    The answer counts whatever the case's status: a "no" that arrives after an
+    unconfirmed close still reopens it, and a "yes" turns that close confirmed.
+    """
+    survey = response.survey
+    case = session.get(Case, survey.case_id) if survey.case_id else None
+    if case is None:
+        return None
+    _lock(session, case)
+    words = [{"question": answer.question.text, "answer": answer_words(answer)}
+             for answer in response.answers if answer.value not in (None, "")]
+    body = "\n".join(f"{item['question']} {item['answer']}" for item in words)
+    data = {"survey_id": survey.id, "response_id": response.id, "answers": words}
+    if response.negative:
+        return _reopen(session, case, body=body, data=data, now=now)
+    return _confirm_fix(session, case, body=body, data=data, now=now)
+
+
+def _reopen(session: Session, case: Case, *, body: str, data: dict,
+            now: datetime) -> CaseEvent:
+    if case.status not in ("resolved", "closed"):
+        # Already being worked on again: keep what they said on the timeline.
+        return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
+    case.status = "acknowledged"
+    case.resolved_at = None
+    case.resolution = None
+    case.closed_at = None
+    case.closed_reason = None
+    # A new promise to the customer, with its own deadline and its own escalation.
+    case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
+    case.resolve_escalated_at = None
+    event = record_event(session, case, "reopened", now=now, body=body, data=data)
+    enqueue_email_to_user(session, case.owner, template="case_reopened", case=case, now=now,
+                          context={"event_id": event.id})
+    record_touchpoint(session, customer=case.customer, kind="reopened", polarity="negative",
+                      now=now, case=case)
+    return event
+
+
+def _confirm_fix(session: Session, case: Case, *, body: str, data: dict,
+                 now: datetime) -> CaseEvent:
+    if case.status not in ("resolved", "closed"):
+        return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
+    event = record_event(session, case, "fix_confirmed", now=now, body=body, data=data)
+    if case.status == "resolved":
+        _close(session, case, reason="confirmed", now=now,
+               body=f"{case.customer.display_name} confirmed the fix worked.")
+    else:
+        case.closed_reason = "confirmed"  # closed unconfirmed, and now confirmed after all
+    record_touchpoint(session, customer=case.customer, kind="fix_confirmed",
+                      polarity="positive", now=now, case=case)
+    return event
+
+
+def _close(session: Session, case: Case, *, reason: str, body: str, now: datetime) -> CaseEvent:
+    case.status = "closed"
+    case.closed_at = now
+    case.closed_reason = reason
+    return record_event(session, case, "closed", now=now, body=body, data={"reason": reason})
 
 
 def _not_open_message(case: Case) -> str:
@@ -240,3 +531,90 @@ def _not_open_message(case: Case) -> str:
             return f"{taken[-1].actor_label} already acknowledged this case."
         return "This case is already acknowledged."
     return f"This case is already {case.status}; there is nothing to acknowledge."
+
+
+# --- timed work (the worker runs these on every pass) --------------------------------
+
+
+def escalate_overdue_cases(session: Session, now: datetime) -> int:
+    """Email the owner and every admin about each missed deadline, once per breach.
+
+    The stamp (`acknowledge_escalated_at` / `resolve_escalated_at`) is written in
+    the transaction that queues the emails, and rows another worker holds are
+    skipped, so however often and however many workers run, each breach is
+    emailed once.
+    """
+    admins = list(session.scalars(
+        select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)))
+    escalated = 0
+    for breach in BREACHES:
+        for case in session.scalars(_breached(breach, now)).all():
+            _escalate(session, case, breach=breach, admins=admins, now=now)
+            escalated += 1
+    return escalated
+
+
+def _breached(breach: str, now: datetime):
+    if breach == "acknowledge":
+        conditions = (Case.status == "open", Case.acknowledge_by < now,
+                      Case.acknowledge_escalated_at.is_(None))
+    else:
+        conditions = (Case.status.in_(("open", "acknowledged")), Case.resolve_by < now,
+                      Case.resolve_escalated_at.is_(None))
+    return select(Case).where(*conditions).order_by(Case.id).with_for_update(skip_locked=True)
+
+
+def _escalate(session: Session, case: Case, *, breach: str, admins: list[User],
+              now: datetime) -> None:
+    if breach == "acknowledge":
+        case.acknowledge_escalated_at = now
+        due_at, missed = case.acknowledge_by, "acknowledged"
+    else:
+        case.resolve_escalated_at = now
+        due_at, missed = case.resolve_by, "resolved"
+    recipients = [case.owner, *[admin for admin in admins if admin.id != case.owner_id]]
+    for person in recipients:
+        enqueue_email_to_user(session, person, template="escalation", case=case, now=now,
+                              context={"breach": breach})
+    names = ", ".join(person.name for person in recipients)
+    record_event(session, case, "escalated", now=now,
+                 body=f"Not {missed} by the deadline; emailed {names}.",
+                 data={"breach": breach, "due_at": due_at.isoformat(),
+                       "notified": [person.email for person in recipients]})
+    record_touchpoint(session, customer=case.customer, kind="escalation", polarity="negative",
+                      now=now, case=case, note=f"Not {missed} in time.")
+
+
+def close_unconfirmed_cases(session: Session, now: datetime) -> int:
+    """Close resolved cases whose customer did not answer the fix-check in time.
+
+    The customer gets `fix_check_days` from the moment the survey reached them
+    (from the resolution when it could not be sent); one still waiting to be
+    delivered keeps its case open until it is.
+    """
+    days = int(get_setting(session, "fix_check_days"))
+    cutoff = now - timedelta(days=days)
+    cases = session.scalars(
+        select(Case).where(Case.status == "resolved", Case.resolved_at <= cutoff)
+        .order_by(Case.id).with_for_update(skip_locked=True)
+    ).all()
+    if not cases:
+        return 0
+    latest: dict[int, Survey] = {}
+    for survey in session.scalars(
+        select(Survey).where(Survey.case_id.in_([case.id for case in cases]),
+                             Survey.kind == "fix_check").order_by(Survey.id)
+    ):
+        latest[survey.case_id] = survey
+    closed = 0
+    for case in cases:
+        survey = latest.get(case.id)
+        if survey is not None and survey.status == "scheduled":
+            continue
+        if survey is not None and survey.sent_at is not None and survey.sent_at > cutoff:
+            continue
+        _close(session, case, reason="unconfirmed", now=now,
+               body=f"{case.customer.display_name} did not tell us within {days} days whether "
+                    "the fix worked, so the case closed unconfirmed.")
+        closed += 1
+    return closed

@@ -10,6 +10,7 @@ from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.services.outbox import enqueue_email_to_user
 from surveys.services.routing import choose_owner
 from surveys.services.settings import get_setting
+from surveys.services.touchpoints import record_touchpoint
 
 
 def open_case(session: Session, response: Response, *, now: datetime) -> Case:
@@ -47,6 +48,8 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
         body=f"Emailed {decision.owner.name} <{decision.owner.email}>.",
         data={"user_id": decision.owner.id, "email": decision.owner.email},
     ))
+    record_touchpoint(session, customer=survey.customer, kind="negative_answer",
+                      polarity="negative", now=now, case=case, survey=survey)
     session.flush()
     return case
 

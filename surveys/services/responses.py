@@ -17,8 +17,10 @@ from surveys.models import (
     Response,
     Survey,
 )
+from surveys.services.case_workflow import answer_fix_check
 from surveys.services.cases import open_case
 from surveys.services.question_sets import current_version
+from surveys.services.touchpoints import record_answer_touchpoints
 
 MAX_TEXT_LENGTH = 2000
 # Kept on the customer's profile rather than only in the response (CONTRACT §6).
@@ -71,8 +73,12 @@ def submit_response(session: Session, survey: Survey, answers: dict[str, str], *
     survey.answered_at = now
     _cancel_reminders(session, survey)
     session.flush()
-    if response.negative and survey.kind not in KINDS_WITHOUT_CASES:
+    if survey.kind == "fix_check":
+        # "Yes" closes the case it asks about; "no" or "partly" reopens it.
+        answer_fix_check(session, response, now=now)
+    elif response.negative and survey.kind not in KINDS_WITHOUT_CASES:
         open_case(session, response, now=now)
+    record_answer_touchpoints(session, response, now=now)
     return response
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
 from surveys.services.outbox import enqueue_email
+from surveys.services.quiet_hours import outside_quiet_hours, quiet_hours
 from surveys.services.settings import get_setting
 
 # Kinds that count towards, and are held back by, the per-customer throttle.
@@ -61,7 +62,8 @@ def schedule_survey(session: Session, *, customer: Customer, kind: str, question
     """Schedule a survey for a customer, or record why it will not be sent.
 
     Suppressed addresses are never surveyed; throttled kinds respect the window.
-    A scheduled survey gets its delivery queued in the outbox for `send_at`.
+    A scheduled survey gets its delivery queued in the outbox for `send_at`,
+    or for the end of the customer's quiet hours when that falls in them.
     `customer_is_new` says the customer was inserted in this very transaction:
     nobody else can see them yet and they have no surveys, so the lock and the
     throttle query (two round trips on every first purchase) are skipped.
@@ -83,6 +85,9 @@ def schedule_survey(session: Session, *, customer: Customer, kind: str, question
             reason=f"already surveyed in the last {days} days",
         )
     send_at = send_at or now
+    if customer.timezone:
+        start, end = quiet_hours(session)
+        send_at = outside_quiet_hours(send_at, customer.timezone, start=start, end=end)
     survey = Survey(
         kind=kind, status="scheduled", customer_id=customer.id,
         purchase_id=purchase.id if purchase else None, case_id=case.id if case else None,

@@ -13,9 +13,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from surveys.services import case_workflow, reminders
+
 TimedJob = Callable[[Session, datetime], int]
 
 
 def timed_jobs() -> list[tuple[str, TimedJob]]:
     """The jobs the worker runs on every pass, by name."""
-    return []
+    return [
+        ("escalated", case_workflow.escalate_overdue_cases),
+        ("closed unconfirmed", case_workflow.close_unconfirmed_cases),
+        ("reminders queued", reminders.queue_reminders),
+    ]

@@ -15,19 +15,13 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def mint_token(session: Session, *, customer_id: int, survey_id: int | None = None,
-               flush: bool = True) -> str:
-    """Create a new 256-bit token for a customer (and survey); return its raw value.
-
-    `flush=False` leaves the insert to the next flush, so the worker writes a
-    batch's thousand tokens in one statement.
-    """
+def mint_token(session: Session, *, customer_id: int, survey_id: int | None = None) -> str:
+    """Create a new 256-bit token for a customer (and survey); return its raw value."""
     raw = secrets.token_urlsafe(32)
     session.add(
         SurveyToken(token_hash=hash_token(raw), customer_id=customer_id, survey_id=survey_id)
     )
-    if flush:
-        session.flush()
+    session.flush()
     return raw
 
 

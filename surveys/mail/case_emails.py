@@ -1,0 +1,144 @@
+"""The emails of a case's life: the owner's personal reply, escalations, hand-overs, a reopening.
+
+Each builder loads the case (and the timeline event the email is about, named
+by `context["event_id"]`) and returns the template's variables; the texts are
+under `templates/emails/`. The customer's emails go from the service's
+address with the owner's name and `Reply-To` the owner, set on the outbox
+message when it is queued (`surveys.services.case_workflow`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from surveys.mail.render import CancelDelivery, email_template, first_name, purchase_phrase
+from surveys.models import Case, CaseEvent, OutboxMessage
+from surveys.services.case_workflow import answer_words
+
+
+def _case(session: Session, message: OutboxMessage) -> Case:
+    case = session.get(Case, message.case_id) if message.case_id else None
+    if case is None:
+        raise CancelDelivery("the case no longer exists")
+    return case
+
+
+def _event(session: Session, message: OutboxMessage, kind: str) -> CaseEvent:
+    event_id = (message.context or {}).get("event_id")
+    event = session.get(CaseEvent, event_id) if event_id else None
+    if event is None or event.kind != kind or event.case_id != message.case_id:
+        raise CancelDelivery(f"the {kind} this email is about no longer exists")
+    return event
+
+
+def _case_url(case: Case) -> str:
+    return f"{current_app.config['BASE_URL']}/cases/{case.id}"
+
+
+def _answers(case: Case) -> list[dict]:
+    """The answers that opened the case, as the customer gave them."""
+    return [
+        {"question": answer.question.text, "answer": answer_words(answer),
+         "is_text": answer.question.type == "text", "negative": answer.negative}
+        for answer in case.response.answers
+        if answer.value not in (None, "") and answer.question.key != "preferences"
+    ]
+
+
+def _still_reachable(case: Case) -> None:
+    if case.customer.erased_at is not None:
+        raise CancelDelivery("the customer's data was erased")
+
+
+# --- to the customer ---------------------------------------------------------------
+
+
+@email_template("reply", to_customer=True)
+def reply_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """The owner's own words to the customer, signed by them."""
+    case = _case(session, message)
+    event = _event(session, message, "reply")
+    _still_reachable(case)
+    return {
+        "customer": case.customer,
+        "first_name": first_name(case.customer.name),
+        "message_body": event.body,
+        "owner_name": message.from_name or case.owner.name,
+        "purchase": case.purchase,
+        "purchase_phrase": purchase_phrase(case.purchase),
+    }
+
+
+@email_template("case_reassigned_customer", to_customer=True)
+def case_reassigned_customer_email(session: Session, message: OutboxMessage,
+                                   now: datetime) -> dict:
+    """Tell the customer who their one point of contact is from now on."""
+    case = _case(session, message)
+    event = _event(session, message, "reassigned")
+    _still_reachable(case)
+    if (event.data or {}).get("to_user_id") != case.owner_id:
+        # It changed hands again before this went out; the later email says who.
+        raise CancelDelivery("the case moved on to someone else since")
+    return {
+        "customer": case.customer,
+        "first_name": first_name(case.customer.name),
+        "owner_name": case.owner.name,
+        "owner_first_name": first_name(case.owner.name),
+        "purchase": case.purchase,
+        "purchase_phrase": purchase_phrase(case.purchase),
+    }
+
+
+# --- to owners and admins ------------------------------------------------------------
+
+
+@email_template("escalation", to_customer=False)
+def escalation_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """A missed deadline, to the owner and every admin."""
+    case = _case(session, message)
+    breach = (message.context or {}).get("breach", "acknowledge")
+    return {
+        "case": case,
+        "customer": case.customer,
+        "owner": case.owner,
+        "breach": breach,
+        "missed": "acknowledged" if breach == "acknowledge" else "resolved",
+        "due_at": case.acknowledge_by if breach == "acknowledge" else case.resolve_by,
+        "to_owner": (message.context or {}).get("user_id") == case.owner_id,
+        "answers": _answers(case),
+        "case_url": _case_url(case),
+    }
+
+
+@email_template("case_reassigned_owner", to_customer=False)
+def case_reassigned_owner_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """Hand the case over: who had it, why it moved, and the customer's own words."""
+    case = _case(session, message)
+    event = _event(session, message, "reassigned")
+    if (message.context or {}).get("user_id") != case.owner_id:
+        raise CancelDelivery("the case moved on to someone else since")
+    return {
+        "case": case,
+        "customer": case.customer,
+        "from_name": (event.data or {}).get("from_name"),
+        "by": event.actor_label,
+        "reason": event.body,
+        "answers": _answers(case),
+        "case_url": _case_url(case),
+    }
+
+
+@email_template("case_reopened", to_customer=False)
+def case_reopened_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """The fix did not work: the case is back with its owner, with the customer's words."""
+    case = _case(session, message)
+    event = _event(session, message, "reopened")
+    return {
+        "case": case,
+        "customer": case.customer,
+        "words": (event.data or {}).get("answers", []),
+        "case_url": _case_url(case),
+    }

@@ -1,0 +1,214 @@
+"""Every email rendered with made-up data, for admins to read before anyone receives it.
+
+The people and orders are invented (never written to the database); the
+questions are the real current ones, so a preview shows what would go out
+today. One context serves every template: each takes the variables it knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from surveys.mail.render import (
+    EMAIL_TEMPLATES,
+    SURVEY_LINK_DAYS,
+    answer_links,
+    first_name,
+    purchase_phrase,
+    render_email,
+)
+from surveys.mail.senders import split_address
+from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
+from surveys.services.question_sets import current_version, get_question_set
+from surveys.services.settings import get_setting
+
+SURVEY_KINDS = {
+    "purchase": "after a purchase",
+    "fix_check": "fix-check: did our fix work?",
+    "relationship_review": "relationship review",
+    "manual": "sent by hand",
+}
+# What each email is, in words, and its variants (the kinds of survey, the deadlines).
+TITLES = {
+    "survey": "Survey",
+    "reminder": "Reminder",
+    "owner_new_case": "To the owner: a new case",
+    "reply": "The owner's personal reply",
+    "escalation": "Escalation: a missed deadline",
+    "case_reassigned_owner": "To the new owner: a case handed over",
+    "case_reassigned_customer": "To the customer: who looks after them now",
+    "case_reopened": "To the owner: the fix did not work",
+}
+VARIANTS = {
+    "survey": SURVEY_KINDS,
+    "reminder": SURVEY_KINDS,
+    "escalation": {"acknowledge": "not acknowledged in time", "resolve": "not resolved in time"},
+}
+QUESTION_SET_FOR_KIND = {
+    "fix_check": "fix-check",
+    "relationship_review": "relationship-review",
+}
+SAMPLE_TOKEN = "your-personal-link"
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    name: str
+    variant: str | None
+    title: str
+    to_customer: bool
+
+
+@dataclass
+class Preview:
+    entry: PreviewEntry
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def preview_entries() -> list[PreviewEntry]:
+    """Every registered email and its variants, customers' emails first."""
+    entries = []
+    for name, spec in EMAIL_TEMPLATES.items():
+        title = TITLES.get(name, name.replace("_", " ").capitalize())
+        variants = VARIANTS.get(name)
+        if variants:
+            entries += [PreviewEntry(name, variant, f"{title} ({words})", spec.to_customer)
+                        for variant, words in variants.items()]
+        else:
+            entries.append(PreviewEntry(name, None, title, spec.to_customer))
+    return sorted(entries, key=lambda entry: (not entry.to_customer, list(TITLES).index(
+        entry.name) if entry.name in TITLES else len(TITLES), entry.title))
+
+
+def find_entry(name: str, variant: str | None) -> PreviewEntry | None:
+    """The entry for a template name and variant, or None (the page answers 404)."""
+    entries = preview_entries()
+    for entry in entries:
+        if entry.name == name and entry.variant == variant:
+            return entry
+    # A template with variants, asked for without one: its first.
+    return next((entry for entry in entries if entry.name == name and variant is None), None)
+
+
+def render_preview(session: Session, entry: PreviewEntry, *, now: datetime) -> Preview:
+    """The email as its recipient would see it, with sample data; errors are shown, not raised."""
+    config = current_app.config
+    context = sample_context(session, entry, now=now)
+    preview = Preview(entry)
+    try:
+        rendered = render_email(entry.name, context)
+    except Exception as exc:  # a template needing data the sample lacks: say so on the page
+        preview.error = f"{type(exc).__name__}: {exc}"
+        return preview
+    mail_from_name, from_email = split_address(config["MAIL_FROM"])
+    recipient = context["customer"] if entry.to_customer else context["owner"]
+    preview.subject, preview.text, preview.html = rendered.subject, rendered.text, rendered.html
+    sender = context["owner_name"] if entry.name in ("reply", "case_reassigned_customer") \
+        else context["sender_name"] or mail_from_name
+    preview.headers = [
+        ("From", f"{sender} <{from_email}>"),
+        ("To", f"{recipient.name} <{recipient.email}>"),
+        ("Subject", rendered.subject),
+    ]
+    if entry.name == "reply":
+        preview.headers.append(("Reply-To", context["owner"].email))
+    if entry.to_customer:
+        preview.headers += [
+            ("List-Unsubscribe", f"<{context['unsubscribe_url']}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+    return preview
+
+
+def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> dict:
+    """Made-up variables for `entry`'s template: Ana, her keyboard, Olivia who owns her case."""
+    base_url = current_app.config["BASE_URL"]
+    customer = Customer(id=42, email="ana.diaz@example.com", name="Ana Diaz",
+                        timezone="Europe/Madrid")
+    owner = User(id=7, email="olivia@shop.example", name="Olivia Moreno", role="owner")
+    purchase = Purchase(id=1001, order_id="A-1001", total=Decimal("129.90"), currency="EUR",
+                        purchased_at=now - timedelta(days=3), customer=customer,
+                        items=[PurchaseItem(sku="KB-1", name="Walnut keyboard", quantity=1,
+                                            unit_price=Decimal("129.90"))])
+    case = Case(id=1042, status="acknowledged", customer=customer, owner=owner, purchase=purchase,
+                routed_by="account owner", created_at=now - timedelta(hours=6),
+                acknowledge_by=now - timedelta(hours=2), resolve_by=now + timedelta(hours=42))
+    kind = entry.variant if entry.name in ("survey", "reminder") else "purchase"
+    first_question = _first_question(session, kind)
+    survey_url = f"{base_url}/s/{SAMPLE_TOKEN}"
+    case_url = f"{base_url}/cases/{case.id}"
+    answers = [
+        {"question": "Are we exceeding your expectations?", "answer": "You are falling short",
+         "is_text": False, "negative": True},
+        {"question": "If there was one thing we could be doing better, what would that be?",
+         "answer": "The keyboard arrived with a broken key, and nobody answered my email.",
+         "is_text": True, "negative": False},
+        {"question": "How likely are you to recommend us to a friend or colleague?",
+         "answer": "4", "is_text": False, "negative": True},
+    ]
+    breach = entry.variant if entry.name == "escalation" else "acknowledge"
+    recipient = customer if entry.to_customer else owner
+    return {
+        "base_url": base_url,
+        "sender_name": get_setting(session, "sender_name"),
+        "recipient_name": recipient.name,
+        "first_name": first_name(recipient.name),
+        "unsubscribe_url": f"{base_url}/u/{SAMPLE_TOKEN}",
+        "token": SAMPLE_TOKEN,
+        # Surveys and reminders.
+        "kind": kind,
+        "customer": customer,
+        "purchase": purchase,
+        "purchase_phrase": purchase_phrase(purchase),
+        "several_items": False,
+        "case_owner_name": first_name(owner.name) if kind == "fix_check" else None,
+        "survey_url": survey_url,
+        "first_question": first_question,
+        "answer_links": answer_links(first_question, survey_url),
+        "link_days": SURVEY_LINK_DAYS,
+        # Cases.
+        "case": case,
+        "owner": owner,
+        "answers": answers,
+        "case_url": case_url,
+        "owner_name": owner.name,
+        "owner_first_name": first_name(owner.name),
+        "message_body": (
+            "Hi Ana,\n\nI am so sorry about the broken key. A new keyboard left our warehouse "
+            "this morning by express; you should have it tomorrow. Keep the old one, no need "
+            "to send it back.\n\nIf anything else is not right, simply answer this email: "
+            "it comes straight to me.\n\nOlivia"
+        ),
+        "breach": breach,
+        "missed": "acknowledged" if breach == "acknowledge" else "resolved",
+        "due_at": case.acknowledge_by if breach == "acknowledge" else case.resolve_by,
+        "to_owner": True,
+        "from_name": "Sam Lee",
+        "by": "Alex Morgan",
+        "reason": "Sam is on holiday until Monday, and Olivia knows our keyboards best.",
+        "words": [
+            {"question": "You told us about a problem and we worked on it. Did our fix work?",
+             "answer": "No, not yet"},
+            {"question": "Is there anything else we should do?",
+             "answer": "The new keyboard has the same loose key."},
+        ],
+    }
+
+
+def _first_question(session: Session, kind: str) -> Question | None:
+    """The first question the current version of this kind's set asks today."""
+    key = QUESTION_SET_FOR_KIND.get(kind) or get_setting(session, "purchase_question_set")
+    question_set = get_question_set(session, key) or get_question_set(session, "heart-to-heart")
+    if question_set is None or not question_set.versions:
+        return None
+    questions = current_version(session, question_set).questions
+    return questions[0] if questions else None

@@ -1,0 +1,184 @@
+"""Touch points: every contact with a customer, counted as positive or negative.
+
+The aim is ten positive touches for every negative one. The service records
+its own contacts as they happen (the thank-you page, a personal reply, a
+resolution, a confirmed fix, a relationship review answered well; a negative
+answer, an escalation, a bounce, a reopened case), and integrators add
+contacts made elsewhere through `POST /api/v1/touchpoints` (an invoice is a
+negative one).
+
+The ratio is positives per negative. While a customer has no negative touch
+it is None (null in the API): there is nothing to divide by, and the aim is met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveys.models import Case, Customer, Response, Survey, Touchpoint
+
+POLARITIES = ("positive", "negative")
+# Ten positive touches for every negative one.
+AIM = 10
+MAX_KIND_LENGTH = 64
+MAX_NOTE_LENGTH = 2000
+# A contact "made elsewhere" has happened; a little clock skew between systems is fine.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# The kinds the service records itself, as the profile names them.
+KIND_LABELS = {
+    "thank_you": "Reached the thank-you page",
+    "personal_reply": "Personal reply from their owner",
+    "resolution": "Their case was resolved",
+    "fix_confirmed": "Confirmed the fix worked",
+    "relationship_review": "Relationship review answered well",
+    "negative_answer": "Answered a survey unhappily",
+    "escalation": "Their case missed its deadline",
+    "bounce": "An email to them bounced",
+    "reopened": "The fix did not work; case reopened",
+}
+
+
+class TouchpointError(ValueError):
+    """A touch point that cannot be recorded; `errors` maps each field at fault to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field} {why}" for field, why in errors.items()))
+        self.errors = errors
+
+    @property
+    def field(self) -> str:
+        return next(iter(self.errors))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A customer's positive and negative touches, against the aim of ten to one."""
+
+    positive: int
+    negative: int
+
+    @property
+    def ratio(self) -> float | None:
+        """Positives per negative, to one decimal; None while there is no negative."""
+        if not self.negative:
+            return None
+        return round(self.positive / self.negative, 1)
+
+    @property
+    def meets_aim(self) -> bool:
+        return self.positive >= AIM * self.negative
+
+    @property
+    def positives_needed(self) -> int:
+        """How many more positive touches reach ten per negative one."""
+        return max(0, AIM * self.negative - self.positive)
+
+
+def kind_label(kind: str) -> str:
+    """A touch point's kind in words ("Personal reply from their owner", or the kind itself)."""
+    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def record_touchpoint(session: Session, *, customer: Customer, kind: str, polarity: str,
+                      now: datetime, note: str | None = None, case: Case | None = None,
+                      survey: Survey | None = None,
+                      occurred_at: datetime | None = None) -> Touchpoint:
+    """Record one contact with the customer (when: `occurred_at`, else `now`).
+
+    Raises TouchpointError naming `polarity`, `kind`, `note` or `occurred_at`.
+    """
+    errors = _problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at,
+                       now=now)
+    if errors:
+        raise TouchpointError(errors)
+    touchpoint = Touchpoint(
+        customer_id=customer.id, kind=kind.strip(), polarity=polarity,
+        note=(note or "").strip() or None, occurred_at=occurred_at or now,
+        case_id=case.id if case else None, survey_id=survey.id if survey else None,
+        created_at=now,
+    )
+    session.add(touchpoint)
+    session.flush()
+    return touchpoint
+
+
+def _problems(*, kind: str | None, polarity: str | None, note: str | None,
+              occurred_at: datetime | None, now: datetime) -> dict[str, str]:
+    errors = {}
+    if polarity not in POLARITIES:
+        errors["polarity"] = "must be “positive” or “negative”"
+    if not (kind or "").strip():
+        errors["kind"] = "is required, e.g. “invoice” or “phone_call”"
+    elif len(kind.strip()) > MAX_KIND_LENGTH:
+        errors["kind"] = f"must be at most {MAX_KIND_LENGTH} characters"
+    if note is not None and len(note.strip()) > MAX_NOTE_LENGTH:
+        errors["note"] = f"must be at most {MAX_NOTE_LENGTH} characters"
+    if occurred_at is not None and occurred_at > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = "must not be in the future"
+    return errors
+
+
+def record_contact_elsewhere(session: Session, *, customer_email: str | None, kind: str | None,
+                             polarity: str | None, now: datetime, note: str | None = None,
+                             occurred_at: datetime | None = None) -> Touchpoint:
+    """A contact an integrator tells us about (an invoice, a call), for a known customer.
+
+    Raises TouchpointError naming every field at fault, `customer_email` among them
+    when no customer has that address.
+    """
+    email = (customer_email or "").strip().lower()
+    customer = session.scalar(
+        select(Customer).where(func.lower(Customer.email) == email,
+                               Customer.erased_at.is_(None))
+    ) if email else None
+    errors = {}
+    if customer is None:
+        errors["customer_email"] = ("is required" if not email
+                                    else "no customer has this email address")
+    errors.update(_problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at,
+                            now=now))
+    if errors:
+        raise TouchpointError(errors)
+    return record_touchpoint(session, customer=customer, kind=kind, polarity=polarity, now=now,
+                             note=note, occurred_at=occurred_at)
+
+
+def record_answer_touchpoints(session: Session, response: Response, *, now: datetime) -> None:
+    """The touches of a submitted survey: the thank-you page, and a review answered well.
+
+    A negative answer's own touch is recorded with the case it opens.
+    """
+    survey = response.survey
+    customer = survey.customer
+    record_touchpoint(session, customer=customer, kind="thank_you", polarity="positive",
+                      now=now, survey=survey)
+    if survey.kind == "relationship_review" and not response.negative:
+        record_touchpoint(session, customer=customer, kind="relationship_review",
+                          polarity="positive", now=now, survey=survey)
+
+
+def tally_for(session: Session, customer: Customer) -> Tally:
+    """The customer's positive and negative touches."""
+    positive, negative = session.execute(
+        select(_count_of("positive"), _count_of("negative"))
+        .where(Touchpoint.customer_id == customer.id)
+    ).one()
+    return Tally(int(positive or 0), int(negative or 0))
+
+
+def _count_of(polarity: str):
+    return func.coalesce(func.sum(sql_case((Touchpoint.polarity == polarity, 1), else_=0)), 0)
+
+
+def touchpoints_of(session: Session, customer: Customer) -> list[Touchpoint]:
+    """The customer's ledger, newest first."""
+    return list(session.scalars(
+        select(Touchpoint).where(Touchpoint.customer_id == customer.id)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+    ))

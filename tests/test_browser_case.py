@@ -1,0 +1,108 @@
+"""An owner works a case end to end in Chromium: inbox, the case with the customer's
+preferences beside their answers, a personal reply, the resolution. Screenshots are kept."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from surveys.models import Case, CaseEvent, CustomerNote, CustomerPreference, Survey
+from tests.browser import browser, live_server  # noqa: F401
+from tests.factories import PASSWORD, make_case, make_customer, make_user
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+PROMISE = ("That is not the first impression we want to give. A new keyboard leaves today by "
+           "express and reaches you on Thursday; I will check on Friday that it arrived.")
+
+
+def fits(page, width: int) -> bool:
+    """Nothing on the page makes it scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_an_owner_replies_personally_and_resolves_from_a_phone(
+        committed_app, live_server, browser, artifacts_dir, backend,  # noqa: F811
+        fake_sendgrid_server):
+    committed_app.config.update(fake_sendgrid_server.app_config)
+    base = live_server(committed_app)
+    sessions = committed_app.extensions["db"]["sessionmaker"]
+    with committed_app.app_context(), sessions() as setup:
+        owner = make_user(setup, email="olivia@shop.example", name="Olivia Bennett")
+        customer = make_customer(setup, email="ana@example.com", name="Ana Diaz", owner=owner)
+        case = make_case(setup, owner=owner, customer=customer)
+        setup.add(CustomerPreference(customer_id=customer.id, response_id=case.response_id,
+                                     body="I work nights, so please email rather than call."))
+        setup.add(CustomerNote(customer_id=customer.id, author_id=owner.id,
+                               body="Daughter graduates in June."))
+        make_case(setup, owner=owner, status="acknowledged",
+                  customer=make_customer(setup, name="Ben Ode"))
+        setup.commit()
+        case_id, customer_id = case.id, customer.id
+    shot = f"owner-case-{backend}"
+
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(f"{base}/inbox")
+    page.fill("input[name=email]", "olivia@shop.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('Log in')")
+    assert page.url == f"{base}/inbox"
+    # The open case, due first, comes first.
+    assert page.locator(".case-customer").first.inner_text() == "Ana Diaz"
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-1-inbox.png", full_page=True)
+
+    page.click("text=Ana Diaz")
+    assert page.url == f"{base}/cases/{case_id}"
+    remembered = page.locator(".remembered").inner_text()
+    assert "I work nights, so please email rather than call." in remembered
+    assert "Daughter graduates in June." in remembered
+    composer = page.locator("textarea[name=message]")
+    opening = composer.input_value()
+    assert opening.startswith("You told us: “The keyboard arrived with a broken key")
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-2-case-with-preferences.png", full_page=True)
+
+    # The owner paraphrases their words, then promises in their own.
+    composer.fill("You told us the keyboard arrived with a broken key, and that nobody "
+                  f"answered your email. {PROMISE}")
+    page.click("button:has-text('Send reply')")
+    assert "Sent to Ana Diaz, from you." in page.content()
+    assert "Replied to the customer" in page.locator(".timeline").inner_text()
+    page.screenshot(path=artifacts_dir / f"{shot}-3-replied.png", full_page=True)
+
+    page.fill("textarea[name=resolution]", "Sent a new keyboard by express.")
+    page.click("button:has-text('Mark as resolved')")
+    assert "Resolved. Thank you for looking after Ana Diaz." in page.content()
+    assert "Now we wait to hear whether the fix worked" in page.content()
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-4-resolved.png", full_page=True)
+
+    page.click("text=Profile, history and touch points")
+    assert page.url == f"{base}/customers/{customer_id}"
+    assert "Personal reply from their owner" in page.locator(".ledger").inner_text()
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-5-profile.png", full_page=True)
+
+    wide = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    wide.context.add_cookies(page.context.cookies())
+    wide.goto(f"{base}/cases/{case_id}")
+    wide.screenshot(path=artifacts_dir / f"{shot}-6-case-desktop.png", full_page=True)
+
+    with committed_app.app_context(), sessions() as check:
+        stored = check.get(Case, case_id)
+        assert stored.status == "resolved"
+        assert list(check.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
+                                  .order_by(CaseEvent.id))) == [
+            "opened", "acknowledged", "reply", "resolved"]
+        [fix_check] = check.scalars(select(Survey).where(Survey.case_id == case_id)).all()
+        assert fix_check.kind == "fix_check"
+
+    # The worker delivers the reply: in Olivia's name, Reply-To Olivia.
+    result = committed_app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    [reply] = [m for m in fake_sendgrid_server.accepted if m.categories == ["reply"]]
+    assert reply.from_name == "Olivia Bennett" and reply.reply_to == "olivia@shop.example"
+    assert PROMISE in reply.text

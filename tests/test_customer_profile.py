@@ -1,0 +1,240 @@
+"""The customer's profile (/customers/<id>, GET /api/v1/customers?email=): what we remember,
+what happened, and the touch-point counts, right after a whole case life cycle."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from surveys.models import CustomerNote
+from tests.factories import make_api_key, make_case, make_customer, make_user
+from tests.journey import (
+    act_on_case,
+    answer_survey,
+    bearer,
+    latest_fix_check_path,
+    log_in_as,
+    run_worker,
+    unhappy_customer,
+)
+from tests.test_openapi import assert_documented
+from tests.web import csrf_token, log_in
+
+ANA = "ana@example.com"
+
+
+@pytest.fixture
+def people(session):
+    owner = make_user(session, email="olivia@shop.example", name="Olivia Bennett")
+    stranger = make_user(session, email="ben@shop.example", name="Ben Baker")
+    admin = make_user(session, role="admin", email="alex@shop.example", name="Alex Morgan")
+    _key, raw = make_api_key(session)
+    session.commit()
+    return {"owner": owner, "stranger": stranger, "admin": admin, "raw_key": raw}
+
+
+@pytest.fixture
+def lived_case(client, session, runner, clock, fake_sendgrid, people):
+    """Ana's whole case: unhappy answer, reply, resolve, "no", resolve, "yes"."""
+    case = unhappy_customer(client, session, runner, fake_sendgrid, raw_key=people["raw_key"],
+                            owner_email="olivia@shop.example")
+    log_in(client, people["owner"])
+    act_on_case(client, case.id, "acknowledge")
+    act_on_case(client, case.id, "replies", message="Ana, a new keyboard ships today.")
+    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    run_worker(runner)
+    clock.advance(days=2)
+    answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA),
+                  {"fix_worked": "no", "anything_else": "The new one has the same sticky key."})
+    clock.advance(hours=5)
+    act_on_case(client, case.id, "resolve", resolution="Replaced the switch and tested it.")
+    run_worker(runner)
+    clock.advance(days=1)
+    answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
+    assert act_on_case(client, case.id, "notes", body="Called her; lovely person.") \
+        .status_code == 302
+    return case
+
+
+def add_note(client, customer_id: int, body: str):
+    token = csrf_token(client, f"/customers/{customer_id}")
+    return client.post(f"/customers/{customer_id}/notes", data={"body": body,
+                                                                 "csrf_token": token})
+
+
+def test_after_a_whole_case_the_counts_are_seven_positive_two_negative(
+        client, session, people, lived_case, document):
+    # Positive: thank-you page ×3, the personal reply, two resolutions, the confirmed fix.
+    # Negative: the unhappy answer, the reopening.
+    response = client.get(f"/api/v1/customers?email={ANA}", headers=bearer(people["raw_key"]))
+
+    assert response.status_code == 200
+    assert_documented(document, "/api/v1/customers", "GET", response)
+    body = response.get_json()
+    assert body["touchpoints"] == {"positive": 7, "negative": 2, "ratio": 3.5}
+    assert body["email"] == ANA and body["name"] == "Ana Diaz"
+    assert body["owner"] == {"email": "olivia@shop.example", "name": "Olivia Bennett"}
+    assert body["preferences"] == ["I work nights, so please email rather than call."]
+    assert body["notes"] == []
+    assert body["suppressed"] is False
+
+
+def test_the_profile_page_shows_the_whole_story_and_the_ledger(client, session, people,
+                                                               lived_case):
+    customer_id = lived_case.customer_id
+
+    page = client.get(f"/customers/{customer_id}")
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "I work nights, so please email rather than call." in html
+    # The ledger: counts, ratio against the aim, and each touch in words.
+    assert '<span class="stat-value">7</span><span class="stat-label">positive' in html
+    assert '<span class="stat-value">2</span><span class="stat-label">negative' in html
+    assert "3.5 : 1" in html and "aim: 10 : 1" in html
+    assert "13 more positive touches reach the aim of 10 to 1." in html
+    assert html.count('class="touch-positive"') == 7
+    assert html.count('class="touch-negative"') == 2
+    assert "Confirmed the fix worked" in html and "The fix did not work; case reopened" in html
+    # The case, the surveys with their answers, the purchase.
+    assert f'href="/cases/{lived_case.id}"' in html and "closed confirmed" in html
+    assert "The keyboard arrived with a broken key and nobody answered my email." in html
+    assert "The new one has the same sticky key." in html
+    assert html.count("Did the fix work?") == 2
+    assert "A-1001" in html and "Keyboard" in html
+
+
+def test_an_owner_keeps_a_personal_note_everyone_who_looks_after_the_customer_sees(
+        client, session, people, lived_case):
+    customer_id = lived_case.customer_id
+
+    response = add_note(client, customer_id, "  Daughter graduates in June.  ")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/customers/{customer_id}"
+    note = session.scalars(select(CustomerNote)).one()
+    assert note.body == "Daughter graduates in June." and note.author_id == people["owner"].id
+    assert "Daughter graduates in June." in client.get(f"/customers/{customer_id}") \
+        .get_data(as_text=True)
+    # Beside the answers on the case page, so the next reply can be personal.
+    case_page = client.get(f"/cases/{lived_case.id}").get_data(as_text=True)
+    remembered = case_page.split('id="remembered-title"', 1)[1].split("</section>", 1)[0]
+    assert "Daughter graduates in June." in remembered
+    assert "I work nights, so please email rather than call." in remembered
+    # And in the API's customer object.
+    body = client.get(f"/api/v1/customers?email={ANA}",
+                      headers=bearer(people["raw_key"])).get_json()
+    assert body["notes"] == [{"body": "Daughter graduates in June.", "author": "Olivia Bennett",
+                              "created_at": "2026-11-26T14:00:00Z"}]
+
+
+def test_a_note_added_from_the_case_page_goes_back_to_the_case(client, session, people, clock):
+    customer = make_customer(session, email=ANA, owner=people["owner"])
+    case = make_case(session, owner=people["owner"], customer=customer, now=clock.now())
+    session.commit()
+    log_in(client, people["owner"])
+
+    response = client.post(f"/customers/{customer.id}/notes?case={case.id}", data={
+        "body": "Die-hard Red Sox fan.", "csrf_token": csrf_token(client, f"/cases/{case.id}")})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    assert "Die-hard Red Sox fan." in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_an_empty_note_is_refused_with_the_error_in_place(client, session, people, clock):
+    customer = make_customer(session, email=ANA, owner=people["owner"])
+    session.commit()
+    log_in(client, people["owner"])
+
+    response = add_note(client, customer.id, "   ")
+
+    assert response.status_code == 422
+    assert "Write what you want everyone to remember." in response.get_data(as_text=True)
+    assert session.scalars(select(CustomerNote)).all() == []
+
+
+# --- who sees whom ---------------------------------------------------------------------------
+
+
+def test_an_owner_sees_their_account_customers_and_the_customers_of_their_cases(
+        client, session, people, clock):
+    mine = make_customer(session, email="mine@example.com", owner=people["owner"])
+    of_my_case = make_customer(session, email="case@example.com")
+    make_case(session, owner=people["owner"], customer=of_my_case, now=clock.now())
+    not_mine = make_customer(session, email="other@example.com", owner=people["stranger"])
+    session.commit()
+    log_in(client, people["owner"])
+
+    assert client.get(f"/customers/{mine.id}").status_code == 200
+    assert client.get(f"/customers/{of_my_case.id}").status_code == 200
+    assert client.get(f"/customers/{not_mine.id}").status_code == 404
+    assert add_note(client, mine.id, "ok").status_code == 302
+    token = csrf_token(client, "/inbox")
+    assert client.post(f"/customers/{not_mine.id}/notes",
+                       data={"body": "sneaky", "csrf_token": token}).status_code == 404
+    assert client.get("/customers/999999").status_code == 404
+
+
+def test_an_admin_sees_every_customer(client, session, people):
+    customer = make_customer(session, email="other@example.com", owner=people["stranger"])
+    session.commit()
+    log_in(client, people["admin"])
+
+    assert client.get(f"/customers/{customer.id}").status_code == 200
+
+
+def test_the_profile_needs_a_login(client, session, people):
+    customer = make_customer(session)
+    session.commit()
+
+    response = client.get(f"/customers/{customer.id}")
+
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_reassigned_case_brings_its_customer_to_the_new_owner(client, session, people,
+                                                                clock):
+    customer = make_customer(session, email=ANA)
+    case = make_case(session, owner=people["owner"], customer=customer, now=clock.now())
+    session.commit()
+    log_in(client, people["owner"])
+    act_on_case(client, case.id, "reassign", owner_id=str(people["stranger"].id),
+                reason="Ben knows this product.")
+
+    assert client.get(f"/customers/{customer.id}").status_code == 404
+    log_in_as(client, people["stranger"])
+    assert client.get(f"/customers/{customer.id}").status_code == 200
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_the_api_finds_a_customer_whatever_the_letter_case(client, session, people):
+    make_customer(session, email=ANA, name="Ana Diaz")
+    session.commit()
+
+    response = client.get("/api/v1/customers?email=Ana@Example.com",
+                          headers=bearer(people["raw_key"]))
+
+    assert response.status_code == 200
+    assert response.get_json()["touchpoints"] == {"positive": 0, "negative": 0, "ratio": None}
+    assert response.get_json()["owner"] is None
+
+
+def test_the_api_answers_404_for_an_unknown_customer_and_422_without_an_email(
+        client, people, document):
+    unknown = client.get("/api/v1/customers?email=nobody@example.com",
+                         headers=bearer(people["raw_key"]))
+    missing = client.get("/api/v1/customers", headers=bearer(people["raw_key"]))
+
+    assert unknown.status_code == 404
+    assert missing.status_code == 422 and list(missing.get_json()["errors"]) == ["email"]
+    assert client.get(f"/api/v1/customers?email={ANA}").status_code == 401
+    for response in (unknown, missing):
+        assert_documented(document, "/api/v1/customers", "GET", response)
+
+
+@pytest.fixture
+def document(client) -> dict:
+    return client.get("/api/v1/openapi.json").get_json()
