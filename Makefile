@@ -25,10 +25,9 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	@echo "Web app on http://$(HOST):$(PORT), worker delivering mail to instance/outbox/. Ctrl-C stops both."
-	@trap 'trap - INT TERM; kill 0' INT TERM; \
-	$(FLASK) worker & \
-	$(FLASK) run --host $(HOST) --port $(PORT) & \
-	wait
+	@$(FLASK) worker & \
+	trap 'kill -TERM $$! 2>/dev/null; wait' EXIT INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL too)
 test: $(VENV)/.dev-installed
