@@ -27,7 +27,8 @@ def enqueue_email(
     """Queue one email; the worker renders `template` with `context` and sends it.
 
     Nothing leaves until the caller commits, so a rolled-back change never
-    sends mail, and a committed one always does.
+    sends mail, and a committed one always does. The row is inserted with the
+    caller's next flush (the survey it belongs to may not have an id yet).
     """
     message = OutboxMessage(
         channel="email",
@@ -38,14 +39,13 @@ def enqueue_email(
         from_name=from_name,
         context=context or {},
         customer_id=customer.id if customer else None,
-        survey_id=survey.id if survey else None,
+        survey=survey,
         case_id=case.id if case else None,
         status="pending",
         next_attempt_at=send_at or now,
         created_at=now,
     )
     session.add(message)
-    session.flush()
     return message
 
 

@@ -128,9 +128,9 @@ def get_setting(session: Session, key: str):
 def all_settings(session: Session) -> dict[str, object]:
     """Every setting, stored values over defaults, in one query."""
     values = {key: spec.default for key, spec in SPECS.items()}
-    for row in session.scalars(select(Setting)):
-        if row.key in values:
-            values[row.key] = row.value
+    for key, value in session.execute(select(Setting.key, Setting.value)):
+        if key in values:
+            values[key] = value
     return values
 
 

@@ -94,9 +94,9 @@ def schedule_survey(session: Session, *, customer: Customer, kind: str, question
         question_set_id=question_set.id, send_at=send_at, created_at=now,
     )
     session.add(survey)
-    session.flush()
     enqueue_email(
         session, template="survey", to_email=customer.email, to_name=customer.name, now=now,
         customer=customer, survey=survey, case=case, send_at=send_at,
     )
+    session.flush()  # one flush for the survey and its email
     return survey
