@@ -8,6 +8,7 @@ survey decision live in one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -155,11 +156,18 @@ def _insert_unless_exists(session: Session, model, values: dict, unique_column: 
     the ingest path, and it is measured. Under concurrency the database makes
     the second inserter wait for the first and then skip, so neither fails.
     """
-    on_postgresql = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = postgresql.insert if on_postgresql else sqlite.insert
-    statement = (dialect_insert(model).values(**values)
-                 .on_conflict_do_nothing(index_elements=[unique_column]).returning(model))
-    return session.scalars(statement).one_or_none()
+    statement = _insert_unless_exists_statement(session.get_bind().dialect.name, model,
+                                                unique_column)
+    return session.scalars(statement, values).one_or_none()
+
+
+@functools.cache
+def _insert_unless_exists_statement(dialect_name: str, model, unique_column: str):
+    # Built once: the values travel as parameters, so each purchase skips
+    # constructing and coercing the statement anew.
+    dialect_insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    return (dialect_insert(model)
+            .on_conflict_do_nothing(index_elements=[unique_column]).returning(model))
 
 
 def _find_or_insert_customer(session: Session, data: CustomerInput, owner: User | None, *,

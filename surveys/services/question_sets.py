@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import (
@@ -31,6 +31,25 @@ def current_version(session: Session, question_set: QuestionSet) -> QuestionSetV
     ).one()
 
 
+# Built once, with the lists as parameters: it runs for every purchase.
+_SETS_FOR_PURCHASE = (
+    select(QuestionSet, QuestionSetAssignment.category)
+    .outerjoin(
+        QuestionSetAssignment,
+        and_(
+            QuestionSetAssignment.question_set_id == QuestionSet.id,
+            QuestionSetAssignment.category.in_(bindparam("categories", expanding=True)),
+        ),
+    )
+    .where(
+        or_(
+            QuestionSetAssignment.category.is_not(None),
+            QuestionSet.key.in_(bindparam("keys", expanding=True)),
+        )
+    )
+)
+
+
 def question_set_for_purchase(session: Session, purchase: Purchase | None, *,
                               default_key: str | None = None) -> QuestionSet:
     """The set to send after this purchase: a category override, else the default.
@@ -43,20 +62,8 @@ def question_set_for_purchase(session: Session, purchase: Purchase | None, *,
     if default_key is None:
         default_key = get_setting(session, "purchase_question_set")
     rows = session.execute(
-        select(QuestionSet, QuestionSetAssignment.category)
-        .outerjoin(
-            QuestionSetAssignment,
-            and_(
-                QuestionSetAssignment.question_set_id == QuestionSet.id,
-                QuestionSetAssignment.category.in_(categories),
-            ),
-        )
-        .where(
-            or_(
-                QuestionSetAssignment.category.is_not(None),
-                QuestionSet.key.in_([default_key, FALLBACK_QUESTION_SET]),
-            )
-        )
+        _SETS_FOR_PURCHASE,
+        {"categories": categories, "keys": [default_key, FALLBACK_QUESTION_SET]},
     ).all()
     by_category = {category: question_set for question_set, category in rows if category}
     for category in categories:  # the first item's category decides

@@ -125,10 +125,15 @@ def get_setting(session: Session, key: str):
     return spec.default if row is None else row.value
 
 
+# Built once: every purchase reads the settings.
+_STORED_SETTINGS = select(Setting.key, Setting.value)
+
+
 def all_settings(session: Session) -> dict[str, object]:
     """Every setting, stored values over defaults, in one query."""
     values = {key: spec.default for key, spec in SPECS.items()}
-    for key, value in session.execute(select(Setting.key, Setting.value)):
+    # Plain columns, read through the connection: the ORM has nothing to add here.
+    for key, value in session.connection().execute(_STORED_SETTINGS):
         if key in values:
             values[key] = value
     return values
