@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from surveys.db import utcnow
 from surveys.models import Case, Response
+from surveys.services.question_sets import get_question_set
+from surveys.services.surveys import schedule_survey
 from tests.browser import browser, live_server  # noqa: F401
-from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
+from tests.factories import make_customer, make_purchase, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -16,9 +24,13 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
 
-def one_click_link(app: Flask, token: str, answer: str) -> str:
-    """The email's link for one answer to the first question, as the survey email writes it."""
-    return f"{app.config['BASE_URL']}/s/{token}?a={answer}"
+def one_click_link_from_the_email(app: Flask, answer: str) -> str:
+    """The survey email's link for one answer to the first question, read from the .eml file."""
+    [eml] = Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    [link] = re.findall(rf"{re.escape(app.config['BASE_URL'])}/s/[\w-]+\?a={answer}\b", text)
+    return link
 
 
 def assert_fits_the_phone(page) -> None:
@@ -33,14 +45,20 @@ def test_customer_finishes_the_survey_on_a_360px_phone(committed_app, live_serve
         owner = make_user(session, role="owner", name="Olivia Moreno")
         customer = make_customer(session, name="Ana Diaz", owner=owner)
         purchase = make_purchase(session, customer)
-        survey, token = make_sent_survey(session, customer, purchase=purchase)
+        survey = schedule_survey(
+            session, customer=customer, kind="purchase", purchase=purchase, now=utcnow(),
+            question_set=get_question_set(session, "heart-to-heart"),
+        )
         session.commit()
         survey_id = survey.id
+    # The worker delivers the survey email (to a file, as `make run` does).
+    delivered = committed_app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert delivered.exit_code == 0, delivered.output
     shot = f"survey-360px-{backend}"
 
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.goto(one_click_link(committed_app, token, "short"))
+    page.goto(one_click_link_from_the_email(committed_app, "short"))
     assert page.is_checked("input[name=expectations][value=short]")
     assert not page.is_checked("input[name=expectations][value=meeting]")
     assert_fits_the_phone(page)
