@@ -263,6 +263,25 @@ def runner(app, session):
     return cli_runner
 
 
+@pytest.fixture
+def admin(session):
+    """An admin, committed, for tests of admin pages."""
+    from tests.factories import make_user
+
+    user = make_user(session, role="admin", name="Ada Admin")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    """The test client, logged in as `admin` through the login form."""
+    from tests.web import log_in
+
+    log_in(client, admin)
+    return client
+
+
 TEST_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 

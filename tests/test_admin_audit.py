@@ -5,27 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry
 from surveys.services.audit import PAGE_SIZE, record_admin_change
 from surveys.services.settings import all_settings, page_specs
 from tests.factories import make_api_key, make_case, make_user
-from tests.web import csrf_token, log_in
-
-
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
+from tests.web import csrf_token
 
 
 def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session, admin,

@@ -17,19 +17,6 @@ from tests.fake_sendgrid import Reply
 from tests.web import csrf_token, log_in
 
 
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
-
-
 def schedule(session, clock, email: str, *, send_at=None) -> Survey:
     customer = make_customer(session, email=email, name=email.split("@")[0].title())
     survey = schedule_survey(session, customer=customer, kind="manual", now=clock.now(),

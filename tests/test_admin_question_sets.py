@@ -86,19 +86,6 @@ def press(client, data: dict, action: str, key: str = "heart-to-heart"):
     return client.post(f"/admin/question-sets/{key}", data={**data, "action": action})
 
 
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
-
-
 def the_set(session, key="heart-to-heart") -> QuestionSet:
     question_set = get_question_set(session, key)
     session.refresh(question_set)

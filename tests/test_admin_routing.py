@@ -11,14 +11,7 @@ from surveys.services.routing import choose_owner
 from surveys.services.routing_rules import RoutingRuleError, clean_rule_value, ordered_rules
 from surveys.services.settings import get_setting
 from tests.factories import make_customer, make_purchase, make_user
-from tests.web import csrf_token, log_in
-
-
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    return user
+from tests.web import csrf_token
 
 
 @pytest.fixture
@@ -28,12 +21,6 @@ def people(session):
     dana = make_user(session, role="owner", name="Dana Default", email="dana@shop.test")
     session.commit()
     return olivia, hugo, dana
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
 
 
 def token(client) -> str:

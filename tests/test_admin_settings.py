@@ -18,19 +18,6 @@ from tests.factories import make_user
 from tests.web import csrf_token, log_in
 
 
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
-
-
 def current_form(session) -> dict[str, str]:
     values = all_settings(session)
     return {spec.key: str(values[spec.key]) for spec in page_specs()}

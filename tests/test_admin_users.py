@@ -14,19 +14,6 @@ from tests.factories import make_case, make_user
 from tests.web import csrf_token, log_in
 
 
-@pytest.fixture
-def admin(session):
-    user = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
-
-
 def token(client) -> str:
     return csrf_token(client, "/admin/users")
 

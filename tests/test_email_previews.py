@@ -18,14 +18,6 @@ from tests.web import log_in
 ENTRIES = preview_entries()
 
 
-@pytest.fixture
-def admin_client(client, session):
-    admin = make_user(session, role="admin", name="Ada Admin")
-    session.commit()
-    log_in(client, admin)
-    return client
-
-
 def preview_url(entry) -> str:
     return f"/admin/emails/{entry.name}" + (f"?variant={entry.variant}" if entry.variant else "")
 
