@@ -26,16 +26,33 @@ def _optional_int(value) -> int | None:
         return None
 
 
+def written_text(label: str, *, missing: str, max_length: int, rows: int) -> TextAreaField:
+    """A required text box whose errors say what to write and how much fits."""
+    return TextAreaField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(missing),
+            Length(max=max_length, message=f"Keep it under {max_length} characters."),
+        ],
+        render_kw={"rows": rows},
+    )
+
+
 class LoginForm(FlaskForm):
     # No syntax check on the address: a mistyped one simply does not match,
     # and gets the same answer as a wrong password.
-    email = EmailField("Email", filters=[_strip],
-                       validators=[DataRequired("Enter your email address."), Length(max=254)],
-                       render_kw={"autocomplete": "username", "autocapitalize": "none",
-                                  "spellcheck": "false"})
-    password = PasswordField("Password",
-                             validators=[DataRequired("Enter your password."), Length(max=1000)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1000)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class AcknowledgeForm(FlaskForm):
@@ -43,66 +60,43 @@ class AcknowledgeForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    resolution = TextAreaField(
+    resolution = written_text(
         "What did you do to fix it?",
-        filters=[_strip],
-        validators=[
-            DataRequired("Say what you did to fix it."),
-            Length(max=MAX_RESOLUTION_LENGTH,
-                   message=f"Keep it under {MAX_RESOLUTION_LENGTH} characters."),
-        ],
-        render_kw={"rows": 4},
+        missing="Say what you did to fix it.",
+        max_length=MAX_RESOLUTION_LENGTH,
+        rows=4,
     )
 
 
 class ReplyForm(FlaskForm):
-    message = TextAreaField(
+    message = written_text(
         "Your reply",
-        filters=[_strip],
-        validators=[
-            DataRequired("Write your reply to the customer."),
-            Length(max=MAX_REPLY_LENGTH, message=f"Keep it under {MAX_REPLY_LENGTH} characters."),
-        ],
-        render_kw={"rows": 8},
+        missing="Write your reply to the customer.",
+        max_length=MAX_REPLY_LENGTH,
+        rows=8,
     )
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(
-        "Note",
-        filters=[_strip],
-        validators=[
-            DataRequired("Write the note."),
-            Length(max=MAX_NOTE_LENGTH, message=f"Keep it under {MAX_NOTE_LENGTH} characters."),
-        ],
-        render_kw={"rows": 3},
-    )
+    body = written_text("Note", missing="Write the note.", max_length=MAX_NOTE_LENGTH, rows=3)
 
 
 class ReassignForm(FlaskForm):
     # Choices are the people who could take the case, set by the view; whether the
     # one chosen may take it is the service's question (it names the problem).
     owner_id = SelectField("New owner", coerce=_optional_int, validate_choice=False)
-    reason = TextAreaField(
+    reason = written_text(
         "Why does it move?",
-        filters=[_strip],
-        validators=[
-            DataRequired("Say why the case moves: the new owner should not have to ask."),
-            Length(max=MAX_REASON_LENGTH,
-                   message=f"Keep it under {MAX_REASON_LENGTH} characters."),
-        ],
-        render_kw={"rows": 3},
+        missing="Say why the case moves: the new owner should not have to ask.",
+        max_length=MAX_REASON_LENGTH,
+        rows=3,
     )
 
 
 class CustomerNoteForm(FlaskForm):
-    body = TextAreaField(
+    body = written_text(
         "Something to remember",
-        filters=[_strip],
-        validators=[
-            DataRequired("Write what you want everyone to remember."),
-            Length(max=MAX_CUSTOMER_NOTE_LENGTH,
-                   message=f"Keep it under {MAX_CUSTOMER_NOTE_LENGTH} characters."),
-        ],
-        render_kw={"rows": 2},
+        missing="Write what you want everyone to remember.",
+        max_length=MAX_CUSTOMER_NOTE_LENGTH,
+        rows=2,
     )
