@@ -379,8 +379,3 @@ def _case_helpers() -> dict:
         "answer_words": case_workflow.answer_words,
     }
 
-
-@bp.app_context_processor
-def _navigation_helpers() -> dict:
-    # base.html links to pages of blueprints that may not have their views yet.
-    return {"has_endpoint": lambda endpoint: endpoint in current_app.view_functions}
