@@ -35,7 +35,8 @@ class Purchase(Base):
         """What was bought, in a few words ("Keyboard and 2 more")."""
         names = [item.name or item.sku for item in self.items if item.name or item.sku]
         if not names:
-            return f"your order {self.order_id}"
+            # Order ids are often machine-made (a Stripe session id); they read badly to people.
+            return "your recent order"
         if len(names) == 1:
             return names[0]
         return f"{names[0]} and {len(names) - 1} more"
