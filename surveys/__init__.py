@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.admin import bp as admin_bp
     from surveys.api import bp as api_bp
     from surveys.auth import csrf
+    from surveys.delighted import bp as delighted_bp
     from surveys.inbox.views import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp
@@ -53,11 +54,13 @@ def register_blueprints(app: Flask) -> None:
     # neither carries a session cookie, so CSRF does not apply to them.
     csrf.exempt(api_bp)
     csrf.exempt(webhooks_bp)
+    csrf.exempt(delighted_bp)  # Basic auth, no cookie: like the API
     app.register_blueprint(public_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(delighted_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

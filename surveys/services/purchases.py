@@ -81,13 +81,16 @@ class PurchaseRejected(Exception):
 
 
 def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: datetime,
-                    source: str = "api") -> PurchaseResult:
+                    source: str = "api", survey_delay: timedelta | None = None,
+                    send_survey: bool = True) -> PurchaseResult:
     """Record a purchase once and decide its survey; a known order_id returns what exists.
 
     Safe under concurrent duplicates: order_id and the customer's email are
     unique, so exactly one transaction inserts each and the others find its
     rows instead. Raises PurchaseRejected (changing nothing) for an unknown
-    owner or a date in the future.
+    owner or a date in the future. `survey_delay` replaces the configured
+    survey delay for this purchase; `send_survey=False` records the purchase
+    with a `skipped` survey (a sender that surveys the customer itself).
     """
     purchased_at = purchase_input.purchased_at or now
     if purchased_at > now + FUTURE_TOLERANCE:
@@ -110,7 +113,8 @@ def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: dat
         _apply_customer_fields(customer, purchase_input.customer, owner)
 
     survey = _decide_survey(session, customer, purchase, now=now,
-                            customer_is_new=customer_is_new)
+                            customer_is_new=customer_is_new, survey_delay=survey_delay,
+                            send_survey=send_survey)
     return PurchaseResult(purchase=purchase, survey=survey, created=True)
 
 
@@ -183,6 +187,19 @@ def _find_or_insert_customer(session: Session, data: CustomerInput, owner: User 
     return session.scalars(select(Customer).where(Customer.email == email)).one(), False
 
 
+def find_or_create_customer(session: Session, data: CustomerInput, *,
+                            now: datetime) -> tuple[Customer, bool]:
+    """The customer with this email, created from `data` or updated with its given fields.
+
+    Returns the customer and whether this call created them. Safe under
+    concurrent calls for one new address (the insert skips an existing row).
+    """
+    customer, is_new = _find_or_insert_customer(session, data, None, now=now)
+    if not is_new:
+        _apply_customer_fields(customer, data, None)
+    return customer, is_new
+
+
 def _apply_customer_fields(customer: Customer, data: CustomerInput, owner: User | None) -> None:
     """What a later purchase tells about a known customer; absent fields keep their value."""
     if data.name is not None:
@@ -216,12 +233,18 @@ def _insert_purchase(session: Session, data: PurchaseInput, customer: Customer,
 
 
 def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
-                   now: datetime, customer_is_new: bool) -> Survey:
+                   now: datetime, customer_is_new: bool, survey_delay: timedelta | None = None,
+                   send_survey: bool = True) -> Survey:
     """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
     settings = all_settings(session)  # one query for every setting this decision needs
     question_set = question_set_for_purchase(
         session, purchase, default_key=str(settings["purchase_question_set"])
     )
+    if not send_survey:
+        return record_unsent_survey(
+            session, customer=customer, kind="purchase", question_set=question_set, now=now,
+            purchase=purchase, status="skipped", reason="the sender asked for no survey",
+        )
     age_limit_days = int(settings["age_limit_days"])
     if purchase.purchased_at < now - timedelta(days=age_limit_days):
         return record_unsent_survey(
@@ -229,7 +252,8 @@ def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
             purchase=purchase, status="skipped",
             reason=f"the purchase is older than {age_limit_days} days",
         )
-    delay = timedelta(minutes=int(settings["survey_delay_minutes"]))
+    delay = survey_delay if survey_delay is not None else \
+        timedelta(minutes=int(settings["survey_delay_minutes"]))
     # An order reported late is asked about now, not at a moment already past.
     send_at = max(purchase.purchased_at + delay, now)
     return schedule_survey(session, customer=customer, kind="purchase",

@@ -1,0 +1,13 @@
+"""Delighted-compatible endpoints under /v1 (CONTRACT §4), for teams leaving Delighted.
+
+The same paths, parameters and shapes Delighted's API had, with HTTP Basic
+auth (an API key as the user name, the password left empty), mapped onto our
+purchases, surveys, responses and suppressions.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("delighted", __name__, url_prefix="/v1")
+
+# Imported for its routes.
+from surveys.delighted import views  # noqa: E402, F401

@@ -1,0 +1,118 @@
+"""The Delighted-compatible routes: people, survey responses, unsubscribes and bounces."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from surveys import clock
+from surveys.api.schemas import FieldErrors, validation_problem
+from surveys.auth import find_api_key
+from surveys.db import db
+from surveys.delighted import bp, queries, schemas
+from surveys.errors import ApiProblem
+from surveys.services.people import send_to_person, unsubscribe_address
+from surveys.services.purchases import PurchaseRejected
+
+AUTH_HELP = "Send your API key as the user name of HTTP Basic auth, with an empty password."
+
+
+@bp.before_request
+def require_api_key():
+    """Every route here needs an API key; Delighted's clients send it as the Basic user name."""
+    key = find_api_key(_basic_user_name())
+    if key is None:
+        raise ApiProblem(401, "Unauthorized", AUTH_HELP)
+    g.api_key = key
+
+
+def _basic_user_name() -> str:
+    """The user name of `Authorization: Basic …`, or "" when there is none.
+
+    Some of Delighted's clients encoded the key alone, without the `:` and the
+    empty password, so the colon is optional here.
+    """
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[0].strip()
+
+
+@bp.errorhandler(ApiProblem)
+def handle_problem(exc: ApiProblem):
+    """Errors on /v1 keep Delighted's shape (see schemas.error_response)."""
+    return schemas.error_response(exc.status, exc.detail, exc.errors)
+
+
+@bp.errorhandler(HTTPException)
+def handle_http_exception(exc: HTTPException):
+    """A 413 or the like raised while reading a request, in Delighted's shape."""
+    return schemas.error_response(exc.code or 500, exc.description)
+
+
+@bp.post("/people.json")
+def create_person():
+    """Create or update a person and decide their survey (an order id makes it a purchase)."""
+    parsed = schemas.parse_person(schemas.read_params())
+    session = db.session()
+    try:
+        result = send_to_person(session, parsed.person, now=clock.now())
+    except PurchaseRejected as exc:
+        raise validation_problem(exc.errors) from None
+    session.commit()
+    return schemas.person_json(result, parsed.properties)
+
+
+@bp.get("/survey_responses.json")
+def list_survey_responses():
+    """Completed responses, oldest first unless `order=desc`, a page at a time."""
+    query = schemas.parse_response_query(request.args)
+    session = db.session()
+    responses = queries.list_survey_responses(session, query)
+    case_ids = queries.cases_of(session, responses)
+    base_url = current_app.config["BASE_URL"]
+    return jsonify([
+        schemas.survey_response_json(
+            response, expand_person=query.expand_person,
+            # No page of ours shows one response alone: its case does, else the customer.
+            permalink=(f"{base_url}/cases/{case_ids[response.id]}" if response.id in case_ids
+                       else f"{base_url}/customers/{response.customer_id}"),
+        )
+        for response in responses
+    ])
+
+
+@bp.post("/unsubscribes.json")
+def create_unsubscribe():
+    """Stop surveying an address at once, cancelling any survey not yet sent."""
+    params = schemas.read_params()
+    errors = FieldErrors()
+    email = schemas.parse_email(errors, params.get("person_email"), "person_email")
+    errors.raise_if_any()
+    session = db.session()
+    unsubscribe_address(session, email, now=clock.now())
+    session.commit()
+    return {"ok": True}
+
+
+@bp.get("/unsubscribes.json")
+def list_unsubscribes():
+    """Suppressed addresses other than bounces, in the order they were suppressed."""
+    window = schemas.parse_list_query(request.args)
+    customers = queries.list_suppressed(db.session(), window, bounced=False)
+    return jsonify([schemas.suppressed_json(c, "unsubscribed_at") for c in customers])
+
+
+@bp.get("/bounces.json")
+def list_bounces():
+    """Addresses whose mail bounced, in the order they bounced."""
+    window = schemas.parse_list_query(request.args)
+    customers = queries.list_suppressed(db.session(), window, bounced=True)
+    return jsonify([schemas.suppressed_json(c, "bounced_at") for c in customers])
