@@ -478,6 +478,7 @@ def upgrade() -> None:
         sa.Column("survey_id", sa.Integer(), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("webhook_endpoint_id", sa.Integer(), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -512,6 +513,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_outbox_messages_survey_id"), ["survey_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_messages_webhook_endpoint_id"),
+            ["webhook_endpoint_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -586,6 +592,7 @@ def downgrade() -> None:
 
     op.drop_table("touchpoints")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_webhook_endpoint_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_messages_survey_id"))
         batch_op.drop_index("ix_outbox_messages_status_next_attempt_at")
         batch_op.drop_index(batch_op.f("ix_outbox_messages_customer_id"))

@@ -14,15 +14,19 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveys.auth import MIN_PASSWORD_LENGTH
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
+from surveys.services.webhooks_out import EVENTS as WEBHOOK_EVENTS
 
 
 def _strip(value: str | None) -> str | None:
@@ -317,3 +321,29 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField("Action", validators=[Optional()])
     actor = SelectField("Who", validators=[Optional()])
+
+
+# --- webhooks out ----------------------------------------------------------------------------
+
+WEBHOOK_EVENT_LABELS = {
+    "response.created": "A customer answered a survey",
+    "case.opened": "A negative answer opened a case",
+    "case.resolved": "An owner resolved a case (the customer is asked whether the fix worked)",
+    "case.closed": "A case closed (the customer confirmed the fix, or did not answer in time)",
+}
+
+
+class WebhookEndpointForm(FlaskForm):
+    """A new endpoint; the service checks the URL and the events (`webhook_endpoints`)."""
+
+    url = URLField("URL", filters=[_strip],
+                   validators=[DataRequired("Give the URL we should post to.")],
+                   render_kw={"placeholder": "https://example.com/hooks/heart-to-heart",
+                              "autocapitalize": "none", "spellcheck": "false"})
+    events = SelectMultipleField(
+        "Events", choices=[SelectChoice(event, WEBHOOK_EVENT_LABELS[event])
+                           for event in WEBHOOK_EVENTS],
+        default=list(WEBHOOK_EVENTS), widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        # Unknown values are the service's to refuse, with its own words.
+        validate_choice=False)

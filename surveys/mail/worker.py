@@ -24,6 +24,9 @@ one of them. On SQLite the database's write lock serialises the claims.
 Nothing is ever deleted; a worker killed mid-batch leaves its rows `sending`
 and another worker takes them over when the lease expires (the request in
 flight at that moment may then go twice: SendGrid has no idempotency key).
+
+Webhooks out (`channel == "webhook"`) are delivered after the email of each
+pass, one signed POST per row, by `surveys.mail.webhook_delivery`.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from surveys.mail.senders import (
     Sender,
     TemporaryFailure,
 )
+from surveys.mail.webhook_delivery import WebhookDelivery
 from surveys.models import OutboxMessage
 from surveys.services.timed_work import timed_jobs
 
@@ -161,7 +165,7 @@ class Worker:
                 self._stopping.wait(idle_seconds)
 
     def run_pass(self) -> PassReport:
-        """Run the timed jobs, then deliver every message due now."""
+        """Run the timed jobs, then deliver every email and webhook due now."""
         report = PassReport()
         self.run_timed_jobs(report)
         while not self.stopping:
@@ -169,6 +173,7 @@ class Worker:
             if not batch:
                 break
             self.deliver_batch(batch, report)
+        WebhookDelivery(self).deliver_due(report)
         return report
 
     def run_timed_jobs(self, report: PassReport) -> None:

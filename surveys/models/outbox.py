@@ -36,8 +36,12 @@ class OutboxMessage(Base):
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
-    # For webhooks out.
-    webhook_endpoint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("webhook_endpoints.id"))
+    # For webhooks out: where it goes, and the JSON body as it was when the event
+    # happened (a snapshot, unlike an email, which is rendered when it is sent).
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("webhook_endpoints.id"), index=True
+    )
+    payload: Mapped[dict | None] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

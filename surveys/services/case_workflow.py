@@ -41,6 +41,7 @@ from surveys.services.question_sets import get_question_set
 from surveys.services.settings import get_setting
 from surveys.services.surveys import schedule_survey
 from surveys.services.touchpoints import record_touchpoint
+from surveys.services.webhooks_out import CASE_CLOSED, CASE_RESOLVED, emit_case_event
 
 MAX_RESOLUTION_LENGTH = 5000
 MAX_REPLY_LENGTH = 5000
@@ -426,6 +427,7 @@ def resolve_case(session: Session, case: Case, *, resolution: str, now: datetime
     survey = _ask_whether_fixed(session, case, now=now)
     event.data = {"fix_check_survey_id": survey.id if survey else None}
     session.flush()
+    emit_case_event(session, CASE_RESOLVED, case, now=now)
     return event
 
 
@@ -521,7 +523,9 @@ def _close(session: Session, case: Case, *, reason: str, body: str, now: datetim
     case.status = "closed"
     case.closed_at = now
     case.closed_reason = reason
-    return record_event(session, case, "closed", now=now, body=body, data={"reason": reason})
+    event = record_event(session, case, "closed", now=now, body=body, data={"reason": reason})
+    emit_case_event(session, CASE_CLOSED, case, now=now)
+    return event
 
 
 def _not_open_message(case: Case) -> str:

@@ -11,6 +11,7 @@ from surveys.services.outbox import enqueue_email_to_user
 from surveys.services.routing import choose_owner
 from surveys.services.settings import get_setting
 from surveys.services.touchpoints import record_touchpoint
+from surveys.services.webhooks_out import CASE_OPENED, emit_case_event
 
 
 def open_case(session: Session, response: Response, *, now: datetime) -> Case:
@@ -51,6 +52,7 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     record_touchpoint(session, customer=survey.customer, kind="negative_answer",
                       polarity="negative", now=now, case=case, survey=survey)
     session.flush()
+    emit_case_event(session, CASE_OPENED, case, now=now)
     return case
 
 

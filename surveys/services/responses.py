@@ -21,6 +21,7 @@ from surveys.services.case_workflow import answer_fix_check
 from surveys.services.cases import open_case
 from surveys.services.question_sets import current_version
 from surveys.services.touchpoints import record_answer_touchpoints
+from surveys.services.webhooks_out import emit_response_created
 
 MAX_TEXT_LENGTH = 2000
 # Kept on the customer's profile rather than only in the response (CONTRACT §6).
@@ -73,6 +74,7 @@ def submit_response(session: Session, survey: Survey, answers: dict[str, str], *
     survey.answered_at = now
     _cancel_reminders(session, survey)
     session.flush()
+    emit_response_created(session, response, now=now)
     if survey.kind == "fix_check":
         # "Yes" closes the case it asks about; "no" or "partly" reopens it.
         answer_fix_check(session, response, now=now)

@@ -1,0 +1,138 @@
+"""Admin: webhooks out: endpoints, their events and secrets, test pings, recent deliveries."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from surveys import clock
+from surveys.admin import bp
+from surveys.admin.forms import WEBHOOK_EVENT_LABELS, WebhookEndpointForm
+from surveys.auth import admin_required
+from surveys.db import db
+from surveys.models import User, WebhookEndpoint
+from surveys.services import webhook_endpoints
+from surveys.services.webhook_endpoints import WebhookEndpointError
+
+
+def _webhooks_page(*, form: WebhookEndpointForm | None = None,
+                   new_secret: tuple[WebhookEndpoint, str] | None = None, status: int = 200):
+    return render_template(
+        "admin/list_webhook_endpoints.html",
+        endpoints=webhook_endpoints.list_endpoints(db.session()),
+        form=form or WebhookEndpointForm(formdata=None),
+        event_labels=WEBHOOK_EVENT_LABELS, new_secret=new_secret, now=clock.now(),
+    ), status
+
+
+@bp.get("/webhooks")
+@admin_required
+def list_webhook_endpoints():
+    """The endpoints with their latest deliveries, and the form to add one."""
+    return _webhooks_page()
+
+
+@bp.post("/webhooks")
+@admin_required
+def create_webhook_endpoint():
+    """Register a URL for the chosen events; its signing secret is shown this once."""
+    form = WebhookEndpointForm()
+    if not form.validate():
+        return _webhooks_page(form=form, status=422)
+    session = db.session()
+    try:
+        endpoint = webhook_endpoints.create_endpoint(
+            session, url=form.url.data, events=form.events.data, actor=_actor(),
+            now=clock.now())
+    except WebhookEndpointError as exc:
+        session.rollback()
+        getattr(form, exc.field or "url").errors = [str(exc)]
+        return _webhooks_page(form=form, status=422)
+    session.commit()
+    # Rendered, not redirected: the secret must not travel in a flash cookie.
+    return _webhooks_page(new_secret=(endpoint, endpoint.secret))
+
+
+@bp.post("/webhooks/<int:endpoint_id>/pause")
+@admin_required
+def pause_webhook_endpoint(endpoint_id: int):
+    """Stop sending events to the endpoint; what is queued waits until it is resumed."""
+    session = db.session()
+    endpoint = _endpoint_or_404(endpoint_id)
+    webhook_endpoints.pause_endpoint(session, endpoint, actor=_actor(), now=clock.now())
+    session.commit()
+    flash(f"Paused {endpoint.url}. Nothing is sent to it until you resume it.")
+    return _back_to(endpoint)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/resume")
+@admin_required
+def resume_webhook_endpoint(endpoint_id: int):
+    """Send events to the endpoint again, starting with what waited."""
+    session = db.session()
+    endpoint = _endpoint_or_404(endpoint_id)
+    webhook_endpoints.resume_endpoint(session, endpoint, actor=_actor(), now=clock.now())
+    session.commit()
+    flash(f"Resumed {endpoint.url}. What waited goes on the worker's next pass.")
+    return _back_to(endpoint)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/ping")
+@admin_required
+def ping_webhook_endpoint(endpoint_id: int):
+    """Queue a signed test `ping` to the endpoint."""
+    session = db.session()
+    endpoint = _endpoint_or_404(endpoint_id)
+    try:
+        message = webhook_endpoints.send_ping(session, endpoint, actor=_actor(),
+                                              now=clock.now())
+    except WebhookEndpointError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _back_to(endpoint)
+    session.commit()
+    flash(f"Ping {message.id} is on its way: the worker sends it within seconds. Reload this "
+          "page to see how the endpoint answered.")
+    return _back_to(endpoint)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/secret")
+@admin_required
+def rotate_webhook_secret(endpoint_id: int):
+    """Give the endpoint a new signing secret, shown this once; the old one stops at once."""
+    session = db.session()
+    endpoint = _endpoint_or_404(endpoint_id)
+    secret = webhook_endpoints.rotate_secret(session, endpoint, actor=_actor(), now=clock.now())
+    session.commit()
+    return _webhooks_page(new_secret=(endpoint, secret))
+
+
+@bp.post("/webhooks/<int:endpoint_id>/delete")
+@admin_required
+def delete_webhook_endpoint(endpoint_id: int):
+    """Remove the endpoint; what it has not received yet is cancelled."""
+    session = db.session()
+    endpoint = _endpoint_or_404(endpoint_id)
+    url = endpoint.url
+    cancelled = webhook_endpoints.delete_endpoint(session, endpoint, actor=_actor(),
+                                                  now=clock.now())
+    session.commit()
+    flash(f"Deleted {url}." + (f" {cancelled} undelivered "
+                                f"{'event was' if cancelled == 1 else 'events were'} cancelled."
+                                if cancelled else ""))
+    return redirect(url_for(".list_webhook_endpoints"))
+
+
+def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
+    endpoint = db.session().get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        abort(404)
+    return endpoint
+
+
+def _back_to(endpoint: WebhookEndpoint):
+    return redirect(url_for(".list_webhook_endpoints") + f"#endpoint-{endpoint.id}")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()

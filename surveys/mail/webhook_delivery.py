@@ -1,0 +1,214 @@
+"""Delivering webhooks out: due `webhook` outbox rows, one signed POST each.
+
+The worker calls `WebhookDelivery(worker).deliver_due(report)` on every pass,
+after the email. The pattern is the email's:
+
+1. claim: due rows of active endpoints (`pending` and due, or `sending` whose
+   lease ran out) are locked `FOR UPDATE SKIP LOCKED`, marked `sending` under
+   this worker's lease, and committed; rows of a paused endpoint are not
+   claimed, so they wait, uncounted, until it is resumed;
+2. for each row: renew the lease (skipping rows another worker took over),
+   then POST its stored body outside any transaction, signed with the
+   endpoint's current secret and a fresh timestamp;
+3. record the outcome through the worker (`record_sent` / `record_failures`):
+   any 2xx is `sent`; anything else (a 3xx, 4xx or 5xx, a timeout, a refused
+   connection) is tried again with the worker's backoff and jitter, and after
+   the last attempt the row is `failed` with the reason, for admins to see.
+
+Redirects are not followed: a POST redirected to a GET would look delivered
+when nothing was received.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from http.client import HTTPException
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from surveys import clock
+from surveys.db import db
+from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
+from surveys.models import OutboxMessage, WebhookEndpoint
+from surveys.services import webhooks_out
+
+if TYPE_CHECKING:
+    from surveys.mail.worker import PassReport, Worker
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "HeartToHeart-Webhooks/1"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+# Rows claimed at a time: even if every receiver times out, a claim is sent
+# long before its lease runs out.
+BATCH_SIZE = 20
+# How much of a refusal's body is kept as the reason.
+MAX_REASON_BODY = 200
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One delivery, ready to send without the database."""
+
+    message_id: int
+    url: str
+    event: str
+    body: bytes
+    secret: str
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args, **_kwargs):
+        return None  # the 3xx then raises HTTPError and counts as a failed attempt
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+class WebhookDelivery:
+    """Delivers the due webhook rows for one worker, under its lease and retry policy."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS",
+                                                    DEFAULT_TIMEOUT_SECONDS))
+
+    def deliver_due(self, report: PassReport) -> None:
+        """Send every delivery due now, a claim at a time, until none is left or we stop."""
+        while not self.worker.stopping:
+            claimed = self.claim()
+            if not claimed:
+                return
+            for position, message_id in enumerate(claimed):
+                if self.worker.stopping:
+                    self.worker.release(claimed[position:])
+                    return
+                report.outcomes.update(self.deliver(message_id))
+
+    def claim(self) -> list[int]:
+        """Lease up to BATCH_SIZE due deliveries of active endpoints to this worker."""
+        now = clock.now()
+        due = or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+        )
+        with db.sessionmaker() as session:
+            ids = list(session.scalars(
+                select(OutboxMessage.id)
+                .join(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.webhook_endpoint_id)
+                .where(OutboxMessage.channel == webhooks_out.CHANNEL, due,
+                       WebhookEndpoint.active.is_(True))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True, of=OutboxMessage)
+            ))
+            if ids:
+                session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                    .values(status="sending", claimed_until=now + self.worker.lease,
+                            claimed_by=self.worker.worker_id),
+                    execution_options={"synchronize_session": False},
+                )
+            session.commit()
+        return ids
+
+    def deliver(self, message_id: int) -> Counter:
+        """Send one claimed delivery and record what became of it."""
+        request = self.prepare(message_id)
+        if isinstance(request, str):
+            return Counter({request: 1})
+        failure = post(request, timeout=self.timeout, now=clock.now())
+        if failure is None:
+            return Counter(sent=self.worker.record_sent([message_id]))
+        log.info("webhook delivery %s to %s: %s", message_id, request.url, failure.reason)
+        return self.worker.record_failures([message_id], failure)
+
+    def prepare(self, message_id: int) -> WebhookRequest | str:
+        """Renew our lease and read what to send; else the outcome to count instead."""
+        now = clock.now()
+        with db.sessionmaker() as session:
+            held = session.scalar(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
+                       OutboxMessage.claimed_by == self.worker.worker_id)
+                .values(claimed_until=now + self.worker.lease)
+                .returning(OutboxMessage.id),
+                execution_options={"synchronize_session": False},
+            )
+            if held is None:
+                session.commit()
+                return "skipped"  # another worker took it over, or it was cancelled
+            message = session.get(OutboxMessage, message_id)
+            endpoint = session.get(WebhookEndpoint, message.webhook_endpoint_id)
+            if endpoint is not None and not endpoint.active:
+                # Paused since the claim: it waits, and this was no attempt.
+                message.status, message.claimed_until, message.claimed_by = "pending", None, None
+                session.commit()
+                return "deferred"
+            session.commit()
+        if endpoint is None or message.payload is None:
+            return self._give_up(message_id, "there is nothing to deliver: the endpoint or "
+                                             "the body is missing")
+        return WebhookRequest(message_id=message_id, url=endpoint.url, event=message.template,
+                              body=webhooks_out.body_bytes(message.payload),
+                              secret=endpoint.secret)
+
+    def _give_up(self, message_id: int, reason: str) -> str:
+        outcomes = self.worker.record_failures([message_id], PermanentFailure(reason))
+        return next(iter(outcomes), "failed")
+
+
+def post(request: WebhookRequest, *, timeout: float, now: datetime) -> DeliveryFailure | None:
+    """POST one signed delivery; None when it was answered 2xx, else why it was not."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        webhooks_out.SIGNATURE_HEADER: webhooks_out.signature(
+            request.secret, int(now.timestamp()), request.body),
+        "X-Surveys-Event": request.event,
+        "X-Surveys-Delivery": str(request.message_id),
+    }
+    http_request = urllib.request.Request(request.url, data=request.body, headers=headers,
+                                          method="POST")
+    try:
+        with _opener.open(http_request, timeout=timeout) as answer:
+            answer.read(64 * 1024)  # let the receiver finish; what it says does not matter
+        return None
+    except urllib.error.HTTPError as exc:
+        return TemporaryFailure(_refusal(exc), retry_after=_retry_after(exc))
+    except TimeoutError:
+        return TemporaryFailure(f"the endpoint did not answer within {timeout:g} s")
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            return TemporaryFailure(f"the endpoint did not answer within {timeout:g} s")
+        return TemporaryFailure(f"could not reach the endpoint: {exc.reason}"[:1000])
+    except (HTTPException, OSError, ValueError) as exc:
+        return TemporaryFailure(f"the request failed: {type(exc).__name__}: {exc}"[:1000])
+
+
+def _refusal(error: urllib.error.HTTPError) -> str:
+    """`the endpoint answered 500 Internal Server Error: <the start of its body>`."""
+    reason = f"the endpoint answered {error.code} {error.reason}".rstrip()
+    if 300 <= error.code < 400:
+        where = error.headers.get("Location")
+        return f"{reason} (redirects are not followed{f'; to {where}' if where else ''})"[:1000]
+    try:
+        said = error.read(MAX_REASON_BODY + 1).decode("utf-8", "replace")
+    except (OSError, HTTPException):
+        said = ""
+    said = " ".join(said.split())
+    if len(said) > MAX_REASON_BODY:
+        said = said[:MAX_REASON_BODY] + "…"
+    return f"{reason}: {said}"[:1000] if said else reason
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float | None:
+    value = (error.headers.get("Retry-After") or "").strip()
+    return float(value) if value.isdigit() else None

@@ -1,0 +1,235 @@
+"""Admins' webhook endpoints: add, pause, resume, delete, new secret, test ping; recent deliveries.
+
+Every change writes an audit entry in the same transaction. The signing secret
+never enters the audit log: it is shown to the admin once, when it is made.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from surveys.models import OutboxMessage, User, WebhookEndpoint
+from surveys.services import webhooks_out
+from surveys.services.audit import record_admin_change
+
+MAX_URL_LENGTH = 2000
+SECRET_PREFIX = "whsec_"
+RECENT_DELIVERIES = 10
+
+
+class WebhookEndpointError(ValueError):
+    """What an admin asked for cannot be done; `field` names the form field, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def new_secret() -> str:
+    """A fresh signing secret: a recognisable prefix and 256 random bits."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def clean_url(url: str | None) -> str:
+    """The URL as stored: absolute http(s) with a host; else WebhookEndpointError."""
+    url = (url or "").strip()
+    if not url:
+        raise WebhookEndpointError("Give the URL we should post to.", "url")
+    if len(url) > MAX_URL_LENGTH:
+        raise WebhookEndpointError(f"Keep the URL under {MAX_URL_LENGTH} characters.", "url")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise WebhookEndpointError("That is not a URL we can post to.", "url") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise WebhookEndpointError(
+            "Give an absolute http:// or https:// URL, like https://example.com/hooks/h2h.",
+            "url")
+    if any(character.isspace() for character in url):
+        raise WebhookEndpointError("A URL cannot contain spaces.", "url")
+    if parts.username is not None or parts.password is not None:
+        # Deliveries are signed; a password in the URL would only end up in logs.
+        raise WebhookEndpointError(
+            "Leave the user name and password out of the URL: every delivery is signed, so "
+            "your receiver can check that it came from us.", "url")
+    if parts.fragment:
+        raise WebhookEndpointError("Leave out the #fragment: it is never sent.", "url")
+    return url
+
+
+def clean_events(events: list[str] | None) -> list[str]:
+    """The chosen events in their usual order; at least one, each one we send."""
+    chosen = set(events or ())
+    unknown = chosen - set(webhooks_out.EVENTS)
+    if unknown:
+        raise WebhookEndpointError(f"We do not send {', '.join(sorted(unknown))}.", "events")
+    if not chosen:
+        raise WebhookEndpointError("Choose at least one event.", "events")
+    return [event for event in webhooks_out.EVENTS if event in chosen]
+
+
+def _snapshot(endpoint: WebhookEndpoint) -> dict:
+    return {"url": endpoint.url, "events": list(endpoint.events), "active": endpoint.active}
+
+
+def _target(endpoint: WebhookEndpoint) -> str:
+    return f"webhook endpoint {endpoint.url}"
+
+
+def create_endpoint(session: Session, *, url: str, events: list[str], actor: User,
+                    now: datetime) -> WebhookEndpoint:
+    """Register a URL for the chosen events, with a new secret (the caller shows it once)."""
+    endpoint = WebhookEndpoint(url=clean_url(url), events=clean_events(events),
+                               secret=new_secret(), active=True, created_at=now)
+    session.add(endpoint)
+    session.flush()
+    record_admin_change(session, actor_user=actor, action="webhook.created",
+                        target=_target(endpoint), before=None, after=_snapshot(endpoint),
+                        now=now)
+    return endpoint
+
+
+def pause_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
+                   now: datetime) -> None:
+    """Stop queueing events for the endpoint; deliveries already queued wait until resumed."""
+    _set_active(session, endpoint, False, action="webhook.paused", actor=actor, now=now)
+
+
+def resume_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
+                    now: datetime) -> None:
+    """Queue events for the endpoint again; what waited while it was paused goes now."""
+    _set_active(session, endpoint, True, action="webhook.resumed", actor=actor, now=now)
+
+
+def _set_active(session: Session, endpoint: WebhookEndpoint, active: bool, *, action: str,
+                actor: User, now: datetime) -> None:
+    session.refresh(endpoint, with_for_update=True)
+    if endpoint.active == active:
+        return  # a second click changes nothing and is not a change to audit
+    before = _snapshot(endpoint)
+    endpoint.active = active
+    session.flush()
+    record_admin_change(session, actor_user=actor, action=action, target=_target(endpoint),
+                        before=before, after=_snapshot(endpoint), now=now)
+
+
+def delete_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
+                    now: datetime) -> int:
+    """Remove the endpoint; its undelivered events are cancelled. Returns how many were.
+
+    Past deliveries stay in the outbox (without the endpoint), and the audit
+    entry keeps its URL and events.
+    """
+    before = _snapshot(endpoint)
+    why = f"the endpoint was deleted by {actor.name}"[:300]
+    of_endpoint = OutboxMessage.webhook_endpoint_id == endpoint.id
+    cancelled = session.execute(
+        update(OutboxMessage)
+        .where(of_endpoint, OutboxMessage.status.in_(("pending", "sending")))
+        .values(status="cancelled", claimed_until=None, claimed_by=None, last_error=why),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    # A failed delivery could be retried from the outbox; with nowhere to go, it is over.
+    session.execute(
+        update(OutboxMessage)
+        .where(of_endpoint, OutboxMessage.status == "failed")
+        .values(status="cancelled",
+                last_error=why + "; before that: " + func.coalesce(OutboxMessage.last_error, "")),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+        .values(webhook_endpoint_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    record_admin_change(session, actor_user=actor, action="webhook.deleted",
+                        target=_target(endpoint), before=before,
+                        after={"cancelled_deliveries": cancelled}, now=now)
+    session.delete(endpoint)
+    session.flush()
+    return cancelled
+
+
+def rotate_secret(session: Session, endpoint: WebhookEndpoint, *, actor: User,
+                  now: datetime) -> str:
+    """Replace the signing secret; the next delivery is signed with the new one."""
+    session.refresh(endpoint, with_for_update=True)
+    endpoint.secret = new_secret()
+    session.flush()
+    record_admin_change(session, actor_user=actor, action="webhook.secret_rotated",
+                        target=_target(endpoint), before=None, after=None, now=now)
+    return endpoint.secret
+
+
+def send_ping(session: Session, endpoint: WebhookEndpoint, *, actor: User,
+              now: datetime) -> OutboxMessage:
+    """Queue a `ping` to the endpoint, to see that it answers and checks the signature."""
+    if not endpoint.active:
+        raise WebhookEndpointError("This endpoint is paused: resume it to ping it.")
+    payload = webhooks_out.event_payload(webhooks_out.PING, {
+        "endpoint_id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "message": "Hello from Heart to Heart: this endpoint is set up.",
+    }, now=now)
+    message = webhooks_out.queue_delivery(session, endpoint, payload, now=now)
+    session.flush()
+    record_admin_change(session, actor_user=actor, action="webhook.pinged",
+                        target=_target(endpoint), before=None,
+                        after={"delivery_id": message.id, "event_id": payload["id"]}, now=now)
+    return message
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """An endpoint with its latest deliveries and how many failed or wait."""
+
+    endpoint: WebhookEndpoint
+    recent: list[OutboxMessage]
+    failed: int
+    waiting: int
+
+
+def list_endpoints(session: Session) -> list[EndpointSummary]:
+    """Every endpoint, oldest first, with its last few deliveries (newest first)."""
+    endpoints = list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+    if not endpoints:
+        return []
+    counts: dict[tuple[int, str], int] = {}
+    for endpoint_id, status, count in session.execute(
+        select(OutboxMessage.webhook_endpoint_id, OutboxMessage.status,
+               func.count(OutboxMessage.id))
+        .where(OutboxMessage.webhook_endpoint_id.in_([e.id for e in endpoints]),
+               OutboxMessage.status.in_(("failed", "pending", "sending")))
+        .group_by(OutboxMessage.webhook_endpoint_id, OutboxMessage.status)
+    ):
+        counts[endpoint_id, status] = count
+    return [
+        EndpointSummary(
+            endpoint=endpoint,
+            recent=recent_deliveries(session, endpoint),
+            failed=counts.get((endpoint.id, "failed"), 0),
+            waiting=counts.get((endpoint.id, "pending"), 0)
+            + counts.get((endpoint.id, "sending"), 0),
+        )
+        for endpoint in endpoints
+    ]
+
+
+def recent_deliveries(session: Session, endpoint: WebhookEndpoint, *,
+                      limit: int = RECENT_DELIVERIES) -> list[OutboxMessage]:
+    """The endpoint's latest deliveries, newest first."""
+    return list(session.scalars(
+        select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    ))
