@@ -8,6 +8,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from surveys.admin import (  # noqa: E402, F401
     audit,
     dashboard,
+    exports,
     neglected,
     outbox,
     previews,
@@ -15,4 +16,5 @@ from surveys.admin import (  # noqa: E402, F401
     routing,
     settings,
     users,
+    webhooks,
 )

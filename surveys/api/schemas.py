@@ -89,10 +89,21 @@ def validation_problem(errors: dict[str, list[str]]) -> ApiProblem:
 
 def parse_purchase(data: object) -> PurchaseInput:
     """A POST /purchases body as a PurchaseInput, or a 422 naming every bad field."""
+    purchase_input, errors = check_purchase(data)
+    if errors:
+        raise validation_problem(errors)
+    return purchase_input
+
+
+def check_purchase(data: object) -> tuple[PurchaseInput | None, dict[str, list[str]]]:
+    """A purchase in the API's shape as a PurchaseInput, or None and every bad field's messages.
+
+    The rules the API answers 422 with; the CSV import checks each row with them too.
+    """
     errors = FieldErrors()
     if not isinstance(data, dict):
         errors.add("body", "must be a JSON object")
-        errors.raise_if_any()
+        return None, errors.errors
 
     order_id = _text(errors, data, "order_id", "order_id", MAX_ORDER_ID, required=True)
     customer = _parse_customer(errors, data.get("customer"))
@@ -101,9 +112,10 @@ def parse_purchase(data: object) -> PurchaseInput:
     currency = _currency(errors, data.get("currency"))
     items = _parse_items(errors, data.get("items"))
     owner_email = _owner_email(errors, data.get("owner_email"))
-    errors.raise_if_any()
+    if errors.errors:
+        return None, errors.errors
     return PurchaseInput(order_id=order_id, customer=customer, purchased_at=purchased_at,
-                         total=total, currency=currency, items=items, owner_email=owner_email)
+                         total=total, currency=currency, items=items, owner_email=owner_email), {}
 
 
 def _parse_customer(errors: FieldErrors, data: object) -> CustomerInput | None:

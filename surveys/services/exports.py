@@ -1,0 +1,155 @@
+"""What the admins' CSV exports hold: a header and rows of plain values, read a batch at a time.
+
+The rows are generators that a view streams to the client as they are read,
+so a hundred thousand responses never sit in memory at once. Give them a
+session of their own: after each batch they close it, which ends that read
+(on SQLite every transaction holds the database's write lock, and a client
+downloads at its own pace) and lets go of the rows already written out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from surveys.models import Answer, Case, Question, QuestionSetVersion, Response, Survey
+from surveys.services.case_workflow import answer_words
+
+RESPONSE_COLUMNS = ("id", "submitted_at", "order_id", "customer_email", "question_set",
+                    "version", "negative")
+CASE_COLUMNS = ("id", "status", "owner", "customer", "order_id", "created_at",
+                "acknowledged_at", "resolved_at", "closed_at", "escalated", "reasons")
+BATCH_SIZE = 500
+
+Cell = str | int | bool | None
+Rows = Iterator[list[Cell]]
+
+
+def response_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[list[str], Rows]:
+    """The responses export: its header (a column per question key) and its rows, oldest first."""
+    keys = answered_question_keys(session)
+    # A question keyed like a fixed column ("id") gets a column of its own all the same.
+    header = [*RESPONSE_COLUMNS,
+              *(f"{key} (answer)" if key in RESPONSE_COLUMNS else key for key in keys)]
+
+    def load(after: int) -> Sequence[Response]:
+        return session.scalars(
+            select(Response)
+            .where(Response.id > after)
+            .options(
+                joinedload(Response.survey).joinedload(Survey.purchase),
+                joinedload(Response.survey).joinedload(Survey.customer),
+                joinedload(Response.version).joinedload(QuestionSetVersion.question_set),
+                selectinload(Response.answers).joinedload(Answer.question),
+            )
+            .order_by(Response.id)
+            .limit(batch_size)
+        ).all()
+
+    def to_rows(batch: Sequence[Response]) -> list[list[Cell]]:
+        return [_response_row(response, keys) for response in batch]
+
+    return header, _in_batches(session, load, to_rows, batch_size)
+
+
+def answered_question_keys(session: Session) -> list[str]:
+    """Every question key of a version that has responses, in the order the sets ask them."""
+    keys = session.scalars(
+        select(Question.key)
+        .join(QuestionSetVersion, Question.version_id == QuestionSetVersion.id)
+        .where(QuestionSetVersion.id.in_(select(Response.version_id)))
+        # Each set's newest version first, so its current order leads.
+        .order_by(QuestionSetVersion.question_set_id, QuestionSetVersion.number.desc(),
+                  Question.position)
+    )
+    return list(dict.fromkeys(keys))
+
+
+def _response_row(response: Response, keys: list[str]) -> list[Cell]:
+    survey = response.survey
+    given = {answer.question.key: answer.value for answer in response.answers}
+    return [
+        response.id,
+        _timestamp(response.submitted_at),
+        survey.purchase.order_id if survey.purchase else None,
+        survey.customer.email,
+        response.version.question_set.key,
+        response.version.number,
+        response.negative,
+        *(given.get(key) for key in keys),
+    ]
+
+
+def case_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[list[str], Rows]:
+    """The cases export: its header and its rows, oldest first."""
+
+    def load(after: int) -> Sequence[Case]:
+        return session.scalars(
+            select(Case)
+            .where(Case.id > after)
+            .options(joinedload(Case.owner), joinedload(Case.customer),
+                     joinedload(Case.purchase))
+            .order_by(Case.id)
+            .limit(batch_size)
+        ).all()
+
+    def to_rows(batch: Sequence[Case]) -> list[list[Cell]]:
+        reasons = _reasons(session, [case.response_id for case in batch])
+        return [_case_row(case, reasons[case.response_id]) for case in batch]
+
+    return list(CASE_COLUMNS), _in_batches(session, load, to_rows, batch_size)
+
+
+def _case_row(case: Case, reasons: list[str]) -> list[Cell]:
+    return [
+        case.id,
+        case.status,
+        case.owner.email,
+        case.customer.email,
+        case.purchase.order_id if case.purchase else None,
+        _timestamp(case.created_at),
+        _timestamp(case.acknowledged_at),
+        _timestamp(case.resolved_at),
+        _timestamp(case.closed_at),
+        case.escalated,
+        "; ".join(reasons),
+    ]
+
+
+def _in_batches(session: Session, load: Callable[[int], Sequence],
+                to_rows: Callable[[Sequence], list[list[Cell]]], batch_size: int) -> Rows:
+    """Rows in id order, a batch read (after the last id) and made plain values at a time."""
+    after = 0
+    while True:
+        batch = load(after)
+        rows = to_rows(batch)
+        after = batch[-1].id if batch else after
+        session.close()  # ends the read before the client takes its time with the rows
+        yield from rows
+        if len(batch) < batch_size:
+            return
+
+
+def _reasons(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
+    """Each response's negative answers in words ("Are we exceeding…? You are falling short")."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    if not response_ids:
+        return reasons
+    for answer in session.scalars(
+        select(Answer).options(joinedload(Answer.question))
+        .where(Answer.response_id.in_(response_ids), Answer.negative.is_(True))
+        .order_by(Answer.response_id, Answer.position)
+    ):
+        reasons[answer.response_id].append(f"{answer.question.text} {answer_words(answer)}")
+    return reasons
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC, as the API writes it; spreadsheets read it as a date."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
