@@ -26,6 +26,19 @@ def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     return f"in {words}" if future else f"{words} ago"
 
 
+def first_name(name: str | None) -> str | None:
+    """How we greet someone: the first word of the name they gave us."""
+    return name.split()[0] if name and name.strip() else None
+
+
+def purchase_phrase(purchase) -> str:
+    """What they bought, as it reads after "your" ("your Keyboard and 2 more")."""
+    if purchase is None:
+        return "your recent order"
+    summary = purchase.summary
+    return summary if summary.startswith("your ") else f"your {summary}"
+
+
 def format_datetime(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -35,4 +48,5 @@ def format_datetime(moment: datetime | None) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["purchase_phrase"] = purchase_phrase
     app.jinja_env.globals["now"] = clock.now

@@ -82,7 +82,7 @@ def test_survey_page_shows_the_questions_of_heart_to_heart(client, sent):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Hi Ana," in html
-    assert "We hope you are enjoying Keyboard." in html
+    assert "We hope you are enjoying your Keyboard." in html
     for text in ("Are we exceeding your expectations?",
                  "If there was one thing we could be doing better, what would that be?",
                  "Did we save you time and money?",

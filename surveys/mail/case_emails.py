@@ -14,9 +14,10 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from surveys.mail.render import CancelDelivery, email_template, first_name, purchase_phrase
+from surveys.mail.render import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
 from surveys.services.case_workflow import answer_words
+from surveys.templating import first_name, purchase_phrase
 
 
 def _case(session: Session, message: OutboxMessage) -> Case:

@@ -62,6 +62,7 @@ from surveys.services.question_sets import current_version
 from surveys.services.quiet_hours import quiet_hours, quiet_until
 from surveys.services.settings import get_setting
 from surveys.services.tokens import hash_token
+from surveys.templating import first_name, purchase_phrase
 
 # How long a survey's personal link works after it is sent (CONTRACT §5).
 SURVEY_LINK_DAYS = 30
@@ -437,11 +438,6 @@ def _customer_id_for(session: Session, message: OutboxMessage) -> int:
     return customer_id
 
 
-def first_name(name: str | None) -> str | None:
-    """How we greet someone: the first word of the name they gave us."""
-    return name.split()[0] if name and name.strip() else None
-
-
 # --- survey and reminder: what both load and show ----------------------------------------
 
 
@@ -554,14 +550,6 @@ def _survey_context(session: Session, survey: Survey, message: OutboxMessage,
         "answer_links": answer_links(first_question, survey_url),
         "link_days": SURVEY_LINK_DAYS,
     }
-
-
-def purchase_phrase(purchase) -> str:
-    """What they bought, as it reads after "your" ("your Keyboard and 2 more")."""
-    if purchase is None:
-        return "your recent order"
-    summary = purchase.summary
-    return summary if summary.startswith("your ") else f"your {summary}"
 
 
 def answer_links(question, survey_url: str) -> list[dict]:

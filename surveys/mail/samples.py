@@ -14,18 +14,12 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from surveys.mail.render import (
-    EMAIL_TEMPLATES,
-    SURVEY_LINK_DAYS,
-    answer_links,
-    first_name,
-    purchase_phrase,
-    render_email,
-)
+from surveys.mail.render import EMAIL_TEMPLATES, SURVEY_LINK_DAYS, answer_links, render_email
 from surveys.mail.senders import split_address
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
 from surveys.services.question_sets import current_version, get_question_set
 from surveys.services.settings import get_setting
+from surveys.templating import first_name, purchase_phrase
 
 SURVEY_KINDS = {
     "purchase": "after a purchase",

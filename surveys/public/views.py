@@ -18,6 +18,7 @@ from surveys.services.responses import AlreadyAnswered, submit_response, survey_
 from surveys.services.settings import get_setting
 from surveys.services.tokens import find_token
 from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.templating import first_name
 
 bp = Blueprint("public", __name__)
 
@@ -93,12 +94,6 @@ def unsubscribe(token: str):
     unsubscribe_customer(session, found.customer, now=clock.now())
     session.commit()
     return render_template("public/unsubscribed.html", customer=found.customer)
-
-
-def first_name(name: str | None) -> str | None:
-    """How we greet someone: the first word of their name, if we know it."""
-    words = (name or "").split()
-    return words[0] if words else None
 
 
 def _token_or_abort(raw: str) -> SurveyToken:
