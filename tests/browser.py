@@ -1,8 +1,7 @@
 """Fixtures for browser tests: Debian's Chromium driven by Playwright, and a live server.
 
-Use them from a test module with
-    from tests.browser import browser, live_server  # noqa: F401
-and mark the tests `@pytest.mark.browser`. Without /usr/bin/chromium the tests
+They are registered for every test module (conftest's `pytest_plugins`); mark
+the tests `@pytest.mark.browser`. Without /usr/bin/chromium the tests
 skip, unless REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
 """
 
@@ -19,8 +18,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -51,8 +54,9 @@ class LiveServers:
         base_url = f"http://127.0.0.1:{server.server_port}"
         # Links the app writes (emails, redirects built from BASE_URL) must lead back here.
         app.config["BASE_URL"] = base_url
-        thread = threading.Thread(target=server.serve_forever, name=f"live-server-{base_url}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, name=f"live-server-{base_url}", daemon=True
+        )
         thread.start()
         self._running.append((server, thread))
         return base_url

@@ -37,7 +37,7 @@ from surveys.cli import upgrade_database
 from surveys.clock import FrozenClock
 
 # Fixtures of the fake outside world, available to every test module.
-pytest_plugins = ["tests.fake_sendgrid", "tests.fake_webhook_receiver"]
+pytest_plugins = ["tests.fake_sendgrid", "tests.fake_webhook_receiver", "tests.browser"]
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -77,9 +77,12 @@ class PostgresServer:
 
     def _admin_connection(self):
         return psycopg.connect(
-            host=self.url.host or "127.0.0.1", port=self.url.port or 5432,
-            user=self.url.username or "postgres", password=self.url.password,
-            dbname=self.url.database or "postgres", autocommit=True,
+            host=self.url.host or "127.0.0.1",
+            port=self.url.port or 5432,
+            user=self.url.username or "postgres",
+            password=self.url.password,
+            dbname=self.url.database or "postgres",
+            autocommit=True,
         )
 
     def url_for(self, name: str) -> str:

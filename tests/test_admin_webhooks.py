@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from surveys.mail.worker import RetryPolicy
 from surveys.models import AuditEntry, OutboxMessage, WebhookEndpoint
 from surveys.services import webhooks_out
-from tests.browser import browser, live_server  # noqa: F401
 from tests.factories import PASSWORD, make_user
 from tests.fake_sendgrid import Reply
 from tests.journey import run_worker
@@ -28,13 +27,15 @@ def token(client) -> str:
 
 
 def add(client, url: str, events=("case.opened", "case.closed")):
-    return client.post("/admin/webhooks", data={"csrf_token": token(client), "url": url,
-                                                "events": list(events)})
+    return client.post(
+        "/admin/webhooks", data={"csrf_token": token(client), "url": url, "events": list(events)}
+    )
 
 
 def act(client, endpoint: WebhookEndpoint, action: str):
-    return client.post(f"/admin/webhooks/{endpoint.id}/{action}",
-                       data={"csrf_token": token(client)})
+    return client.post(
+        f"/admin/webhooks/{endpoint.id}/{action}", data={"csrf_token": token(client)}
+    )
 
 
 def the_endpoint(session) -> WebhookEndpoint:
@@ -65,8 +66,11 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, sessio
     assert page.status_code == 200
     assert "No endpoints yet" in page.get_data(as_text=True)
 
-    response = add(admin_client, "https://crm.example.com/hooks/h2h",
-                   events=("case.closed", "response.created"))
+    response = add(
+        admin_client,
+        "https://crm.example.com/hooks/h2h",
+        events=("case.closed", "response.created"),
+    )
 
     assert response.status_code == 200
     endpoint = the_endpoint(session)
@@ -91,18 +95,21 @@ def test_each_endpoint_gets_its_own_secret(admin_client, session):
     assert len(secrets) == 2
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("", "Give the URL we should post to."),
-    ("crm.example.com/hooks", "absolute http:// or https:// URL"),
-    ("/hooks", "absolute http:// or https:// URL"),
-    ("ftp://crm.example.com/hooks", "absolute http:// or https:// URL"),
-    ("javascript:alert(1)", "absolute http:// or https:// URL"),
-    ("https://", "absolute http:// or https:// URL"),
-    ("https://crm.example.com:port/hooks", "not a URL we can post to"),
-    ("https://user:secret@crm.example.com/hooks", "Leave the user name and password out"),
-    ("https://crm.example.com/hooks#h2h", "Leave out the #fragment"),
-    ("https://crm.example.com/my hooks", "cannot contain spaces"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("", "Give the URL we should post to."),
+        ("crm.example.com/hooks", "absolute http:// or https:// URL"),
+        ("/hooks", "absolute http:// or https:// URL"),
+        ("ftp://crm.example.com/hooks", "absolute http:// or https:// URL"),
+        ("javascript:alert(1)", "absolute http:// or https:// URL"),
+        ("https://", "absolute http:// or https:// URL"),
+        ("https://crm.example.com:port/hooks", "not a URL we can post to"),
+        ("https://user:secret@crm.example.com/hooks", "Leave the user name and password out"),
+        ("https://crm.example.com/hooks#h2h", "Leave out the #fragment"),
+        ("https://crm.example.com/my hooks", "cannot contain spaces"),
+    ],
+)
 def test_a_url_we_cannot_post_to_is_refused_with_the_reason(admin_client, session, url, why):
     response = add(admin_client, url)
 
@@ -112,10 +119,13 @@ def test_a_url_we_cannot_post_to_is_refused_with_the_reason(admin_client, sessio
     assert audit(session) == []
 
 
-@pytest.mark.parametrize(("events", "why"), [
-    ((), "Choose at least one event."),
-    (("case.opened", "case.deleted"), "We do not send case.deleted."),
-])
+@pytest.mark.parametrize(
+    ("events", "why"),
+    [
+        ((), "Choose at least one event."),
+        (("case.opened", "case.deleted"), "We do not send case.deleted."),
+    ],
+)
 def test_events_must_be_ones_we_send(admin_client, session, events, why):
     response = add(admin_client, "https://crm.example.com/hooks", events=events)
 
@@ -128,7 +138,8 @@ def test_events_must_be_ones_we_send(admin_client, session, events, why):
 
 
 def test_pause_and_resume_are_audited_and_a_second_click_changes_nothing(
-        admin_client, session, endpoint):
+    admin_client, session, endpoint
+):
     assert act(admin_client, endpoint, "pause").status_code == 302
     session.refresh(endpoint)
     assert not endpoint.active
@@ -140,14 +151,24 @@ def test_pause_and_resume_are_audited_and_a_second_click_changes_nothing(
 
     session.refresh(endpoint)
     assert endpoint.active
-    actions = [(entry.action, entry.before and entry.before["active"],
-                entry.after and entry.after["active"]) for entry in audit(session)]
-    assert actions == [("webhook.created", None, True), ("webhook.paused", True, False),
-                       ("webhook.resumed", False, True)]
+    actions = [
+        (
+            entry.action,
+            entry.before and entry.before["active"],
+            entry.after and entry.after["active"],
+        )
+        for entry in audit(session)
+    ]
+    assert actions == [
+        ("webhook.created", None, True),
+        ("webhook.paused", True, False),
+        ("webhook.resumed", False, True),
+    ]
 
 
 def test_a_new_secret_replaces_the_old_one_is_shown_once_and_is_audited(
-        admin_client, session, endpoint):
+    admin_client, session, endpoint
+):
     old = endpoint.secret
 
     response = act(admin_client, endpoint, "secret")
@@ -161,7 +182,8 @@ def test_a_new_secret_replaces_the_old_one_is_shown_once_and_is_audited(
 
 
 def test_deleting_an_endpoint_cancels_what_it_has_not_received_and_is_audited(
-        admin_client, session, runner, clock, endpoint, webhook_receiver):
+    admin_client, session, runner, clock, endpoint, webhook_receiver
+):
     act(admin_client, endpoint, "ping")
     run_worker(runner)
     act(admin_client, endpoint, "ping")  # still waiting when the endpoint goes
@@ -170,11 +192,13 @@ def test_deleting_an_endpoint_cancels_what_it_has_not_received_and_is_audited(
     response = act(admin_client, endpoint, "delete")
 
     assert response.status_code == 302
-    assert "1 undelivered event was cancelled" in admin_client.get(
-        "/admin/webhooks").get_data(as_text=True)
+    assert "1 undelivered event was cancelled" in admin_client.get("/admin/webhooks").get_data(
+        as_text=True
+    )
     assert session.get(WebhookEndpoint, endpoint_id) is None
-    sent, waiting = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook")
-                                    .order_by(OutboxMessage.id)).all()
+    sent, waiting = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.channel == "webhook").order_by(OutboxMessage.id)
+    ).all()
     assert (sent.status, sent.webhook_endpoint_id) == ("sent", None)
     assert waiting.status == "cancelled" and "deleted by Ada Admin" in waiting.last_error
     entry = audit(session)[-1]
@@ -186,8 +210,9 @@ def test_deleting_an_endpoint_cancels_what_it_has_not_received_and_is_audited(
 
 def test_an_unknown_endpoint_answers_404(admin_client):
     for action in ("pause", "resume", "ping", "secret", "delete"):
-        response = admin_client.post(f"/admin/webhooks/999/{action}",
-                                     data={"csrf_token": token(admin_client)})
+        response = admin_client.post(
+            f"/admin/webhooks/999/{action}", data={"csrf_token": token(admin_client)}
+        )
         assert response.status_code == 404, action
 
 
@@ -195,7 +220,8 @@ def test_an_unknown_endpoint_answers_404(admin_client):
 
 
 def test_a_test_ping_arrives_signed_and_shows_in_recent_deliveries(
-        admin_client, session, runner, clock, endpoint, webhook_receiver):
+    admin_client, session, runner, clock, endpoint, webhook_receiver
+):
     response = act(admin_client, endpoint, "ping")
 
     assert response.status_code == 302
@@ -205,13 +231,14 @@ def test_a_test_ping_arrives_signed_and_shows_in_recent_deliveries(
     body = request.json
     assert body["event"] == "ping" and request.headers["X-Surveys-Event"] == "ping"
     assert body["data"]["url"] == endpoint.url and body["data"]["endpoint_id"] == endpoint.id
-    timestamp, signature = (part.split("=", 1)[1]
-                            for part in request.headers["X-Surveys-Signature"].split(","))
-    expected = hmac.new(endpoint.secret.encode(), f"{timestamp}.".encode() + request.body,
-                        hashlib.sha256).hexdigest()
+    timestamp, signature = (
+        part.split("=", 1)[1] for part in request.headers["X-Surveys-Signature"].split(",")
+    )
+    expected = hmac.new(
+        endpoint.secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
+    ).hexdigest()
     assert hmac.compare_digest(signature, expected)
-    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True),
-                               endpoint)
+    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint)
     assert "<code>ping</code>" in section and "badge-sent" in section and "1 attempt<" in section
     assert audit(session)[-1].action == "webhook.pinged"
 
@@ -227,15 +254,17 @@ def test_a_paused_endpoint_cannot_be_pinged(admin_client, session, endpoint):
 
 
 def test_a_failed_delivery_shows_its_reason_on_the_webhooks_and_outbox_pages(
-        admin_client, session, runner, clock, endpoint, webhook_receiver):
+    admin_client, session, runner, clock, endpoint, webhook_receiver
+):
     attempts = RetryPolicy().max_attempts
     webhook_receiver.respond_with(*[Reply(410, message="this hook is gone")] * attempts)
     act(admin_client, endpoint, "ping")
     delivery = session.scalars(select(OutboxMessage)).one()
     run_worker(runner)
 
-    retrying = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True),
-                                endpoint)
+    retrying = endpoint_section(
+        admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint
+    )
     assert "badge-retrying" in retrying and "410 Gone: this hook is gone" in retrying
     for _ in range(attempts - 1):
         session.refresh(delivery)
@@ -245,8 +274,7 @@ def test_a_failed_delivery_shows_its_reason_on_the_webhooks_and_outbox_pages(
     session.refresh(delivery)
     reason = f"gave up after {attempts} attempts: the endpoint answered 410 Gone: this hook is gone"
     assert (delivery.status, delivery.last_error) == ("failed", reason)
-    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True),
-                               endpoint)
+    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint)
     assert "1 failed" in section and "badge-failed" in section and reason in section
     assert f"{attempts} attempts" in section
     outbox = admin_client.get("/admin/outbox?status=failed").get_data(as_text=True)
@@ -262,8 +290,12 @@ def test_the_webhooks_page_is_in_the_admin_navigation(admin_client):
 
 
 def test_owners_are_refused_and_nothing_changes(app, client, session, clock):
-    endpoint = WebhookEndpoint(url="https://crm.example.com/hooks", events=["case.opened"],
-                               secret="whsec_test", active=True)
+    endpoint = WebhookEndpoint(
+        url="https://crm.example.com/hooks",
+        events=["case.opened"],
+        secret="whsec_test",
+        active=True,
+    )
     session.add(endpoint)
     owner = make_user(session, role="owner")
     session.commit()
@@ -271,11 +303,17 @@ def test_owners_are_refused_and_nothing_changes(app, client, session, clock):
     form = {"csrf_token": csrf_token(client, "/inbox")}
 
     assert client.get("/admin/webhooks").status_code == 403
-    assert client.post("/admin/webhooks", data={**form, "url": "https://evil.example.com/",
-                                                "events": ["case.opened"]}).status_code == 403
+    assert (
+        client.post(
+            "/admin/webhooks",
+            data={**form, "url": "https://evil.example.com/", "events": ["case.opened"]},
+        ).status_code
+        == 403
+    )
     for action in ("pause", "resume", "ping", "secret", "delete"):
-        assert client.post(f"/admin/webhooks/{endpoint.id}/{action}",
-                           data=form).status_code == 403, action
+        assert (
+            client.post(f"/admin/webhooks/{endpoint.id}/{action}", data=form).status_code == 403
+        ), action
 
     session.refresh(endpoint)
     assert (endpoint.active, endpoint.secret) == (True, "whsec_test")
@@ -295,8 +333,13 @@ def test_every_event_an_admin_can_choose_is_one_we_send(admin_client):
 
 @pytest.mark.browser
 def test_on_a_phone_an_admin_adds_an_endpoint_pings_it_and_sees_it_arrive(
-        committed_app, live_server, browser, artifacts_dir, backend,  # noqa: F811
-        webhook_receiver):
+    committed_app,
+    live_server,
+    browser,
+    artifacts_dir,
+    backend,
+    webhook_receiver,
+):
     base = live_server(committed_app)
     with committed_app.extensions["db"]["sessionmaker"]() as session:
         admin_email = make_user(session, role="admin", name="Ada Admin").email
@@ -314,8 +357,9 @@ def test_on_a_phone_an_admin_adds_an_endpoint_pings_it_and_sees_it_arrive(
     page.get_by_role("button", name="Add the endpoint").click()
     secret = page.locator(".secret-value").inner_text()
     assert SECRET.fullmatch(secret)
-    page.screenshot(path=str(artifacts_dir / f"admin-webhooks-secret-{backend}.png"),
-                    full_page=True)
+    page.screenshot(
+        path=str(artifacts_dir / f"admin-webhooks-secret-{backend}.png"), full_page=True
+    )
     page.goto(f"{base}/admin/webhooks")
     page.get_by_role("button", name=re.compile("Send a test ping")).click()
     result = committed_app.test_cli_runner().invoke(args=["worker", "--once"])
@@ -327,6 +371,5 @@ def test_on_a_phone_an_admin_adds_an_endpoint_pings_it_and_sees_it_arrive(
     assert page.locator(".deliveries .badge-sent").count() == 1
     assert secret not in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.screenshot(path=str(artifacts_dir / f"admin-webhooks-phone-{backend}.png"),
-                    full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"admin-webhooks-phone-{backend}.png"), full_page=True)
     context.close()

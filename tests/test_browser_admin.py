@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from surveys.models import QuestionSet
 from surveys.services.question_sets import current_version
-from tests.browser import browser, live_server  # noqa: F401
 from tests.factories import PASSWORD, make_api_key, make_user
 
 pytestmark = pytest.mark.browser
@@ -37,7 +36,8 @@ def survey_link_in_the_outbox(app, email: str) -> str:
 
 
 def test_admin_adds_moves_previews_and_publishes_a_question(
-        committed_app, live_server, browser, artifacts_dir, backend):  # noqa: F811
+    committed_app, live_server, browser, artifacts_dir, backend
+):
     base = live_server(committed_app)
     sessions = committed_app.extensions["db"]["sessionmaker"]
     with sessions() as session:
@@ -103,17 +103,23 @@ def test_admin_adds_moves_previews_and_publishes_a_question(
     context.close()
     with sessions() as session:
         question_set = session.scalar(
-            select(QuestionSet).where(QuestionSet.key == "heart-to-heart"))
+            select(QuestionSet).where(QuestionSet.key == "heart-to-heart")
+        )
         version = current_version(session, question_set)
         assert version.number == 2
         assert [q.key for q in version.questions][3:6] == ["recommend", "on_time", "preferences"]
 
     # A new purchase arrives; the worker sends its survey; the customer opens it on a phone.
     api = committed_app.test_client()
-    response = api.post("/api/v1/purchases", headers={"Authorization": f"Bearer {raw_key}"},
-                        json={"order_id": "A-2001",
-                              "customer": {"email": "ana@example.com", "name": "Ana Diaz"},
-                              "items": [{"sku": "KB-1", "name": "Keyboard", "quantity": 1}]})
+    response = api.post(
+        "/api/v1/purchases",
+        headers={"Authorization": f"Bearer {raw_key}"},
+        json={
+            "order_id": "A-2001",
+            "customer": {"email": "ana@example.com", "name": "Ana Diaz"},
+            "items": [{"sku": "KB-1", "name": "Keyboard", "quantity": 1}],
+        },
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     result = committed_app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output

@@ -7,15 +7,20 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, CaseEvent, CustomerNote, CustomerPreference, Survey
-from tests.browser import browser, live_server  # noqa: F401
 from tests.factories import PASSWORD, make_case, make_customer, make_user
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
-PROMISE = ("That is not the first impression we want to give. A new keyboard leaves today by "
-           "express and reaches you on Thursday; I will check on Friday that it arrived.")
+PHONE = {
+    "viewport": {"width": 360, "height": 780},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PROMISE = (
+    "That is not the first impression we want to give. A new keyboard leaves today by "
+    "express and reaches you on Thursday; I will check on Friday that it arrived."
+)
 
 
 def fits(page, width: int) -> bool:
@@ -24,8 +29,13 @@ def fits(page, width: int) -> bool:
 
 
 def test_an_owner_replies_personally_and_resolves_from_a_phone(
-        committed_app, live_server, browser, artifacts_dir, backend,  # noqa: F811
-        fake_sendgrid_server):
+    committed_app,
+    live_server,
+    browser,
+    artifacts_dir,
+    backend,
+    fake_sendgrid_server,
+):
     committed_app.config.update(fake_sendgrid_server.app_config)
     base = live_server(committed_app)
     sessions = committed_app.extensions["db"]["sessionmaker"]
@@ -33,12 +43,21 @@ def test_an_owner_replies_personally_and_resolves_from_a_phone(
         owner = make_user(setup, email="olivia@shop.example", name="Olivia Bennett")
         customer = make_customer(setup, email="ana@example.com", name="Ana Diaz", owner=owner)
         case = make_case(setup, owner=owner, customer=customer)
-        setup.add(CustomerPreference(customer_id=customer.id, response_id=case.response_id,
-                                     body="I work nights, so please email rather than call."))
-        setup.add(CustomerNote(customer_id=customer.id, author_id=owner.id,
-                               body="Daughter graduates in June."))
-        make_case(setup, owner=owner, status="acknowledged",
-                  customer=make_customer(setup, name="Ben Ode"))
+        setup.add(
+            CustomerPreference(
+                customer_id=customer.id,
+                response_id=case.response_id,
+                body="I work nights, so please email rather than call.",
+            )
+        )
+        setup.add(
+            CustomerNote(
+                customer_id=customer.id, author_id=owner.id, body="Daughter graduates in June."
+            )
+        )
+        make_case(
+            setup, owner=owner, status="acknowledged", customer=make_customer(setup, name="Ben Ode")
+        )
         setup.commit()
         case_id, customer_id = case.id, customer.id
     shot = f"owner-case-{backend}"
@@ -66,8 +85,10 @@ def test_an_owner_replies_personally_and_resolves_from_a_phone(
     page.screenshot(path=artifacts_dir / f"{shot}-2-case-with-preferences.png", full_page=True)
 
     # The owner paraphrases their words, then promises in their own.
-    composer.fill("You told us the keyboard arrived with a broken key, and that nobody "
-                  f"answered your email. {PROMISE}")
+    composer.fill(
+        "You told us the keyboard arrived with a broken key, and that nobody "
+        f"answered your email. {PROMISE}"
+    )
     page.click("button:has-text('Send reply')")
     assert "Sent to Ana Diaz, from you." in page.content()
     assert "Replied to the customer" in page.locator(".timeline").inner_text()
@@ -94,9 +115,11 @@ def test_an_owner_replies_personally_and_resolves_from_a_phone(
     with committed_app.app_context(), sessions() as check:
         stored = check.get(Case, case_id)
         assert stored.status == "resolved"
-        assert list(check.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
-                                  .order_by(CaseEvent.id))) == [
-            "opened", "acknowledged", "reply", "resolved"]
+        assert list(
+            check.scalars(
+                select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
+        ) == ["opened", "acknowledged", "reply", "resolved"]
         [fix_check] = check.scalars(select(Survey).where(Survey.case_id == case_id)).all()
         assert fix_check.kind == "fix_check"
 

@@ -8,14 +8,17 @@ from sqlalchemy import select
 from surveys.models import OutboxMessage
 from surveys.services.question_sets import get_question_set
 from surveys.services.surveys import schedule_survey
-from tests.browser import browser, live_server  # noqa: F401
 from tests.factories import PASSWORD, make_customer, make_user
 from tests.fake_sendgrid import Reply
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def fits(page) -> bool:
@@ -23,17 +26,27 @@ def fits(page) -> bool:
 
 
 def test_admin_retries_a_failed_survey_and_previews_an_email_on_a_phone(
-        committed_app, live_server, browser, artifacts_dir, fake_sendgrid_server,  # noqa: F811
-        backend):
+    committed_app,
+    live_server,
+    browser,
+    artifacts_dir,
+    fake_sendgrid_server,
+    backend,
+):
     committed_app.config.update(fake_sendgrid_server.app_config)
     base = live_server(committed_app)
     with committed_app.extensions["db"]["sessionmaker"]() as session:
         admin = make_user(session, role="admin", name="Ada Admin", email="ada@shop.test")
-        customer = make_customer(session, email="fay.longname-with-a-long-address@example.com",
-                                 name="Fay Okafor")
-        schedule_survey(session, customer=customer, kind="manual",
-                        question_set=get_question_set(session, "heart-to-heart"),
-                        now=committed_app.extensions["clock"].now())
+        customer = make_customer(
+            session, email="fay.longname-with-a-long-address@example.com", name="Fay Okafor"
+        )
+        schedule_survey(
+            session,
+            customer=customer,
+            kind="manual",
+            question_set=get_question_set(session, "heart-to-heart"),
+            now=committed_app.extensions["clock"].now(),
+        )
         session.commit()
         admin_email = admin.email
     fake_sendgrid_server.respond_with(Reply(400, message="Does not contain a valid address."))
@@ -59,8 +72,8 @@ def test_admin_retries_a_failed_survey_and_previews_an_email_on_a_phone(
     frame = page.frame_locator("iframe")
     assert frame.locator("p", has_text="Are we exceeding your expectations?").is_visible()
     assert page.is_visible("text=Warmly,")
-    page.screenshot(path=artifacts_dir / f"admin-email-preview-phone-{backend}.png",
-                    full_page=True)
+    page.screenshot(path=artifacts_dir / f"admin-email-preview-phone-{backend}.png", full_page=True)
     page.locator("iframe").screenshot(
-        path=artifacts_dir / f"admin-email-preview-phone-{backend}-html.png")
+        path=artifacts_dir / f"admin-email-preview-phone-{backend}-html.png"
+    )
     assert fits(page)

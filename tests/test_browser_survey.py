@@ -15,13 +15,16 @@ from surveys.db import utcnow
 from surveys.models import Case, Response
 from surveys.services.question_sets import get_question_set
 from surveys.services.surveys import schedule_survey
-from tests.browser import browser, live_server  # noqa: F401
 from tests.factories import make_customer, make_purchase, make_user
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def one_click_link_from_the_email(app: Flask, answer: str) -> str:
@@ -37,8 +40,13 @@ def assert_fits_the_phone(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
-def test_customer_finishes_the_survey_on_a_360px_phone(committed_app, live_server, browser,  # noqa: F811
-                                                       artifacts_dir, backend):
+def test_customer_finishes_the_survey_on_a_360px_phone(
+    committed_app,
+    live_server,
+    browser,
+    artifacts_dir,
+    backend,
+):
     live_server(committed_app)
     sessions = committed_app.extensions["db"]["sessionmaker"]
     with sessions() as session:
@@ -46,7 +54,11 @@ def test_customer_finishes_the_survey_on_a_360px_phone(committed_app, live_serve
         customer = make_customer(session, name="Ana Diaz", owner=owner)
         purchase = make_purchase(session, customer)
         survey = schedule_survey(
-            session, customer=customer, kind="purchase", purchase=purchase, now=utcnow(),
+            session,
+            customer=customer,
+            kind="purchase",
+            purchase=purchase,
+            now=utcnow(),
             question_set=get_question_set(session, "heart-to-heart"),
         )
         session.commit()
