@@ -33,8 +33,10 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest tests -ra --strict-markers $(PYTEST_ARGS)
 
+## lint: ruff's checks and formatting, as CI runs them
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check $(RUFF_OPTIONS) --select E,F,W,I,B,UP surveys tests bench migrations app.py
+	$(BIN)/ruff format --check $(RUFF_OPTIONS) surveys tests bench migrations app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

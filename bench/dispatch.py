@@ -71,27 +71,67 @@ def insert_due_surveys(app, count: int) -> None:
             numbers = range(start, min(start + CHUNK, count))
             customers = session.scalars(
                 insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-                [{"email": f"customer{n}@bench.example", "name": f"Customer{n} Bench"}
-                 for n in numbers]).all()
+                [
+                    {"email": f"customer{n}@bench.example", "name": f"Customer{n} Bench"}
+                    for n in numbers
+                ],
+            ).all()
             purchases = session.scalars(
                 insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
-                [{"order_id": f"D-{n}", "customer_id": c, "purchased_at": now,
-                  "total": Decimal("49.00"), "currency": "EUR"}
-                 for n, c in zip(numbers, customers, strict=True)]).all()
-            session.execute(insert(PurchaseItem), [
-                {"purchase_id": p, "sku": f"SKU-{n % 5}", "name": products[n % 5], "quantity": 1}
-                for n, p in zip(numbers, purchases, strict=True)])
+                [
+                    {
+                        "order_id": f"D-{n}",
+                        "customer_id": c,
+                        "purchased_at": now,
+                        "total": Decimal("49.00"),
+                        "currency": "EUR",
+                    }
+                    for n, c in zip(numbers, customers, strict=True)
+                ],
+            ).all()
+            session.execute(
+                insert(PurchaseItem),
+                [
+                    {
+                        "purchase_id": p,
+                        "sku": f"SKU-{n % 5}",
+                        "name": products[n % 5],
+                        "quantity": 1,
+                    }
+                    for n, p in zip(numbers, purchases, strict=True)
+                ],
+            )
             surveys = session.scalars(
                 insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
-                [{"kind": "purchase", "status": "scheduled", "customer_id": c,
-                  "purchase_id": p, "question_set_id": question_set_id, "send_at": now}
-                 for c, p in zip(customers, purchases, strict=True)]).all()
-            session.execute(insert(OutboxMessage), [
-                {"channel": "email", "template": "survey",
-                 "to_email": f"customer{n}@bench.example", "to_name": f"Customer{n} Bench",
-                 "customer_id": c, "survey_id": s, "status": "pending",
-                 "next_attempt_at": now, "context": {}}
-                for n, c, s in zip(numbers, customers, surveys, strict=True)])
+                [
+                    {
+                        "kind": "purchase",
+                        "status": "scheduled",
+                        "customer_id": c,
+                        "purchase_id": p,
+                        "question_set_id": question_set_id,
+                        "send_at": now,
+                    }
+                    for c, p in zip(customers, purchases, strict=True)
+                ],
+            ).all()
+            session.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "channel": "email",
+                        "template": "survey",
+                        "to_email": f"customer{n}@bench.example",
+                        "to_name": f"Customer{n} Bench",
+                        "customer_id": c,
+                        "survey_id": s,
+                        "status": "pending",
+                        "next_attempt_at": now,
+                        "context": {},
+                    }
+                    for n, c, s in zip(numbers, customers, surveys, strict=True)
+                ],
+            )
             session.commit()
 
 
@@ -102,14 +142,25 @@ def analyze(url: str) -> None:
 
 
 def run_workers(url: str, fake: FakeSendGrid, workers: int, workdir: Path) -> tuple[float, list]:
-    env = {**os.environ, "DATABASE_URL": url, "BASE_URL": "https://surveys.bench.example",
-           "SECRET_KEY": "bench", "MAIL_FROM": "Bench Shop <surveys@bench.example>",
-           "MAIL_OUTBOX_DIR": str(workdir / "outbox"), **fake.env}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BASE_URL": "https://surveys.bench.example",
+        "SECRET_KEY": "bench",
+        "MAIL_FROM": "Bench Shop <surveys@bench.example>",
+        "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+        **fake.env,
+    }
     started = time.perf_counter()
     processes = [
-        subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--once"],
-                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", "--once"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(workers)
     ]
     outputs = [process.communicate(timeout=1800) for process in processes]
@@ -122,11 +173,20 @@ def run_workers(url: str, fake: FakeSendGrid, workers: int, workdir: Path) -> tu
 
 def startup_seconds(url: str, workdir: Path) -> float:
     """How long `flask worker --once` takes with nothing due: interpreter, imports, app."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench",
-           "MAIL_OUTBOX_DIR": str(workdir / "outbox")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+    }
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--once"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--once"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -143,8 +203,9 @@ def floor_rate(url: str, connections: int) -> float:
         with psycopg.connect(plain, autocommit=True) as conn:
             barrier.wait()
             for message_id in share:
-                conn.execute("UPDATE outbox_messages SET status = 'sent' WHERE id = %s",
-                             (message_id,))
+                conn.execute(
+                    "UPDATE outbox_messages SET status = 'sent' WHERE id = %s", (message_id,)
+                )
 
     threads = [threading.Thread(target=update, args=(share,)) for share in shares]
     for thread in threads:
@@ -174,16 +235,22 @@ def machine() -> str:
     with psycopg.connect(SERVER) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         commit = conn.execute("SHOW synchronous_commit").fetchone()[0]
-    return (f"{model}, {os.cpu_count()} cores{memory}; {platform.platform()}; Python "
-            f"{platform.python_version()}; PostgreSQL {version} (synchronous_commit={commit})")
+    return (
+        f"{model}, {os.cpu_count()} cores{memory}; {platform.platform()}; Python "
+        f"{platform.python_version()}; PostgreSQL {version} (synchronous_commit={commit})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--latency", type=float, default=0.05,
-                        help="seconds the fake SendGrid takes to answer each request")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.05,
+        help="seconds the fake SendGrid takes to answer each request",
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}", flush=True)
@@ -193,8 +260,9 @@ def main() -> None:
     fake.default = Reply(202, delay=args.latency)
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / name
     try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"},
-                         instance_path=str(workdir / "instance"))
+        app = create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": "bench"}, instance_path=str(workdir / "instance")
+        )
         with app.app_context():
             upgrade_database()
         startup = startup_seconds(url, workdir)  # measured while nothing is due
@@ -203,19 +271,29 @@ def main() -> None:
         app.extensions["db"]["engine"].dispose()
         analyze(url)
 
-        print(f"sending with {args.workers} worker processes, SendGrid answering after "
-              f"{args.latency * 1000:.0f} ms…", flush=True)
+        print(
+            f"sending with {args.workers} worker processes, SendGrid answering after "
+            f"{args.latency * 1000:.0f} ms…",
+            flush=True,
+        )
         elapsed, summaries = run_workers(url, fake, args.workers, workdir)
 
         sends = Counter(mail.survey_id for mail in fake.accepted)
         with psycopg.connect(url.replace("+psycopg", "")) as conn:
-            statuses = dict(conn.execute(
-                "SELECT status, count(*) FROM outbox_messages GROUP BY status").fetchall())
-            surveys = dict(conn.execute(
-                "SELECT status, count(*) FROM surveys GROUP BY status").fetchall())
-        exactly_once = (len(sends) == args.surveys and set(sends.values()) == {1}
-                        and statuses == {"sent": args.surveys}
-                        and surveys == {"sent": args.surveys})
+            statuses = dict(
+                conn.execute(
+                    "SELECT status, count(*) FROM outbox_messages GROUP BY status"
+                ).fetchall()
+            )
+            surveys = dict(
+                conn.execute("SELECT status, count(*) FROM surveys GROUP BY status").fetchall()
+            )
+        exactly_once = (
+            len(sends) == args.surveys
+            and set(sends.values()) == {1}
+            and statuses == {"sent": args.surveys}
+            and surveys == {"sent": args.surveys}
+        )
         sizes = [len(request.body["personalizations"]) for request in fake.requests]
 
         print("measuring the floor: one UPDATE per row, each committed…", flush=True)
@@ -233,8 +311,10 @@ def main() -> None:
     print(f"every survey sent exactly once: {'yes' if exactly_once else 'NO'}")
     print()
     print(f"{'':<34}{'emails/s':>10}")
-    print(f"{'workers, wall clock':<34}{rate:>10,.0f}   ({args.surveys:,} in {elapsed:.1f} s, "
-          f"process start included)")
+    print(
+        f"{'workers, wall clock':<34}{rate:>10,.0f}   ({args.surveys:,} in {elapsed:.1f} s, "
+        f"process start included)"
+    )
     print(f"{'workers, after start-up':<34}{steady:>10,.0f}   (start-up {startup:.1f} s)")
     print(f"{'floor: one UPDATE per row':<34}{floor:>10,.0f}   ({args.workers} connections)")
     print()

@@ -93,9 +93,18 @@ def wait_until_serving(port: int, timeout: float = 30) -> None:
 
 def gunicorn(app_spec: str, env: dict, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", app_spec],
-        cwd=ROOT, env=env,
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -103,9 +112,22 @@ def run_wrk(port: int, api_key: str, seconds: int, connections: int, workdir: Pa
     script = workdir / "purchases.lua"
     script.write_text(f'API_KEY = "{api_key}"\n' + WRK_SCRIPT)
     output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", str(script), f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
@@ -116,8 +138,10 @@ def run_wrk(port: int, api_key: str, seconds: int, connections: int, workdir: Pa
 def prepare_database(kind: str, workdir: Path, tag: str) -> tuple[str, str]:
     """Two empty databases (service, anchor); returns their URLs."""
     if kind == "sqlite":
-        return (f"sqlite:///{workdir / f'service-{tag}.db'}",
-                f"sqlite:///{workdir / f'anchor-{tag}.db'}")
+        return (
+            f"sqlite:///{workdir / f'service-{tag}.db'}",
+            f"sqlite:///{workdir / f'anchor-{tag}.db'}",
+        )
     server = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     base = server.rsplit("/", 1)[0]
     urls = []
@@ -138,8 +162,12 @@ def drop_postgres(tag: str) -> None:
 
 def flask_cli(env: dict, *args: str) -> str:
     return subprocess.run(
-        [str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, check=True,
+        [str(BIN / "flask"), "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
@@ -148,25 +176,36 @@ def bench_database(kind: str, seconds: int, connections: int, workdir: Path) -> 
     service_url, anchor_url = prepare_database(kind, workdir, tag)
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base_env.pop("SENDGRID_API_KEY", None)
-    service_env = {**base_env, "DATABASE_URL": service_url,
-                   "SECRET_KEY": "bench", "MAIL_OUTBOX_DIR": str(workdir / "outbox")}
+    service_env = {
+        **base_env,
+        "DATABASE_URL": service_url,
+        "SECRET_KEY": "bench",
+        "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+    }
     anchor_env = {**base_env, "DATABASE_URL": anchor_url}
     try:
         print(f"[{kind}] migrating and creating an API key…", flush=True)
         flask_cli(service_env, "db", "upgrade")
         api_key = flask_cli(service_env, "api-keys", "create", "bench").strip().splitlines()[-1]
-        subprocess.run([sys.executable, "-c",
-                        "from bench.baseline_app import create_schema; create_schema()"],
-                       cwd=ROOT, env=anchor_env, check=True)
+        subprocess.run(
+            [sys.executable, "-c", "from bench.baseline_app import create_schema; create_schema()"],
+            cwd=ROOT,
+            env=anchor_env,
+            check=True,
+        )
         results = {}
-        for label, spec, env in (("service", "app:app", service_env),
-                                 ("anchor", "bench.baseline_app:app", anchor_env)):
+        for label, spec, env in (
+            ("service", "app:app", service_env),
+            ("anchor", "bench.baseline_app:app", anchor_env),
+        ):
             port = free_port()
             server = gunicorn(spec, env, port)
             try:
                 wait_until_serving(port)
-                print(f"[{kind}] loading the {label} for {seconds}s at {connections} "
-                      "connections…", flush=True)
+                print(
+                    f"[{kind}] loading the {label} for {seconds}s at {connections} connections…",
+                    flush=True,
+                )
                 run_wrk(port, api_key, 2, connections, workdir)  # warm-up
                 results[label] = run_wrk(port, api_key, seconds, connections, workdir)
             finally:
@@ -185,8 +224,10 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
 
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="h2h-bench-") as tmp:
         for kind in args.databases.split(","):
@@ -194,17 +235,24 @@ def main() -> None:
             rows.append((kind, results["service"], results["anchor"]))
 
     print()
-    print(f"{'database':<11} {'service req/s':>13} {'anchor req/s':>12} {'ratio':>6} "
-          f"{'p99 ms':>7} {'errors':>6}   target: ratio ≥ {TARGET_RATIO}, "
-          f"p99 < {TARGET_P99_MS} ms, no errors")
+    print(
+        f"{'database':<11} {'service req/s':>13} {'anchor req/s':>12} {'ratio':>6} "
+        f"{'p99 ms':>7} {'errors':>6}   target: ratio ≥ {TARGET_RATIO}, "
+        f"p99 < {TARGET_P99_MS} ms, no errors"
+    )
     for kind, service, anchor in rows:
         ratio = service["rps"] / anchor["rps"]
         errors = service["errors"] + anchor["errors"]
-        verdict = ("meets target" if ratio >= TARGET_RATIO and service["p99_ms"] < TARGET_P99_MS
-                   and errors == 0 else "misses target")
-        print(f"{kind:<11} {service['rps']:>13.0f} {anchor['rps']:>12.0f} {ratio:>6.2f} "
-              f"{service['p99_ms']:>7.1f} {errors:>6}   {verdict} "
-              f"(anchor p99 {anchor['p99_ms']:.1f} ms)")
+        verdict = (
+            "meets target"
+            if ratio >= TARGET_RATIO and service["p99_ms"] < TARGET_P99_MS and errors == 0
+            else "misses target"
+        )
+        print(
+            f"{kind:<11} {service['rps']:>13.0f} {anchor['rps']:>12.0f} {ratio:>6.2f} "
+            f"{service['p99_ms']:>7.1f} {errors:>6}   {verdict} "
+            f"(anchor p99 {anchor['p99_ms']:.1f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -89,8 +89,9 @@ def api_key_required(view):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
         key = find_api_key(raw.strip()) if scheme.lower() == "bearer" else None
         if key is None:
-            raise ApiProblem(401, "Unauthorized",
-                             "Send a valid API key as 'Authorization: Bearer <key>'.")
+            raise ApiProblem(
+                401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'."
+            )
         g.api_key = key
         return view(*args, **kwargs)
 

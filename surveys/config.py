@@ -41,7 +41,9 @@ def config_from_environment(instance_path: Path) -> dict:
         "BASE_URL": (env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_FROM": env.get("MAIL_FROM") or "surveys@localhost",
         "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY") or None,
-        "SENDGRID_API_HOST": (env.get("SENDGRID_API_HOST") or "https://api.sendgrid.com").rstrip("/"),
+        "SENDGRID_API_HOST": (env.get("SENDGRID_API_HOST") or "https://api.sendgrid.com").rstrip(
+            "/"
+        ),
         "SENDGRID_TIMEOUT_SECONDS": float(env.get("SENDGRID_TIMEOUT_SECONDS") or 10),
         "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(instance_path / "outbox"),
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,

@@ -33,10 +33,18 @@ def register_commands(app: Flask) -> None:
 
     @purchases_group.command("import")
     @click.argument("file", metavar="FILE.csv", type=click.Path(path_type=Path))
-    @click.option("--dry-run", is_flag=True,
-                  help="Check every row and report what would happen, saving nothing.")
-    @click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK_SIZE,
-                  show_default=True, help="Rows saved per transaction.")
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Check every row and report what would happen, saving nothing.",
+    )
+    @click.option(
+        "--chunk-size",
+        type=click.IntRange(min=1),
+        default=CHUNK_SIZE,
+        show_default=True,
+        help="Rows saved per transaction.",
+    )
     def import_purchases_command(file: Path, dry_run: bool, chunk_size: int):
         """Import purchases from a CSV file whose first line names its columns.
 
@@ -50,10 +58,16 @@ def register_commands(app: Flask) -> None:
             purchase_file = open_purchase_file(file)
             label = "Checking purchases" if dry_run else "Importing purchases"
             # On stderr, so that stdout holds only the report.
-            with click.progressbar(length=purchase_file.row_count, label=label,
-                                   file=sys.stderr) as bar:
-                report = import_purchases(db.session(), purchase_file, dry_run=dry_run,
-                                          chunk_size=chunk_size, on_row=lambda: bar.update(1))
+            with click.progressbar(
+                length=purchase_file.row_count, label=label, file=sys.stderr
+            ) as bar:
+                report = import_purchases(
+                    db.session(),
+                    purchase_file,
+                    dry_run=dry_run,
+                    chunk_size=chunk_size,
+                    on_row=lambda: bar.update(1),
+                )
         except UnreadableFile as exc:
             click.echo(f"Error: {exc}", err=True)
             context.exit(UNREADABLE)
@@ -81,9 +95,11 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(f"No customer has the address {email.strip()}.")
         if customer.erased_at is None and not yes:
             who = f"{customer.name} <{customer.email}>" if customer.name else customer.email
-            click.echo(f"This erases the personal data of {who}: their name, address, "
-                       "preferences, notes and written answers. Their choices and scores stay, "
-                       "anonymised. It cannot be undone.")
+            click.echo(
+                f"This erases the personal data of {who}: their name, address, "
+                "preferences, notes and written answers. Their choices and scores stay, "
+                "anonymised. It cannot be undone."
+            )
             click.confirm("Erase it?", abort=True)
         erasure = erase_customer(session, customer, now=clock.now())
         session.commit()
@@ -92,35 +108,49 @@ def register_commands(app: Flask) -> None:
 
 def _print_import_report(report: ImportReport, *, dry_run: bool) -> None:
     if report.rejected:
-        click.echo("Rejected rows (nothing from them was saved):" if not dry_run
-                   else "Rows that would be rejected:")
+        click.echo(
+            "Rejected rows (nothing from them was saved):"
+            if not dry_run
+            else "Rows that would be rejected:"
+        )
         for row in report.rejected:
             click.echo(f"  {row.describe()}")
-        click.echo(f"Columns: {', '.join(COLUMNS)}; purchased_at like 2026-11-22T10:00:00Z, "
-                   "total like 129.90.")
+        click.echo(
+            f"Columns: {', '.join(COLUMNS)}; purchased_at like 2026-11-22T10:00:00Z, "
+            "total like 129.90."
+        )
     if dry_run:
         click.echo("Dry run: nothing was saved.")
-        click.echo(f"Would import {_count(report.imported, 'purchase')}; "
-                   f"{report.known:,} already known (would be skipped); "
-                   f"{report.rejected_count:,} rejected.")
+        click.echo(
+            f"Would import {_count(report.imported, 'purchase')}; "
+            f"{report.known:,} already known (would be skipped); "
+            f"{report.rejected_count:,} rejected."
+        )
         click.echo(f"Surveys that would follow: {_survey_outcomes(report)}.")
     else:
-        click.echo(f"Imported {_count(report.imported, 'purchase')}; "
-                   f"{report.known:,} already known (skipped); "
-                   f"{report.rejected_count:,} rejected.")
+        click.echo(
+            f"Imported {_count(report.imported, 'purchase')}; "
+            f"{report.known:,} already known (skipped); "
+            f"{report.rejected_count:,} rejected."
+        )
         click.echo(f"Surveys: {_survey_outcomes(report)}.")
     if report.stopped_at is not None:
-        kept = ("Nothing was saved." if dry_run else
-                "The rows before it are saved; run the same command again to import the rest "
-                "(orders already imported are skipped).")
-        click.echo(f"Stopped at line {report.stopped_at:,} ({report.stopped_because}). {kept}",
-                   err=True)
+        kept = (
+            "Nothing was saved."
+            if dry_run
+            else "The rows before it are saved; run the same command again to import the rest "
+            "(orders already imported are skipped)."
+        )
+        click.echo(
+            f"Stopped at line {report.stopped_at:,} ({report.stopped_because}). {kept}", err=True
+        )
 
 
 def _survey_outcomes(report: ImportReport) -> str:
     others = sorted(set(report.surveys) - set(SURVEY_OUTCOMES))
-    return ", ".join(f"{report.surveys[status]:,} {status}"
-                     for status in (*SURVEY_OUTCOMES, *others))
+    return ", ".join(
+        f"{report.surveys[status]:,} {status}" for status in (*SURVEY_OUTCOMES, *others)
+    )
 
 
 def _count(number: int, noun: str) -> str:
@@ -129,8 +159,10 @@ def _count(number: int, noun: str) -> str:
 
 def _erasure_summary(customer_id: int, erasure: Erasure, *, erased_at) -> str:
     if not erasure.newly_erased:
-        return (f"Customer {customer_id}'s personal data was already erased on "
-                f"{erased_at:%Y-%m-%d %H:%M} UTC; checked again that nothing personal is left.")
+        return (
+            f"Customer {customer_id}'s personal data was already erased on "
+            f"{erased_at:%Y-%m-%d %H:%M} UTC; checked again that nothing personal is left."
+        )
     cases = _count(erasure.cases_kept, "case")
     stay = "stays with its owner" if erasure.cases_kept == 1 else "stay with their owners"
     return (
@@ -139,6 +171,6 @@ def _erasure_summary(customer_id: int, erasure: Erasure, *, erased_at) -> str:
         f"{_count(erasure.preferences, 'preference')} and {_count(erasure.notes, 'note')} "
         f"deleted, {_count(erasure.tokens, 'personal link')} revoked, "
         f"{_count(erasure.messages_cancelled, 'email')} not sent after all. "
-        f"Their {cases} {stay}, shown as \"erased customer\". They will never be surveyed "
+        f'Their {cases} {stay}, shown as "erased customer". They will never be surveyed '
         "again."
     )

@@ -33,25 +33,55 @@ OWNERS = [
 
 PURCHASES = [
     # (order id, email, name, time zone, days ago, items)
-    ("DEMO-1001", "ana.diaz@example.com", "Ana Diaz", "Europe/Madrid", 2,
-     [("KB-1", "Mechanical keyboard", "hardware", 1, "129.90")]),
-    ("DEMO-1002", "ben.okafor@example.com", "Ben Okafor", "Europe/London", 1,
-     [("DESK-2", "Standing desk", "furniture", 1, "489.00")]),
-    ("DEMO-1003", "chloe.martin@example.com", "Chloé Martin", "Europe/Paris", 1,
-     [("MON-27", "27-inch monitor", "hardware", 1, "299.00"),
-      ("CBL-1", "USB-C cable", "accessories", 2, "12.50")]),
-    ("DEMO-1004", "dev.patel@example.com", "Dev Patel", "America/New_York", 0,
-     [("CHAIR-1", "Ergonomic chair", "furniture", 1, "349.00")]),
+    (
+        "DEMO-1001",
+        "ana.diaz@example.com",
+        "Ana Diaz",
+        "Europe/Madrid",
+        2,
+        [("KB-1", "Mechanical keyboard", "hardware", 1, "129.90")],
+    ),
+    (
+        "DEMO-1002",
+        "ben.okafor@example.com",
+        "Ben Okafor",
+        "Europe/London",
+        1,
+        [("DESK-2", "Standing desk", "furniture", 1, "489.00")],
+    ),
+    (
+        "DEMO-1003",
+        "chloe.martin@example.com",
+        "Chloé Martin",
+        "Europe/Paris",
+        1,
+        [
+            ("MON-27", "27-inch monitor", "hardware", 1, "299.00"),
+            ("CBL-1", "USB-C cable", "accessories", 2, "12.50"),
+        ],
+    ),
+    (
+        "DEMO-1004",
+        "dev.patel@example.com",
+        "Dev Patel",
+        "America/New_York",
+        0,
+        [("CHAIR-1", "Ergonomic chair", "furniture", 1, "349.00")],
+    ),
 ]
 
 ANSWERS = {
     "ana.diaz@example.com": {
-        "expectations": "exceeding", "time_money": "yes", "recommend": "10",
+        "expectations": "exceeding",
+        "time_money": "yes",
+        "recommend": "10",
         "one_thing": "Nothing really. Maybe offer gift wrapping?",
         "preferences": "I prefer email to phone calls, and I'm usually free after 6pm.",
     },
     "ben.okafor@example.com": {
-        "expectations": "short", "time_money": "no", "recommend": "3",
+        "expectations": "short",
+        "time_money": "no",
+        "recommend": "3",
         "one_thing": "The desk arrived with a scratched top and one leg is missing its screws.",
         "preferences": "My daughter graduates in June, so I'm setting up her study room.",
     },
@@ -65,19 +95,30 @@ def seed_demo(now) -> dict:
     owners = [create_user(session, email=e, name=n, role=r, password=p) for e, n, r, p in OWNERS]
     _key, raw_key = create_api_key(session, "demo shop")
     set_default_owner(session, owners[0], actor=admin, now=now)
-    add_rule(session, field="category", value="furniture", owner=owners[1],
-             actor=admin, now=now)
+    add_rule(session, field="category", value="furniture", owner=owners[1], actor=admin, now=now)
     for order_id, email, name, timezone, days_ago, items in PURCHASES:
-        record_purchase(session, PurchaseInput(
-            order_id=order_id,
-            customer=CustomerInput(email=email, name=name, timezone=timezone),
-            purchased_at=now - timedelta(days=days_ago, hours=3),
-            total=sum((Decimal(price) * qty for _s, _n, _c, qty, price in items), Decimal(0)),
-            currency="EUR",
-            items=tuple(ItemInput(sku=sku, name=item_name, category=category, quantity=qty,
-                                  unit_price=Decimal(price))
-                        for sku, item_name, category, qty, price in items),
-        ), now=now, source="demo")
+        record_purchase(
+            session,
+            PurchaseInput(
+                order_id=order_id,
+                customer=CustomerInput(email=email, name=name, timezone=timezone),
+                purchased_at=now - timedelta(days=days_ago, hours=3),
+                total=sum((Decimal(price) * qty for _s, _n, _c, qty, price in items), Decimal(0)),
+                currency="EUR",
+                items=tuple(
+                    ItemInput(
+                        sku=sku,
+                        name=item_name,
+                        category=category,
+                        quantity=qty,
+                        unit_price=Decimal(price),
+                    )
+                    for sku, item_name, category, qty, price in items
+                ),
+            ),
+            now=now,
+            source="demo",
+        )
     session.commit()
 
     # Deliver the surveys the way the worker does, so the answers below go to sent surveys.
@@ -117,5 +158,7 @@ def _print_logins(api_key: str | None) -> None:
     if api_key:
         click.echo(f"API key (shown once): {api_key}")
     else:
-        click.echo("API key: shown when the demo was first seeded; "
-                   "make another with `flask --app app api-keys create NAME`.")
+        click.echo(
+            "API key: shown when the demo was first seeded; "
+            "make another with `flask --app app api-keys create NAME`."
+        )

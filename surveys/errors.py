@@ -12,8 +12,15 @@ PROBLEM_TYPE_BASE = "https://hearttoheart.dev/problems/"
 class ApiProblem(Exception):
     """Raised anywhere under an API view to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *,
-                 errors: dict[str, list[str]] | None = None, type_: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        type_: str | None = None,
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
@@ -22,9 +29,14 @@ class ApiProblem(Exception):
         self.type = type_
 
 
-def problem_response(status: int, title: str, detail: str | None = None, *,
-                     errors: dict[str, list[str]] | None = None,
-                     type_: str | None = None) -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    type_: str | None = None,
+) -> Response:
     """A problem document (application/problem+json) with the given status."""
     body: dict = {
         "type": PROBLEM_TYPE_BASE + (type_ or _slug(title)),
@@ -55,15 +67,20 @@ def wants_problem_json() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def handle_api_problem(exc: ApiProblem):
-        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors,
-                                type_=exc.type)
+        return problem_response(
+            exc.status, exc.title, exc.detail, errors=exc.errors, type_=exc.type
+        )
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):
         if wants_problem_json():
             return problem_response(400, "Missing or invalid CSRF token", exc.description)
-        return render_template("errors/error.html", code=400, title="This form has expired",
-                               message="Please go back, reload the page and try again."), 400
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="This form has expired",
+            message="Please go back, reload the page and try again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
@@ -75,18 +92,23 @@ def register(app: Flask) -> None:
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
             return problem_response(exc.code or 500, exc.name, detail)
-        return render_template("errors/error.html", code=exc.code, title=exc.name,
-                               message=_friendly_message(exc)), exc.code
+        return render_template(
+            "errors/error.html", code=exc.code, title=exc.name, message=_friendly_message(exc)
+        ), exc.code
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if wants_problem_json():
-            return problem_response(500, "Internal Server Error",
-                                    "Something went wrong on our side; nothing was changed.")
+            return problem_response(
+                500,
+                "Internal Server Error",
+                "Something went wrong on our side; nothing was changed.",
+            )
         message = "Something went wrong on our side. Please try again in a moment."
-        return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message=message), 500
+        return render_template(
+            "errors/error.html", code=500, title="Something went wrong", message=message
+        ), 500
 
 
 def _friendly_message(exc: HTTPException) -> str:

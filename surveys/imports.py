@@ -28,15 +28,26 @@ from surveys import clock
 from surveys.api.schemas import check_purchase
 from surveys.services.purchases import PurchaseInput, PurchaseRejected, record_purchase
 
-COLUMNS = ("order_id", "email", "name", "purchased_at", "total", "currency", "category",
-           "owner_email")
+COLUMNS = (
+    "order_id",
+    "email",
+    "name",
+    "purchased_at",
+    "total",
+    "currency",
+    "category",
+    "owner_email",
+)
 REQUIRED_COLUMNS = ("order_id", "email")
 # Spreadsheets in many countries save "CSV" with semicolons; tabs come from copy and paste.
 DELIMITERS = (",", ";", "\t")
 CHUNK_SIZE = 500
 # The API's field paths, as the file's columns name them.
-COLUMN_OF_FIELD = {"customer.email": "email", "customer.name": "name",
-                   "items.0.category": "category"}
+COLUMN_OF_FIELD = {
+    "customer.email": "email",
+    "customer.name": "name",
+    "items.0.category": "category",
+}
 # The order the summary lists survey outcomes in (the statuses record_purchase gives).
 SURVEY_OUTCOMES = ("scheduled", "throttled", "suppressed", "skipped")
 
@@ -64,8 +75,9 @@ class RejectedRow:
 
     def describe(self) -> str:
         order = f" (order {self.order_id})" if self.order_id else ""
-        reasons = "; ".join(f"{column}: {', '.join(messages)}"
-                            for column, messages in self.errors.items())
+        reasons = "; ".join(
+            f"{column}: {', '.join(messages)}" for column, messages in self.errors.items()
+        )
         return f"line {self.line}{order}: {reasons}"
 
 
@@ -104,8 +116,9 @@ class PurchaseFile:
     def rows(self) -> Iterator[CsvRow]:
         """The data rows, with the line each starts on; blank lines are passed over."""
         with self.path.open("rb") as raw:
-            reader = csv.reader(_decoded_lines(raw, self.path), delimiter=self.delimiter,
-                                strict=True)
+            reader = csv.reader(
+                _decoded_lines(raw, self.path), delimiter=self.delimiter, strict=True
+            )
             next(reader)  # the header, checked when the file was opened
             try:
                 while True:
@@ -123,9 +136,11 @@ class PurchaseFile:
     def _row(self, line: int, cells: list[str]) -> CsvRow:
         problem = None
         if len(cells) > len(self.columns):
-            problem = (f"has {len(cells)} cells but the header names {len(self.columns)} "
-                       f"columns (a {_delimiter_name(self.delimiter)} inside a value that "
-                       "is not in quotes?)")
+            problem = (
+                f"has {len(cells)} cells but the header names {len(self.columns)} "
+                f"columns (a {_delimiter_name(self.delimiter)} inside a value that "
+                "is not in quotes?)"
+            )
         # Spreadsheets drop trailing empty cells: a short row's missing cells are blank.
         values = dict(zip(self.columns, [*cells, *[""] * len(self.columns)], strict=False))
         return CsvRow(line=line, values=values, problem=problem)
@@ -143,8 +158,8 @@ def open_purchase_file(path: Path) -> PurchaseFile:
             header_line = next(lines, None)
             if header_line is None or not header_line.strip():
                 raise UnreadableFile(
-                    f"{path} is empty: its first line must name the columns "
-                    f"({', '.join(COLUMNS)}).")
+                    f"{path} is empty: its first line must name the columns ({', '.join(COLUMNS)})."
+                )
             delimiter = _guess_delimiter(header_line)
             columns = _checked_columns(path, header_line, delimiter)
             # Strict: a quote left open would otherwise swallow the rest of the file.
@@ -166,18 +181,22 @@ def _decoded_lines(raw: Iterable[bytes], path: Path) -> Iterator[str]:
         except UnicodeDecodeError:
             raise UnreadableFile(
                 f"{path}, line {number}: the file is not UTF-8 text. Save it from your "
-                "spreadsheet as \"CSV UTF-8\".") from None
+                'spreadsheet as "CSV UTF-8".'
+            ) from None
         # Excel starts "CSV UTF-8" files with a byte order mark; it is not part of the header.
         yield text.removeprefix("\ufeff") if number == 1 else text
 
 
 def _csv_error(path: Path, line: int, exc: csv.Error) -> str:
-    return (f"{path}, line {line}: {exc}. Check the quotes on that line and above: a value "
-            "that starts with a quote must end with one.")
+    return (
+        f"{path}, line {line}: {exc}. Check the quotes on that line and above: a value "
+        "that starts with a quote must end with one."
+    )
 
 
 def _guess_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most column names we know."""
+
     def known_columns(delimiter: str) -> int:
         cells = next(csv.reader([header_line], delimiter=delimiter))
         return sum(1 for cell in cells if _column_name(cell) in COLUMNS)
@@ -186,8 +205,9 @@ def _guess_delimiter(header_line: str) -> str:
 
 
 def _checked_columns(path: Path, header_line: str, delimiter: str) -> tuple[str, ...]:
-    columns = tuple(_column_name(cell) for cell in
-                    next(csv.reader([header_line], delimiter=delimiter)))
+    columns = tuple(
+        _column_name(cell) for cell in next(csv.reader([header_line], delimiter=delimiter))
+    )
     problems = []
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
@@ -196,8 +216,9 @@ def _checked_columns(path: Path, header_line: str, delimiter: str) -> tuple[str,
     # order today and survey customers about purchases long past.
     unknown = [column or "(blank)" for column in columns if column not in COLUMNS]
     if unknown:
-        problems.append(f"names {_plural('a column', unknown)} we do not know: "
-                        f"{', '.join(unknown)}")
+        problems.append(
+            f"names {_plural('a column', unknown)} we do not know: {', '.join(unknown)}"
+        )
     twice = sorted({column for column in columns if columns.count(column) > 1} - {""})
     if twice:
         problems.append(f"names {', '.join(twice)} twice")
@@ -205,7 +226,8 @@ def _checked_columns(path: Path, header_line: str, delimiter: str) -> tuple[str,
         raise UnreadableFile(
             f"{path} cannot be imported: its header {'; '.join(problems)}. The first line "
             f"must name the columns, from: {', '.join(COLUMNS)} (order_id and email are "
-            "required).")
+            "required)."
+        )
     return columns
 
 
@@ -261,9 +283,14 @@ def by_column(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 # --- the whole file ------------------------------------------------------------------------
 
 
-def import_purchases(session: Session, purchase_file: PurchaseFile, *, dry_run: bool = False,
-                     chunk_size: int = CHUNK_SIZE,
-                     on_row: Callable[[], None] = lambda: None) -> ImportReport:
+def import_purchases(
+    session: Session,
+    purchase_file: PurchaseFile,
+    *,
+    dry_run: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+    on_row: Callable[[], None] = lambda: None,
+) -> ImportReport:
     """Import the file's rows a chunk at a time: each chunk is committed (or, dry, rolled back).
 
     Returns what happened. A failure that is not the row's fault (the database
@@ -283,8 +310,11 @@ def import_purchases(session: Session, purchase_file: PurchaseFile, *, dry_run: 
         except (SQLAlchemyError, KeyboardInterrupt) as exc:
             session.rollback()
             report.stopped_at = chunk[0].line
-            report.stopped_because = ("interrupted" if isinstance(exc, KeyboardInterrupt)
-                                      else str(getattr(exc, "orig", None) or exc))
+            report.stopped_because = (
+                "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else str(getattr(exc, "orig", None) or exc)
+            )
             return report
         if dry_run:
             # That survey was rolled back with its chunk, so this one came out scheduled;
@@ -309,8 +339,9 @@ def _chunks(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
         yield chunk
 
 
-def _import_chunk(session: Session, rows: list[CsvRow], seen_orders: set[str],
-                  on_row: Callable[[], None]) -> tuple[ImportReport, set[str]]:
+def _import_chunk(
+    session: Session, rows: list[CsvRow], seen_orders: set[str], on_row: Callable[[], None]
+) -> tuple[ImportReport, set[str]]:
     """Record the chunk's rows; returns what happened and whose surveys were scheduled."""
     done = ImportReport()
     surveyed: set[str] = set()

@@ -18,17 +18,25 @@ def register_commands(app: Flask) -> None:
     @users_group.command("create")
     @click.argument("email")
     @click.option("--name", default="", help="The person's name, as customers see it.")
-    @click.option("--role", default="", metavar="admin|owner",
-                  help="admin: every case and the admin pages; owner: their own cases.")
+    @click.option(
+        "--role",
+        default="",
+        metavar="admin|owner",
+        help="admin: every case and the admin pages; owner: their own cases.",
+    )
     # Prompted for when left out, so it need not end up in the shell's history.
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                  help="At least 10 characters.")
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 10 characters.",
+    )
     def create_user(email: str, name: str, role: str, password: str):
         """Create a login for EMAIL."""
         session = db.session()
         try:
-            user = users.create_user(session, email=email, name=name, role=role,
-                                     password=password)
+            user = users.create_user(session, email=email, name=name, role=role, password=password)
         except UserError as exc:
             session.rollback()
             raise click.ClickException(str(exc)) from None
@@ -50,6 +58,8 @@ def register_commands(app: Flask) -> None:
             session.rollback()
             raise click.ClickException(str(exc)) from None
         session.commit()
-        click.echo(f"Created API key “{key.name}”. Copy it now: it is stored only as a hash"
-                   " and cannot be shown again.")
+        click.echo(
+            f"Created API key “{key.name}”. Copy it now: it is stored only as a hash"
+            " and cannot be shown again."
+        )
         click.echo(raw)

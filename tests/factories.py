@@ -39,8 +39,15 @@ def _password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def make_user(session: Session, *, role: str = "owner", email: str | None = None,
-              name: str | None = None, password: str = PASSWORD, active: bool = True) -> User:
+def make_user(
+    session: Session,
+    *,
+    role: str = "owner",
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    active: bool = True,
+) -> User:
     n = next(_sequence)
     user = User(
         email=email or f"{role}{n}@shop.test",
@@ -63,8 +70,14 @@ def make_api_key(session: Session, name: str = "test integration") -> tuple[ApiK
     return key, raw
 
 
-def make_customer(session: Session, *, email: str | None = None, name: str | None = "Ana Diaz",
-                  owner: User | None = None, timezone: str | None = None) -> Customer:
+def make_customer(
+    session: Session,
+    *,
+    email: str | None = None,
+    name: str | None = "Ana Diaz",
+    owner: User | None = None,
+    timezone: str | None = None,
+) -> Customer:
     customer = Customer(
         email=email or f"customer{next(_sequence)}@example.com",
         name=name,
@@ -76,9 +89,15 @@ def make_customer(session: Session, *, email: str | None = None, name: str | Non
     return customer
 
 
-def make_purchase(session: Session, customer: Customer, *, order_id: str | None = None,
-                  purchased_at: datetime | None = None, total: str = "129.90",
-                  items: list[dict] | None = None) -> Purchase:
+def make_purchase(
+    session: Session,
+    customer: Customer,
+    *,
+    order_id: str | None = None,
+    purchased_at: datetime | None = None,
+    total: str = "129.90",
+    items: list[dict] | None = None,
+) -> Purchase:
     purchase = Purchase(
         order_id=order_id or f"A-{next(_sequence)}",
         customer_id=customer.id,
@@ -86,18 +105,36 @@ def make_purchase(session: Session, customer: Customer, *, order_id: str | None 
         total=Decimal(total),
         currency="EUR",
     )
-    for item in items or [{"sku": "KB-1", "name": "Keyboard", "category": "hardware",
-                           "quantity": 1, "unit_price": "129.90"}]:
-        purchase.items.append(PurchaseItem(**{**item, "unit_price": Decimal(item["unit_price"])}
-                                           if item.get("unit_price") else item))
+    for item in items or [
+        {
+            "sku": "KB-1",
+            "name": "Keyboard",
+            "category": "hardware",
+            "quantity": 1,
+            "unit_price": "129.90",
+        }
+    ]:
+        purchase.items.append(
+            PurchaseItem(
+                **{**item, "unit_price": Decimal(item["unit_price"])}
+                if item.get("unit_price")
+                else item
+            )
+        )
     session.add(purchase)
     session.flush()
     return purchase
 
 
-def make_sent_survey(session: Session, customer: Customer, *, purchase: Purchase | None = None,
-                     question_set_key: str = "heart-to-heart", sent_at: datetime | None = None,
-                     kind: str = "purchase") -> tuple[Survey, str]:
+def make_sent_survey(
+    session: Session,
+    customer: Customer,
+    *,
+    purchase: Purchase | None = None,
+    question_set_key: str = "heart-to-heart",
+    sent_at: datetime | None = None,
+    kind: str = "purchase",
+) -> tuple[Survey, str]:
     """A survey already in the customer's mailbox, and the raw token of its link."""
     question_set = get_question_set(session, question_set_key)
     sent_at = sent_at or datetime.now(UTC)
@@ -125,11 +162,20 @@ UNHAPPY_ANSWERS = {
 }
 
 
-def make_case(session: Session, *, owner: User, customer: Customer | None = None,
-              purchase: Purchase | None = None, answers: dict[str, str] | None = None,
-              status: str = "open", now: datetime | None = None,
-              routed_by: str | None = None, question_set_key: str = "heart-to-heart",
-              acknowledge_hours: int = 4, resolve_hours: int = 48) -> Case:
+def make_case(
+    session: Session,
+    *,
+    owner: User,
+    customer: Customer | None = None,
+    purchase: Purchase | None = None,
+    answers: dict[str, str] | None = None,
+    status: str = "open",
+    now: datetime | None = None,
+    routed_by: str | None = None,
+    question_set_key: str = "heart-to-heart",
+    acknowledge_hours: int = 4,
+    resolve_hours: int = 48,
+) -> Case:
     """A case as if a customer had just answered unhappily: survey, response, answers, case.
 
     `answers` maps question keys of the set's current version to values (default: an
@@ -140,28 +186,43 @@ def make_case(session: Session, *, owner: User, customer: Customer | None = None
     now = now or datetime.now(UTC)
     customer = customer or make_customer(session)
     purchase = purchase or make_purchase(session, customer, purchased_at=now - timedelta(hours=1))
-    survey, _token = make_sent_survey(session, customer, purchase=purchase,
-                                      question_set_key=question_set_key,
-                                      sent_at=now - timedelta(minutes=30))
+    survey, _token = make_sent_survey(
+        session,
+        customer,
+        purchase=purchase,
+        question_set_key=question_set_key,
+        sent_at=now - timedelta(minutes=30),
+    )
     survey.status = "answered"
     survey.answered_at = now
     questions = {q.key: q for q in survey.version.questions}
-    response = Response(survey_id=survey.id, version_id=survey.version_id,
-                        customer_id=customer.id, submitted_at=now)
+    response = Response(
+        survey_id=survey.id, version_id=survey.version_id, customer_id=customer.id, submitted_at=now
+    )
     for key, value in (UNHAPPY_ANSWERS if answers is None else answers).items():
         question = questions[key]
-        response.answers.append(Answer(question_id=question.id, position=question.position,
-                                       value=value, negative=question.is_negative(value)))
+        response.answers.append(
+            Answer(
+                question_id=question.id,
+                position=question.position,
+                value=value,
+                negative=question.is_negative(value),
+            )
+        )
     response.negative = any(answer.negative for answer in response.answers)
     session.add(response)
     session.flush()
     case = Case(
-        status=status, response_id=response.id, customer_id=customer.id,
-        purchase_id=purchase.id, owner_id=owner.id,
-        routed_by=routed_by or ("account owner" if customer.owner_id == owner.id
-                                else "default owner"),
+        status=status,
+        response_id=response.id,
+        customer_id=customer.id,
+        purchase_id=purchase.id,
+        owner_id=owner.id,
+        routed_by=routed_by
+        or ("account owner" if customer.owner_id == owner.id else "default owner"),
         acknowledge_by=now + timedelta(hours=acknowledge_hours),
-        resolve_by=now + timedelta(hours=resolve_hours), created_at=now,
+        resolve_by=now + timedelta(hours=resolve_hours),
+        created_at=now,
     )
     case.events.append(CaseEvent(kind="opened", created_at=now))
     if status in ("acknowledged", "resolved", "closed"):
@@ -170,8 +231,9 @@ def make_case(session: Session, *, owner: User, customer: Customer | None = None
     if status in ("resolved", "closed"):
         case.resolved_at = now
         case.resolution = "Sent a new keyboard by express and apologised."
-        case.events.append(CaseEvent(kind="resolved", actor_user_id=owner.id,
-                                     body=case.resolution, created_at=now))
+        case.events.append(
+            CaseEvent(kind="resolved", actor_user_id=owner.id, body=case.resolution, created_at=now)
+        )
     if status == "closed":
         case.closed_at = now
         case.closed_reason = "confirmed"

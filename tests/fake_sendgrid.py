@@ -243,11 +243,13 @@ def _validate(body) -> tuple[str, str | None] | None:
         return "Bad Request: the body must be JSON", None
     personalizations = body.get("personalizations")
     if not personalizations:
-        return ("The personalizations field is required and must have at least one "
-                "personalization."), "personalizations"
+        return (
+            "The personalizations field is required and must have at least one personalization."
+        ), "personalizations"
     if len(personalizations) > 1000:
-        return ("The personalization block is limited to 1000 personalizations per API "
-                "request."), "personalizations"
+        return (
+            "The personalization block is limited to 1000 personalizations per API request."
+        ), "personalizations"
     if not (body.get("from") or {}).get("email"):
         return "The from object must be provided for every email send.", "from"
     seen: set[str] = set()
@@ -260,8 +262,10 @@ def _validate(body) -> tuple[str, str | None] | None:
             if not VALID_ADDRESS.match(address):
                 return "Does not contain a valid address.", f"{where}.to.{number}.email"
             if address.lower() in seen:
-                return ("Each unique email address in the personalizations array should only "
-                        "be included once."), f"{where}.to.{number}.email"
+                return (
+                    "Each unique email address in the personalizations array should only "
+                    "be included once."
+                ), f"{where}.to.{number}.email"
             seen.add(address.lower())
         if not (personalization.get("subject") or body.get("subject")):
             return "The subject is required.", f"{where}.subject"
@@ -271,16 +275,21 @@ def _validate(body) -> tuple[str, str | None] | None:
             **personalization.get("substitutions", {}),
         }.items():
             if not isinstance(value, str):
-                return (f"{name}: custom_args, header and substitution values must be "
-                        "strings."), where
+                return (
+                    f"{name}: custom_args, header and substitution values must be strings."
+                ), where
         substitutions = personalization.get("substitutions", {})
         if sum(len(k.encode()) + len(v.encode()) for k, v in substitutions.items()) > 10_000:
-            return ("The total size of your substitutions may not exceed 10,000 bytes per "
-                    "personalization object."), f"{where}.substitutions"
+            return (
+                "The total size of your substitutions may not exceed 10,000 bytes per "
+                "personalization object."
+            ), f"{where}.substitutions"
     contents = body.get("content") or []
     if not contents or any(not item.get("value") for item in contents):
-        return ("Unless a valid template_id is provided, the content parameter is required.",
-                "content")
+        return (
+            "Unless a valid template_id is provided, the content parameter is required.",
+            "content",
+        )
     return None
 
 
@@ -324,8 +333,9 @@ def _substitute(text: str | None, substitutions: dict[str, str]) -> str | None:
     """What SendGrid does with a personalization's substitutions: each tag by its value."""
     if text is None or not substitutions:
         return text
-    pattern = re.compile("|".join(re.escape(tag) for tag in sorted(substitutions, key=len,
-                                                                     reverse=True)))
+    pattern = re.compile(
+        "|".join(re.escape(tag) for tag in sorted(substitutions, key=len, reverse=True))
+    )
     return pattern.sub(lambda match: substitutions[match.group(0)], text)
 
 

@@ -56,8 +56,12 @@ class FakeReceiver:
             receiver = fake
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                         name="fake-webhook-receiver").start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name="fake-webhook-receiver",
+        ).start()
         return self
 
     def close(self) -> None:
@@ -105,8 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        recorded = ReceivedRequest("POST", self.path, dict(self.headers.items()),
-                                   self.rfile.read(length))
+        recorded = ReceivedRequest(
+            "POST", self.path, dict(self.headers.items()), self.rfile.read(length)
+        )
         self.receiver._record(recorded)
         reply = self.receiver._next_reply()
         if reply.delay and self.receiver._closing.wait(reply.delay):

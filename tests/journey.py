@@ -38,14 +38,29 @@ def run_worker(runner) -> str:
     return result.output
 
 
-def post_purchase(client: FlaskClient, raw_key: str, *, order_id: str, email: str,
-                  name: str | None = None, owner_email: str | None = None) -> dict:
+def post_purchase(
+    client: FlaskClient,
+    raw_key: str,
+    *,
+    order_id: str,
+    email: str,
+    name: str | None = None,
+    owner_email: str | None = None,
+) -> dict:
     body = {
         "order_id": order_id,
         "customer": {"email": email, **({"name": name} if name else {})},
-        "total": "129.90", "currency": "EUR",
-        "items": [{"sku": "KB-1", "name": "Keyboard", "category": "hardware", "quantity": 1,
-                   "unit_price": "129.90"}],
+        "total": "129.90",
+        "currency": "EUR",
+        "items": [
+            {
+                "sku": "KB-1",
+                "name": "Keyboard",
+                "category": "hardware",
+                "quantity": 1,
+                "unit_price": "129.90",
+            }
+        ],
     }
     if owner_email:
         body["owner_email"] = owner_email
@@ -70,25 +85,37 @@ def answer_survey(client: FlaskClient, path: str, answers: dict[str, str]):
     """Open the survey page from the email's link and post the form, as the customer does."""
     page = client.get(path)
     assert page.status_code == 200, page.status_code
-    response = client.post(path, data={**answers,
-                                       "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    response = client.post(
+        path, data={**answers, "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response
 
 
-def unhappy_customer(client: FlaskClient, session, runner, fake_sendgrid, *, raw_key: str,
-                     owner_email: str | None, email: str = "ana@example.com",
-                     name: str = "Ana Diaz", order_id: str = "A-1001",
-                     answers: dict[str, str] | None = None) -> Case:
+def unhappy_customer(
+    client: FlaskClient,
+    session,
+    runner,
+    fake_sendgrid,
+    *,
+    raw_key: str,
+    owner_email: str | None,
+    email: str = "ana@example.com",
+    name: str = "Ana Diaz",
+    order_id: str = "A-1001",
+    answers: dict[str, str] | None = None,
+) -> Case:
     """Purchase → survey email → an unhappy answer from its link: the case that opens."""
-    post_purchase(client, raw_key, order_id=order_id, email=email, name=name,
-                  owner_email=owner_email)
+    post_purchase(
+        client, raw_key, order_id=order_id, email=email, name=name, owner_email=owner_email
+    )
     run_worker(runner)
     [survey_mail] = [m for m in mails_to(fake_sendgrid, email) if m.categories == ["survey"]]
     answer_survey(client, survey_path(survey_mail), answers or UNHAPPY)
     customer = session.scalar(select(Customer).where(Customer.email == email))
-    return session.scalars(select(Case).where(Case.customer_id == customer.id)
-                           .order_by(Case.id.desc())).first()
+    return session.scalars(
+        select(Case).where(Case.customer_id == customer.id).order_by(Case.id.desc())
+    ).first()
 
 
 def act_on_case(client: FlaskClient, case_id: int, action: str, **data):
@@ -99,8 +126,11 @@ def act_on_case(client: FlaskClient, case_id: int, action: str, **data):
 
 def latest_fix_check_path(fake_sendgrid, email: str) -> str:
     """The link of the newest fix-check survey emailed to the customer."""
-    fix_checks = [mail for mail in mails_to(fake_sendgrid, email)
-                  if mail.categories == ["survey"] and "fixed" in mail.subject]
+    fix_checks = [
+        mail
+        for mail in mails_to(fake_sendgrid, email)
+        if mail.categories == ["survey"] and "fixed" in mail.subject
+    ]
     assert fix_checks, [mail.subject for mail in mails_to(fake_sendgrid, email)]
     return survey_path(fix_checks[-1])
 

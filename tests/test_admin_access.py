@@ -33,18 +33,31 @@ def admin_routes(app) -> list[tuple[str, str, str]]:
 
 def test_the_admin_pages_of_this_issue_are_all_routed(app):
     endpoints = {endpoint for _method, _path, endpoint in admin_routes(app)}
-    assert {"admin.show_dashboard", "admin.list_question_sets", "admin.edit_question_set",
-            "admin.save_question_set", "admin.preview_question_set",
-            "admin.show_question_set_history", "admin.show_routing", "admin.test_routing",
-            "admin.add_routing_rule", "admin.list_users", "admin.create_user",
-            "admin.deactivate_user", "admin.show_settings", "admin.update_settings",
-            "admin.show_audit_log"} <= endpoints
+    assert {
+        "admin.show_dashboard",
+        "admin.list_question_sets",
+        "admin.edit_question_set",
+        "admin.save_question_set",
+        "admin.preview_question_set",
+        "admin.show_question_set_history",
+        "admin.show_routing",
+        "admin.test_routing",
+        "admin.add_routing_rule",
+        "admin.list_users",
+        "admin.create_user",
+        "admin.deactivate_user",
+        "admin.show_settings",
+        "admin.update_settings",
+        "admin.show_audit_log",
+    } <= endpoints
 
 
 def state(session) -> tuple:
     """Counts of what admin actions change, to show that a refused action changed nothing."""
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (AuditEntry, QuestionSetVersion, RoutingRule, Setting, User))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (AuditEntry, QuestionSetVersion, RoutingRule, Setting, User)
+    )
 
 
 def test_owners_get_403_on_every_admin_page_and_action(app, client, session):
@@ -79,8 +92,9 @@ def test_a_post_without_a_csrf_token_is_refused_even_for_admins(client, session)
     log_in(client, admin)
     response = client.post("/admin/settings", data={"throttle_days": "1"})
     assert response.status_code == 400
-    response = client.post("/admin/question-sets/heart-to-heart",
-                           data={"revision": "0", "action": "add"})
+    response = client.post(
+        "/admin/question-sets/heart-to-heart", data={"revision": "0", "action": "add"}
+    )
     assert response.status_code == 400
     assert session.scalar(select(func.count(AuditEntry.id))) == 0
 
@@ -89,11 +103,18 @@ def test_admins_can_open_every_admin_page_of_this_issue(client, session):
     admin = make_user(session, role="admin")
     session.commit()
     log_in(client, admin)
-    for path in ("/admin/", "/admin/dashboard", "/admin/question-sets",
-                 "/admin/question-sets/heart-to-heart",
-                 "/admin/question-sets/heart-to-heart/preview",
-                 "/admin/question-sets/heart-to-heart/versions", "/admin/routing",
-                 "/admin/users", "/admin/settings", "/admin/audit"):
+    for path in (
+        "/admin/",
+        "/admin/dashboard",
+        "/admin/question-sets",
+        "/admin/question-sets/heart-to-heart",
+        "/admin/question-sets/heart-to-heart/preview",
+        "/admin/question-sets/heart-to-heart/versions",
+        "/admin/routing",
+        "/admin/users",
+        "/admin/settings",
+        "/admin/audit",
+    ):
         response = client.get(path, follow_redirects=True)
         assert response.status_code == 200, path
 
@@ -109,10 +130,14 @@ def test_the_admin_link_shows_for_admins_only(client, app, session):
     assert "/admin/dashboard" not in owners_client.get("/inbox").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/api/v1/question-sets"), ("GET", "/api/v1/question-sets/heart-to-heart"),
-    ("PUT", "/api/v1/question-sets/heart-to-heart"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/question-sets"),
+        ("GET", "/api/v1/question-sets/heart-to-heart"),
+        ("PUT", "/api/v1/question-sets/heart-to-heart"),
+    ],
+)
 def test_the_question_set_api_wants_a_key_not_a_login(client, session, method, path):
     admin = make_user(session, role="admin")
     session.commit()

@@ -14,8 +14,7 @@ from tests.factories import make_api_key, make_case, make_user
 from tests.web import csrf_token
 
 
-def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session, admin,
-                                                    clock):
+def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session, admin, clock):
     owner = make_user(session, name="Olivia Owner")
     busy = make_user(session, name="Busy Bee")
     make_case(session, owner=busy, now=clock.now())
@@ -24,23 +23,43 @@ def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session,
     post = admin_client.post
 
     # Question sets: a draft save, a publish, the default set, a category override.
-    post("/admin/question-sets/heart-to-heart", data={"csrf_token": t, "revision": "0",
-                                                      "action": "save", "name": "Renamed"})
-    post("/admin/question-sets", data={"csrf_token": t, "key": "after-repair",
-                                       "name": "After a repair"})
-    post("/admin/question-sets/after-purchase/default",
-         data={"csrf_token": t, "question_set": "fix-check"})
-    post("/admin/question-sets/after-purchase/categories",
-         data={"csrf_token": t, "category": "repairs", "question_set": "fix-check"})
+    post(
+        "/admin/question-sets/heart-to-heart",
+        data={"csrf_token": t, "revision": "0", "action": "save", "name": "Renamed"},
+    )
+    post(
+        "/admin/question-sets",
+        data={"csrf_token": t, "key": "after-repair", "name": "After a repair"},
+    )
+    post(
+        "/admin/question-sets/after-purchase/default",
+        data={"csrf_token": t, "question_set": "fix-check"},
+    )
+    post(
+        "/admin/question-sets/after-purchase/categories",
+        data={"csrf_token": t, "category": "repairs", "question_set": "fix-check"},
+    )
     # Routing.
-    post("/admin/routing/rules", data={"csrf_token": t, "field": "sku", "value": "KB-1",
-                                       "owner_id": owner.id})
+    post(
+        "/admin/routing/rules",
+        data={"csrf_token": t, "field": "sku", "value": "KB-1", "owner_id": owner.id},
+    )
     post("/admin/routing/default-owner", data={"csrf_token": t, "owner_id": str(owner.id)})
     # Users: create, reset, deactivate, reactivate; a refused deactivation records nothing.
-    post("/admin/users", data={"csrf_token": t, "name": "Nora New", "email": "nora@example.com",
-                               "role": "owner", "password": "a long first password"})
-    post(f"/admin/users/{owner.id}/password",
-         data={"csrf_token": t, f"u{owner.id}-password": "another long password"})
+    post(
+        "/admin/users",
+        data={
+            "csrf_token": t,
+            "name": "Nora New",
+            "email": "nora@example.com",
+            "role": "owner",
+            "password": "a long first password",
+        },
+    )
+    post(
+        f"/admin/users/{owner.id}/password",
+        data={"csrf_token": t, f"u{owner.id}-password": "another long password"},
+    )
     post(f"/admin/users/{owner.id}/deactivate", data={"csrf_token": t})
     post(f"/admin/users/{owner.id}/reactivate", data={"csrf_token": t})
     assert post(f"/admin/users/{busy.id}/deactivate", data={"csrf_token": t}).status_code == 409
@@ -51,18 +70,31 @@ def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session,
     # The API.
     _key, raw = make_api_key(session, name="git sync")
     session.commit()
-    body = app.test_client().get("/api/v1/question-sets/fix-check",
-                                 headers={"Authorization": f"Bearer {raw}"}).get_json()
+    body = (
+        app.test_client()
+        .get("/api/v1/question-sets/fix-check", headers={"Authorization": f"Bearer {raw}"})
+        .get_json()
+    )
     body["questions"] = body["questions"][:1]
-    app.test_client().put("/api/v1/question-sets/fix-check", json=body,
-                          headers={"Authorization": f"Bearer {raw}"})
+    app.test_client().put(
+        "/api/v1/question-sets/fix-check", json=body, headers={"Authorization": f"Bearer {raw}"}
+    )
 
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == [
-        "question_set.renamed", "question_set.draft_saved", "question_set.created",
-        "setting.changed", "question_set.category_assigned", "routing_rule.added",
-        "setting.changed", "user.created", "user.password_reset", "user.deactivated",
-        "user.reactivated", "setting.changed", "question_set.published",
+        "question_set.renamed",
+        "question_set.draft_saved",
+        "question_set.created",
+        "setting.changed",
+        "question_set.category_assigned",
+        "routing_rule.added",
+        "setting.changed",
+        "user.created",
+        "user.password_reset",
+        "user.deactivated",
+        "user.reactivated",
+        "setting.changed",
+        "question_set.published",
     ]
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "API key “git sync”" in page and "Ada Admin" in page
@@ -71,9 +103,15 @@ def test_every_admin_change_appears_in_the_audit_log(admin_client, app, session,
 
 
 def test_each_entry_shows_who_what_when_before_and_after(admin_client, session, admin, clock):
-    record_admin_change(session, actor_user=admin, action="setting.changed",
-                        target="setting throttle_days", before={"throttle_days": 30},
-                        after={"throttle_days": 14}, now=clock.now())
+    record_admin_change(
+        session,
+        actor_user=admin,
+        action="setting.changed",
+        target="setting throttle_days",
+        before={"throttle_days": 30},
+        after={"throttle_days": 14},
+        now=clock.now(),
+    )
     session.commit()
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "23 Nov 2026, 09:00 UTC" in page
@@ -85,12 +123,33 @@ def test_each_entry_shows_who_what_when_before_and_after(admin_client, session, 
 def test_the_log_filters_by_action_and_by_person(admin_client, session, admin, clock):
     other = make_user(session, role="admin", name="Bea Boss")
     key, _raw = make_api_key(session, name="git sync")
-    record_admin_change(session, actor_user=admin, action="setting.changed",
-                        target="setting a", before=None, after=None, now=clock.now())
-    record_admin_change(session, actor_user=other, action="user.created",
-                        target="user b", before=None, after=None, now=clock.now())
-    record_admin_change(session, actor_api_key=key, action="question_set.published",
-                        target="question set c", before=None, after=None, now=clock.now())
+    record_admin_change(
+        session,
+        actor_user=admin,
+        action="setting.changed",
+        target="setting a",
+        before=None,
+        after=None,
+        now=clock.now(),
+    )
+    record_admin_change(
+        session,
+        actor_user=other,
+        action="user.created",
+        target="user b",
+        before=None,
+        after=None,
+        now=clock.now(),
+    )
+    record_admin_change(
+        session,
+        actor_api_key=key,
+        action="question_set.published",
+        target="question set c",
+        before=None,
+        after=None,
+        now=clock.now(),
+    )
     session.commit()
 
     def targets(**query) -> list[str]:
@@ -108,9 +167,15 @@ def test_the_log_filters_by_action_and_by_person(admin_client, session, admin, c
 
 def test_the_log_is_paged_newest_first(admin_client, session, admin, clock):
     for n in range(PAGE_SIZE + 3):
-        record_admin_change(session, actor_user=admin, action="setting.changed",
-                            target=f"entry-{n:03d}", before=None, after=None,
-                            now=clock.now() + timedelta(minutes=n))
+        record_admin_change(
+            session,
+            actor_user=admin,
+            action="setting.changed",
+            target=f"entry-{n:03d}",
+            before=None,
+            after=None,
+            now=clock.now() + timedelta(minutes=n),
+        )
     session.commit()
     first = admin_client.get("/admin/audit").get_data(as_text=True)
     assert f"entry-{PAGE_SIZE + 2:03d}" in first and "entry-000" not in first
@@ -120,8 +185,15 @@ def test_the_log_is_paged_newest_first(admin_client, session, admin, clock):
 
 
 def test_the_log_cannot_be_edited_or_deleted(app, admin_client, session, admin, clock):
-    entry = record_admin_change(session, actor_user=admin, action="setting.changed",
-                                target="setting x", before=None, after=None, now=clock.now())
+    entry = record_admin_change(
+        session,
+        actor_user=admin,
+        action="setting.changed",
+        target="setting x",
+        before=None,
+        after=None,
+        now=clock.now(),
+    )
     session.commit()
     audit_rules = [rule for rule in app.url_map.iter_rules() if "audit" in rule.rule]
     assert [sorted(rule.methods) for rule in audit_rules] == [["GET", "HEAD", "OPTIONS"]]
@@ -129,7 +201,8 @@ def test_the_log_cannot_be_edited_or_deleted(app, admin_client, session, admin, 
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         response = admin_client.open("/admin/audit", method=method, data={"csrf_token": t})
         assert response.status_code == 405
-        response = admin_client.open(f"/admin/audit/{entry.id}", method=method,
-                                     data={"csrf_token": t})
+        response = admin_client.open(
+            f"/admin/audit/{entry.id}", method=method, data={"csrf_token": t}
+        )
         assert response.status_code == 404
     assert session.get(AuditEntry, entry.id).target == "setting x"

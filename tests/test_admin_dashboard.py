@@ -15,20 +15,39 @@ def test_the_dashboard_counts_what_needs_attention(client, session, clock):
     admin = make_user(session, role="admin")
     owner = make_user(session, name="Olivia Owner")
     now = clock.now()
-    make_case(session, owner=owner, now=now - timedelta(hours=5))            # open, overdue
-    make_case(session, owner=owner, now=now)                                 # open, on time
-    make_case(session, owner=owner, now=now - timedelta(days=3),             # resolve overdue
-              status="acknowledged")
-    make_case(session, owner=owner, now=now - timedelta(days=10),            # an old answer
-              status="resolved")
+    make_case(session, owner=owner, now=now - timedelta(hours=5))  # open, overdue
+    make_case(session, owner=owner, now=now)  # open, on time
+    make_case(
+        session,
+        owner=owner,
+        now=now - timedelta(days=3),  # resolve overdue
+        status="acknowledged",
+    )
+    make_case(
+        session,
+        owner=owner,
+        now=now - timedelta(days=10),  # an old answer
+        status="resolved",
+    )
     make_case(session, owner=owner, now=now, status="closed", answers={"expectations": "meeting"})
-    session.add(OutboxMessage(template="survey", to_email="x@example.com", status="failed",
-                              next_attempt_at=now, created_at=now))
+    session.add(
+        OutboxMessage(
+            template="survey",
+            to_email="x@example.com",
+            status="failed",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
     session.commit()
 
     numbers = overview(session, now=now)
-    assert (numbers.open_cases, numbers.unacknowledged_cases, numbers.overdue_cases,
-            numbers.waiting_on_customer) == (3, 2, 2, 1)
+    assert (
+        numbers.open_cases,
+        numbers.unacknowledged_cases,
+        numbers.overdue_cases,
+        numbers.waiting_on_customer,
+    ) == (3, 2, 2, 1)
     # Responses of the last seven days: four, three of them negative.
     assert (numbers.responses_this_week, numbers.negative_this_week) == (4, 3)
     assert numbers.negative_share == 0.75
@@ -40,8 +59,13 @@ def test_the_dashboard_counts_what_needs_attention(client, session, clock):
     assert "75%" in page
     assert "failed email" in page
     assert "Olivia Owner" in page
-    for path in ("/admin/question-sets", "/admin/routing", "/admin/users", "/admin/settings",
-                 "/admin/audit"):
+    for path in (
+        "/admin/question-sets",
+        "/admin/routing",
+        "/admin/users",
+        "/admin/settings",
+        "/admin/audit",
+    ):
         assert f'href="{path}"' in page
 
 

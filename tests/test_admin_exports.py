@@ -31,33 +31,73 @@ def owner(session):
     return make_user(session, email="olivia@shop.example", name="Olivia Bennett")
 
 
-def answered(session, clock, *, email: str, answers: dict, order_id: str | None = None,
-             question_set_key: str = "heart-to-heart", kind: str = "purchase"):
+def answered(
+    session,
+    clock,
+    *,
+    email: str,
+    answers: dict,
+    order_id: str | None = None,
+    question_set_key: str = "heart-to-heart",
+    kind: str = "purchase",
+):
     customer = make_customer(session, email=email)
     purchase = make_purchase(session, customer, order_id=order_id) if order_id else None
-    survey, _token = make_sent_survey(session, customer, purchase=purchase, kind=kind,
-                                      question_set_key=question_set_key,
-                                      sent_at=clock.now() - timedelta(hours=1))
+    survey, _token = make_sent_survey(
+        session,
+        customer,
+        purchase=purchase,
+        kind=kind,
+        question_set_key=question_set_key,
+        sent_at=clock.now() - timedelta(hours=1),
+    )
     return submit_response(session, survey, answers, now=clock.now())
 
 
 def test_responses_export_has_a_row_per_response_and_a_column_per_question(
-        admin_client, session, clock):
-    happy = answered(session, clock, email="ben@example.com", order_id="A-1",
-                     answers={"expectations": "exceeding", "recommend": "10",
-                              "one_thing": "Très bien — gift wrapping, maybe?"})
-    fix_check = answered(session, clock, email="cy@example.com", question_set_key="fix-check",
-                         kind="fix_check", answers={"fix_worked": "yes"})
+    admin_client, session, clock
+):
+    happy = answered(
+        session,
+        clock,
+        email="ben@example.com",
+        order_id="A-1",
+        answers={
+            "expectations": "exceeding",
+            "recommend": "10",
+            "one_thing": "Très bien — gift wrapping, maybe?",
+        },
+    )
+    fix_check = answered(
+        session,
+        clock,
+        email="cy@example.com",
+        question_set_key="fix-check",
+        kind="fix_check",
+        answers={"fix_worked": "yes"},
+    )
     clock.advance(minutes=5)
-    unhappy = answered(session, clock, email="dee@example.com", order_id="A-2",
-                       answers={"expectations": "short", "recommend": "3"})
+    unhappy = answered(
+        session,
+        clock,
+        email="dee@example.com",
+        order_id="A-2",
+        answers={"expectations": "short", "recommend": "3"},
+    )
     session.commit()
 
     response = admin_client.get("/admin/export/responses.csv")
 
     header = header_of(response)
-    assert header[:7] == ["id", "submitted_at", "order_id", "customer_email", "question_set",
-                          "version", "negative"]
+    assert header[:7] == [
+        "id",
+        "submitted_at",
+        "order_id",
+        "customer_email",
+        "question_set",
+        "version",
+        "negative",
+    ]
     assert header[7:12] == HEART_TO_HEART
     assert {"fix_worked", "anything_else"} <= set(header[12:])
     assert "issues" not in header  # nobody answered a relationship review
@@ -65,56 +105,113 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
     assert [row["id"] for row in rows] == [str(happy.id), str(fix_check.id), str(unhappy.id)]
     first, second, third = rows
     assert {key: first[key] for key in header[:12]} == {
-        "id": str(happy.id), "submitted_at": "2026-11-23T09:00:00Z", "order_id": "A-1",
-        "customer_email": "ben@example.com", "question_set": "heart-to-heart", "version": "1",
-        "negative": "false", "expectations": "exceeding",
-        "one_thing": "Très bien — gift wrapping, maybe?", "time_money": "", "recommend": "10",
-        "preferences": ""}
-    assert (second["question_set"], second["fix_worked"], second["expectations"],
-            second["order_id"]) == ("fix-check", "yes", "", "")
-    assert (third["negative"], third["expectations"], third["recommend"],
-            third["submitted_at"]) == ("true", "short", "3", "2026-11-23T09:05:00Z")
+        "id": str(happy.id),
+        "submitted_at": "2026-11-23T09:00:00Z",
+        "order_id": "A-1",
+        "customer_email": "ben@example.com",
+        "question_set": "heart-to-heart",
+        "version": "1",
+        "negative": "false",
+        "expectations": "exceeding",
+        "one_thing": "Très bien — gift wrapping, maybe?",
+        "time_money": "",
+        "recommend": "10",
+        "preferences": "",
+    }
+    assert (
+        second["question_set"],
+        second["fix_worked"],
+        second["expectations"],
+        second["order_id"],
+    ) == ("fix-check", "yes", "", "")
+    assert (
+        third["negative"],
+        third["expectations"],
+        third["recommend"],
+        third["submitted_at"],
+    ) == ("true", "short", "3", "2026-11-23T09:05:00Z")
 
 
-def test_cases_export_has_each_case_with_its_owner_moments_and_reasons(admin_client, session,
-                                                                       clock, owner):
+def test_cases_export_has_each_case_with_its_owner_moments_and_reasons(
+    admin_client, session, clock, owner
+):
     ana = make_customer(session, email="ana@example.com")
     open_case = make_case(session, owner=owner, customer=ana, now=clock.now())
     clock.advance(hours=6)
-    closed = make_case(session, owner=owner, status="closed", now=clock.now(),
-                       answers={"expectations": "meeting", "recommend": "2"})
+    closed = make_case(
+        session,
+        owner=owner,
+        status="closed",
+        now=clock.now(),
+        answers={"expectations": "meeting", "recommend": "2"},
+    )
     closed.acknowledge_escalated_at = clock.now()
     session.commit()
 
     rows = read_csv(admin_client.get("/admin/export/cases.csv"))
 
-    assert list(rows[0]) == ["id", "status", "owner", "customer", "order_id", "created_at",
-                             "acknowledged_at", "resolved_at", "closed_at", "escalated",
-                             "reasons"]
+    assert list(rows[0]) == [
+        "id",
+        "status",
+        "owner",
+        "customer",
+        "order_id",
+        "created_at",
+        "acknowledged_at",
+        "resolved_at",
+        "closed_at",
+        "escalated",
+        "reasons",
+    ]
     assert rows[0] == {
-        "id": str(open_case.id), "status": "open", "owner": "olivia@shop.example",
-        "customer": "ana@example.com", "order_id": open_case.purchase.order_id,
-        "created_at": "2026-11-23T09:00:00Z", "acknowledged_at": "", "resolved_at": "",
-        "closed_at": "", "escalated": "false",
+        "id": str(open_case.id),
+        "status": "open",
+        "owner": "olivia@shop.example",
+        "customer": "ana@example.com",
+        "order_id": open_case.purchase.order_id,
+        "created_at": "2026-11-23T09:00:00Z",
+        "acknowledged_at": "",
+        "resolved_at": "",
+        "closed_at": "",
+        "escalated": "false",
         "reasons": "Are we exceeding your expectations? You are falling short; "
-                   "How likely are you to recommend us to a friend or colleague? 4 out of 10"}
-    assert (rows[1]["status"], rows[1]["acknowledged_at"], rows[1]["resolved_at"],
-            rows[1]["closed_at"], rows[1]["escalated"]) == (
-        "closed", "2026-11-23T15:00:00Z", "2026-11-23T15:00:00Z", "2026-11-23T15:00:00Z",
-        "true")
-    assert rows[1]["reasons"] == ("How likely are you to recommend us to a friend or "
-                                  "colleague? 2 out of 10")
+        "How likely are you to recommend us to a friend or colleague? 4 out of 10",
+    }
+    assert (
+        rows[1]["status"],
+        rows[1]["acknowledged_at"],
+        rows[1]["resolved_at"],
+        rows[1]["closed_at"],
+        rows[1]["escalated"],
+    ) == ("closed", "2026-11-23T15:00:00Z", "2026-11-23T15:00:00Z", "2026-11-23T15:00:00Z", "true")
+    assert rows[1]["reasons"] == (
+        "How likely are you to recommend us to a friend or colleague? 2 out of 10"
+    )
 
 
-@pytest.mark.parametrize("attack", ["=HYPERLINK(\"http://evil.example\",\"Open\")",
-                                    "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-                                    "\t=1+1"])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        '=HYPERLINK("http://evil.example","Open")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+    ],
+)
 def test_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
-        admin_client, session, clock, owner, attack):
+    admin_client, session, clock, owner, attack
+):
     customer = make_customer(session, email="eve@example.com")
     purchase = make_purchase(session, customer, order_id=attack)
-    make_case(session, owner=owner, customer=customer, purchase=purchase, now=clock.now(),
-              answers={"expectations": "short", "one_thing": attack})
+    make_case(
+        session,
+        owner=owner,
+        customer=customer,
+        purchase=purchase,
+        now=clock.now(),
+        answers={"expectations": "short", "one_thing": attack},
+    )
     session.commit()
 
     [response_row] = read_csv(admin_client.get("/admin/export/responses.csv"))
@@ -136,7 +233,8 @@ def test_exports_are_streamed_downloads_that_no_cache_keeps(admin_client, sessio
         assert response.mimetype == "text/csv"
         assert response.mimetype_params["charset"] == "utf-8"
         assert response.headers["Content-Disposition"] == (
-            f'attachment; filename="{name}-2026-11-23.csv"')
+            f'attachment; filename="{name}-2026-11-23.csv"'
+        )
         assert response.headers["Cache-Control"] == "no-store"
         assert len(read_csv(response)) == 1
 
@@ -165,8 +263,9 @@ def test_the_dashboard_links_to_both_exports(admin_client):
     assert 'href="/admin/export/cases.csv"' in page
 
 
-def test_an_erased_customer_is_exported_without_their_personal_data(admin_client, session, clock,
-                                                                    owner):
+def test_an_erased_customer_is_exported_without_their_personal_data(
+    admin_client, session, clock, owner
+):
     ana = make_customer(session, email="ana@example.com", name="Ana Diaz")
     make_case(session, owner=owner, customer=ana, now=clock.now())
     erase_customer(session, ana, now=clock.now())
@@ -177,8 +276,11 @@ def test_an_erased_customer_is_exported_without_their_personal_data(admin_client
 
     assert response_row["customer_email"] == case_row["customer"] == ana.email
     assert ana.email.endswith("@erased.invalid")
-    assert (response_row["one_thing"], response_row["expectations"],
-            response_row["recommend"]) == ("", "short", "4")
+    assert (response_row["one_thing"], response_row["expectations"], response_row["recommend"]) == (
+        "",
+        "short",
+        "4",
+    )
     assert case_row["reasons"].startswith("Are we exceeding your expectations?")
 
 

@@ -19,9 +19,14 @@ from tests.web import csrf_token, log_in
 
 def schedule(session, clock, email: str, *, send_at=None) -> Survey:
     customer = make_customer(session, email=email, name=email.split("@")[0].title())
-    survey = schedule_survey(session, customer=customer, kind="manual", now=clock.now(),
-                             question_set=get_question_set(session, "heart-to-heart"),
-                             send_at=send_at)
+    survey = schedule_survey(
+        session,
+        customer=customer,
+        kind="manual",
+        now=clock.now(),
+        question_set=get_question_set(session, "heart-to-heart"),
+        send_at=send_at,
+    )
     session.commit()
     return survey
 
@@ -72,10 +77,20 @@ def test_outbox_shows_counts_and_what_waits_with_its_last_error_and_next_try(
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    counts = dict((label, int(value)) for value, label in re.findall(
-        r'<span class="stat-value">(\d+)</span>\s*<span class="stat-label">([^<]+)</span>', html))
-    assert counts == {"Failed": 1, "Retrying": 1, "Pending": 1, "Sending": 0, "Cancelled": 0,
-                      "Sent": 1}
+    counts = dict(
+        (label, int(value))
+        for value, label in re.findall(
+            r'<span class="stat-value">(\d+)</span>\s*<span class="stat-label">([^<]+)</span>', html
+        )
+    )
+    assert counts == {
+        "Failed": 1,
+        "Retrying": 1,
+        "Pending": 1,
+        "Sending": 0,
+        "Cancelled": 0,
+        "Sent": 1,
+    }
     failed = row_of(html, message_of(session, outbox["failed"]))
     assert "SendGrid answered 400 Bad Request: Does not contain a valid address." in failed
     assert ">Retry</button>" in failed and ">Cancel</button>" not in failed
@@ -102,13 +117,18 @@ def test_an_admin_retries_a_failed_message_and_the_worker_sends_it(
     message = message_of(session, outbox["failed"])
     clock.advance(minutes=5)
 
-    response = admin_client.post(f"/admin/outbox/{message.id}/retry",
-                                 data={"csrf_token": csrf_token(admin_client, "/admin/outbox")})
+    response = admin_client.post(
+        f"/admin/outbox/{message.id}/retry",
+        data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
+    )
 
     assert response.status_code == 302 and response.location == "/admin/outbox"
     session.refresh(message)
     assert (message.status, message.attempts, message.next_attempt_at) == (
-        "pending", 0, clock.now())
+        "pending",
+        0,
+        clock.now(),
+    )
     assert session.get(Survey, outbox["failed"].id).status == "scheduled"
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.actor_user_id) == ("outbox.retried", admin.id)
@@ -130,8 +150,10 @@ def test_an_admin_cancels_a_pending_message_and_it_never_goes(
 ):
     message = message_of(session, outbox["pending"])
 
-    response = admin_client.post(f"/admin/outbox/{message.id}/cancel",
-                                 data={"csrf_token": csrf_token(admin_client, "/admin/outbox")})
+    response = admin_client.post(
+        f"/admin/outbox/{message.id}/cancel",
+        data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
+    )
 
     assert response.status_code == 302
     session.refresh(message)
@@ -140,7 +162,10 @@ def test_an_admin_cancels_a_pending_message_and_it_never_goes(
     assert (survey.status, survey.status_reason) == ("cancelled", "cancelled by Ada Admin")
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.before["status"], entry.after["status"]) == (
-        "outbox.cancelled", "pending", "cancelled")
+        "outbox.cancelled",
+        "pending",
+        "cancelled",
+    )
     clock.advance(days=2)
     run_worker(runner)
     assert "pat@example.com" not in [mail.to_email for mail in fake_sendgrid.mails]
@@ -149,27 +174,39 @@ def test_an_admin_cancels_a_pending_message_and_it_never_goes(
 def test_a_message_waiting_to_retry_can_be_cancelled(admin_client, session, outbox):
     message = message_of(session, outbox["retrying"])
 
-    admin_client.post(f"/admin/outbox/{message.id}/cancel",
-                      data={"csrf_token": csrf_token(admin_client, "/admin/outbox")})
+    admin_client.post(
+        f"/admin/outbox/{message.id}/cancel",
+        data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
+    )
 
     session.refresh(message)
     assert message.status == "cancelled"
 
 
-@pytest.mark.parametrize(("action", "state", "words"), [
-    ("retry", "sent", "Only a failed message can be retried; this one is already sent."),
-    ("retry", "pending", "Only a failed message can be retried; this one is pending."),
-    ("cancel", "failed", "Only a message waiting to be sent can be cancelled; this one is failed."),
-    ("cancel", "sent", "this one is already sent."),
-])
+@pytest.mark.parametrize(
+    ("action", "state", "words"),
+    [
+        ("retry", "sent", "Only a failed message can be retried; this one is already sent."),
+        ("retry", "pending", "Only a failed message can be retried; this one is pending."),
+        (
+            "cancel",
+            "failed",
+            "Only a message waiting to be sent can be cancelled; this one is failed.",
+        ),
+        ("cancel", "sent", "this one is already sent."),
+    ],
+)
 def test_an_action_that_does_not_fit_the_message_changes_nothing_and_says_why(
     admin_client, session, outbox, action, state, words
 ):
     message = message_of(session, outbox[state])
     before = (message.status, message.attempts, message.next_attempt_at)
 
-    response = admin_client.post(f"/admin/outbox/{message.id}/{action}", follow_redirects=True,
-                                 data={"csrf_token": csrf_token(admin_client, "/admin/outbox")})
+    response = admin_client.post(
+        f"/admin/outbox/{message.id}/{action}",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
+    )
 
     assert words in response.get_data(as_text=True)
     session.refresh(message)
@@ -181,8 +218,12 @@ def test_retry_and_cancel_without_a_csrf_token_are_refused(admin_client, session
     failed, pending = message_of(session, outbox["failed"]), message_of(session, outbox["pending"])
 
     assert admin_client.post(f"/admin/outbox/{failed.id}/retry").status_code == 400
-    assert admin_client.post(f"/admin/outbox/{pending.id}/cancel",
-                             data={"csrf_token": "forged"}).status_code == 400
+    assert (
+        admin_client.post(
+            f"/admin/outbox/{pending.id}/cancel", data={"csrf_token": "forged"}
+        ).status_code
+        == 400
+    )
 
     session.refresh(failed)
     session.refresh(pending)
@@ -191,21 +232,28 @@ def test_retry_and_cancel_without_a_csrf_token_are_refused(admin_client, session
 
 def test_an_unknown_message_is_404(admin_client):
     token = csrf_token(admin_client, "/admin/outbox")
-    assert admin_client.post("/admin/outbox/999999/retry", data={"csrf_token": token}
-                             ).status_code == 404
+    assert (
+        admin_client.post("/admin/outbox/999999/retry", data={"csrf_token": token}).status_code
+        == 404
+    )
 
 
 def test_a_survey_to_a_suppressed_address_is_not_retried(admin_client, session, clock, outbox):
     message = message_of(session, outbox["failed"])
-    unsubscribe_customer(session, outbox["failed"].customer, now=clock.now(),
-                         reason="bounced (550 No such user)")
+    unsubscribe_customer(
+        session, outbox["failed"].customer, now=clock.now(), reason="bounced (550 No such user)"
+    )
     session.commit()
 
-    response = admin_client.post(f"/admin/outbox/{message.id}/retry", follow_redirects=True,
-                                 data={"csrf_token": csrf_token(admin_client, "/admin/outbox")})
+    response = admin_client.post(
+        f"/admin/outbox/{message.id}/retry",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
+    )
 
     assert "fay@example.com is suppressed (bounced (550 No such user))" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     session.refresh(message)
     assert message.status == "failed"
 

@@ -59,8 +59,11 @@ class _FormReader(HTMLParser):
             self.inside = False
         elif tag == "textarea" and self._textarea is not None:
             # Browsers drop the newline right after <textarea>.
-            text = self._text.removeprefix("\r\n") if self._text.startswith("\r\n") \
+            text = (
+                self._text.removeprefix("\r\n")
+                if self._text.startswith("\r\n")
                 else self._text.removeprefix("\n")
+            )
             self.fields.append((self._textarea, text))
             self._textarea = None
         elif tag == "select" and self._select:
@@ -106,18 +109,23 @@ def test_the_list_shows_versions_answers_and_the_default(admin_client, session, 
     assert "Heart to heart" in page and "Fix check" in page and "Relationship review" in page
     assert "Version 1" in page
     start = page.index('id="set-heart-to-heart"')
-    row = page[start:page.index("</tr>", start)]
+    row = page[start : page.index("</tr>", start)]
     assert "Version 1" in row and "every purchase" in row
     assert '<td class="numeric">1</td>' in row
 
 
-def test_adding_a_question_saves_a_draft_and_customers_still_get_version_1(admin_client,
-                                                                          session):
+def test_adding_a_question_saves_a_draft_and_customers_still_get_version_1(admin_client, session):
     response = press(admin_client, editor_form(admin_client), "add")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/question-sets/heart-to-heart#question-5")
-    assert draft_keys(session) == ["expectations", "one_thing", "time_money", "recommend",
-                                   "preferences", ""]
+    assert draft_keys(session) == [
+        "expectations",
+        "one_thing",
+        "time_money",
+        "recommend",
+        "preferences",
+        "",
+    ]
     assert current_version(session, the_set(session)).number == 1
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert "Question 6" in page and "changes customers do not see yet" in page
@@ -126,13 +134,18 @@ def test_adding_a_question_saves_a_draft_and_customers_still_get_version_1(admin
 def test_an_admin_writes_a_question_moves_it_up_and_publishes_version_2(admin_client, session):
     press(admin_client, editor_form(admin_client), "add")
     data = editor_form(admin_client)
-    data.update({
-        "questions-5-text": "Did it arrive on time?", "questions-5-key": "on_time",
-        "questions-5-type": "choice",
-        "questions-5-options-0-value": "yes", "questions-5-options-0-label": "Right on time",
-        "questions-5-options-1-value": "late", "questions-5-options-1-label": "It was late",
-        "questions-5-options-1-negative": "y",
-    })
+    data.update(
+        {
+            "questions-5-text": "Did it arrive on time?",
+            "questions-5-key": "on_time",
+            "questions-5-type": "choice",
+            "questions-5-options-0-value": "yes",
+            "questions-5-options-0-label": "Right on time",
+            "questions-5-options-1-value": "late",
+            "questions-5-options-1-label": "It was late",
+            "questions-5-options-1-negative": "y",
+        }
+    )
     assert press(admin_client, data, "save").status_code == 302
     assert press(admin_client, editor_form(admin_client), "up-5").status_code == 302
     assert draft_keys(session)[3:] == ["recommend", "on_time", "preferences"]
@@ -145,8 +158,10 @@ def test_an_admin_writes_a_question_moves_it_up_and_publishes_version_2(admin_cl
     assert question_set.draft is None
     on_time = next(q for q in version.questions if q.key == "on_time")
     assert on_time.position == 4
-    assert on_time.options == [{"value": "yes", "label": "Right on time"},
-                               {"value": "late", "label": "It was late"}]
+    assert on_time.options == [
+        {"value": "yes", "label": "Right on time"},
+        {"value": "late", "label": "It was late"},
+    ]
     assert on_time.negative == {"values": ["late"]}
     assert on_time.is_negative("late") and not on_time.is_negative("yes")
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
@@ -175,8 +190,13 @@ def test_a_scale_and_its_rule_are_edited_in_the_form(admin_client, session):
 def test_publishing_an_invalid_draft_is_refused_and_names_each_problem(admin_client, session):
     press(admin_client, editor_form(admin_client), "add")
     data = editor_form(admin_client)
-    data.update({"questions-5-type": "choice", "questions-5-key": "expectations",
-                 "questions-5-text": "Anything else?"})
+    data.update(
+        {
+            "questions-5-type": "choice",
+            "questions-5-key": "expectations",
+            "questions-5-text": "Anything else?",
+        }
+    )
     response = press(admin_client, data, "publish")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -191,12 +211,24 @@ def test_publishing_an_invalid_draft_is_refused_and_names_each_problem(admin_cli
 def test_a_half_written_draft_can_be_saved_and_keeps_what_was_typed(admin_client, session):
     press(admin_client, editor_form(admin_client), "add")
     data = editor_form(admin_client)
-    data.update({"questions-5-type": "scale", "questions-5-min": "one",
-                 "questions-5-max": "10", "questions-5-text": "How was delivery?"})
+    data.update(
+        {
+            "questions-5-type": "scale",
+            "questions-5-min": "one",
+            "questions-5-max": "10",
+            "questions-5-text": "How was delivery?",
+        }
+    )
     assert press(admin_client, data, "save").status_code == 302
-    assert the_set(session).draft[5] == {"key": "", "type": "scale", "text": "How was delivery?",
-                                         "required": False, "min": "one", "max": 10,
-                                         "negative": None}
+    assert the_set(session).draft[5] == {
+        "key": "",
+        "type": "scale",
+        "text": "How was delivery?",
+        "required": False,
+        "min": "one",
+        "max": 10,
+        "negative": None,
+    }
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert form_from(page)["questions-5-min"] == "one"
     assert "A scale needs a whole-number minimum and maximum." in page
@@ -212,7 +244,8 @@ def test_publishing_an_unchanged_draft_creates_no_version(admin_client, session)
 
 
 def test_the_second_of_two_concurrent_saves_is_refused_and_loses_nothing(
-        client, app, session, admin):
+    client, app, session, admin
+):
     other_admin = make_user(session, role="admin", name="Bea Boss")
     session.commit()
     bea = app.test_client()
@@ -235,15 +268,19 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_loses_nothing(
     # Bea's save stands.
     draft = the_set(session).draft
     assert draft[0]["text"] == "Bea: are we beating your expectations?"
-    assert draft[1]["text"] == ("If there was one thing we could be doing better, "
-                                "what would that be?")
+    assert draft[1]["text"] == (
+        "If there was one thing we could be doing better, what would that be?"
+    )
 
     # Having read the warning, Ada saves deliberately with the form she was shown.
     assert press(client, shown, "save").status_code == 302
     assert the_set(session).draft[1]["text"] == "Ada: what one thing would you change?"
     # Both saves are in the audit log, so Bea's text can still be found.
-    saves = session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "question_set.draft_saved").order_by(AuditEntry.id)).all()
+    saves = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "question_set.draft_saved")
+        .order_by(AuditEntry.id)
+    ).all()
     assert [e.actor_user_id for e in saves] == [other_admin.id, admin.id]
     assert saves[0].after["questions"][0]["text"] == "Bea: are we beating your expectations?"
 
@@ -266,11 +303,13 @@ def test_a_stale_publish_is_refused_too(client, app, session, admin):
 def test_the_stale_revision_check_is_in_the_service(session, admin, clock):
     question_set = get_question_set(session, "heart-to-heart")
     document = editor.editor_document(session, question_set)
-    editor.save_draft(session, question_set, document[:2], loaded_revision=0, actor=admin,
-                      now=clock.now())
+    editor.save_draft(
+        session, question_set, document[:2], loaded_revision=0, actor=admin, now=clock.now()
+    )
     with pytest.raises(editor.StaleDraft) as refused:
-        editor.save_draft(session, question_set, document[:3], loaded_revision=0, actor=admin,
-                          now=clock.now())
+        editor.save_draft(
+            session, question_set, document[:3], loaded_revision=0, actor=admin, now=clock.now()
+        )
     assert refused.value.current_revision == 1
     assert len(the_set(session).draft) == 2
 
@@ -280,8 +319,9 @@ def test_discarding_the_draft_goes_back_to_the_published_version(admin_client, s
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert "Discard the draft" in page
     token = csrf_token(admin_client, "/admin/question-sets/heart-to-heart")
-    response = admin_client.post("/admin/question-sets/heart-to-heart/discard",
-                                 data={"csrf_token": token, "revision": "1"})
+    response = admin_client.post(
+        "/admin/question-sets/heart-to-heart/discard", data={"csrf_token": token, "revision": "1"}
+    )
     assert response.status_code == 302
     assert the_set(session).draft is None
     assert editor_form(admin_client)["questions-0-key"] == "expectations"
@@ -301,21 +341,25 @@ def test_the_preview_is_the_customers_survey_page_with_the_draft(admin_client, s
     assert 'name="expectations" required type="radio" value="short"' in page
     assert "Send my answers" in page
     editor_page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
-    assert 'width="360"' in editor_page and "/admin/question-sets/heart-to-heart/preview" \
-        in editor_page
+    assert (
+        'width="360"' in editor_page
+        and "/admin/question-sets/heart-to-heart/preview" in editor_page
+    )
 
 
 def test_the_preview_of_an_old_version_shows_that_version(admin_client, session, clock):
     question_set = get_question_set(session, "heart-to-heart")
-    editor.publish_questions(session, question_set,
-                             editor.editor_document(session, question_set)[:1], now=clock.now())
+    editor.publish_questions(
+        session, question_set, editor.editor_document(session, question_set)[:1], now=clock.now()
+    )
     session.commit()
     old = admin_client.get("/admin/question-sets/heart-to-heart/preview?version=1")
     assert "How likely are you to recommend us" in old.get_data(as_text=True)
     new = admin_client.get("/admin/question-sets/heart-to-heart/preview")
     assert "How likely are you to recommend us" not in new.get_data(as_text=True)
-    assert admin_client.get(
-        "/admin/question-sets/heart-to-heart/preview?version=9").status_code == 404
+    assert (
+        admin_client.get("/admin/question-sets/heart-to-heart/preview?version=9").status_code == 404
+    )
 
 
 def test_the_history_shows_what_changed_between_versions(admin_client, session, admin, clock):
@@ -323,8 +367,16 @@ def test_the_history_shows_what_changed_between_versions(admin_client, session, 
     document = editor.editor_document(session, question_set)
     document[0] = {**document[0], "text": "Are we beating your expectations?"}
     document = [document[1], document[0], *document[2:4]]
-    document.append({"key": "speed", "type": "scale", "min": 1, "max": 5, "text": "How fast?",
-                     "negative": {"at_most": 2}})
+    document.append(
+        {
+            "key": "speed",
+            "type": "scale",
+            "min": 1,
+            "max": 5,
+            "text": "How fast?",
+            "negative": {"at_most": 2},
+        }
+    )
     editor.publish_questions(session, question_set, document, now=clock.now(), actor_user=admin)
     session.commit()
     page = admin_client.get("/admin/question-sets/heart-to-heart/versions").get_data(as_text=True)
@@ -332,30 +384,51 @@ def test_the_history_shows_what_changed_between_versions(admin_client, session, 
     assert "by Ada Admin" in page
     assert "Added</strong> <code>speed</code>" in page
     assert "Removed</strong> <code>preferences</code>" in page
-    assert ("text: “Are we exceeding your expectations?” → “Are we beating your expectations?”"
-            in page)
+    assert (
+        "text: “Are we exceeding your expectations?” → “Are we beating your expectations?”" in page
+    )
     assert "Reordered" in page
 
 
 def test_diff_names_option_and_rule_changes():
-    old = [{"key": "q", "type": "choice", "text": "?", "required": False,
+    old = [
+        {
+            "key": "q",
+            "type": "choice",
+            "text": "?",
+            "required": False,
             "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
-            "negative": {"values": ["b"]}}]
-    new = [{"key": "q", "type": "choice", "text": "?", "required": True,
+            "negative": {"values": ["b"]},
+        }
+    ]
+    new = [
+        {
+            "key": "q",
+            "type": "choice",
+            "text": "?",
+            "required": True,
             "options": [{"value": "a", "label": "Aye"}, {"value": "c", "label": "C"}],
-            "negative": {"values": ["c"]}}]
+            "negative": {"values": ["c"]},
+        }
+    ]
     diff = editor.diff_documents(old, new)
     assert [c.kind for c in diff.changes] == ["changed"]
     assert diff.changes[0].details == [
-        "now required", "option a relabelled: “A” → “Aye”", "option added: c (“C”)",
-        "option removed: b", "negative when: b → c"]
+        "now required",
+        "option a relabelled: “A” → “Aye”",
+        "option added: c (“C”)",
+        "option removed: b",
+        "negative when: b → c",
+    ]
     assert editor.diff_documents(old, old).empty
 
 
 def test_a_new_set_is_created_then_published_as_version_1(admin_client, session):
     token = csrf_token(admin_client, "/admin/question-sets")
-    response = admin_client.post("/admin/question-sets", data={
-        "csrf_token": token, "name": "After a repair", "key": "after-repair"})
+    response = admin_client.post(
+        "/admin/question-sets",
+        data={"csrf_token": token, "name": "After a repair", "key": "after-repair"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/question-sets/after-repair")
     press(admin_client, editor_form(admin_client, "after-repair"), "add", "after-repair")
@@ -368,32 +441,40 @@ def test_a_new_set_is_created_then_published_as_version_1(admin_client, session)
 
 def test_a_new_set_with_a_taken_or_bad_key_is_refused(admin_client, session):
     token = csrf_token(admin_client, "/admin/question-sets")
-    taken = admin_client.post("/admin/question-sets", data={
-        "csrf_token": token, "name": "Again", "key": "fix-check"})
+    taken = admin_client.post(
+        "/admin/question-sets", data={"csrf_token": token, "name": "Again", "key": "fix-check"}
+    )
     assert taken.status_code == 422
     assert "There is already a question set with the key “fix-check”." in taken.get_data(
-        as_text=True)
-    bad = admin_client.post("/admin/question-sets", data={
-        "csrf_token": token, "name": "Bad", "key": "Bad Key"})
+        as_text=True
+    )
+    bad = admin_client.post(
+        "/admin/question-sets", data={"csrf_token": token, "name": "Bad", "key": "Bad Key"}
+    )
     assert bad.status_code == 422
     assert session.scalar(select(QuestionSet).where(QuestionSet.name == "Bad")) is None
 
 
 def test_the_category_override_chooses_the_right_set(admin_client, session):
     token = csrf_token(admin_client, "/admin/question-sets")
-    response = admin_client.post("/admin/question-sets/after-purchase/categories", data={
-        "csrf_token": token, "category": "repairs", "question_set": "relationship-review"})
+    response = admin_client.post(
+        "/admin/question-sets/after-purchase/categories",
+        data={"csrf_token": token, "category": "repairs", "question_set": "relationship-review"},
+    )
     assert response.status_code == 302
     customer = make_customer(session)
-    repair = make_purchase(session, customer, items=[
-        {"sku": "R-1", "name": "Screen repair", "category": "repairs"}])
+    repair = make_purchase(
+        session, customer, items=[{"sku": "R-1", "name": "Screen repair", "category": "repairs"}]
+    )
     keyboard = make_purchase(session, customer)
     assert question_set_for_purchase(session, repair).key == "relationship-review"
     assert question_set_for_purchase(session, keyboard).key == "heart-to-heart"
 
     # A new default applies to every other category; the override stays.
-    response = admin_client.post("/admin/question-sets/after-purchase/default", data={
-        "csrf_token": token, "question_set": "fix-check"})
+    response = admin_client.post(
+        "/admin/question-sets/after-purchase/default",
+        data={"csrf_token": token, "question_set": "fix-check"},
+    )
     assert response.status_code == 302
     assert question_set_for_purchase(session, keyboard).key == "fix-check"
     assert question_set_for_purchase(session, repair).key == "relationship-review"
@@ -403,27 +484,35 @@ def test_the_category_override_chooses_the_right_set(admin_client, session):
     assignment_id = session.scalar(select(editor.QuestionSetAssignment.id))
     response = admin_client.post(
         f"/admin/question-sets/after-purchase/categories/{assignment_id}/remove",
-        data={"csrf_token": token})
+        data={"csrf_token": token},
+    )
     assert response.status_code == 302
     assert question_set_for_purchase(session, repair).key == "fix-check"
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions == ["question_set.category_assigned", "setting.changed",
-                       "question_set.category_unassigned"]
+    assert actions == [
+        "question_set.category_assigned",
+        "setting.changed",
+        "question_set.category_unassigned",
+    ]
 
 
 def test_an_unpublished_set_cannot_follow_a_purchase(admin_client, session, admin, clock):
-    editor.create_question_set(session, key="empty", name="Empty", now=clock.now(),
-                               actor_user=admin)
+    editor.create_question_set(
+        session, key="empty", name="Empty", now=clock.now(), actor_user=admin
+    )
     session.commit()
     token = csrf_token(admin_client, "/admin/question-sets")
-    response = admin_client.post("/admin/question-sets/after-purchase/categories", data={
-        "csrf_token": token, "category": "x", "question_set": "empty"})
+    response = admin_client.post(
+        "/admin/question-sets/after-purchase/categories",
+        data={"csrf_token": token, "category": "x", "question_set": "empty"},
+    )
     assert response.status_code == 422
     assert session.scalar(select(editor.QuestionSetAssignment)) is None
 
 
 def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
-        admin_client, client, session, clock):
+    admin_client, client, session, clock
+):
     customer = make_customer(session, name="Ana Diaz")
     survey, token = make_sent_survey(session, customer, sent_at=clock.now())
     session.commit()
@@ -436,14 +525,23 @@ def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
     page = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Did we save you time and money?" in page and 'name="time_money"' in page
     assert "Was it quick?" not in page
-    answered = client.post(f"/s/{token}", data={
-        "csrf_token": csrf_token(client, f"/s/{token}"), "expectations": "exceeding",
-        "time_money": "yes", "recommend": "9"})
+    answered = client.post(
+        f"/s/{token}",
+        data={
+            "csrf_token": csrf_token(client, f"/s/{token}"),
+            "expectations": "exceeding",
+            "time_money": "yes",
+            "recommend": "9",
+        },
+    )
     assert answered.status_code == 200
     response = session.scalar(select(Response).where(Response.survey_id == survey.id))
     assert response.version.number == 1
     assert {a.question.key: a.value for a in response.answers} == {
-        "expectations": "exceeding", "time_money": "yes", "recommend": "9"}
+        "expectations": "exceeding",
+        "time_money": "yes",
+        "recommend": "9",
+    }
 
     # A survey sent after the publish asks the new version.
     _, new_token = make_sent_survey(session, make_customer(session), sent_at=clock.now())
@@ -455,12 +553,20 @@ def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
 def test_every_editor_change_is_in_the_audit_log(admin_client, session, admin):
     press(admin_client, editor_form(admin_client), "add")
     data = editor_form(admin_client)
-    data.update({"questions-5-key": "extra", "questions-5-text": "Anything more?",
-                 "name": "Our heart to heart"})
+    data.update(
+        {
+            "questions-5-key": "extra",
+            "questions-5-text": "Anything more?",
+            "name": "Our heart to heart",
+        }
+    )
     press(admin_client, data, "publish")
     entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-    assert [e.action for e in entries] == ["question_set.draft_saved", "question_set.renamed",
-                                           "question_set.published"]
+    assert [e.action for e in entries] == [
+        "question_set.draft_saved",
+        "question_set.renamed",
+        "question_set.published",
+    ]
     assert {e.actor_user_id for e in entries} == {admin.id}
     assert entries[1].before == {"name": "Heart to heart"}
     assert entries[2].after["version"] == 2
@@ -471,14 +577,19 @@ def test_an_owner_cannot_log_in_to_the_editor(client, session):
     session.commit()
     log_in(client, owner)
     assert client.get("/admin/question-sets/heart-to-heart").status_code == 403
-    assert client.post("/admin/question-sets/heart-to-heart", data={
-        "csrf_token": csrf_token(client, "/inbox"), "revision": "0",
-        "action": "add"}).status_code == 403
+    assert (
+        client.post(
+            "/admin/question-sets/heart-to-heart",
+            data={"csrf_token": csrf_token(client, "/inbox"), "revision": "0", "action": "add"},
+        ).status_code
+        == 403
+    )
     assert the_set(session).draft is None
 
 
 def test_a_publish_through_the_api_refuses_an_editor_form_opened_before_it(
-        admin_client, app, session, clock):
+    admin_client, app, session, clock
+):
     from tests.factories import make_api_key
 
     _key, raw = make_api_key(session, name="git sync")
@@ -488,8 +599,9 @@ def test_a_publish_through_the_api_refuses_an_editor_form_opened_before_it(
     auth = {"Authorization": f"Bearer {raw}"}
     body = api.get("/api/v1/question-sets/heart-to-heart", headers=auth).get_json()
     body["questions"] = body["questions"][:2]
-    assert api.put("/api/v1/question-sets/heart-to-heart", json=body,
-                   headers=auth).status_code == 201
+    assert (
+        api.put("/api/v1/question-sets/heart-to-heart", json=body, headers=auth).status_code == 201
+    )
 
     stale["questions-0-text"] = "Are we doing well?"
     refused = press(admin_client, stale, "publish")
@@ -500,14 +612,18 @@ def test_a_publish_through_the_api_refuses_an_editor_form_opened_before_it(
     assert current_version(session, the_set(session)).number == 2
 
 
-def test_the_editor_warns_when_a_version_was_published_after_the_draft(admin_client, session,
-                                                                         clock):
+def test_the_editor_warns_when_a_version_was_published_after_the_draft(
+    admin_client, session, clock
+):
     press(admin_client, editor_form(admin_client), "remove-4")
     clock.advance(minutes=5)
     question_set = get_question_set(session, "heart-to-heart")
-    editor.publish_questions(session, question_set,
-                             editor.version_document(current_version(session, question_set))[:1],
-                             now=clock.now())
+    editor.publish_questions(
+        session,
+        question_set,
+        editor.version_document(current_version(session, question_set))[:1],
+        now=clock.now(),
+    )
     session.commit()
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert "after this draft was last saved" in page
@@ -517,7 +633,8 @@ def test_the_editor_warns_when_a_version_was_published_after_the_draft(admin_cli
 @pytest.mark.parametrize("key", ["default", "categories", "after-purchase"])
 def test_no_set_key_is_shadowed_by_another_admin_route(admin_client, session, key):
     token = csrf_token(admin_client, "/admin/question-sets")
-    admin_client.post("/admin/question-sets", data={"csrf_token": token, "key": key,
-                                                    "name": f"Set {key}"})
+    admin_client.post(
+        "/admin/question-sets", data={"csrf_token": token, "key": key, "name": f"Set {key}"}
+    )
     assert press(admin_client, editor_form(admin_client, key), "add", key).status_code == 302
     assert len(the_set(session, key).draft) == 1

@@ -28,8 +28,10 @@ def token(client) -> str:
 
 
 def add_rule(client, field, value, owner):
-    return client.post("/admin/routing/rules", data={
-        "csrf_token": token(client), "field": field, "value": value, "owner_id": owner.id})
+    return client.post(
+        "/admin/routing/rules",
+        data={"csrf_token": token(client), "field": field, "value": value, "owner_id": owner.id},
+    )
 
 
 def rule_summary(session) -> list[tuple[int, str, str]]:
@@ -41,18 +43,29 @@ def test_rules_are_added_in_order_and_shown_numbered(admin_client, session, peop
     assert add_rule(admin_client, "category", "hardware", hugo).status_code == 302
     assert add_rule(admin_client, "total_at_least", "500.00", olivia).status_code == 302
     assert add_rule(admin_client, "email_domain", "@BigCorp.com", olivia).status_code == 302
-    assert rule_summary(session) == [(1, "category", "hardware"), (2, "total_at_least", "500"),
-                                     (3, "email_domain", "bigcorp.com")]
+    assert rule_summary(session) == [
+        (1, "category", "hardware"),
+        (2, "total_at_least", "500"),
+        (3, "email_domain", "bigcorp.com"),
+    ]
     page = admin_client.get("/admin/routing").get_data(as_text=True)
-    assert "When the <strong>category is hardware</strong>, cases go to <strong>Hugo Hardware" \
-        in page
+    assert (
+        "When the <strong>category is hardware</strong>, cases go to <strong>Hugo Hardware" in page
+    )
     assert "order total is at least 500" in page and "email domain is bigcorp.com" in page
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("total_at_least", "lots"), ("total_at_least", "-5"), ("total_at_least", "1.234"),
-    ("email_domain", "not a domain"), ("category", "   "), ("colour", "red"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("total_at_least", "lots"),
+        ("total_at_least", "-5"),
+        ("total_at_least", "1.234"),
+        ("email_domain", "not a domain"),
+        ("category", "   "),
+        ("colour", "red"),
+    ],
+)
 def test_a_rule_that_makes_no_sense_is_refused(admin_client, session, people, field, value):
     response = add_rule(admin_client, field, value, people[0])
     assert response.status_code == 422
@@ -80,31 +93,43 @@ def test_rules_move_up_and_down_and_deleting_closes_the_gap(admin_client, sessio
     add_rule(admin_client, "category", "c", dana)
     first, second, third = ordered_rules(session)
     t = token(admin_client)
-    assert admin_client.post(f"/admin/routing/rules/{third.id}/up",
-                             data={"csrf_token": t}).status_code == 302
+    assert (
+        admin_client.post(f"/admin/routing/rules/{third.id}/up", data={"csrf_token": t}).status_code
+        == 302
+    )
     assert [v for _, _, v in rule_summary(session)] == ["a", "c", "b"]
     admin_client.post(f"/admin/routing/rules/{first.id}/down", data={"csrf_token": t})
     assert [v for _, _, v in rule_summary(session)] == ["c", "a", "b"]
     # The first rule cannot move further up.
     admin_client.post(f"/admin/routing/rules/{third.id}/up", data={"csrf_token": t})
     assert [v for _, _, v in rule_summary(session)] == ["c", "a", "b"]
-    assert admin_client.post(f"/admin/routing/rules/{first.id}/delete",
-                             data={"csrf_token": t}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/routing/rules/{first.id}/delete", data={"csrf_token": t}
+        ).status_code
+        == 302
+    )
     assert rule_summary(session) == [(1, "category", "c"), (2, "category", "b")]
-    assert admin_client.post("/admin/routing/rules/999999/delete",
-                             data={"csrf_token": t}).status_code == 404
+    assert (
+        admin_client.post("/admin/routing/rules/999999/delete", data={"csrf_token": t}).status_code
+        == 404
+    )
 
 
 def test_the_default_owner_is_chosen_and_can_be_unset(admin_client, session, people):
     dana = people[2]
-    response = admin_client.post("/admin/routing/default-owner", data={
-        "csrf_token": token(admin_client), "owner_id": str(dana.id)})
+    response = admin_client.post(
+        "/admin/routing/default-owner",
+        data={"csrf_token": token(admin_client), "owner_id": str(dana.id)},
+    )
     assert response.status_code == 302
     assert get_setting(session, "default_owner_id") == dana.id
     assert "Now: <strong>Dana Default</strong>" in admin_client.get("/admin/routing").get_data(
-        as_text=True)
-    admin_client.post("/admin/routing/default-owner", data={
-        "csrf_token": token(admin_client), "owner_id": ""})
+        as_text=True
+    )
+    admin_client.post(
+        "/admin/routing/default-owner", data={"csrf_token": token(admin_client), "owner_id": ""}
+    )
     assert get_setting(session, "default_owner_id") is None
 
 
@@ -114,11 +139,12 @@ def ask_tester(client, **sample) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_rule_beats_the_default_and_the_account_owner_beats_both(admin_client, session,
-                                                                   people):
+def test_a_rule_beats_the_default_and_the_account_owner_beats_both(admin_client, session, people):
     olivia, hugo, dana = people
-    admin_client.post("/admin/routing/default-owner", data={
-        "csrf_token": token(admin_client), "owner_id": str(dana.id)})
+    admin_client.post(
+        "/admin/routing/default-owner",
+        data={"csrf_token": token(admin_client), "owner_id": str(dana.id)},
+    )
     add_rule(admin_client, "sku", "GPU-9", olivia)
     add_rule(admin_client, "category", "hardware", hugo)
 
@@ -140,12 +166,12 @@ def test_a_rule_beats_the_default_and_the_account_owner_beats_both(admin_client,
     session.commit()
     page = ask_tester(admin_client, email="Ana@Example.com", category="hardware", sku="GPU-9")
     assert "<strong>Dana Default</strong>" in page
-    assert "Dana Default is this customer’s account owner, which comes before every rule." \
-        in page
+    assert "Dana Default is this customer’s account owner, which comes before every rule." in page
 
     # The tester saved nothing.
     assert session.scalars(select(Customer.email).order_by(Customer.email)).all() == [
-        "ana@example.com"]
+        "ana@example.com"
+    ]
 
     # Real cases get the same answers from choose_owner.
     hardware = [{"sku": "KB-1", "name": "Keyboard", "category": "hardware"}]
@@ -168,15 +194,17 @@ def test_the_tester_and_real_cases_decide_alike(admin_client, session, people):
     purchase = make_purchase(session, customer, total="129.90")
     decision = choose_owner(session, customer=customer, purchase=purchase)
     assert decision.owner.id == olivia.id and decision.rule is not None
-    page = ask_tester(admin_client, email="real@example.com", category="hardware", sku="KB-1",
-                  total="129.90")
+    page = ask_tester(
+        admin_client, email="real@example.com", category="hardware", sku="KB-1", total="129.90"
+    )
     assert "<strong>Olivia Owner</strong>" in page
     assert "rule 1 (order total is at least 100)" in page
 
 
 def test_the_tester_refuses_a_bad_sample(admin_client, people):
-    response = admin_client.get("/admin/routing/test", query_string={
-        "email": "x@example.com", "total": "a lot"})
+    response = admin_client.get(
+        "/admin/routing/test", query_string={"email": "x@example.com", "total": "a lot"}
+    )
     assert response.status_code == 422
     assert "Give an amount, like 129.90." in response.get_data(as_text=True)
     assert admin_client.get("/admin/routing/test").status_code == 422
@@ -190,15 +218,25 @@ def test_every_routing_change_is_in_the_audit_log(admin_client, session, people,
     t = token(admin_client)
     admin_client.post(f"/admin/routing/rules/{rule.id}/up", data={"csrf_token": t})
     admin_client.post(f"/admin/routing/rules/{rule.id}/delete", data={"csrf_token": t})
-    admin_client.post("/admin/routing/default-owner", data={"csrf_token": t,
-                                                            "owner_id": str(dana.id)})
+    admin_client.post(
+        "/admin/routing/default-owner", data={"csrf_token": t, "owner_id": str(dana.id)}
+    )
     entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-    assert [e.action for e in entries] == ["routing_rule.added", "routing_rule.added",
-                                           "routing_rule.moved", "routing_rule.deleted",
-                                           "setting.changed"]
+    assert [e.action for e in entries] == [
+        "routing_rule.added",
+        "routing_rule.added",
+        "routing_rule.moved",
+        "routing_rule.deleted",
+        "setting.changed",
+    ]
     assert {e.actor_user_id for e in entries} == {admin.id}
-    assert entries[0].after == {"number": 1, "field": "category", "value": "hardware",
-                                "owner": "hugo@shop.test", "rule": "category is hardware"}
+    assert entries[0].after == {
+        "number": 1,
+        "field": "category",
+        "value": "hardware",
+        "owner": "hugo@shop.test",
+        "rule": "category is hardware",
+    }
     assert entries[2].before == {"number": 2} and entries[2].after == {"number": 1}
     assert entries[3].before["value"] == "X" and entries[3].after is None
     assert entries[4].after == {"default_owner": "dana@shop.test"}

@@ -19,32 +19,58 @@ def token(client) -> str:
 
 
 def test_an_admin_creates_an_owner_who_can_then_log_in(admin_client, app, session, admin):
-    response = admin_client.post("/admin/users", data={
-        "csrf_token": token(admin_client), "name": "Olivia Owner",
-        "email": "Olivia@Example.com", "role": "owner", "password": "a long first password"})
+    response = admin_client.post(
+        "/admin/users",
+        data={
+            "csrf_token": token(admin_client),
+            "name": "Olivia Owner",
+            "email": "Olivia@Example.com",
+            "role": "owner",
+            "password": "a long first password",
+        },
+    )
     assert response.status_code == 302
     olivia = session.scalar(select(User).where(User.email == "olivia@example.com"))
     assert (olivia.name, olivia.role, olivia.active) == ("Olivia Owner", "owner", True)
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.target, entry.actor_user_id) == (
-        "user.created", "user olivia@example.com", admin.id)
-    assert entry.after == {"email": "olivia@example.com", "name": "Olivia Owner",
-                           "role": "owner", "active": True}
+        "user.created",
+        "user olivia@example.com",
+        admin.id,
+    )
+    assert entry.after == {
+        "email": "olivia@example.com",
+        "name": "Olivia Owner",
+        "role": "owner",
+        "active": True,
+    }
     assert "password" not in str(entry.after)
     log_in(app.test_client(), "olivia@example.com", "a long first password")
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"password": "short"}, "at least 10 characters"),
-    ({"email": "not-an-email"}, "is not a valid email address"),
-    ({"email": "taken@example.com"}, "There is already a user with the email taken@example.com."),
-    ({"name": ""}, "Give their name."),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"password": "short"}, "at least 10 characters"),
+        ({"email": "not-an-email"}, "is not a valid email address"),
+        (
+            {"email": "taken@example.com"},
+            "There is already a user with the email taken@example.com.",
+        ),
+        ({"name": ""}, "Give their name."),
+    ],
+)
 def test_a_login_that_cannot_be_created_is_refused(admin_client, session, fields, message):
     make_user(session, email="taken@example.com")
     session.commit()
-    data = {"csrf_token": token(admin_client), "name": "Nora New", "email": "nora@example.com",
-            "role": "owner", "password": "a long first password", **fields}
+    data = {
+        "csrf_token": token(admin_client),
+        "name": "Nora New",
+        "email": "nora@example.com",
+        "role": "owner",
+        "password": "a long first password",
+        **fields,
+    }
     response = admin_client.post("/admin/users", data=data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -55,16 +81,20 @@ def test_a_login_that_cannot_be_created_is_refused(admin_client, session, fields
 def test_an_admin_resets_a_password(admin_client, session, admin):
     owner = make_user(session, name="Olivia Owner")
     session.commit()
-    response = admin_client.post(f"/admin/users/{owner.id}/password", data={
-        "csrf_token": token(admin_client), f"u{owner.id}-password": "a brand new password"})
+    response = admin_client.post(
+        f"/admin/users/{owner.id}/password",
+        data={"csrf_token": token(admin_client), f"u{owner.id}-password": "a brand new password"},
+    )
     assert response.status_code == 302
     session.refresh(owner)
     assert password_matches(owner, "a brand new password")
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.before, entry.after) == ("user.password_reset", None, None)
 
-    too_short = admin_client.post(f"/admin/users/{owner.id}/password", data={
-        "csrf_token": token(admin_client), f"u{owner.id}-password": "short"})
+    too_short = admin_client.post(
+        f"/admin/users/{owner.id}/password",
+        data={"csrf_token": token(admin_client), f"u{owner.id}-password": "short"},
+    )
     assert too_short.status_code == 422
     assert "at least 10 characters" in too_short.get_data(as_text=True)
     session.refresh(owner)
@@ -75,8 +105,9 @@ def test_deactivation_is_refused_while_they_own_open_cases(admin_client, session
     owner = make_user(session, name="Olivia Owner")
     case = make_case(session, owner=owner, now=clock.now())
     session.commit()
-    response = admin_client.post(f"/admin/users/{owner.id}/deactivate",
-                                 data={"csrf_token": token(admin_client)})
+    response = admin_client.post(
+        f"/admin/users/{owner.id}/deactivate", data={"csrf_token": token(admin_client)}
+    )
     assert response.status_code == 409
     assert "Olivia Owner still owns 1 case that is not closed." in response.get_data(as_text=True)
     session.refresh(owner)
@@ -85,29 +116,39 @@ def test_deactivation_is_refused_while_they_own_open_cases(admin_client, session
 
     case.status = "closed"
     session.commit()
-    response = admin_client.post(f"/admin/users/{owner.id}/deactivate",
-                                 data={"csrf_token": token(admin_client)})
+    response = admin_client.post(
+        f"/admin/users/{owner.id}/deactivate", data={"csrf_token": token(admin_client)}
+    )
     assert response.status_code == 302
     session.refresh(owner)
     assert not owner.active
 
 
-def test_a_deactivated_person_cannot_log_in_until_reactivated(admin_client, app, session,
-                                                              admin):
+def test_a_deactivated_person_cannot_log_in_until_reactivated(admin_client, app, session, admin):
     owner = make_user(session, email="olivia@shop.test")
     session.commit()
-    admin_client.post(f"/admin/users/{owner.id}/deactivate",
-                      data={"csrf_token": token(admin_client)})
+    admin_client.post(
+        f"/admin/users/{owner.id}/deactivate", data={"csrf_token": token(admin_client)}
+    )
     stranger = app.test_client()
-    refused = stranger.post("/login", data={
-        "csrf_token": csrf_token(stranger, "/login"), "email": "olivia@shop.test",
-        "password": "correct horse battery"})
+    refused = stranger.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(stranger, "/login"),
+            "email": "olivia@shop.test",
+            "password": "correct horse battery",
+        },
+    )
     assert refused.status_code == 200  # the login form again, with its error
     page = admin_client.get("/admin/users").get_data(as_text=True)
     assert "deactivated" in page and "Reactivate" in page
 
-    assert admin_client.post(f"/admin/users/{owner.id}/reactivate",
-                             data={"csrf_token": token(admin_client)}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/users/{owner.id}/reactivate", data={"csrf_token": token(admin_client)}
+        ).status_code
+        == 302
+    )
     log_in(app.test_client(), owner)
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["user.deactivated", "user.reactivated"]
@@ -116,8 +157,9 @@ def test_a_deactivated_person_cannot_log_in_until_reactivated(admin_client, app,
 
 
 def test_the_last_active_admin_cannot_be_deactivated(admin_client, session, admin):
-    response = admin_client.post(f"/admin/users/{admin.id}/deactivate",
-                                 data={"csrf_token": token(admin_client)})
+    response = admin_client.post(
+        f"/admin/users/{admin.id}/deactivate", data={"csrf_token": token(admin_client)}
+    )
     assert response.status_code == 409
     assert "the only active admin" in response.get_data(as_text=True)
     session.refresh(admin)
@@ -132,6 +174,6 @@ def test_each_persons_open_and_overdue_cases_are_shown(admin_client, session, cl
     session.commit()
     page = admin_client.get("/admin/users").get_data(as_text=True)
     start = page.index(f'id="user-{owner.id}"')
-    row = page[start:page.index("</tr>", start)]
+    row = page[start : page.index("</tr>", start)]
     assert '<td class="numeric" data-label="Open cases">2</td>' in row
     assert '<td class="numeric overdue" data-label="Overdue">1</td>' in row

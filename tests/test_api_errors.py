@@ -48,16 +48,20 @@ def assert_problem(response, status: int) -> dict:
 
 
 def nothing_recorded(session) -> bool:
-    return all(session.scalar(select(func.count()).select_from(model)) == 0
-               for model in (Customer, Purchase, PurchaseItem, Survey, OutboxMessage))
+    return all(
+        session.scalar(select(func.count()).select_from(model)) == 0
+        for model in (Customer, Purchase, PurchaseItem, Survey, OutboxMessage)
+    )
 
 
 # --- 401 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("method,path", KEYED_ENDPOINTS)
-@pytest.mark.parametrize("authorization", [None, "Bearer h2h_not-a-key", "Basic dXNlcjpwdw==",
-                                           "Bearer", "h2h_raw-key-without-scheme"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer h2h_not-a-key", "Basic dXNlcjpwdw==", "Bearer", "h2h_raw-key-without-scheme"],
+)
 def test_missing_or_wrong_key_is_refused_with_401(client, session, method, path, authorization):
     headers = {"Authorization": authorization} if authorization else {}
 
@@ -74,8 +78,9 @@ def test_revoked_key_is_refused(client, session, api_key):
     key.revoked_at = TEST_START - timedelta(days=1)
     session.commit()
 
-    response = client.post("/api/v1/purchases", json=GOOD,
-                           headers={"Authorization": f"Bearer {raw}"})
+    response = client.post(
+        "/api/v1/purchases", json=GOOD, headers={"Authorization": f"Bearer {raw}"}
+    )
 
     assert_problem(response, 401)
     assert nothing_recorded(session)
@@ -90,29 +95,38 @@ def test_key_is_checked_before_the_body(client, session):
 # --- 415, 400, 413 ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", None])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+)
 def test_body_not_sent_as_json_is_refused_with_415(client, session, auth, content_type):
-    response = client.post("/api/v1/purchases", data=json.dumps(GOOD),
-                           headers={**auth, **({"Content-Type": content_type}
-                                               if content_type else {})})
+    response = client.post(
+        "/api/v1/purchases",
+        data=json.dumps(GOOD),
+        headers={**auth, **({"Content-Type": content_type} if content_type else {})},
+    )
 
     assert_problem(response, 415)
     assert nothing_recorded(session)
 
 
 def test_json_with_a_charset_parameter_is_accepted(client, session, auth):
-    response = client.post("/api/v1/purchases", data=json.dumps(GOOD),
-                           headers={**auth, "Content-Type": "application/json; charset=utf-8"})
+    response = client.post(
+        "/api/v1/purchases",
+        data=json.dumps(GOOD),
+        headers={**auth, "Content-Type": "application/json; charset=utf-8"},
+    )
 
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("raw", [b"{\"order_id\": ", b"", b"{'order_id': 'A-1'}", b"\xff\xfe{}",
-                                 b"[" * 100_000])
+@pytest.mark.parametrize(
+    "raw", [b'{"order_id": ', b"", b"{'order_id': 'A-1'}", b"\xff\xfe{}", b"[" * 100_000]
+)
 def test_body_that_does_not_parse_is_refused_with_400(client, session, auth, raw):
-    response = client.post("/api/v1/purchases", data=raw,
-                           headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/purchases", data=raw, headers={**auth, "Content-Type": "application/json"}
+    )
 
     body = assert_problem(response, 400)
     assert body["title"] == "Malformed JSON"
@@ -125,8 +139,11 @@ def _too_large_body() -> bytes:
 
 
 def test_body_over_one_mebibyte_is_refused_with_413(client, session, auth):
-    response = client.post("/api/v1/purchases", data=_too_large_body(),
-                           headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/purchases",
+        data=_too_large_body(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
 
     assert_problem(response, 413)
     assert nothing_recorded(session)
@@ -136,11 +153,18 @@ def _post_chunked(port: int, key: str, payload: bytes) -> tuple[int, str, dict]:
     """POST a body in chunks, with no Content-Length, as streaming clients do."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        chunks = (payload[i:i + 65536] for i in range(0, len(payload), 65536))
-        connection.request("POST", "/api/v1/purchases", body=chunks, encode_chunked=True,
-                           headers={"Authorization": f"Bearer {key}",
-                                    "Content-Type": "application/json",
-                                    "Transfer-Encoding": "chunked"})
+        chunks = (payload[i : i + 65536] for i in range(0, len(payload), 65536))
+        connection.request(
+            "POST",
+            "/api/v1/purchases",
+            body=chunks,
+            encode_chunked=True,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Content-Type": "application/json",
+                "Transfer-Encoding": "chunked",
+            },
+        )
         response = connection.getresponse()
         return response.status, response.getheader("Content-Type"), json.loads(response.read())
     finally:
@@ -177,47 +201,55 @@ def test_chunked_body_over_one_mebibyte_is_refused_with_413_too(committed_app):
 LONG = "x" * 129
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"order_id": None}, "order_id"),
-    ({"order_id": "   "}, "order_id"),
-    ({"order_id": 1001}, "order_id"),
-    ({"order_id": LONG}, "order_id"),
-    ({"customer": None}, "customer.email"),
-    ({"customer": "ana@example.com"}, "customer"),
-    ({"customer": {}}, "customer.email"),
-    ({"customer": {"email": "not-an-address"}}, "customer.email"),
-    ({"customer": {"email": "ana@@example.com"}}, "customer.email"),
-    ({"customer": {"email": ["ana@example.com"]}}, "customer.email"),
-    ({"customer": {"email": "ana@example.com", "name": "n" * 201}}, "customer.name"),
-    ({"customer": {"email": "ana@example.com", "timezone": "Mars/Olympus"}}, "customer.timezone"),
-    ({"customer": {"email": "ana@example.com", "timezone": "../../etc/passwd"}},
-     "customer.timezone"),
-    ({"purchased_at": "yesterday"}, "purchased_at"),
-    ({"purchased_at": "2026-11-22T10:00:00"}, "purchased_at"),
-    ({"purchased_at": "2026-11-22"}, "purchased_at"),
-    ({"purchased_at": "2026-02-30T10:00:00Z"}, "purchased_at"),
-    ({"purchased_at": 1763805600}, "purchased_at"),
-    ({"purchased_at": "2026-11-25T09:00:01Z"}, "purchased_at"),
-    ({"total": "-1.00"}, "total"),
-    ({"total": -1}, "total"),
-    ({"total": "12.345"}, "total"),
-    ({"total": "1e3"}, "total"),
-    ({"total": "NaN"}, "total"),
-    ({"total": "lots"}, "total"),
-    ({"total": True}, "total"),
-    ({"total": "1000000000000.00"}, "total"),
-    ({"currency": "EURO"}, "currency"),
-    ({"currency": "E1R"}, "currency"),
-    ({"items": {"sku": "KB-1"}}, "items"),
-    ({"items": ["KB-1"]}, "items.0"),
-    ({"items": [{"sku": "KB-1", "quantity": 0}]}, "items.0.quantity"),
-    ({"items": [{"sku": "KB-1"}, {"sku": "KB-2", "quantity": 1.5}]}, "items.1.quantity"),
-    ({"items": [{"sku": "KB-1", "quantity": "2"}]}, "items.0.quantity"),
-    ({"items": [{"sku": "KB-1", "unit_price": "-3"}]}, "items.0.unit_price"),
-    ({"items": [{"sku": "s" * 129}]}, "items.0.sku"),
-    ({"owner_email": "nobody@shop.test"}, "owner_email"),
-    ({"owner_email": "not an address"}, "owner_email"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"order_id": None}, "order_id"),
+        ({"order_id": "   "}, "order_id"),
+        ({"order_id": 1001}, "order_id"),
+        ({"order_id": LONG}, "order_id"),
+        ({"customer": None}, "customer.email"),
+        ({"customer": "ana@example.com"}, "customer"),
+        ({"customer": {}}, "customer.email"),
+        ({"customer": {"email": "not-an-address"}}, "customer.email"),
+        ({"customer": {"email": "ana@@example.com"}}, "customer.email"),
+        ({"customer": {"email": ["ana@example.com"]}}, "customer.email"),
+        ({"customer": {"email": "ana@example.com", "name": "n" * 201}}, "customer.name"),
+        (
+            {"customer": {"email": "ana@example.com", "timezone": "Mars/Olympus"}},
+            "customer.timezone",
+        ),
+        (
+            {"customer": {"email": "ana@example.com", "timezone": "../../etc/passwd"}},
+            "customer.timezone",
+        ),
+        ({"purchased_at": "yesterday"}, "purchased_at"),
+        ({"purchased_at": "2026-11-22T10:00:00"}, "purchased_at"),
+        ({"purchased_at": "2026-11-22"}, "purchased_at"),
+        ({"purchased_at": "2026-02-30T10:00:00Z"}, "purchased_at"),
+        ({"purchased_at": 1763805600}, "purchased_at"),
+        ({"purchased_at": "2026-11-25T09:00:01Z"}, "purchased_at"),
+        ({"total": "-1.00"}, "total"),
+        ({"total": -1}, "total"),
+        ({"total": "12.345"}, "total"),
+        ({"total": "1e3"}, "total"),
+        ({"total": "NaN"}, "total"),
+        ({"total": "lots"}, "total"),
+        ({"total": True}, "total"),
+        ({"total": "1000000000000.00"}, "total"),
+        ({"currency": "EURO"}, "currency"),
+        ({"currency": "E1R"}, "currency"),
+        ({"items": {"sku": "KB-1"}}, "items"),
+        ({"items": ["KB-1"]}, "items.0"),
+        ({"items": [{"sku": "KB-1", "quantity": 0}]}, "items.0.quantity"),
+        ({"items": [{"sku": "KB-1"}, {"sku": "KB-2", "quantity": 1.5}]}, "items.1.quantity"),
+        ({"items": [{"sku": "KB-1", "quantity": "2"}]}, "items.0.quantity"),
+        ({"items": [{"sku": "KB-1", "unit_price": "-3"}]}, "items.0.unit_price"),
+        ({"items": [{"sku": "s" * 129}]}, "items.0.sku"),
+        ({"owner_email": "nobody@shop.test"}, "owner_email"),
+        ({"owner_email": "not an address"}, "owner_email"),
+    ],
+)
 def test_invalid_field_is_refused_with_422_naming_it(client, session, auth, clock, change, field):
     body = {**GOOD, **change}
 
@@ -230,13 +262,22 @@ def test_invalid_field_is_refused_with_422_naming_it(client, session, auth, cloc
 
 
 def test_every_bad_field_is_named_at_once(client, session, auth, clock):
-    body = {"order_id": "", "customer": {"email": "nope", "timezone": "Nowhere/Town"},
-            "total": "-5", "items": [{"quantity": -1}]}
+    body = {
+        "order_id": "",
+        "customer": {"email": "nope", "timezone": "Nowhere/Town"},
+        "total": "-5",
+        "items": [{"quantity": -1}],
+    }
 
     problem = assert_problem(client.post("/api/v1/purchases", json=body, headers=auth), 422)
 
-    assert set(problem["errors"]) == {"order_id", "customer.email", "customer.timezone", "total",
-                                      "items.0.quantity"}
+    assert set(problem["errors"]) == {
+        "order_id",
+        "customer.email",
+        "customer.timezone",
+        "total",
+        "items.0.quantity",
+    }
 
 
 def test_body_that_is_not_an_object_is_refused_with_422(client, session, auth):
@@ -249,16 +290,20 @@ def test_inactive_owner_is_not_an_owner(client, session, auth, clock):
     make_user(session, email="left@shop.test", active=False)
     session.commit()
 
-    response = client.post("/api/v1/purchases", json={**GOOD, "owner_email": "left@shop.test"},
-                           headers=auth)
+    response = client.post(
+        "/api/v1/purchases", json={**GOOD, "owner_email": "left@shop.test"}, headers=auth
+    )
 
     assert list(assert_problem(response, 422)["errors"]) == ["owner_email"]
     assert nothing_recorded(session)
 
 
 def test_unknown_fields_are_ignored(client, session, auth, clock):
-    response = client.post("/api/v1/purchases", headers=auth, json={
-        **GOOD, "coupon": "XMAS", "customer": {"email": "ana@example.com", "vip": True}})
+    response = client.post(
+        "/api/v1/purchases",
+        headers=auth,
+        json={**GOOD, "coupon": "XMAS", "customer": {"email": "ana@example.com", "vip": True}},
+    )
 
     assert response.status_code == 201
 
@@ -277,18 +322,21 @@ def test_unknown_api_path_and_wrong_method_are_problem_documents(client, auth):
     assert_problem(client.get("/api/v1/purchases", headers=auth), 405)
 
 
-@pytest.mark.parametrize("path,field", [
-    ("/api/v1/cases?status=pending", "status"),
-    ("/api/v1/cases?limit=0", "limit"),
-    ("/api/v1/cases?limit=101", "limit"),
-    ("/api/v1/cases?limit=ten", "limit"),
-    ("/api/v1/cases?cursor=not-a-cursor", "cursor"),
-    ("/api/v1/responses?since=last-week", "since"),
-    ("/api/v1/responses?since=2026-11-22", "since"),
-    ("/api/v1/responses?cursor=%%%", "cursor"),
-    ("/api/v1/responses?cursor=MjAyNi0xMS0yMlQxMDowMDowMHx4", "cursor"),
-    ("/api/v1/responses?limit=-1", "limit"),
-])
+@pytest.mark.parametrize(
+    "path,field",
+    [
+        ("/api/v1/cases?status=pending", "status"),
+        ("/api/v1/cases?limit=0", "limit"),
+        ("/api/v1/cases?limit=101", "limit"),
+        ("/api/v1/cases?limit=ten", "limit"),
+        ("/api/v1/cases?cursor=not-a-cursor", "cursor"),
+        ("/api/v1/responses?since=last-week", "since"),
+        ("/api/v1/responses?since=2026-11-22", "since"),
+        ("/api/v1/responses?cursor=%%%", "cursor"),
+        ("/api/v1/responses?cursor=MjAyNi0xMS0yMlQxMDowMDowMHx4", "cursor"),
+        ("/api/v1/responses?limit=-1", "limit"),
+    ],
+)
 def test_bad_query_parameter_is_refused_with_422_naming_it(client, auth, path, field):
     problem = assert_problem(client.get(path, headers=auth), 422)
 

@@ -25,13 +25,24 @@ from tests.factories import make_api_key, make_customer, make_user
 
 ORDER = {
     "order_id": "A-1001",
-    "customer": {"email": "ana@example.com", "name": "Ana Diaz", "id": "cus_42",
-                 "timezone": "Europe/Madrid"},
+    "customer": {
+        "email": "ana@example.com",
+        "name": "Ana Diaz",
+        "id": "cus_42",
+        "timezone": "Europe/Madrid",
+    },
     "purchased_at": "2026-11-23T08:55:00Z",
     "total": "129.90",
     "currency": "EUR",
-    "items": [{"sku": "KB-1", "name": "Keyboard", "category": "hardware", "quantity": 1,
-               "unit_price": "129.90"}],
+    "items": [
+        {
+            "sku": "KB-1",
+            "name": "Keyboard",
+            "category": "hardware",
+            "quantity": 1,
+            "unit_price": "129.90",
+        }
+    ],
 }
 
 
@@ -71,20 +82,37 @@ def test_new_purchase_answers_201_and_queues_the_survey_right_away(client, auth,
     assert (purchase.total, purchase.currency, purchase.source) == (Decimal("129.90"), "EUR", "api")
     item = session.scalars(select(PurchaseItem)).one()
     assert (item.sku, item.name, item.category, item.quantity, item.unit_price) == (
-        "KB-1", "Keyboard", "hardware", 1, Decimal("129.90"))
+        "KB-1",
+        "Keyboard",
+        "hardware",
+        1,
+        Decimal("129.90"),
+    )
     customer = session.get(Customer, purchase.customer_id)
     assert (customer.email, customer.name, customer.external_id, customer.timezone) == (
-        "ana@example.com", "Ana Diaz", "cus_42", "Europe/Madrid")
+        "ana@example.com",
+        "Ana Diaz",
+        "cus_42",
+        "Europe/Madrid",
+    )
     assert (survey.kind, survey.purchase_id, survey.question_set.key) == (
-        "purchase", purchase.id, "heart-to-heart")
+        "purchase",
+        purchase.id,
+        "heart-to-heart",
+    )
     message = session.scalars(select(OutboxMessage)).one()
     assert (message.template, message.to_email, message.survey_id, message.status) == (
-        "survey", "ana@example.com", survey.id, "pending")
+        "survey",
+        "ana@example.com",
+        survey.id,
+        "pending",
+    )
     assert message.next_attempt_at == TEST_START
 
 
-def test_only_order_id_and_email_are_needed_and_the_purchase_is_dated_now(client, auth, session,
-                                                                          clock):
+def test_only_order_id_and_email_are_needed_and_the_purchase_is_dated_now(
+    client, auth, session, clock
+):
     response = post(client, auth, order("A-1", "bo@example.com"))
 
     assert response.status_code == 201
@@ -94,24 +122,30 @@ def test_only_order_id_and_email_are_needed_and_the_purchase_is_dated_now(client
     assert (purchase.total, purchase.currency, purchase.items) == (None, None, [])
 
 
-def test_repeated_order_answers_200_with_the_same_body_and_creates_nothing(client, auth,
-                                                                           session, clock):
+def test_repeated_order_answers_200_with_the_same_body_and_creates_nothing(
+    client, auth, session, clock
+):
     first = post(client, auth, ORDER)
     clock.advance(minutes=5)
-    again = post(client, auth, {**ORDER, "customer": {**ORDER["customer"], "name": "Someone Else"},
-                                "total": "1.00"})
+    again = post(
+        client,
+        auth,
+        {**ORDER, "customer": {**ORDER["customer"], "name": "Someone Else"}, "total": "1.00"},
+    )
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json() == first.get_json()
-    assert [count(session, m) for m in (Customer, Purchase, PurchaseItem, Survey, OutboxMessage)
-            ] == [1, 1, 1, 1, 1]
+    assert [
+        count(session, m) for m in (Customer, Purchase, PurchaseItem, Survey, OutboxMessage)
+    ] == [1, 1, 1, 1, 1]
     # Nothing of the repeat was applied, not even to the customer.
     assert session.scalars(select(Customer.name)).one() == "Ana Diaz"
     assert session.scalars(select(Purchase.total)).one() == Decimal("129.90")
 
 
-def test_repeated_order_from_another_address_leaves_no_new_customer_behind(client, auth,
-                                                                             session, clock):
+def test_repeated_order_from_another_address_leaves_no_new_customer_behind(
+    client, auth, session, clock
+):
     first = post(client, auth, ORDER)
     again = post(client, auth, order("A-1001", "someone.else@example.com"))
 
@@ -133,7 +167,8 @@ def test_survey_waits_for_the_configured_delay_after_the_purchase(client, auth, 
     later = post(client, auth, order("A-2", "bo@example.com"))
     assert later.get_json()["survey"]["send_at"] == "2026-11-23T11:00:00Z"
     message = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.to_email == "bo@example.com")).one()
+        select(OutboxMessage).where(OutboxMessage.to_email == "bo@example.com")
+    ).one()
     assert message.next_attempt_at == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 
 
@@ -141,15 +176,17 @@ def test_purchase_reported_late_is_asked_about_now_not_in_the_past(client, auth,
     response = post(client, auth, order("A-1", purchased_at="2026-11-20T10:00:00Z"))
 
     assert response.get_json()["survey"] == {
-        "id": response.get_json()["survey"]["id"], "status": "scheduled",
-        "send_at": "2026-11-23T09:00:00Z"}
+        "id": response.get_json()["survey"]["id"],
+        "status": "scheduled",
+        "send_at": "2026-11-23T09:00:00Z",
+    }
 
 
 def test_purchase_older_than_the_age_limit_is_recorded_but_skipped(client, auth, session, clock):
-    inside = post(client, auth, order("A-1", "in@example.com",
-                                      purchased_at="2026-10-24T09:00:01Z"))
-    too_old = post(client, auth, order("A-2", "old@example.com",
-                                       purchased_at="2026-10-24T08:59:59Z"))
+    inside = post(client, auth, order("A-1", "in@example.com", purchased_at="2026-10-24T09:00:01Z"))
+    too_old = post(
+        client, auth, order("A-2", "old@example.com", purchased_at="2026-10-24T08:59:59Z")
+    )
 
     assert inside.status_code == too_old.status_code == 201
     assert inside.get_json()["survey"]["status"] == "scheduled"
@@ -195,21 +232,39 @@ def test_suppressed_customer_is_recorded_but_never_surveyed(client, auth, sessio
     assert response.status_code == 201
     assert response.get_json()["customer_id"] == customer.id
     assert response.get_json()["survey"] == {
-        "id": response.get_json()["survey"]["id"], "status": "suppressed", "send_at": None}
+        "id": response.get_json()["survey"]["id"],
+        "status": "suppressed",
+        "send_at": None,
+    }
     assert count(session, OutboxMessage) == 0
 
 
 def test_customer_is_one_per_address_whatever_its_capitals_and_keeps_what_is_not_resent(
-        client, auth, session, clock):
+    client, auth, session, clock
+):
     post(client, auth, ORDER)
     clock.advance(days=1)
-    response = post(client, auth, {"order_id": "A-2", "customer": {
-        "email": "ANA@example.COM", "name": "Ana Díaz Pérez", "timezone": "America/Bogota"}})
+    response = post(
+        client,
+        auth,
+        {
+            "order_id": "A-2",
+            "customer": {
+                "email": "ANA@example.COM",
+                "name": "Ana Díaz Pérez",
+                "timezone": "America/Bogota",
+            },
+        },
+    )
 
     customer = session.scalars(select(Customer)).one()
     assert response.get_json()["customer_id"] == customer.id
     assert (customer.email, customer.name, customer.external_id, customer.timezone) == (
-        "ana@example.com", "Ana Díaz Pérez", "cus_42", "America/Bogota")
+        "ana@example.com",
+        "Ana Díaz Pérez",
+        "cus_42",
+        "America/Bogota",
+    )
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
@@ -235,8 +290,9 @@ def test_item_category_chooses_its_question_set(client, auth, session, clock):
 
 
 def test_money_may_be_sent_as_numbers(client, auth, session, clock):
-    response = post(client, auth, {**ORDER, "total": 129.9,
-                                   "items": [{"sku": "KB-1", "unit_price": 64}]})
+    response = post(
+        client, auth, {**ORDER, "total": 129.9, "items": [{"sku": "KB-1", "unit_price": 64}]}
+    )
 
     assert response.status_code == 201
     purchase = session.scalars(select(Purchase)).one()
@@ -282,8 +338,10 @@ def _committed_key(app) -> dict:
 def _counts(app) -> dict[str, int]:
     with app.app_context():
         session = db.session()
-        return {model.__name__: count(session, model)
-                for model in (Customer, Purchase, Survey, OutboxMessage)}
+        return {
+            model.__name__: count(session, model)
+            for model in (Customer, Purchase, Survey, OutboxMessage)
+        }
 
 
 def test_same_new_order_posted_concurrently_is_recorded_exactly_once(committed_app):
@@ -292,19 +350,18 @@ def test_same_new_order_posted_concurrently_is_recorded_exactly_once(committed_a
     statuses = _post_at_once(committed_app, headers, [ORDER] * 8)
 
     assert sorted(statuses) == [200] * 7 + [201]
-    assert _counts(committed_app) == {"Customer": 1, "Purchase": 1, "Survey": 1,
-                                      "OutboxMessage": 1}
+    assert _counts(committed_app) == {"Customer": 1, "Purchase": 1, "Survey": 1, "OutboxMessage": 1}
 
 
 def test_two_orders_of_one_new_customer_at_once_make_one_customer_and_one_survey(committed_app):
     headers = _committed_key(committed_app)
 
-    statuses = _post_at_once(committed_app, headers,
-                             [order("A-1", "new@example.com"), order("A-2", "New@example.com")])
+    statuses = _post_at_once(
+        committed_app, headers, [order("A-1", "new@example.com"), order("A-2", "New@example.com")]
+    )
 
     assert statuses == [201, 201]
-    assert _counts(committed_app) == {"Customer": 1, "Purchase": 2, "Survey": 2,
-                                      "OutboxMessage": 1}
+    assert _counts(committed_app) == {"Customer": 1, "Purchase": 2, "Survey": 2, "OutboxMessage": 1}
     with committed_app.app_context():
         statuses = db.session().scalars(select(Survey.status).order_by(Survey.status)).all()
     assert statuses == ["scheduled", "throttled"]

@@ -25,8 +25,7 @@ def auth(api_key):
 
 def version_count(session, key: str) -> int:
     return session.scalar(
-        select(func.count(QuestionSetVersion.id)).join(QuestionSet)
-        .where(QuestionSet.key == key)
+        select(func.count(QuestionSetVersion.id)).join(QuestionSet).where(QuestionSet.key == key)
     )
 
 
@@ -44,7 +43,9 @@ def test_get_shows_the_seeded_set_in_the_contract_shape(client, auth):
     assert body["published_at"].endswith("Z")
     first = body["questions"][0]
     assert first == {
-        "key": "expectations", "type": "choice", "required": True,
+        "key": "expectations",
+        "type": "choice",
+        "required": True,
         "text": "Are we exceeding your expectations?",
         "options": [
             {"value": "exceeding", "label": "Yes, you are exceeding them"},
@@ -72,12 +73,14 @@ def test_unknown_set_answers_404(client, auth):
     assert response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": "Basic abc"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
+)
 def test_missing_or_wrong_key_answers_401_and_publishes_nothing(client, session, headers):
     assert client.get("/api/v1/question-sets", headers=headers).status_code == 401
-    response = client.put("/api/v1/question-sets/heart-to-heart", headers=headers,
-                          json={"questions": []})
+    response = client.put(
+        "/api/v1/question-sets/heart-to-heart", headers=headers, json={"questions": []}
+    )
     assert response.status_code == 401
     assert version_count(session, "heart-to-heart") == 1
 
@@ -103,11 +106,16 @@ def test_putting_what_get_returned_changes_nothing(client, session, auth):
 
 def test_publishing_creates_version_n_plus_one(client, session, auth, clock):
     body = fetch(client, auth)
-    body["questions"].append({"key": "delivery", "type": "choice", "required": False,
-                              "text": "Did it arrive on time?",
-                              "options": [{"value": "yes", "label": "Yes"},
-                                          {"value": "no", "label": "No"}],
-                              "negative": {"values": ["no"]}})
+    body["questions"].append(
+        {
+            "key": "delivery",
+            "type": "choice",
+            "required": False,
+            "text": "Did it arrive on time?",
+            "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+            "negative": {"values": ["no"]},
+        }
+    )
     response = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
     assert response.status_code == 201
     published = response.get_json()
@@ -118,19 +126,27 @@ def test_publishing_creates_version_n_plus_one(client, session, auth, clock):
     # Version 1 is untouched and still readable.
     old = client.get("/api/v1/question-sets/heart-to-heart?version=1", headers=auth).get_json()
     assert [q["key"] for q in old["questions"]] == [
-        "expectations", "one_thing", "time_money", "recommend", "preferences"]
+        "expectations",
+        "one_thing",
+        "time_money",
+        "recommend",
+        "preferences",
+    ]
 
     body["questions"][0]["text"] = "Are we exceeding what you expected?"
     again = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
     assert again.status_code == 201 and again.get_json()["version"] == 3
 
 
-def test_publishing_through_the_api_is_in_the_audit_log_as_the_key(client, session, auth,
-                                                                  api_key, clock):
+def test_publishing_through_the_api_is_in_the_audit_log_as_the_key(
+    client, session, auth, api_key, clock
+):
     body = fetch(client, auth)
     body["questions"] = body["questions"][:2]
-    assert client.put("/api/v1/question-sets/heart-to-heart", headers=auth,
-                      json=body).status_code == 201
+    assert (
+        client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body).status_code
+        == 201
+    )
     entry = session.scalars(select(AuditEntry)).one()
     assert entry.action == "question_set.published"
     assert entry.target == "question set heart-to-heart"
@@ -149,18 +165,36 @@ def test_the_order_of_negative_values_does_not_make_a_new_version(client, sessio
 
 
 def test_putting_an_unknown_key_creates_the_set_as_version_1(client, session, auth):
-    body = {"name": "After a repair", "questions": [
-        {"key": "happy", "type": "scale", "min": 1, "max": 5, "text": "How happy are you?",
-         "negative": {"at_most": 2}},
-    ]}
+    body = {
+        "name": "After a repair",
+        "questions": [
+            {
+                "key": "happy",
+                "type": "scale",
+                "min": 1,
+                "max": 5,
+                "text": "How happy are you?",
+                "negative": {"at_most": 2},
+            },
+        ],
+    }
     response = client.put("/api/v1/question-sets/after-repair", headers=auth, json=body)
     assert response.status_code == 201
     created = response.get_json()
     assert (created["key"], created["name"], created["version"]) == (
-        "after-repair", "After a repair", 1)
-    assert created["questions"][0] == {"key": "happy", "type": "scale", "min": 1, "max": 5,
-                                       "text": "How happy are you?", "required": False,
-                                       "negative": {"at_most": 2}}
+        "after-repair",
+        "After a repair",
+        1,
+    )
+    assert created["questions"][0] == {
+        "key": "happy",
+        "type": "scale",
+        "min": 1,
+        "max": 5,
+        "text": "How happy are you?",
+        "required": False,
+        "negative": {"at_most": 2},
+    }
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["question_set.created", "question_set.published"]
 
@@ -195,25 +229,65 @@ def test_duplicate_question_keys_answer_422(client, session, auth):
 
 @pytest.mark.parametrize("options", [None, []])
 def test_a_choice_without_options_answers_422(client, auth, options):
-    errors = _problem(_put_questions(client, auth, [
-        {"key": "ok", "type": "choice", "text": "All well?", "options": options}]))
+    errors = _problem(
+        _put_questions(
+            client, auth, [{"key": "ok", "type": "choice", "text": "All well?", "options": options}]
+        )
+    )
     assert list(errors) == ["questions.0.options"]
 
 
-@pytest.mark.parametrize(("question", "path"), [
-    ({"key": "n", "type": "scale", "min": 0, "max": 10, "text": "?",
-      "negative": {"values": ["3"]}}, "questions.0.negative"),
-    ({"key": "c", "type": "choice", "text": "?", "options": [
-        {"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
-      "negative": {"at_most": 1}}, "questions.0.negative"),
-    ({"key": "t", "type": "text", "text": "?", "negative": {"values": ["bad"]}},
-     "questions.0.negative"),
-    ({"key": "c", "type": "choice", "text": "?", "options": [
-        {"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
-      "negative": {"values": ["zzz"]}}, "questions.0.negative"),
-    ({"key": "n", "type": "scale", "min": 0, "max": 10, "text": "?",
-      "negative": {"at_most": 10}}, "questions.0.negative"),
-])
+@pytest.mark.parametrize(
+    ("question", "path"),
+    [
+        (
+            {
+                "key": "n",
+                "type": "scale",
+                "min": 0,
+                "max": 10,
+                "text": "?",
+                "negative": {"values": ["3"]},
+            },
+            "questions.0.negative",
+        ),
+        (
+            {
+                "key": "c",
+                "type": "choice",
+                "text": "?",
+                "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+                "negative": {"at_most": 1},
+            },
+            "questions.0.negative",
+        ),
+        (
+            {"key": "t", "type": "text", "text": "?", "negative": {"values": ["bad"]}},
+            "questions.0.negative",
+        ),
+        (
+            {
+                "key": "c",
+                "type": "choice",
+                "text": "?",
+                "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+                "negative": {"values": ["zzz"]},
+            },
+            "questions.0.negative",
+        ),
+        (
+            {
+                "key": "n",
+                "type": "scale",
+                "min": 0,
+                "max": 10,
+                "text": "?",
+                "negative": {"at_most": 10},
+            },
+            "questions.0.negative",
+        ),
+    ],
+)
 def test_a_rule_that_does_not_fit_its_type_answers_422(client, session, auth, question, path):
     errors = _problem(_put_questions(client, auth, [question]))
     assert list(errors) == [path]
@@ -232,35 +306,64 @@ def test_an_empty_new_set_is_not_created(client, session, auth):
 
 
 def test_every_problem_is_named_at_once(client, auth):
-    errors = _problem(client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json={
-        "key": "other", "questions": [
-            {"key": "Bad Key", "type": "rating", "text": ""},
-            {"key": "s", "type": "scale", "min": 5, "max": 1, "text": "?"},
-            {"key": "csrf_token", "type": "text", "text": "?", "colour": "red"},
-        ]}))
-    assert set(errors) == {"key", "questions.0.key", "questions.0.type", "questions.0.text",
-                           "questions.1.max", "questions.2.key", "questions.2.colour"}
+    errors = _problem(
+        client.put(
+            "/api/v1/question-sets/heart-to-heart",
+            headers=auth,
+            json={
+                "key": "other",
+                "questions": [
+                    {"key": "Bad Key", "type": "rating", "text": ""},
+                    {"key": "s", "type": "scale", "min": 5, "max": 1, "text": "?"},
+                    {"key": "csrf_token", "type": "text", "text": "?", "colour": "red"},
+                ],
+            },
+        )
+    )
+    assert set(errors) == {
+        "key",
+        "questions.0.key",
+        "questions.0.type",
+        "questions.0.text",
+        "questions.1.max",
+        "questions.2.key",
+        "questions.2.colour",
+    }
 
 
 def test_a_bad_key_for_a_new_set_answers_422(client, auth):
-    errors = _problem(_put_questions(client, auth, [{"key": "a", "type": "text", "text": "?"}],
-                                     key="Not_A_Key"))
+    errors = _problem(
+        _put_questions(client, auth, [{"key": "a", "type": "text", "text": "?"}], key="Not_A_Key")
+    )
     assert list(errors) == ["key"]
 
 
 def test_a_body_that_is_not_json_answers_415_or_400(client, session, auth):
-    as_text = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, data="questions",
-                         content_type="text/plain")
+    as_text = client.put(
+        "/api/v1/question-sets/heart-to-heart",
+        headers=auth,
+        data="questions",
+        content_type="text/plain",
+    )
     assert as_text.status_code == 415
-    broken = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, data="{nope",
-                        content_type="application/json")
+    broken = client.put(
+        "/api/v1/question-sets/heart-to-heart",
+        headers=auth,
+        data="{nope",
+        content_type="application/json",
+    )
     assert broken.status_code == 400
     assert version_count(session, "heart-to-heart") == 1
 
 
 def test_the_body_must_be_an_object(client, auth):
-    errors = _problem(client.put("/api/v1/question-sets/heart-to-heart", headers=auth,
-                                 json=[{"key": "a", "type": "text", "text": "?"}]))
+    errors = _problem(
+        client.put(
+            "/api/v1/question-sets/heart-to-heart",
+            headers=auth,
+            json=[{"key": "a", "type": "text", "text": "?"}],
+        )
+    )
     assert list(errors) == ["body"]
 
 
@@ -276,8 +379,10 @@ def test_responses_keep_the_version_they_answered(client, session, auth, clock):
 
     body = fetch(client, auth)
     body["questions"] = copy.deepcopy(body["questions"][:1])
-    assert client.put("/api/v1/question-sets/heart-to-heart", headers=auth,
-                      json=body).status_code == 201
+    assert (
+        client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body).status_code
+        == 201
+    )
     session.refresh(response)
     assert response.version_id == version_1
     assert response.version.number == 1
@@ -290,19 +395,24 @@ def test_answers_are_as_the_openapi_document_says(client, auth):
 
     document = client.get("/api/v1/openapi.json").get_json()
     item = "/api/v1/question-sets/{key}"
-    assert_documented(document, "/api/v1/question-sets", "GET",
-                      client.get("/api/v1/question-sets", headers=auth))
+    assert_documented(
+        document, "/api/v1/question-sets", "GET", client.get("/api/v1/question-sets", headers=auth)
+    )
     body = fetch(client, auth)
-    assert_documented(document, item, "GET",
-                      client.get("/api/v1/question-sets/heart-to-heart", headers=auth))
+    assert_documented(
+        document, item, "GET", client.get("/api/v1/question-sets/heart-to-heart", headers=auth)
+    )
     assert_documented(document, item, "GET", client.get("/api/v1/question-sets/x", headers=auth))
     put = "/api/v1/question-sets/heart-to-heart"
     assert_documented(document, item, "PUT", client.put(put, json=body, headers=auth))
     body["questions"] = body["questions"][:3]
     assert_documented(document, item, "PUT", client.put(put, json=body, headers=auth))
-    assert_documented(document, item, "PUT",
-                      client.put(put, json={"questions": []}, headers=auth))
-    assert_documented(document, item, "PUT", client.put(put, data="{", headers=auth,
-                                                        content_type="application/json"))
+    assert_documented(document, item, "PUT", client.put(put, json={"questions": []}, headers=auth))
+    assert_documented(
+        document,
+        item,
+        "PUT",
+        client.put(put, data="{", headers=auth, content_type="application/json"),
+    )
     assert_documented(document, item, "PUT", client.put(put, data="x", headers=auth))
     assert_documented(document, item, "PUT", client.put(put, json=body))

@@ -40,8 +40,11 @@ def counting_queries(app):
     engine = app.extensions["db"]["engine"]
 
     def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK",
-                                                      "BEGIN", "COMMIT")):
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"))
+        ):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -61,21 +64,37 @@ def get_json(client, auth, path: str) -> dict:
 
 
 def test_case_shows_the_customers_own_words_and_only_internal_notes_as_comments(
-        client, auth, session, api_key):
+    client, auth, session, api_key
+):
     owner = make_user(session, email="olivia@shop.test", name="Olivia Owner")
     customer = make_customer(session, email="ana@example.com", name="Ana Diaz")
     purchase = make_purchase(session, customer, order_id="A-1001")
-    case = make_case(session, owner=owner, customer=customer, purchase=purchase, now=T,
-                     status="acknowledged")
+    case = make_case(
+        session, owner=owner, customer=customer, purchase=purchase, now=T, status="acknowledged"
+    )
     case.acknowledged_at = T + timedelta(minutes=20)
-    case.events.extend([
-        CaseEvent(kind="note", actor_user_id=owner.id, body="Called her; new key on its way.",
-                  created_at=T + timedelta(hours=1)),
-        CaseEvent(kind="reply", actor_user_id=owner.id, body="Dear Ana, I am so sorry…",
-                  created_at=T + timedelta(hours=2)),
-        CaseEvent(kind="note", actor_api_key_id=api_key[0].id, body="Ticket #88 in Zendesk.",
-                  created_at=T + timedelta(hours=3)),
-    ])
+    case.events.extend(
+        [
+            CaseEvent(
+                kind="note",
+                actor_user_id=owner.id,
+                body="Called her; new key on its way.",
+                created_at=T + timedelta(hours=1),
+            ),
+            CaseEvent(
+                kind="reply",
+                actor_user_id=owner.id,
+                body="Dear Ana, I am so sorry…",
+                created_at=T + timedelta(hours=2),
+            ),
+            CaseEvent(
+                kind="note",
+                actor_api_key_id=api_key[0].id,
+                body="Ticket #88 in Zendesk.",
+                created_at=T + timedelta(hours=3),
+            ),
+        ]
+    )
     session.commit()
 
     body = get_json(client, auth, f"/api/v1/cases/{case.id}")
@@ -87,16 +106,23 @@ def test_case_shows_the_customers_own_words_and_only_internal_notes_as_comments(
         "customer": {"email": "ana@example.com", "name": "Ana Diaz"},
         "order_id": "A-1001",
         "reasons": [
-            {"question": "Are we exceeding your expectations?",
-             "answer": "You are falling short"},
-            {"question": "How likely are you to recommend us to a friend or colleague?",
-             "answer": "4"},
+            {"question": "Are we exceeding your expectations?", "answer": "You are falling short"},
+            {
+                "question": "How likely are you to recommend us to a friend or colleague?",
+                "answer": "4",
+            },
         ],
         "comments": [
-            {"body": "Called her; new key on its way.", "author": "Olivia Owner",
-             "created_at": "2026-11-23T10:00:00Z"},
-            {"body": "Ticket #88 in Zendesk.", "author": "API key “helpdesk”",
-             "created_at": "2026-11-23T12:00:00Z"},
+            {
+                "body": "Called her; new key on its way.",
+                "author": "Olivia Owner",
+                "created_at": "2026-11-23T10:00:00Z",
+            },
+            {
+                "body": "Ticket #88 in Zendesk.",
+                "author": "API key “helpdesk”",
+                "created_at": "2026-11-23T12:00:00Z",
+            },
         ],
         "created_at": "2026-11-23T09:00:00Z",
         "acknowledge_by": "2026-11-23T13:00:00Z",
@@ -154,13 +180,20 @@ def test_cursor_walks_every_case_once_even_when_new_ones_arrive(client, auth, se
     assert seen == [case.id for case in reversed(made)]
 
 
-def test_a_page_of_cases_takes_the_same_few_queries_however_many_cases_it_holds(app, client,
-                                                                                 auth, session):
+def test_a_page_of_cases_takes_the_same_few_queries_however_many_cases_it_holds(
+    app, client, auth, session
+):
     owner = make_user(session)
     for i in range(12):
         case = make_case(session, owner=owner, now=T + timedelta(minutes=i))
-        case.events.append(CaseEvent(kind="note", actor_user_id=owner.id, body=f"note {i}",
-                                     created_at=T + timedelta(minutes=i, seconds=1)))
+        case.events.append(
+            CaseEvent(
+                kind="note",
+                actor_user_id=owner.id,
+                body=f"note {i}",
+                created_at=T + timedelta(minutes=i, seconds=1),
+            )
+        )
     session.commit()
 
     get_json(client, auth, "/api/v1/cases?limit=1")  # the key is looked up once, then remembered
@@ -179,16 +212,24 @@ def make_response(session, *, email: str, answers: dict[str, str], at, order_id:
     """A completed heart-to-heart response (no case: these tests only read responses)."""
     customer = make_customer(session, email=email)
     purchase = make_purchase(session, customer, order_id=order_id) if order_id else None
-    survey, _token = make_sent_survey(session, customer, purchase=purchase,
-                                      sent_at=at - timedelta(hours=1))
+    survey, _token = make_sent_survey(
+        session, customer, purchase=purchase, sent_at=at - timedelta(hours=1)
+    )
     survey.status = "answered"
     questions = {question.key: question for question in survey.version.questions}
-    response = Response(survey_id=survey.id, version_id=survey.version_id,
-                        customer_id=customer.id, submitted_at=at)
+    response = Response(
+        survey_id=survey.id, version_id=survey.version_id, customer_id=customer.id, submitted_at=at
+    )
     for key, value in answers.items():
         question = questions[key]
-        response.answers.append(Answer(question_id=question.id, position=question.position,
-                                       value=value, negative=question.is_negative(value)))
+        response.answers.append(
+            Answer(
+                question_id=question.id,
+                position=question.position,
+                value=value,
+                negative=question.is_negative(value),
+            )
+        )
     response.negative = any(answer.negative for answer in response.answers)
     session.add(response)
     session.flush()
@@ -196,34 +237,70 @@ def make_response(session, *, email: str, answers: dict[str, str], at, order_id:
 
 
 def test_responses_are_listed_oldest_first_with_answers_by_question_key(client, auth, session):
-    late = make_response(session, email="late@example.com", at=T + timedelta(hours=1),
-                         order_id="A-2", answers={"expectations": "short", "recommend": "3"})
-    early = make_response(session, email="early@example.com", at=T, order_id=None,
-                          answers={"expectations": "exceeding", "recommend": "10",
-                                   "one_thing": "Nothing, keep going!"})
+    late = make_response(
+        session,
+        email="late@example.com",
+        at=T + timedelta(hours=1),
+        order_id="A-2",
+        answers={"expectations": "short", "recommend": "3"},
+    )
+    early = make_response(
+        session,
+        email="early@example.com",
+        at=T,
+        order_id=None,
+        answers={
+            "expectations": "exceeding",
+            "recommend": "10",
+            "one_thing": "Nothing, keep going!",
+        },
+    )
     session.commit()
 
     page = get_json(client, auth, "/api/v1/responses")
 
-    assert page == {"items": [
-        {"id": early.id, "survey_id": early.survey_id, "order_id": None,
-         "customer_email": "early@example.com", "question_set": "heart-to-heart",
-         "version": early.version.number,
-         "answers": {"expectations": "exceeding", "one_thing": "Nothing, keep going!",
-                     "recommend": 10},
-         "negative": False, "submitted_at": "2026-11-23T09:00:00Z"},
-        {"id": late.id, "survey_id": late.survey_id, "order_id": "A-2",
-         "customer_email": "late@example.com", "question_set": "heart-to-heart",
-         "version": late.version.number,
-         "answers": {"expectations": "short", "recommend": 3},
-         "negative": True, "submitted_at": "2026-11-23T10:00:00Z"},
-    ], "next_cursor": None}
+    assert page == {
+        "items": [
+            {
+                "id": early.id,
+                "survey_id": early.survey_id,
+                "order_id": None,
+                "customer_email": "early@example.com",
+                "question_set": "heart-to-heart",
+                "version": early.version.number,
+                "answers": {
+                    "expectations": "exceeding",
+                    "one_thing": "Nothing, keep going!",
+                    "recommend": 10,
+                },
+                "negative": False,
+                "submitted_at": "2026-11-23T09:00:00Z",
+            },
+            {
+                "id": late.id,
+                "survey_id": late.survey_id,
+                "order_id": "A-2",
+                "customer_email": "late@example.com",
+                "question_set": "heart-to-heart",
+                "version": late.version.number,
+                "answers": {"expectations": "short", "recommend": 3},
+                "negative": True,
+                "submitted_at": "2026-11-23T10:00:00Z",
+            },
+        ],
+        "next_cursor": None,
+    }
 
 
 def test_since_keeps_responses_submitted_at_or_after_it(client, auth, session):
     for hours in range(4):
-        make_response(session, email=f"c{hours}@example.com", at=T + timedelta(hours=hours),
-                      order_id=f"A-{hours}", answers={"expectations": "meeting"})
+        make_response(
+            session,
+            email=f"c{hours}@example.com",
+            at=T + timedelta(hours=hours),
+            order_id=f"A-{hours}",
+            answers={"expectations": "meeting"},
+        )
     session.commit()
 
     page = get_json(client, auth, "/api/v1/responses?since=2026-11-23T12:00:00%2B02:00")
@@ -232,9 +309,16 @@ def test_since_keeps_responses_submitted_at_or_after_it(client, auth, session):
 
 
 def test_response_cursor_walks_every_response_once_and_then_ends(client, auth, session):
-    made = [make_response(session, email=f"c{i}@example.com", at=T + timedelta(minutes=i // 2),
-                          order_id=f"A-{i}", answers={"expectations": "meeting"})
-            for i in range(5)]
+    made = [
+        make_response(
+            session,
+            email=f"c{i}@example.com",
+            at=T + timedelta(minutes=i // 2),
+            order_id=f"A-{i}",
+            answers={"expectations": "meeting"},
+        )
+        for i in range(5)
+    ]
     session.commit()
 
     seen, cursor, pages = [], None, 0
@@ -251,11 +335,17 @@ def test_response_cursor_walks_every_response_once_and_then_ends(client, auth, s
     assert pages == 3
 
 
-def test_a_page_of_responses_takes_the_same_few_queries_however_many_it_holds(app, client,
-                                                                              auth, session):
+def test_a_page_of_responses_takes_the_same_few_queries_however_many_it_holds(
+    app, client, auth, session
+):
     for i in range(12):
-        make_response(session, email=f"c{i}@example.com", at=T + timedelta(minutes=i),
-                      order_id=f"A-{i}", answers={"expectations": "meeting", "recommend": "9"})
+        make_response(
+            session,
+            email=f"c{i}@example.com",
+            at=T + timedelta(minutes=i),
+            order_id=f"A-{i}",
+            answers={"expectations": "meeting", "recommend": "9"},
+        )
     session.commit()
 
     get_json(client, auth, "/api/v1/responses?limit=1")  # looks the key up once; then remembered

@@ -23,8 +23,9 @@ from surveys.services.tokens import find_token
 from tests.conftest import TEST_START
 
 
-def insert_due_surveys(session, count: int, *, kinds=("purchase",), emails=None,
-                       now=TEST_START) -> list[int]:
+def insert_due_surveys(
+    session, count: int, *, kinds=("purchase",), emails=None, now=TEST_START
+) -> list[int]:
     """`count` customers with a purchase survey due `now`, inserted in bulk; the survey ids."""
     batch = os.urandom(3).hex()
     emails = emails or [f"c{n}-{batch}@example.com" for n in range(count)]
@@ -35,26 +36,64 @@ def insert_due_surveys(session, count: int, *, kinds=("purchase",), emails=None,
     ).all()
     purchase_ids = session.scalars(
         insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
-        [{"order_id": f"B-{batch}-{n}", "customer_id": customer_id, "purchased_at": now,
-          "total": Decimal("19.90"), "currency": "EUR"}
-         for n, customer_id in enumerate(customer_ids)],
+        [
+            {
+                "order_id": f"B-{batch}-{n}",
+                "customer_id": customer_id,
+                "purchased_at": now,
+                "total": Decimal("19.90"),
+                "currency": "EUR",
+            }
+            for n, customer_id in enumerate(customer_ids)
+        ],
     ).all()
-    session.execute(insert(PurchaseItem), [
-        {"purchase_id": purchase_id, "sku": f"SKU-{n % 7}", "name": f"Mug number {n % 7}",
-         "quantity": 1} for n, purchase_id in enumerate(purchase_ids)])
+    session.execute(
+        insert(PurchaseItem),
+        [
+            {
+                "purchase_id": purchase_id,
+                "sku": f"SKU-{n % 7}",
+                "name": f"Mug number {n % 7}",
+                "quantity": 1,
+            }
+            for n, purchase_id in enumerate(purchase_ids)
+        ],
+    )
     survey_ids = session.scalars(
         insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
-        [{"kind": kinds[n % len(kinds)], "status": "scheduled", "customer_id": customer_id,
-          "purchase_id": purchase_id, "question_set_id": question_set.id, "send_at": now}
-         for n, (customer_id, purchase_id) in enumerate(zip(customer_ids, purchase_ids,
-                                                            strict=True))],
+        [
+            {
+                "kind": kinds[n % len(kinds)],
+                "status": "scheduled",
+                "customer_id": customer_id,
+                "purchase_id": purchase_id,
+                "question_set_id": question_set.id,
+                "send_at": now,
+            }
+            for n, (customer_id, purchase_id) in enumerate(
+                zip(customer_ids, purchase_ids, strict=True)
+            )
+        ],
     ).all()
-    session.execute(insert(OutboxMessage), [
-        {"channel": "email", "template": "survey", "to_email": email,
-         "to_name": f"Customer{n} Lastname", "customer_id": customer_id,
-         "survey_id": survey_id, "status": "pending", "next_attempt_at": now, "context": {}}
-        for n, (email, customer_id, survey_id) in enumerate(zip(emails, customer_ids, survey_ids,
-                                                                strict=True))])
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "channel": "email",
+                "template": "survey",
+                "to_email": email,
+                "to_name": f"Customer{n} Lastname",
+                "customer_id": customer_id,
+                "survey_id": survey_id,
+                "status": "pending",
+                "next_attempt_at": now,
+                "context": {},
+            }
+            for n, (email, customer_id, survey_id) in enumerate(
+                zip(emails, customer_ids, survey_ids, strict=True)
+            )
+        ],
+    )
     session.commit()
     return list(survey_ids)
 
@@ -103,8 +142,10 @@ def test_2500_due_surveys_go_in_requests_of_at_most_1000_each_recipient_with_the
     tokens = set()
     for mail in mails:
         # Their own custom_args, so SendGrid's events find their message and survey.
-        assert mail.custom_args == {"message_id": str(messages[mail.survey_id]),
-                                    "survey_id": str(mail.survey_id)}
+        assert mail.custom_args == {
+            "message_id": str(messages[mail.survey_id]),
+            "survey_id": str(mail.survey_id),
+        }
         # Their own name, and their own link: a token of their survey.
         number = mail.to_email.split("-")[0][1:]
         assert mail.subject.startswith(f"Customer{number}, how is your Mug number")
@@ -119,8 +160,7 @@ def test_2500_due_surveys_go_in_requests_of_at_most_1000_each_recipient_with_the
     assert len(tokens) == 2500
     for mail in mails[::250]:
         token = find_token(session, token_of(mail.headers["List-Unsubscribe"].strip("<>")))
-        assert (token.survey_id, token.customer_id) == (mail.survey_id,
-                                                        customers[mail.survey_id])
+        assert (token.survey_id, token.customer_id) == (mail.survey_id, customers[mail.survey_id])
     # One shared body per request; what differs lives in the personalizations.
     for request in fake_sendgrid.requests:
         assert len(request.body["content"]) == 2
@@ -130,8 +170,9 @@ def test_2500_due_surveys_go_in_requests_of_at_most_1000_each_recipient_with_the
     assert set(session.scalars(select(Survey.status))) == {"sent"}
 
 
-def test_database_work_per_batch_does_not_grow_with_its_size(session, runner, clock,
-                                                            fake_sendgrid, statements):
+def test_database_work_per_batch_does_not_grow_with_its_size(
+    session, runner, clock, fake_sendgrid, statements
+):
     def statements_to_send(count: int) -> int:
         insert_due_surveys(session, count)
         statements.clear()
@@ -160,7 +201,8 @@ def test_a_request_failing_midway_is_retried_for_its_own_recipients_only(
     assert {(message.status, message.attempts) for message in waiting} == {("pending", 1)}
     assert "SendGrid answered 500" in waiting[0].last_error
     assert session.scalar(select(Survey.status).where(Survey.id == waiting[0].survey_id)) == (
-        "scheduled")
+        "scheduled"
+    )
 
     clock.set(max(message.next_attempt_at for message in waiting))
     assert "sent 1000, retrying 0, failed 0" in run_worker(runner)
@@ -168,8 +210,9 @@ def test_a_request_failing_midway_is_retried_for_its_own_recipients_only(
     sends = Counter(mail.survey_id for mail in fake_sendgrid.accepted)
     assert set(sends) == set(survey_ids) and set(sends.values()) == {1}
     assert len(fake_sendgrid.requests) == 4
-    assert {int(p["custom_args"]["survey_id"])
-            for p in personalizations(fake_sendgrid.requests[3])} == failed_ids
+    assert {
+        int(p["custom_args"]["survey_id"]) for p in personalizations(fake_sendgrid.requests[3])
+    } == failed_ids
     assert set(session.scalars(select(OutboxMessage.status))) == {"sent"}
 
 
@@ -187,15 +230,19 @@ def test_a_refused_address_fails_alone_and_the_rest_of_its_request_goes(
     assert (resent.status, len(personalizations(resent))) == (202, 9)
     failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
     assert failed.to_email == "broken-address@"
-    assert failed.last_error == ("SendGrid answered 400 Bad Request: Does not contain a valid "
-                                 "address. (personalizations.4.to.0.email)")
+    assert failed.last_error == (
+        "SendGrid answered 400 Bad Request: Does not contain a valid "
+        "address. (personalizations.4.to.0.email)"
+    )
     assert session.get(Survey, failed.survey_id).status == "failed"
     assert sorted(mail.survey_id for mail in fake_sendgrid.accepted) == sorted(
-        set(survey_ids) - {failed.survey_id})
+        set(survey_ids) - {failed.survey_id}
+    )
 
 
-def test_a_refusal_that_names_nobody_is_narrowed_down_by_halves(session, runner, clock,
-                                                                fake_sendgrid):
+def test_a_refusal_that_names_nobody_is_narrowed_down_by_halves(
+    session, runner, clock, fake_sendgrid
+):
     survey_ids = insert_due_surveys(session, 4)
     fake_sendgrid.respond_with(413)  # the request as a whole was too large
 
@@ -214,8 +261,11 @@ def test_emails_that_differ_in_more_than_their_personal_values_go_in_separate_re
 
     assert sorted(len(personalizations(r)) for r in fake_sendgrid.requests) == [2, 2, 2]
     for request in fake_sendgrid.requests:
-        kinds = {mail.subject.split(", ", 1)[1].split()[0] for mail in fake_sendgrid.accepted
-                 if mail.request is request}
+        kinds = {
+            mail.subject.split(", ", 1)[1].split()[0]
+            for mail in fake_sendgrid.accepted
+            if mail.request is request
+        }
         assert len(kinds) == 1
 
 
@@ -223,15 +273,29 @@ def test_one_address_is_never_twice_in_a_request(session, runner, clock, fake_se
     # Two surveys for the same person, due together: SendGrid refuses an address twice.
     survey_ids = insert_due_surveys(session, 3)
     first = session.get(Survey, survey_ids[0])
-    twin = Survey(kind="purchase", status="scheduled", customer_id=first.customer_id,
-                  purchase_id=first.purchase_id, question_set_id=first.question_set_id,
-                  send_at=first.send_at)
+    twin = Survey(
+        kind="purchase",
+        status="scheduled",
+        customer_id=first.customer_id,
+        purchase_id=first.purchase_id,
+        question_set_id=first.question_set_id,
+        send_at=first.send_at,
+    )
     session.add(twin)
     session.flush()
-    session.add(OutboxMessage(channel="email", template="survey",
-                              to_email=first.customer.email, to_name=first.customer.name,
-                              customer_id=first.customer_id, survey_id=twin.id,
-                              status="pending", next_attempt_at=clock.now(), context={}))
+    session.add(
+        OutboxMessage(
+            channel="email",
+            template="survey",
+            to_email=first.customer.email,
+            to_name=first.customer.name,
+            customer_id=first.customer_id,
+            survey_id=twin.id,
+            status="pending",
+            next_attempt_at=clock.now(),
+            context={},
+        )
+    )
     session.commit()
 
     assert "sent 4" in run_worker(runner)
@@ -267,8 +331,9 @@ def test_a_name_with_markup_is_escaped_in_html_and_verbatim_in_text_in_a_batch(
     session, runner, clock, fake_sendgrid
 ):
     insert_due_surveys(session, 2, emails=["a@example.com", "b@example.com"])
-    session.execute(Customer.__table__.update().where(Customer.email == "a@example.com")
-                    .values(name="Zoë&<b>"))
+    session.execute(
+        Customer.__table__.update().where(Customer.email == "a@example.com").values(name="Zoë&<b>")
+    )
     session.commit()
 
     run_worker(runner)

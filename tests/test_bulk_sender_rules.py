@@ -50,10 +50,17 @@ def _survey(kind: str, question_set: str):
         if kind == "fix_check":
             case = make_case(session, owner=make_user(session), customer=customer, now=clock.now())
         purchase = make_purchase(session, customer, purchased_at=clock.now())
-        schedule_survey(session, customer=customer, kind=kind, now=clock.now(), case=case,
-                        question_set=get_question_set(session, question_set),
-                        purchase=purchase if kind == "purchase" else None)
+        schedule_survey(
+            session,
+            customer=customer,
+            kind=kind,
+            now=clock.now(),
+            case=case,
+            question_set=get_question_set(session, question_set),
+            purchase=purchase if kind == "purchase" else None,
+        )
         return customer
+
     return queue
 
 
@@ -67,16 +74,27 @@ def _reminder(session, clock):
 def _reply(session, clock):
     owner = make_user(session, name="Olivia Moreno")
     case = make_case(session, owner=owner, now=clock.now())
-    reply_to_customer(session, case, now=clock.now(), by_user=owner,
-                      message="I am so sorry. A new keyboard is on its way to you today.")
+    reply_to_customer(
+        session,
+        case,
+        now=clock.now(),
+        by_user=owner,
+        message="I am so sorry. A new keyboard is on its way to you today.",
+    )
     return case.customer
 
 
 def _handed_over(session, clock):
     owner, admin = make_user(session), make_user(session, role="admin")
     case = make_case(session, owner=owner, now=clock.now())
-    reassign_case(session, case, new_owner=make_user(session, name="Sam Lee"), now=clock.now(),
-                  reason="Sam knows keyboards best.", by_user=admin)
+    reassign_case(
+        session,
+        case,
+        new_owner=make_user(session, name="Sam Lee"),
+        now=clock.now(),
+        reason="Sam knows keyboards best.",
+        by_user=admin,
+    )
     return case.customer
 
 
@@ -117,7 +135,8 @@ def run_worker(runner) -> str:
 
 def test_every_customer_email_is_covered_below():
     assert sorted({template for template, _queue in CUSTOMER_EMAILS.values()}) == (
-        CUSTOMER_TEMPLATES)
+        CUSTOMER_TEMPLATES
+    )
 
 
 @pytest.mark.parametrize("which", sorted(CUSTOMER_EMAILS))
@@ -168,8 +187,7 @@ def test_an_eml_file_is_multipart_alternative_with_the_headers(app, session, run
     [path] = Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")
     email = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert email.get_content_type() == "multipart/alternative"
-    assert [part.get_content_type() for part in email.iter_parts()] == [
-        "text/plain", "text/html"]
+    assert [part.get_content_type() for part in email.iter_parts()] == ["text/plain", "text/html"]
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = email["List-Unsubscribe"].strip()[1:-1]
     assert find_token(session, url.rsplit("/", 1)[1]).customer_id == customer.id
@@ -183,14 +201,20 @@ def test_an_eml_file_is_multipart_alternative_with_the_headers(app, session, run
 def delivered(session, runner, clock, fake_sendgrid):
     """Ana's survey as it reached her mailbox: (customer, survey, mail)."""
     customer = _survey("purchase", "heart-to-heart")(session, clock)
-    waiting = schedule_survey(session, customer=customer, kind="fix_check", now=clock.now(),
-                              question_set=get_question_set(session, "fix-check"),
-                              send_at=clock.now() + timedelta(days=2))
+    waiting = schedule_survey(
+        session,
+        customer=customer,
+        kind="fix_check",
+        now=clock.now(),
+        question_set=get_question_set(session, "fix-check"),
+        send_at=clock.now() + timedelta(days=2),
+    )
     session.commit()
     run_worker(runner)
     [mail] = fake_sendgrid.accepted
-    survey = session.scalars(select(Survey).where(Survey.customer_id == customer.id,
-                                                  Survey.status == "sent")).one()
+    survey = session.scalars(
+        select(Survey).where(Survey.customer_id == customer.id, Survey.status == "sent")
+    ).one()
     return customer, survey, mail, waiting
 
 
@@ -202,8 +226,9 @@ def test_one_click_post_as_a_mailbox_provider_sends_it_unsubscribes_at_once(
     # A provider's server: no cookie jar, no CSRF token, no Referer, just the RFC 8058 body.
     provider = app.test_client(use_cookies=False)
 
-    response = provider.post(path, data=b"List-Unsubscribe=One-Click",
-                             content_type="application/x-www-form-urlencoded")
+    response = provider.post(
+        path, data=b"List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 200
     assert "Location" not in response.headers and "Set-Cookie" not in response.headers
@@ -214,18 +239,21 @@ def test_one_click_post_as_a_mailbox_provider_sends_it_unsubscribes_at_once(
     assert session.get(Survey, waiting.id).status == "cancelled"
 
 
-def test_one_click_post_twice_is_still_200_and_keeps_the_first_moment(app, session, clock,
-                                                                      delivered):
+def test_one_click_post_twice_is_still_200_and_keeps_the_first_moment(
+    app, session, clock, delivered
+):
     customer, _survey_sent, mail, _waiting = delivered
     path = urlsplit(mail.headers["List-Unsubscribe"].strip("<>")).path
     provider = app.test_client(use_cookies=False)
-    provider.post(path, data=b"List-Unsubscribe=One-Click",
-                  content_type="application/x-www-form-urlencoded")
+    provider.post(
+        path, data=b"List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     first = clock.now()
     clock.advance(minutes=3)
 
-    again = provider.post(path, data=b"List-Unsubscribe=One-Click",
-                          content_type="application/x-www-form-urlencoded")
+    again = provider.post(
+        path, data=b"List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
 
     assert again.status_code == 200
     session.expire_all()
@@ -238,13 +266,20 @@ def test_one_click_post_twice_is_still_200_and_keeps_the_first_moment(app, sessi
 def snapshot(session, customer, survey) -> dict:
     """Everything a followed link could wrongly change."""
     session.expire_all()
-    counts = {model.__name__: session.scalar(select(func.count()).select_from(model))
-              for model in (Response, Case, OutboxMessage, Touchpoint, EmailEvent, SurveyToken)}
+    counts = {
+        model.__name__: session.scalar(select(func.count()).select_from(model))
+        for model in (Response, Case, OutboxMessage, Touchpoint, EmailEvent, SurveyToken)
+    }
     current = session.get(Customer, customer.id)
     answered = session.get(Survey, survey.id)
     statuses = sorted(session.scalars(select(OutboxMessage.status)))
-    return {**counts, "suppressed_at": current.suppressed_at, "survey": answered.status,
-            "answered_at": answered.answered_at, "outbox": statuses}
+    return {
+        **counts,
+        "suppressed_at": current.suppressed_at,
+        "survey": answered.status,
+        "answered_at": answered.answered_at,
+        "outbox": statuses,
+    }
 
 
 def test_following_every_link_of_the_email_changes_nothing(app, session, clock, delivered):

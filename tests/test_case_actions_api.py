@@ -37,13 +37,19 @@ def document(client) -> dict:
 
 
 def post(client, raw: str, case_id: int, action: str, body: dict | None = None):
-    return client.post(f"/api/v1/cases/{case_id}/{action}", json=body if body is not None else {},
-                       headers=bearer(raw))
+    return client.post(
+        f"/api/v1/cases/{case_id}/{action}",
+        json=body if body is not None else {},
+        headers=bearer(raw),
+    )
 
 
 def timeline(session, case_id: int) -> list[CaseEvent]:
-    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                .order_by(CaseEvent.id)))
+    return list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        )
+    )
 
 
 def problem(response) -> dict:
@@ -64,7 +70,10 @@ def test_acknowledge_takes_an_open_case_as_the_api_key(client, session, helpdesk
     assert response.get_json()["acknowledged_at"] == "2026-11-23T09:00:00Z"
     event = timeline(session, case.id)[-1]
     assert (event.kind, event.actor_api_key_id, event.actor_label) == (
-        "acknowledged", key.id, "API key “Helpdesk”")
+        "acknowledged",
+        key.id,
+        "API key “Helpdesk”",
+    )
 
 
 def test_acknowledge_accepts_an_empty_body(client, helpdesk, case):
@@ -75,8 +84,9 @@ def test_acknowledge_accepts_an_empty_body(client, helpdesk, case):
     assert response.status_code == 200
 
 
-def test_acknowledging_twice_is_a_409_problem_and_changes_nothing(client, session, helpdesk,
-                                                                   case, document):
+def test_acknowledging_twice_is_a_409_problem_and_changes_nothing(
+    client, session, helpdesk, case, document
+):
     _key, raw = helpdesk
     post(client, raw, case.id, "acknowledge")
 
@@ -92,7 +102,8 @@ def test_acknowledging_twice_is_a_409_problem_and_changes_nothing(client, sessio
 
 
 def test_a_reply_emails_the_customer_in_the_owners_name_with_reply_to_the_owner(
-        client, session, runner, helpdesk, case, fake_sendgrid, document):
+    client, session, runner, helpdesk, case, fake_sendgrid, document
+):
     key, raw = helpdesk
     message = "Ana, you told us the keyboard arrived broken. A new one ships today."
 
@@ -110,22 +121,27 @@ def test_a_reply_emails_the_customer_in_the_owners_name_with_reply_to_the_owner(
     assert message in mail.text
 
 
-@pytest.mark.parametrize("body, message", [
-    ({}, "Write your reply to the customer."),
-    ({"message": "   "}, "Write your reply to the customer."),
-    ({"message": "x" * 5001}, "Keep it under 5000 characters."),
-    ({"message": 42}, "must be a string"),
-])
-def test_a_reply_without_a_fitting_message_is_a_422_naming_message(client, session, helpdesk,
-                                                                   case, body, message):
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "Write your reply to the customer."),
+        ({"message": "   "}, "Write your reply to the customer."),
+        ({"message": "x" * 5001}, "Keep it under 5000 characters."),
+        ({"message": 42}, "must be a string"),
+    ],
+)
+def test_a_reply_without_a_fitting_message_is_a_422_naming_message(
+    client, session, helpdesk, case, body, message
+):
     _key, raw = helpdesk
 
     response = post(client, raw, case.id, "replies", body)
 
     assert response.status_code == 422
     assert problem(response)["errors"] == {"message": [message]}
-    assert session.scalars(select(OutboxMessage).where(OutboxMessage.template == "reply")).all() \
-        == []
+    assert (
+        session.scalars(select(OutboxMessage).where(OutboxMessage.template == "reply")).all() == []
+    )
 
 
 def test_a_reply_on_a_closed_case_is_a_409(client, session, helpdesk, owner, clock):
@@ -142,8 +158,9 @@ def test_a_reply_on_a_closed_case_is_a_409(client, session, helpdesk, owner, clo
 # --- comments --------------------------------------------------------------------------------
 
 
-def test_a_comment_is_an_internal_note_in_the_cases_comments(client, session, helpdesk, case,
-                                                             document):
+def test_a_comment_is_an_internal_note_in_the_cases_comments(
+    client, session, helpdesk, case, document
+):
     _key, raw = helpdesk
 
     response = post(client, raw, case.id, "comments", {"body": "Customer called the shop too."})
@@ -154,8 +171,12 @@ def test_a_comment_is_an_internal_note_in_the_cases_comments(client, session, he
     assert comment["body"] == "Customer called the shop too."
     assert comment["author"] == "API key “Helpdesk”"
     # Nothing goes to the customer.
-    assert session.scalars(select(OutboxMessage).where(
-        OutboxMessage.customer_id == case.customer_id)).all() == []
+    assert (
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.customer_id == case.customer_id)
+        ).all()
+        == []
+    )
 
 
 def test_a_comment_is_allowed_on_a_closed_case(client, session, helpdesk, owner, clock):
@@ -163,8 +184,7 @@ def test_a_comment_is_allowed_on_a_closed_case(client, session, helpdesk, owner,
     closed = make_case(session, owner=owner, status="closed", now=clock.now())
     session.commit()
 
-    assert post(client, raw, closed.id, "comments", {"body": "For the record."}).status_code \
-        == 200
+    assert post(client, raw, closed.id, "comments", {"body": "For the record."}).status_code == 200
 
 
 def test_an_empty_comment_is_a_422_naming_body(client, helpdesk, case):
@@ -179,22 +199,30 @@ def test_an_empty_comment_is_a_422_naming_body(client, helpdesk, case):
 # --- reassign --------------------------------------------------------------------------------
 
 
-def test_reassign_moves_the_case_to_one_new_owner_who_is_emailed(client, session, runner,
-                                                                  helpdesk, case,
-                                                                  fake_sendgrid, document):
+def test_reassign_moves_the_case_to_one_new_owner_who_is_emailed(
+    client, session, runner, helpdesk, case, fake_sendgrid, document
+):
     key, raw = helpdesk
     make_user(session, email="ben@shop.example", name="Ben Baker")
     session.commit()
 
-    response = post(client, raw, case.id, "reassign",
-                    {"owner_email": "BEN@shop.example", "reason": "Ben knows keyboards."})
+    response = post(
+        client,
+        raw,
+        case.id,
+        "reassign",
+        {"owner_email": "BEN@shop.example", "reason": "Ben knows keyboards."},
+    )
 
     assert response.status_code == 200
     assert_documented(document, "/api/v1/cases/{case_id}/reassign", "POST", response)
     assert response.get_json()["owner"] == {"email": "ben@shop.example", "name": "Ben Baker"}
     event = timeline(session, case.id)[-1]
     assert (event.kind, event.body, event.actor_api_key_id) == (
-        "reassigned", "Ben knows keyboards.", key.id)
+        "reassigned",
+        "Ben knows keyboards.",
+        key.id,
+    )
     assert session.get(Case, case.id).reassign_count == 1
     run_worker(runner)
     assert {(m.to_email, m.categories[0]) for m in fake_sendgrid.accepted} == {
@@ -203,19 +231,35 @@ def test_reassign_moves_the_case_to_one_new_owner_who_is_emailed(client, session
     }
 
 
-@pytest.mark.parametrize("body, field, message", [
-    ({"owner_email": "ben@shop.example"}, "reason",
-     "Say why the case moves: the new owner should not have to ask."),
-    ({"owner_email": "ben@shop.example", "reason": "  "}, "reason",
-     "Say why the case moves: the new owner should not have to ask."),
-    ({"owner_email": "nobody@shop.example", "reason": "Holidays."}, "owner_email",
-     "No one with this email address can own cases."),
-    ({"reason": "Holidays."}, "owner_email", "Choose who takes the case."),
-    ({"owner_email": "olivia@shop.example", "reason": "Holidays."}, "owner_email",
-     "Olivia Bennett already owns this case."),
-])
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        (
+            {"owner_email": "ben@shop.example"},
+            "reason",
+            "Say why the case moves: the new owner should not have to ask.",
+        ),
+        (
+            {"owner_email": "ben@shop.example", "reason": "  "},
+            "reason",
+            "Say why the case moves: the new owner should not have to ask.",
+        ),
+        (
+            {"owner_email": "nobody@shop.example", "reason": "Holidays."},
+            "owner_email",
+            "No one with this email address can own cases.",
+        ),
+        ({"reason": "Holidays."}, "owner_email", "Choose who takes the case."),
+        (
+            {"owner_email": "olivia@shop.example", "reason": "Holidays."},
+            "owner_email",
+            "Olivia Bennett already owns this case.",
+        ),
+    ],
+)
 def test_reassign_without_a_fitting_owner_or_reason_is_a_422_naming_the_field(
-        client, session, helpdesk, case, owner, body, field, message):
+    client, session, helpdesk, case, owner, body, field, message
+):
     _key, raw = helpdesk
     make_user(session, email="ben@shop.example", name="Ben Baker")
     session.commit()
@@ -232,12 +276,18 @@ def test_reassign_to_a_deactivated_person_is_a_422(client, session, helpdesk, ca
     make_user(session, email="gone@shop.example", name="Gone", active=False)
     session.commit()
 
-    response = post(client, raw, case.id, "reassign",
-                    {"owner_email": "gone@shop.example", "reason": "Holidays."})
+    response = post(
+        client,
+        raw,
+        case.id,
+        "reassign",
+        {"owner_email": "gone@shop.example", "reason": "Holidays."},
+    )
 
     assert response.status_code == 422
     assert problem(response)["errors"] == {
-        "owner_email": ["Gone is deactivated and cannot take cases."]}
+        "owner_email": ["Gone is deactivated and cannot take cases."]
+    }
 
 
 def test_reassigning_a_closed_case_is_a_409(client, session, helpdesk, owner, clock):
@@ -246,8 +296,9 @@ def test_reassigning_a_closed_case_is_a_409(client, session, helpdesk, owner, cl
     make_user(session, email="ben@shop.example")
     session.commit()
 
-    response = post(client, raw, closed.id, "reassign",
-                    {"owner_email": "ben@shop.example", "reason": "Late."})
+    response = post(
+        client, raw, closed.id, "reassign", {"owner_email": "ben@shop.example", "reason": "Late."}
+    )
 
     assert response.status_code == 409
 
@@ -255,8 +306,9 @@ def test_reassigning_a_closed_case_is_a_409(client, session, helpdesk, owner, cl
 # --- resolve ---------------------------------------------------------------------------------
 
 
-def test_resolve_marks_it_resolved_and_sends_the_fix_check(client, session, runner, helpdesk,
-                                                           case, fake_sendgrid, document):
+def test_resolve_marks_it_resolved_and_sends_the_fix_check(
+    client, session, runner, helpdesk, case, fake_sendgrid, document
+):
     key, raw = helpdesk
 
     response = post(client, raw, case.id, "resolve", {"resolution": "Sent a new keyboard."})
@@ -273,16 +325,16 @@ def test_resolve_marks_it_resolved_and_sends_the_fix_check(client, session, runn
     assert resolved.actor_api_key_id == key.id
 
 
-def test_resolving_twice_is_a_409_and_sends_no_second_fix_check(client, session, helpdesk,
-                                                                 case):
+def test_resolving_twice_is_a_409_and_sends_no_second_fix_check(client, session, helpdesk, case):
     _key, raw = helpdesk
     post(client, raw, case.id, "resolve", {"resolution": "Sent a new keyboard."})
 
     response = post(client, raw, case.id, "resolve", {"resolution": "Again."})
 
     assert response.status_code == 409
-    assert problem(response)["detail"] == \
-        "This case is already resolved; there is nothing to resolve."
+    assert (
+        problem(response)["detail"] == "This case is already resolved; there is nothing to resolve."
+    )
     assert len(session.scalars(select(Survey).where(Survey.case_id == case.id)).all()) == 1
 
 
@@ -312,10 +364,8 @@ def test_every_action_needs_a_key_and_an_existing_case(client, helpdesk, case, a
 def test_a_body_that_is_not_a_json_object_is_refused(client, helpdesk, case, action):
     _key, raw = helpdesk
 
-    as_text = client.post(f"/api/v1/cases/{case.id}/{action}", data="hello",
-                          headers=bearer(raw))
-    as_list = client.post(f"/api/v1/cases/{case.id}/{action}", json=["hello"],
-                          headers=bearer(raw))
+    as_text = client.post(f"/api/v1/cases/{case.id}/{action}", data="hello", headers=bearer(raw))
+    as_list = client.post(f"/api/v1/cases/{case.id}/{action}", json=["hello"], headers=bearer(raw))
 
     assert as_text.status_code == 415
     assert as_list.status_code == 422 and list(problem(as_list)["errors"]) == ["body"]

@@ -41,39 +41,60 @@ def people(session):
 @pytest.fixture
 def case(client, session, runner, clock, fake_sendgrid, people):
     """Ana answered unhappily after buying a keyboard; Olivia is her account owner."""
-    return unhappy_customer(client, session, runner, fake_sendgrid, raw_key=people["raw_key"],
-                            owner_email="olivia@shop.example")
+    return unhappy_customer(
+        client,
+        session,
+        runner,
+        fake_sendgrid,
+        raw_key=people["raw_key"],
+        owner_email="olivia@shop.example",
+    )
 
 
 def kinds(session, case_id: int) -> list[str]:
-    return list(session.scalars(
-        select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+    return list(
+        session.scalars(
+            select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        )
+    )
 
 
 def queued(session, template: str) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.template == template)
-                                .order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.template == template)
+            .order_by(OutboxMessage.id)
+        )
+    )
 
 
 # --- the whole loop ----------------------------------------------------------------------
 
 
 def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
-        client, session, runner, clock, fake_sendgrid, people, case):
+    client, session, runner, clock, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
     clock.advance(minutes=20)
     assert act_on_case(client, case.id, "acknowledge").status_code == 302
     clock.advance(hours=1)
-    assert act_on_case(client, case.id, "resolve",
-                       resolution="Sent a new keyboard by express.").status_code == 302
+    assert (
+        act_on_case(
+            client, case.id, "resolve", resolution="Sent a new keyboard by express."
+        ).status_code
+        == 302
+    )
     assert session.get(Case, case.id).status == "resolved"
 
     # The fix-check goes out with the next worker pass; Ana answers from its link: no.
     run_worker(runner)
     clock.advance(days=1)
-    thank_you = answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA),
-                              {"fix_worked": "no",
-                               "anything_else": "The new one has the same sticky key."})
+    thank_you = answer_survey(
+        client,
+        latest_fix_check_path(fake_sendgrid, ANA),
+        {"fix_worked": "no", "anything_else": "The new one has the same sticky key."},
+    )
     assert "Thank you" in thank_you.get_data(as_text=True)
 
     reopened = session.get(Case, case.id)
@@ -85,8 +106,11 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
 
     # Olivia is emailed at once, with Ana's own words.
     run_worker(runner)
-    [reopen_mail] = [m for m in mails_to(fake_sendgrid, "olivia@shop.example")
-                     if m.categories == ["case_reopened"]]
+    [reopen_mail] = [
+        m
+        for m in mails_to(fake_sendgrid, "olivia@shop.example")
+        if m.categories == ["case_reopened"]
+    ]
     assert "The new one has the same sticky key." in reopen_mail.text
     assert "No, not yet" in reopen_mail.text
     assert f"http://surveys.test/cases/{case.id}" in reopen_mail.text
@@ -94,9 +118,15 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
 
     # Resolve again; this time it works.
     clock.advance(hours=3)
-    assert act_on_case(client, case.id, "resolve",
-                       resolution="Replaced the switch myself and tested every key.").status_code \
+    assert (
+        act_on_case(
+            client,
+            case.id,
+            "resolve",
+            resolution="Replaced the switch myself and tested every key.",
+        ).status_code
         == 302
+    )
     run_worker(runner)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
 
@@ -105,8 +135,16 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
     assert closed.closed_reason == "confirmed"
     assert closed.closed_at == clock.now()
     assert kinds(session, case.id) == [
-        "opened", "owner_notified", "acknowledged", "resolved", "fix_check_sent", "reopened",
-        "resolved", "fix_check_sent", "fix_confirmed", "closed",
+        "opened",
+        "owner_notified",
+        "acknowledged",
+        "resolved",
+        "fix_check_sent",
+        "reopened",
+        "resolved",
+        "fix_check_sent",
+        "fix_confirmed",
+        "closed",
     ]
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Reopened: the fix did not work" in page
@@ -114,8 +152,7 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
     assert "The new one has the same sticky key." in page
 
 
-def test_partly_reopens_the_case_too(client, session, runner, clock, fake_sendgrid, people,
-                                     case):
+def test_partly_reopens_the_case_too(client, session, runner, clock, fake_sendgrid, people, case):
     log_in(client, people["owner"])
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
     run_worker(runner)
@@ -127,7 +164,8 @@ def test_partly_reopens_the_case_too(client, session, runner, clock, fake_sendgr
 
 
 def test_each_fix_check_is_on_the_timeline_once_it_reached_the_customer(
-        client, session, runner, clock, fake_sendgrid, people, case):
+    client, session, runner, clock, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
 
@@ -150,15 +188,19 @@ def test_the_reply_composer_starts_with_the_customers_own_words(client, people, 
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
 
     assert 'name="message"' in html
-    assert ("You told us: “The keyboard arrived with a broken key and nobody answered my "
-            "email.”") in html.split('name="message"', 1)[1].split("</textarea>", 1)[0]
+    assert (
+        "You told us: “The keyboard arrived with a broken key and nobody answered my email.”"
+    ) in html.split('name="message"', 1)[1].split("</textarea>", 1)[0]
 
 
 def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
-        client, session, runner, clock, fake_sendgrid, people, case):
+    client, session, runner, clock, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
-    message = ("You told us the keyboard arrived with a broken key, and that nobody answered. "
-               "I am sorry. A new one leaves today and reaches you Thursday.")
+    message = (
+        "You told us the keyboard arrived with a broken key, and that nobody answered. "
+        "I am sorry. A new one leaves today and reaches you Thursday."
+    )
 
     response = act_on_case(client, case.id, "replies", message=message)
 
@@ -177,13 +219,15 @@ def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
     assert unsubscribe.startswith("http://surveys.test/u/")
     assert unsubscribe in reply.text and unsubscribe in reply.html
     assert "[h2h:" not in reply.text + reply.html
-    event = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                    CaseEvent.kind == "reply")).one()
+    event = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "reply")
+    ).one()
     assert event.body == message and event.actor_user_id == people["owner"].id
 
 
 def test_what_the_owner_writes_is_verbatim_in_text_and_escaped_in_html(
-        client, runner, fake_sendgrid, people, case):
+    client, runner, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
 
     act_on_case(client, case.id, "replies", message="Ana, <b>sorry</b> & thank you.\nOlivia")
@@ -196,12 +240,14 @@ def test_what_the_owner_writes_is_verbatim_in_text_and_escaped_in_html(
 
 
 def test_without_sendgrid_the_reply_eml_has_the_owners_name_and_reply_to(
-        app, client, session, runner, clock, people):
+    app, client, session, runner, clock, people
+):
     _key, raw = make_api_key(session)
     session.commit()
 
-    post_purchase(client, raw, order_id="A-7", email=ANA, name="Ana Diaz",
-                  owner_email="olivia@shop.example")
+    post_purchase(
+        client, raw, order_id="A-7", email=ANA, name="Ana Diaz", owner_email="olivia@shop.example"
+    )
     run_worker(runner)
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     [survey_file] = outbox.glob("*.eml")
@@ -215,8 +261,10 @@ def test_without_sendgrid_the_reply_eml_has_the_owners_name_and_reply_to(
     act_on_case(client, case.id, "replies", message="I am on it, Ana. New keyboard Thursday.")
     run_worker(runner)
 
-    written = [message_from_bytes(path.read_bytes(), policy=policy.default)
-               for path in outbox.glob("*.eml")]
+    written = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in outbox.glob("*.eml")
+    ]
     [reply] = [mail for mail in written if "Olivia" in mail["From"]]
     assert reply["From"].addresses[0].display_name == "Olivia Bennett"
     assert reply["From"].addresses[0].addr_spec == "surveys@shop.test"
@@ -237,9 +285,13 @@ def test_a_reply_to_an_open_case_acknowledges_it(client, session, people, case, 
 def test_a_reply_that_only_quotes_the_customer_is_refused(client, session, people, case):
     log_in(client, people["owner"])
 
-    response = act_on_case(client, case.id, "replies",
-                           message="You told us: “The keyboard arrived with a broken key and "
-                                   "nobody answered my email.”")
+    response = act_on_case(
+        client,
+        case.id,
+        "replies",
+        message="You told us: “The keyboard arrived with a broken key and "
+        "nobody answered my email.”",
+    )
 
     assert response.status_code == 422
     assert "Add your own words after theirs" in response.get_data(as_text=True)
@@ -257,16 +309,19 @@ def test_an_empty_reply_is_refused_with_the_error_in_place(client, session, peop
     assert session.get(Case, case.id).status == "open"
 
 
-def test_replying_on_a_closed_case_is_refused_clearly(client, session, runner, fake_sendgrid,
-                                                      people, case):
+def test_replying_on_a_closed_case_is_refused_clearly(
+    client, session, runner, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
     run_worker(runner)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
     assert session.get(Case, case.id).status == "closed"
 
-    response = client.post(f"/cases/{case.id}/replies", data={
-        "message": "Anything else?", "csrf_token": csrf_token(client, f"/cases/{case.id}")})
+    response = client.post(
+        f"/cases/{case.id}/replies",
+        data={"message": "Anything else?", "csrf_token": csrf_token(client, f"/cases/{case.id}")},
+    )
 
     assert response.status_code == 409
     assert "This case is closed" in response.get_data(as_text=True)
@@ -277,13 +332,19 @@ def test_replying_on_a_closed_case_is_refused_clearly(client, session, runner, f
 
 
 def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
-        client, session, runner, clock, fake_sendgrid, people, case):
+    client, session, runner, clock, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
 
     assert act_on_case(client, case.id, "notes", body=SECRET_NOTE).status_code == 302
     act_on_case(client, case.id, "replies", message="Ana, a new keyboard is on its way.")
-    act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id),
-                reason="Ben handles hardware returns.")
+    act_on_case(
+        client,
+        case.id,
+        "reassign",
+        owner_id=str(people["other"].id),
+        reason="Ben handles hardware returns.",
+    )
     log_in_as(client, people["admin"])
     act_on_case(client, case.id, "resolve", resolution="Replaced.")
     run_worker(runner)
@@ -293,8 +354,11 @@ def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
     run_worker(runner)
 
     customer_mails = mails_to(fake_sendgrid, ANA)
-    assert {m.categories[0] for m in customer_mails} == {"survey", "reply",
-                                                        "case_reassigned_customer"}
+    assert {m.categories[0] for m in customer_mails} == {
+        "survey",
+        "reply",
+        "case_reassigned_customer",
+    }
     for mail in customer_mails:
         assert "refund approved" not in f"{mail.subject}{mail.text}{mail.html}"
     assert "refund approved" not in survey_page + thank_you
@@ -319,11 +383,17 @@ def test_an_empty_note_is_refused(client, session, people, case):
 
 
 def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_customer(
-        client, session, runner, clock, fake_sendgrid, people, case):
+    client, session, runner, clock, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
 
-    response = act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id),
-                           reason="Ben handles hardware returns and can ship today.")
+    response = act_on_case(
+        client,
+        case.id,
+        "reassign",
+        owner_id=str(people["other"].id),
+        reason="Ben handles hardware returns and can ship today.",
+    )
 
     # Olivia goes back to her inbox: the case is off it now.
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
@@ -339,13 +409,17 @@ def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_cu
     assert stored.acknowledge_by == case.acknowledge_by
 
     run_worker(runner)
-    [to_ben] = [m for m in mails_to(fake_sendgrid, "ben@shop.example")
-                if m.categories == ["case_reassigned_owner"]]
+    [to_ben] = [
+        m
+        for m in mails_to(fake_sendgrid, "ben@shop.example")
+        if m.categories == ["case_reassigned_owner"]
+    ]
     assert "Ben handles hardware returns and can ship today." in to_ben.text
     assert "The keyboard arrived with a broken key" in to_ben.text
     assert "handed over by Olivia Bennett." in to_ben.text
-    [to_ana] = [m for m in mails_to(fake_sendgrid, ANA)
-                if m.categories == ["case_reassigned_customer"]]
+    [to_ana] = [
+        m for m in mails_to(fake_sendgrid, ANA) if m.categories == ["case_reassigned_customer"]
+    ]
     assert to_ana.from_name == "Ben Baker" and to_ana.reply_to == "ben@shop.example"
     assert to_ana.headers["List-Unsubscribe"].strip("<>") in to_ana.text
     assert "[h2h:" not in to_ana.text + to_ana.html
@@ -360,12 +434,10 @@ def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_cu
     assert "From Olivia Bennett to Ben Baker. Why: Ben handles hardware returns" in page
 
 
-def test_reassigning_without_a_reason_is_refused_and_changes_nothing(
-        client, session, people, case):
+def test_reassigning_without_a_reason_is_refused_and_changes_nothing(client, session, people, case):
     log_in(client, people["owner"])
 
-    response = act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id),
-                           reason="")
+    response = act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id), reason="")
 
     assert response.status_code == 422
     assert "Say why the case moves" in response.get_data(as_text=True)
@@ -375,15 +447,22 @@ def test_reassigning_without_a_reason_is_refused_and_changes_nothing(
     assert queued(session, "case_reassigned_customer") == []
 
 
-@pytest.mark.parametrize("who, message", [
-    ("nobody", "Choose who takes the case."),
-    ("owner", "Olivia Bennett already owns this case."),
-    ("deactivated", "is deactivated and cannot take cases."),
-])
-def test_reassigning_to_someone_who_cannot_take_it_is_refused(client, session, people, case,
-                                                              who, message):
-    target = {"nobody": "", "owner": str(people["owner"].id),
-              "deactivated": str(make_user(session, name="Gone Person", active=False).id)}[who]
+@pytest.mark.parametrize(
+    "who, message",
+    [
+        ("nobody", "Choose who takes the case."),
+        ("owner", "Olivia Bennett already owns this case."),
+        ("deactivated", "is deactivated and cannot take cases."),
+    ],
+)
+def test_reassigning_to_someone_who_cannot_take_it_is_refused(
+    client, session, people, case, who, message
+):
+    target = {
+        "nobody": "",
+        "owner": str(people["owner"].id),
+        "deactivated": str(make_user(session, name="Gone Person", active=False).id),
+    }[who]
     session.commit()
     log_in(client, people["owner"])
 
@@ -394,8 +473,7 @@ def test_reassigning_to_someone_who_cannot_take_it_is_refused(client, session, p
     assert session.get(Case, case.id).owner_id == people["owner"].id
 
 
-def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_sendgrid, people,
-                                              case):
+def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_sendgrid, people, case):
     log_in(client, people["owner"])
     act_on_case(client, case.id, "resolve", resolution="Replaced.")
     run_worker(runner)
@@ -403,82 +481,117 @@ def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_send
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "/reassign" not in html  # the page no longer offers it
 
-    response = client.post(f"/cases/{case.id}/reassign", data={
-        "owner_id": str(people["other"].id), "reason": "Late.",
-        "csrf_token": csrf_token(client, f"/cases/{case.id}")})
+    response = client.post(
+        f"/cases/{case.id}/reassign",
+        data={
+            "owner_id": str(people["other"].id),
+            "reason": "Late.",
+            "csrf_token": csrf_token(client, f"/cases/{case.id}"),
+        },
+    )
 
     assert response.status_code == 409
-    assert "This case is closed; there is nothing left to hand over." in \
-        response.get_data(as_text=True)
+    assert "This case is closed; there is nothing left to hand over." in response.get_data(
+        as_text=True
+    )
     assert session.get(Case, case.id).owner_id == people["owner"].id
 
 
 # --- resolving and the fix-check ------------------------------------------------------------
 
 
-def test_resolving_sends_the_fix_check_naming_the_owner(client, session, runner, fake_sendgrid,
-                                                        people, case):
+def test_resolving_sends_the_fix_check_naming_the_owner(
+    client, session, runner, fake_sendgrid, people, case
+):
     log_in(client, people["owner"])
 
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
     run_worker(runner)
 
-    [fix_check] = [m for m in mails_to(fake_sendgrid, ANA)
-                   if m.categories == ["survey"] and "fixed" in m.subject]
+    [fix_check] = [
+        m
+        for m in mails_to(fake_sendgrid, ANA)
+        if m.categories == ["survey"] and "fixed" in m.subject
+    ]
     assert "Olivia has been working on it" in fix_check.text
     assert "Did our fix work?" in fix_check.text
 
 
 def test_a_customer_who_unsubscribed_gets_no_fix_check_and_the_timeline_says_so(
-        client, session, runner, fake_sendgrid, people, case):
+    client, session, runner, fake_sendgrid, people, case
+):
     [survey_mail] = mails_to(fake_sendgrid, ANA)
-    unsubscribe = survey_mail.headers["List-Unsubscribe"].strip("<>").replace(
-        "http://surveys.test", "")
+    unsubscribe = (
+        survey_mail.headers["List-Unsubscribe"].strip("<>").replace("http://surveys.test", "")
+    )
     assert client.post(unsubscribe).status_code == 200
     log_in(client, people["owner"])
 
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
 
     assert kinds(session, case.id)[-2:] == ["resolved", "fix_check_not_sent"]
-    assert "unsubscribed" in session.scalars(
-        select(CaseEvent.body).where(CaseEvent.kind == "fix_check_not_sent")).one()
-    assert session.scalar(select(func.count(Survey.id)).where(
-        Survey.case_id == case.id, Survey.status == "scheduled")) == 0
+    assert (
+        "unsubscribed"
+        in session.scalars(
+            select(CaseEvent.body).where(CaseEvent.kind == "fix_check_not_sent")
+        ).one()
+    )
+    assert (
+        session.scalar(
+            select(func.count(Survey.id)).where(
+                Survey.case_id == case.id, Survey.status == "scheduled"
+            )
+        )
+        == 0
+    )
 
 
 # --- deactivating an owner -----------------------------------------------------------------
 
 
 def test_an_owner_with_an_open_case_cannot_be_deactivated_until_it_is_reassigned(
-        client, session, people, case):
+    client, session, people, case
+):
     log_in(client, people["admin"])
     owner_id = people["owner"].id
 
-    refused = client.post(f"/admin/users/{owner_id}/deactivate",
-                          data={"csrf_token": csrf_token(client, "/admin/users")})
+    refused = client.post(
+        f"/admin/users/{owner_id}/deactivate",
+        data={"csrf_token": csrf_token(client, "/admin/users")},
+    )
 
     assert refused.status_code == 409
-    assert "Olivia Bennett still owns 1 case that is not closed." in \
-        refused.get_data(as_text=True)
+    assert "Olivia Bennett still owns 1 case that is not closed." in refused.get_data(as_text=True)
     assert session.get(User, owner_id).active
 
-    act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id),
-                reason="Olivia is leaving the company.")
-    done = client.post(f"/admin/users/{owner_id}/deactivate",
-                       data={"csrf_token": csrf_token(client, "/admin/users")})
+    act_on_case(
+        client,
+        case.id,
+        "reassign",
+        owner_id=str(people["other"].id),
+        reason="Olivia is leaving the company.",
+    )
+    done = client.post(
+        f"/admin/users/{owner_id}/deactivate",
+        data={"csrf_token": csrf_token(client, "/admin/users")},
+    )
 
     assert done.status_code == 302
     assert not session.get(User, owner_id).active
     assert session.get(Case, case.id).owner_id == people["other"].id
 
 
-@pytest.mark.parametrize("action, data", [
-    ("replies", {"message": "Hello Ana, new keyboard tomorrow."}),
-    ("notes", {"body": "Called her."}),
-    ("reassign", {"reason": "Ben knows keyboards."}),
-])
+@pytest.mark.parametrize(
+    "action, data",
+    [
+        ("replies", {"message": "Hello Ana, new keyboard tomorrow."}),
+        ("notes", {"body": "Called her."}),
+        ("reassign", {"reason": "Ben knows keyboards."}),
+    ],
+)
 def test_a_post_without_a_valid_csrf_token_answers_400_and_changes_nothing(
-        client, session, people, case, action, data):
+    client, session, people, case, action, data
+):
     log_in(client, people["owner"])
     if action == "reassign":
         data = {**data, "owner_id": str(people["other"].id)}
@@ -489,16 +602,20 @@ def test_a_post_without_a_valid_csrf_token_answers_400_and_changes_nothing(
 
     assert kinds(session, case.id) == ["opened", "owner_notified"]
     assert session.get(Case, case.id).owner_id == people["owner"].id
-    assert client.post(f"/customers/{case.customer_id}/notes",
-                       data={"body": "x"}).status_code == 400
+    assert (
+        client.post(f"/customers/{case.customer_id}/notes", data={"body": "x"}).status_code == 400
+    )
 
 
 def test_an_owner_cannot_act_on_another_owners_case(client, session, people, case):
     log_in(client, people["other"])
     token = csrf_token(client, "/inbox")
 
-    for action, data in (("replies", {"message": "Hi"}), ("notes", {"body": "x"}),
-                         ("reassign", {"owner_id": str(people["other"].id), "reason": "Mine"})):
+    for action, data in (
+        ("replies", {"message": "Hi"}),
+        ("notes", {"body": "x"}),
+        ("reassign", {"owner_id": str(people["other"].id), "reason": "Mine"}),
+    ):
         response = client.post(f"/cases/{case.id}/{action}", data={**data, "csrf_token": token})
         assert response.status_code == 404
 

@@ -20,12 +20,17 @@ def owner(session):
 @pytest.fixture
 def case(session, owner, clock):
     customer = make_customer(session, name="Ana Diaz", email="ana@example.com", owner=owner)
-    purchase = make_purchase(session, customer, order_id="A-1001", total="159.80", items=[
-        {"sku": "KB-1", "name": "Keyboard", "quantity": 1, "unit_price": "129.90"},
-        {"sku": "MP-2", "name": "Mouse pad", "quantity": 2, "unit_price": "14.95"},
-    ])
-    return make_case(session, owner=owner, customer=customer, purchase=purchase,
-                     now=clock.now())
+    purchase = make_purchase(
+        session,
+        customer,
+        order_id="A-1001",
+        total="159.80",
+        items=[
+            {"sku": "KB-1", "name": "Keyboard", "quantity": 1, "unit_price": "129.90"},
+            {"sku": "MP-2", "name": "Mouse pad", "quantity": 2, "unit_price": "14.95"},
+        ],
+    )
+    return make_case(session, owner=owner, customer=customer, purchase=purchase, now=clock.now())
 
 
 def page(client, case_id: int):
@@ -39,8 +44,11 @@ def act(client, case_id: int, action: str, **data):
 
 
 def events_of(session, case_id: int) -> list[str]:
-    return list(session.scalars(
-        select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+    return list(
+        session.scalars(
+            select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        )
+    )
 
 
 def test_the_page_shows_the_answers_the_customer_and_the_purchase(client, session, owner, case):
@@ -89,8 +97,7 @@ def test_an_acknowledged_case_offers_only_resolve(client, session, owner, clock)
     assert "Resolve: due in 2 days" in html
 
 
-def test_a_resolved_case_offers_no_action_and_shows_the_resolution(client, session, owner,
-                                                                    clock):
+def test_a_resolved_case_offers_no_action_and_shows_the_resolution(client, session, owner, clock):
     resolved = make_case(session, owner=owner, status="resolved", now=clock.now())
     log_in(client, owner)
 
@@ -106,16 +113,21 @@ def test_an_owner_reading_another_owners_case_gets_404(client, session, case):
     assert page(client, case.id).status_code == 404
 
 
-@pytest.mark.parametrize("action, data", [
-    ("acknowledge", {}),
-    ("resolve", {"resolution": "Sent a new one."}),
-])
+@pytest.mark.parametrize(
+    "action, data",
+    [
+        ("acknowledge", {}),
+        ("resolve", {"resolution": "Sent a new one."}),
+    ],
+)
 def test_an_owner_acting_on_another_owners_case_gets_404_and_changes_nothing(
-        client, session, case, action, data):
+    client, session, case, action, data
+):
     log_in(client, make_user(session))
 
-    response = client.post(f"/cases/{case.id}/{action}",
-                           data={**data, "csrf_token": csrf_token(client, "/inbox")})
+    response = client.post(
+        f"/cases/{case.id}/{action}", data={**data, "csrf_token": csrf_token(client, "/inbox")}
+    )
 
     assert response.status_code == 404
     assert session.get(Case, case.id).status == "open"
@@ -134,8 +146,9 @@ def test_an_unknown_case_is_404(client, session, owner):
     assert page(client, 999999).status_code == 404
 
 
-def test_acknowledging_takes_the_case_and_shows_it_on_the_timeline(client, session, owner,
-                                                                    case, clock):
+def test_acknowledging_takes_the_case_and_shows_it_on_the_timeline(
+    client, session, owner, case, clock
+):
     log_in(client, owner)
     clock.advance(minutes=30)
 
@@ -168,8 +181,9 @@ def test_resolving_records_the_note_and_the_moment(client, session, owner, case,
     log_in(client, owner)
     clock.advance(hours=2)
 
-    response = act(client, case.id, "resolve",
-                   resolution="  Called Ana, sent a new keyboard by express.  ")
+    response = act(
+        client, case.id, "resolve", resolution="  Called Ana, sent a new keyboard by express.  "
+    )
 
     assert response.status_code == 302
     stored = session.get(Case, case.id)
@@ -180,17 +194,22 @@ def test_resolving_records_the_note_and_the_moment(client, session, owner, case,
     assert stored.resolution == "Called Ana, sent a new keyboard by express."
     assert events_of(session, case.id) == ["opened", "resolved"]
     assert stored.events[-1].body == stored.resolution
-    assert "Resolved. Thank you for looking after Ana Diaz." in \
-        page(client, case.id).get_data(as_text=True)
+    assert "Resolved. Thank you for looking after Ana Diaz." in page(client, case.id).get_data(
+        as_text=True
+    )
 
 
-@pytest.mark.parametrize("resolution, message", [
-    ("", "Say what you did to fix it."),
-    ("   \n  ", "Say what you did to fix it."),
-    ("x" * 5001, "Keep it under 5000 characters."),
-])
+@pytest.mark.parametrize(
+    "resolution, message",
+    [
+        ("", "Say what you did to fix it."),
+        ("   \n  ", "Say what you did to fix it."),
+        ("x" * 5001, "Keep it under 5000 characters."),
+    ],
+)
 def test_resolving_without_a_fitting_note_answers_422_with_the_error_in_place(
-        client, session, owner, case, resolution, message):
+    client, session, owner, case, resolution, message
+):
     log_in(client, owner)
 
     response = act(client, case.id, "resolve", resolution=resolution)
@@ -211,17 +230,22 @@ def test_resolving_a_resolved_case_answers_409_whatever_the_note(client, session
         response = act(client, resolved.id, "resolve", resolution=note)
 
         assert response.status_code == 409
-        assert "This case is already resolved; there is nothing to resolve." in \
-            response.get_data(as_text=True)
+        assert "This case is already resolved; there is nothing to resolve." in response.get_data(
+            as_text=True
+        )
     assert events_of(session, resolved.id) == ["opened", "acknowledged", "resolved"]
 
 
-@pytest.mark.parametrize("action, data", [
-    ("acknowledge", {}),
-    ("resolve", {"resolution": "Sent a new one."}),
-])
+@pytest.mark.parametrize(
+    "action, data",
+    [
+        ("acknowledge", {}),
+        ("resolve", {"resolution": "Sent a new one."}),
+    ],
+)
 def test_a_post_without_a_valid_csrf_token_answers_400_and_changes_nothing(
-        client, session, owner, case, action, data):
+    client, session, owner, case, action, data
+):
     log_in(client, owner)
 
     for token in (None, "not-a-real-token"):
@@ -256,8 +280,9 @@ def test_an_action_through_an_api_key_is_recorded_as_that_key(session, case, clo
     key, _raw = make_api_key(session, "Helpdesk")
 
     case_workflow.acknowledge_case(session, case, by_api_key=key, now=clock.now())
-    case_workflow.resolve_case(session, case, resolution="Fixed in the helpdesk.",
-                               by_api_key=key, now=clock.now())
+    case_workflow.resolve_case(
+        session, case, resolution="Fixed in the helpdesk.", by_api_key=key, now=clock.now()
+    )
 
     assert [event.actor_label for event in case.events[1:]] == ["API key “Helpdesk”"] * 2
     assert case.status == "resolved"
@@ -290,14 +315,18 @@ def test_acknowledging_a_case_someone_else_just_acknowledged_is_refused(committe
             late.commit()
             assert stale.status == "open"
             # ...then the early one acknowledged it and committed.
-            case_workflow.acknowledge_case(early, early.get(Case, case_id),
-                                           by_user=early.get(User, owner_id),
-                                           now=stale.created_at)
+            case_workflow.acknowledge_case(
+                early,
+                early.get(Case, case_id),
+                by_user=early.get(User, owner_id),
+                now=stale.created_at,
+            )
             early.commit()
 
             with pytest.raises(CaseStateError, match="Olivia Owen already acknowledged"):
-                case_workflow.acknowledge_case(late, stale, by_user=late.get(User, admin_id),
-                                               now=stale.created_at)
+                case_workflow.acknowledge_case(
+                    late, stale, by_user=late.get(User, admin_id), now=stale.created_at
+                )
             late.rollback()
 
         with factory() as check:

@@ -23,8 +23,16 @@ def create(runner, *args, **kwargs):
 
 
 def test_users_create_makes_a_login_that_works(runner, client, session):
-    result = create(runner, "Olivia@Shop.Example", "--name", "Olivia Owen", "--role", "owner",
-                    "--password", "a long enough secret")
+    result = create(
+        runner,
+        "Olivia@Shop.Example",
+        "--name",
+        "Olivia Owen",
+        "--role",
+        "owner",
+        "--password",
+        "a long enough secret",
+    )
 
     assert result.exit_code == 0, result.output
     assert "Created owner Olivia Owen <olivia@shop.example>." in result.output
@@ -35,32 +43,89 @@ def test_users_create_makes_a_login_that_works(runner, client, session):
 
 
 def test_users_create_asks_for_the_password_when_it_is_left_out(runner, session):
-    result = create(runner, "ada@shop.example", "--name", "Ada Admin", "--role", "admin",
-                    input="a long enough secret\na long enough secret\n")
+    result = create(
+        runner,
+        "ada@shop.example",
+        "--name",
+        "Ada Admin",
+        "--role",
+        "admin",
+        input="a long enough secret\na long enough secret\n",
+    )
 
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output
     assert users.authenticate(session, "ada@shop.example", "a long enough secret").is_admin
 
 
-@pytest.mark.parametrize("args, message", [
-    (["not-an-address", "--name", "X", "--role", "owner", "--password", "long enough pw"],
-     "is not a valid email address"),
-    (["olivia@shop.example", "--name", "Olivia", "--role", "owner", "--password", "short"],
-     "The password must be at least 10 characters long."),
-    (["olivia@shop.example", "--name", "Olivia", "--role", "boss", "--password", "long pw 123"],
-     "The role must be “admin” or “owner”, not “boss”."),
-    (["olivia@shop.example", "--name", "Olivia", "--password", "long enough pw"],
-     "The role must be “admin” or “owner”"),
-    (["olivia@shop.example", "--name", "  ", "--role", "owner", "--password", "long enough pw"],
-     "Give the person's name."),
-    (["taken@shop.example", "--name", "Twin", "--role", "owner", "--password", "long enough pw"],
-     "There is already a user with the email taken@shop.example."),
-    (["TAKEN@shop.example", "--name", "Twin", "--role", "owner", "--password", "long enough pw"],
-     "There is already a user with the email taken@shop.example."),
-])
-def test_users_create_refuses_bad_input_with_exit_code_1_and_writes_nothing(runner, session, args,
-                                                                             message):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["not-an-address", "--name", "X", "--role", "owner", "--password", "long enough pw"],
+            "is not a valid email address",
+        ),
+        (
+            ["olivia@shop.example", "--name", "Olivia", "--role", "owner", "--password", "short"],
+            "The password must be at least 10 characters long.",
+        ),
+        (
+            [
+                "olivia@shop.example",
+                "--name",
+                "Olivia",
+                "--role",
+                "boss",
+                "--password",
+                "long pw 123",
+            ],
+            "The role must be “admin” or “owner”, not “boss”.",
+        ),
+        (
+            ["olivia@shop.example", "--name", "Olivia", "--password", "long enough pw"],
+            "The role must be “admin” or “owner”",
+        ),
+        (
+            [
+                "olivia@shop.example",
+                "--name",
+                "  ",
+                "--role",
+                "owner",
+                "--password",
+                "long enough pw",
+            ],
+            "Give the person's name.",
+        ),
+        (
+            [
+                "taken@shop.example",
+                "--name",
+                "Twin",
+                "--role",
+                "owner",
+                "--password",
+                "long enough pw",
+            ],
+            "There is already a user with the email taken@shop.example.",
+        ),
+        (
+            [
+                "TAKEN@shop.example",
+                "--name",
+                "Twin",
+                "--role",
+                "owner",
+                "--password",
+                "long enough pw",
+            ],
+            "There is already a user with the email taken@shop.example.",
+        ),
+    ],
+)
+def test_users_create_refuses_bad_input_with_exit_code_1_and_writes_nothing(
+    runner, session, args, message
+):
     make_user(session, email="taken@shop.example")
     session.commit()
     before = user_count(session)
@@ -74,7 +139,8 @@ def test_users_create_refuses_bad_input_with_exit_code_1_and_writes_nothing(runn
 
 
 def test_api_keys_create_prints_the_key_alone_on_the_last_line_and_stores_only_its_hash(
-        runner, app, session):
+    runner, app, session
+):
     result = runner.invoke(args=["api-keys", "create", "Helpdesk"])
 
     assert result.exit_code == 0, result.output
@@ -109,9 +175,11 @@ def test_create_user_in_the_service_names_each_problem(session):
     with pytest.raises(UserError, match="not a valid email address"):
         users.create_user(session, email="", name="X", role="owner", password="long enough pw")
     with pytest.raises(UserError, match="longer than 200 characters"):
-        users.create_user(session, email="a@shop.example", name="x" * 201, role="owner",
-                          password="long enough pw")
+        users.create_user(
+            session, email="a@shop.example", name="x" * 201, role="owner", password="long enough pw"
+        )
 
-    user = users.create_user(session, email=" Ana@Shop.Example ", name=" Ana ", role="admin",
-                             password="long enough pw")
+    user = users.create_user(
+        session, email=" Ana@Shop.Example ", name=" Ana ", role="admin", password="long enough pw"
+    )
     assert (user.email, user.name) == ("ana@shop.example", "Ana")

@@ -36,9 +36,17 @@ def test_a_negative_answer_reaches_one_owner_who_finds_it_in_the_inbox(
         json={
             "order_id": "A-1001",
             "customer": {"email": "ana@example.com", "name": "Ana Diaz"},
-            "total": "129.90", "currency": "EUR",
-            "items": [{"sku": "KB-1", "name": "Keyboard", "category": "hardware",
-                       "quantity": 1, "unit_price": "129.90"}],
+            "total": "129.90",
+            "currency": "EUR",
+            "items": [
+                {
+                    "sku": "KB-1",
+                    "name": "Keyboard",
+                    "category": "hardware",
+                    "quantity": 1,
+                    "unit_price": "129.90",
+                }
+            ],
             "owner_email": "olivia@shop.example",
         },
     )
@@ -61,13 +69,16 @@ def test_a_negative_answer_reaches_one_owner_who_finds_it_in_the_inbox(
     assert session.scalar(select(func.count(Response.id))) == 0
 
     survey_path = links["short"].split("?")[0]
-    answered = client.post(survey_path, data={
-        "csrf_token": csrf_token_from(html),
-        "expectations": "short",
-        "one_thing": "The keyboard arrived with a broken key.",
-        "time_money": "somewhat",
-        "recommend": "4",
-    })
+    answered = client.post(
+        survey_path,
+        data={
+            "csrf_token": csrf_token_from(html),
+            "expectations": "short",
+            "one_thing": "The keyboard arrived with a broken key.",
+            "time_money": "somewhat",
+            "recommend": "4",
+        },
+    )
     assert answered.status_code == 200
     assert "Thank you" in answered.get_data(as_text=True)
 
@@ -81,9 +92,10 @@ def test_a_negative_answer_reaches_one_owner_who_finds_it_in_the_inbox(
     assert len(owner_mails) == 1
     assert "The keyboard arrived with a broken key." in owner_mails[0].text
     assert f"http://surveys.test/cases/{case.id}" in owner_mails[0].text
-    assert session.scalar(
-        select(func.count(OutboxMessage.id)).where(OutboxMessage.status != "sent")
-    ) == 0
+    assert (
+        session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status != "sent"))
+        == 0
+    )
 
     # And finds it in her inbox.
     log_in(client, owner)
@@ -99,15 +111,20 @@ def test_a_positive_answer_from_the_email_opens_no_case(client, session, runner,
     make_user(session, role="admin")
     _key, api_key = make_api_key(session)
     session.commit()
-    client.post("/api/v1/purchases", headers={"Authorization": f"Bearer {api_key}"},
-                json={"order_id": "A-2001", "customer": {"email": "ben@example.com"}})
+    client.post(
+        "/api/v1/purchases",
+        headers={"Authorization": f"Bearer {api_key}"},
+        json={"order_id": "A-2001", "customer": {"email": "ben@example.com"}},
+    )
     runner.invoke(args=["worker", "--once"])
     [mail] = fake_sendgrid.accepted
     link = one_click_links(mail)["exceeding"]
 
     page = client.get(link).get_data(as_text=True)
-    client.post(link.split("?")[0], data={"csrf_token": csrf_token_from(page),
-                                          "expectations": "exceeding", "recommend": "10"})
+    client.post(
+        link.split("?")[0],
+        data={"csrf_token": csrf_token_from(page), "expectations": "exceeding", "recommend": "10"},
+    )
 
     assert session.scalar(select(func.count(Response.id))) == 1
     assert session.scalar(select(func.count(Case.id))) == 0

@@ -45,8 +45,20 @@ STILL_BROKEN = "The new one has the same sticky key. My flat is on the 3rd floor
 PROFILE_NOTE = "Ana's daughter graduates in June."
 TOUCH_NOTE = "Called Ana about her invoice 2026-114."
 # Everything personal the journey below leaves behind; none of it may survive the erasure.
-PERSONAL = [ANA, "Ana Diaz", "cus_ana", UNHAPPY["one_thing"], UNHAPPY["preferences"], REPLY,
-            CASE_NOTE, RESOLUTION, STILL_BROKEN, PROFILE_NOTE, TOUCH_NOTE, "203.0.113.9"]
+PERSONAL = [
+    ANA,
+    "Ana Diaz",
+    "cus_ana",
+    UNHAPPY["one_thing"],
+    UNHAPPY["preferences"],
+    REPLY,
+    CASE_NOTE,
+    RESOLUTION,
+    STILL_BROKEN,
+    PROFILE_NOTE,
+    TOUCH_NOTE,
+    "203.0.113.9",
+]
 
 
 @pytest.fixture
@@ -61,11 +73,22 @@ def people(session):
 def lived_case(client, session, runner, clock, fake_sendgrid, people):
     """Ana's whole story: an unhappy answer, a reply, notes, a fix that did not work."""
     # An integration hears of every response and case (its deliveries fail: nobody listens).
-    session.add(WebhookEndpoint(url="http://127.0.0.1:9/hooks", secret="s" * 32, events=[
-        "response.created", "case.opened", "case.resolved", "case.closed"]))
+    session.add(
+        WebhookEndpoint(
+            url="http://127.0.0.1:9/hooks",
+            secret="s" * 32,
+            events=["response.created", "case.opened", "case.resolved", "case.closed"],
+        )
+    )
     session.commit()
-    case = unhappy_customer(client, session, runner, fake_sendgrid, raw_key=people["raw_key"],
-                            owner_email="olivia@shop.example")
+    case = unhappy_customer(
+        client,
+        session,
+        runner,
+        fake_sendgrid,
+        raw_key=people["raw_key"],
+        owner_email="olivia@shop.example",
+    )
     customer = session.get(Customer, case.customer_id)
     customer.external_id, customer.timezone = "cus_ana", "Europe/Madrid"
     session.commit()
@@ -75,26 +98,59 @@ def lived_case(client, session, runner, clock, fake_sendgrid, people):
     assert act_on_case(client, case.id, "resolve", resolution=RESOLUTION).status_code == 302
     run_worker(runner)
     clock.advance(hours=2)
-    answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA),
-                  {"fix_worked": "no", "anything_else": STILL_BROKEN})
+    answer_survey(
+        client,
+        latest_fix_check_path(fake_sendgrid, ANA),
+        {"fix_worked": "no", "anything_else": STILL_BROKEN},
+    )
     profile = f"/customers/{customer.id}"
-    client.post(f"{profile}/notes", data={"body": PROFILE_NOTE,
-                                          "csrf_token": csrf_token(client, profile)})
-    touch = client.post("/api/v1/touchpoints", headers=bearer(people["raw_key"]), json={
-        "customer_email": ANA, "kind": "invoice", "polarity": "negative", "note": TOUCH_NOTE})
+    client.post(
+        f"{profile}/notes", data={"body": PROFILE_NOTE, "csrf_token": csrf_token(client, profile)}
+    )
+    touch = client.post(
+        "/api/v1/touchpoints",
+        headers=bearer(people["raw_key"]),
+        json={"customer_email": ANA, "kind": "invoice", "polarity": "negative", "note": TOUCH_NOTE},
+    )
     assert touch.status_code == 201, touch.get_json()
     client.get("/inbox")  # shows (and so clears) the flashed messages of the steps above
     # What SendGrid reported about her mail, and a webhook body about her case.
-    session.add(EmailEvent(sg_event_id="evt-1", event="open", email=ANA, occurred_at=clock.now(),
-                           payload={"email": ANA, "ip": "203.0.113.9", "event": "open"}))
-    session.add(OutboxMessage(
-        channel="webhook", template="case.opened", case_id=case.id, customer_id=customer.id,
-        status="sent", context={}, payload={"event": "case.opened", "data": {
-            "customer": {"email": ANA, "name": "Ana Diaz"},
-            "comments": [{"body": CASE_NOTE}], "answers": {"one_thing": UNHAPPY["one_thing"]}}}))
+    session.add(
+        EmailEvent(
+            sg_event_id="evt-1",
+            event="open",
+            email=ANA,
+            occurred_at=clock.now(),
+            payload={"email": ANA, "ip": "203.0.113.9", "event": "open"},
+        )
+    )
+    session.add(
+        OutboxMessage(
+            channel="webhook",
+            template="case.opened",
+            case_id=case.id,
+            customer_id=customer.id,
+            status="sent",
+            context={},
+            payload={
+                "event": "case.opened",
+                "data": {
+                    "customer": {"email": ANA, "name": "Ana Diaz"},
+                    "comments": [{"body": CASE_NOTE}],
+                    "answers": {"one_thing": UNHAPPY["one_thing"]},
+                },
+            },
+        )
+    )
     # And a survey waiting to go (a fix-check: those are never throttled).
-    waiting = schedule_survey(session, customer=customer, kind="fix_check", now=clock.now(),
-                              question_set=get_question_set(session, "fix-check"), case=case)
+    waiting = schedule_survey(
+        session,
+        customer=customer,
+        kind="fix_check",
+        now=clock.now(),
+        question_set=get_question_set(session, "fix-check"),
+        case=case,
+    )
     assert waiting.status == "scheduled"
     session.commit()
     return session.get(Case, case.id)
@@ -106,8 +162,10 @@ def erase(runner, email: str, *options, **kwargs):
 
 def everything_stored(session) -> dict[str, str]:
     """Every table's rows as text, to look for what must be gone."""
-    return {table.name: repr(session.execute(select(table)).all())
-            for table in Base.metadata.sorted_tables}
+    return {
+        table.name: repr(session.execute(select(table)).all())
+        for table in Base.metadata.sorted_tables
+    }
 
 
 def count(session, model, *where) -> int:
@@ -126,8 +184,7 @@ def test_no_trace_of_the_customer_is_left_anywhere(runner, session, clock, lived
             assert words not in rows, f"{words!r} is still in {table}"
 
 
-def test_the_customer_keeps_a_row_that_says_nothing_about_them(runner, session, clock,
-                                                               lived_case):
+def test_the_customer_keeps_a_row_that_says_nothing_about_them(runner, session, clock, lived_case):
     customer_id = lived_case.customer_id
 
     result = erase(runner, ANA, "--yes")
@@ -143,15 +200,18 @@ def test_the_customer_keeps_a_row_that_says_nothing_about_them(runner, session, 
     assert count(session, SurveyToken) == 0
     assert f"Erased the personal data of customer {customer_id}" in result.output
     assert "3 written answers blanked, 1 preference and 1 note deleted" in result.output
-    assert "Their 1 case stays with its owner, shown as \"erased customer\"" in result.output
+    assert 'Their 1 case stays with its owner, shown as "erased customer"' in result.output
     [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "customer.erased"))
     assert entry.target == f"customer {customer_id}"
 
 
 def test_choices_and_scores_stay_for_the_statistics(runner, session, clock, lived_case):
     def answers():
-        return {(a.response_id, a.question.key): (a.value, a.negative)
-                for a in session.scalars(select(Answer))}
+        return {
+            (a.response_id, a.question.key): (a.value, a.negative)
+            for a in session.scalars(select(Answer))
+        }
+
     before = answers()
     negative = [r.negative for r in session.scalars(select(Response).order_by(Response.id))]
 
@@ -164,14 +224,14 @@ def test_choices_and_scores_stay_for_the_statistics(runner, session, clock, live
             assert after[key] == ("", was_negative)
         else:
             assert after[key] == (value, was_negative)
-    assert [r.negative for r in session.scalars(select(Response).order_by(Response.id))] \
-        == negative
+    assert [r.negative for r in session.scalars(select(Response).order_by(Response.id))] == negative
     assert count(session, Touchpoint) > 0
     assert count(session, Touchpoint, Touchpoint.note.is_not(None)) == 0
 
 
-def test_the_case_stays_with_its_owner_showing_an_erased_customer(client, runner, session, clock,
-                                                                  people, lived_case):
+def test_the_case_stays_with_its_owner_showing_an_erased_customer(
+    client, runner, session, clock, people, lived_case
+):
     events_before = [e.kind for e in lived_case.events]
 
     erase(runner, ANA, "--yes")
@@ -182,8 +242,10 @@ def test_the_case_stays_with_its_owner_showing_an_erased_customer(client, runner
     bodies = {e.kind: e.body for e in case.events}
     assert bodies["reply"] == bodies["note"] == bodies["resolved"] == ERASED_TEXT
     # The fix-check answer keeps the choice, and loses what she wrote.
-    assert bodies["reopened"] == "You told us about a problem and we worked on it. " \
-                                 "Did our fix work? No, not yet"
+    assert (
+        bodies["reopened"] == "You told us about a problem and we worked on it. "
+        "Did our fix work? No, not yet"
+    )
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "erased customer" in page
     assert "Ana" not in page and "Olivia Bennett" in page
@@ -191,9 +253,13 @@ def test_the_case_stays_with_its_owner_showing_an_erased_customer(client, runner
 
 
 def test_mail_waiting_for_the_customer_is_cancelled_but_owners_still_hear(
-        runner, session, clock, fake_sendgrid, lived_case):
-    to_owner = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.to_email == "olivia@shop.example", OutboxMessage.status == "pending")).all()
+    runner, session, clock, fake_sendgrid, lived_case
+):
+    to_owner = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.to_email == "olivia@shop.example", OutboxMessage.status == "pending"
+        )
+    ).all()
     assert [m.template for m in to_owner] == ["case_reopened"]
 
     erase(runner, ANA, "--yes")
@@ -215,9 +281,13 @@ def test_an_erased_customer_is_never_surveyed_again(runner, session, clock, live
     erase(runner, ANA, "--yes")
 
     customer = session.get(Customer, lived_case.customer_id)
-    survey = schedule_survey(session, customer=customer, kind="relationship_review",
-                             now=clock.now(),
-                             question_set=get_question_set(session, "relationship-review"))
+    survey = schedule_survey(
+        session,
+        customer=customer,
+        kind="relationship_review",
+        now=clock.now(),
+        question_set=get_question_set(session, "relationship-review"),
+    )
     assert survey.status == "suppressed"
 
 
@@ -275,8 +345,13 @@ def test_the_service_scrubs_a_name_only_as_a_whole_word(session, clock):
     owner = make_user(session)
     customer = make_customer(session, email="al@example.com", name="Al")
     case = make_case(session, owner=owner, customer=customer, now=clock.now())
-    case.events.append(CaseEvent(kind="fix_check_sent", created_at=clock.now(),
-                                 body="Asked Al whether the fix worked. Always ask."))
+    case.events.append(
+        CaseEvent(
+            kind="fix_check_sent",
+            created_at=clock.now(),
+            body="Asked Al whether the fix worked. Always ask.",
+        )
+    )
     session.flush()
 
     erasure = erase_customer(session, customer, now=clock.now())

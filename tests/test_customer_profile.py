@@ -36,34 +36,44 @@ def people(session):
 @pytest.fixture
 def lived_case(client, session, runner, clock, fake_sendgrid, people):
     """Ana's whole case: unhappy answer, reply, resolve, "no", resolve, "yes"."""
-    case = unhappy_customer(client, session, runner, fake_sendgrid, raw_key=people["raw_key"],
-                            owner_email="olivia@shop.example")
+    case = unhappy_customer(
+        client,
+        session,
+        runner,
+        fake_sendgrid,
+        raw_key=people["raw_key"],
+        owner_email="olivia@shop.example",
+    )
     log_in(client, people["owner"])
     act_on_case(client, case.id, "acknowledge")
     act_on_case(client, case.id, "replies", message="Ana, a new keyboard ships today.")
     act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
     run_worker(runner)
     clock.advance(days=2)
-    answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA),
-                  {"fix_worked": "no", "anything_else": "The new one has the same sticky key."})
+    answer_survey(
+        client,
+        latest_fix_check_path(fake_sendgrid, ANA),
+        {"fix_worked": "no", "anything_else": "The new one has the same sticky key."},
+    )
     clock.advance(hours=5)
     act_on_case(client, case.id, "resolve", resolution="Replaced the switch and tested it.")
     run_worker(runner)
     clock.advance(days=1)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
-    assert act_on_case(client, case.id, "notes", body="Called her; lovely person.") \
-        .status_code == 302
+    assert (
+        act_on_case(client, case.id, "notes", body="Called her; lovely person.").status_code == 302
+    )
     return case
 
 
 def add_note(client, customer_id: int, body: str):
     token = csrf_token(client, f"/customers/{customer_id}")
-    return client.post(f"/customers/{customer_id}/notes", data={"body": body,
-                                                                 "csrf_token": token})
+    return client.post(f"/customers/{customer_id}/notes", data={"body": body, "csrf_token": token})
 
 
 def test_after_a_whole_case_the_counts_are_seven_positive_two_negative(
-        client, session, people, lived_case, document):
+    client, session, people, lived_case, document
+):
     # Positive: thank-you page ×3, the personal reply, two resolutions, the confirmed fix.
     # Negative: the unhappy answer, the reopening.
     response = client.get(f"/api/v1/customers?email={ANA}", headers=bearer(people["raw_key"]))
@@ -79,8 +89,7 @@ def test_after_a_whole_case_the_counts_are_seven_positive_two_negative(
     assert body["suppressed"] is False
 
 
-def test_the_profile_page_shows_the_whole_story_and_the_ledger(client, session, people,
-                                                               lived_case):
+def test_the_profile_page_shows_the_whole_story_and_the_ledger(client, session, people, lived_case):
     customer_id = lived_case.customer_id
 
     page = client.get(f"/customers/{customer_id}")
@@ -105,7 +114,8 @@ def test_the_profile_page_shows_the_whole_story_and_the_ledger(client, session, 
 
 
 def test_an_owner_keeps_a_personal_note_everyone_who_looks_after_the_customer_sees(
-        client, session, people, lived_case):
+    client, session, people, lived_case
+):
     customer_id = lived_case.customer_id
 
     response = add_note(client, customer_id, "  Daughter graduates in June.  ")
@@ -114,18 +124,25 @@ def test_an_owner_keeps_a_personal_note_everyone_who_looks_after_the_customer_se
     assert response.headers["Location"] == f"/customers/{customer_id}"
     note = session.scalars(select(CustomerNote)).one()
     assert note.body == "Daughter graduates in June." and note.author_id == people["owner"].id
-    assert "Daughter graduates in June." in client.get(f"/customers/{customer_id}") \
-        .get_data(as_text=True)
+    assert "Daughter graduates in June." in client.get(f"/customers/{customer_id}").get_data(
+        as_text=True
+    )
     # Beside the answers on the case page, so the next reply can be personal.
     case_page = client.get(f"/cases/{lived_case.id}").get_data(as_text=True)
     remembered = case_page.split('id="remembered-title"', 1)[1].split("</section>", 1)[0]
     assert "Daughter graduates in June." in remembered
     assert "I work nights, so please email rather than call." in remembered
     # And in the API's customer object.
-    body = client.get(f"/api/v1/customers?email={ANA}",
-                      headers=bearer(people["raw_key"])).get_json()
-    assert body["notes"] == [{"body": "Daughter graduates in June.", "author": "Olivia Bennett",
-                              "created_at": "2026-11-26T14:00:00Z"}]
+    body = client.get(
+        f"/api/v1/customers?email={ANA}", headers=bearer(people["raw_key"])
+    ).get_json()
+    assert body["notes"] == [
+        {
+            "body": "Daughter graduates in June.",
+            "author": "Olivia Bennett",
+            "created_at": "2026-11-26T14:00:00Z",
+        }
+    ]
 
 
 def test_a_note_added_from_the_case_page_goes_back_to_the_case(client, session, people, clock):
@@ -134,8 +151,13 @@ def test_a_note_added_from_the_case_page_goes_back_to_the_case(client, session, 
     session.commit()
     log_in(client, people["owner"])
 
-    response = client.post(f"/customers/{customer.id}/notes?case={case.id}", data={
-        "body": "Die-hard Red Sox fan.", "csrf_token": csrf_token(client, f"/cases/{case.id}")})
+    response = client.post(
+        f"/customers/{customer.id}/notes?case={case.id}",
+        data={
+            "body": "Die-hard Red Sox fan.",
+            "csrf_token": csrf_token(client, f"/cases/{case.id}"),
+        },
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == f"/cases/{case.id}"
@@ -158,7 +180,8 @@ def test_an_empty_note_is_refused_with_the_error_in_place(client, session, peopl
 
 
 def test_an_owner_sees_their_account_customers_and_the_customers_of_their_cases(
-        client, session, people, clock):
+    client, session, people, clock
+):
     mine = make_customer(session, email="mine@example.com", owner=people["owner"])
     of_my_case = make_customer(session, email="case@example.com")
     make_case(session, owner=people["owner"], customer=of_my_case, now=clock.now())
@@ -171,8 +194,12 @@ def test_an_owner_sees_their_account_customers_and_the_customers_of_their_cases(
     assert client.get(f"/customers/{not_mine.id}").status_code == 404
     assert add_note(client, mine.id, "ok").status_code == 302
     token = csrf_token(client, "/inbox")
-    assert client.post(f"/customers/{not_mine.id}/notes",
-                       data={"body": "sneaky", "csrf_token": token}).status_code == 404
+    assert (
+        client.post(
+            f"/customers/{not_mine.id}/notes", data={"body": "sneaky", "csrf_token": token}
+        ).status_code
+        == 404
+    )
     assert client.get("/customers/999999").status_code == 404
 
 
@@ -193,14 +220,18 @@ def test_the_profile_needs_a_login(client, session, people):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_a_reassigned_case_brings_its_customer_to_the_new_owner(client, session, people,
-                                                                clock):
+def test_a_reassigned_case_brings_its_customer_to_the_new_owner(client, session, people, clock):
     customer = make_customer(session, email=ANA)
     case = make_case(session, owner=people["owner"], customer=customer, now=clock.now())
     session.commit()
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "reassign", owner_id=str(people["stranger"].id),
-                reason="Ben knows this product.")
+    act_on_case(
+        client,
+        case.id,
+        "reassign",
+        owner_id=str(people["stranger"].id),
+        reason="Ben knows this product.",
+    )
 
     assert client.get(f"/customers/{customer.id}").status_code == 404
     log_in_as(client, people["stranger"])
@@ -214,8 +245,9 @@ def test_the_api_finds_a_customer_whatever_the_letter_case(client, session, peop
     make_customer(session, email=ANA, name="Ana Diaz")
     session.commit()
 
-    response = client.get("/api/v1/customers?email=Ana@Example.com",
-                          headers=bearer(people["raw_key"]))
+    response = client.get(
+        "/api/v1/customers?email=Ana@Example.com", headers=bearer(people["raw_key"])
+    )
 
     assert response.status_code == 200
     assert response.get_json()["touchpoints"] == {"positive": 0, "negative": 0, "ratio": None}
@@ -223,9 +255,11 @@ def test_the_api_finds_a_customer_whatever_the_letter_case(client, session, peop
 
 
 def test_the_api_answers_404_for_an_unknown_customer_and_422_without_an_email(
-        client, people, document):
-    unknown = client.get("/api/v1/customers?email=nobody@example.com",
-                         headers=bearer(people["raw_key"]))
+    client, people, document
+):
+    unknown = client.get(
+        "/api/v1/customers?email=nobody@example.com", headers=bearer(people["raw_key"])
+    )
     missing = client.get("/api/v1/customers", headers=bearer(people["raw_key"]))
 
     assert unknown.status_code == 404

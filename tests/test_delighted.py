@@ -18,10 +18,19 @@ from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_customer, make_purchase, make_sent_survey, make_user
 
 NOW = int(TEST_START.timestamp())
-HAPPY = {"expectations": "exceeding", "time_money": "yes", "recommend": "9",
-         "one_thing": "Nothing, honestly.", "preferences": ""}
-UNHAPPY = {"expectations": "short", "time_money": "no", "recommend": "3",
-           "one_thing": "The box arrived crushed."}
+HAPPY = {
+    "expectations": "exceeding",
+    "time_money": "yes",
+    "recommend": "9",
+    "one_thing": "Nothing, honestly.",
+    "preferences": "",
+}
+UNHAPPY = {
+    "expectations": "short",
+    "time_money": "no",
+    "recommend": "3",
+    "one_thing": "The box arrived crushed.",
+}
 
 
 def basic(user: str, password: str | None = "") -> dict[str, str]:
@@ -65,15 +74,17 @@ def test_api_key_as_basic_user_name_is_accepted_with_or_without_the_colon(client
     assert with_colon.get_json() == []
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    basic("h2h_not-a-key"),
-    {"Authorization": "Basic %%%not-base64"},
-], ids=["missing", "wrong key", "garbled"])
-def test_missing_or_wrong_credentials_answer_401_in_delighted_shape(client, key, session,
-                                                                    headers):
-    response = client.post("/v1/people.json", json={"email": "ana@example.com"},
-                           headers=headers)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic("h2h_not-a-key"),
+        {"Authorization": "Basic %%%not-base64"},
+    ],
+    ids=["missing", "wrong key", "garbled"],
+)
+def test_missing_or_wrong_credentials_answer_401_in_delighted_shape(client, key, session, headers):
+    response = client.post("/v1/people.json", json={"email": "ana@example.com"}, headers=headers)
 
     assert response.status_code == 401
     assert response.mimetype == "application/json"
@@ -101,19 +112,30 @@ def test_every_v1_route_refuses_a_request_without_a_key(client, app):
 # --- POST /v1/people.json -------------------------------------------------------------------
 
 
-def test_person_with_an_order_id_is_a_purchase_surveyed_like_the_api(client, auth, session,
-                                                                     clock):
-    response = post_person(client, auth, email="Ana@Example.com", name="Ana Diaz",
-                           properties={"order_id": "A-1001", "Plan": "basic"})
+def test_person_with_an_order_id_is_a_purchase_surveyed_like_the_api(client, auth, session, clock):
+    response = post_person(
+        client,
+        auth,
+        email="Ana@Example.com",
+        name="Ana Diaz",
+        properties={"order_id": "A-1001", "Plan": "basic"},
+    )
 
     assert response.status_code == 200
     purchase = only(session, Purchase)
     survey = only(session, Survey)
     customer = only(session, Customer)
     assert (purchase.order_id, purchase.source, purchase.customer_id) == (
-        "A-1001", "delighted", customer.id)
+        "A-1001",
+        "delighted",
+        customer.id,
+    )
     assert (survey.kind, survey.status, survey.purchase_id, survey.send_at) == (
-        "purchase", "scheduled", purchase.id, TEST_START)
+        "purchase",
+        "scheduled",
+        purchase.id,
+        TEST_START,
+    )
     assert (customer.email, customer.name) == ("ana@example.com", "Ana Diaz")
     assert response.get_json() == {
         "id": str(customer.id),
@@ -125,14 +147,24 @@ def test_person_with_an_order_id_is_a_purchase_surveyed_like_the_api(client, aut
     }
     message = only(session, OutboxMessage)
     assert (message.template, message.survey_id, message.next_attempt_at) == (
-        "survey", survey.id, TEST_START)
+        "survey",
+        survey.id,
+        TEST_START,
+    )
 
 
 def test_form_body_with_bracketed_properties_is_read_like_json(client, auth, session, clock):
-    response = client.post("/v1/people.json", headers=auth, data={
-        "email": "bo@example.com", "name": "Bo Lind", "properties[order_id]": "B-7",
-        "properties[Location]": "Oslo", "delay": "60",
-    })
+    response = client.post(
+        "/v1/people.json",
+        headers=auth,
+        data={
+            "email": "bo@example.com",
+            "name": "Bo Lind",
+            "properties[order_id]": "B-7",
+            "properties[Location]": "Oslo",
+            "delay": "60",
+        },
+    )
 
     assert response.status_code == 200
     assert response.get_json()["properties"] == {"order_id": "B-7", "Location": "Oslo"}
@@ -144,10 +176,10 @@ def test_form_body_with_bracketed_properties_is_read_like_json(client, auth, ses
 def test_repeated_order_id_creates_nothing_and_answers_the_same(client, auth, session, clock):
     first = post_person(client, auth, email="ana@example.com", properties={"order_id": "A-1"})
     clock.advance(minutes=5)
-    again = post_person(client, auth, email="ana@example.com", name="Someone Else",
-                        properties={"order_id": "A-1"})
-    elsewhere = post_person(client, auth, email="other@example.com",
-                            properties={"order_id": "A-1"})
+    again = post_person(
+        client, auth, email="ana@example.com", name="Someone Else", properties={"order_id": "A-1"}
+    )
+    elsewhere = post_person(client, auth, email="other@example.com", properties={"order_id": "A-1"})
 
     assert (again.status_code, elsewhere.status_code) == (200, 200)
     assert again.get_json() == first.get_json()
@@ -162,7 +194,11 @@ def test_person_without_an_order_gets_a_manual_survey_right_away(client, auth, s
     assert response.status_code == 200
     survey = only(session, Survey)
     assert (survey.kind, survey.status, survey.purchase_id, survey.send_at) == (
-        "manual", "scheduled", None, TEST_START)
+        "manual",
+        "scheduled",
+        None,
+        TEST_START,
+    )
     assert survey.question_set.key == "heart-to-heart"
     assert count(session, Purchase) == 0
     assert only(session, OutboxMessage).survey_id == survey.id
@@ -202,10 +238,14 @@ def test_send_false_records_the_person_without_surveying(client, auth, session, 
     assert [count(session, m) for m in (Survey, OutboxMessage)] == [0, 0]
 
 
-def test_send_false_with_an_order_records_the_purchase_and_skips_its_survey(client, auth,
-                                                                            session, clock):
-    response = client.post("/v1/people.json", headers=auth, data={
-        "email": "di@example.com", "send": "false", "properties[order_id]": "D-1"})
+def test_send_false_with_an_order_records_the_purchase_and_skips_its_survey(
+    client, auth, session, clock
+):
+    response = client.post(
+        "/v1/people.json",
+        headers=auth,
+        data={"email": "di@example.com", "send": "false", "properties[order_id]": "D-1"},
+    )
 
     assert response.get_json()["survey_scheduled_at"] is None
     survey = only(session, Survey)
@@ -229,8 +269,13 @@ def test_delay_replaces_the_configured_survey_delay_for_an_order(client, auth, s
     post_person(client, auth, email="fa@example.com", properties={"order_id": "F-1"})
     post_person(client, auth, email="gu@example.com", delay=0, properties={"order_id": "G-1"})
 
-    send_at = dict(session.execute(select(Purchase.order_id, Survey.send_at)
-                                   .join(Survey, Survey.purchase_id == Purchase.id)).all())
+    send_at = dict(
+        session.execute(
+            select(Purchase.order_id, Survey.send_at).join(
+                Survey, Survey.purchase_id == Purchase.id
+            )
+        ).all()
+    )
     assert send_at == {"F-1": TEST_START + timedelta(hours=2), "G-1": TEST_START}
 
 
@@ -257,23 +302,40 @@ def test_bad_email_answers_422_naming_the_field_and_creates_nothing(client, auth
 
 
 def test_every_bad_field_is_named_at_once(client, auth, session):
-    response = client.post("/v1/people.json", headers=auth, data={
-        "delay": "soon", "send": "maybe", "channel": "sms", "properties[order_id]": "x" * 129})
+    response = client.post(
+        "/v1/people.json",
+        headers=auth,
+        data={
+            "delay": "soon",
+            "send": "maybe",
+            "channel": "sms",
+            "properties[order_id]": "x" * 129,
+        },
+    )
 
     assert response.status_code == 422
     assert sorted(response.get_json()["errors"]) == [
-        "channel", "delay", "email", "properties.order_id", "send"]
+        "channel",
+        "delay",
+        "email",
+        "properties.order_id",
+        "send",
+    ]
 
 
-@pytest.mark.parametrize(("data", "content_type", "status"), [
-    ("{not json", "application/json", 400),
-    ("email=ana@example.com", "text/plain", 415),
-    ('["a list"]', "application/json", 422),
-], ids=["malformed json", "plain text", "json list"])
-def test_a_body_that_cannot_be_read_answers_in_delighted_shape(client, auth, session, data,
-                                                               content_type, status):
-    response = client.post("/v1/people.json", data=data, content_type=content_type,
-                           headers=auth)
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ("email=ana@example.com", "text/plain", 415),
+        ('["a list"]', "application/json", 422),
+    ],
+    ids=["malformed json", "plain text", "json list"],
+)
+def test_a_body_that_cannot_be_read_answers_in_delighted_shape(
+    client, auth, session, data, content_type, status
+):
+    response = client.post("/v1/people.json", data=data, content_type=content_type, headers=auth)
 
     assert response.status_code == status
     assert response.mimetype == "application/json"
@@ -288,8 +350,9 @@ def answered(session, *, email: str, at, answers: dict, order_id: str | None = N
     """A survey of this customer, answered at `at` (through the real submit)."""
     customer = make_customer(session, email=email, name=email.split("@")[0].title())
     purchase = make_purchase(session, customer, order_id=order_id) if order_id else None
-    survey, _token = make_sent_survey(session, customer, purchase=purchase,
-                                      sent_at=at - timedelta(hours=1))
+    survey, _token = make_sent_survey(
+        session, customer, purchase=purchase, sent_at=at - timedelta(hours=1)
+    )
     response = submit_response(session, survey, answers, now=at)
     session.commit()
     return response
@@ -299,12 +362,26 @@ def answered(session, *, email: str, at, answers: dict, order_id: str | None = N
 def three_responses(session, clock):
     make_user(session, role="admin")  # the default owner of the unhappy one's case
     return [
-        answered(session, email="ana@example.com", at=TEST_START - timedelta(hours=3),
-                 answers=HAPPY, order_id="A-1"),
-        answered(session, email="bo@example.com", at=TEST_START - timedelta(hours=2),
-                 answers=UNHAPPY, order_id="B-1"),
-        answered(session, email="cy@example.com", at=TEST_START - timedelta(hours=1),
-                 answers={"expectations": "meeting"}),
+        answered(
+            session,
+            email="ana@example.com",
+            at=TEST_START - timedelta(hours=3),
+            answers=HAPPY,
+            order_id="A-1",
+        ),
+        answered(
+            session,
+            email="bo@example.com",
+            at=TEST_START - timedelta(hours=2),
+            answers=UNHAPPY,
+            order_id="B-1",
+        ),
+        answered(
+            session,
+            email="cy@example.com",
+            at=TEST_START - timedelta(hours=1),
+            answers={"expectations": "meeting"},
+        ),
     ]
 
 
@@ -315,7 +392,8 @@ def list_responses(client, auth, query: str = ""):
 
 
 def test_survey_response_maps_recommend_to_score_and_one_thing_to_comment(
-        client, auth, three_responses):
+    client, auth, three_responses
+):
     happy, unhappy, _ = three_responses
 
     first, second, _third = list_responses(client, auth)
@@ -336,10 +414,16 @@ def test_survey_response_maps_recommend_to_score_and_one_thing_to_comment(
         "additional_answers": [answers["expectations"], answers["time_money"]],
     }
     assert answers["expectations"]["value"] == {
-        "free_response": None, "scale": None, "select_many": None,
-        "select_one": {"id": "exceeding", "text": "Yes, you are exceeding them"}}
+        "free_response": None,
+        "scale": None,
+        "select_many": None,
+        "select_one": {"id": "exceeding", "text": "Yes, you are exceeding them"},
+    }
     assert answers["expectations"]["question"] == {
-        "id": "expectations", "type": "select_one", "text": "Are we exceeding your expectations?"}
+        "id": "expectations",
+        "type": "select_one",
+        "text": "Are we exceeding your expectations?",
+    }
     # The unhappy one opened a case: its page is the response's home.
     assert (second["score"], second["comment"]) == (3, "The box arrived crushed.")
     assert second["permalink"].startswith("http://surveys.test/cases/")
@@ -356,16 +440,17 @@ def test_survey_response_without_a_score_or_order_says_so(client, auth, three_re
 def test_survey_responses_page_by_number_oldest_first(client, auth, three_responses):
     ids = [str(response.id) for response in three_responses]
 
-    pages = [[item["id"] for item in list_responses(client, auth, f"?per_page=2&page={n}")]
-             for n in (1, 2, 3)]
+    pages = [
+        [item["id"] for item in list_responses(client, auth, f"?per_page=2&page={n}")]
+        for n in (1, 2, 3)
+    ]
     newest_first = [item["id"] for item in list_responses(client, auth, "?order=desc")]
 
     assert pages == [ids[:2], ids[2:], []]
     assert newest_first == ids[::-1]
 
 
-def test_survey_responses_since_and_until_are_inclusive_unix_seconds(client, auth,
-                                                                     three_responses):
+def test_survey_responses_since_and_until_are_inclusive_unix_seconds(client, auth, three_responses):
     ids = [str(response.id) for response in three_responses]
     second = NOW - 2 * 3600
 
@@ -382,13 +467,17 @@ def test_survey_responses_filter_by_person_and_expand_them(client, auth, three_r
     items = list_responses(client, auth, "?person_email=BO@example.com&expand[]=person")
 
     assert len(items) == 1
-    assert items[0]["person"] == {"id": str(three_responses[1].customer_id),
-                                  "email": "bo@example.com", "name": "Bo",
-                                  "created_at": items[0]["person"]["created_at"]}
+    assert items[0]["person"] == {
+        "id": str(three_responses[1].customer_id),
+        "email": "bo@example.com",
+        "name": "Bo",
+        "created_at": items[0]["person"]["created_at"],
+    }
 
 
-@pytest.mark.parametrize("query", ["?per_page=101", "?page=0", "?since=yesterday",
-                                   "?order=sideways"])
+@pytest.mark.parametrize(
+    "query", ["?per_page=101", "?page=0", "?since=yesterday", "?order=sideways"]
+)
 def test_bad_list_parameters_answer_422_naming_them(client, auth, query):
     response = client.get(f"/v1/survey_responses.json{query}", headers=auth)
 
@@ -401,13 +490,19 @@ def test_bad_list_parameters_answer_422_naming_them(client, auth, query):
 
 def test_unsubscribing_a_customer_cancels_their_pending_survey(client, auth, session, clock):
     customer = make_customer(session, email="ana@example.com")
-    schedule_survey(session, customer=customer, kind="manual",
-                    question_set=get_question_set(session, "heart-to-heart"), now=clock.now(),
-                    send_at=clock.now() + timedelta(days=1))
+    schedule_survey(
+        session,
+        customer=customer,
+        kind="manual",
+        question_set=get_question_set(session, "heart-to-heart"),
+        now=clock.now(),
+        send_at=clock.now() + timedelta(days=1),
+    )
     session.commit()
 
-    response = client.post("/v1/unsubscribes.json", json={"person_email": "Ana@example.com"},
-                           headers=auth)
+    response = client.post(
+        "/v1/unsubscribes.json", json={"person_email": "Ana@example.com"}, headers=auth
+    )
 
     assert (response.status_code, response.get_json()) == (200, {"ok": True})
     customer = session.get(Customer, customer.id)
@@ -416,10 +511,12 @@ def test_unsubscribing_a_customer_cancels_their_pending_survey(client, auth, ses
     assert only(session, OutboxMessage).status == "cancelled"
 
 
-def test_unsubscribing_an_unknown_address_keeps_it_from_ever_being_surveyed(client, auth,
-                                                                             session, clock):
-    response = client.post("/v1/unsubscribes.json", data={"person_email": "new@example.com"},
-                           headers=auth)
+def test_unsubscribing_an_unknown_address_keeps_it_from_ever_being_surveyed(
+    client, auth, session, clock
+):
+    response = client.post(
+        "/v1/unsubscribes.json", data={"person_email": "new@example.com"}, headers=auth
+    )
 
     assert response.status_code == 200
     customer = only(session, Customer)
@@ -427,8 +524,7 @@ def test_unsubscribing_an_unknown_address_keeps_it_from_ever_being_surveyed(clie
 
 
 def test_unsubscribe_without_a_valid_address_answers_422(client, auth, session):
-    response = client.post("/v1/unsubscribes.json", json={"email": "ana@example.com"},
-                           headers=auth)
+    response = client.post("/v1/unsubscribes.json", json={"email": "ana@example.com"}, headers=auth)
 
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["person_email"]
@@ -443,33 +539,57 @@ def suppressed(session, client, auth, clock):
     client.post("/v1/unsubscribes.json", json={"person_email": "un2@example.com"}, headers=auth)
     for email in ("bounce@example.com", "dropped@example.com", "spam-drop@example.com"):
         make_customer(session, email=email, name="Bea Bounce")
-    record_email_events(session, [
-        {"event": "bounce", "email": "bounce@example.com", "sg_event_id": "ev-1",
-         "reason": "550 no such user", "timestamp": NOW},
-        {"event": "dropped", "email": "dropped@example.com", "sg_event_id": "ev-2",
-         "reason": "Bounced Address", "timestamp": NOW},
-        {"event": "dropped", "email": "spam-drop@example.com", "sg_event_id": "ev-3",
-         "reason": "Spam Reporting Address", "timestamp": NOW},
-    ], now=clock.now() + timedelta(hours=1))
+    record_email_events(
+        session,
+        [
+            {
+                "event": "bounce",
+                "email": "bounce@example.com",
+                "sg_event_id": "ev-1",
+                "reason": "550 no such user",
+                "timestamp": NOW,
+            },
+            {
+                "event": "dropped",
+                "email": "dropped@example.com",
+                "sg_event_id": "ev-2",
+                "reason": "Bounced Address",
+                "timestamp": NOW,
+            },
+            {
+                "event": "dropped",
+                "email": "spam-drop@example.com",
+                "sg_event_id": "ev-3",
+                "reason": "Spam Reporting Address",
+                "timestamp": NOW,
+            },
+        ],
+        now=clock.now() + timedelta(hours=1),
+    )
     session.commit()
 
 
-def test_unsubscribes_list_every_suppressed_address_but_bounces(client, auth, session,
-                                                                 suppressed):
+def test_unsubscribes_list_every_suppressed_address_but_bounces(client, auth, session, suppressed):
     items = client.get("/v1/unsubscribes.json", headers=auth).get_json()
 
     assert [item["email"] for item in items] == [
-        "un1@example.com", "un2@example.com", "spam-drop@example.com"]
+        "un1@example.com",
+        "un2@example.com",
+        "spam-drop@example.com",
+    ]
     un1 = session.scalars(select(Customer).where(Customer.email == "un1@example.com")).one()
-    assert items[0] == {"person_id": str(un1.id), "email": "un1@example.com", "name": None,
-                        "unsubscribed_at": NOW}
+    assert items[0] == {
+        "person_id": str(un1.id),
+        "email": "un1@example.com",
+        "name": None,
+        "unsubscribed_at": NOW,
+    }
     assert items[1]["unsubscribed_at"] == NOW + 3600
 
 
 def test_unsubscribes_page_and_window_like_responses(client, auth, suppressed):
     second_page = client.get("/v1/unsubscribes.json?per_page=1&page=2", headers=auth)
-    since = client.get(f"/v1/unsubscribes.json?since={NOW + 1}&until={NOW + 3600}",
-                       headers=auth)
+    since = client.get(f"/v1/unsubscribes.json?since={NOW + 1}&until={NOW + 3600}", headers=auth)
 
     assert [item["email"] for item in second_page.get_json()] == ["un2@example.com"]
     assert [item["email"] for item in since.get_json()] == ["un2@example.com"]

@@ -24,6 +24,7 @@ def test_demo_seeds_people_a_key_purchases_and_one_unhappy_answer(app, runner, s
 
 def test_demo_run_twice_changes_nothing_the_second_time(runner, session):
     runner.invoke(args=["demo"])
+
     def counts():
         return [session.scalar(select(func.count(model.id))) for model in (User, Survey, Case)]
 

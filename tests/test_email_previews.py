@@ -52,8 +52,10 @@ def test_the_list_links_every_registered_email_and_its_variants(admin_client):
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{e.name}-{e.variant}" for e in ENTRIES])
 def test_each_email_renders_with_sample_data_as_html_and_text(admin_client, session, entry):
-    counts = {model: session.scalar(select(func.count()).select_from(model))
-              for model in (Customer, User, Purchase, Survey, SurveyToken, OutboxMessage)}
+    counts = {
+        model: session.scalar(select(func.count()).select_from(model))
+        for model in (Customer, User, Purchase, Survey, SurveyToken, OutboxMessage)
+    }
 
     response = admin_client.get(preview_url(entry))
 
@@ -73,8 +75,9 @@ def test_each_email_renders_with_sample_data_as_html_and_text(admin_client, sess
         assert "List-Unsubscribe" not in page
     # Sample people and orders are never stored.
     session.expire_all()
-    assert counts == {model: session.scalar(select(func.count()).select_from(model))
-                      for model in counts}
+    assert counts == {
+        model: session.scalar(select(func.count()).select_from(model)) for model in counts
+    }
 
 
 def test_survey_previews_show_todays_first_question_in_each_kinds_words(admin_client):

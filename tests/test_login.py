@@ -18,8 +18,10 @@ def logged_in_user_id(client) -> str | None:
 
 
 def submit_login(client, email: str, password: str, path: str = "/login"):
-    return client.post(path, data={"email": email, "password": password,
-                                   "csrf_token": csrf_token(client, "/login")})
+    return client.post(
+        path,
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
 
 
 def test_login_page_has_the_email_password_and_csrf_fields(client):
@@ -42,20 +44,29 @@ def test_right_password_logs_in_and_opens_the_inbox(client, session):
 
 
 def test_passwords_are_stored_only_as_hashes(session):
-    user = users.create_user(session, email="olivia@shop.example", name="Olivia Owen",
-                             role="owner", password="a long enough secret")
+    user = users.create_user(
+        session,
+        email="olivia@shop.example",
+        name="Olivia Owen",
+        role="owner",
+        password="a long enough secret",
+    )
 
     assert "a long enough secret" not in user.password_hash
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
-@pytest.mark.parametrize("email, password", [
-    ("olivia@shop.example", "not the password"),
-    ("nobody@shop.example", PASSWORD),
-    ("not an address", PASSWORD),
-])
-def test_wrong_credentials_get_the_form_again_with_one_generic_error(client, session, email,
-                                                                      password):
+@pytest.mark.parametrize(
+    "email, password",
+    [
+        ("olivia@shop.example", "not the password"),
+        ("nobody@shop.example", PASSWORD),
+        ("not an address", PASSWORD),
+    ],
+)
+def test_wrong_credentials_get_the_form_again_with_one_generic_error(
+    client, session, email, password
+):
     make_user(session, email="olivia@shop.example")
 
     response = submit_login(client, email, password)
@@ -135,20 +146,29 @@ def test_a_page_sends_strangers_to_the_login_and_back_afterwards(client, session
     assert response.headers["Location"] == f"/cases/{case.id}"
 
 
-@pytest.mark.parametrize("next_value", [
-    "https://evil.example/",
-    "//evil.example/inbox",
-    "/\\evil.example",
-    "javascript:alert(1)",
-    "inbox",
-    "/\t/evil.example",
-])
+@pytest.mark.parametrize(
+    "next_value",
+    [
+        "https://evil.example/",
+        "//evil.example/inbox",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "inbox",
+        "/\t/evil.example",
+    ],
+)
 def test_next_pointing_off_the_site_is_ignored(client, session, next_value):
     owner = make_user(session)
 
-    response = client.post("/login", query_string={"next": next_value},
-                           data={"email": owner.email, "password": PASSWORD,
-                                 "csrf_token": csrf_token(client, "/login")})
+    response = client.post(
+        "/login",
+        query_string={"next": next_value},
+        data={
+            "email": owner.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/inbox"

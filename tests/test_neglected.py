@@ -26,16 +26,31 @@ def admin(session):
     return user
 
 
-def customer_with(session, clock, name: str, *, positive: int = 0, negative: int = 0,
-                  days_ago: int = 0, known_for_days: int = 365, **extra):
+def customer_with(
+    session,
+    clock,
+    name: str,
+    *,
+    positive: int = 0,
+    negative: int = 0,
+    days_ago: int = 0,
+    known_for_days: int = 365,
+    **extra,
+):
     """A customer known for `known_for_days`, with touches `days_ago`."""
     email = f"{name.split()[0].lower()}@example.com"
     customer = make_customer(session, email=email, name=name, **extra)
     customer.created_at = clock.now() - timedelta(days=known_for_days)
     for polarity, count in (("positive", positive), ("negative", negative)):
         for _ in range(count):
-            record_touchpoint(session, customer=customer, kind="call", polarity=polarity,
-                              now=clock.now(), occurred_at=clock.now() - timedelta(days=days_ago))
+            record_touchpoint(
+                session,
+                customer=customer,
+                kind="call",
+                polarity=polarity,
+                now=clock.now(),
+                occurred_at=clock.now() - timedelta(days=days_ago),
+            )
     return customer
 
 
@@ -45,19 +60,21 @@ def names_listed(html: str) -> list[str]:
 
 def invite(client, ids: list[int]):
     token = csrf_token(client, "/admin/neglected")
-    return client.post("/admin/neglected/invite",
-                       data={"customer_ids": [str(i) for i in ids], "csrf_token": token})
+    return client.post(
+        "/admin/neglected/invite", data={"customer_ids": [str(i) for i in ids], "csrf_token": token}
+    )
 
 
 def test_the_list_holds_who_is_short_of_ten_to_one_or_untouched_most_neglected_first(
-        client, session, clock, admin):
-    customer_with(session, clock, "Ratio Short", positive=2, negative=1)       # 8 short
-    customer_with(session, clock, "Barely Short", positive=9, negative=1)      # 1 short
-    customer_with(session, clock, "Long Silent", positive=20, days_ago=200)    # 200 days quiet
-    customer_with(session, clock, "Never Touched", known_for_days=120)         # 120 days quiet
-    customer_with(session, clock, "Well Loved", positive=10, negative=1)       # aim met
-    customer_with(session, clock, "Brand New", known_for_days=3)               # too new to tell
-    customer_with(session, clock, "Recent Friend", positive=1, days_ago=89)    # touched lately
+    client, session, clock, admin
+):
+    customer_with(session, clock, "Ratio Short", positive=2, negative=1)  # 8 short
+    customer_with(session, clock, "Barely Short", positive=9, negative=1)  # 1 short
+    customer_with(session, clock, "Long Silent", positive=20, days_ago=200)  # 200 days quiet
+    customer_with(session, clock, "Never Touched", known_for_days=120)  # 120 days quiet
+    customer_with(session, clock, "Well Loved", positive=10, negative=1)  # aim met
+    customer_with(session, clock, "Brand New", known_for_days=3)  # too new to tell
+    customer_with(session, clock, "Recent Friend", positive=1, days_ago=89)  # touched lately
     erased = customer_with(session, clock, "Erased Person", positive=1, negative=1)
     erased.erased_at = clock.now()
     session.commit()
@@ -79,21 +96,30 @@ def test_the_page_is_for_admins_only(client, session):
     log_in(client, owner)
     assert client.get("/admin/neglected").status_code == 403
     token = csrf_token(client, "/inbox")
-    assert client.post("/admin/neglected/invite",
-                       data={"customer_ids": ["1"], "csrf_token": token}).status_code == 403
+    assert (
+        client.post(
+            "/admin/neglected/invite", data={"customer_ids": ["1"], "csrf_token": token}
+        ).status_code
+        == 403
+    )
     assert session.scalars(select(Survey)).all() == []
 
 
 def test_inviting_the_chosen_respects_suppression_and_the_throttle_and_is_audited(
-        client, session, clock, admin):
+    client, session, clock, admin
+):
     chosen = customer_with(session, clock, "Ratio Short", positive=1, negative=1)
     not_chosen = customer_with(session, clock, "Barely Short", positive=9, negative=1)
     gone = customer_with(session, clock, "Gone Away", positive=1, negative=1)
     unsubscribe_customer(session, gone, now=clock.now())
     recent = customer_with(session, clock, "Recently Asked", positive=1, negative=1)
-    schedule_survey(session, customer=recent, kind="purchase",
-                    question_set=get_question_set(session, "heart-to-heart"),
-                    now=clock.now() - timedelta(days=3))
+    schedule_survey(
+        session,
+        customer=recent,
+        kind="purchase",
+        question_set=get_question_set(session, "heart-to-heart"),
+        now=clock.now() - timedelta(days=3),
+    )
     session.commit()
     log_in(client, admin)
 
@@ -104,15 +130,22 @@ def test_inviting_the_chosen_respects_suppression_and_the_throttle_and_is_audite
     assert "Invited 1 customer to a relationship review." in flashed
     assert "1 was surveyed recently, so is not asked yet." in flashed
     assert "1 has unsubscribed or bounced, so is never asked." in flashed
-    reviews = {s.customer_id: s.status for s in session.scalars(
-        select(Survey).where(Survey.kind == "relationship_review"))}
+    reviews = {
+        s.customer_id: s.status
+        for s in session.scalars(select(Survey).where(Survey.kind == "relationship_review"))
+    }
     assert reviews == {chosen.id: "scheduled", gone.id: "suppressed", recent.id: "throttled"}
     assert not_chosen.id not in reviews
     [entry] = session.scalars(select(AuditEntry)).all()
     assert entry.action == "customers.invited_to_review"
     assert entry.actor_user_id == admin.id
-    assert entry.after == {"survey": {str(chosen.id): "scheduled", str(gone.id): "suppressed",
-                                      str(recent.id): "throttled"}}
+    assert entry.after == {
+        "survey": {
+            str(chosen.id): "scheduled",
+            str(gone.id): "suppressed",
+            str(recent.id): "throttled",
+        }
+    }
 
 
 def test_inviting_nobody_is_refused(client, session, clock, admin):
@@ -128,10 +161,10 @@ def test_inviting_nobody_is_refused(client, session, clock, admin):
 
 
 def test_an_invited_customer_answering_unhappily_gets_a_case_like_any_other(
-        client, session, runner, clock, fake_sendgrid, admin):
+    client, session, runner, clock, fake_sendgrid, admin
+):
     owner = make_user(session, email="olivia@shop.example", name="Olivia Bennett")
-    customer = customer_with(session, clock, "Ratio Short", positive=1, negative=1,
-                             owner=owner)
+    customer = customer_with(session, clock, "Ratio Short", positive=1, negative=1, owner=owner)
     session.commit()
     log_in(client, admin)
     invite(client, [customer.id])
@@ -139,8 +172,9 @@ def test_an_invited_customer_answering_unhappily_gets_a_case_like_any_other(
     run_worker(runner)
     [mail] = mails_to(fake_sendgrid, customer.email)
     assert mail.subject == "Ratio, how are we doing together?"
-    answer_survey(client, survey_path(mail), {"expectations": "short",
-                                              "issues": "Nobody calls me back."})
+    answer_survey(
+        client, survey_path(mail), {"expectations": "short", "issues": "Nobody calls me back."}
+    )
 
     [case] = session.scalars(select(Case)).all()
     assert case.customer_id == customer.id and case.owner_id == owner.id

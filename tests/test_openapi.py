@@ -67,7 +67,8 @@ def test_every_api_route_is_documented_with_its_methods_and_nothing_else(app, do
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
             routes.setdefault(openapi_path(rule.rule), set()).update(
-                method.lower() for method in rule.methods - IGNORED_METHODS)
+                method.lower() for method in rule.methods - IGNORED_METHODS
+            )
     documented = {path: set(item) & HTTP_METHODS for path, item in document["paths"].items()}
 
     assert documented == routes
@@ -77,23 +78,31 @@ def test_every_operation_with_path_parameters_declares_them(document):
     for path, item in document["paths"].items():
         names = set(re.findall(r"{([^}]+)}", path))
         for method in set(item) & HTTP_METHODS:
-            parameters = [follow(document, p) for p in
-                          item.get("parameters", []) + item[method].get("parameters", [])]
+            parameters = [
+                follow(document, p)
+                for p in item.get("parameters", []) + item[method].get("parameters", [])
+            ]
             declared = {p["name"] for p in parameters if p["in"] == "path"}
             assert declared == names, (method, path)
 
 
 def test_operation_ids_are_unique(document):
-    ids = [item[method]["operationId"] for item in document["paths"].values()
-           for method in set(item) & HTTP_METHODS]
+    ids = [
+        item[method]["operationId"]
+        for item in document["paths"].values()
+        for method in set(item) & HTTP_METHODS
+    ]
 
     assert len(ids) == len(set(ids)), sorted(ids)
 
 
 def test_only_the_document_itself_is_open_without_a_key(document):
-    open_operations = [(method, path) for path, item in document["paths"].items()
-                       for method in set(item) & HTTP_METHODS
-                       if item[method].get("security", document["security"]) == []]
+    open_operations = [
+        (method, path)
+        for path, item in document["paths"].items()
+        for method in set(item) & HTTP_METHODS
+        if item[method].get("security", document["security"]) == []
+    ]
 
     assert open_operations == [("get", "/api/v1/openapi.json")]
 
@@ -101,11 +110,24 @@ def test_only_the_document_itself_is_open_without_a_key(document):
 def test_the_contract_example_fits_the_documented_request(document):
     example = {
         "order_id": "A-1001",
-        "customer": {"email": "ana@example.com", "name": "Ana Diaz", "id": "cus_42",
-                     "timezone": "Europe/Madrid"},
-        "purchased_at": "2026-11-22T10:00:00Z", "total": "129.90", "currency": "EUR",
-        "items": [{"sku": "KB-1", "name": "Keyboard", "category": "hardware", "quantity": 1,
-                   "unit_price": "129.90"}],
+        "customer": {
+            "email": "ana@example.com",
+            "name": "Ana Diaz",
+            "id": "cus_42",
+            "timezone": "Europe/Madrid",
+        },
+        "purchased_at": "2026-11-22T10:00:00Z",
+        "total": "129.90",
+        "currency": "EUR",
+        "items": [
+            {
+                "sku": "KB-1",
+                "name": "Keyboard",
+                "category": "hardware",
+                "quantity": 1,
+                "unit_price": "129.90",
+            }
+        ],
         "owner_email": "olivia@shop.test",
     }
     schema = {"$ref": "#/components/schemas/PurchaseInput", "components": document["components"]}
@@ -122,10 +144,15 @@ def test_purchase_answers_are_as_documented(client, auth, session, clock, docume
 
     assert_documented(document, path, "POST", client.post(path, json=body, headers=auth))
     assert_documented(document, path, "POST", client.post(path, json=body, headers=auth))
-    assert_documented(document, path, "POST",
-                      client.post(path, json={**body, "total": "x"}, headers=auth))
-    assert_documented(document, path, "POST", client.post(path, data="{", headers=auth,
-                                                          content_type="application/json"))
+    assert_documented(
+        document, path, "POST", client.post(path, json={**body, "total": "x"}, headers=auth)
+    )
+    assert_documented(
+        document,
+        path,
+        "POST",
+        client.post(path, data="{", headers=auth, content_type="application/json"),
+    )
     assert_documented(document, path, "POST", client.post(path, data="x", headers=auth))
     assert_documented(document, path, "POST", client.post(path, json=body))
 
@@ -133,21 +160,34 @@ def test_purchase_answers_are_as_documented(client, auth, session, clock, docume
 def test_case_and_response_reads_are_as_documented(client, auth, session, document):
     owner = make_user(session)
     case = make_case(session, owner=owner, now=TEST_START)
-    case.events.append(CaseEvent(kind="note", actor_user_id=owner.id, body="Called her.",
-                                 created_at=TEST_START))
+    case.events.append(
+        CaseEvent(kind="note", actor_user_id=owner.id, body="Called her.", created_at=TEST_START)
+    )
     make_case(session, owner=owner, now=TEST_START)
     session.commit()
 
-    assert_documented(document, "/api/v1/cases", "GET",
-                      client.get("/api/v1/cases?limit=1", headers=auth))
-    assert_documented(document, "/api/v1/cases", "GET",
-                      client.get("/api/v1/cases?status=nope", headers=auth))
-    assert_documented(document, "/api/v1/cases/{case_id}", "GET",
-                      client.get(f"/api/v1/cases/{case.id}", headers=auth))
-    assert_documented(document, "/api/v1/cases/{case_id}", "GET",
-                      client.get("/api/v1/cases/0", headers=auth))
-    assert_documented(document, "/api/v1/responses", "GET",
-                      client.get("/api/v1/responses?limit=1", headers=auth))
-    assert_documented(document, "/api/v1/responses", "GET",
-                      client.get("/api/v1/responses?since=soon", headers=auth))
+    assert_documented(
+        document, "/api/v1/cases", "GET", client.get("/api/v1/cases?limit=1", headers=auth)
+    )
+    assert_documented(
+        document, "/api/v1/cases", "GET", client.get("/api/v1/cases?status=nope", headers=auth)
+    )
+    assert_documented(
+        document,
+        "/api/v1/cases/{case_id}",
+        "GET",
+        client.get(f"/api/v1/cases/{case.id}", headers=auth),
+    )
+    assert_documented(
+        document, "/api/v1/cases/{case_id}", "GET", client.get("/api/v1/cases/0", headers=auth)
+    )
+    assert_documented(
+        document, "/api/v1/responses", "GET", client.get("/api/v1/responses?limit=1", headers=auth)
+    )
+    assert_documented(
+        document,
+        "/api/v1/responses",
+        "GET",
+        client.get("/api/v1/responses?since=soon", headers=auth),
+    )
     assert_documented(document, "/api/v1/responses", "GET", client.get("/api/v1/responses"))

@@ -36,8 +36,9 @@ def buy(client, api, email: str, timezone: str | None) -> dict:
     customer = {"email": email, "name": email.split("@")[0].title()}
     if timezone:
         customer["timezone"] = timezone
-    response = client.post("/api/v1/purchases", headers=api,
-                           json={"order_id": f"Q-{email}", "customer": customer})
+    response = client.post(
+        "/api/v1/purchases", headers=api, json={"order_id": f"Q-{email}", "customer": customer}
+    )
     assert response.status_code == 201, response.json
     return response.json["survey"]
 
@@ -49,8 +50,7 @@ def run_worker(runner) -> str:
 
 
 def sent_to(fake_sendgrid, category: str = "survey") -> list[str]:
-    return sorted(mail.to_email for mail in fake_sendgrid.accepted
-                  if mail.categories == [category])
+    return sorted(mail.to_email for mail in fake_sendgrid.accepted if mail.categories == [category])
 
 
 def test_a_survey_due_at_night_waits_for_the_morning_in_the_customers_time_zone(
@@ -74,8 +74,9 @@ def test_a_survey_due_at_night_waits_for_the_morning_in_the_customers_time_zone(
     assert sent_to(fake_sendgrid) == ["ana@example.com", "ben@example.com"]
 
 
-def test_an_evening_purchase_is_asked_about_the_next_morning(client, session, runner, clock,
-                                                             fake_sendgrid, api):
+def test_an_evening_purchase_is_asked_about_the_next_morning(
+    client, session, runner, clock, fake_sendgrid, api
+):
     clock.set(utc(23, 20, 30))  # 21:30 in Madrid, 12:30 in Los Angeles
 
     madrid = buy(client, api, "ana@example.com", MADRID)
@@ -125,8 +126,9 @@ def test_reminders_due_at_night_wait_for_the_morning_in_two_time_zones(
     # Ana's reminder falls due at 23:00 UTC, midnight in Madrid: queued, held until 08:00.
     clock.set(utc(23, 23))
     assert "reminders queued 1" in run_worker(runner)
-    [held] = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.template == "reminder")).all()
+    [held] = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "reminder")
+    ).all()
     assert held.to_email == "ana@example.com" and held.next_attempt_at == utc(24, 7)
     assert sent_to(fake_sendgrid, "reminder") == []
 
@@ -149,17 +151,26 @@ def test_a_message_that_comes_due_at_night_is_held_when_the_worker_picks_it_up(
 ):
     # Queued before we knew where the customer lives (or a retry that fell at night).
     customer = make_customer(session, email="ben@example.com")
-    survey = schedule_survey(session, customer=customer, kind="manual", now=clock.now(),
-                             question_set=get_question_set(session, "heart-to-heart"))
+    survey = schedule_survey(
+        session,
+        customer=customer,
+        kind="manual",
+        now=clock.now(),
+        question_set=get_question_set(session, "heart-to-heart"),
+    )
     customer.timezone = LOS_ANGELES
     session.commit()
 
     assert "deferred 1" in run_worker(runner)
 
-    message = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.survey_id == survey.id)).one()
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.survey_id == survey.id)
+    ).one()
     assert (message.status, message.attempts, message.next_attempt_at) == (
-        "pending", 0, utc(23, 16))
+        "pending",
+        0,
+        utc(23, 16),
+    )
     assert fake_sendgrid.requests == []
     clock.set(utc(23, 16))
     run_worker(runner)
@@ -170,16 +181,19 @@ def test_a_message_that_comes_due_at_night_is_held_when_the_worker_picks_it_up(
 # --- the rule itself -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("moment", "timezone", "expected"), [
-    (utc(23, 20, 0), MADRID, utc(24, 7)),  # 21:00 sharp is quiet
-    (utc(23, 6, 59), MADRID, utc(23, 7)),  # 07:59 still quiet
-    (utc(23, 7, 0), MADRID, None),  # 08:00 sharp is morning
-    (utc(23, 19, 59), MADRID, None),  # 20:59 still evening
-    (utc(23, 9, 0), LOS_ANGELES, utc(23, 16)),  # 01:00
-    (utc(24, 5, 0), LOS_ANGELES, utc(24, 16)),  # 21:00 the day before there
-    (utc(23, 9, 0), "Not/A_Zone", None),
-    (utc(23, 9, 0), None, None),
-])
+@pytest.mark.parametrize(
+    ("moment", "timezone", "expected"),
+    [
+        (utc(23, 20, 0), MADRID, utc(24, 7)),  # 21:00 sharp is quiet
+        (utc(23, 6, 59), MADRID, utc(23, 7)),  # 07:59 still quiet
+        (utc(23, 7, 0), MADRID, None),  # 08:00 sharp is morning
+        (utc(23, 19, 59), MADRID, None),  # 20:59 still evening
+        (utc(23, 9, 0), LOS_ANGELES, utc(23, 16)),  # 01:00
+        (utc(24, 5, 0), LOS_ANGELES, utc(24, 16)),  # 21:00 the day before there
+        (utc(23, 9, 0), "Not/A_Zone", None),
+        (utc(23, 9, 0), None, None),
+    ],
+)
 def test_quiet_until(moment, timezone, expected):
     assert quiet_until(moment, timezone, start="21:00", end="08:00") == expected
 
@@ -191,4 +205,5 @@ def test_quiet_hours_within_one_night_and_across_a_clock_change():
     # The night of 28–29 March 2026 Madrid moves from UTC+1 to UTC+2: 08:00 is 06:00 UTC.
     night = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)
     assert quiet_until(night, MADRID, start="21:00", end="08:00") == datetime(
-        2026, 3, 29, 6, tzinfo=UTC)
+        2026, 3, 29, 6, tzinfo=UTC
+    )

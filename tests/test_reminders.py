@@ -33,26 +33,41 @@ def reminders(fake_sendgrid) -> list:
 
 
 def reminder_messages(session, survey) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(
-        OutboxMessage.survey_id == survey.id, OutboxMessage.template == "reminder")))
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.survey_id == survey.id, OutboxMessage.template == "reminder"
+            )
+        )
+    )
 
 
 @pytest.fixture
 def survey_sent(session, runner, clock, fake_sendgrid):
     """Ana's purchase survey, delivered by the worker at the test's start."""
     customer = make_customer(session, email="ana@example.com", name="Ana Diaz")
-    purchase = make_purchase(session, customer, purchased_at=clock.now(), items=[
-        {"sku": "KB-1", "name": "Walnut keyboard", "quantity": 1}])
-    survey = schedule_survey(session, customer=customer, kind="purchase", now=clock.now(),
-                             question_set=get_question_set(session, "heart-to-heart"),
-                             purchase=purchase)
+    purchase = make_purchase(
+        session,
+        customer,
+        purchased_at=clock.now(),
+        items=[{"sku": "KB-1", "name": "Walnut keyboard", "quantity": 1}],
+    )
+    survey = schedule_survey(
+        session,
+        customer=customer,
+        kind="purchase",
+        now=clock.now(),
+        question_set=get_question_set(session, "heart-to-heart"),
+        purchase=purchase,
+    )
     session.commit()
     run_worker(runner)
     return session.get(Survey, survey.id)
 
 
-def test_unanswered_survey_gets_its_reminder_after_the_delay(session, runner, clock,
-                                                            fake_sendgrid, survey_sent):
+def test_unanswered_survey_gets_its_reminder_after_the_delay(
+    session, runner, clock, fake_sendgrid, survey_sent
+):
     clock.advance(seconds=DELAY.total_seconds() - 60)
     run_worker(runner)
     assert reminders(fake_sendgrid) == []
@@ -99,9 +114,14 @@ def test_a_reminder_link_opens_the_survey_and_its_answer_counts(
     link = next(word for word in mail.text.split() if word.endswith("?a=exceeding"))
 
     page = client.get(f"{urlsplit(link).path}?{urlsplit(link).query}")
-    answered = client.post(urlsplit(link).path, data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "expectations": "exceeding", "recommend": "10"})
+    answered = client.post(
+        urlsplit(link).path,
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "expectations": "exceeding",
+            "recommend": "10",
+        },
+    )
 
     assert answered.status_code == 200
     assert session.get(Survey, survey_sent.id).status == "answered"
@@ -122,8 +142,9 @@ def test_no_reminder_after_an_answer(client, session, runner, clock, fake_sendgr
     [mail] = fake_sendgrid.accepted
     link = next(word for word in mail.text.split() if word.endswith("?a=meeting"))
     page = client.get(f"{urlsplit(link).path}?{urlsplit(link).query}").get_data(as_text=True)
-    answered = client.post(urlsplit(link).path, data={"csrf_token": csrf_token_from(page),
-                                                      "expectations": "meeting"})
+    answered = client.post(
+        urlsplit(link).path, data={"csrf_token": csrf_token_from(page), "expectations": "meeting"}
+    )
     assert answered.status_code == 200
 
     clock.advance(days=5)
@@ -133,11 +154,14 @@ def test_no_reminder_after_an_answer(client, session, runner, clock, fake_sendgr
     assert reminder_messages(session, survey_sent) == []
 
 
-def test_no_reminder_after_an_unsubscribe(client, session, runner, clock, fake_sendgrid,
-                                          survey_sent):
+def test_no_reminder_after_an_unsubscribe(
+    client, session, runner, clock, fake_sendgrid, survey_sent
+):
     [mail] = fake_sendgrid.accepted
-    unsubscribed = client.post(urlsplit(mail.headers["List-Unsubscribe"].strip("<>")).path,
-                               data={"List-Unsubscribe": "One-Click"})
+    unsubscribed = client.post(
+        urlsplit(mail.headers["List-Unsubscribe"].strip("<>")).path,
+        data={"List-Unsubscribe": "One-Click"},
+    )
     assert unsubscribed.status_code == 200
 
     clock.advance(days=5)
@@ -147,8 +171,9 @@ def test_no_reminder_after_an_unsubscribe(client, session, runner, clock, fake_s
     assert reminder_messages(session, survey_sent) == []
 
 
-def test_a_queued_reminder_is_cancelled_by_an_unsubscribe(client, session, runner, clock,
-                                                          fake_sendgrid):
+def test_a_queued_reminder_is_cancelled_by_an_unsubscribe(
+    client, session, runner, clock, fake_sendgrid
+):
     customer = make_customer(session)
     survey, token = make_sent_survey(session, customer, sent_at=clock.now() - DELAY)
     assert queue_reminders(session, clock.now()) == 1
@@ -172,8 +197,7 @@ def test_no_reminder_once_the_link_has_expired(session, runner, clock, fake_send
     assert reminder_messages(session, survey) == []
 
 
-def test_reminders_off_when_the_delay_is_zero(session, runner, clock, fake_sendgrid,
-                                              survey_sent):
+def test_reminders_off_when_the_delay_is_zero(session, runner, clock, fake_sendgrid, survey_sent):
     set_setting(session, "reminder_delay_hours", 0)
     session.commit()
     clock.advance(days=5)
@@ -196,13 +220,18 @@ def test_reminder_follows_the_delay_setting(session, runner, clock, fake_sendgri
     assert len(reminders(fake_sendgrid)) == 1
 
 
-def test_every_kind_of_survey_gets_one_reminder_in_its_own_words(session, runner, clock,
-                                                                 fake_sendgrid):
+def test_every_kind_of_survey_gets_one_reminder_in_its_own_words(
+    session, runner, clock, fake_sendgrid
+):
     customer = make_customer(session, name="Ana Diaz")
     for kind in ("relationship_review", "fix_check"):
-        make_sent_survey(session, customer, kind=kind, sent_at=clock.now() - DELAY,
-                         question_set_key="fix-check" if kind == "fix_check"
-                         else "relationship-review")
+        make_sent_survey(
+            session,
+            customer,
+            kind=kind,
+            sent_at=clock.now() - DELAY,
+            question_set_key="fix-check" if kind == "fix_check" else "relationship-review",
+        )
     session.commit()
 
     run_worker(runner)
@@ -266,8 +295,9 @@ def test_two_workers_queueing_at_once_queue_each_reminder_once(committed_app):
 
     with committed_app.app_context():
         session = db.session()
-        queued = session.scalars(select(OutboxMessage.survey_id).where(
-            OutboxMessage.template == "reminder")).all()
+        queued = session.scalars(
+            select(OutboxMessage.survey_id).where(OutboxMessage.template == "reminder")
+        ).all()
         assert sum(counts) == 30
         assert len(queued) == len(set(queued)) == 30
         assert session.scalar(select(func.count(Customer.id))) == 30

@@ -28,10 +28,15 @@ def add_rule(session, position: int, field: str, value: str, owner) -> RoutingRu
 
 
 def keyboard_purchase(session, customer, total="129.90"):
-    return make_purchase(session, customer, total=total, items=[
-        {"sku": "KB-1", "name": "Keyboard", "category": "hardware", "unit_price": "99.90"},
-        {"sku": "CARE-1", "name": "Care plan", "category": "services", "unit_price": "30.00"},
-    ])
+    return make_purchase(
+        session,
+        customer,
+        total=total,
+        items=[
+            {"sku": "KB-1", "name": "Keyboard", "category": "hardware", "unit_price": "99.90"},
+            {"sku": "CARE-1", "name": "Care plan", "category": "services", "unit_price": "30.00"},
+        ],
+    )
 
 
 def route_keyboard_purchase(session, customer):
@@ -66,21 +71,24 @@ def test_first_matching_rule_by_position_wins_and_is_explained(session, admin):
     assert decision.reason == "routing rule 2: category is Hardware"
 
 
-@pytest.mark.parametrize(("field", "value", "matches"), [
-    ("category", "services", True),          # any item's category
-    ("category", " HARDWARE ", True),        # categories compare loosely
-    ("category", "garden", False),
-    ("sku", "CARE-1", True),                 # any item's SKU
-    ("sku", "care-1", False),                # SKUs are exact codes
-    ("total_at_least", "129.90", True),
-    ("total_at_least", "129.9", True),
-    ("total_at_least", "129.91", False),
-    ("total_at_least", "100", True),
-    ("total_at_least", "lots", False),
-    ("email_domain", "Example.COM", True),   # the customer's domain, any case
-    ("email_domain", "@example.com", True),
-    ("email_domain", "ample.com", False),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "matches"),
+    [
+        ("category", "services", True),  # any item's category
+        ("category", " HARDWARE ", True),  # categories compare loosely
+        ("category", "garden", False),
+        ("sku", "CARE-1", True),  # any item's SKU
+        ("sku", "care-1", False),  # SKUs are exact codes
+        ("total_at_least", "129.90", True),
+        ("total_at_least", "129.9", True),
+        ("total_at_least", "129.91", False),
+        ("total_at_least", "100", True),
+        ("total_at_least", "lots", False),
+        ("email_domain", "Example.COM", True),  # the customer's domain, any case
+        ("email_domain", "@example.com", True),
+        ("email_domain", "ample.com", False),
+    ],
+)
 def test_each_kind_of_rule_matches_as_documented(session, admin, field, value, matches):
     owner = make_user(session, role="owner")
     add_rule(session, 1, field, value, owner)
@@ -95,7 +103,8 @@ def test_rule_reasons_read_as_words(session, admin):
     purchase = keyboard_purchase(session, customer, total="900.00")
     add_rule(session, 1, "total_at_least", "500", owner)
     assert choose_owner(session, customer=customer, purchase=purchase).reason == (
-        "routing rule 1: order total is at least 500")
+        "routing rule 1: order total is at least 500"
+    )
 
 
 def test_rule_of_an_inactive_owner_is_skipped(session, admin):

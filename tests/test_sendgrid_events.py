@@ -31,7 +31,8 @@ class SendGridSigner:
     def __init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         der = self.private_key.public_key().public_bytes(
-            Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+        )
         # What SendGrid's settings page shows: the DER key in base64, on one line.
         self.public_key = base64.b64encode(der).decode()
 
@@ -60,8 +61,9 @@ def post_events(client, signer, clock, events: list[dict], *, signed_at=None):
     return client.post(URL, data=body, headers=signer.headers(body, signed_at or clock.now()))
 
 
-def event(kind: str, email: str, clock, *, sg_event_id: str | None = None, minutes_ago: int = 1,
-          **fields) -> dict:
+def event(
+    kind: str, email: str, clock, *, sg_event_id: str | None = None, minutes_ago: int = 1, **fields
+) -> dict:
     """One event as SendGrid posts it (our custom_args travel as top-level fields)."""
     return {
         "email": email,
@@ -102,8 +104,10 @@ def test_endpoint_does_not_exist_while_no_public_key_is_configured(client, sessi
 
 
 def test_signed_batch_is_recorded_and_answered_200(client, session, signer, clock, sent_survey):
-    events = [event("processed", "ana@example.com", clock, survey_id=str(sent_survey.id)),
-              event("delivered", "ana@example.com", clock, survey_id=str(sent_survey.id))]
+    events = [
+        event("processed", "ana@example.com", clock, survey_id=str(sent_survey.id)),
+        event("delivered", "ana@example.com", clock, survey_id=str(sent_survey.id)),
+    ]
 
     response = post_events(client, signer, clock, events)
 
@@ -152,15 +156,21 @@ def test_timestamp_changed_after_signing_is_refused(client, session, signer, clo
     assert count(session, EmailEvent) == 0
 
 
-@pytest.mark.parametrize("missing", [
-    ("X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"),
-    ("X-Twilio-Email-Event-Webhook-Signature",),
-    ("X-Twilio-Email-Event-Webhook-Timestamp",),
-])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        ("X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"),
+        ("X-Twilio-Email-Event-Webhook-Signature",),
+        ("X-Twilio-Email-Event-Webhook-Timestamp",),
+    ],
+)
 def test_unsigned_batch_is_refused(client, session, signer, clock, ana, missing):
     body = json.dumps([event("unsubscribe", "ana@example.com", clock)]).encode()
-    headers = {name: value for name, value in signer.headers(body, clock.now()).items()
-               if name not in missing}
+    headers = {
+        name: value
+        for name, value in signer.headers(body, clock.now()).items()
+        if name not in missing
+    }
 
     response = client.post(URL, data=body, headers=headers)
 
@@ -179,13 +189,17 @@ def test_garbage_signature_is_refused(client, session, signer, clock, signature)
     assert client.post(URL, data=body, headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("age", [timedelta(minutes=11), timedelta(hours=3),
-                                 -timedelta(minutes=11)])
-def test_stale_or_future_signature_is_refused_though_valid(client, session, signer, clock, ana,
-                                                           age):
-    response = post_events(client, signer, clock,
-                           [event("unsubscribe", "ana@example.com", clock)],
-                           signed_at=clock.now() - age)
+@pytest.mark.parametrize("age", [timedelta(minutes=11), timedelta(hours=3), -timedelta(minutes=11)])
+def test_stale_or_future_signature_is_refused_though_valid(
+    client, session, signer, clock, ana, age
+):
+    response = post_events(
+        client,
+        signer,
+        clock,
+        [event("unsubscribe", "ana@example.com", clock)],
+        signed_at=clock.now() - age,
+    )
 
     assert response.status_code == 401
     assert response.json["title"] == "Stale request"
@@ -193,9 +207,13 @@ def test_stale_or_future_signature_is_refused_though_valid(client, session, sign
 
 
 def test_signature_a_few_minutes_old_is_accepted(client, session, signer, clock):
-    response = post_events(client, signer, clock,
-                           [event("delivered", "ana@example.com", clock)],
-                           signed_at=clock.now() - timedelta(minutes=9))
+    response = post_events(
+        client,
+        signer,
+        clock,
+        [event("delivered", "ana@example.com", clock)],
+        signed_at=clock.now() - timedelta(minutes=9),
+    )
 
     assert response.status_code == 200
 
@@ -212,9 +230,10 @@ def test_signed_body_that_is_not_a_list_of_events_is_400(client, session, signer
 
 
 def test_a_batch_posted_twice_records_and_acts_once(client, session, signer, clock, ana):
-    events = [event("bounce", "ana@example.com", clock, reason="550 5.1.1 No such user",
-                    type="bounce"),
-              event("delivered", "ben@example.com", clock)]
+    events = [
+        event("bounce", "ana@example.com", clock, reason="550 5.1.1 No such user", type="bounce"),
+        event("delivered", "ben@example.com", clock),
+    ]
 
     first = post_events(client, signer, clock, events)
     clock.advance(minutes=2)
@@ -228,8 +247,7 @@ def test_a_batch_posted_twice_records_and_acts_once(client, session, signer, clo
     assert customer.suppressed_at == clock.now() - timedelta(minutes=2)
 
 
-def test_the_same_event_twice_in_one_batch_counts_once(client, session, signer, clock,
-                                                      sent_survey):
+def test_the_same_event_twice_in_one_batch_counts_once(client, session, signer, clock, sent_survey):
     delivered = event("delivered", "ana@example.com", clock, survey_id=str(sent_survey.id))
 
     response = post_events(client, signer, clock, [delivered, delivered])
@@ -242,9 +260,14 @@ def test_the_same_event_twice_in_one_batch_counts_once(client, session, signer, 
 
 
 SUPPRESSING = [
-    ({"event": "bounce", "type": "bounce",
-      "reason": "550 5.1.1 The email account that you tried to reach does not exist"},
-     "bounced (550 5.1.1 The email account that you tried to reach does not exist)"),
+    (
+        {
+            "event": "bounce",
+            "type": "bounce",
+            "reason": "550 5.1.1 The email account that you tried to reach does not exist",
+        },
+        "bounced (550 5.1.1 The email account that you tried to reach does not exist)",
+    ),
     ({"event": "dropped", "reason": "Bounced Address"}, "dropped by SendGrid (Bounced Address)"),
     ({"event": "spamreport"}, "reported our email as spam"),
     ({"event": "unsubscribe"}, "unsubscribed through SendGrid"),
@@ -252,18 +275,25 @@ SUPPRESSING = [
 ]
 
 
-@pytest.mark.parametrize(("fields", "reason"), SUPPRESSING,
-                         ids=[fields["event"] for fields, _ in SUPPRESSING])
+@pytest.mark.parametrize(
+    ("fields", "reason"), SUPPRESSING, ids=[fields["event"] for fields, _ in SUPPRESSING]
+)
 def test_each_suppressing_event_suppresses_the_address_with_its_reason(
     client, session, signer, clock, ana, fields, reason
 ):
-    waiting = schedule_survey(session, customer=ana, kind="fix_check", now=clock.now(),
-                              question_set=get_question_set(session, "fix-check"),
-                              send_at=clock.now() + timedelta(days=1))
+    waiting = schedule_survey(
+        session,
+        customer=ana,
+        kind="fix_check",
+        now=clock.now(),
+        question_set=get_question_set(session, "fix-check"),
+        send_at=clock.now() + timedelta(days=1),
+    )
     session.commit()
 
-    response = post_events(client, signer, clock,
-                           [event(fields["event"], "Ana@Example.com", clock, **fields)])
+    response = post_events(
+        client, signer, clock, [event(fields["event"], "Ana@Example.com", clock, **fields)]
+    )
 
     assert response.status_code == 200
     customer = session.get(Customer, ana.id)
@@ -271,22 +301,27 @@ def test_each_suppressing_event_suppresses_the_address_with_its_reason(
     assert customer.suppression_reason == reason
     # What was waiting to ask her something is cancelled.
     assert session.get(Survey, waiting.id).status == "cancelled"
-    assert session.scalar(select(OutboxMessage.status).where(
-        OutboxMessage.survey_id == waiting.id)) == "cancelled"
+    assert (
+        session.scalar(select(OutboxMessage.status).where(OutboxMessage.survey_id == waiting.id))
+        == "cancelled"
+    )
 
 
-@pytest.mark.parametrize(("fields", "reason"), SUPPRESSING,
-                         ids=[fields["event"] for fields, _ in SUPPRESSING])
+@pytest.mark.parametrize(
+    ("fields", "reason"), SUPPRESSING, ids=[fields["event"] for fields, _ in SUPPRESSING]
+)
 def test_a_suppressed_customer_gets_suppressed_on_their_next_purchase(
     client, session, signer, clock, ana, fields, reason
 ):
     _key, api_key = make_api_key(session)
     session.commit()
-    post_events(client, signer, clock, [event(fields["event"], "ana@example.com", clock,
-                                              **fields)])
+    post_events(client, signer, clock, [event(fields["event"], "ana@example.com", clock, **fields)])
 
-    response = client.post("/api/v1/purchases", headers={"Authorization": f"Bearer {api_key}"},
-                           json={"order_id": "A-3001", "customer": {"email": "ana@example.com"}})
+    response = client.post(
+        "/api/v1/purchases",
+        headers={"Authorization": f"Bearer {api_key}"},
+        json={"order_id": "A-3001", "customer": {"email": "ana@example.com"}},
+    )
 
     assert response.status_code == 201
     assert response.json["survey"]["status"] == "suppressed"
@@ -298,9 +333,22 @@ def test_a_suppressed_customer_gets_suppressed_on_their_next_purchase(
 def test_a_bounce_is_a_negative_touch_point_on_the_survey_it_carried(
     client, session, signer, clock, ana, sent_survey
 ):
-    post_events(client, signer, clock, [event(
-        "bounce", "ana@example.com", clock, type="bounce", reason="550 No such user",
-        survey_id=str(sent_survey.id), minutes_ago=3)])
+    post_events(
+        client,
+        signer,
+        clock,
+        [
+            event(
+                "bounce",
+                "ana@example.com",
+                clock,
+                type="bounce",
+                reason="550 No such user",
+                survey_id=str(sent_survey.id),
+                minutes_ago=3,
+            )
+        ],
+    )
 
     [touch] = session.scalars(select(Touchpoint).where(Touchpoint.customer_id == ana.id)).all()
     assert (touch.kind, touch.polarity, touch.survey_id) == ("bounce", "negative", sent_survey.id)
@@ -310,8 +358,12 @@ def test_a_bounce_is_a_negative_touch_point_on_the_survey_it_carried(
 
 def test_a_blocked_bounce_is_recorded_but_does_not_suppress(client, session, signer, clock, ana):
     # "blocked" is SendGrid's temporary refusal (our reputation, their rate limit), not the address.
-    post_events(client, signer, clock, [event("bounce", "ana@example.com", clock, type="blocked",
-                                              reason="421 Try again later")])
+    post_events(
+        client,
+        signer,
+        clock,
+        [event("bounce", "ana@example.com", clock, type="blocked", reason="421 Try again later")],
+    )
 
     assert count(session, EmailEvent) == 1
     assert session.get(Customer, ana.id).suppressed_at is None
@@ -331,8 +383,9 @@ def test_the_first_suppression_reason_is_kept(client, session, signer, clock, an
 def test_a_suppressing_event_for_an_address_we_do_not_survey_is_only_recorded(
     client, session, signer, clock
 ):
-    response = post_events(client, signer, clock,
-                           [event("bounce", "olivia@shop.example", clock, type="bounce")])
+    response = post_events(
+        client, signer, clock, [event("bounce", "olivia@shop.example", clock, type="bounce")]
+    )
 
     assert response.json == {"received": 1, "recorded": 1}
     assert count(session, Customer) == 0
@@ -341,15 +394,27 @@ def test_a_suppressing_event_for_an_address_we_do_not_survey_is_only_recorded(
 # --- delivered, open, click ----------------------------------------------------------------------
 
 
-def test_delivered_open_and_click_are_stamped_on_the_survey(client, session, signer, clock,
-                                                           sent_survey):
+def test_delivered_open_and_click_are_stamped_on_the_survey(
+    client, session, signer, clock, sent_survey
+):
     survey_id = str(sent_survey.id)
-    post_events(client, signer, clock, [
-        event("delivered", "ana@example.com", clock, survey_id=survey_id, minutes_ago=30),
-        event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=20),
-        event("click", "ana@example.com", clock, survey_id=survey_id, minutes_ago=19,
-              url="http://surveys.test/s/x?a=short"),
-    ])
+    post_events(
+        client,
+        signer,
+        clock,
+        [
+            event("delivered", "ana@example.com", clock, survey_id=survey_id, minutes_ago=30),
+            event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=20),
+            event(
+                "click",
+                "ana@example.com",
+                clock,
+                survey_id=survey_id,
+                minutes_ago=19,
+                url="http://surveys.test/s/x?a=short",
+            ),
+        ],
+    )
 
     survey = session.get(Survey, sent_survey.id)
     start = clock.now().replace(second=0)
@@ -358,19 +423,33 @@ def test_delivered_open_and_click_are_stamped_on_the_survey(client, session, sig
     assert survey.clicked_at == start - timedelta(minutes=19)
 
 
-def test_out_of_order_and_repeated_opens_keep_the_first_moment(client, session, signer, clock,
-                                                               sent_survey):
+def test_out_of_order_and_repeated_opens_keep_the_first_moment(
+    client, session, signer, clock, sent_survey
+):
     survey_id = str(sent_survey.id)
-    post_events(client, signer, clock,
-                [event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=5)])
+    post_events(
+        client,
+        signer,
+        clock,
+        [event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=5)],
+    )
     # An earlier open arrives late, then a later one: the earliest stays.
-    post_events(client, signer, clock,
-                [event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=9),
-                 event("delivered", "ana@example.com", clock, survey_id=survey_id,
-                       minutes_ago=10)])
+    post_events(
+        client,
+        signer,
+        clock,
+        [
+            event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=9),
+            event("delivered", "ana@example.com", clock, survey_id=survey_id, minutes_ago=10),
+        ],
+    )
     clock.advance(hours=2)
-    post_events(client, signer, clock,
-                [event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=1)])
+    post_events(
+        client,
+        signer,
+        clock,
+        [event("open", "ana@example.com", clock, survey_id=survey_id, minutes_ago=1)],
+    )
 
     survey = session.get(Survey, sent_survey.id)
     start = (clock.now() - timedelta(hours=2)).replace(second=0)
@@ -382,31 +461,49 @@ def test_out_of_order_and_repeated_opens_keep_the_first_moment(client, session, 
 def test_events_naming_surveys_or_messages_we_do_not_have_are_kept_without_them(
     client, session, signer, clock
 ):
-    response = post_events(client, signer, clock, [
-        event("delivered", "ana@example.com", clock, survey_id="999999", message_id="888888"),
-        event("open", "ana@example.com", clock, survey_id="not-a-number"),
-    ])
+    response = post_events(
+        client,
+        signer,
+        clock,
+        [
+            event("delivered", "ana@example.com", clock, survey_id="999999", message_id="888888"),
+            event("open", "ana@example.com", clock, survey_id="not-a-number"),
+        ],
+    )
 
     assert response.status_code == 200
     assert session.execute(select(EmailEvent.survey_id, EmailEvent.outbox_message_id)).all() == [
-        (None, None), (None, None)]
+        (None, None),
+        (None, None),
+    ]
 
 
 def test_custom_args_of_a_sent_survey_lead_its_events_back_to_it(
     client, session, signer, clock, runner, fake_sendgrid, ana
 ):
-    survey = schedule_survey(session, customer=ana, kind="manual", now=clock.now(),
-                             question_set=get_question_set(session, "heart-to-heart"))
+    survey = schedule_survey(
+        session,
+        customer=ana,
+        kind="manual",
+        now=clock.now(),
+        question_set=get_question_set(session, "heart-to-heart"),
+    )
     session.commit()
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     [mail] = fake_sendgrid.accepted
 
-    post_events(client, signer, clock, [
-        event("delivered", mail.to_email, clock, **mail.custom_args, minutes_ago=0),
-    ])
+    post_events(
+        client,
+        signer,
+        clock,
+        [
+            event("delivered", mail.to_email, clock, **mail.custom_args, minutes_ago=0),
+        ],
+    )
 
     recorded = session.scalars(select(EmailEvent)).one()
-    message = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.survey_id == survey.id)).one()
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.survey_id == survey.id)
+    ).one()
     assert (recorded.survey_id, recorded.outbox_message_id) == (survey.id, message.id)
     assert session.get(Survey, survey.id).delivered_at == clock.now().replace(microsecond=0)

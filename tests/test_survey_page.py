@@ -25,8 +25,13 @@ from surveys.services.settings import set_setting
 from surveys.services.tokens import mint_token
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
 
-NEGATIVE = {"expectations": "short", "one_thing": "The box arrived crushed.",
-            "time_money": "somewhat", "recommend": "4", "preferences": "Please call after 6pm."}
+NEGATIVE = {
+    "expectations": "short",
+    "one_thing": "The box arrived crushed.",
+    "time_money": "somewhat",
+    "recommend": "4",
+    "preferences": "Please call after 6pm.",
+}
 POSITIVE = {"expectations": "exceeding", "time_money": "yes", "recommend": "10"}
 
 
@@ -41,8 +46,12 @@ def checked(html: str) -> set[tuple[str, str]]:
     found = set()
     for tag in re.findall(r"<input [^>]*>", html):
         if re.search(r"\schecked[\s>]", tag):
-            found.add((re.search(r'name="([^"]*)"', tag).group(1),
-                       re.search(r'value="([^"]*)"', tag).group(1)))
+            found.add(
+                (
+                    re.search(r'name="([^"]*)"', tag).group(1),
+                    re.search(r'value="([^"]*)"', tag).group(1),
+                )
+            )
     return found
 
 
@@ -72,8 +81,9 @@ def sent(session, clock, owner):
 def submit(client, token: str, answers: dict[str, str]):
     page = client.get(f"/s/{token}")
     assert page.status_code == 200
-    return client.post(f"/s/{token}",
-                       data={**answers, "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    return client.post(
+        f"/s/{token}", data={**answers, "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    )
 
 
 def test_survey_page_shows_the_questions_of_heart_to_heart(client, sent):
@@ -83,15 +93,22 @@ def test_survey_page_shows_the_questions_of_heart_to_heart(client, sent):
     assert response.status_code == 200
     assert "Hi Ana," in html
     assert "We hope you are enjoying your Keyboard." in html
-    for text in ("Are we exceeding your expectations?",
-                 "If there was one thing we could be doing better, what would that be?",
-                 "Did we save you time and money?",
-                 "How likely are you to recommend us to a friend or colleague?",
-                 "Is there anything about you, or how you like to be served, "
-                 "that we should remember?"):
+    for text in (
+        "Are we exceeding your expectations?",
+        "If there was one thing we could be doing better, what would that be?",
+        "Did we save you time and money?",
+        "How likely are you to recommend us to a friend or colleague?",
+        "Is there anything about you, or how you like to be served, that we should remember?",
+    ):
         assert text in html
-    for name in ("expectations", "one_thing", "time_money", "recommend", "preferences",
-                 "csrf_token"):
+    for name in (
+        "expectations",
+        "one_thing",
+        "time_money",
+        "recommend",
+        "preferences",
+        "csrf_token",
+    ):
         assert f'name="{name}"' in html
     assert 'value="short"' in html and 'value="10"' in html
     assert checked(html) == set()
@@ -121,8 +138,9 @@ def test_opening_the_survey_link_records_nothing(client, session, sent):
     assert survey.answered_at is None and survey.clicked_at is None
 
 
-def test_negative_answer_opens_exactly_one_case_for_the_account_owner(client, session, sent,
-                                                                      owner, clock):
+def test_negative_answer_opens_exactly_one_case_for_the_account_owner(
+    client, session, sent, owner, clock
+):
     survey, token = sent
     response = submit(client, token, NEGATIVE)
     html = response.get_data(as_text=True)
@@ -133,8 +151,10 @@ def test_negative_answer_opens_exactly_one_case_for_the_account_owner(client, se
     recorded = session.scalars(select(Response)).one()
     assert recorded.survey_id == survey.id and recorded.negative is True
     assert {a.question.key: (a.value, a.negative) for a in recorded.answers} == {
-        "expectations": ("short", True), "one_thing": ("The box arrived crushed.", False),
-        "time_money": ("somewhat", False), "recommend": ("4", True),
+        "expectations": ("short", True),
+        "one_thing": ("The box arrived crushed.", False),
+        "time_money": ("somewhat", False),
+        "recommend": ("4", True),
         "preferences": ("Please call after 6pm.", False),
     }
     case = session.scalars(select(Case)).one()
@@ -170,8 +190,9 @@ def test_thank_you_page_shows_the_thank_you_message_setting(client, session, sen
 def test_missing_required_answer_is_shown_in_place_and_keeps_the_answers(client, session, sent):
     _survey, token = sent
     before = counts(session)
-    response = submit(client, token, {"one_thing": "Faster delivery", "time_money": "no",
-                                      "recommend": "3"})
+    response = submit(
+        client, token, {"one_thing": "Faster delivery", "time_money": "no", "recommend": "3"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "We would love your answer to this one." in html
@@ -235,8 +256,10 @@ def test_link_of_an_answered_survey_shows_already_answered(client, sent):
 def test_unknown_token_is_404(client, sent):
     _survey, token = sent
     csrf = csrf_token_from(client.get(f"/s/{token}").get_data(as_text=True))
-    for response in (client.get("/s/not-a-real-token"),
-                     client.post("/s/not-a-real-token", data={**NEGATIVE, "csrf_token": csrf})):
+    for response in (
+        client.get("/s/not-a-real-token"),
+        client.post("/s/not-a-real-token", data={**NEGATIVE, "csrf_token": csrf}),
+    ):
         assert response.status_code == 404
         assert "We could not find this link" in response.get_data(as_text=True)
 
@@ -254,8 +277,10 @@ def test_expired_survey_is_410_and_records_nothing(client, session, sent, clock)
     csrf = csrf_token_from(page.get_data(as_text=True))
     clock.set(survey.expires_at)
     before = counts(session)
-    for response in (client.get(f"/s/{token}?a=short"),
-                     client.post(f"/s/{token}", data={**NEGATIVE, "csrf_token": csrf})):
+    for response in (
+        client.get(f"/s/{token}?a=short"),
+        client.post(f"/s/{token}", data={**NEGATIVE, "csrf_token": csrf}),
+    ):
         assert response.status_code == 410
         html = response.get_data(as_text=True)
         assert "This survey has closed" in html and "Thank you for wanting to answer, Ana" in html
@@ -274,8 +299,15 @@ def test_survey_keeps_showing_the_version_it_was_sent_with(client, session, sent
     newer = QuestionSetVersion(question_set_id=heart.id, number=2)
     session.add(newer)
     session.flush()
-    session.add(Question(version_id=newer.id, position=0, key="mood", type="text",
-                         text="How are you feeling today?"))
+    session.add(
+        Question(
+            version_id=newer.id,
+            position=0,
+            key="mood",
+            type="text",
+            text="How are you feeling today?",
+        )
+    )
     session.commit()
     html = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Are we exceeding your expectations?" in html
@@ -286,8 +318,9 @@ def test_survey_keeps_showing_the_version_it_was_sent_with(client, session, sent
 
 def test_fix_check_survey_shows_its_own_question_and_opens_no_case(client, session, clock):
     customer = make_customer(session, name="Bo Lind")
-    _survey, token = make_sent_survey(session, customer, question_set_key="fix-check",
-                                      kind="fix_check", sent_at=clock.now())
+    _survey, token = make_sent_survey(
+        session, customer, question_set_key="fix-check", kind="fix_check", sent_at=clock.now()
+    )
     session.commit()
     html = client.get(f"/s/{token}?a=no").get_data(as_text=True)
     assert "You told us about a problem and we worked on it. Did our fix work?" in html
@@ -310,8 +343,9 @@ def test_two_submits_at_once_record_one_response_and_one_case(committed_app):
         session = committed_app.extensions["db"]["sessionmaker"]()
         owner = make_user(session, role="owner")
         customer = make_customer(session, owner=owner)
-        survey, token = make_sent_survey(session, customer,
-                                         purchase=make_purchase(session, customer))
+        survey, token = make_sent_survey(
+            session, customer, purchase=make_purchase(session, customer)
+        )
         session.commit()
         session.close()
 
@@ -323,12 +357,19 @@ def test_two_submits_at_once_record_one_response_and_one_case(committed_app):
     def post(client, csrf):
         start.wait()
         html = client.post(f"/s/{token}", data={**NEGATIVE, "csrf_token": csrf}).get_data(
-            as_text=True)
-        results.append("already answered" if "You have already answered" in html else
-                       "thanks" if "Thank you" in html else html)
+            as_text=True
+        )
+        results.append(
+            "already answered"
+            if "You have already answered" in html
+            else "thanks"
+            if "Thank you" in html
+            else html
+        )
 
-    threads = [threading.Thread(target=post, args=pair) for pair in zip(clients, forms,
-                                                                          strict=True)]
+    threads = [
+        threading.Thread(target=post, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -339,7 +380,11 @@ def test_two_submits_at_once_record_one_response_and_one_case(committed_app):
     with committed_app.app_context():
         session = committed_app.extensions["db"]["sessionmaker"]()
         assert counts(session) == {
-            "Response": 1, "Answer": 5, "Case": 1, "CaseEvent": 2, "OutboxMessage": 1,
+            "Response": 1,
+            "Answer": 5,
+            "Case": 1,
+            "CaseEvent": 2,
+            "OutboxMessage": 1,
             "CustomerPreference": 1,
         }
         assert session.scalars(select(Response.survey_id)).one() == survey.id

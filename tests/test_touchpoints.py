@@ -43,18 +43,30 @@ def post_touchpoint(client, raw_key: str, body):
     return client.post("/api/v1/touchpoints", json=body, headers=bearer(raw_key))
 
 
-def test_an_invoice_is_recorded_as_a_negative_touch(client, session, raw_key, ana, clock,
-                                                    document):
-    response = post_touchpoint(client, raw_key, {
-        "customer_email": "Ana@Example.com", "kind": "invoice", "polarity": "negative",
-        "note": "Invoice 2026-114", "occurred_at": "2026-11-20T15:30:00+01:00"})
+def test_an_invoice_is_recorded_as_a_negative_touch(client, session, raw_key, ana, clock, document):
+    response = post_touchpoint(
+        client,
+        raw_key,
+        {
+            "customer_email": "Ana@Example.com",
+            "kind": "invoice",
+            "polarity": "negative",
+            "note": "Invoice 2026-114",
+            "occurred_at": "2026-11-20T15:30:00+01:00",
+        },
+    )
 
     assert response.status_code == 201
     assert_documented(document, "/api/v1/touchpoints", "POST", response)
     body = response.get_json()
-    assert body == {"id": body["id"], "customer_email": ANA, "kind": "invoice",
-                    "polarity": "negative", "note": "Invoice 2026-114",
-                    "occurred_at": "2026-11-20T14:30:00Z"}
+    assert body == {
+        "id": body["id"],
+        "customer_email": ANA,
+        "kind": "invoice",
+        "polarity": "negative",
+        "note": "Invoice 2026-114",
+        "occurred_at": "2026-11-20T14:30:00Z",
+    }
     stored = session.get(Touchpoint, body["id"])
     assert stored.customer_id == ana.id
     customer = client.get(f"/api/v1/customers?email={ANA}", headers=bearer(raw_key)).get_json()
@@ -62,39 +74,73 @@ def test_an_invoice_is_recorded_as_a_negative_touch(client, session, raw_key, an
 
 
 def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, ana, clock):
-    response = post_touchpoint(client, raw_key, {"customer_email": ANA, "kind": "phone_call",
-                                                 "polarity": "positive"})
+    response = post_touchpoint(
+        client, raw_key, {"customer_email": ANA, "kind": "phone_call", "polarity": "positive"}
+    )
 
     assert response.status_code == 201
     assert response.get_json()["occurred_at"] == "2026-11-23T09:00:00Z"
     assert response.get_json()["note"] is None
 
 
-@pytest.mark.parametrize("body, errors", [
-    ({"customer_email": ANA, "kind": "invoice", "polarity": "neutral"},
-     {"polarity": ["must be “positive” or “negative”"]}),
-    ({"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "negative"},
-     {"customer_email": ["no customer has this email address"]}),
-    ({"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "bad"},
-     {"customer_email": ["no customer has this email address"],
-      "polarity": ["must be “positive” or “negative”"]}),
-    ({"kind": "invoice", "polarity": "negative"}, {"customer_email": ["is required"]}),
-    ({"customer_email": ANA, "polarity": "negative"},
-     {"kind": ["is required, e.g. “invoice” or “phone_call”"]}),
-    ({"customer_email": ANA, "kind": "x" * 65, "polarity": "negative"},
-     {"kind": ["must be at most 64 characters"]}),
-    ({"customer_email": ANA, "kind": "invoice", "polarity": "negative",
-      "occurred_at": "yesterday"},
-     {"occurred_at": ["must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z"]}),
-    ({"customer_email": ANA, "kind": "invoice", "polarity": "negative",
-      "occurred_at": "2026-11-24T09:00:00Z"},
-     {"occurred_at": ["must not be in the future"]}),
-    ({"customer_email": ANA, "kind": "invoice", "polarity": True},
-     {"polarity": ["must be a string"]}),
-])
-def test_a_touch_point_that_does_not_fit_is_a_422_naming_each_field(client, session, raw_key,
-                                                                    ana, clock, document, body,
-                                                                    errors):
+@pytest.mark.parametrize(
+    "body, errors",
+    [
+        (
+            {"customer_email": ANA, "kind": "invoice", "polarity": "neutral"},
+            {"polarity": ["must be “positive” or “negative”"]},
+        ),
+        (
+            {"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "negative"},
+            {"customer_email": ["no customer has this email address"]},
+        ),
+        (
+            {"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "bad"},
+            {
+                "customer_email": ["no customer has this email address"],
+                "polarity": ["must be “positive” or “negative”"],
+            },
+        ),
+        ({"kind": "invoice", "polarity": "negative"}, {"customer_email": ["is required"]}),
+        (
+            {"customer_email": ANA, "polarity": "negative"},
+            {"kind": ["is required, e.g. “invoice” or “phone_call”"]},
+        ),
+        (
+            {"customer_email": ANA, "kind": "x" * 65, "polarity": "negative"},
+            {"kind": ["must be at most 64 characters"]},
+        ),
+        (
+            {
+                "customer_email": ANA,
+                "kind": "invoice",
+                "polarity": "negative",
+                "occurred_at": "yesterday",
+            },
+            {
+                "occurred_at": [
+                    "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z"
+                ]
+            },
+        ),
+        (
+            {
+                "customer_email": ANA,
+                "kind": "invoice",
+                "polarity": "negative",
+                "occurred_at": "2026-11-24T09:00:00Z",
+            },
+            {"occurred_at": ["must not be in the future"]},
+        ),
+        (
+            {"customer_email": ANA, "kind": "invoice", "polarity": True},
+            {"polarity": ["must be a string"]},
+        ),
+    ],
+)
+def test_a_touch_point_that_does_not_fit_is_a_422_naming_each_field(
+    client, session, raw_key, ana, clock, document, body, errors
+):
     response = post_touchpoint(client, raw_key, body)
 
     assert response.status_code == 422
@@ -105,21 +151,25 @@ def test_a_touch_point_that_does_not_fit_is_a_422_naming_each_field(client, sess
 
 def test_recording_a_touch_point_needs_a_key_and_a_json_object(client, raw_key, ana):
     assert client.post("/api/v1/touchpoints", json={}).status_code == 401
-    assert client.post("/api/v1/touchpoints", data="x", headers=bearer(raw_key)).status_code \
-        == 415
+    assert client.post("/api/v1/touchpoints", data="x", headers=bearer(raw_key)).status_code == 415
     listed = post_touchpoint(client, raw_key, [])
     assert listed.status_code == 422 and listed.get_json()["errors"] == {
-        "body": ["must be a JSON object"]}
+        "body": ["must be a JSON object"]
+    }
 
 
 def test_with_no_negative_touch_the_ratio_is_null_and_the_page_says_the_aim_is_met(
-        client, session, raw_key, ana, clock):
+    client, session, raw_key, ana, clock
+):
     owner = make_user(session)
     ana.owner_id = owner.id
     session.commit()
     for _ in range(3):
-        post_touchpoint(client, raw_key, {"customer_email": ANA, "kind": "birthday_card",
-                                          "polarity": "positive"})
+        post_touchpoint(
+            client,
+            raw_key,
+            {"customer_email": ANA, "kind": "birthday_card", "polarity": "positive"},
+        )
 
     body = client.get(f"/api/v1/customers?email={ANA}", headers=bearer(raw_key)).get_json()
     log_in(client, owner)
@@ -133,8 +183,9 @@ def test_with_no_negative_touch_the_ratio_is_null_and_the_page_says_the_aim_is_m
 def test_the_ratio_is_positives_per_negative_to_one_decimal(session, ana, clock):
     for polarity, count in (("positive", 10), ("negative", 3)):
         for _ in range(count):
-            record_touchpoint(session, customer=ana, kind="call", polarity=polarity,
-                              now=clock.now())
+            record_touchpoint(
+                session, customer=ana, kind="call", polarity=polarity, now=clock.now()
+            )
 
     tally = tally_for(session, ana)
 
@@ -144,8 +195,14 @@ def test_the_ratio_is_positives_per_negative_to_one_decimal(session, ana, clock)
 
 def test_a_bounce_recorded_by_the_mail_service_counts_as_negative(session, ana, clock):
     """The contract issue 5 relies on: record_touchpoint(kind="bounce", polarity="negative")."""
-    record_touchpoint(session, customer=ana, kind="bounce", polarity="negative",
-                      now=clock.now(), note="550 mailbox unavailable")
+    record_touchpoint(
+        session,
+        customer=ana,
+        kind="bounce",
+        polarity="negative",
+        now=clock.now(),
+        note="550 mailbox unavailable",
+    )
 
     assert tally_for(session, ana).negative == 1
     with pytest.raises(TouchpointError) as refused:
@@ -157,42 +214,55 @@ def test_a_bounce_recorded_by_the_mail_service_counts_as_negative(session, ana, 
 
 
 def kinds_of(session, customer) -> list[tuple[str, str]]:
-    return sorted(session.execute(select(Touchpoint.kind, Touchpoint.polarity)
-                                  .where(Touchpoint.customer_id == customer.id)).all())
+    return sorted(
+        session.execute(
+            select(Touchpoint.kind, Touchpoint.polarity).where(
+                Touchpoint.customer_id == customer.id
+            )
+        ).all()
+    )
 
 
 def invite_to_review(session, runner, fake_sendgrid, customer, clock) -> str:
-    schedule_survey(session, customer=customer, kind="relationship_review",
-                    question_set=get_question_set(session, "relationship-review"),
-                    now=clock.now())
+    schedule_survey(
+        session,
+        customer=customer,
+        kind="relationship_review",
+        question_set=get_question_set(session, "relationship-review"),
+        now=clock.now(),
+    )
     session.commit()
     run_worker(runner)
     [mail] = mails_to(fake_sendgrid, customer.email)
     return survey_path(mail)
 
 
-def test_a_relationship_review_answered_well_is_a_positive_touch(client, session, runner,
-                                                                 clock, fake_sendgrid, ana):
+def test_a_relationship_review_answered_well_is_a_positive_touch(
+    client, session, runner, clock, fake_sendgrid, ana
+):
     make_user(session, role="admin")
     path = invite_to_review(session, runner, fake_sendgrid, ana, clock)
 
     answer_survey(client, path, {"expectations": "exceeding"})
 
-    assert kinds_of(session, ana) == [("relationship_review", "positive"),
-                                      ("thank_you", "positive")]
+    assert kinds_of(session, ana) == [
+        ("relationship_review", "positive"),
+        ("thank_you", "positive"),
+    ]
     assert session.scalars(select(Case)).all() == []
 
 
 def test_a_relationship_review_answered_unhappily_opens_a_case_and_is_a_negative_touch(
-        client, session, runner, clock, fake_sendgrid, ana):
+    client, session, runner, clock, fake_sendgrid, ana
+):
     make_user(session, role="admin", name="Alex Morgan")
     path = invite_to_review(session, runner, fake_sendgrid, ana, clock)
 
-    answer_survey(client, path, {"expectations": "short",
-                                 "issues": "Delivery times have slipped lately."})
+    answer_survey(
+        client, path, {"expectations": "short", "issues": "Delivery times have slipped lately."}
+    )
 
-    assert kinds_of(session, ana) == [("negative_answer", "negative"),
-                                      ("thank_you", "positive")]
+    assert kinds_of(session, ana) == [("negative_answer", "negative"), ("thank_you", "positive")]
     [case] = session.scalars(select(Case)).all()
     assert case.customer_id == ana.id and case.purchase_id is None
     assert case.acknowledge_by == clock.now() + timedelta(hours=4)

@@ -33,9 +33,14 @@ def token(session, customer, clock):
 
 def schedule(session, customer, clock, *, days: int, kind: str = "manual") -> Survey:
     question_set = "fix-check" if kind == "fix_check" else "heart-to-heart"
-    return schedule_survey(session, customer=customer, kind=kind,
-                           question_set=get_question_set(session, question_set),
-                           now=clock.now(), send_at=clock.now() + timedelta(days=days))
+    return schedule_survey(
+        session,
+        customer=customer,
+        kind=kind,
+        question_set=get_question_set(session, question_set),
+        now=clock.now(),
+        send_at=clock.now() + timedelta(days=days),
+    )
 
 
 def test_get_shows_a_confirmation_and_unsubscribes_nobody(client, session, customer, token):
@@ -47,8 +52,9 @@ def test_get_shows_a_confirmation_and_unsubscribes_nobody(client, session, custo
     assert "Set-Cookie" not in response.headers
 
 
-def test_one_click_post_unsubscribes_at_once_without_cookie_or_csrf(client, session, customer,
-                                                                    token, clock):
+def test_one_click_post_unsubscribes_at_once_without_cookie_or_csrf(
+    client, session, customer, token, clock
+):
     response = client.post(f"/u/{token}", data=ONE_CLICK)
     assert response.status_code == 200
     assert "Location" not in response.headers and "Set-Cookie" not in response.headers
@@ -66,13 +72,15 @@ def test_button_on_the_confirmation_page_posts_the_one_click_form(client, sessio
     assert session.get(Customer, customer.id).suppressed_at is not None
 
 
-def test_unsubscribing_cancels_surveys_not_yet_sent_but_not_personal_replies(client, session,
-                                                                            customer, token, clock):
+def test_unsubscribing_cancels_surveys_not_yet_sent_but_not_personal_replies(
+    client, session, customer, token, clock
+):
     # A fix-check is never throttled, so it is scheduled despite the survey just sent.
     later = schedule(session, customer, clock, days=2, kind="fix_check")
     assert later.status == "scheduled"
-    reply = enqueue_email(session, template="reply", to_email=customer.email, now=clock.now(),
-                          customer=customer)
+    reply = enqueue_email(
+        session, template="reply", to_email=customer.email, now=clock.now(), customer=customer
+    )
     session.commit()
     client.post(f"/u/{token}", data=ONE_CLICK)
     later = session.get(Survey, later.id)

@@ -39,8 +39,9 @@ def people(session):
 
 
 def add_endpoint(session, url: str, events=ALL_EVENTS, *, active: bool = True) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint(url=url, events=list(events), secret=webhook_endpoints.new_secret(),
-                               active=active)
+    endpoint = WebhookEndpoint(
+        url=url, events=list(events), secret=webhook_endpoints.new_secret(), active=active
+    )
     session.add(endpoint)
     session.commit()
     return endpoint
@@ -56,8 +57,9 @@ def deliveries(session, endpoint: WebhookEndpoint | None = None) -> list[OutboxM
 def verifies(header: str, body: bytes, secret: str) -> bool:
     """What a receiver does: HMAC-SHA256 of "t.body" with the secret, compared in constant time."""
     fields = dict(part.split("=", 1) for part in header.split(","))
-    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, fields["v1"])
 
 
@@ -75,15 +77,17 @@ def api_response_item(client, raw_key: str, response_id: int) -> dict:
 
 def open_a_case(client, session, runner, fake_sendgrid, people) -> Case:
     owner, raw_key = people
-    return unhappy_customer(client, session, runner, fake_sendgrid, raw_key=raw_key,
-                            owner_email=owner.email)
+    return unhappy_customer(
+        client, session, runner, fake_sendgrid, raw_key=raw_key, owner_email=owner.email
+    )
 
 
 # --- which events, and what they say ------------------------------------------------------
 
 
 def test_an_unhappy_answer_sends_response_created_and_case_opened_once_as_the_api_shows_them(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     endpoint = add_endpoint(session, webhook_receiver.url_for())
 
     case = open_a_case(client, session, runner, fake_sendgrid, people)
@@ -105,20 +109,25 @@ def test_an_unhappy_answer_sends_response_created_and_case_opened_once_as_the_ap
 
 
 def test_resolving_and_a_confirmed_fix_send_case_resolved_response_created_and_case_closed(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     owner, raw_key = people
     case = open_a_case(client, session, runner, fake_sendgrid, people)
     add_endpoint(session, webhook_receiver.url_for())
 
     clock.advance(hours=1)
-    answer = client.post(f"/api/v1/cases/{case.id}/resolve", headers=bearer(raw_key),
-                         json={"resolution": "Sent a new keyboard by express."})
+    answer = client.post(
+        f"/api/v1/cases/{case.id}/resolve",
+        headers=bearer(raw_key),
+        json={"resolution": "Sent a new keyboard by express."},
+    )
     assert answer.status_code == 200
     resolved_then = api_case(client, raw_key, case.id)
     run_worker(runner)  # the resolved event, and the fix-check email
     clock.advance(hours=1)
-    answer_survey(client, latest_fix_check_path(fake_sendgrid, "ana@example.com"),
-                  {"fix_worked": "yes"})
+    answer_survey(
+        client, latest_fix_check_path(fake_sendgrid, "ana@example.com"), {"fix_worked": "yes"}
+    )
     run_worker(runner)
 
     assert webhook_receiver.events() == ["case.resolved", "response.created", "case.closed"]
@@ -135,12 +144,16 @@ def test_resolving_and_a_confirmed_fix_send_case_resolved_response_created_and_c
 
 
 def test_a_case_closed_unconfirmed_sends_case_closed(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     owner, raw_key = people
     case = open_a_case(client, session, runner, fake_sendgrid, people)
     add_endpoint(session, webhook_receiver.url_for(), events=["case.closed"])
-    client.post(f"/api/v1/cases/{case.id}/resolve", headers=bearer(raw_key),
-                json={"resolution": "Sent a new keyboard."})
+    client.post(
+        f"/api/v1/cases/{case.id}/resolve",
+        headers=bearer(raw_key),
+        json={"resolution": "Sent a new keyboard."},
+    )
     run_worker(runner)  # the fix-check reaches Ana
 
     clock.advance(days=7, minutes=1)
@@ -153,14 +166,18 @@ def test_a_case_closed_unconfirmed_sends_case_closed(
 
 
 def test_the_body_is_what_was_true_when_the_event_happened(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     owner, raw_key = people
     add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     webhook_receiver.respond_with(503)  # the first try fails; the case moves on meanwhile
     case = open_a_case(client, session, runner, fake_sendgrid, people)
     run_worker(runner)
-    client.post(f"/api/v1/cases/{case.id}/comments", headers=bearer(raw_key),
-                json={"body": "Called the courier."})
+    client.post(
+        f"/api/v1/cases/{case.id}/comments",
+        headers=bearer(raw_key),
+        json={"body": "Called the courier."},
+    )
     client.post(f"/api/v1/cases/{case.id}/acknowledge", headers=bearer(raw_key), json={})
 
     [delivery] = deliveries(session)
@@ -174,7 +191,8 @@ def test_the_body_is_what_was_true_when_the_event_happened(
 
 
 def test_only_active_endpoints_subscribed_to_an_event_hear_of_it(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     everything = add_endpoint(session, webhook_receiver.url_for("/everything"))
     cases_only = add_endpoint(session, webhook_receiver.url_for("/cases"), ["case.opened"])
     paused = add_endpoint(session, webhook_receiver.url_for("/paused"), active=False)
@@ -185,8 +203,7 @@ def test_only_active_endpoints_subscribed_to_an_event_hear_of_it(
     by_path: dict[str, list[dict]] = {}
     for request in webhook_receiver.requests:
         by_path.setdefault(request.path, []).append(request.json)
-    assert [body["event"] for body in by_path["/everything"]] == ["response.created",
-                                                                  "case.opened"]
+    assert [body["event"] for body in by_path["/everything"]] == ["response.created", "case.opened"]
     assert [body["event"] for body in by_path["/cases"]] == ["case.opened"]
     assert "/paused" not in by_path
     assert deliveries(session, paused) == []
@@ -196,7 +213,8 @@ def test_only_active_endpoints_subscribed_to_an_event_hear_of_it(
 
 
 def test_an_installation_without_endpoints_queues_nothing(
-        client, session, runner, fake_sendgrid, people):
+    client, session, runner, fake_sendgrid, people
+):
     open_a_case(client, session, runner, fake_sendgrid, people)
 
     assert deliveries(session) == []
@@ -211,7 +229,8 @@ def test_an_unknown_event_is_refused(session, clock):
 
 
 def test_every_delivery_is_signed_with_the_endpoints_secret(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     endpoint = add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     open_a_case(client, session, runner, fake_sendgrid, people)
     run_worker(runner)
@@ -234,19 +253,20 @@ def test_every_delivery_is_signed_with_the_endpoints_secret(
 
 
 def test_a_500_and_a_timeout_are_retried_with_growing_backoff_until_a_2xx(
-        app, client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    app, client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     app.config["WEBHOOK_TIMEOUT_SECONDS"] = 0.2
     endpoint = add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
-    webhook_receiver.respond_with(Reply(500, message="database is down"), Reply(200, delay=3),
-                                  204)
+    webhook_receiver.respond_with(Reply(500, message="database is down"), Reply(200, delay=3), 204)
     base = RetryPolicy().base_seconds
 
     open_a_case(client, session, runner, fake_sendgrid, people)
     assert "retrying 1" in run_worker(runner)
     [delivery] = deliveries(session)
     assert (delivery.status, delivery.attempts) == ("pending", 1)
-    assert delivery.last_error == ("the endpoint answered 500 Internal Server Error: "
-                                   "database is down")
+    assert delivery.last_error == (
+        "the endpoint answered 500 Internal Server Error: database is down"
+    )
     first_wait = delivery.next_attempt_at - clock.now()
     assert timedelta(seconds=base) <= first_wait <= timedelta(seconds=2 * base)
 
@@ -267,15 +287,20 @@ def test_a_500_and_a_timeout_are_retried_with_growing_backoff_until_a_2xx(
     assert (delivery.status, delivery.attempts, delivery.sent_at) == ("sent", 3, clock.now())
     bodies = {request.body for request in webhook_receiver.requests}
     assert len(bodies) == 1  # the same event each time …
-    stamps = [request.headers["X-Surveys-Signature"].split(",")[0]
-              for request in webhook_receiver.requests]
+    stamps = [
+        request.headers["X-Surveys-Signature"].split(",")[0]
+        for request in webhook_receiver.requests
+    ]
     assert len(set(stamps)) == 3  # … signed afresh at each attempt
-    assert all(verifies(request.headers["X-Surveys-Signature"], request.body, endpoint.secret)
-               for request in webhook_receiver.requests)
+    assert all(
+        verifies(request.headers["X-Surveys-Signature"], request.body, endpoint.secret)
+        for request in webhook_receiver.requests
+    )
 
 
 def test_a_4xx_is_retried_too_and_fails_with_the_reason_after_the_last_attempt(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     attempts = RetryPolicy().max_attempts
     add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     webhook_receiver.respond_with(*[Reply(404, message="no such hook")] * attempts)
@@ -291,15 +316,17 @@ def test_a_4xx_is_retried_too_and_fails_with_the_reason_after_the_last_attempt(
 
     assert len(webhook_receiver.requests) == attempts
     assert (delivery.status, delivery.attempts) == ("failed", attempts)
-    assert delivery.last_error == (f"gave up after {attempts} attempts: the endpoint answered "
-                                   "404 Not Found: no such hook")
+    assert delivery.last_error == (
+        f"gave up after {attempts} attempts: the endpoint answered 404 Not Found: no such hook"
+    )
     clock.advance(days=30)
     run_worker(runner)
     assert len(webhook_receiver.requests) == attempts
 
 
-def test_a_refused_connection_is_retried(client, session, runner, clock, fake_sendgrid, people,
-                                         webhook_receiver):
+def test_a_refused_connection_is_retried(
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
@@ -319,7 +346,8 @@ def test_a_refused_connection_is_retried(client, session, runner, clock, fake_se
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     webhook_receiver.respond_with(Reply(302, headers={"Location": "/elsewhere"}))
 
@@ -328,13 +356,15 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(
 
     [delivery] = deliveries(session)
     assert delivery.status == "pending"
-    assert delivery.last_error == ("the endpoint answered 302 Found (redirects are not followed; "
-                                   "to /elsewhere)")
+    assert delivery.last_error == (
+        "the endpoint answered 302 Found (redirects are not followed; to /elsewhere)"
+    )
     assert [request.path for request in webhook_receiver.requests] == ["/hooks"]
 
 
 def test_a_429_waits_at_least_as_long_as_retry_after_asks(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     webhook_receiver.respond_with(Reply(429, headers={"Retry-After": "900"}))
 
@@ -348,8 +378,9 @@ def test_a_429_waits_at_least_as_long_as_retry_after_asks(
 # --- paused endpoints and several workers --------------------------------------------------
 
 
-def test_a_paused_endpoint_gets_nothing(client, session, runner, clock, fake_sendgrid, people,
-                                        webhook_receiver):
+def test_a_paused_endpoint_gets_nothing(
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     admin = make_user(session, role="admin")
     endpoint = add_endpoint(session, webhook_receiver.url_for())
     webhook_endpoints.pause_endpoint(session, endpoint, actor=admin, now=clock.now())
@@ -363,7 +394,8 @@ def test_a_paused_endpoint_gets_nothing(client, session, runner, clock, fake_sen
 
 
 def test_what_was_queued_before_a_pause_waits_and_goes_when_resumed(
-        client, session, runner, clock, fake_sendgrid, people, webhook_receiver):
+    client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
     admin = make_user(session, role="admin")
     endpoint = add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     webhook_receiver.respond_with(503)
@@ -388,7 +420,8 @@ def test_what_was_queued_before_a_pause_waits_and_goes_when_resumed(
 
 
 def test_a_delivery_claimed_by_one_worker_is_not_claimed_by_another_until_its_lease_ends(
-        app, session, clock, tmp_path, webhook_receiver):
+    app, session, clock, tmp_path, webhook_receiver
+):
     endpoint = add_endpoint(session, webhook_receiver.url_for(), events=["case.opened"])
     payload = webhooks_out.event_payload("case.opened", {"id": 1}, now=clock.now())
     webhooks_out.queue_delivery(session, endpoint, payload, now=clock.now())
@@ -407,5 +440,7 @@ def test_a_delivery_claimed_by_one_worker_is_not_claimed_by_another_until_its_le
         assert second.deliver(claimed[0])["sent"] == 1
 
     assert len(webhook_receiver.requests) == 1
-    assert session.scalar(select(func.count(OutboxMessage.id))
-                          .where(OutboxMessage.status == "sent")) == 1
+    assert (
+        session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent"))
+        == 1
+    )

@@ -55,8 +55,10 @@ ORDER = {
     "total_discounts": "0.00",
     "total_tax": "26.00",
     "total_price": "149.80",
-    "total_price_set": {"shop_money": {"amount": "149.80", "currency_code": "EUR"},
-                        "presentment_money": {"amount": "149.80", "currency_code": "EUR"}},
+    "total_price_set": {
+        "shop_money": {"amount": "149.80", "currency_code": "EUR"},
+        "presentment_money": {"amount": "149.80", "currency_code": "EUR"},
+    },
     "customer_locale": "es",
     "customer": {
         "id": 7741425221763,
@@ -123,8 +125,9 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def delivery(order: dict, *, topic: str = "orders/paid", webhook_id: str | None = None,
-             secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+def delivery(
+    order: dict, *, topic: str = "orders/paid", webhook_id: str | None = None, secret: str = SECRET
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers of one delivery, signed as Shopify signs it."""
     body = json.dumps(order).encode()
     return body, {
@@ -149,16 +152,17 @@ def count(session, model) -> int:
 
 
 def counts(session) -> dict[str, int]:
-    return {model.__name__: count(session, model)
-            for model in (Customer, Purchase, Survey, OutboxMessage, ReceivedWebhook)}
+    return {
+        model.__name__: count(session, model)
+        for model in (Customer, Purchase, Survey, OutboxMessage, ReceivedWebhook)
+    }
 
 
 NOTHING = {"Customer": 0, "Purchase": 0, "Survey": 0, "OutboxMessage": 0, "ReceivedWebhook": 0}
 ONE_ORDER = {"Customer": 1, "Purchase": 1, "Survey": 1, "OutboxMessage": 1, "ReceivedWebhook": 1}
 
 
-def test_paid_order_records_one_purchase_and_schedules_its_survey(client, shopify, session,
-                                                                  clock):
+def test_paid_order_records_one_purchase_and_schedules_its_survey(client, shopify, session, clock):
     response = deliver(client, webhook_id="b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
 
     assert response.status_code == 201
@@ -171,7 +175,10 @@ def test_paid_order_records_one_purchase_and_schedules_its_survey(client, shopif
         "survey": {"id": survey.id, "status": "scheduled", "send_at": "2026-11-23T09:00:00Z"},
     }
     assert (purchase.source, purchase.total, purchase.currency) == (
-        "shopify", Decimal("149.80"), "EUR")
+        "shopify",
+        Decimal("149.80"),
+        "EUR",
+    )
     assert purchase.purchased_at == datetime(2026, 11, 23, 8, 54, 10, tzinfo=UTC)
     items = session.scalars(select(PurchaseItem).order_by(PurchaseItem.id)).all()
     assert [(i.sku, i.name, i.category, i.quantity, i.unit_price) for i in items] == [
@@ -180,12 +187,18 @@ def test_paid_order_records_one_purchase_and_schedules_its_survey(client, shopif
     ]
     customer = session.get(Customer, purchase.customer_id)
     assert (customer.email, customer.name, customer.external_id) == (
-        "ana.diaz@example.com", "Ana Díaz", "shopify:7741425221763")
+        "ana.diaz@example.com",
+        "Ana Díaz",
+        "shopify:7741425221763",
+    )
     assert (survey.kind, survey.purchase_id) == ("purchase", purchase.id)
     assert session.scalars(select(OutboxMessage)).one().survey_id == survey.id
     received = session.scalars(select(ReceivedWebhook)).one()
     assert (received.source, received.external_id, received.received_at) == (
-        "shopify", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", clock.now())
+        "shopify",
+        "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        clock.now(),
+    )
 
 
 def test_repeated_webhook_id_creates_nothing_new(client, shopify, session, clock):
@@ -208,12 +221,18 @@ def test_same_order_under_a_new_webhook_id_creates_nothing_new(client, shopify, 
     assert counts(session) == {**ONE_ORDER, "ReceivedWebhook": 2}
 
 
-def test_webhook_seen_before_records_nothing_even_for_another_order(client, shopify, session,
-                                                                     clock):
+def test_webhook_seen_before_records_nothing_even_for_another_order(
+    client, shopify, session, clock
+):
     # The webhook id is not signed; whatever arrives under a handled id is a replay.
     deliver(client, webhook_id="b54557e4-handled")
-    other_order = {**ORDER, "id": 5940139499999, "email": "bo@example.com",
-                   "contact_email": None, "customer": None}
+    other_order = {
+        **ORDER,
+        "id": 5940139499999,
+        "email": "bo@example.com",
+        "contact_email": None,
+        "customer": None,
+    }
 
     response = deliver(client, other_order, webhook_id="b54557e4-handled")
 
@@ -243,10 +262,13 @@ def _not_base64(body: bytes, headers: dict) -> tuple[bytes, dict]:
     return body, {**headers, "X-Shopify-Hmac-Sha256": "not base64 at all!"}
 
 
-@pytest.mark.parametrize("forge", [_tampered, _signed_with_another_secret, _unsigned,
-                                   _hex_instead_of_base64, _not_base64])
-def test_bad_or_missing_signature_answers_401_and_records_nothing(client, shopify, session,
-                                                                  clock, forge):
+@pytest.mark.parametrize(
+    "forge",
+    [_tampered, _signed_with_another_secret, _unsigned, _hex_instead_of_base64, _not_base64],
+)
+def test_bad_or_missing_signature_answers_401_and_records_nothing(
+    client, shopify, session, clock, forge
+):
     body, headers = forge(*delivery(ORDER))
 
     response = client.post(URL, data=body, headers=headers)
@@ -287,22 +309,27 @@ def test_other_topics_answer_200_and_record_nothing(client, shopify, session, cl
     assert counts(session) == NOTHING
 
 
-def test_order_without_an_email_address_answers_200_and_records_nothing(client, shopify,
-                                                                        session, clock):
+def test_order_without_an_email_address_answers_200_and_records_nothing(
+    client, shopify, session, clock
+):
     # A point-of-sale order: nobody to write to, and a retry would not change that.
-    pos_order = {**ORDER, "email": "", "contact_email": None,
-                 "customer": {**ORDER["customer"], "email": None}}
+    pos_order = {
+        **ORDER,
+        "email": "",
+        "contact_email": None,
+        "customer": {**ORDER["customer"], "email": None},
+    }
 
     response = deliver(client, pos_order)
 
     assert response.status_code == 200
     assert response.get_json() == {
-        "ignored": "order shopify:5940139491234 has no email address we could write to"}
+        "ignored": "order shopify:5940139491234 has no email address we could write to"
+    }
     assert counts(session) == NOTHING
 
 
-def test_customer_email_is_used_when_the_order_address_is_unusable(client, shopify, session,
-                                                                   clock):
+def test_customer_email_is_used_when_the_order_address_is_unusable(client, shopify, session, clock):
     order = {**ORDER, "email": "ana.diaz@example", "contact_email": None}
 
     response = deliver(client, order)
@@ -325,8 +352,9 @@ def test_known_customer_gets_the_order_and_a_throttled_survey(client, shopify, s
     assert (customer.name, customer.external_id) == ("Ana Díaz", "shopify:7741425221763")
 
 
-def test_malformed_order_answers_422_naming_each_field_and_records_nothing(client, shopify,
-                                                                           session, clock):
+def test_malformed_order_answers_422_naming_each_field_and_records_nothing(
+    client, shopify, session, clock
+):
     order = copy.deepcopy(ORDER)
     del order["id"]
     order["total_price"] = "a lot"
@@ -338,15 +366,22 @@ def test_malformed_order_answers_422_naming_each_field_and_records_nothing(clien
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert set(response.get_json()["errors"]) == {
-        "id", "total_price", "processed_at", "line_items.1.quantity"}
+        "id",
+        "total_price",
+        "processed_at",
+        "line_items.1.quantity",
+    }
     assert counts(session) == NOTHING
 
 
 def test_body_that_is_not_json_answers_400_and_records_nothing(client, shopify, session, clock):
     body = b"order=5940139491234"
 
-    response = client.post(URL, data=body, headers={
-        "X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": sign(body)})
+    response = client.post(
+        URL,
+        data=body,
+        headers={"X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": sign(body)},
+    )
 
     assert response.status_code == 400
     assert counts(session) == NOTHING
@@ -356,8 +391,13 @@ def test_order_larger_than_the_api_limit_is_still_recorded(client, shopify, sess
     order = copy.deepcopy(ORDER)
     line = order["line_items"][0]
     order["line_items"] = [
-        {**line, "id": n, "sku": f"PART-{n}", "title": f"Spare part {n}",
-         "properties": [{"name": "Engraving", "value": "x" * 1500}]}
+        {
+            **line,
+            "id": n,
+            "sku": f"PART-{n}",
+            "title": f"Spare part {n}",
+            "properties": [{"name": "Engraving", "value": "x" * 1500}],
+        }
         for n in range(900)
     ]
     body, headers = delivery(order)
@@ -396,16 +436,15 @@ def _deliver_at_once(app, deliveries: list[tuple[bytes, dict]]) -> list[int]:
 
 
 @pytest.mark.parametrize("same_webhook_id", [True, False])
-def test_duplicate_deliveries_arriving_at_once_record_one_purchase(committed_app,
-                                                                    same_webhook_id):
+def test_duplicate_deliveries_arriving_at_once_record_one_purchase(committed_app, same_webhook_id):
     committed_app.config["SHOPIFY_WEBHOOK_SECRET"] = SECRET
     order = {**ORDER, "processed_at": datetime.now(UTC).isoformat()}
-    deliveries = [delivery(order, webhook_id="b54557e4-twice" if same_webhook_id else None)
-                  for _ in range(2)]
+    deliveries = [
+        delivery(order, webhook_id="b54557e4-twice" if same_webhook_id else None) for _ in range(2)
+    ]
 
     statuses = _deliver_at_once(committed_app, deliveries)
 
     assert sorted(statuses) == [200, 201]
     with committed_app.app_context():
-        assert counts(db.session()) == {
-            **ONE_ORDER, "ReceivedWebhook": 1 if same_webhook_id else 2}
+        assert counts(db.session()) == {**ONE_ORDER, "ReceivedWebhook": 1 if same_webhook_id else 2}

@@ -42,8 +42,12 @@ SESSION = {
     "currency": "eur",
     "customer": "cus_QxA1b2C3d4E5f6",
     "customer_details": {
-        "address": {"city": "Madrid", "country": "ES", "line1": "Calle Mayor 1",
-                    "postal_code": "28013"},
+        "address": {
+            "city": "Madrid",
+            "country": "ES",
+            "line1": "Calle Mayor 1",
+            "postal_code": "28013",
+        },
         "email": "Ana.Diaz@example.com",
         "name": "Ana Díaz",
         "phone": None,
@@ -63,8 +67,13 @@ SESSION = {
 }
 
 
-def event(session: dict = SESSION, *, event_id: str = "evt_1QxA1b2C3d4E5f6g7H8i9J0k",
-          type_: str = "checkout.session.completed", **session_fields) -> dict:
+def event(
+    session: dict = SESSION,
+    *,
+    event_id: str = "evt_1QxA1b2C3d4E5f6g7H8i9J0k",
+    type_: str = "checkout.session.completed",
+    **session_fields,
+) -> dict:
     """A snapshot event about the session, as Stripe posts it."""
     return {
         "id": event_id,
@@ -89,8 +98,9 @@ def signature(body: bytes, timestamp: int, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def signed(payload: dict, *, at: datetime = TEST_START, secret: str = SECRET
-           ) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: dict, *, at: datetime = TEST_START, secret: str = SECRET
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers of one delivery, signed as Stripe signs it."""
     body = json.dumps(payload, indent=2).encode()
     timestamp = int(at.timestamp())
@@ -111,16 +121,19 @@ def count(session, model) -> int:
 
 
 def counts(session) -> dict[str, int]:
-    return {model.__name__: count(session, model)
-            for model in (Customer, Purchase, Survey, OutboxMessage, ReceivedWebhook)}
+    return {
+        model.__name__: count(session, model)
+        for model in (Customer, Purchase, Survey, OutboxMessage, ReceivedWebhook)
+    }
 
 
 NOTHING = {"Customer": 0, "Purchase": 0, "Survey": 0, "OutboxMessage": 0, "ReceivedWebhook": 0}
 ONE_ORDER = {"Customer": 1, "Purchase": 1, "Survey": 1, "OutboxMessage": 1, "ReceivedWebhook": 1}
 
 
-def test_paid_checkout_records_one_purchase_and_schedules_its_survey(client, stripe, session,
-                                                                     clock):
+def test_paid_checkout_records_one_purchase_and_schedules_its_survey(
+    client, stripe, session, clock
+):
     response = deliver(client, event())
 
     assert response.status_code == 201
@@ -133,20 +146,31 @@ def test_paid_checkout_records_one_purchase_and_schedules_its_survey(client, str
         "survey": {"id": survey.id, "status": "scheduled", "send_at": "2026-11-23T09:00:00Z"},
     }
     assert (purchase.source, purchase.total, purchase.currency) == (
-        "stripe", Decimal("129.90"), "EUR")
+        "stripe",
+        Decimal("129.90"),
+        "EUR",
+    )
     assert purchase.purchased_at == TEST_START - timedelta(minutes=6)
     assert purchase.items == []  # not in the event; see surveys/webhooks/stripe.py
     customer = session.get(Customer, purchase.customer_id)
     assert (customer.email, customer.name, customer.external_id) == (
-        "ana.diaz@example.com", "Ana Díaz", "cus_QxA1b2C3d4E5f6")
+        "ana.diaz@example.com",
+        "Ana Díaz",
+        "cus_QxA1b2C3d4E5f6",
+    )
     assert session.scalars(select(OutboxMessage)).one().survey_id == survey.id
     received = session.scalars(select(ReceivedWebhook)).one()
     assert (received.source, received.external_id) == ("stripe", "evt_1QxA1b2C3d4E5f6g7H8i9J0k")
 
 
 def test_metadata_gives_the_shops_order_id_and_the_item(client, stripe, session, clock):
-    metadata = {"order_id": "A-2001", "item_name": "Mechanical keyboard", "sku": "KB-1",
-                "category": "hardware", "campaign": "winter"}
+    metadata = {
+        "order_id": "A-2001",
+        "item_name": "Mechanical keyboard",
+        "sku": "KB-1",
+        "category": "hardware",
+        "campaign": "winter",
+    }
 
     response = deliver(client, event(metadata=metadata))
 
@@ -155,13 +179,18 @@ def test_metadata_gives_the_shops_order_id_and_the_item(client, stripe, session,
     assert purchase.order_id == "A-2001"
     item = session.scalars(select(PurchaseItem)).one()
     assert (item.name, item.sku, item.category, item.quantity, item.unit_price) == (
-        "Mechanical keyboard", "KB-1", "hardware", 1, None)
+        "Mechanical keyboard",
+        "KB-1",
+        "hardware",
+        1,
+        None,
+    )
 
 
-def test_order_already_posted_through_the_api_is_not_recorded_again(client, stripe, session,
-                                                                    clock):
-    known = make_purchase(session, make_customer(session, email="ana.diaz@example.com"),
-                          order_id="A-2001")
+def test_order_already_posted_through_the_api_is_not_recorded_again(client, stripe, session, clock):
+    known = make_purchase(
+        session, make_customer(session, email="ana.diaz@example.com"), order_id="A-2001"
+    )
     session.commit()
 
     response = deliver(client, event(metadata={"order_id": "A-2001"}))
@@ -171,14 +200,18 @@ def test_order_already_posted_through_the_api_is_not_recorded_again(client, stri
     assert (count(session, Purchase), count(session, Survey)) == (1, 0)
 
 
-@pytest.mark.parametrize(("currency", "amount_total", "total"), [
-    ("eur", 12990, Decimal("129.90")),
-    ("jpy", 5000, Decimal("5000.00")),     # zero-decimal: the amount is in yen
-    ("kwd", 12340, Decimal("12.34")),      # three-decimal: in fils
-    ("isk", 50000, Decimal("500.00")),     # Stripe still counts króna in hundredths
-])
-def test_amount_is_read_in_the_currencys_smallest_unit(client, stripe, session, clock,
-                                                      currency, amount_total, total):
+@pytest.mark.parametrize(
+    ("currency", "amount_total", "total"),
+    [
+        ("eur", 12990, Decimal("129.90")),
+        ("jpy", 5000, Decimal("5000.00")),  # zero-decimal: the amount is in yen
+        ("kwd", 12340, Decimal("12.34")),  # three-decimal: in fils
+        ("isk", 50000, Decimal("500.00")),  # Stripe still counts króna in hundredths
+    ],
+)
+def test_amount_is_read_in_the_currencys_smallest_unit(
+    client, stripe, session, clock, currency, amount_total, total
+):
     response = deliver(client, event(currency=currency, amount_total=amount_total))
 
     assert response.status_code == 201
@@ -210,19 +243,31 @@ def test_delayed_payment_is_recorded_when_it_succeeds(client, stripe, session, c
     completed = deliver(client, event(payment_status="unpaid"))
     assert completed.status_code == 200
     assert completed.get_json() == {
-        "ignored": "the checkout session is not paid (payment_status 'unpaid')"}
+        "ignored": "the checkout session is not paid (payment_status 'unpaid')"
+    }
     assert counts(session) == NOTHING
 
-    succeeded = deliver(client, event(event_id="evt_1QxA1b2C3d4E5f6g7H8iAsync",
-                                      type_="checkout.session.async_payment_succeeded"))
+    succeeded = deliver(
+        client,
+        event(
+            event_id="evt_1QxA1b2C3d4E5f6g7H8iAsync",
+            type_="checkout.session.async_payment_succeeded",
+        ),
+    )
 
     assert succeeded.status_code == 201
     assert counts(session) == ONE_ORDER
 
 
-@pytest.mark.parametrize("type_", ["checkout.session.expired",
-                                   "checkout.session.async_payment_failed",
-                                   "payment_intent.succeeded", "charge.refunded"])
+@pytest.mark.parametrize(
+    "type_",
+    [
+        "checkout.session.expired",
+        "checkout.session.async_payment_failed",
+        "payment_intent.succeeded",
+        "charge.refunded",
+    ],
+)
 def test_other_event_types_answer_200_and_record_nothing(client, stripe, session, clock, type_):
     response = deliver(client, event(type_=type_))
 
@@ -252,15 +297,16 @@ def _unsigned(body: bytes, headers: dict) -> tuple[bytes, dict]:
 
 
 def _only_a_v0_signature(body: bytes, headers: dict) -> tuple[bytes, dict]:
-    return body, {**headers,
-                  "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v0=")}
+    return body, {**headers, "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v0=")}
 
 
 def _timestamp_changed(body: bytes, headers: dict) -> tuple[bytes, dict]:
     # The signature covers the timestamp: moving it (to dodge the tolerance) breaks it.
     t = int(TEST_START.timestamp())
-    return body, {**headers,
-                  "Stripe-Signature": headers["Stripe-Signature"].replace(f"t={t}", f"t={t + 1}")}
+    return body, {
+        **headers,
+        "Stripe-Signature": headers["Stripe-Signature"].replace(f"t={t}", f"t={t + 1}"),
+    }
 
 
 def _no_timestamp(body: bytes, headers: dict) -> tuple[bytes, dict]:
@@ -268,10 +314,20 @@ def _no_timestamp(body: bytes, headers: dict) -> tuple[bytes, dict]:
     return body, {**headers, "Stripe-Signature": v1}
 
 
-@pytest.mark.parametrize("forge", [_tampered, _signed_with_another_secret, _unsigned,
-                                   _only_a_v0_signature, _timestamp_changed, _no_timestamp])
-def test_bad_or_missing_signature_answers_401_and_records_nothing(client, stripe, session,
-                                                                  clock, forge):
+@pytest.mark.parametrize(
+    "forge",
+    [
+        _tampered,
+        _signed_with_another_secret,
+        _unsigned,
+        _only_a_v0_signature,
+        _timestamp_changed,
+        _no_timestamp,
+    ],
+)
+def test_bad_or_missing_signature_answers_401_and_records_nothing(
+    client, stripe, session, clock, forge
+):
     body, headers = forge(*signed(event()))
 
     response = client.post(URL, data=body, headers=headers)
@@ -283,8 +339,9 @@ def test_bad_or_missing_signature_answers_401_and_records_nothing(client, stripe
 
 
 @pytest.mark.parametrize("seconds_away", [-301, 301, -3600])
-def test_timestamp_more_than_five_minutes_away_answers_401(client, stripe, session, clock,
-                                                           seconds_away):
+def test_timestamp_more_than_five_minutes_away_answers_401(
+    client, stripe, session, clock, seconds_away
+):
     response = deliver(client, event(), at=clock.now() + timedelta(seconds=seconds_away))
 
     assert response.status_code == 401
@@ -298,12 +355,15 @@ def test_timestamp_within_five_minutes_is_accepted(client, stripe, session, cloc
     assert response.status_code == 201
 
 
-def test_any_matching_v1_signature_is_enough_while_the_secret_is_rolled(client, stripe,
-                                                                        session, clock):
+def test_any_matching_v1_signature_is_enough_while_the_secret_is_rolled(
+    client, stripe, session, clock
+):
     body = json.dumps(event()).encode()
     t = int(TEST_START.timestamp())
-    header = (f"t={t},v1={signature(body, t, 'whsec_the_new_one')},"
-              f"v1={signature(body, t)},v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816")
+    header = (
+        f"t={t},v1={signature(body, t, 'whsec_the_new_one')},"
+        f"v1={signature(body, t)},v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816"
+    )
 
     response = client.post(URL, data=body, headers={"Stripe-Signature": header})
 
@@ -320,17 +380,25 @@ def test_endpoint_answers_404_while_the_secret_is_unset(client, app, session, cl
     assert counts(session) == NOTHING
 
 
-def test_malformed_session_answers_422_naming_each_field_and_records_nothing(client, stripe,
-                                                                             session, clock):
-    payload = event(amount_total="129.90", created="yesterday", currency="euro",
-                    metadata={"order_id": "A" * 129})
+def test_malformed_session_answers_422_naming_each_field_and_records_nothing(
+    client, stripe, session, clock
+):
+    payload = event(
+        amount_total="129.90",
+        created="yesterday",
+        currency="euro",
+        metadata={"order_id": "A" * 129},
+    )
 
     response = deliver(client, payload)
 
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {
-        "data.object.amount_total", "data.object.created", "data.object.currency",
-        "data.object.metadata.order_id"}
+        "data.object.amount_total",
+        "data.object.created",
+        "data.object.currency",
+        "data.object.metadata.order_id",
+    }
     assert counts(session) == NOTHING
 
 
@@ -347,8 +415,9 @@ def test_event_without_id_or_session_answers_422(client, stripe, session, clock)
     assert counts(session) == NOTHING
 
 
-def test_session_without_an_email_address_answers_200_and_records_nothing(client, stripe,
-                                                                          session, clock):
+def test_session_without_an_email_address_answers_200_and_records_nothing(
+    client, stripe, session, clock
+):
     details = {**SESSION["customer_details"], "email": None}
 
     response = deliver(client, event(customer_details=details))

@@ -146,8 +146,9 @@ def test_workers_side_by_side_send_each_due_survey_exactly_once(
     fake_sendgrid_server.default = Reply(202, delay=0.1)
 
     processes = [
-        start_worker(committed_app, fake_sendgrid_server, tmp_path, "--once",
-                     "--batch-size", str(batch))
+        start_worker(
+            committed_app, fake_sendgrid_server, tmp_path, "--once", "--batch-size", str(batch)
+        )
         for _ in range(workers)
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
@@ -172,8 +173,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(committed_app, fake_sendgrid_se
     survey_ids = insert_due_surveys(committed_app, 30)
     fake_sendgrid_server.default = Reply(202, delay=0.1)
     batch = 5
-    process = start_worker(committed_app, fake_sendgrid_server, tmp_path, "--once",
-                           "--batch-size", str(batch))
+    process = start_worker(
+        committed_app, fake_sendgrid_server, tmp_path, "--once", "--batch-size", str(batch)
+    )
     assert fake_sendgrid_server.wait_for_requests(2, timeout=60)
     process.kill()
     process.wait(timeout=30)

@@ -30,8 +30,9 @@ def log_in(client: FlaskClient, user: User | str, password: str = PASSWORD):
     """Log in through the login form; returns the response (a redirect on success)."""
     email = user if isinstance(user, str) else user.email
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 

@@ -16,7 +16,9 @@ branch_labels = None
 depends_on = None
 
 EXPECTATIONS = {
-    "key": "expectations", "type": "choice", "required": True,
+    "key": "expectations",
+    "type": "choice",
+    "required": True,
     "text": "Are we exceeding your expectations?",
     "options": [
         {"value": "exceeding", "label": "Yes, you are exceeding them"},
@@ -26,65 +28,115 @@ EXPECTATIONS = {
     "negative": {"values": ["short"]},
 }
 ONE_THING = {
-    "key": "one_thing", "type": "text", "required": False,
+    "key": "one_thing",
+    "type": "text",
+    "required": False,
     "text": "If there was one thing we could be doing better, what would that be?",
 }
 
 DEFAULT_SETS = [
-    ("heart-to-heart", "Heart to heart", [
-        EXPECTATIONS,
-        ONE_THING,
-        {"key": "time_money", "type": "choice", "required": False,
-         "text": "Did we save you time and money?",
-         "options": [
-             {"value": "yes", "label": "Yes"},
-             {"value": "somewhat", "label": "Somewhat"},
-             {"value": "no", "label": "No"},
-         ],
-         "negative": {"values": ["no"]}},
-        {"key": "recommend", "type": "scale", "required": False, "min": 0, "max": 10,
-         "text": "How likely are you to recommend us to a friend or colleague?",
-         "negative": {"at_most": 6}},
-        {"key": "preferences", "type": "text", "required": False,
-         "text": "Is there anything about you, or how you like to be served, "
-                 "that we should remember?"},
-    ]),
-    ("fix-check", "Fix check", [
-        {"key": "fix_worked", "type": "choice", "required": True,
-         "text": "You told us about a problem and we worked on it. Did our fix work?",
-         "options": [
-             {"value": "yes", "label": "Yes, it is fixed"},
-             {"value": "partly", "label": "Partly"},
-             {"value": "no", "label": "No, not yet"},
-         ],
-         "negative": {"values": ["partly", "no"]}},
-        {"key": "anything_else", "type": "text", "required": False,
-         "text": "Is there anything else we should do?"},
-    ]),
-    ("relationship-review", "Relationship review", [
-        EXPECTATIONS,
-        ONE_THING,
-        {"key": "issues", "type": "text", "required": False,
-         "text": "Is there any problem, big or small, we could help you with?"},
-    ]),
+    (
+        "heart-to-heart",
+        "Heart to heart",
+        [
+            EXPECTATIONS,
+            ONE_THING,
+            {
+                "key": "time_money",
+                "type": "choice",
+                "required": False,
+                "text": "Did we save you time and money?",
+                "options": [
+                    {"value": "yes", "label": "Yes"},
+                    {"value": "somewhat", "label": "Somewhat"},
+                    {"value": "no", "label": "No"},
+                ],
+                "negative": {"values": ["no"]},
+            },
+            {
+                "key": "recommend",
+                "type": "scale",
+                "required": False,
+                "min": 0,
+                "max": 10,
+                "text": "How likely are you to recommend us to a friend or colleague?",
+                "negative": {"at_most": 6},
+            },
+            {
+                "key": "preferences",
+                "type": "text",
+                "required": False,
+                "text": "Is there anything about you, or how you like to be served, "
+                "that we should remember?",
+            },
+        ],
+    ),
+    (
+        "fix-check",
+        "Fix check",
+        [
+            {
+                "key": "fix_worked",
+                "type": "choice",
+                "required": True,
+                "text": "You told us about a problem and we worked on it. Did our fix work?",
+                "options": [
+                    {"value": "yes", "label": "Yes, it is fixed"},
+                    {"value": "partly", "label": "Partly"},
+                    {"value": "no", "label": "No, not yet"},
+                ],
+                "negative": {"values": ["partly", "no"]},
+            },
+            {
+                "key": "anything_else",
+                "type": "text",
+                "required": False,
+                "text": "Is there anything else we should do?",
+            },
+        ],
+    ),
+    (
+        "relationship-review",
+        "Relationship review",
+        [
+            EXPECTATIONS,
+            ONE_THING,
+            {
+                "key": "issues",
+                "type": "text",
+                "required": False,
+                "text": "Is there any problem, big or small, we could help you with?",
+            },
+        ],
+    ),
 ]
 
 question_sets = sa.table(
     "question_sets",
-    sa.column("id", sa.Integer), sa.column("key", sa.String), sa.column("name", sa.String),
-    sa.column("draft_revision", sa.Integer), sa.column("created_at", sa.DateTime),
+    sa.column("id", sa.Integer),
+    sa.column("key", sa.String),
+    sa.column("name", sa.String),
+    sa.column("draft_revision", sa.Integer),
+    sa.column("created_at", sa.DateTime),
 )
 versions = sa.table(
     "question_set_versions",
-    sa.column("id", sa.Integer), sa.column("question_set_id", sa.Integer),
-    sa.column("number", sa.Integer), sa.column("published_at", sa.DateTime),
+    sa.column("id", sa.Integer),
+    sa.column("question_set_id", sa.Integer),
+    sa.column("number", sa.Integer),
+    sa.column("published_at", sa.DateTime),
 )
 questions = sa.table(
     "questions",
-    sa.column("version_id", sa.Integer), sa.column("position", sa.Integer),
-    sa.column("key", sa.String), sa.column("type", sa.String), sa.column("text", sa.Text),
-    sa.column("required", sa.Boolean), sa.column("min_value", sa.Integer),
-    sa.column("max_value", sa.Integer), sa.column("options", sa.JSON),
+    sa.column("version_id", sa.Integer),
+    sa.column("position", sa.Integer),
+    sa.column("key", sa.String),
+    sa.column("type", sa.String),
+    sa.column("text", sa.Text),
+    sa.column("required", sa.Boolean),
+    sa.column("min_value", sa.Integer),
+    sa.column("max_value", sa.Integer),
+    sa.column("options", sa.JSON),
     sa.column("negative", sa.JSON),
 )
 
@@ -96,22 +148,33 @@ def upgrade() -> None:
         now = now.replace(tzinfo=None)
     for key, name, items in DEFAULT_SETS:
         set_id = connection.execute(
-            question_sets.insert().values(key=key, name=name, draft_revision=0, created_at=now)
+            question_sets.insert()
+            .values(key=key, name=name, draft_revision=0, created_at=now)
             .returning(question_sets.c.id)
         ).scalar_one()
         version_id = connection.execute(
-            versions.insert().values(question_set_id=set_id, number=1, published_at=now)
+            versions.insert()
+            .values(question_set_id=set_id, number=1, published_at=now)
             .returning(versions.c.id)
         ).scalar_one()
-        connection.execute(questions.insert(), [
-            {
-                "version_id": version_id, "position": position, "key": q["key"],
-                "type": q["type"], "text": q["text"], "required": q["required"],
-                "min_value": q.get("min"), "max_value": q.get("max"),
-                "options": q.get("options"), "negative": q.get("negative"),
-            }
-            for position, q in enumerate(items)
-        ])
+        connection.execute(
+            questions.insert(),
+            [
+                {
+                    "version_id": version_id,
+                    "position": position,
+                    "key": q["key"],
+                    "type": q["type"],
+                    "text": q["text"],
+                    "required": q["required"],
+                    "min_value": q.get("min"),
+                    "max_value": q.get("max"),
+                    "options": q.get("options"),
+                    "negative": q.get("negative"),
+                }
+                for position, q in enumerate(items)
+            ],
+        )
 
 
 def downgrade() -> None:

@@ -20,17 +20,25 @@ def show_audit_log():
     form = AuditFilterForm(formdata=request.args)
     users, keys = audit.recorded_actors(session)
     form.action.choices = [SelectChoice("", "Every action")] + [
-        SelectChoice(action) for action in audit.recorded_actions(session)]
-    form.actor.choices = [SelectChoice("", "Everyone")] + [
-        SelectChoice(f"user-{u.id}", u.name) for u in users] + [
-        SelectChoice(f"key-{k.id}", f"API key “{k.name}”") for k in keys]
+        SelectChoice(action) for action in audit.recorded_actions(session)
+    ]
+    form.actor.choices = (
+        [SelectChoice("", "Everyone")]
+        + [SelectChoice(f"user-{u.id}", u.name) for u in users]
+        + [SelectChoice(f"key-{k.id}", f"API key “{k.name}”") for k in keys]
+    )
     kind, _, actor_id = (request.args.get("actor") or "").partition("-")
     actor_id = int(actor_id) if actor_id.isdigit() else None
     page = audit.list_entries(
-        session, action=request.args.get("action") or None,
+        session,
+        action=request.args.get("action") or None,
         actor_user_id=actor_id if kind == "user" else None,
         actor_api_key_id=actor_id if kind == "key" else None,
         page=max(request.args.get("page", 1, type=int), 1),
     )
-    return render_template("admin/show_audit_log.html", form=form, page=page,
-                           filters={k: v for k, v in request.args.items() if k != "page" and v})
+    return render_template(
+        "admin/show_audit_log.html",
+        form=form,
+        page=page,
+        filters={k: v for k, v in request.args.items() if k != "page" and v},
+    )

@@ -24,6 +24,8 @@ def show_dashboard():
     """Open and overdue cases, this week's responses and their negative share, mail failures."""
     session = db.session()
     now = clock.now()
-    return render_template("admin/show_dashboard.html",
-                           overview=dashboard.overview(session, now=now),
-                           busiest=dashboard.busiest_owners(session, now=now))
+    return render_template(
+        "admin/show_dashboard.html",
+        overview=dashboard.overview(session, now=now),
+        busiest=dashboard.busiest_owners(session, now=now),
+    )

@@ -41,7 +41,8 @@ def export_cases():
 def _csv_download(name: str, table: Table) -> Response:
     response = Response(stream_with_context(_csv_chunks(table)), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}-{clock.now():%Y-%m-%d}.csv"')
+        f'attachment; filename="{name}-{clock.now():%Y-%m-%d}.csv"'
+    )
     # Personal data: no proxy or browser cache should keep a copy.
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -39,21 +39,26 @@ class CsrfOnlyForm(FlaskForm):
 
 # --- the question-set editor -----------------------------------------------------------------
 
-QUESTION_TYPE_CHOICES = [SelectChoice("choice", "Choice"), SelectChoice("scale", "Scale"),
-                         SelectChoice("text", "Text")]
+QUESTION_TYPE_CHOICES = [
+    SelectChoice("choice", "Choice"),
+    SelectChoice("scale", "Scale"),
+    SelectChoice("text", "Text"),
+]
 BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
 
 
 class OptionForm(Form):
-    value = StringField("Value", filters=[_strip],
-                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    value = StringField(
+        "Value", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+    )
     label = StringField("Label the customer sees", filters=[_strip])
     negative = BooleanField("Negative")
 
 
 class QuestionForm(Form):
-    key = StringField("Key", filters=[_strip],
-                      render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    key = StringField(
+        "Key", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+    )
     type = SelectField("Type", choices=QUESTION_TYPE_CHOICES, default="text")
     text = TextAreaField("Question", filters=[_strip], render_kw={"rows": 2})
     required = BooleanField("Required")
@@ -61,8 +66,9 @@ class QuestionForm(Form):
     # service's validation says what is wrong with it before publishing.
     min = StringField("From", filters=[_strip], render_kw={"inputmode": "numeric"})
     max = StringField("To", filters=[_strip], render_kw={"inputmode": "numeric"})
-    at_most = StringField("Negative at or below", filters=[_strip],
-                          render_kw={"inputmode": "numeric"})
+    at_most = StringField(
+        "Negative at or below", filters=[_strip], render_kw={"inputmode": "numeric"}
+    )
     options = FieldList(FormField(OptionForm), max_entries=editor.MAX_OPTIONS + 4)
 
 
@@ -81,13 +87,17 @@ class DraftForm(FlaskForm):
 def question_document(form: QuestionForm) -> dict:
     """One question of the form in the document's shape, with only its type's fields."""
     kind = form.type.data
-    question = {"key": form.key.data or "", "type": kind, "text": form.text.data or "",
-                "required": bool(form.required.data)}
+    question = {
+        "key": form.key.data or "",
+        "type": kind,
+        "text": form.text.data or "",
+        "required": bool(form.required.data),
+    }
     if kind == "choice":
-        rows = [row.form for row in form.options
-                if (row.form.value.data or row.form.label.data)]
-        question["options"] = [{"value": row.value.data or "", "label": row.label.data or ""}
-                               for row in rows]
+        rows = [row.form for row in form.options if (row.form.value.data or row.form.label.data)]
+        question["options"] = [
+            {"value": row.value.data or "", "label": row.label.data or ""} for row in rows
+        ]
         negative = [row.value.data for row in rows if row.negative.data and row.value.data]
         question["negative"] = {"values": negative} if negative else None
     elif kind == "scale":
@@ -112,17 +122,25 @@ def _number(text: str | None) -> int | str | None:
 
 def draft_form_data(document: list[dict], *, name: str, revision: int) -> dict:
     """The editor's form data for a document (plus empty option rows to type into)."""
-    return {"revision": revision, "name": name,
-            "questions": [question_form_data(question) for question in document]}
+    return {
+        "revision": revision,
+        "name": name,
+        "questions": [question_form_data(question) for question in document],
+    }
 
 
 def question_form_data(question: dict) -> dict:
     """One question as the editor's form shows it."""
     rule = question.get("negative") or {}
     negative_values = set(rule.get("values") or ())
-    options = [{"value": option.get("value", ""), "label": option.get("label", ""),
-                "negative": option.get("value") in negative_values}
-               for option in question.get("options") or ()]
+    options = [
+        {
+            "value": option.get("value", ""),
+            "label": option.get("label", ""),
+            "negative": option.get("value") in negative_values,
+        }
+        for option in question.get("options") or ()
+    ]
     # Room for new options without JavaScript: empty rows are ignored on save.
     blanks = 2 if len(options) < 2 else 1
     options += [{"value": "", "label": "", "negative": False}] * blanks
@@ -164,8 +182,9 @@ def apply_editor_action(document: list[dict], action: str) -> list[dict]:
 QUESTION_FIELD_NAMES = ("key", "type", "text", "required", "min", "max", "options", "negative")
 
 
-def group_question_errors(errors: dict[str, list[str]],
-                          count: int) -> tuple[list[str], list[dict[str, list[str]]]]:
+def group_question_errors(
+    errors: dict[str, list[str]], count: int
+) -> tuple[list[str], list[dict[str, list[str]]]]:
     """Split the service's errors by dotted path into the set's own and each question's.
 
     Option errors (`questions.0.options.1.label`) are shown with their question's options,
@@ -175,8 +194,12 @@ def group_question_errors(errors: dict[str, list[str]],
     per_question: list[dict[str, list[str]]] = [{} for _ in range(count)]
     for path, messages in errors.items():
         parts = path.split(".")
-        if parts[0] != "questions" or len(parts) < 2 or not parts[1].isdigit() \
-                or int(parts[1]) >= count:
+        if (
+            parts[0] != "questions"
+            or len(parts) < 2
+            or not parts[1].isdigit()
+            or int(parts[1]) >= count
+        ):
             general.extend(messages)
             continue
         bucket = per_question[int(parts[1])]
@@ -190,13 +213,17 @@ def group_question_errors(errors: dict[str, list[str]],
 
 
 class NewQuestionSetForm(FlaskForm):
-    key = StringField("Key", filters=[_strip],
-                      validators=[DataRequired("Give the set a key, like after-repair.")],
-                      render_kw={"autocapitalize": "none", "spellcheck": "false",
-                                 "placeholder": "after-repair"})
-    name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Give the set a name."),
-                                   Length(max=editor.MAX_NAME)])
+    key = StringField(
+        "Key",
+        filters=[_strip],
+        validators=[DataRequired("Give the set a key, like after-repair.")],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "placeholder": "after-repair"},
+    )
+    name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Give the set a name."), Length(max=editor.MAX_NAME)],
+    )
 
 
 class DefaultQuestionSetForm(FlaskForm):
@@ -204,9 +231,11 @@ class DefaultQuestionSetForm(FlaskForm):
 
 
 class CategoryAssignmentForm(FlaskForm):
-    category = StringField("Item category", filters=[_strip],
-                           validators=[DataRequired("Name the item category."),
-                                       Length(max=editor.MAX_CATEGORY)])
+    category = StringField(
+        "Item category",
+        filters=[_strip],
+        validators=[DataRequired("Name the item category."), Length(max=editor.MAX_CATEGORY)],
+    )
     question_set = SelectField("Question set", validators=[DataRequired()])
 
 
@@ -225,11 +254,14 @@ ROUTING_FIELD_LABELS = {
 
 
 class RoutingRuleForm(FlaskForm):
-    field = SelectField("When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f])
-                                         for f in ROUTING_FIELDS])
-    value = StringField("Value", filters=[_strip],
-                        validators=[DataRequired("Give the value the rule looks for."),
-                                    Length(max=254)])
+    field = SelectField(
+        "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
+    )
+    value = StringField(
+        "Value",
+        filters=[_strip],
+        validators=[DataRequired("Give the value the rule looks for."), Length(max=254)],
+    )
     owner_id = SelectField("Cases go to", coerce=int)
 
 
@@ -243,12 +275,19 @@ class RoutingTesterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    email = EmailField("Customer's email", filters=[_strip],
-                       validators=[DataRequired("Give the customer's email."), Length(max=254)])
+    email = EmailField(
+        "Customer's email",
+        filters=[_strip],
+        validators=[DataRequired("Give the customer's email."), Length(max=254)],
+    )
     category = StringField("Item category", filters=[_strip], validators=[Length(max=128)])
     sku = StringField("SKU", filters=[_strip], validators=[Length(max=128)])
-    total = StringField("Order total", filters=[_strip], validators=[Length(max=20)],
-                        render_kw={"inputmode": "decimal"})
+    total = StringField(
+        "Order total",
+        filters=[_strip],
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "decimal"},
+    )
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -256,21 +295,30 @@ class RoutingTesterForm(FlaskForm):
 
 class NewUserForm(FlaskForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Give their name.")])
-    email = EmailField("Email", filters=[_strip],
-                       validators=[DataRequired("Give their email address.")])
-    role = SelectField("Role", choices=[
-        SelectChoice("owner", "Owner: answers the cases they own"),
-        SelectChoice("admin", "Admin: also runs these admin pages"),
-    ])
+    email = EmailField(
+        "Email", filters=[_strip], validators=[DataRequired("Give their email address.")]
+    )
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("owner", "Owner: answers the cases they own"),
+            SelectChoice("admin", "Admin: also runs these admin pages"),
+        ],
+    )
     password = PasswordField(
-        "First password", validators=[DataRequired("Give them a first password.")],
+        "First password",
+        validators=[DataRequired("Give them a first password.")],
         description=f"At least {MIN_PASSWORD_LENGTH} characters; send it to them privately.",
-        render_kw={"autocomplete": "new-password"})
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Type the new password.")],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Type the new password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -292,20 +340,37 @@ def settings_form_class() -> type[FlaskForm]:
     for spec in page_specs():
         validators = [_setting_validator(spec)]
         if spec.kind == "paragraph":
-            field = TextAreaField(spec.label, filters=[_strip], validators=validators,
-                                  description=spec.explanation, render_kw={"rows": 4})
+            field = TextAreaField(
+                spec.label,
+                filters=[_strip],
+                validators=validators,
+                description=spec.explanation,
+                render_kw={"rows": 4},
+            )
         elif spec.kind == "time":
-            field = StringField(spec.label, filters=[_strip], validators=validators,
-                                description=spec.explanation,
-                                render_kw={"inputmode": "numeric", "placeholder": "HH:MM",
-                                           "pattern": "[0-2][0-9]:[0-5][0-9]"})
+            field = StringField(
+                spec.label,
+                filters=[_strip],
+                validators=validators,
+                description=spec.explanation,
+                render_kw={
+                    "inputmode": "numeric",
+                    "placeholder": "HH:MM",
+                    "pattern": "[0-2][0-9]:[0-5][0-9]",
+                },
+            )
         elif spec.kind == "int":
-            field = StringField(spec.label, filters=[_strip], validators=validators,
-                                description=spec.explanation,
-                                render_kw={"inputmode": "numeric"})
+            field = StringField(
+                spec.label,
+                filters=[_strip],
+                validators=validators,
+                description=spec.explanation,
+                render_kw={"inputmode": "numeric"},
+            )
         else:
-            field = StringField(spec.label, filters=[_strip], validators=validators,
-                                description=spec.explanation)
+            field = StringField(
+                spec.label, filters=[_strip], validators=validators, description=spec.explanation
+            )
         fields[spec.key] = field
     return type("SettingsForm", (FlaskForm,), fields)
 
@@ -336,14 +401,22 @@ WEBHOOK_EVENT_LABELS = {
 class WebhookEndpointForm(FlaskForm):
     """A new endpoint; the service checks the URL and the events (`webhook_endpoints`)."""
 
-    url = URLField("URL", filters=[_strip],
-                   validators=[DataRequired("Give the URL we should post to.")],
-                   render_kw={"placeholder": "https://example.com/hooks/heart-to-heart",
-                              "autocapitalize": "none", "spellcheck": "false"})
+    url = URLField(
+        "URL",
+        filters=[_strip],
+        validators=[DataRequired("Give the URL we should post to.")],
+        render_kw={
+            "placeholder": "https://example.com/hooks/heart-to-heart",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
     events = SelectMultipleField(
-        "Events", choices=[SelectChoice(event, WEBHOOK_EVENT_LABELS[event])
-                           for event in WEBHOOK_EVENTS],
-        default=list(WEBHOOK_EVENTS), widget=ListWidget(prefix_label=False),
+        "Events",
+        choices=[SelectChoice(event, WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS],
+        default=list(WEBHOOK_EVENTS),
+        widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         # Unknown values are the service's to refuse, with its own words.
-        validate_choice=False)
+        validate_choice=False,
+    )

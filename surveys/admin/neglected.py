@@ -22,14 +22,20 @@ def _chosen_ids() -> list[int]:
     return [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
 
 
-def _neglected_page(*, error: str | None = None, chosen: list[int] | None = None,
-                    status: int = 200):
+def _neglected_page(
+    *, error: str | None = None, chosen: list[int] | None = None, status: int = 200
+):
     now = clock.now()
     return render_template(
         "admin/show_neglected.html",
         neglected=neglect.neglected_customers(db.session(), now=now),
-        now=now, form=InviteForm(formdata=None), error=error, chosen=set(chosen or ()),
-        aim=neglect.AIM, neglect_days=neglect.NEGLECT_DAYS, limit=neglect.LIST_LIMIT,
+        now=now,
+        form=InviteForm(formdata=None),
+        error=error,
+        chosen=set(chosen or ()),
+        aim=neglect.AIM,
+        neglect_days=neglect.NEGLECT_DAYS,
+        limit=neglect.LIST_LIMIT,
     ), status
 
 
@@ -48,7 +54,8 @@ def invite_neglected():
     chosen = _chosen_ids()
     try:
         result = neglect.invite_to_relationship_review(
-            session, chosen, actor=current_user._get_current_object(), now=clock.now())
+            session, chosen, actor=current_user._get_current_object(), now=clock.now()
+        )
     except neglect.InviteError as exc:
         return _neglected_page(error=str(exc), chosen=chosen, status=422)
     session.commit()
@@ -59,14 +66,19 @@ def invite_neglected():
 def _invite_summary(counts) -> str:
     """'Invited 3 customers. 1 was surveyed recently and will not be asked again yet.'"""
     invited = counts.get("scheduled", 0)
-    parts = [f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a "
-             "relationship review."]
+    parts = [
+        f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a relationship review."
+    ]
     if counts.get("throttled"):
         n = counts["throttled"]
-        parts.append(f"{n} {'was' if n == 1 else 'were'} surveyed recently, so "
-                     f"{'is' if n == 1 else 'are'} not asked yet.")
+        parts.append(
+            f"{n} {'was' if n == 1 else 'were'} surveyed recently, so "
+            f"{'is' if n == 1 else 'are'} not asked yet."
+        )
     if counts.get("suppressed"):
         n = counts["suppressed"]
-        parts.append(f"{n} {'has' if n == 1 else 'have'} unsubscribed or bounced, so "
-                     f"{'is' if n == 1 else 'are'} never asked.")
+        parts.append(
+            f"{n} {'has' if n == 1 else 'have'} unsubscribed or bounced, so "
+            f"{'is' if n == 1 else 'are'} never asked."
+        )
     return " ".join(parts)

@@ -18,11 +18,15 @@ def show_outbox():
     """Counts per status, one page of messages in the chosen view, and suppressed addresses."""
     session = db.session()
     view = request.args.get("status", "waiting")
-    page = outbox_admin.list_messages(session, view=view,
-                                      page=max(request.args.get("page", 1, type=int), 1))
+    page = outbox_admin.list_messages(
+        session, view=view, page=max(request.args.get("page", 1, type=int), 1)
+    )
     return render_template(
-        "admin/show_outbox.html", page=page, counts=outbox_admin.outbox_counts(session),
-        suppressed=outbox_admin.recently_suppressed(session), now=clock.now(),
+        "admin/show_outbox.html",
+        page=page,
+        counts=outbox_admin.outbox_counts(session),
+        suppressed=outbox_admin.recently_suppressed(session),
+        now=clock.now(),
     )
 
 
@@ -30,8 +34,11 @@ def show_outbox():
 @admin_required
 def retry_outbox_message(message_id: int):
     """Put a failed message back in the queue, due now."""
-    return _act(message_id, outbox_admin.retry_message,
-                "Message {id} is back in the queue; the worker sends it on its next pass.")
+    return _act(
+        message_id,
+        outbox_admin.retry_message,
+        "Message {id} is back in the queue; the worker sends it on its next pass.",
+    )
 
 
 @bp.post("/outbox/<int:message_id>/cancel")

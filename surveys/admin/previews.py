@@ -26,5 +26,6 @@ def show_email_preview(name: str):
     if entry is None:
         abort(404)
     preview = samples.render_preview(db.session(), entry, now=clock.now())
-    return render_template("admin/show_email_preview.html", preview=preview,
-                           entries=samples.preview_entries())
+    return render_template(
+        "admin/show_email_preview.html", preview=preview, entries=samples.preview_entries()
+    )

@@ -60,26 +60,39 @@ def _list_page(*, new_form=None, default_form=None, category_form=None, status: 
     sets = session.scalars(select(QuestionSet).order_by(QuestionSet.name)).all()
     counts = editor.answer_counts_by_set(session)
     assignments = session.scalars(
-        select(QuestionSetAssignment).order_by(QuestionSetAssignment.category)).all()
+        select(QuestionSetAssignment).order_by(QuestionSetAssignment.category)
+    ).all()
     rows = []
     for question_set in sets:
         version = editor.latest_version(session, question_set)
-        rows.append({
-            "set": question_set, "version": version, "answers": counts.get(question_set.id, 0),
-            "unpublished": editor.has_unpublished_changes(session, question_set),
-            "categories": [a.category for a in assignments if a.question_set_id == question_set.id],
-        })
+        rows.append(
+            {
+                "set": question_set,
+                "version": version,
+                "answers": counts.get(question_set.id, 0),
+                "unpublished": editor.has_unpublished_changes(session, question_set),
+                "categories": [
+                    a.category for a in assignments if a.question_set_id == question_set.id
+                ],
+            }
+        )
     published = [SelectChoice(row["set"].key, row["set"].name) for row in rows if row["version"]]
     default_key = get_setting(session, "purchase_question_set")
-    default_form = default_form or DefaultQuestionSetForm(formdata=None,
-                                                          data={"question_set": default_key})
+    default_form = default_form or DefaultQuestionSetForm(
+        formdata=None, data={"question_set": default_key}
+    )
     category_form = category_form or CategoryAssignmentForm(formdata=None)
     default_form.question_set.choices = published
     category_form.question_set.choices = published
     return render_template(
-        "admin/list_question_sets.html", rows=rows, assignments=assignments,
-        default_key=default_key, new_form=new_form or NewQuestionSetForm(formdata=None),
-        default_form=default_form, category_form=category_form, remove_form=CsrfOnlyForm(),
+        "admin/list_question_sets.html",
+        rows=rows,
+        assignments=assignments,
+        default_key=default_key,
+        new_form=new_form or NewQuestionSetForm(formdata=None),
+        default_form=default_form,
+        category_form=category_form,
+        remove_form=CsrfOnlyForm(),
     ), status
 
 
@@ -92,8 +105,9 @@ def create_question_set():
         return _list_page(new_form=form, status=422)
     session = db.session()
     try:
-        question_set = editor.create_question_set(session, key=form.key.data, name=form.name.data,
-                                                  now=clock.now(), actor_user=_actor())
+        question_set = editor.create_question_set(
+            session, key=form.key.data, name=form.name.data, now=clock.now(), actor_user=_actor()
+        )
     except editor.QuestionSetInvalid as exc:
         for name, messages in exc.errors.items():
             form[name].errors = list(messages)
@@ -116,8 +130,10 @@ def set_default_question_set():
     question_set = _question_set_or_404(form.question_set.data)
     editor.set_purchase_question_set(session, question_set, actor=_actor(), now=clock.now())
     session.commit()
-    flash(f"After a purchase, customers now get “{question_set.name}”, unless an item "
-          "category says otherwise.")
+    flash(
+        f"After a purchase, customers now get “{question_set.name}”, unless an item "
+        "category says otherwise."
+    )
     return redirect(url_for(".list_question_sets"))
 
 
@@ -132,8 +148,13 @@ def assign_category():
     session = db.session()
     question_set = _question_set_or_404(form.question_set.data)
     try:
-        editor.assign_category(session, category=form.category.data, question_set=question_set,
-                               actor=_actor(), now=clock.now())
+        editor.assign_category(
+            session,
+            category=form.category.data,
+            question_set=question_set,
+            actor=_actor(),
+            now=clock.now(),
+        )
     except editor.EditorError as exc:
         form.category.errors = [str(exc)]
         return _list_page(category_form=form, status=422)
@@ -159,9 +180,11 @@ def remove_category(assignment_id: int):
 
 def _published_choices() -> list[SelectChoice]:
     session = db.session()
-    return [SelectChoice(qs.key, qs.name)
-            for qs in session.scalars(select(QuestionSet).order_by(QuestionSet.name))
-            if editor.latest_version(session, qs) is not None]
+    return [
+        SelectChoice(qs.key, qs.name)
+        for qs in session.scalars(select(QuestionSet).order_by(QuestionSet.name))
+        if editor.latest_version(session, qs) is not None
+    ]
 
 
 # --- the draft editor ------------------------------------------------------------------------
@@ -173,9 +196,14 @@ def edit_question_set(key: str):
     """The draft editor: the questions, with the phone preview beside them."""
     session = db.session()
     question_set = _question_set_or_404(key)
-    form = DraftForm(formdata=None, data=draft_form_data(
-        editor.editor_document(session, question_set), name=question_set.name,
-        revision=question_set.draft_revision))
+    form = DraftForm(
+        formdata=None,
+        data=draft_form_data(
+            editor.editor_document(session, question_set),
+            name=question_set.name,
+            revision=question_set.draft_revision,
+        ),
+    )
     return _editor_page(question_set, form)
 
 
@@ -197,8 +225,15 @@ def save_question_set(key: str):
     if action != "save":
         document = apply_editor_action(document, action)
     try:
-        editor.save_draft(session, question_set, document, loaded_revision=form.revision.data,
-                          actor=_actor(), now=clock.now(), name=form.name.data)
+        editor.save_draft(
+            session,
+            question_set,
+            document,
+            loaded_revision=form.revision.data,
+            actor=_actor(),
+            now=clock.now(),
+            name=form.name.data,
+        )
     except editor.StaleDraft as exc:
         return _conflict_page(question_set, form, document, exc)
     session.commit()
@@ -211,9 +246,15 @@ def _publish(question_set: QuestionSet, form: DraftForm):
     session = db.session()
     document = form.to_document()
     try:
-        result = editor.publish_draft(session, question_set, document,
-                                      loaded_revision=form.revision.data, actor=_actor(),
-                                      now=clock.now(), name=form.name.data)
+        result = editor.publish_draft(
+            session,
+            question_set,
+            document,
+            loaded_revision=form.revision.data,
+            actor=_actor(),
+            now=clock.now(),
+            name=form.name.data,
+        )
     except editor.QuestionSetInvalid as exc:
         flash("Not published yet: fix what is marked below first.", "error")
         return _editor_page(question_set, form, errors=exc.errors, status=422)
@@ -221,24 +262,32 @@ def _publish(question_set: QuestionSet, form: DraftForm):
         return _conflict_page(question_set, form, document, exc)
     session.commit()
     if result.created:
-        flash(f"Published version {result.version.number}. New surveys ask these questions; "
-              "surveys already sent keep the version they were sent with.")
+        flash(
+            f"Published version {result.version.number}. New surveys ask these questions; "
+            "surveys already sent keep the version they were sent with."
+        )
     else:
-        flash(f"Nothing changed since version {result.version.number}, so nothing new was "
-              "published.")
+        flash(
+            f"Nothing changed since version {result.version.number}, so nothing new was published."
+        )
     return redirect(url_for(".edit_question_set", key=question_set.key))
 
 
-def _conflict_page(question_set: QuestionSet, form: DraftForm, document: list[dict],
-                   stale: editor.StaleDraft):
+def _conflict_page(
+    question_set: QuestionSet, form: DraftForm, document: list[dict], stale: editor.StaleDraft
+):
     """Another admin saved first: show this admin's own work back, unsaved, and say so."""
     session = db.session()
     session.rollback()
     session.refresh(question_set)
     # The form now carries the current revision: saving again is a deliberate choice to
     # replace the other admin's draft, made after reading this page.
-    mine = DraftForm(formdata=None, data=draft_form_data(
-        document, name=form.name.data or question_set.name, revision=stale.current_revision))
+    mine = DraftForm(
+        formdata=None,
+        data=draft_form_data(
+            document, name=form.name.data or question_set.name, revision=stale.current_revision
+        ),
+    )
     return _editor_page(question_set, mine, conflict=True, status=409)
 
 
@@ -254,8 +303,14 @@ def _anchor_after(action: str, document: list[dict]) -> str:
     return ""
 
 
-def _editor_page(question_set: QuestionSet, form: DraftForm, *, errors=None,
-                 conflict: bool = False, status: int = 200):
+def _editor_page(
+    question_set: QuestionSet,
+    form: DraftForm,
+    *,
+    errors=None,
+    conflict: bool = False,
+    status: int = 200,
+):
     session = db.session()
     document = form.to_document()
     if errors is None:
@@ -263,16 +318,25 @@ def _editor_page(question_set: QuestionSet, form: DraftForm, *, errors=None,
     general_errors, question_errors = group_question_errors(errors, len(form.questions))
     preview_keys = {q.key for q in editor.transient_questions(document)}
     version = editor.latest_version(session, question_set)
-    response = make_response(render_template(
-        "admin/edit_question_set.html", question_set=question_set, form=form,
-        version=version, general_errors=general_errors, question_errors=question_errors,
-        not_in_preview=[i for i, q in enumerate(document) if q.get("key") not in preview_keys],
-        unpublished=editor.has_unpublished_changes(session, question_set),
-        behind=editor.draft_predates_latest_version(session, question_set),
-        last_change=editor.last_draft_change(session, question_set), conflict=conflict,
-        discard_form=DiscardDraftForm(formdata=None,
-                                      data={"revision": question_set.draft_revision}),
-    ), status)
+    response = make_response(
+        render_template(
+            "admin/edit_question_set.html",
+            question_set=question_set,
+            form=form,
+            version=version,
+            general_errors=general_errors,
+            question_errors=question_errors,
+            not_in_preview=[i for i, q in enumerate(document) if q.get("key") not in preview_keys],
+            unpublished=editor.has_unpublished_changes(session, question_set),
+            behind=editor.draft_predates_latest_version(session, question_set),
+            last_change=editor.last_draft_change(session, question_set),
+            conflict=conflict,
+            discard_form=DiscardDraftForm(
+                formdata=None, data={"revision": question_set.draft_revision}
+            ),
+        ),
+        status,
+    )
     return response
 
 
@@ -286,11 +350,19 @@ def discard_draft(key: str):
     if not form.validate() or not (form.revision.data or "").isdigit():
         abort(400)
     try:
-        editor.discard_draft(session, question_set, loaded_revision=int(form.revision.data),
-                             actor=_actor(), now=clock.now())
+        editor.discard_draft(
+            session,
+            question_set,
+            loaded_revision=int(form.revision.data),
+            actor=_actor(),
+            now=clock.now(),
+        )
     except editor.StaleDraft:
-        flash("Someone saved the draft since you opened it, so it was not discarded. "
-              "Have a look at their changes first.", "error")
+        flash(
+            "Someone saved the draft since you opened it, so it was not discarded. "
+            "Have a look at their changes first.",
+            "error",
+        )
         return redirect(url_for(".edit_question_set", key=key))
     session.commit()
     flash("Draft discarded. The editor shows the published version again.")
@@ -314,11 +386,17 @@ def preview_question_set(key: str):
     form = survey_form_class(questions)(formdata=None)
     # An unsaved survey: the page needs its kind for the opening words, and nothing else.
     survey = Survey(kind=PREVIEW_KINDS.get(question_set.key, "purchase"))
-    response = make_response(render_template(
-        "public/show_survey.html", survey=survey, questions=questions, form=form,
-        token="preview", first_name=PREVIEW_FIRST_NAME,
-        sender_name=get_setting(session, "sender_name"),
-    ))
+    response = make_response(
+        render_template(
+            "public/show_survey.html",
+            survey=survey,
+            questions=questions,
+            form=form,
+            token="preview",
+            first_name=PREVIEW_FIRST_NAME,
+            sender_name=get_setting(session, "sender_name"),
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -339,22 +417,37 @@ def show_question_set_history(key: str):
     previous = None
     for version in versions:
         document = editor.version_document(version)
-        entries.append({
-            "version": version, "answers": counts.get(version.id, 0),
-            "by": publishers.get(version.number),
-            "diff": editor.diff_documents(previous, document) if previous is not None else None,
-            "questions": document,
-        })
+        entries.append(
+            {
+                "version": version,
+                "answers": counts.get(version.id, 0),
+                "by": publishers.get(version.number),
+                "diff": editor.diff_documents(previous, document) if previous is not None else None,
+                "questions": document,
+            }
+        )
         previous = document
-    return render_template("admin/show_question_set_history.html", question_set=question_set,
-                           entries=list(reversed(entries)))
+    return render_template(
+        "admin/show_question_set_history.html",
+        question_set=question_set,
+        entries=list(reversed(entries)),
+    )
 
 
 def _publishers(question_set: QuestionSet) -> dict[int, str]:
     """Who published each version (a person or an API key), from the audit log."""
-    entries = db.session().scalars(
-        select(AuditEntry).where(AuditEntry.action == "question_set.published",
-                                 AuditEntry.target == f"question set {question_set.key}")
-    ).all()
-    return {entry.after["version"]: entry.actor_label for entry in entries
-            if isinstance(entry.after, dict) and "version" in entry.after}
+    entries = (
+        db.session()
+        .scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "question_set.published",
+                AuditEntry.target == f"question set {question_set.key}",
+            )
+        )
+        .all()
+    )
+    return {
+        entry.after["version"]: entry.actor_label
+        for entry in entries
+        if isinstance(entry.after, dict) and "version" in entry.after
+    }

@@ -28,8 +28,9 @@ from surveys.services.settings import get_setting
 
 def _people() -> list[User]:
     """Everyone who can own cases: active owners and admins."""
-    return list(db.session().scalars(
-        select(User).where(User.active.is_(True)).order_by(User.name, User.id)))
+    return list(
+        db.session().scalars(select(User).where(User.active.is_(True)).order_by(User.name, User.id))
+    )
 
 
 def _owner_choices() -> list[SelectChoice]:
@@ -49,23 +50,35 @@ def _default_form(formdata=None) -> DefaultOwnerForm:
     else:
         form = DefaultOwnerForm(formdata=formdata)
     form.owner_id.choices = [SelectChoice("", "The earliest admin (nobody chosen)")] + [
-        SelectChoice(str(u.id), f"{u.name} ({u.email})") for u in _people()]
+        SelectChoice(str(u.id), f"{u.name} ({u.email})") for u in _people()
+    ]
     return form
 
 
-def _routing_page(*, rule_form=None, default_form=None, tester_form=None, decision=None,
-                  tester_error=None, tester_customer=None, status: int = 200):
+def _routing_page(
+    *,
+    rule_form=None,
+    default_form=None,
+    tester_form=None,
+    decision=None,
+    tester_error=None,
+    tester_customer=None,
+    status: int = 200,
+):
     session = db.session()
     default_id = get_setting(session, "default_owner_id")
     return render_template(
         "admin/show_routing.html",
-        rules=routing_rules.ordered_rules(session), describe_rule=describe_rule,
+        rules=routing_rules.ordered_rules(session),
+        describe_rule=describe_rule,
         field_labels=ROUTING_FIELD_LABELS,
         default_owner=session.get(User, int(default_id)) if default_id is not None else None,
         rule_form=rule_form or _rule_form(submitted=False),
         default_form=default_form or _default_form(),
         tester_form=tester_form or RoutingTesterForm(formdata=None),
-        decision=decision, tester_error=tester_error, tester_customer=tester_customer,
+        decision=decision,
+        tester_error=tester_error,
+        tester_customer=tester_customer,
     ), status
 
 
@@ -86,8 +99,13 @@ def add_routing_rule():
         return _routing_page(rule_form=form, status=422)
     try:
         rule = routing_rules.add_rule(
-            session, field=form.field.data, value=form.value.data,
-            owner=session.get(User, form.owner_id.data), actor=_actor(), now=clock.now())
+            session,
+            field=form.field.data,
+            value=form.value.data,
+            owner=session.get(User, form.owner_id.data),
+            actor=_actor(),
+            now=clock.now(),
+        )
     except routing_rules.RoutingRuleError as exc:
         form.value.errors = [str(exc)]
         return _routing_page(rule_form=form, status=422)
@@ -135,8 +153,11 @@ def set_default_owner():
         form.owner_id.errors = [str(exc)]
         return _routing_page(default_form=form, status=422)
     session.commit()
-    flash(f"Unclaimed cases now go to {owner.name}." if owner else
-          "Unclaimed cases now go to the earliest admin.")
+    flash(
+        f"Unclaimed cases now go to {owner.name}."
+        if owner
+        else "Unclaimed cases now go to the earliest admin."
+    )
     return redirect(url_for(".show_routing"))
 
 
@@ -154,17 +175,25 @@ def test_routing():
     customer = _sample_customer(form.email.data)
     purchase = Purchase(order_id="sample", total=total, items=[])
     if form.category.data or form.sku.data:
-        purchase.items.append(PurchaseItem(category=form.category.data or None,
-                                           sku=form.sku.data or None, quantity=1))
+        purchase.items.append(
+            PurchaseItem(category=form.category.data or None, sku=form.sku.data or None, quantity=1)
+        )
     try:
         # The same function real cases use; nothing here is added to the session or saved.
         decision = choose_owner(session, customer=customer, purchase=purchase)
     except NoOwnerAvailable:
-        return _routing_page(tester_form=form, tester_error=(
-            "Nobody could own this case: there is no active admin, and no rule or default "
-            "owner claims it."))
-    return _routing_page(tester_form=form, decision=decision,
-                         tester_customer=customer if customer.id is not None else None)
+        return _routing_page(
+            tester_form=form,
+            tester_error=(
+                "Nobody could own this case: there is no active admin, and no rule or default "
+                "owner claims it."
+            ),
+        )
+    return _routing_page(
+        tester_form=form,
+        decision=decision,
+        tester_customer=customer if customer.id is not None else None,
+    )
 
 
 def _sample_total(form: RoutingTesterForm) -> Decimal | None:

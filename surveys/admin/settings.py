@@ -14,8 +14,17 @@ from surveys.services import settings
 
 # How the page groups the settings, in order.
 GROUPS = (
-    ("Sending surveys", ("survey_delay_minutes", "reminder_delay_hours", "throttle_days",
-                         "age_limit_days", "quiet_hours_start", "quiet_hours_end")),
+    (
+        "Sending surveys",
+        (
+            "survey_delay_minutes",
+            "reminder_delay_hours",
+            "throttle_days",
+            "age_limit_days",
+            "quiet_hours_start",
+            "quiet_hours_end",
+        ),
+    ),
     ("Looking after cases", ("acknowledge_hours", "resolve_hours", "fix_check_days")),
     ("What customers see", ("sender_name", "thank_you_message")),
 )
@@ -23,8 +32,9 @@ GROUPS = (
 
 def _settings_page(form, status: int = 200):
     grouped = [(title, [form[key] for key in keys if key in form]) for title, keys in GROUPS]
-    return render_template("admin/show_settings.html", form=form, groups=grouped,
-                           specs=settings.SPECS), status
+    return render_template(
+        "admin/show_settings.html", form=form, groups=grouped, specs=settings.SPECS
+    ), status
 
 
 @bp.get("/settings")
@@ -47,7 +57,8 @@ def update_settings():
     values = {spec.key: form[spec.key].data for spec in settings.page_specs()}
     try:
         changed = settings.update_settings(
-            session, values, actor=current_user._get_current_object(), now=clock.now())
+            session, values, actor=current_user._get_current_object(), now=clock.now()
+        )
     except settings.SettingsInvalid as exc:
         for key, messages in exc.errors.items():
             form[key].errors = list(form[key].errors) + messages

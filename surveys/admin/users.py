@@ -25,12 +25,14 @@ def _users_page(*, new_form=None, password_forms=None, status: int = 200):
     people = session.scalars(select(User).order_by(User.active.desc(), User.name, User.id)).all()
     password_forms = password_forms or {}
     return render_template(
-        "admin/list_users.html", people=people,
+        "admin/list_users.html",
+        people=people,
         workloads=dashboard.workloads(session, now=clock.now()),
         new_form=new_form or NewUserForm(formdata=None),
-        password_forms={p.id: password_forms.get(p.id) or ResetPasswordForm(formdata=None,
-                                                                          prefix=f"u{p.id}")
-                        for p in people},
+        password_forms={
+            p.id: password_forms.get(p.id) or ResetPasswordForm(formdata=None, prefix=f"u{p.id}")
+            for p in people
+        },
     ), status
 
 
@@ -65,14 +67,25 @@ def create_user():
         return _users_page(new_form=form, status=422)
     session = db.session()
     try:
-        user = users.create_user(session, email=form.email.data, name=form.name.data,
-                                 role=form.role.data, password=form.password.data)
+        user = users.create_user(
+            session,
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            password=form.password.data,
+        )
     except users.UserError as exc:
         form.form_errors.append(str(exc))
         return _users_page(new_form=form, status=422)
-    record_admin_change(session, actor_user=_actor(), action="user.created",
-                        target=f"user {user.email}", before=None, after=_snapshot(user),
-                        now=clock.now())
+    record_admin_change(
+        session,
+        actor_user=_actor(),
+        action="user.created",
+        target=f"user {user.email}",
+        before=None,
+        after=_snapshot(user),
+        now=clock.now(),
+    )
     session.commit()
     flash(f"{user.name} can now log in as {user.email}. Send them their password privately.")
     return redirect(url_for(".list_users"))
@@ -93,8 +106,15 @@ def reset_password(user_id: int):
         form.password.errors = [str(exc)]
         return _users_page(password_forms={user.id: form}, status=422)
     # The audit log says that the password changed, never what it is.
-    record_admin_change(session, actor_user=_actor(), action="user.password_reset",
-                        target=f"user {user.email}", before=None, after=None, now=clock.now())
+    record_admin_change(
+        session,
+        actor_user=_actor(),
+        action="user.password_reset",
+        target=f"user {user.email}",
+        before=None,
+        after=None,
+        now=clock.now(),
+    )
     session.commit()
     flash(f"New password set for {user.name}.")
     return redirect(url_for(".list_users"))
@@ -114,9 +134,15 @@ def deactivate_user(user_id: int):
         flash(str(exc), "error")
         return _users_page(status=409)
     if before["active"]:
-        record_admin_change(session, actor_user=_actor(), action="user.deactivated",
-                            target=f"user {user.email}", before=before, after=_snapshot(user),
-                            now=clock.now())
+        record_admin_change(
+            session,
+            actor_user=_actor(),
+            action="user.deactivated",
+            target=f"user {user.email}",
+            before=before,
+            after=_snapshot(user),
+            now=clock.now(),
+        )
     session.commit()
     flash(f"{user.name} can no longer log in.")
     return redirect(url_for(".list_users"))
@@ -131,9 +157,15 @@ def reactivate_user(user_id: int):
     before = _snapshot(user)
     users.reactivate_user(session, user, now=clock.now())
     if not before["active"]:
-        record_admin_change(session, actor_user=_actor(), action="user.reactivated",
-                            target=f"user {user.email}", before=before, after=_snapshot(user),
-                            now=clock.now())
+        record_admin_change(
+            session,
+            actor_user=_actor(),
+            action="user.reactivated",
+            target=f"user {user.email}",
+            before=before,
+            after=_snapshot(user),
+            now=clock.now(),
+        )
     session.commit()
     flash(f"{user.name} can log in again.")
     return redirect(url_for(".list_users"))

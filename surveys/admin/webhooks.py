@@ -15,13 +15,19 @@ from surveys.services import webhook_endpoints
 from surveys.services.webhook_endpoints import WebhookEndpointError
 
 
-def _webhooks_page(*, form: WebhookEndpointForm | None = None,
-                   new_secret: tuple[WebhookEndpoint, str] | None = None, status: int = 200):
+def _webhooks_page(
+    *,
+    form: WebhookEndpointForm | None = None,
+    new_secret: tuple[WebhookEndpoint, str] | None = None,
+    status: int = 200,
+):
     return render_template(
         "admin/list_webhook_endpoints.html",
         endpoints=webhook_endpoints.list_endpoints(db.session()),
         form=form or WebhookEndpointForm(formdata=None),
-        event_labels=WEBHOOK_EVENT_LABELS, new_secret=new_secret, now=clock.now(),
+        event_labels=WEBHOOK_EVENT_LABELS,
+        new_secret=new_secret,
+        now=clock.now(),
     ), status
 
 
@@ -42,8 +48,8 @@ def create_webhook_endpoint():
     session = db.session()
     try:
         endpoint = webhook_endpoints.create_endpoint(
-            session, url=form.url.data, events=form.events.data, actor=_actor(),
-            now=clock.now())
+            session, url=form.url.data, events=form.events.data, actor=_actor(), now=clock.now()
+        )
     except WebhookEndpointError as exc:
         session.rollback()
         getattr(form, exc.field or "url").errors = [str(exc)]
@@ -84,15 +90,16 @@ def ping_webhook_endpoint(endpoint_id: int):
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
     try:
-        message = webhook_endpoints.send_ping(session, endpoint, actor=_actor(),
-                                              now=clock.now())
+        message = webhook_endpoints.send_ping(session, endpoint, actor=_actor(), now=clock.now())
     except WebhookEndpointError as exc:
         session.rollback()
         flash(str(exc), "error")
         return _back_to(endpoint)
     session.commit()
-    flash(f"Ping {message.id} is on its way: the worker sends it within seconds. Reload this "
-          "page to see how the endpoint answered.")
+    flash(
+        f"Ping {message.id} is on its way: the worker sends it within seconds. Reload this "
+        "page to see how the endpoint answered."
+    )
     return _back_to(endpoint)
 
 
@@ -114,12 +121,19 @@ def delete_webhook_endpoint(endpoint_id: int):
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
     url = endpoint.url
-    cancelled = webhook_endpoints.delete_endpoint(session, endpoint, actor=_actor(),
-                                                  now=clock.now())
+    cancelled = webhook_endpoints.delete_endpoint(
+        session, endpoint, actor=_actor(), now=clock.now()
+    )
     session.commit()
-    flash(f"Deleted {url}." + (f" {cancelled} undelivered "
-                                f"{'event was' if cancelled == 1 else 'events were'} cancelled."
-                                if cancelled else ""))
+    flash(
+        f"Deleted {url}."
+        + (
+            f" {cancelled} undelivered "
+            f"{'event was' if cancelled == 1 else 'events were'} cancelled."
+            if cancelled
+            else ""
+        )
+    )
     return redirect(url_for(".list_webhook_endpoints"))
 
 

@@ -46,11 +46,17 @@ def _action(operation_id: str, summary: str, description: str, body_schema: str 
         },
     }
     if body_schema:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{body_schema}"}}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{body_schema}"}}
+            },
+        }
     else:
-        operation["requestBody"] = {"required": False, "content": {"application/json": {
-            "schema": {"type": "object"}}}}
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
     return operation
 
 
@@ -58,28 +64,43 @@ def _text_input(field: str, description: str, max_length: int) -> dict:
     return {
         "type": "object",
         "required": [field],
-        "properties": {field: {"type": "string", "minLength": 1, "maxLength": max_length,
-                               "description": description}},
+        "properties": {
+            field: {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": max_length,
+                "description": description,
+            }
+        },
     }
 
 
 OPENAPI_SCHEMAS = {
     "ReplyInput": _text_input(
-        "message", "Emailed to the customer in the owner's name, Reply-To the owner's address.",
-        case_workflow.MAX_REPLY_LENGTH),
+        "message",
+        "Emailed to the customer in the owner's name, Reply-To the owner's address.",
+        case_workflow.MAX_REPLY_LENGTH,
+    ),
     "CommentInput": _text_input(
-        "body", "An internal note; never shown to the customer.", case_workflow.MAX_NOTE_LENGTH),
+        "body", "An internal note; never shown to the customer.", case_workflow.MAX_NOTE_LENGTH
+    ),
     "ResolveInput": _text_input(
-        "resolution", "What was done to fix it.", case_workflow.MAX_RESOLUTION_LENGTH),
+        "resolution", "What was done to fix it.", case_workflow.MAX_RESOLUTION_LENGTH
+    ),
     "ReassignInput": {
         "type": "object",
         "required": ["owner_email", "reason"],
         "properties": {
-            "owner_email": {"type": "string",
-                            "description": "An active owner or admin, not the current owner."},
-            "reason": {"type": "string", "minLength": 1,
-                       "maxLength": case_workflow.MAX_REASON_LENGTH,
-                       "description": "Why the case moves; shown to the new owner."},
+            "owner_email": {
+                "type": "string",
+                "description": "An active owner or admin, not the current owner.",
+            },
+            "reason": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": case_workflow.MAX_REASON_LENGTH,
+                "description": "Why the case moves; shown to the new owner.",
+            },
         },
     },
 }
@@ -91,17 +112,29 @@ OPENAPI_PATHS = {
             "summary": "List cases, newest first",
             "tags": ["Cases"],
             "parameters": [
-                {"name": "status", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": list(CASE_STATUSES)}},
-                {"name": "owner", "in": "query", "required": False,
-                 "description": "The owner's email address.",
-                 "schema": {"type": "string"}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": list(CASE_STATUSES)},
+                },
+                {
+                    "name": "owner",
+                    "in": "query",
+                    "required": False,
+                    "description": "The owner's email address.",
+                    "schema": {"type": "string"},
+                },
                 {"$ref": "#/components/parameters/Limit"},
                 {"$ref": "#/components/parameters/Cursor"},
             ],
             "responses": {
-                "200": {"description": "One page of cases.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/CasePage"}}}},
+                "200": {
+                    "description": "One page of cases.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CasePage"}}
+                    },
+                },
                 **_UNAUTHORIZED,
                 "422": {"$ref": "#/components/responses/ValidationError"},
             },
@@ -114,38 +147,65 @@ OPENAPI_PATHS = {
             "tags": ["Cases"],
             "parameters": [{"$ref": "#/components/parameters/CaseId"}],
             "responses": {
-                "200": {"description": "The case.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Case"}}}},
+                "200": {
+                    "description": "The case.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}
+                    },
+                },
                 **_UNAUTHORIZED,
                 "404": {"$ref": "#/components/responses/NotFound"},
             },
         }
     },
-    "/cases/{case_id}/acknowledge": {"post": _action(
-        "acknowledgeCase", "Acknowledge a case",
-        "`open` → `acknowledged`. The body may be `{}` or empty. 409 unless the case is open.",
-        None)},
-    "/cases/{case_id}/replies": {"post": _action(
-        "replyToCase", "Reply to the customer",
-        "Emails the customer in the owner's name, `Reply-To` the owner's address, so their "
-        "answer reaches the owner. A reply to an open case acknowledges it. 409 on a closed "
-        "case or an erased customer.", "ReplyInput")},
-    "/cases/{case_id}/comments": {"post": _action(
-        "commentOnCase", "Add an internal note",
-        "A note on the case's timeline (the case's `comments`), never shown to the customer. "
-        "Allowed in every status.", "CommentInput")},
-    "/cases/{case_id}/reassign": {"post": _action(
-        "reassignCase", "Hand the case to another owner",
-        "One new owner, who is emailed; the customer is told the name of their new single "
-        "point of contact. The reason is required. Deadlines stay as they were. 409 on a "
-        "closed case; 422 for an unknown, inactive or current owner, or a missing reason.",
-        "ReassignInput")},
-    "/cases/{case_id}/resolve": {"post": _action(
-        "resolveCase", "Resolve a case",
-        "`open`/`acknowledged` → `resolved`, and the `fix-check` survey goes to the "
-        "customer: \"yes\" closes the case, \"no\" or \"partly\" sends it back to "
-        "`acknowledged` with the same owner, no answer within 7 days closes it unconfirmed. "
-        "409 when the case is already resolved or closed.", "ResolveInput")},
+    "/cases/{case_id}/acknowledge": {
+        "post": _action(
+            "acknowledgeCase",
+            "Acknowledge a case",
+            "`open` → `acknowledged`. The body may be `{}` or empty. 409 unless the case is open.",
+            None,
+        )
+    },
+    "/cases/{case_id}/replies": {
+        "post": _action(
+            "replyToCase",
+            "Reply to the customer",
+            "Emails the customer in the owner's name, `Reply-To` the owner's address, so their "
+            "answer reaches the owner. A reply to an open case acknowledges it. 409 on a closed "
+            "case or an erased customer.",
+            "ReplyInput",
+        )
+    },
+    "/cases/{case_id}/comments": {
+        "post": _action(
+            "commentOnCase",
+            "Add an internal note",
+            "A note on the case's timeline (the case's `comments`), never shown to the customer. "
+            "Allowed in every status.",
+            "CommentInput",
+        )
+    },
+    "/cases/{case_id}/reassign": {
+        "post": _action(
+            "reassignCase",
+            "Hand the case to another owner",
+            "One new owner, who is emailed; the customer is told the name of their new single "
+            "point of contact. The reason is required. Deadlines stay as they were. 409 on a "
+            "closed case; 422 for an unknown, inactive or current owner, or a missing reason.",
+            "ReassignInput",
+        )
+    },
+    "/cases/{case_id}/resolve": {
+        "post": _action(
+            "resolveCase",
+            "Resolve a case",
+            "`open`/`acknowledged` → `resolved`, and the `fix-check` survey goes to the "
+            'customer: "yes" closes the case, "no" or "partly" sends it back to '
+            "`acknowledged` with the same owner, no answer within 7 days closes it unconfirmed. "
+            "409 when the case is already resolved or closed.",
+            "ResolveInput",
+        )
+    },
 }
 
 
@@ -155,14 +215,16 @@ def list_cases():
     """Cases newest first, optionally by status and owner, a page at a time."""
     status = request.args.get("status") or None
     if status is not None and status not in CASE_STATUSES:
-        raise schemas.validation_problem(
-            {"status": [f"must be one of {', '.join(CASE_STATUSES)}"]})
+        raise schemas.validation_problem({"status": [f"must be one of {', '.join(CASE_STATUSES)}"]})
     limit = schemas.parse_limit(request.args)
     cursor = request.args.get("cursor")
     before = schemas.decode_cursor(cursor) if cursor else None
     views, more = queries.list_case_views(
-        db.session(), status=status, owner_email=request.args.get("owner") or None,
-        before=before, limit=limit,
+        db.session(),
+        status=status,
+        owner_email=request.args.get("owner") or None,
+        before=before,
+        limit=limit,
     )
     last = views[-1].case if views and more else None
     return {
@@ -202,7 +264,8 @@ def _act(case_id: int, action: Callable) -> dict:
     except CaseInputError as exc:
         session.rollback()
         raise schemas.validation_problem(
-            {_FIELD_NAMES.get(exc.field, exc.field): [str(exc)]}) from None
+            {_FIELD_NAMES.get(exc.field, exc.field): [str(exc)]}
+        ) from None
     session.commit()
     view = queries.get_case_view(session, case_id)
     return schemas.case_json(view.case, view.reasons, view.comments)
@@ -231,8 +294,12 @@ def _body(*fields: str, optional: bool = False) -> dict[str, str | None]:
 def acknowledge_case(case_id: int):
     """Take the case: `open` → `acknowledged`."""
     _body(optional=True)
-    return _act(case_id, lambda session, case: case_workflow.acknowledge_case(
-        session, case, by_api_key=g.api_key, now=clock.now()))
+    return _act(
+        case_id,
+        lambda session, case: case_workflow.acknowledge_case(
+            session, case, by_api_key=g.api_key, now=clock.now()
+        ),
+    )
 
 
 @bp.post("/cases/<int:case_id>/replies")
@@ -240,8 +307,12 @@ def acknowledge_case(case_id: int):
 def reply_to_case(case_id: int):
     """Email the customer in the owner's name."""
     body = _body("message")
-    return _act(case_id, lambda session, case: case_workflow.reply_to_customer(
-        session, case, message=body["message"], by_api_key=g.api_key, now=clock.now()))
+    return _act(
+        case_id,
+        lambda session, case: case_workflow.reply_to_customer(
+            session, case, message=body["message"], by_api_key=g.api_key, now=clock.now()
+        ),
+    )
 
 
 @bp.post("/cases/<int:case_id>/comments")
@@ -249,8 +320,12 @@ def reply_to_case(case_id: int):
 def comment_on_case(case_id: int):
     """Add an internal note, never shown to the customer."""
     body = _body("body")
-    return _act(case_id, lambda session, case: case_workflow.add_case_note(
-        session, case, body=body["body"], by_api_key=g.api_key, now=clock.now()))
+    return _act(
+        case_id,
+        lambda session, case: case_workflow.add_case_note(
+            session, case, body=body["body"], by_api_key=g.api_key, now=clock.now()
+        ),
+    )
 
 
 @bp.post("/cases/<int:case_id>/reassign")
@@ -260,12 +335,19 @@ def reassign_case(case_id: int):
     body = _body("owner_email", "reason")
 
     def reassign(session, case):
-        new_owner = find_user_by_email(session, body["owner_email"]) \
-            if body["owner_email"] else None
+        new_owner = (
+            find_user_by_email(session, body["owner_email"]) if body["owner_email"] else None
+        )
         if new_owner is None and body["owner_email"] and case_workflow.can_reassign(case):
             raise CaseInputError("owner", "No one with this email address can own cases.")
-        case_workflow.reassign_case(session, case, new_owner=new_owner, reason=body["reason"],
-                                    by_api_key=g.api_key, now=clock.now())
+        case_workflow.reassign_case(
+            session,
+            case,
+            new_owner=new_owner,
+            reason=body["reason"],
+            by_api_key=g.api_key,
+            now=clock.now(),
+        )
 
     return _act(case_id, reassign)
 
@@ -275,5 +357,9 @@ def reassign_case(case_id: int):
 def resolve_case(case_id: int):
     """Resolve the case and send the customer the fix-check survey."""
     body = _body("resolution")
-    return _act(case_id, lambda session, case: case_workflow.resolve_case(
-        session, case, resolution=body["resolution"], by_api_key=g.api_key, now=clock.now()))
+    return _act(
+        case_id,
+        lambda session, case: case_workflow.resolve_case(
+            session, case, resolution=body["resolution"], by_api_key=g.api_key, now=clock.now()
+        ),
+    )

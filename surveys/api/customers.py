@@ -25,8 +25,16 @@ _TALLY_DESCRIPTION = (
 OPENAPI_SCHEMAS = {
     "Customer": {
         "type": "object",
-        "required": ["id", "email", "name", "owner", "preferences", "notes", "touchpoints",
-                     "suppressed"],
+        "required": [
+            "id",
+            "email",
+            "name",
+            "owner",
+            "preferences",
+            "notes",
+            "touchpoints",
+            "suppressed",
+        ],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer"},
@@ -36,13 +44,17 @@ OPENAPI_SCHEMAS = {
                 "description": "The account owner, or null.",
                 "oneOf": [
                     {"type": "null"},
-                    {"type": "object", "required": ["email", "name"],
-                     "additionalProperties": False,
-                     "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
+                    {
+                        "type": "object",
+                        "required": ["email", "name"],
+                        "additionalProperties": False,
+                        "properties": {"email": {"type": "string"}, "name": {"type": "string"}},
+                    },
                 ],
             },
             "preferences": {
-                "type": "array", "items": {"type": "string"},
+                "type": "array",
+                "items": {"type": "string"},
                 "description": "What the customer told us about themselves, newest first.",
             },
             "notes": {
@@ -52,9 +64,11 @@ OPENAPI_SCHEMAS = {
                     "type": "object",
                     "required": ["body", "author", "created_at"],
                     "additionalProperties": False,
-                    "properties": {"body": {"type": "string"},
-                                   "author": {"type": ["string", "null"]},
-                                   "created_at": {"type": "string", "format": "date-time"}},
+                    "properties": {
+                        "body": {"type": "string"},
+                        "author": {"type": ["string", "null"]},
+                        "created_at": {"type": "string", "format": "date-time"},
+                    },
                 },
             },
             "touchpoints": {
@@ -62,12 +76,16 @@ OPENAPI_SCHEMAS = {
                 "description": _TALLY_DESCRIPTION,
                 "required": ["positive", "negative", "ratio"],
                 "additionalProperties": False,
-                "properties": {"positive": {"type": "integer", "minimum": 0},
-                               "negative": {"type": "integer", "minimum": 0},
-                               "ratio": {"type": ["number", "null"]}},
+                "properties": {
+                    "positive": {"type": "integer", "minimum": 0},
+                    "negative": {"type": "integer", "minimum": 0},
+                    "ratio": {"type": ["number", "null"]},
+                },
             },
-            "suppressed": {"type": "boolean",
-                           "description": "Unsubscribed, bounced or complained: never surveyed."},
+            "suppressed": {
+                "type": "boolean",
+                "description": "Unsubscribed, bounced or complained: never surveyed.",
+            },
         },
     },
     "TouchpointInput": {
@@ -75,14 +93,23 @@ OPENAPI_SCHEMAS = {
         "required": ["customer_email", "kind", "polarity"],
         "properties": {
             "customer_email": {"type": "string", "description": "A customer we know."},
-            "kind": {"type": "string", "minLength": 1, "maxLength": touchpoints.MAX_KIND_LENGTH,
-                     "description": "What the contact was, e.g. `invoice`, `phone_call`."},
-            "polarity": {"type": "string", "enum": list(touchpoints.POLARITIES),
-                         "description": "An invoice is a negative one."},
+            "kind": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": touchpoints.MAX_KIND_LENGTH,
+                "description": "What the contact was, e.g. `invoice`, `phone_call`.",
+            },
+            "polarity": {
+                "type": "string",
+                "enum": list(touchpoints.POLARITIES),
+                "description": "An invoice is a negative one.",
+            },
             "note": {"type": ["string", "null"], "maxLength": touchpoints.MAX_NOTE_LENGTH},
-            "occurred_at": {"type": ["string", "null"], "format": "date-time",
-                            "description": "RFC 3339 with an offset; defaults to now; "
-                                           "not in the future."},
+            "occurred_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "RFC 3339 with an offset; defaults to now; not in the future.",
+            },
         },
     },
     "Touchpoint": {
@@ -106,13 +133,18 @@ OPENAPI_PATHS = {
             "operationId": "findCustomer",
             "summary": "A customer by email address",
             "description": "The customer's owner, stated preferences, personal notes, "
-                           "touch-point counts and whether the address is suppressed.",
+            "touch-point counts and whether the address is suppressed.",
             "tags": ["Customers"],
-            "parameters": [{"name": "email", "in": "query", "required": True,
-                            "schema": {"type": "string"}}],
+            "parameters": [
+                {"name": "email", "in": "query", "required": True, "schema": {"type": "string"}}
+            ],
             "responses": {
-                "200": {"description": "The customer.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Customer"}}}},
+                "200": {
+                    "description": "The customer.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Customer"}}
+                    },
+                },
                 **_PROBLEMS,
                 "404": {"$ref": "#/components/responses/NotFound"},
                 "422": {"$ref": "#/components/responses/ValidationError"},
@@ -124,15 +156,23 @@ OPENAPI_PATHS = {
             "operationId": "createTouchpoint",
             "summary": "Record a contact made elsewhere",
             "description": "A contact with a known customer made outside this service (an "
-                           "invoice, a call), counted in their ten-to-one ledger. 422 names "
-                           "`customer_email` for an unknown customer, `polarity` unless it is "
-                           "`positive` or `negative`.",
+            "invoice, a call), counted in their ten-to-one ledger. 422 names "
+            "`customer_email` for an unknown customer, `polarity` unless it is "
+            "`positive` or `negative`.",
             "tags": ["Customers"],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/TouchpointInput"}}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/TouchpointInput"}}
+                },
+            },
             "responses": {
-                "201": {"description": "Recorded.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Touchpoint"}}}},
+                "201": {
+                    "description": "Recorded.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Touchpoint"}}
+                    },
+                },
                 "400": {"$ref": "#/components/responses/MalformedJson"},
                 **_PROBLEMS,
                 "413": {"$ref": "#/components/responses/ContentTooLarge"},
@@ -151,14 +191,23 @@ def customer_json(profile) -> dict:
         "id": customer.id,
         "email": customer.email,
         "name": customer.name,
-        "owner": None if customer.owner is None else {"email": customer.owner.email,
-                                                      "name": customer.owner.name},
+        "owner": None
+        if customer.owner is None
+        else {"email": customer.owner.email, "name": customer.owner.name},
         "preferences": [preference.body for preference in profile.remembered.preferences],
-        "notes": [{"body": note.body, "author": note.author.name if note.author else None,
-                   "created_at": schemas.rfc3339(note.created_at)}
-                  for note in profile.remembered.notes],
-        "touchpoints": {"positive": tally.positive, "negative": tally.negative,
-                        "ratio": tally.ratio},
+        "notes": [
+            {
+                "body": note.body,
+                "author": note.author.name if note.author else None,
+                "created_at": schemas.rfc3339(note.created_at),
+            }
+            for note in profile.remembered.notes
+        ],
+        "touchpoints": {
+            "positive": tally.positive,
+            "negative": tally.negative,
+            "ratio": tally.ratio,
+        },
         "suppressed": customer.suppressed_at is not None,
     }
 
@@ -203,19 +252,26 @@ def create_touchpoint():
     if isinstance(data.get("occurred_at"), str):
         occurred_at = schemas.parse_rfc3339(data["occurred_at"])
         if occurred_at is None:
-            errors.add("occurred_at", "must be an RFC 3339 date-time with an offset, "
-                                      "like 2026-11-22T10:00:00Z")
+            errors.add(
+                "occurred_at",
+                "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z",
+            )
     errors.raise_if_any()
     session = db.session()
     try:
         touchpoint = touchpoints.record_contact_elsewhere(
-            session, customer_email=data.get("customer_email"), kind=data.get("kind"),
-            polarity=data.get("polarity"), note=data.get("note"), occurred_at=occurred_at,
+            session,
+            customer_email=data.get("customer_email"),
+            kind=data.get("kind"),
+            polarity=data.get("polarity"),
+            note=data.get("note"),
+            occurred_at=occurred_at,
             now=clock.now(),
         )
     except TouchpointError as exc:
         session.rollback()
         raise schemas.validation_problem(
-            {field: [why] for field, why in exc.errors.items()}) from None
+            {field: [why] for field, why in exc.errors.items()}
+        ) from None
     session.commit()
     return touchpoint_json(touchpoint, session.get(Customer, touchpoint.customer_id).email), 201

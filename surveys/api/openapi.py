@@ -16,14 +16,20 @@ from flask import Flask, current_app
 from surveys.api import bp, schemas
 
 OPENAPI_PATHS = {
-    "/openapi.json": {"get": {
-        "operationId": "showOpenApi",
-        "summary": "This document",
-        "tags": ["Meta"],
-        "security": [],
-        "responses": {"200": {"description": "The OpenAPI document.",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}},
-    }},
+    "/openapi.json": {
+        "get": {
+            "operationId": "showOpenApi",
+            "summary": "This document",
+            "tags": ["Meta"],
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
 }
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -35,8 +41,11 @@ def _problem_response(description: str) -> dict:
 
 SHARED_COMPONENTS = {
     "securitySchemes": {
-        "apiKey": {"type": "http", "scheme": "bearer",
-                   "description": "An API key from `flask --app app api-keys create NAME`."},
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `flask --app app api-keys create NAME`.",
+        },
     },
     "responses": {
         "MalformedJson": _problem_response("The body is not valid JSON."),
@@ -45,21 +54,38 @@ SHARED_COMPONENTS = {
         "Conflict": _problem_response("The call does not fit the current status."),
         "ContentTooLarge": _problem_response("The body is larger than 1 MiB."),
         "UnsupportedMediaType": _problem_response(
-            "The body is not sent as JSON (Content-Type: application/json)."),
+            "The body is not sent as JSON (Content-Type: application/json)."
+        ),
         "ValidationError": _problem_response(
-            "Some fields are not valid; `errors` names each one with its messages."),
+            "Some fields are not valid; `errors` names each one with its messages."
+        ),
     },
     "parameters": {
-        "Limit": {"name": "limit", "in": "query", "required": False,
-                  "description": "Page size.",
-                  "schema": {"type": "integer", "minimum": 1,
-                             "maximum": schemas.MAX_PAGE_SIZE,
-                             "default": schemas.DEFAULT_PAGE_SIZE}},
-        "Cursor": {"name": "cursor", "in": "query", "required": False,
-                   "description": "The `next_cursor` of the previous page.",
-                   "schema": {"type": "string"}},
-        "CaseId": {"name": "case_id", "in": "path", "required": True,
-                   "schema": {"type": "integer"}},
+        "Limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": "Page size.",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": schemas.MAX_PAGE_SIZE,
+                "default": schemas.DEFAULT_PAGE_SIZE,
+            },
+        },
+        "Cursor": {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "The `next_cursor` of the previous page.",
+            "schema": {"type": "string"},
+        },
+        "CaseId": {
+            "name": "case_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+        },
     },
 }
 
@@ -75,8 +101,11 @@ def show_openapi():
 
 def described_modules(app: Flask) -> list:
     """The modules whose views serve the API's routes, each with its OPENAPI_PATHS."""
-    names = {app.view_functions[rule.endpoint].__module__
-             for rule in app.url_map.iter_rules() if rule.endpoint.startswith(f"{bp.name}.")}
+    names = {
+        app.view_functions[rule.endpoint].__module__
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(f"{bp.name}.")
+    }
     return [sys.modules[name] for name in sorted(names)]
 
 
@@ -96,7 +125,7 @@ def openapi_document(app: Flask) -> dict:
             "title": "Heart to Heart API",
             "version": "1",
             "description": "Post purchases, read cases and responses. Errors are RFC 9457 "
-                           "problem documents (application/problem+json).",
+            "problem documents (application/problem+json).",
         },
         "servers": [{"url": app.config.get("BASE_URL") or "/"}],
         # Every operation needs the key unless it says otherwise.

@@ -27,13 +27,16 @@ OPENAPI_PATHS = {
             "tags": ["Purchases"],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/PurchaseInput"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/PurchaseInput"}}
+                },
             },
             "responses": {
                 "201": {"description": "A new order, recorded.", "content": _RECEIPT},
-                "200": {"description": "An order already received; nothing was created.",
-                        "content": _RECEIPT},
+                "200": {
+                    "description": "An order already received; nothing was created.",
+                    "content": _RECEIPT,
+                },
                 "400": {"$ref": "#/components/responses/MalformedJson"},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "413": {"$ref": "#/components/responses/ContentTooLarge"},

@@ -42,8 +42,14 @@ def get_case_view(session: Session, case_id: int) -> CaseView | None:
     return _with_details(session, [case])[0] if case else None
 
 
-def list_case_views(session: Session, *, status: str | None, owner_email: str | None,
-                    before: Position | None, limit: int) -> tuple[list[CaseView], bool]:
+def list_case_views(
+    session: Session,
+    *,
+    status: str | None,
+    owner_email: str | None,
+    before: Position | None,
+    limit: int,
+) -> tuple[list[CaseView], bool]:
     """Cases newest first, filtered; returns the page and whether more follow it."""
     query = _case_query().order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
     if status:
@@ -53,8 +59,9 @@ def list_case_views(session: Session, *, status: str | None, owner_email: str | 
         query = query.where(Case.owner_id.in_(owner_ids))
     if before:
         moment, case_id = before
-        query = query.where(or_(Case.created_at < moment,
-                                and_(Case.created_at == moment, Case.id < case_id)))
+        query = query.where(
+            or_(Case.created_at < moment, and_(Case.created_at == moment, Case.id < case_id))
+        )
     cases = list(session.scalars(query))
     return _with_details(session, cases[:limit]), len(cases) > limit
 
@@ -67,8 +74,9 @@ def _with_details(session: Session, cases: list[Case]) -> list[CaseView]:
     for answer in session.scalars(
         select(Answer)
         .options(joinedload(Answer.question))
-        .where(Answer.response_id.in_([case.response_id for case in cases]),
-               Answer.negative.is_(True))
+        .where(
+            Answer.response_id.in_([case.response_id for case in cases]), Answer.negative.is_(True)
+        )
         .order_by(Answer.response_id, Answer.position)
     ):
         reasons[answer.response_id].append(answer)
@@ -83,8 +91,9 @@ def _with_details(session: Session, cases: list[Case]) -> list[CaseView]:
     return [CaseView(case, reasons[case.response_id], notes[case.id]) for case in cases]
 
 
-def list_responses(session: Session, *, since: datetime | None, after: Position | None,
-                   limit: int) -> tuple[list[Response], bool]:
+def list_responses(
+    session: Session, *, since: datetime | None, after: Position | None, limit: int
+) -> tuple[list[Response], bool]:
     """Completed responses oldest first; returns the page and whether more follow it."""
     query = (
         select(Response)
@@ -101,7 +110,11 @@ def list_responses(session: Session, *, since: datetime | None, after: Position 
         query = query.where(Response.submitted_at >= since)
     if after:
         moment, response_id = after
-        query = query.where(or_(Response.submitted_at > moment,
-                                and_(Response.submitted_at == moment, Response.id > response_id)))
+        query = query.where(
+            or_(
+                Response.submitted_at > moment,
+                and_(Response.submitted_at == moment, Response.id > response_id),
+            )
+        )
     responses = list(session.scalars(query))
     return responses[:limit], len(responses) > limit

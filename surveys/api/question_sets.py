@@ -67,8 +67,7 @@ def show_question_set(key: str):
             raise validation_problem({"version": ["must be a version number, like 3"]})
         version = editor.get_version(db.session(), question_set, int(wanted))
         if version is None:
-            raise ApiProblem(404, "Not Found",
-                             f"Question set “{key}” has no version {wanted}.")
+            raise ApiProblem(404, "Not Found", f"Question set “{key}” has no version {wanted}.")
     return jsonify(question_set_json(question_set, version))
 
 
@@ -80,14 +79,16 @@ def put_question_set(key: str):
     session = db.session()
     try:
         question_set, result = editor.put_question_set(
-            session, key, body, now=clock.now(), actor_api_key=g.api_key)
+            session, key, body, now=clock.now(), actor_api_key=g.api_key
+        )
     except editor.QuestionSetInvalid as exc:
         raise validation_problem(exc.errors) from None
     session.commit()
     response = jsonify(question_set_json(question_set, result.version))
     response.status_code = 201 if result.created else 200
-    response.headers["Location"] = url_for("api.show_question_set", key=question_set.key,
-                                           version=result.version.number)
+    response.headers["Location"] = url_for(
+        "api.show_question_set", key=question_set.key, version=result.version.number
+    )
     return response
 
 
@@ -96,15 +97,23 @@ _QUESTION = {
     "required": ["key", "type", "text"],
     "additionalProperties": False,
     "properties": {
-        "key": {"type": "string", "pattern": editor.QUESTION_KEY_PATTERN.pattern,
-                "description": "The answer's name in responses and exports; unique in the set."},
+        "key": {
+            "type": "string",
+            "pattern": editor.QUESTION_KEY_PATTERN.pattern,
+            "description": "The answer's name in responses and exports; unique in the set.",
+        },
         "type": {"type": "string", "enum": list(editor.TYPES)},
-        "text": {"type": "string", "maxLength": editor.MAX_QUESTION_TEXT,
-                 "description": "The question as the customer reads it."},
+        "text": {
+            "type": "string",
+            "maxLength": editor.MAX_QUESTION_TEXT,
+            "description": "The question as the customer reads it.",
+        },
         "required": {"type": "boolean", "default": False},
         "min": {"type": ["integer", "null"], "description": "Scales only."},
-        "max": {"type": ["integer", "null"],
-                "description": f"Scales only; at most {editor.MAX_SCALE_POINTS} points."},
+        "max": {
+            "type": ["integer", "null"],
+            "description": f"Scales only; at most {editor.MAX_SCALE_POINTS} points.",
+        },
         "options": {
             "type": ["array", "null"],
             "description": "Choices only: at least two.",
@@ -121,14 +130,22 @@ _QUESTION = {
         },
         "negative": {
             "description": "When an answer is negative (and opens a case): "
-                           "`{\"values\": [...]}` for a choice, `{\"at_most\": n}` for a "
-                           "scale, null for never (always null for text).",
+            '`{"values": [...]}` for a choice, `{"at_most": n}` for a '
+            "scale, null for never (always null for text).",
             "oneOf": [
                 {"type": "null"},
-                {"type": "object", "required": ["values"], "additionalProperties": False,
-                 "properties": {"values": {"type": "array", "items": {"type": "string"}}}},
-                {"type": "object", "required": ["at_most"], "additionalProperties": False,
-                 "properties": {"at_most": {"type": "integer"}}},
+                {
+                    "type": "object",
+                    "required": ["values"],
+                    "additionalProperties": False,
+                    "properties": {"values": {"type": "array", "items": {"type": "string"}}},
+                },
+                {
+                    "type": "object",
+                    "required": ["at_most"],
+                    "additionalProperties": False,
+                    "properties": {"at_most": {"type": "integer"}},
+                },
             ],
         },
     },
@@ -146,29 +163,37 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "name": {"type": "string"},
             "version": {"type": "integer", "minimum": 1},
             "published_at": {"type": "string", "format": "date-time"},
-            "questions": {"type": "array",
-                          "items": {"$ref": "#/components/schemas/Question"}},
+            "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}},
         },
     },
     "QuestionSetInput": {
         "type": "object",
         "description": "The questions to publish. `version` and `published_at` may be present "
-                       "(as GET returns them) and are ignored; `key`, when present, must match "
-                       "the address; `name` renames the set without a new version.",
+        "(as GET returns them) and are ignored; `key`, when present, must match "
+        "the address; `name` renames the set without a new version.",
         "required": ["questions"],
         "properties": {
             "key": {"type": "string"},
             "name": {"type": "string", "maxLength": editor.MAX_NAME},
             "version": {"type": "integer"},
             "published_at": {"type": "string"},
-            "questions": {"type": "array", "minItems": 1, "maxItems": editor.MAX_QUESTIONS,
-                          "items": {"$ref": "#/components/schemas/Question"}},
+            "questions": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": editor.MAX_QUESTIONS,
+                "items": {"$ref": "#/components/schemas/Question"},
+            },
         },
     },
 }
 _SET = {"application/json": {"schema": {"$ref": "#/components/schemas/QuestionSet"}}}
-_KEY_PARAMETER = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
-                  "description": "The set's key, like heart-to-heart."}
+_KEY_PARAMETER = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The set's key, like heart-to-heart.",
+}
 
 OPENAPI_PATHS: dict[str, dict] = {
     "/question-sets": {
@@ -177,12 +202,23 @@ OPENAPI_PATHS: dict[str, dict] = {
             "summary": "Every published question set, at its newest version",
             "tags": ["Question sets"],
             "responses": {
-                "200": {"description": "The sets, by key.",
-                        "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["items"],
-                            "properties": {"items": {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/QuestionSet"}}}}}}},
+                "200": {
+                    "description": "The sets, by key.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["items"],
+                                "properties": {
+                                    "items": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/QuestionSet"},
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
                 "401": {"$ref": "#/components/responses/Unauthorized"},
             },
         },
@@ -192,9 +228,15 @@ OPENAPI_PATHS: dict[str, dict] = {
             "operationId": "showQuestionSet",
             "summary": "A question set's newest version (or `?version=N`)",
             "tags": ["Question sets"],
-            "parameters": [_KEY_PARAMETER,
-                           {"name": "version", "in": "query", "required": False,
-                            "schema": {"type": "integer", "minimum": 1}}],
+            "parameters": [
+                _KEY_PARAMETER,
+                {
+                    "name": "version",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+            ],
             "responses": {
                 "200": {"description": "The version.", "content": _SET},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -206,20 +248,30 @@ OPENAPI_PATHS: dict[str, dict] = {
             "operationId": "putQuestionSet",
             "summary": "Publish the questions as the set's next version",
             "description": "Published versions never change: surveys already sent keep theirs "
-                           "and each response keeps the version it answered. When the questions "
-                           "equal the newest version nothing is created (200). An unknown key "
-                           "creates the set, published as version 1 (201). 422 for duplicate "
-                           "question keys, a choice without options, a rule that does not fit "
-                           "its type, or an empty set.",
+            "and each response keeps the version it answered. When the questions "
+            "equal the newest version nothing is created (200). An unknown key "
+            "creates the set, published as version 1 (201). 422 for duplicate "
+            "question keys, a choice without options, a rule that does not fit "
+            "its type, or an empty set.",
             "tags": ["Question sets"],
             "parameters": [_KEY_PARAMETER],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/QuestionSetInput"}}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/QuestionSetInput"}
+                    }
+                },
+            },
             "responses": {
-                "201": {"description": "Published as a new version (or a new set).",
-                        "content": _SET},
-                "200": {"description": "Nothing changed: the newest version, as it was.",
-                        "content": _SET},
+                "201": {
+                    "description": "Published as a new version (or a new set).",
+                    "content": _SET,
+                },
+                "200": {
+                    "description": "Nothing changed: the newest version, as it was.",
+                    "content": _SET,
+                },
                 "400": {"$ref": "#/components/responses/MalformedJson"},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "413": {"$ref": "#/components/responses/ContentTooLarge"},

@@ -15,16 +15,25 @@ OPENAPI_PATHS = {
             "summary": "List completed responses, oldest first",
             "tags": ["Responses"],
             "parameters": [
-                {"name": "since", "in": "query", "required": False,
-                 "description": "Only responses submitted at or after this RFC 3339 moment.",
-                 "schema": {"type": "string", "format": "date-time"}},
+                {
+                    "name": "since",
+                    "in": "query",
+                    "required": False,
+                    "description": "Only responses submitted at or after this RFC 3339 moment.",
+                    "schema": {"type": "string", "format": "date-time"},
+                },
                 {"$ref": "#/components/parameters/Limit"},
                 {"$ref": "#/components/parameters/Cursor"},
             ],
             "responses": {
-                "200": {"description": "One page of responses.", "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/SurveyResponsePage"}}}},
+                "200": {
+                    "description": "One page of responses.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/SurveyResponsePage"}
+                        }
+                    },
+                },
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "422": {"$ref": "#/components/responses/ValidationError"},
             },
@@ -41,8 +50,13 @@ def list_responses():
     if request.args.get("since"):
         since = schemas.parse_rfc3339(request.args["since"])
         if since is None:
-            raise schemas.validation_problem({"since": [
-                "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z"]})
+            raise schemas.validation_problem(
+                {
+                    "since": [
+                        "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z"
+                    ]
+                }
+            )
     limit = schemas.parse_limit(request.args)
     cursor = request.args.get("cursor")
     after = schemas.decode_cursor(cursor) if cursor else None

@@ -31,9 +31,7 @@ MAX_EMAIL = 254
 MAX_ITEMS = 1000
 # Numeric(14, 2): twelve digits before the point.
 MAX_MONEY = Decimal("999999999999.99")
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 DEFAULT_PAGE_SIZE = 50
@@ -50,8 +48,11 @@ def read_json_body() -> object:
     without a Content-Length.
     """
     if not request.is_json:
-        raise ApiProblem(415, "Unsupported Media Type",
-                         "Send the body as JSON with Content-Type: application/json.")
+        raise ApiProblem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as JSON with Content-Type: application/json.",
+        )
     raw = request.get_data(cache=False)  # 413 here when Content-Length is over the limit
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
@@ -83,8 +84,13 @@ class FieldErrors:
 def validation_problem(errors: dict[str, list[str]]) -> ApiProblem:
     """The 422 problem for field errors."""
     fields = ", ".join(errors)
-    return ApiProblem(422, "Unprocessable Content", f"Some fields are not valid: {fields}.",
-                      errors=errors, type_="validation-error")
+    return ApiProblem(
+        422,
+        "Unprocessable Content",
+        f"Some fields are not valid: {fields}.",
+        errors=errors,
+        type_="validation-error",
+    )
 
 
 def parse_purchase(data: object) -> PurchaseInput:
@@ -114,8 +120,15 @@ def check_purchase(data: object) -> tuple[PurchaseInput | None, dict[str, list[s
     owner_email = _owner_email(errors, data.get("owner_email"))
     if errors.errors:
         return None, errors.errors
-    return PurchaseInput(order_id=order_id, customer=customer, purchased_at=purchased_at,
-                         total=total, currency=currency, items=items, owner_email=owner_email), {}
+    return PurchaseInput(
+        order_id=order_id,
+        customer=customer,
+        purchased_at=purchased_at,
+        total=total,
+        currency=currency,
+        items=items,
+        owner_email=owner_email,
+    ), {}
 
 
 def _parse_customer(errors: FieldErrors, data: object) -> CustomerInput | None:
@@ -154,18 +167,21 @@ def _parse_items(errors: FieldErrors, data: object) -> tuple[ItemInput, ...]:
             errors.add(f"{path}.quantity", "must be a whole number of at least 1")
         elif quantity > 1_000_000:
             errors.add(f"{path}.quantity", "must be at most 1000000")
-        items.append(ItemInput(
-            sku=_text(errors, item, "sku", f"{path}.sku", 128),
-            name=_text(errors, item, "name", f"{path}.name", 300),
-            category=_text(errors, item, "category", f"{path}.category", 128),
-            quantity=quantity if isinstance(quantity, int) else 1,
-            unit_price=_money(errors, item.get("unit_price"), f"{path}.unit_price"),
-        ))
+        items.append(
+            ItemInput(
+                sku=_text(errors, item, "sku", f"{path}.sku", 128),
+                name=_text(errors, item, "name", f"{path}.name", 300),
+                category=_text(errors, item, "category", f"{path}.category", 128),
+                quantity=quantity if isinstance(quantity, int) else 1,
+                unit_price=_money(errors, item.get("unit_price"), f"{path}.unit_price"),
+            )
+        )
     return tuple(items)
 
 
-def _text(errors: FieldErrors, data: dict, key: str, path: str, max_length: int, *,
-          required: bool = False) -> str | None:
+def _text(
+    errors: FieldErrors, data: dict, key: str, path: str, max_length: int, *, required: bool = False
+) -> str | None:
     """A trimmed string field; blank counts as absent."""
     value = data.get(key)
     if value is None:
@@ -230,8 +246,7 @@ def _timestamp(errors: FieldErrors, value: object, path: str) -> datetime | None
         return None
     moment = parse_rfc3339(value)
     if moment is None:
-        errors.add(path, "must be an RFC 3339 date-time with an offset, "
-                         "like 2026-11-22T10:00:00Z")
+        errors.add(path, "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z")
     return moment
 
 
@@ -253,7 +268,7 @@ def _money(errors: FieldErrors, value: object, path: str) -> Decimal | None:
         return None
     amount = _decimal(value)
     if amount is None:
-        errors.add(path, "must be a decimal number, like \"129.90\"")
+        errors.add(path, 'must be a decimal number, like "129.90"')
     elif amount < 0:
         errors.add(path, "must not be negative")
     elif amount > MAX_MONEY:
@@ -338,7 +353,9 @@ def purchase_json(result: PurchaseResult) -> dict:
         "id": result.purchase.id,
         "order_id": result.purchase.order_id,
         "customer_id": result.purchase.customer_id,
-        "survey": None if survey is None else {
+        "survey": None
+        if survey is None
+        else {
             "id": survey.id,
             "status": survey.status,
             "send_at": rfc3339(survey.send_at),
@@ -354,8 +371,11 @@ def reason_json(answer: Answer) -> dict:
 
 def comment_json(event: CaseEvent) -> dict:
     """An internal note from a case's timeline."""
-    return {"body": event.body, "author": event.actor_label,
-            "created_at": rfc3339(event.created_at)}
+    return {
+        "body": event.body,
+        "author": event.actor_label,
+        "created_at": rfc3339(event.created_at),
+    }
 
 
 def case_json(case: Case, reasons: Iterable[Answer], comments: Iterable[CaseEvent]) -> dict:
@@ -435,7 +455,7 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "errors": {
                 "type": "object",
                 "description": "On 422: messages by field, named by dotted path "
-                               "(`customer.email`, `items.0.quantity`).",
+                "(`customer.email`, `items.0.quantity`).",
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
             },
         },
@@ -443,27 +463,38 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
     "PurchaseInput": {
         "type": "object",
         "description": "Only `order_id` and `customer.email` are required; unknown fields "
-                       "are ignored.",
+        "are ignored.",
         "required": ["order_id", "customer"],
         "properties": {
-            "order_id": {"type": "string", "minLength": 1, "maxLength": MAX_ORDER_ID,
-                         "description": "Your order id; posting it again creates nothing."},
+            "order_id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_ORDER_ID,
+                "description": "Your order id; posting it again creates nothing.",
+            },
             "customer": {
                 "type": "object",
                 "required": ["email"],
                 "properties": {
                     "email": {"type": "string", "format": "email", "maxLength": MAX_EMAIL},
                     "name": {"type": ["string", "null"], "maxLength": MAX_NAME},
-                    "id": {"type": ["string", "null"], "maxLength": MAX_ORDER_ID,
-                           "description": "The customer's id in your system."},
-                    "timezone": {"type": ["string", "null"],
-                                 "description": "An IANA time zone, like Europe/Madrid."},
+                    "id": {
+                        "type": ["string", "null"],
+                        "maxLength": MAX_ORDER_ID,
+                        "description": "The customer's id in your system.",
+                    },
+                    "timezone": {
+                        "type": ["string", "null"],
+                        "description": "An IANA time zone, like Europe/Madrid.",
+                    },
                 },
             },
-            "purchased_at": {**_NULLABLE_TIMESTAMP,
-                             "description": "RFC 3339 with an offset; defaults to now. "
-                                            "Purchases older than the age limit (30 days by "
-                                            "default) are recorded but not surveyed."},
+            "purchased_at": {
+                **_NULLABLE_TIMESTAMP,
+                "description": "RFC 3339 with an offset; defaults to now. "
+                "Purchases older than the age limit (30 days by "
+                "default) are recorded but not surveyed.",
+            },
             "total": _MONEY,
             "currency": {"type": ["string", "null"], "pattern": "^[A-Za-z]{3}$"},
             "items": {
@@ -480,9 +511,11 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     },
                 },
             },
-            "owner_email": {"type": ["string", "null"],
-                            "description": "An existing owner (or admin), who becomes the "
-                                           "customer's account owner."},
+            "owner_email": {
+                "type": ["string", "null"],
+                "description": "An existing owner (or admin), who becomes the "
+                "customer's account owner.",
+            },
         },
     },
     "PurchaseReceipt": {
@@ -502,20 +535,34 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     "status": {
                         "type": "string",
                         "description": "At purchase time: `scheduled`, `throttled` (surveyed "
-                                       "recently), `suppressed` (unsubscribed or bounced) or "
-                                       "`skipped` (purchase too old); later `sent`, `answered`…",
+                        "recently), `suppressed` (unsubscribed or bounced) or "
+                        "`skipped` (purchase too old); later `sent`, `answered`…",
                     },
-                    "send_at": {**_NULLABLE_TIMESTAMP,
-                                "description": "When it goes out; null when it never will."},
+                    "send_at": {
+                        **_NULLABLE_TIMESTAMP,
+                        "description": "When it goes out; null when it never will.",
+                    },
                 },
             },
         },
     },
     "Case": {
         "type": "object",
-        "required": ["id", "status", "owner", "customer", "order_id", "reasons", "comments",
-                     "created_at", "acknowledge_by", "acknowledged_at", "resolved_at",
-                     "closed_at", "escalated"],
+        "required": [
+            "id",
+            "status",
+            "owner",
+            "customer",
+            "order_id",
+            "reasons",
+            "comments",
+            "created_at",
+            "acknowledge_by",
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "escalated",
+        ],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer"},
@@ -530,8 +577,10 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     "type": "object",
                     "required": ["question", "answer"],
                     "additionalProperties": False,
-                    "properties": {"question": {"type": "string"},
-                                   "answer": {"type": ["string", "null"]}},
+                    "properties": {
+                        "question": {"type": "string"},
+                        "answer": {"type": ["string", "null"]},
+                    },
                 },
             },
             "comments": {
@@ -541,9 +590,11 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     "type": "object",
                     "required": ["body", "author", "created_at"],
                     "additionalProperties": False,
-                    "properties": {"body": {"type": ["string", "null"]},
-                                   "author": {"type": "string"},
-                                   "created_at": _TIMESTAMP},
+                    "properties": {
+                        "body": {"type": ["string", "null"]},
+                        "author": {"type": "string"},
+                        "created_at": _TIMESTAMP,
+                    },
                 },
             },
             "created_at": _TIMESTAMP,
@@ -560,14 +611,25 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
-            "next_cursor": {"type": ["string", "null"],
-                            "description": "Pass as `cursor` for the next page; null at the end."},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null at the end.",
+            },
         },
     },
     "SurveyResponse": {
         "type": "object",
-        "required": ["id", "survey_id", "order_id", "customer_email", "question_set", "version",
-                     "answers", "negative", "submitted_at"],
+        "required": [
+            "id",
+            "survey_id",
+            "order_id",
+            "customer_email",
+            "question_set",
+            "version",
+            "answers",
+            "negative",
+            "submitted_at",
+        ],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer"},
@@ -579,7 +641,7 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "answers": {
                 "type": "object",
                 "description": "Answered questions by key: a choice's value, a scale's number, "
-                               "or the text written.",
+                "or the text written.",
                 "additionalProperties": {"type": ["string", "integer"]},
             },
             "negative": {"type": "boolean"},
@@ -592,8 +654,10 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/SurveyResponse"}},
-            "next_cursor": {"type": ["string", "null"],
-                            "description": "Pass as `cursor` for the next page; null at the end."},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null at the end.",
+            },
         },
     },
 }

@@ -18,22 +18,20 @@ from surveys.models import Answer, Case, Customer, QuestionSetVersion, Response,
 _reason = func.coalesce(Customer.suppression_reason, "")
 BOUNCED = or_(
     _reason.like("bounced%"),
-    and_(_reason.like("dropped%"), not_(_reason.like("%Unsubscribed%")),
-         not_(_reason.like("%Spam%"))),
+    and_(
+        _reason.like("dropped%"), not_(_reason.like("%Unsubscribed%")), not_(_reason.like("%Spam%"))
+    ),
 )
 
 
 def list_survey_responses(session: Session, query: ResponseQuery) -> list[Response]:
     """One page of completed responses, with everything their shape needs loaded."""
-    statement = (
-        select(Response)
-        .options(
-            joinedload(Response.survey).joinedload(Survey.purchase),
-            joinedload(Response.survey).joinedload(Survey.customer),
-            joinedload(Response.version).joinedload(QuestionSetVersion.question_set),
-            joinedload(Response.version).selectinload(QuestionSetVersion.questions),
-            selectinload(Response.answers).joinedload(Answer.question),
-        )
+    statement = select(Response).options(
+        joinedload(Response.survey).joinedload(Survey.purchase),
+        joinedload(Response.survey).joinedload(Survey.customer),
+        joinedload(Response.version).joinedload(QuestionSetVersion.question_set),
+        joinedload(Response.version).selectinload(QuestionSetVersion.questions),
+        selectinload(Response.answers).joinedload(Answer.question),
     )
     window = query.window
     if window.since:
@@ -41,8 +39,11 @@ def list_survey_responses(session: Session, query: ResponseQuery) -> list[Respon
     if window.until:
         statement = statement.where(Response.submitted_at < window.until)
     if query.person_email:
-        statement = statement.where(Response.customer_id.in_(
-            select(Customer.id).where(Customer.email == query.person_email)))
+        statement = statement.where(
+            Response.customer_id.in_(
+                select(Customer.id).where(Customer.email == query.person_email)
+            )
+        )
     if query.newest_first:
         statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
     else:
@@ -55,8 +56,9 @@ def cases_of(session: Session, responses: list[Response]) -> dict[int, int]:
     if not responses:
         return {}
     rows = session.execute(
-        select(Case.response_id, Case.id)
-        .where(Case.response_id.in_([response.id for response in responses]))
+        select(Case.response_id, Case.id).where(
+            Case.response_id.in_([response.id for response in responses])
+        )
     )
     return {response_id: case_id for response_id, case_id in rows}
 

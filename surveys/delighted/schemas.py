@@ -50,8 +50,9 @@ UNIX_TIME_RULE = "must be a Unix timestamp in seconds, like 1763888400"
 # --- errors ---------------------------------------------------------------------------------
 
 
-def error_response(status: int, detail: str | None = None,
-                   errors: dict[str, list[str]] | None = None) -> Response:
+def error_response(
+    status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None
+) -> Response:
     """An error in Delighted's shape: status, message (the reason phrase), errors by field."""
     message = HTTP_STATUS_CODES.get(status, "Error")
     body: dict = {"status": status, "message": message, "detail": detail or message}
@@ -82,9 +83,12 @@ def read_params() -> dict:
     elif request.mimetype in FORM_TYPES:
         params.update(request.form.items())
     elif request.content_length or request.mimetype:
-        raise ApiProblem(415, "Unsupported Media Type",
-                         "Send the body as JSON (application/json) or as form fields "
-                         "(application/x-www-form-urlencoded).")
+        raise ApiProblem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as JSON (application/json) or as form fields "
+            "(application/x-www-form-urlencoded).",
+        )
     return _nest_bracketed(params)
 
 
@@ -234,8 +238,9 @@ def parse_list_query(args, errors: FieldErrors | None = None) -> ListQuery:
     since = _unix_time(errors, args.get("since"), "since")
     until = _unix_time(errors, args.get("until"), "until")
     page = _bounded(errors, args.get("page"), "page", 1, MAX_PAGE, default=1)
-    per_page = _bounded(errors, args.get("per_page"), "per_page", 1, MAX_PER_PAGE,
-                        default=DEFAULT_PER_PAGE)
+    per_page = _bounded(
+        errors, args.get("per_page"), "per_page", 1, MAX_PER_PAGE, default=DEFAULT_PER_PAGE
+    )
     if own_errors:
         errors.raise_if_any()
     # Delighted's stamps are whole seconds: `until` takes in all of its last second.
@@ -265,8 +270,12 @@ def parse_response_query(args) -> ResponseQuery:
         person_email = parse_email(errors, args["person_email"], "person_email")
     errors.raise_if_any()
     expand = args.getlist("expand[]") + args.getlist("expand")
-    return ResponseQuery(window=window, newest_first=order == "desc",
-                         person_email=person_email, expand_person="person" in expand)
+    return ResponseQuery(
+        window=window,
+        newest_first=order == "desc",
+        person_email=person_email,
+        expand_person="person" in expand,
+    )
 
 
 def _unix_time(errors: FieldErrors, value: str | None, field: str) -> datetime | None:
@@ -279,8 +288,9 @@ def _unix_time(errors: FieldErrors, value: str | None, field: str) -> datetime |
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _bounded(errors: FieldErrors, value: str | None, field: str, low: int, high: int, *,
-             default: int) -> int:
+def _bounded(
+    errors: FieldErrors, value: str | None, field: str, low: int, high: int, *, default: int
+) -> int:
     if value is None or value == "":
         return default
     number = _whole_number(value)
@@ -319,8 +329,7 @@ def person_summary(customer: Customer) -> dict:
     }
 
 
-def survey_response_json(response: SurveyResponse, *, permalink: str,
-                         expand_person: bool) -> dict:
+def survey_response_json(response: SurveyResponse, *, permalink: str, expand_person: bool) -> dict:
     """A response in Delighted's shape: `recommend` is the score, `one_thing` the comment."""
     survey = response.survey
     version = response.version
@@ -343,7 +352,8 @@ def survey_response_json(response: SurveyResponse, *, permalink: str,
         "notes": [],
         "tags": [],
         "additional_answers": [
-            additional_answer_json(answer) for answer in response.answers
+            additional_answer_json(answer)
+            for answer in response.answers
             if answer.question.key not in (SCORE_KEY, COMMENT_KEY)
             and answer.value not in (None, "")
         ],
@@ -362,8 +372,7 @@ def _score(answer: Answer | None) -> int | None:
 def additional_answer_json(answer: Answer) -> dict:
     """Any other answer, as Delighted's additional answers: a choice is a `select_one`."""
     question: Question = answer.question
-    value: dict = {"free_response": None, "scale": None, "select_one": None,
-                   "select_many": None}
+    value: dict = {"free_response": None, "scale": None, "select_one": None, "select_many": None}
     if question.type == "choice":
         value["select_one"] = {"id": answer.value, "text": question.label_for(answer.value)}
     elif question.type == "scale":
@@ -373,9 +382,11 @@ def additional_answer_json(answer: Answer) -> dict:
     return {
         "id": str(answer.id),
         "value": value,
-        "question": {"id": question.key,
-                     "type": DELIGHTED_QUESTION_TYPES.get(question.type, question.type),
-                     "text": question.text},
+        "question": {
+            "id": question.key,
+            "type": DELIGHTED_QUESTION_TYPES.get(question.type, question.type),
+            "text": question.text,
+        },
     }
 
 

@@ -78,15 +78,21 @@ def list_survey_responses():
     responses = queries.list_survey_responses(session, query)
     case_ids = queries.cases_of(session, responses)
     base_url = current_app.config["BASE_URL"]
-    return jsonify([
-        schemas.survey_response_json(
-            response, expand_person=query.expand_person,
-            # No page of ours shows one response alone: its case does, else the customer.
-            permalink=(f"{base_url}/cases/{case_ids[response.id]}" if response.id in case_ids
-                       else f"{base_url}/customers/{response.customer_id}"),
-        )
-        for response in responses
-    ])
+    return jsonify(
+        [
+            schemas.survey_response_json(
+                response,
+                expand_person=query.expand_person,
+                # No page of ours shows one response alone: its case does, else the customer.
+                permalink=(
+                    f"{base_url}/cases/{case_ids[response.id]}"
+                    if response.id in case_ids
+                    else f"{base_url}/customers/{response.customer_id}"
+                ),
+            )
+            for response in responses
+        ]
+    )
 
 
 @bp.post("/unsubscribes.json")

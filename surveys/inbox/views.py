@@ -61,8 +61,7 @@ def login():
         return render_template("inbox/login.html", form=form, next=next_path), 422
     user = users.authenticate(db.session(), form.email.data, form.password.data)
     if user is None:
-        current_app.logger.info("Failed login for %r from %s", form.email.data,
-                                request.remote_addr)
+        current_app.logger.info("Failed login for %r from %s", form.email.data, request.remote_addr)
         # One answer for every failure, so the page never tells which part was wrong
         # or whether the address has an account. Status 200: the form was well filled in.
         form.form_errors.append(WRONG_CREDENTIALS)
@@ -99,8 +98,11 @@ def safe_next_path(target: str | None) -> str | None:
 def _log_out_deactivated_users():
     # Flask-Login already treats an inactive user as logged out; dropping the
     # session too means reactivating them later does not revive an old login.
-    if "_user_id" in session and isinstance(current_user._get_current_object(), User) \
-            and not current_user.active:
+    if (
+        "_user_id" in session
+        and isinstance(current_user._get_current_object(), User)
+        and not current_user.active
+    ):
         logout_user()
 
 
@@ -154,8 +156,9 @@ def resolve_case(case_id: int):
             # say that, rather than point at a form the page no longer shows.
             case_workflow.ensure_can_resolve(case)
             return _render_case(case, resolve_form=form, status=422)
-        case_workflow.resolve_case(s, case, resolution=form.resolution.data, by_user=_me(),
-                                   now=clock.now())
+        case_workflow.resolve_case(
+            s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now()
+        )
     except CaseStateError as exc:
         return _render_case(case, error=str(exc), status=409)
     except CaseInputError as exc:
@@ -171,11 +174,17 @@ def resolve_case(case_id: int):
 def reply_to_case(case_id: int):
     """Write to the customer in your own name; their answer comes straight back to you."""
     return _case_action(
-        case_id, "reply_form", ReplyForm(), ensure=case_workflow.ensure_can_reply,
+        case_id,
+        "reply_form",
+        ReplyForm(),
+        ensure=case_workflow.ensure_can_reply,
         perform=lambda s, case, form: case_workflow.reply_to_customer(
-            s, case, message=form.message.data, by_user=_me(), now=clock.now()),
-        done=lambda case: f"Sent to {case.customer.display_name}, from you. "
-                          "Their answer will come straight to your mailbox.",
+            s, case, message=form.message.data, by_user=_me(), now=clock.now()
+        ),
+        done=lambda case: (
+            f"Sent to {case.customer.display_name}, from you. "
+            "Their answer will come straight to your mailbox."
+        ),
     )
 
 
@@ -184,9 +193,13 @@ def reply_to_case(case_id: int):
 def add_case_note(case_id: int):
     """Add an internal note to the timeline (never shown to the customer)."""
     return _case_action(
-        case_id, "note_form", NoteForm(), ensure=None,
+        case_id,
+        "note_form",
+        NoteForm(),
+        ensure=None,
         perform=lambda s, case, form: case_workflow.add_case_note(
-            s, case, body=form.body.data, by_user=_me(), now=clock.now()),
+            s, case, body=form.body.data, by_user=_me(), now=clock.now()
+        ),
         done=lambda case: "Note added. Only the people who look after this case see it.",
     )
 
@@ -196,12 +209,22 @@ def add_case_note(case_id: int):
 def reassign_case(case_id: int):
     """Hand the case to one new owner, with the reason; they and the customer are told."""
     return _case_action(
-        case_id, "reassign_form", ReassignForm(), ensure=case_workflow.ensure_can_reassign,
+        case_id,
+        "reassign_form",
+        ReassignForm(),
+        ensure=case_workflow.ensure_can_reassign,
         perform=lambda s, case, form: case_workflow.reassign_case(
-            s, case, new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
-            reason=form.reason.data, by_user=_me(), now=clock.now()),
-        done=lambda case: f"{case.owner.name} owns this case now; we emailed them, and told "
-                          f"{case.customer.display_name} who looks after them.",
+            s,
+            case,
+            new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
+            reason=form.reason.data,
+            by_user=_me(),
+            now=clock.now(),
+        ),
+        done=lambda case: (
+            f"{case.owner.name} owns this case now; we emailed them, and told "
+            f"{case.customer.display_name} who looks after them."
+        ),
     )
 
 
@@ -259,8 +282,7 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         "acknowledge_form": AcknowledgeForm(formdata=None),
         "resolve_form": ResolveForm(formdata=None),
         # The composer starts with the customer's own words, for the owner to paraphrase.
-        "reply_form": ReplyForm(formdata=None,
-                                data={"message": case_workflow.reply_opening(case)}),
+        "reply_form": ReplyForm(formdata=None, data={"message": case_workflow.reply_opening(case)}),
         "note_form": NoteForm(formdata=None),
         "reassign_form": ReassignForm(formdata=None),
         "customer_note_form": CustomerNoteForm(formdata=None),
@@ -301,8 +323,7 @@ def add_customer_note(customer_id: int):
     if not form.validate():
         return _render_customer(customer, note_form=form, status=422)
     try:
-        customers.add_customer_note(s, customer, body=form.body.data, author=_me(),
-                                    now=clock.now())
+        customers.add_customer_note(s, customer, body=form.body.data, author=_me(), now=clock.now())
     except customers.CustomerNoteError as exc:
         form.body.errors = [*form.body.errors, str(exc)]
         return _render_customer(customer, note_form=form, status=422)
@@ -329,8 +350,9 @@ def _load_customer(customer_id: int) -> Customer:
         abort(404)
 
 
-def _render_customer(customer: Customer, *, note_form: CustomerNoteForm | None = None,
-                     status: int = 200):
+def _render_customer(
+    customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200
+):
     profile = customers.customer_profile(db.session(), customer)
     return render_template(
         "inbox/show_customer.html",
@@ -361,10 +383,15 @@ def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:
     now = clock.now()
     overdue = deadline.is_overdue(now)
     seconds = abs((deadline.due_at - now).total_seconds())
-    words = f"overdue by {duration_words(seconds)}" if overdue else \
-        f"due in {duration_words(seconds)}"
-    return {"action": deadline.action, "due_at": deadline.due_at, "overdue": overdue,
-            "words": words}
+    words = (
+        f"overdue by {duration_words(seconds)}" if overdue else f"due in {duration_words(seconds)}"
+    )
+    return {
+        "action": deadline.action,
+        "due_at": deadline.due_at,
+        "overdue": overdue,
+        "words": words,
+    }
 
 
 @bp.context_processor
@@ -378,4 +405,3 @@ def _case_helpers() -> dict:
         "can_reassign": case_workflow.can_reassign,
         "answer_words": case_workflow.answer_words,
     }
-

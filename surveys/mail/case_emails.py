@@ -42,8 +42,12 @@ def _case_url(case: Case) -> str:
 def _answers(case: Case) -> list[dict]:
     """The answers that opened the case, as the customer gave them."""
     return [
-        {"question": answer.question.text, "answer": answer_words(answer),
-         "is_text": answer.question.type == "text", "negative": answer.negative}
+        {
+            "question": answer.question.text,
+            "answer": answer_words(answer),
+            "is_text": answer.question.type == "text",
+            "negative": answer.negative,
+        }
         for answer in case.response.answers
         if answer.value not in (None, "") and answer.question.key != "preferences"
     ]
@@ -74,8 +78,7 @@ def reply_email(session: Session, message: OutboxMessage, now: datetime) -> dict
 
 
 @email_template("case_reassigned_customer", to_customer=True)
-def case_reassigned_customer_email(session: Session, message: OutboxMessage,
-                                   now: datetime) -> dict:
+def case_reassigned_customer_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
     """Tell the customer who their one point of contact is from now on."""
     case = _case(session, message)
     event = _event(session, message, "reassigned")

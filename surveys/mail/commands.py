@@ -19,8 +19,13 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 def register_commands(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Do everything that is due now, then exit.")
-    @click.option("--batch-size", type=click.IntRange(1, BATCH_SIZE), default=BATCH_SIZE,
-                  show_default=True, help="Messages claimed (and sent) at a time.")
+    @click.option(
+        "--batch-size",
+        type=click.IntRange(1, BATCH_SIZE),
+        default=BATCH_SIZE,
+        show_default=True,
+        help="Messages claimed (and sent) at a time.",
+    )
     def worker_command(once: bool, batch_size: int) -> None:
         """Deliver the outbox and run timed work (reminders, escalations…) until stopped."""
         sender = sender_for(current_app)

@@ -226,7 +226,8 @@ def render_email(name: str, context: dict) -> RenderedEmail:
     subject = " ".join(subject.split())
     text = env.get_template(f"emails/{name}.txt").render({**context, "subject": subject})
     html = env.get_template(f"emails/{name}.html").render(
-        {**context, "subject": _html_subject(subject)})
+        {**context, "subject": _html_subject(subject)}
+    )
     return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
 
 
@@ -251,8 +252,9 @@ class UnbuildableEmail(Exception):
 Built = OutgoingEmail | CancelDelivery | DeferDelivery
 
 
-def build_emails(session: Session, messages: list[OutboxMessage], *,
-                 now: datetime) -> dict[int, Built]:
+def build_emails(
+    session: Session, messages: list[OutboxMessage], *, now: datetime
+) -> dict[int, Built]:
     """Build a batch: what each message became, by id (an email, or why not now or never).
 
     A few queries load what the whole batch shows, and the personal tokens it
@@ -291,7 +293,8 @@ def mint(session: Session, *, customer_id: int, survey_id: int | None = None) ->
     """A new personal token for this email, inserted with the others of its batch."""
     raw = secrets.token_urlsafe(32)
     batch_memo(session, "minted_tokens", list).append(
-        {"token_hash": hash_token(raw), "customer_id": customer_id, "survey_id": survey_id})
+        {"token_hash": hash_token(raw), "customer_id": customer_id, "survey_id": survey_id}
+    )
     return raw
 
 
@@ -306,11 +309,13 @@ def _write_batch(session: Session, *, now: datetime) -> None:
     memo = session.info.get("mail_memo", {})
     rows = memo.pop("minted_tokens", None)
     if rows:
-        session.execute(SurveyToken.__table__.insert(),
-                        [{**row, "created_at": now} for row in rows])
+        session.execute(
+            SurveyToken.__table__.insert(), [{**row, "created_at": now} for row in rows]
+        )
     for version_id, survey_ids in (memo.pop("pins", None) or {}).items():
         session.execute(
-            update(Survey).where(Survey.id.in_(survey_ids), Survey.version_id.is_(None))
+            update(Survey)
+            .where(Survey.id.in_(survey_ids), Survey.version_id.is_(None))
             .values(version_id=version_id),
             execution_options={"synchronize_session": False},
         )
@@ -326,8 +331,9 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
     mail_from_name, from_email = split_address(config["MAIL_FROM"])
     headers: dict[str, str] = {}
     if spec.to_customer:
-        token = context.get("token") or Personal("token", mint(
-            session, customer_id=_customer_id_for(session, message)))
+        token = context.get("token") or Personal(
+            "token", mint(session, customer_id=_customer_id_for(session, message))
+        )
         context["token"] = token  # so a minted one's substitution travels with the email
         raw_token = token.value if isinstance(token, Personal) else token
         unsubscribe_url = f"{config['BASE_URL']}/u/{token}"
@@ -459,8 +465,10 @@ def preload_surveys(session: Session, messages: list[OutboxMessage]) -> None:
     unpinned_sets = {survey.question_set_id for survey in surveys if survey.version_id is None}
     versions = session.scalars(
         select(QuestionSetVersion)
-        .where(QuestionSetVersion.id.in_(pinned)
-               | QuestionSetVersion.question_set_id.in_(unpinned_sets))
+        .where(
+            QuestionSetVersion.id.in_(pinned)
+            | QuestionSetVersion.question_set_id.in_(unpinned_sets)
+        )
         .options(selectinload(QuestionSetVersion.questions))
     ).all()
     newest: dict[int, QuestionSetVersion] = {}
@@ -469,8 +477,13 @@ def preload_surveys(session: Session, messages: list[OutboxMessage]) -> None:
         if known is None or version.number > known.number:
             newest[version.question_set_id] = version
     memo = session.info.setdefault("mail_memo", {})
-    memo.update({("current_version", set_id): version for set_id, version in newest.items()
-                 if set_id in unpinned_sets})
+    memo.update(
+        {
+            ("current_version", set_id): version
+            for set_id, version in newest.items()
+            if set_id in unpinned_sets
+        }
+    )
     memo.setdefault("surveys", {}).update({survey.id: survey for survey in surveys})
 
 
@@ -493,8 +506,11 @@ def _survey_for(session: Session, message: OutboxMessage) -> Survey | None:
 
 
 def _current_version(session: Session, question_set: QuestionSet) -> QuestionSetVersion:
-    return batch_memo(session, ("current_version", question_set.id),
-                      lambda: current_version(session, question_set))
+    return batch_memo(
+        session,
+        ("current_version", question_set.id),
+        lambda: current_version(session, question_set),
+    )
 
 
 def _hold_for_quiet_hours(session: Session, customer: Customer, now: datetime) -> None:
@@ -515,8 +531,9 @@ def _refuse_unreachable(customer: Customer) -> None:
         raise CancelDelivery("the customer's data was erased")
 
 
-def _survey_context(session: Session, survey: Survey, message: OutboxMessage,
-                    now: datetime) -> dict:
+def _survey_context(
+    session: Session, survey: Survey, message: OutboxMessage, now: datetime
+) -> dict:
     """What the survey and its reminder show: greeting, purchase, first question, links.
 
     Everything personal is a Personal value, so that the emails of a batch
@@ -543,8 +560,9 @@ def _survey_context(session: Session, survey: Survey, message: OutboxMessage,
         "first_name": personal("first_name", first_name(customer.name)),
         "purchase_phrase": Personal("purchase_phrase", purchase_phrase(survey.purchase)),
         "several_items": survey.purchase is not None and len(survey.purchase.items) > 1,
-        "case_owner_name": personal("case_owner_name",
-                                    first_name(case.owner.name) if case else None),
+        "case_owner_name": personal(
+            "case_owner_name", first_name(case.owner.name) if case else None
+        ),
         "survey_url": survey_url,
         "first_question": first_question,
         "answer_links": answer_links(first_question, survey_url),
@@ -602,8 +620,13 @@ def survey_failed(session: Session, message: OutboxMessage, reason: str, now: da
     )
 
 
-@email_template("survey", to_customer=True, on_sent_batch=surveys_sent, on_failed=survey_failed,
-                preload=preload_surveys)
+@email_template(
+    "survey",
+    to_customer=True,
+    on_sent_batch=surveys_sent,
+    on_failed=survey_failed,
+    preload=preload_surveys,
+)
 def survey_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
     """Any survey invitation; `survey.kind` decides the wording."""
     survey = _survey_for(session, message)
@@ -636,8 +659,7 @@ def reminders_sent(session: Session, messages: list[OutboxMessage], now: datetim
         )
 
 
-@email_template("reminder", to_customer=True, on_sent_batch=reminders_sent,
-                preload=preload_surveys)
+@email_template("reminder", to_customer=True, on_sent_batch=reminders_sent, preload=preload_surveys)
 def reminder_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
     """The one gentle reminder of an unanswered survey, with the same personal links."""
     survey = _survey_for(session, message)

@@ -75,12 +75,20 @@ def preview_entries() -> list[PreviewEntry]:
         title = TITLES.get(name, name.replace("_", " ").capitalize())
         variants = VARIANTS.get(name)
         if variants:
-            entries += [PreviewEntry(name, variant, f"{title} ({words})", spec.to_customer)
-                        for variant, words in variants.items()]
+            entries += [
+                PreviewEntry(name, variant, f"{title} ({words})", spec.to_customer)
+                for variant, words in variants.items()
+            ]
         else:
             entries.append(PreviewEntry(name, None, title, spec.to_customer))
-    return sorted(entries, key=lambda entry: (not entry.to_customer, list(TITLES).index(
-        entry.name) if entry.name in TITLES else len(TITLES), entry.title))
+    return sorted(
+        entries,
+        key=lambda entry: (
+            not entry.to_customer,
+            list(TITLES).index(entry.name) if entry.name in TITLES else len(TITLES),
+            entry.title,
+        ),
+    )
 
 
 def find_entry(name: str, variant: str | None) -> PreviewEntry | None:
@@ -106,8 +114,11 @@ def render_preview(session: Session, entry: PreviewEntry, *, now: datetime) -> P
     mail_from_name, from_email = split_address(config["MAIL_FROM"])
     recipient = context["customer"] if entry.to_customer else context["owner"]
     preview.subject, preview.text, preview.html = rendered.subject, rendered.text, rendered.html
-    sender = context["owner_name"] if entry.name in ("reply", "case_reassigned_customer") \
+    sender = (
+        context["owner_name"]
+        if entry.name in ("reply", "case_reassigned_customer")
         else context["sender_name"] or mail_from_name
+    )
     preview.headers = [
         ("From", f"{sender} <{from_email}>"),
         ("To", f"{recipient.name} <{recipient.email}>"),
@@ -126,28 +137,57 @@ def render_preview(session: Session, entry: PreviewEntry, *, now: datetime) -> P
 def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> dict:
     """Made-up variables for `entry`'s template: Ana, her keyboard, Olivia who owns her case."""
     base_url = current_app.config["BASE_URL"]
-    customer = Customer(id=42, email="ana.diaz@example.com", name="Ana Diaz",
-                        timezone="Europe/Madrid")
+    customer = Customer(
+        id=42, email="ana.diaz@example.com", name="Ana Diaz", timezone="Europe/Madrid"
+    )
     owner = User(id=7, email="olivia@shop.example", name="Olivia Moreno", role="owner")
-    purchase = Purchase(id=1001, order_id="A-1001", total=Decimal("129.90"), currency="EUR",
-                        purchased_at=now - timedelta(days=3), customer=customer,
-                        items=[PurchaseItem(sku="KB-1", name="Walnut keyboard", quantity=1,
-                                            unit_price=Decimal("129.90"))])
-    case = Case(id=1042, status="acknowledged", customer=customer, owner=owner, purchase=purchase,
-                routed_by="account owner", created_at=now - timedelta(hours=6),
-                acknowledge_by=now - timedelta(hours=2), resolve_by=now + timedelta(hours=42))
+    purchase = Purchase(
+        id=1001,
+        order_id="A-1001",
+        total=Decimal("129.90"),
+        currency="EUR",
+        purchased_at=now - timedelta(days=3),
+        customer=customer,
+        items=[
+            PurchaseItem(
+                sku="KB-1", name="Walnut keyboard", quantity=1, unit_price=Decimal("129.90")
+            )
+        ],
+    )
+    case = Case(
+        id=1042,
+        status="acknowledged",
+        customer=customer,
+        owner=owner,
+        purchase=purchase,
+        routed_by="account owner",
+        created_at=now - timedelta(hours=6),
+        acknowledge_by=now - timedelta(hours=2),
+        resolve_by=now + timedelta(hours=42),
+    )
     kind = entry.variant if entry.name in ("survey", "reminder") else "purchase"
     first_question = _first_question(session, kind)
     survey_url = f"{base_url}/s/{SAMPLE_TOKEN}"
     case_url = f"{base_url}/cases/{case.id}"
     answers = [
-        {"question": "Are we exceeding your expectations?", "answer": "You are falling short",
-         "is_text": False, "negative": True},
-        {"question": "If there was one thing we could be doing better, what would that be?",
-         "answer": "The keyboard arrived with a broken key, and nobody answered my email.",
-         "is_text": True, "negative": False},
-        {"question": "How likely are you to recommend us to a friend or colleague?",
-         "answer": "4", "is_text": False, "negative": True},
+        {
+            "question": "Are we exceeding your expectations?",
+            "answer": "You are falling short",
+            "is_text": False,
+            "negative": True,
+        },
+        {
+            "question": "If there was one thing we could be doing better, what would that be?",
+            "answer": "The keyboard arrived with a broken key, and nobody answered my email.",
+            "is_text": True,
+            "negative": False,
+        },
+        {
+            "question": "How likely are you to recommend us to a friend or colleague?",
+            "answer": "4",
+            "is_text": False,
+            "negative": True,
+        },
     ]
     breach = entry.variant if entry.name == "escalation" else "acknowledge"
     recipient = customer if entry.to_customer else owner
@@ -190,10 +230,14 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "by": "Alex Morgan",
         "reason": "Sam is on holiday until Monday, and Olivia knows our keyboards best.",
         "words": [
-            {"question": "You told us about a problem and we worked on it. Did our fix work?",
-             "answer": "No, not yet"},
-            {"question": "Is there anything else we should do?",
-             "answer": "The new keyboard has the same loose key."},
+            {
+                "question": "You told us about a problem and we worked on it. Did our fix work?",
+                "answer": "No, not yet",
+            },
+            {
+                "question": "Is there anything else we should do?",
+                "answer": "The new keyboard has the same loose key.",
+            },
         ],
     }
 

@@ -82,8 +82,7 @@ class OutgoingEmail:
 
     def shares_body_with(self) -> tuple:
         """What must be equal for two emails to go in one SendGrid request."""
-        return (self.from_email, self.from_name, self.reply_to, self.category,
-                self.text, self.html)
+        return (self.from_email, self.from_name, self.reply_to, self.category, self.text, self.html)
 
 
 def substitute(text: str, substitutions: dict[str, str]) -> str:
@@ -168,8 +167,14 @@ PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
 class SendGridSender:
     """Sends through SendGrid's v3 `mail/send` with the official library."""
 
-    def __init__(self, api_key: str, *, host: str, timeout: float,
-                 max_recipients: int = MAX_RECIPIENTS_PER_REQUEST) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str,
+        timeout: float,
+        max_recipients: int = MAX_RECIPIENTS_PER_REQUEST,
+    ) -> None:
         self.host = host
         self.timeout = timeout
         self.max_recipients = max_recipients
@@ -216,8 +221,11 @@ class SendGridSender:
         return {}
 
     def _spare_the_others(self, emails: list[OutgoingEmail], failure: PermanentFailure) -> Failures:
-        named = {position: why for position, why in failure.by_personalization.items()
-                 if position < len(emails)}
+        named = {
+            position: why
+            for position, why in failure.by_personalization.items()
+            if position < len(emails)
+        }
         if named:
             failures: Failures = {
                 emails[position].message_id: PermanentFailure(why)
@@ -243,8 +251,9 @@ class SendGridSender:
             raise TemporaryFailure(reason) from exc
 
 
-def _chunks_with_unique_addresses(emails: list[OutgoingEmail],
-                                  size: int) -> list[list[OutgoingEmail]]:
+def _chunks_with_unique_addresses(
+    emails: list[OutgoingEmail], size: int
+) -> list[list[OutgoingEmail]]:
     """Split into requests of at most `size`; SendGrid refuses an address twice in one request."""
     chunks: list[list[OutgoingEmail]] = []
     addresses: list[set[str]] = []
@@ -294,8 +303,9 @@ def personalization_for(email: OutgoingEmail) -> dict:
     if email.substitutions:
         personalization["substitutions"] = dict(email.substitutions)
     if email.custom_args:
-        personalization["custom_args"] = {name: str(value)
-                                          for name, value in email.custom_args.items()}
+        personalization["custom_args"] = {
+            name: str(value) for name, value in email.custom_args.items()
+        }
     return personalization
 
 
@@ -312,12 +322,14 @@ def classify_http_error(exc: HTTPError) -> TemporaryFailure | PermanentFailure:
     for error in errors:
         match = PERSONALIZATION_FIELD.match(str(error.get("field") or ""))
         if match:
-            by_personalization.setdefault(int(match.group(1)), []).append(
-                _describe_error(error))
-    return PermanentFailure(reason, {
-        position: f"{prefix}: {'; '.join(messages)}"[:1000]
-        for position, messages in by_personalization.items()
-    })
+            by_personalization.setdefault(int(match.group(1)), []).append(_describe_error(error))
+    return PermanentFailure(
+        reason,
+        {
+            position: f"{prefix}: {'; '.join(messages)}"[:1000]
+            for position, messages in by_personalization.items()
+        },
+    )
 
 
 def _errors_of(body: bytes | str | None) -> list[dict]:

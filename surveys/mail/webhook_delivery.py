@@ -77,8 +77,9 @@ class WebhookDelivery:
 
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
-        self.timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS",
-                                                    DEFAULT_TIMEOUT_SECONDS))
+        self.timeout = float(
+            current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+        )
 
     def deliver_due(self, report: PassReport) -> None:
         """Send every delivery due now, a claim at a time, until none is left or we stop."""
@@ -100,20 +101,29 @@ class WebhookDelivery:
             and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
         )
         with db.sessionmaker() as session:
-            ids = list(session.scalars(
-                select(OutboxMessage.id)
-                .join(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.webhook_endpoint_id)
-                .where(OutboxMessage.channel == webhooks_out.CHANNEL, due,
-                       WebhookEndpoint.active.is_(True))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(BATCH_SIZE)
-                .with_for_update(skip_locked=True, of=OutboxMessage)
-            ))
+            ids = list(
+                session.scalars(
+                    select(OutboxMessage.id)
+                    .join(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.webhook_endpoint_id)
+                    .where(
+                        OutboxMessage.channel == webhooks_out.CHANNEL,
+                        due,
+                        WebhookEndpoint.active.is_(True),
+                    )
+                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                    .limit(BATCH_SIZE)
+                    .with_for_update(skip_locked=True, of=OutboxMessage)
+                )
+            )
             if ids:
                 session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                    .values(status="sending", claimed_until=now + self.worker.lease,
-                            claimed_by=self.worker.worker_id),
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .values(
+                        status="sending",
+                        claimed_until=now + self.worker.lease,
+                        claimed_by=self.worker.worker_id,
+                    ),
                     execution_options={"synchronize_session": False},
                 )
             session.commit()
@@ -136,8 +146,11 @@ class WebhookDelivery:
         with db.sessionmaker() as session:
             held = session.scalar(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
-                       OutboxMessage.claimed_by == self.worker.worker_id)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_by == self.worker.worker_id,
+                )
                 .values(claimed_until=now + self.worker.lease)
                 .returning(OutboxMessage.id),
                 execution_options={"synchronize_session": False},
@@ -154,11 +167,16 @@ class WebhookDelivery:
                 return "deferred"
             session.commit()
         if endpoint is None or message.payload is None:
-            return self._give_up(message_id, "there is nothing to deliver: the endpoint or "
-                                             "the body is missing")
-        return WebhookRequest(message_id=message_id, url=endpoint.url, event=message.template,
-                              body=webhooks_out.body_bytes(message.payload),
-                              secret=endpoint.secret)
+            return self._give_up(
+                message_id, "there is nothing to deliver: the endpoint or the body is missing"
+            )
+        return WebhookRequest(
+            message_id=message_id,
+            url=endpoint.url,
+            event=message.template,
+            body=webhooks_out.body_bytes(message.payload),
+            secret=endpoint.secret,
+        )
 
     def _give_up(self, message_id: int, reason: str) -> str:
         outcomes = self.worker.record_failures([message_id], PermanentFailure(reason))
@@ -171,12 +189,14 @@ def post(request: WebhookRequest, *, timeout: float, now: datetime) -> DeliveryF
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         webhooks_out.SIGNATURE_HEADER: webhooks_out.signature(
-            request.secret, int(now.timestamp()), request.body),
+            request.secret, int(now.timestamp()), request.body
+        ),
         "X-Surveys-Event": request.event,
         "X-Surveys-Delivery": str(request.message_id),
     }
-    http_request = urllib.request.Request(request.url, data=request.body, headers=headers,
-                                          method="POST")
+    http_request = urllib.request.Request(
+        request.url, data=request.body, headers=headers, method="POST"
+    )
     try:
         with _opener.open(http_request, timeout=timeout) as answer:
             answer.read(64 * 1024)  # let the receiver finish; what it says does not matter

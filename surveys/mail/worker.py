@@ -241,17 +241,19 @@ class Worker:
 
     def _renew(self, session: Session, message_ids: list[int], now: datetime) -> set[int]:
         """Extend our lease on these messages; return those we still hold."""
-        return set(session.scalars(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(message_ids),
-                OutboxMessage.status == "sending",
-                OutboxMessage.claimed_by == self.worker_id,
+        return set(
+            session.scalars(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(message_ids),
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_by == self.worker_id,
+                )
+                .values(claimed_until=now + self.lease)
+                .returning(OutboxMessage.id),
+                execution_options={"synchronize_session": False},
             )
-            .values(claimed_until=now + self.lease)
-            .returning(OutboxMessage.id),
-            execution_options={"synchronize_session": False},
-        ))
+        )
 
     # --- delivering --------------------------------------------------------------
 
@@ -269,11 +271,12 @@ class Worker:
                 return
             if clock.now() >= lease_ends - self.lease / 2:
                 # A slow provider: keep the rest of the batch ours before going on.
-                lease_ends, request = self._keep_holding(request, requests[position + 1:])
+                lease_ends, request = self._keep_holding(request, requests[position + 1 :])
             report.outcomes.update(self.send_request(request))
 
-    def _keep_holding(self, request: list[OutgoingEmail],
-                      later: list[list[OutgoingEmail]]) -> tuple[datetime, list[OutgoingEmail]]:
+    def _keep_holding(
+        self, request: list[OutgoingEmail], later: list[list[OutgoingEmail]]
+    ) -> tuple[datetime, list[OutgoingEmail]]:
         now = clock.now()
         with self._session() as session:
             held = self._renew(session, [e.message_id for r in (request, *later) for e in r], now)
@@ -289,16 +292,18 @@ class Worker:
         except UnbuildableEmail as error:
             # One message could not be rendered: the batch was rolled back, and
             # each message is prepared on its own so that only that one waits.
-            log.warning("outbox message %s: %s; preparing its batch one by one",
-                        error.message_id, error)
+            log.warning(
+                "outbox message %s: %s; preparing its batch one by one", error.message_id, error
+            )
             emails, outcomes = [], Counter()
             for message_id in message_ids:
                 try:
                     more, counted = self._prepare([message_id])
                 except UnbuildableEmail as failed:
                     log.exception("could not prepare outbox message %s", message_id)
-                    outcomes.update(self.record_failures(
-                        [message_id], TemporaryFailure(str(failed))))
+                    outcomes.update(
+                        self.record_failures([message_id], TemporaryFailure(str(failed)))
+                    )
                     continue
                 emails += more
                 outcomes.update(counted)
@@ -372,8 +377,13 @@ class Worker:
                     # attempt failed meanwhile, this one still reached SendGrid.
                     OutboxMessage.status.in_(("sending", "pending")),
                 )
-                .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
-                        claimed_until=None, claimed_by=None)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_until=None,
+                    claimed_by=None,
+                )
                 .returning(OutboxMessage),
                 execution_options={"synchronize_session": False},
             ).all()
@@ -387,8 +397,9 @@ class Worker:
             session.commit()
         return len(message_ids)
 
-    def record_failures(self, message_ids: list[int],
-                        failure: TemporaryFailure | PermanentFailure) -> Counter:
+    def record_failures(
+        self, message_ids: list[int], failure: TemporaryFailure | PermanentFailure
+    ) -> Counter:
         """Schedule a retry, or mark each message failed for good with the reason."""
         now = clock.now()
         outcomes: Counter = Counter()
@@ -407,8 +418,9 @@ class Worker:
             session.commit()
         return outcomes
 
-    def _record_failure(self, session: Session, message: OutboxMessage,
-                        failure: DeliveryFailure, now: datetime) -> str:
+    def _record_failure(
+        self, session: Session, message: OutboxMessage, failure: DeliveryFailure, now: datetime
+    ) -> str:
         message.attempts += 1
         _unclaim(message)
         if isinstance(failure, TemporaryFailure) and message.attempts < self.policy.max_attempts:
@@ -416,8 +428,12 @@ class Worker:
             message.status = "pending"
             message.next_attempt_at = now + delay
             message.last_error = failure.reason
-            log.warning("outbox message %s: %s; retrying in %d s",
-                        message.id, failure.reason, delay.total_seconds())
+            log.warning(
+                "outbox message %s: %s; retrying in %d s",
+                message.id,
+                failure.reason,
+                delay.total_seconds(),
+            )
             return "retrying"
         if isinstance(failure, TemporaryFailure):
             reason = f"gave up after {message.attempts} attempts: {failure.reason}"

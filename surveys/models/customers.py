@@ -77,6 +77,4 @@ class Touchpoint(Base):
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (
-        sa.CheckConstraint("polarity in ('positive', 'negative')", name="polarity"),
-    )
+    __table_args__ = (sa.CheckConstraint("polarity in ('positive', 'negative')", name="polarity"),)

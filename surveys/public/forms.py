@@ -17,8 +17,7 @@ RESERVED_FIELD_NAMES = frozenset(name for name in dir(FlaskForm) if not name.sta
 REQUIRED_MESSAGE = "We would love your answer to this one."
 INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."
 TOO_LONG_MESSAGE = (
-    "Thank you for writing so much! Please keep it to %(max)d characters "
-    "(this is %(length)d)."
+    "Thank you for writing so much! Please keep it to %(max)d characters (this is %(length)d)."
 )
 
 
@@ -42,11 +41,15 @@ def choices_for(question: Question) -> list[SelectChoice]:
 def field_for(question: Question) -> Field:
     """The unbound form field that asks one question."""
     if question.type in ("choice", "scale"):
-        return RadioField(question.text, validators=_presence(question),
-                          choices=choices_for(question),
-                          invalid_choice_message=INVALID_CHOICE_MESSAGE)
+        return RadioField(
+            question.text,
+            validators=_presence(question),
+            choices=choices_for(question),
+            invalid_choice_message=INVALID_CHOICE_MESSAGE,
+        )
     return TextAreaField(
-        question.text, filters=[_strip],
+        question.text,
+        filters=[_strip],
         validators=[*_presence(question), Length(max=MAX_TEXT_LENGTH, message=TOO_LONG_MESSAGE)],
     )
 

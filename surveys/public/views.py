@@ -62,15 +62,16 @@ def submit_survey(token: str):
     if not form.validate():
         return _survey_page(survey, questions, form, token), 422
     try:
-        response = submit_response(session, survey, answers_from(form, questions),
-                                   now=clock.now())
+        response = submit_response(session, survey, answers_from(form, questions), now=clock.now())
     except AlreadyAnswered:
         session.rollback()  # another submit won the race; show what it recorded
         return _already_answered_page(survey)
     session.commit()
     case = session.scalar(select(Case).where(Case.response_id == response.id))
     return render_template(
-        "public/thank_you.html", survey=survey, first_name=first_name(survey.customer.name),
+        "public/thank_you.html",
+        survey=survey,
+        first_name=first_name(survey.customer.name),
         owner_name=first_name(case.owner.name) if case else None,
         message=get_setting(session, "thank_you_message"),
     )
@@ -119,13 +120,20 @@ def _is_answered(survey: Survey) -> bool:
 
 
 def _already_answered_page(survey: Survey):
-    return render_template("public/already_answered.html", survey=survey,
-                           first_name=first_name(survey.customer.name))
+    return render_template(
+        "public/already_answered.html", survey=survey, first_name=first_name(survey.customer.name)
+    )
 
 
 def _survey_page(survey: Survey, questions: list[Question], form, token: str) -> str:
-    return render_template("public/show_survey.html", survey=survey, questions=questions,
-                           form=form, token=token, first_name=first_name(survey.customer.name))
+    return render_template(
+        "public/show_survey.html",
+        survey=survey,
+        questions=questions,
+        form=form,
+        token=token,
+        first_name=first_name(survey.customer.name),
+    )
 
 
 def _one_click_answer(questions: list[Question], value: str | None) -> dict[str, str]:

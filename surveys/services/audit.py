@@ -17,9 +17,17 @@ from surveys.models import ApiKey, AuditEntry, User
 PAGE_SIZE = 50
 
 
-def record_admin_change(session: Session, *, actor_user: User | None = None,
-                        actor_api_key: ApiKey | None = None, action: str, target: str,
-                        before, after, now: datetime) -> AuditEntry:
+def record_admin_change(
+    session: Session,
+    *,
+    actor_user: User | None = None,
+    actor_api_key: ApiKey | None = None,
+    action: str,
+    target: str,
+    before,
+    after,
+    now: datetime,
+) -> AuditEntry:
     """Write one audit entry: who (a person or an API key), what, before and after, when.
 
     `action` is a dotted name such as `question_set.published` or `setting.changed`;
@@ -48,9 +56,15 @@ class AuditPage:
     total: int
 
 
-def list_entries(session: Session, *, action: str | None = None, actor_user_id: int | None = None,
-                 actor_api_key_id: int | None = None, page: int = 1,
-                 per_page: int = PAGE_SIZE) -> AuditPage:
+def list_entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor_user_id: int | None = None,
+    actor_api_key_id: int | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> AuditPage:
     """Audit entries, newest first, optionally only one action or one actor's."""
     conditions = []
     if action:
@@ -69,8 +83,9 @@ def list_entries(session: Session, *, action: str | None = None, actor_user_id: 
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
     ).all()
-    return AuditPage(entries=list(entries[:per_page]), page=page,
-                     has_next=len(entries) > per_page, total=total)
+    return AuditPage(
+        entries=list(entries[:per_page]), page=page, has_next=len(entries) > per_page, total=total
+    )
 
 
 def recorded_actions(session: Session) -> list[str]:
@@ -84,7 +99,8 @@ def recorded_actors(session: Session) -> tuple[list[User], list[ApiKey]]:
         select(User).where(User.id.in_(select(AuditEntry.actor_user_id))).order_by(User.name)
     ).all()
     keys = session.scalars(
-        select(ApiKey).where(ApiKey.id.in_(select(AuditEntry.actor_api_key_id)))
+        select(ApiKey)
+        .where(ApiKey.id.in_(select(AuditEntry.actor_api_key_id)))
         .order_by(ApiKey.name)
     ).all()
     return list(users), list(keys)

@@ -129,7 +129,8 @@ def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
         .options(
             selectinload(Case.owner),
             selectinload(Case.customer),
-            selectinload(Case.response).selectinload(Response.answers)
+            selectinload(Case.response)
+            .selectinload(Response.answers)
             .selectinload(Answer.question),
         )
         .order_by(stage, due, Case.resolved_at.desc(), Case.created_at.desc(), Case.id.desc())
@@ -189,8 +190,10 @@ def next_deadline(case: Case) -> Deadline | None:
 def written_words(case: Case) -> list[str]:
     """What the customer wrote in their own words (not their preferences), in order."""
     return [
-        answer.value.strip() for answer in case.response.answers
-        if answer.question.type == "text" and answer.question.key != PREFERENCES_KEY
+        answer.value.strip()
+        for answer in case.response.answers
+        if answer.question.type == "text"
+        and answer.question.key != PREFERENCES_KEY
         and (answer.value or "").strip()
     ]
 
@@ -206,7 +209,8 @@ def reply_opening(case: Case) -> str:
     else:
         quoted = " and ".join(
             f"“{answer_words(answer)}” ({answer.question.text})"
-            for answer in case.response.answers if answer.negative
+            for answer in case.response.answers
+            if answer.negative
         )
     return f"You told us: {quoted}\n\n" if quoted else ""
 
@@ -233,21 +237,38 @@ def can_reassign(case: Case) -> bool:
 
 def reassign_candidates(session: Session, case: Case) -> list[User]:
     """Everyone who could take the case: active people other than its owner."""
-    return list(session.scalars(
-        select(User).where(User.active.is_(True), User.id != case.owner_id)
-        .order_by(User.name, User.id)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.id != case.owner_id)
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 # --- acting ------------------------------------------------------------------
 
 
-def record_event(session: Session, case: Case, kind: str, *, now: datetime,
-                 by_user: User | None = None, by_api_key: ApiKey | None = None,
-                 body: str | None = None, data: dict | None = None) -> CaseEvent:
+def record_event(
+    session: Session,
+    case: Case,
+    kind: str,
+    *,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+    body: str | None = None,
+    data: dict | None = None,
+) -> CaseEvent:
     """Add one line to the case's timeline, naming who acted (nobody: the system)."""
-    event = CaseEvent(kind=kind, actor_user=by_user, actor_api_key=by_api_key, body=body,
-                      data=data, created_at=now)
+    event = CaseEvent(
+        kind=kind,
+        actor_user=by_user,
+        actor_api_key=by_api_key,
+        body=body,
+        data=data,
+        created_at=now,
+    )
     case.events.append(event)
     session.flush()
     return event
@@ -271,8 +292,9 @@ def ensure_can_resolve(case: Case) -> None:
 def ensure_can_reply(case: Case) -> None:
     """Raise CaseStateError unless the owner may still write to the customer."""
     if case.customer.erased_at is not None:
-        raise CaseStateError("This customer's personal data was erased; we can no longer "
-                             "write to them.")
+        raise CaseStateError(
+            "This customer's personal data was erased; we can no longer write to them."
+        )
     if not can_reply(case):
         raise CaseStateError("This case is closed, so there is no reply to send from it.")
 
@@ -302,8 +324,14 @@ def _require_text(field: str, value: str | None, *, missing: str, max_length: in
     return text
 
 
-def acknowledge_case(session: Session, case: Case, *, now: datetime,
-                     by_user: User | None = None, by_api_key: ApiKey | None = None) -> CaseEvent:
+def acknowledge_case(
+    session: Session,
+    case: Case,
+    *,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+) -> CaseEvent:
     """Take the case: `open` → `acknowledged`, which stops the acknowledge deadline."""
     _require_actor(by_user, by_api_key)
     _lock(session, case)
@@ -311,13 +339,20 @@ def acknowledge_case(session: Session, case: Case, *, now: datetime,
         raise CaseStateError(_not_open_message(case))
     case.status = "acknowledged"
     case.acknowledged_at = now
-    return record_event(session, case, "acknowledged", now=now, by_user=by_user,
-                        by_api_key=by_api_key)
+    return record_event(
+        session, case, "acknowledged", now=now, by_user=by_user, by_api_key=by_api_key
+    )
 
 
-def reply_to_customer(session: Session, case: Case, *, message: str, now: datetime,
-                      by_user: User | None = None,
-                      by_api_key: ApiKey | None = None) -> CaseEvent:
+def reply_to_customer(
+    session: Session,
+    case: Case,
+    *,
+    message: str,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+) -> CaseEvent:
     """Email the customer in the owner's name, `Reply-To` the owner, so their answer reaches them.
 
     A reply to an open case takes it too: the customer has heard from a person.
@@ -325,41 +360,74 @@ def reply_to_customer(session: Session, case: Case, *, message: str, now: dateti
     _require_actor(by_user, by_api_key)
     _lock(session, case)
     ensure_can_reply(case)
-    message = _require_text("message", message, missing="Write your reply to the customer.",
-                            max_length=MAX_REPLY_LENGTH)
+    message = _require_text(
+        "message", message, missing="Write your reply to the customer.", max_length=MAX_REPLY_LENGTH
+    )
     if message == _text(reply_opening(case)):
-        raise CaseInputError("message", "Add your own words after theirs: say what you will "
-                                        "do about it, and by when.")
+        raise CaseInputError(
+            "message",
+            "Add your own words after theirs: say what you will do about it, and by when.",
+        )
     if case.status == "open":
         case.status = "acknowledged"
         case.acknowledged_at = now
-        record_event(session, case, "acknowledged", now=now, by_user=by_user,
-                     by_api_key=by_api_key)
+        record_event(session, case, "acknowledged", now=now, by_user=by_user, by_api_key=by_api_key)
     customer, owner = case.customer, case.owner
-    event = record_event(session, case, "reply", now=now, by_user=by_user,
-                         by_api_key=by_api_key, body=message,
-                         data={"to": customer.email, "from_name": owner.name,
-                               "reply_to": owner.email})
-    enqueue_email(session, template="reply", to_email=customer.email, to_name=customer.name,
-                  reply_to=owner.email, from_name=owner.name, context={"event_id": event.id},
-                  customer=customer, case=case, now=now)
-    record_touchpoint(session, customer=customer, kind="personal_reply", polarity="positive",
-                      now=now, case=case)
+    event = record_event(
+        session,
+        case,
+        "reply",
+        now=now,
+        by_user=by_user,
+        by_api_key=by_api_key,
+        body=message,
+        data={"to": customer.email, "from_name": owner.name, "reply_to": owner.email},
+    )
+    enqueue_email(
+        session,
+        template="reply",
+        to_email=customer.email,
+        to_name=customer.name,
+        reply_to=owner.email,
+        from_name=owner.name,
+        context={"event_id": event.id},
+        customer=customer,
+        case=case,
+        now=now,
+    )
+    record_touchpoint(
+        session, customer=customer, kind="personal_reply", polarity="positive", now=now, case=case
+    )
     return event
 
 
-def add_case_note(session: Session, case: Case, *, body: str, now: datetime,
-                  by_user: User | None = None, by_api_key: ApiKey | None = None) -> CaseEvent:
+def add_case_note(
+    session: Session,
+    case: Case,
+    *,
+    body: str,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+) -> CaseEvent:
     """Add an internal note to the timeline; it is never shown or sent to the customer."""
     _require_actor(by_user, by_api_key)
     body = _require_text("body", body, missing="Write the note.", max_length=MAX_NOTE_LENGTH)
-    return record_event(session, case, NOTE_KIND, now=now, by_user=by_user,
-                        by_api_key=by_api_key, body=body)
+    return record_event(
+        session, case, NOTE_KIND, now=now, by_user=by_user, by_api_key=by_api_key, body=body
+    )
 
 
-def reassign_case(session: Session, case: Case, *, new_owner: User | None, reason: str,
-                  now: datetime, by_user: User | None = None,
-                  by_api_key: ApiKey | None = None) -> CaseEvent:
+def reassign_case(
+    session: Session,
+    case: Case,
+    *,
+    new_owner: User | None,
+    reason: str,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+) -> CaseEvent:
     """Hand the case to one new owner, with a reason; they and the customer are told.
 
     The deadlines stay as they were: the customer's wait does not start again
@@ -375,32 +443,64 @@ def reassign_case(session: Session, case: Case, *, new_owner: User | None, reaso
     if new_owner.id == case.owner_id:
         raise CaseInputError("owner", f"{new_owner.name} already owns this case.")
     reason = _require_text(
-        "reason", reason, max_length=MAX_REASON_LENGTH,
+        "reason",
+        reason,
+        max_length=MAX_REASON_LENGTH,
         missing="Say why the case moves: the new owner should not have to ask.",
     )
     previous = case.owner
     case.owner = new_owner
     case.reassign_count = (case.reassign_count or 0) + 1
     event = record_event(
-        session, case, "reassigned", now=now, by_user=by_user, by_api_key=by_api_key,
+        session,
+        case,
+        "reassigned",
+        now=now,
+        by_user=by_user,
+        by_api_key=by_api_key,
         body=reason,
-        data={"from_user_id": previous.id, "from_name": previous.name,
-              "to_user_id": new_owner.id, "to_name": new_owner.name},
+        data={
+            "from_user_id": previous.id,
+            "from_name": previous.name,
+            "to_user_id": new_owner.id,
+            "to_name": new_owner.name,
+        },
     )
-    enqueue_email_to_user(session, new_owner, template="case_reassigned_owner", case=case,
-                          now=now, context={"event_id": event.id})
+    enqueue_email_to_user(
+        session,
+        new_owner,
+        template="case_reassigned_owner",
+        case=case,
+        now=now,
+        context={"event_id": event.id},
+    )
     customer = case.customer
     if customer.erased_at is None:
         # One person to talk to: the customer learns who that is now, and can simply reply.
-        enqueue_email(session, template="case_reassigned_customer", to_email=customer.email,
-                      to_name=customer.name, reply_to=new_owner.email,
-                      from_name=new_owner.name, context={"event_id": event.id},
-                      customer=customer, case=case, now=now)
+        enqueue_email(
+            session,
+            template="case_reassigned_customer",
+            to_email=customer.email,
+            to_name=customer.name,
+            reply_to=new_owner.email,
+            from_name=new_owner.name,
+            context={"event_id": event.id},
+            customer=customer,
+            case=case,
+            now=now,
+        )
     return event
 
 
-def resolve_case(session: Session, case: Case, *, resolution: str, now: datetime,
-                 by_user: User | None = None, by_api_key: ApiKey | None = None) -> CaseEvent:
+def resolve_case(
+    session: Session,
+    case: Case,
+    *,
+    resolution: str,
+    now: datetime,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+) -> CaseEvent:
     """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is."""
     _require_actor(by_user, by_api_key)
     _lock(session, case)
@@ -420,10 +520,12 @@ def resolve_case(session: Session, case: Case, *, resolution: str, now: datetime
     case.status = "resolved"
     case.resolved_at = now
     case.resolution = resolution
-    event = record_event(session, case, "resolved", now=now, by_user=by_user,
-                         by_api_key=by_api_key, body=resolution)
-    record_touchpoint(session, customer=case.customer, kind="resolution", polarity="positive",
-                      now=now, case=case)
+    event = record_event(
+        session, case, "resolved", now=now, by_user=by_user, by_api_key=by_api_key, body=resolution
+    )
+    record_touchpoint(
+        session, customer=case.customer, kind="resolution", polarity="positive", now=now, case=case
+    )
     survey = _ask_whether_fixed(session, case, now=now)
     event.data = {"fix_check_survey_id": survey.id if survey else None}
     session.flush()
@@ -436,19 +538,38 @@ def _ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey
     customer = case.customer
     question_set = get_question_set(session, FIX_CHECK_SET)
     if customer.erased_at is not None or question_set is None:
-        why = ("the customer's data was erased" if customer.erased_at is not None
-               else f"the “{FIX_CHECK_SET}” question set is missing")
-        record_event(session, case, "fix_check_not_sent", now=now,
-                     body=f"We could not ask whether the fix worked: {why}.")
+        why = (
+            "the customer's data was erased"
+            if customer.erased_at is not None
+            else f"the “{FIX_CHECK_SET}” question set is missing"
+        )
+        record_event(
+            session,
+            case,
+            "fix_check_not_sent",
+            now=now,
+            body=f"We could not ask whether the fix worked: {why}.",
+        )
         return None
-    survey = schedule_survey(session, customer=customer, kind="fix_check",
-                             question_set=question_set, now=now, purchase=case.purchase,
-                             case=case)
+    survey = schedule_survey(
+        session,
+        customer=customer,
+        kind="fix_check",
+        question_set=question_set,
+        now=now,
+        purchase=case.purchase,
+        case=case,
+    )
     if survey.status != "scheduled":
-        record_event(session, case, "fix_check_not_sent", now=now,
-                     body=f"We could not ask {customer.display_name} whether the fix worked: "
-                          f"{survey.status_reason}.",
-                     data={"survey_id": survey.id, "status": survey.status})
+        record_event(
+            session,
+            case,
+            "fix_check_not_sent",
+            now=now,
+            body=f"We could not ask {customer.display_name} whether the fix worked: "
+            f"{survey.status_reason}.",
+            data={"survey_id": survey.id, "status": survey.status},
+        )
     return survey
 
 
@@ -458,9 +579,14 @@ def record_fix_check_sent(session: Session, survey_id: int, *, now: datetime) ->
     if survey is None or survey.kind != "fix_check" or survey.case_id is None:
         return
     case = session.get(Case, survey.case_id)
-    record_event(session, case, "fix_check_sent", now=now,
-                 body=f"Asked {case.customer.display_name} whether the fix worked.",
-                 data={"survey_id": survey.id})
+    record_event(
+        session,
+        case,
+        "fix_check_sent",
+        now=now,
+        body=f"Asked {case.customer.display_name} whether the fix worked.",
+        data={"survey_id": survey.id},
+    )
 
 
 def answer_fix_check(session: Session, response: Response, *, now: datetime) -> CaseEvent | None:
@@ -474,8 +600,11 @@ def answer_fix_check(session: Session, response: Response, *, now: datetime) -> 
     if case is None:
         return None
     _lock(session, case)
-    words = [{"question": answer.question.text, "answer": answer_words(answer)}
-             for answer in response.answers if answer.value not in (None, "")]
+    words = [
+        {"question": answer.question.text, "answer": answer_words(answer)}
+        for answer in response.answers
+        if answer.value not in (None, "")
+    ]
     body = "\n".join(f"{item['question']} {item['answer']}" for item in words)
     data = {"survey_id": survey.id, "response_id": response.id, "answers": words}
     if response.negative:
@@ -483,8 +612,7 @@ def answer_fix_check(session: Session, response: Response, *, now: datetime) -> 
     return _confirm_fix(session, case, body=body, data=data, now=now)
 
 
-def _reopen(session: Session, case: Case, *, body: str, data: dict,
-            now: datetime) -> CaseEvent:
+def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetime) -> CaseEvent:
     if case.status not in ("resolved", "closed"):
         # Already being worked on again: keep what they said on the timeline.
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
@@ -497,25 +625,44 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict,
     case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     case.resolve_escalated_at = None
     event = record_event(session, case, "reopened", now=now, body=body, data=data)
-    enqueue_email_to_user(session, case.owner, template="case_reopened", case=case, now=now,
-                          context={"event_id": event.id})
-    record_touchpoint(session, customer=case.customer, kind="reopened", polarity="negative",
-                      now=now, case=case)
+    enqueue_email_to_user(
+        session,
+        case.owner,
+        template="case_reopened",
+        case=case,
+        now=now,
+        context={"event_id": event.id},
+    )
+    record_touchpoint(
+        session, customer=case.customer, kind="reopened", polarity="negative", now=now, case=case
+    )
     return event
 
 
-def _confirm_fix(session: Session, case: Case, *, body: str, data: dict,
-                 now: datetime) -> CaseEvent:
+def _confirm_fix(
+    session: Session, case: Case, *, body: str, data: dict, now: datetime
+) -> CaseEvent:
     if case.status not in ("resolved", "closed"):
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
     event = record_event(session, case, "fix_confirmed", now=now, body=body, data=data)
     if case.status == "resolved":
-        _close(session, case, reason="confirmed", now=now,
-               body=f"{case.customer.display_name} confirmed the fix worked.")
+        _close(
+            session,
+            case,
+            reason="confirmed",
+            now=now,
+            body=f"{case.customer.display_name} confirmed the fix worked.",
+        )
     else:
         case.closed_reason = "confirmed"  # closed unconfirmed, and now confirmed after all
-    record_touchpoint(session, customer=case.customer, kind="fix_confirmed",
-                      polarity="positive", now=now, case=case)
+    record_touchpoint(
+        session,
+        customer=case.customer,
+        kind="fix_confirmed",
+        polarity="positive",
+        now=now,
+        case=case,
+    )
     return event
 
 
@@ -548,8 +695,11 @@ def escalate_overdue_cases(session: Session, now: datetime) -> int:
     skipped, so however often and however many workers run, each breach is
     emailed once.
     """
-    admins = list(session.scalars(
-        select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)))
+    admins = list(
+        session.scalars(
+            select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)
+        )
+    )
     escalated = 0
     for breach in BREACHES:
         for case in session.scalars(_breached(breach, now)).all():
@@ -560,16 +710,23 @@ def escalate_overdue_cases(session: Session, now: datetime) -> int:
 
 def _breached(breach: str, now: datetime):
     if breach == "acknowledge":
-        conditions = (Case.status == "open", Case.acknowledge_by < now,
-                      Case.acknowledge_escalated_at.is_(None))
+        conditions = (
+            Case.status == "open",
+            Case.acknowledge_by < now,
+            Case.acknowledge_escalated_at.is_(None),
+        )
     else:
-        conditions = (Case.status.in_(("open", "acknowledged")), Case.resolve_by < now,
-                      Case.resolve_escalated_at.is_(None))
+        conditions = (
+            Case.status.in_(("open", "acknowledged")),
+            Case.resolve_by < now,
+            Case.resolve_escalated_at.is_(None),
+        )
     return select(Case).where(*conditions).order_by(Case.id).with_for_update(skip_locked=True)
 
 
-def _escalate(session: Session, case: Case, *, breach: str, admins: list[User],
-              now: datetime) -> None:
+def _escalate(
+    session: Session, case: Case, *, breach: str, admins: list[User], now: datetime
+) -> None:
     if breach == "acknowledge":
         case.acknowledge_escalated_at = now
         due_at, missed = case.acknowledge_by, "acknowledged"
@@ -578,15 +735,31 @@ def _escalate(session: Session, case: Case, *, breach: str, admins: list[User],
         due_at, missed = case.resolve_by, "resolved"
     recipients = [case.owner, *[admin for admin in admins if admin.id != case.owner_id]]
     for person in recipients:
-        enqueue_email_to_user(session, person, template="escalation", case=case, now=now,
-                              context={"breach": breach})
+        enqueue_email_to_user(
+            session, person, template="escalation", case=case, now=now, context={"breach": breach}
+        )
     names = ", ".join(person.name for person in recipients)
-    record_event(session, case, "escalated", now=now,
-                 body=f"Not {missed} by the deadline; emailed {names}.",
-                 data={"breach": breach, "due_at": due_at.isoformat(),
-                       "notified": [person.email for person in recipients]})
-    record_touchpoint(session, customer=case.customer, kind="escalation", polarity="negative",
-                      now=now, case=case, note=f"Not {missed} in time.")
+    record_event(
+        session,
+        case,
+        "escalated",
+        now=now,
+        body=f"Not {missed} by the deadline; emailed {names}.",
+        data={
+            "breach": breach,
+            "due_at": due_at.isoformat(),
+            "notified": [person.email for person in recipients],
+        },
+    )
+    record_touchpoint(
+        session,
+        customer=case.customer,
+        kind="escalation",
+        polarity="negative",
+        now=now,
+        case=case,
+        note=f"Not {missed} in time.",
+    )
 
 
 def close_unconfirmed_cases(session: Session, now: datetime) -> int:
@@ -599,15 +772,18 @@ def close_unconfirmed_cases(session: Session, now: datetime) -> int:
     days = int(get_setting(session, "fix_check_days"))
     cutoff = now - timedelta(days=days)
     cases = session.scalars(
-        select(Case).where(Case.status == "resolved", Case.resolved_at <= cutoff)
-        .order_by(Case.id).with_for_update(skip_locked=True)
+        select(Case)
+        .where(Case.status == "resolved", Case.resolved_at <= cutoff)
+        .order_by(Case.id)
+        .with_for_update(skip_locked=True)
     ).all()
     if not cases:
         return 0
     latest: dict[int, Survey] = {}
     for survey in session.scalars(
-        select(Survey).where(Survey.case_id.in_([case.id for case in cases]),
-                             Survey.kind == "fix_check").order_by(Survey.id)
+        select(Survey)
+        .where(Survey.case_id.in_([case.id for case in cases]), Survey.kind == "fix_check")
+        .order_by(Survey.id)
     ):
         latest[survey.case_id] = survey
     closed = 0
@@ -617,8 +793,13 @@ def close_unconfirmed_cases(session: Session, now: datetime) -> int:
             continue
         if survey is not None and survey.sent_at is not None and survey.sent_at > cutoff:
             continue
-        _close(session, case, reason="unconfirmed", now=now,
-               body=f"{case.customer.display_name} did not tell us within {days} days whether "
-                    "the fix worked, so the case closed unconfirmed.")
+        _close(
+            session,
+            case,
+            reason="unconfirmed",
+            now=now,
+            body=f"{case.customer.display_name} did not tell us within {days} days whether "
+            "the fix worked, so the case closed unconfirmed.",
+        )
         closed += 1
     return closed

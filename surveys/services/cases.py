@@ -31,26 +31,47 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     )
     session.add(case)
     session.flush()
-    session.add(CaseEvent(
-        case_id=case.id, kind="opened", created_at=now,
-        body=f"Opened from a negative answer; routed to {decision.owner.name} ({decision.reason}).",
-        data={
-            "reasons": [_in_words(a) for a in response.answers if a.negative],
-            # What the customer wrote travels with the case, even when it is not negative.
-            "comments": [_in_words(a) for a in response.answers
-                         if not a.negative and a.question.type == "text"],
-            "routed_by": decision.reason,
-            "routing_rule_id": decision.rule.id if decision.rule else None,
-        },
-    ))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="opened",
+            created_at=now,
+            body=(
+                f"Opened from a negative answer; routed to {decision.owner.name} "
+                f"({decision.reason})."
+            ),
+            data={
+                "reasons": [_in_words(a) for a in response.answers if a.negative],
+                # What the customer wrote travels with the case, even when it is not negative.
+                "comments": [
+                    _in_words(a)
+                    for a in response.answers
+                    if not a.negative and a.question.type == "text"
+                ],
+                "routed_by": decision.reason,
+                "routing_rule_id": decision.rule.id if decision.rule else None,
+            },
+        )
+    )
     enqueue_email_to_user(session, decision.owner, template="owner_new_case", case=case, now=now)
-    session.add(CaseEvent(
-        case_id=case.id, kind="owner_notified", created_at=now,
-        body=f"Emailed {decision.owner.name} <{decision.owner.email}>.",
-        data={"user_id": decision.owner.id, "email": decision.owner.email},
-    ))
-    record_touchpoint(session, customer=survey.customer, kind="negative_answer",
-                      polarity="negative", now=now, case=case, survey=survey)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="owner_notified",
+            created_at=now,
+            body=f"Emailed {decision.owner.name} <{decision.owner.email}>.",
+            data={"user_id": decision.owner.id, "email": decision.owner.email},
+        )
+    )
+    record_touchpoint(
+        session,
+        customer=survey.customer,
+        kind="negative_answer",
+        polarity="negative",
+        now=now,
+        case=case,
+        survey=survey,
+    )
     session.flush()
     emit_case_event(session, CASE_OPENED, case, now=now)
     return case

@@ -75,8 +75,11 @@ def may_see_customer(session: Session, user: User, customer: Customer) -> bool:
     """Admins see everyone; an owner sees customers they are account owner of or own a case of."""
     if user.is_admin or customer.owner_id == user.id:
         return True
-    return bool(session.scalar(select(exists().where(
-        Case.customer_id == customer.id, Case.owner_id == user.id))))
+    return bool(
+        session.scalar(
+            select(exists().where(Case.customer_id == customer.id, Case.owner_id == user.id))
+        )
+    )
 
 
 def get_customer_for(session: Session, user: User, customer_id: int) -> Customer:
@@ -91,11 +94,13 @@ def get_customer_for(session: Session, user: User, customer_id: int) -> Customer
 def remembered_about(session: Session, customer: Customer) -> Remembered:
     """The customer's stated preferences and the owners' personal notes, newest first."""
     preferences = session.scalars(
-        select(CustomerPreference).where(CustomerPreference.customer_id == customer.id)
+        select(CustomerPreference)
+        .where(CustomerPreference.customer_id == customer.id)
         .order_by(CustomerPreference.created_at.desc(), CustomerPreference.id.desc())
     ).all()
     notes = session.scalars(
-        select(CustomerNote).where(CustomerNote.customer_id == customer.id)
+        select(CustomerNote)
+        .where(CustomerNote.customer_id == customer.id)
         .options(selectinload(CustomerNote.author))
         .order_by(CustomerNote.created_at.desc(), CustomerNote.id.desc())
     ).all()
@@ -105,22 +110,26 @@ def remembered_about(session: Session, customer: Customer) -> Remembered:
 def customer_profile(session: Session, customer: Customer) -> CustomerProfile:
     """Purchases, surveys and answers, what we remember, cases and touch points."""
     purchases = session.scalars(
-        select(Purchase).where(Purchase.customer_id == customer.id)
+        select(Purchase)
+        .where(Purchase.customer_id == customer.id)
         .options(selectinload(Purchase.items))
         .order_by(Purchase.purchased_at.desc(), Purchase.id.desc())
     ).all()
     surveys = session.scalars(
-        select(Survey).where(Survey.customer_id == customer.id)
+        select(Survey)
+        .where(Survey.customer_id == customer.id)
         .options(
             selectinload(Survey.question_set),
             selectinload(Survey.purchase),
-            selectinload(Survey.response).selectinload(Response.answers)
+            selectinload(Survey.response)
+            .selectinload(Response.answers)
             .selectinload(Answer.question),
         )
         .order_by(Survey.created_at.desc(), Survey.id.desc())
     ).all()
     cases = session.scalars(
-        select(Case).where(Case.customer_id == customer.id)
+        select(Case)
+        .where(Case.customer_id == customer.id)
         .options(selectinload(Case.owner), selectinload(Case.purchase))
         .order_by(Case.created_at.desc(), Case.id.desc())
     ).all()
@@ -135,8 +144,9 @@ def customer_profile(session: Session, customer: Customer) -> CustomerProfile:
     )
 
 
-def add_customer_note(session: Session, customer: Customer, *, body: str, author: User,
-                      now: datetime) -> CustomerNote:
+def add_customer_note(
+    session: Session, customer: Customer, *, body: str, author: User, now: datetime
+) -> CustomerNote:
     """Keep a personal detail about the customer, for everyone who looks after them."""
     body = (body or "").strip()
     if not body:

@@ -53,20 +53,28 @@ def overview(session: Session, *, now: datetime) -> Overview:
     ).one()
     week_start = now - timedelta(days=7)
     responses = session.execute(
-        select(func.count(Response.id), func.count(Response.id).filter(Response.negative))
-        .where(Response.submitted_at >= week_start, Response.submitted_at <= now)
+        select(func.count(Response.id), func.count(Response.id).filter(Response.negative)).where(
+            Response.submitted_at >= week_start, Response.submitted_at <= now
+        )
     ).one()
     outbox = session.execute(
         select(
             func.count(OutboxMessage.id).filter(OutboxMessage.status == "failed"),
-            func.count(OutboxMessage.id).filter(OutboxMessage.status.in_(("pending", "sending")),
-                                                OutboxMessage.next_attempt_at <= now),
+            func.count(OutboxMessage.id).filter(
+                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.next_attempt_at <= now,
+            ),
         )
     ).one()
     return Overview(
-        open_cases=cases[0], unacknowledged_cases=cases[1], overdue_cases=cases[2],
-        waiting_on_customer=cases[3], responses_this_week=responses[0],
-        negative_this_week=responses[1], outbox_failed=outbox[0], outbox_pending=outbox[1],
+        open_cases=cases[0],
+        unacknowledged_cases=cases[1],
+        overdue_cases=cases[2],
+        waiting_on_customer=cases[3],
+        responses_this_week=responses[0],
+        negative_this_week=responses[1],
+        outbox_failed=outbox[0],
+        outbox_pending=outbox[1],
     )
 
 
@@ -79,21 +87,24 @@ class Workload:
 def workloads(session: Session, *, now: datetime) -> dict[int, Workload]:
     """Open and overdue cases per owner id (owners without any are absent)."""
     rows = session.execute(
-        select(Case.owner_id, func.count(Case.id),
-               func.count(Case.id).filter(overdue_condition(now)))
+        select(
+            Case.owner_id, func.count(Case.id), func.count(Case.id).filter(overdue_condition(now))
+        )
         .where(Case.status.in_(OPEN_STATUSES))
         .group_by(Case.owner_id)
     ).all()
     return {owner_id: Workload(open_count, overdue) for owner_id, open_count, overdue in rows}
 
 
-def busiest_owners(session: Session, *, now: datetime,
-                   limit: int = 5) -> list[tuple[User, Workload]]:
+def busiest_owners(
+    session: Session, *, now: datetime, limit: int = 5
+) -> list[tuple[User, Workload]]:
     """The people with the most open cases, most overdue first."""
     loads = workloads(session, now=now)
     if not loads:
         return []
     people = session.scalars(select(User).where(User.id.in_(loads))).all()
-    ranked = sorted(people, key=lambda u: (-loads[u.id].overdue_cases, -loads[u.id].open_cases,
-                                           u.name))
+    ranked = sorted(
+        people, key=lambda u: (-loads[u.id].overdue_cases, -loads[u.id].open_cases, u.name)
+    )
     return [(person, loads[person.id]) for person in ranked[:limit]]

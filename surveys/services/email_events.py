@@ -111,8 +111,9 @@ def _forget_unknown_ids(session: Session, events: list[_Event]) -> None:
     survey_ids = {event.survey_id for event in events if event.survey_id is not None}
     message_ids = {event.message_id for event in events if event.message_id is not None}
     known_surveys = set(session.scalars(select(Survey.id).where(Survey.id.in_(survey_ids))))
-    known_messages = set(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.id.in_(message_ids))))
+    known_messages = set(
+        session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(message_ids)))
+    )
     events[:] = [
         replace(
             event,
@@ -136,16 +137,19 @@ def _insert_new(session: Session, events: list[_Event], *, now: datetime) -> lis
     if anonymous:
         session.execute(insert(EmailEvent), [_row(event, now) for event in anonymous])
     pending = list(unique.values())
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+    dialect_insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
     for start in range(0, len(pending), CHUNK):
-        chunk = pending[start:start + CHUNK]
-        inserted = set(session.scalars(
-            dialect_insert(EmailEvent)
-            .values([_row(event, now) for event in chunk])
-            .on_conflict_do_nothing(index_elements=[EmailEvent.sg_event_id])
-            .returning(EmailEvent.sg_event_id)
-        ))
+        chunk = pending[start : start + CHUNK]
+        inserted = set(
+            session.scalars(
+                dialect_insert(EmailEvent)
+                .values([_row(event, now) for event in chunk])
+                .on_conflict_do_nothing(index_elements=[EmailEvent.sg_event_id])
+                .returning(EmailEvent.sg_event_id)
+            )
+        )
         new += [event for event in chunk if event.sg_event_id in inserted]
     return new
 
@@ -175,8 +179,7 @@ def _stamp_surveys(session: Session, events: list[_Event]) -> None:
         session.execute(
             update(Survey)
             .where(Survey.id == survey_id)
-            .values({column: case((column.is_(None) | (column > moment), moment),
-                                  else_=column)}),
+            .values({column: case((column.is_(None) | (column > moment), moment), else_=column)}),
             execution_options={"synchronize_session": False},
         )
 
@@ -197,8 +200,11 @@ def suppression_reason(event: _Event) -> str | None:
         return "unsubscribed through SendGrid"
     if event.event == "group_unsubscribe":
         group = payload.get("asm_group_id")
-        return f"unsubscribed from SendGrid group {group}" if group else \
-            "unsubscribed from a SendGrid group"
+        return (
+            f"unsubscribed from SendGrid group {group}"
+            if group
+            else "unsubscribed from a SendGrid group"
+        )
     return None
 
 
@@ -208,8 +214,11 @@ def _with_detail(what: str, detail: str) -> str:
 
 def _suppress(session: Session, events: list[_Event], *, now: datetime) -> int:
     """Suppress the addresses of suppressing events; a bounce is also a negative touch point."""
-    suppressing = [(event, suppression_reason(event)) for event in events
-                   if event.event in SUPPRESSING_EVENTS and event.email]
+    suppressing = [
+        (event, suppression_reason(event))
+        for event in events
+        if event.event in SUPPRESSING_EVENTS and event.email
+    ]
     suppressing = [(event, reason) for event, reason in suppressing if reason]
     if not suppressing:
         return 0
@@ -219,8 +228,12 @@ def _suppress(session: Session, events: list[_Event], *, now: datetime) -> int:
             select(Customer).where(Customer.email.in_({event.email for event, _ in suppressing}))
         )
     }
-    surveys = {survey.id: survey for survey in session.scalars(
-        select(Survey).where(Survey.id.in_({event.survey_id for event, _ in suppressing})))}
+    surveys = {
+        survey.id: survey
+        for survey in session.scalars(
+            select(Survey).where(Survey.id.in_({event.survey_id for event, _ in suppressing}))
+        )
+    }
     newly = 0
     for event, reason in suppressing:
         customer = customers.get(event.email)
@@ -228,7 +241,14 @@ def _suppress(session: Session, events: list[_Event], *, now: datetime) -> int:
             continue  # an owner's or admin's address: nothing to stop surveying
         newly += unsubscribe_customer(session, customer, now=now, reason=reason)
         if event.event == "bounce":
-            record_touchpoint(session, customer=customer, kind="bounce", polarity="negative",
-                              now=now, occurred_at=min(event.occurred_at, now),
-                              note=reason, survey=surveys.get(event.survey_id))
+            record_touchpoint(
+                session,
+                customer=customer,
+                kind="bounce",
+                polarity="negative",
+                now=now,
+                occurred_at=min(event.occurred_at, now),
+                note=reason,
+                survey=surveys.get(event.survey_id),
+            )
     return newly

@@ -82,9 +82,11 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
     newly = customer.erased_at is None
     placeholder = placeholder_email() if newly else customer.email
     scrub = _Scrubber(customer, placeholder)
-    cases = list(session.scalars(
-        select(Case).where(Case.customer_id == customer.id).options(selectinload(Case.events))
-    ))
+    cases = list(
+        session.scalars(
+            select(Case).where(Case.customer_id == customer.id).options(selectinload(Case.events))
+        )
+    )
     text_answers = _blank_text_answers(session, customer, scrub)
     for case in cases:
         _scrub_case(session, case, scrub)
@@ -94,17 +96,33 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
     preferences = _delete(session, CustomerPreference, CustomerPreference.customer_id, customer)
     notes = _delete(session, CustomerNote, CustomerNote.customer_id, customer)
     tokens = _delete(session, SurveyToken, SurveyToken.customer_id, customer)
-    session.execute(update(Touchpoint).where(Touchpoint.customer_id == customer.id,
-                                             Touchpoint.note.is_not(None)).values(note=None))
+    session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.customer_id == customer.id, Touchpoint.note.is_not(None))
+        .values(note=None)
+    )
     _forget_identity(customer, placeholder, scrub, now=now)
     if newly:
         # Who asked is not known here; the entry names no personal data, only the row.
-        record_admin_change(session, action="customer.erased", target=f"customer {customer.id}",
-                            before=None, after={"erased_at": now.isoformat()}, now=now)
+        record_admin_change(
+            session,
+            action="customer.erased",
+            target=f"customer {customer.id}",
+            before=None,
+            after={"erased_at": now.isoformat()},
+            now=now,
+        )
     session.flush()
-    return Erasure(newly_erased=newly, text_answers=text_answers, preferences=preferences,
-                   notes=notes, tokens=tokens, messages_cancelled=messages_cancelled,
-                   surveys_cancelled=surveys_cancelled, cases_kept=len(cases))
+    return Erasure(
+        newly_erased=newly,
+        text_answers=text_answers,
+        preferences=preferences,
+        notes=notes,
+        tokens=tokens,
+        messages_cancelled=messages_cancelled,
+        surveys_cancelled=surveys_cancelled,
+        cases_kept=len(cases),
+    )
 
 
 class _Scrubber:
@@ -134,7 +152,8 @@ class _Scrubber:
         if not value:
             return value
         return self._in_text.sub(
-            lambda found: self.placeholder if "@" in found.group(0) else ERASED_NAME, value)
+            lambda found: self.placeholder if "@" in found.group(0) else ERASED_NAME, value
+        )
 
     def json(self, value):
         """A JSON value with every string the customer's (or erased) replaced."""
@@ -150,9 +169,15 @@ class _Scrubber:
 def _blank_text_answers(session: Session, customer: Customer, scrub: _Scrubber) -> int:
     """Blank what the customer wrote; choices and scale values stay for the statistics."""
     answers = session.scalars(
-        select(Answer).join(Answer.response).join(Answer.question)
-        .where(Response.customer_id == customer.id, Question.type == "text",
-               Answer.value.is_not(None), Answer.value != "")
+        select(Answer)
+        .join(Answer.response)
+        .join(Answer.question)
+        .where(
+            Response.customer_id == customer.id,
+            Question.type == "text",
+            Answer.value.is_not(None),
+            Answer.value != "",
+        )
     ).all()
     for answer in answers:
         scrub.forget(answer.value, "")
@@ -190,8 +215,11 @@ def _reword_fix_check_answer(session: Session, event: CaseEvent, scrub: _Scrubbe
     if response is None:
         event.body = scrub.text(event.body)
         return
-    words = [{"question": answer.question.text, "answer": answer_words(answer)}
-             for answer in response.answers if answer.value not in (None, "")]
+    words = [
+        {"question": answer.question.text, "answer": answer_words(answer)}
+        for answer in response.answers
+        if answer.value not in (None, "")
+    ]
     event.body = "\n".join(f"{item['question']} {item['answer']}" for item in words)
     event.data = {**event.data, "answers": words}
 
@@ -199,27 +227,34 @@ def _reword_fix_check_answer(session: Session, event: CaseEvent, scrub: _Scrubbe
 def _cancel_surveys(session: Session, customer: Customer, scrub: _Scrubber) -> int:
     """Surveys not yet sent will not be; the others keep their status, their reasons scrubbed."""
     cancelled = session.execute(
-        update(Survey).where(Survey.customer_id == customer.id, Survey.status == "scheduled")
+        update(Survey)
+        .where(Survey.customer_id == customer.id, Survey.status == "scheduled")
         .values(status="cancelled", status_reason=REASON)
     ).rowcount
-    for survey in session.scalars(select(Survey).where(Survey.customer_id == customer.id,
-                                                        Survey.status_reason.is_not(None))):
+    for survey in session.scalars(
+        select(Survey).where(Survey.customer_id == customer.id, Survey.status_reason.is_not(None))
+    ):
         survey.status_reason = scrub.text(survey.status_reason)
     return cancelled
 
 
-def _scrub_outbox(session: Session, customer: Customer, case_ids: list[int],
-                  scrub: _Scrubber) -> int:
+def _scrub_outbox(
+    session: Session, customer: Customer, case_ids: list[int], scrub: _Scrubber
+) -> int:
     """Cancel mail waiting to go to the customer; scrub every stored copy about them.
 
     Mail to owners about their cases still goes: it is rendered when sent, so
     it shows "erased customer". Webhook bodies are snapshots: scrubbed in place.
     """
-    messages = session.scalars(select(OutboxMessage).where(or_(
-        OutboxMessage.customer_id == customer.id,
-        OutboxMessage.case_id.in_(case_ids),
-        func.lower(OutboxMessage.to_email) == scrub.email,
-    ))).all()
+    messages = session.scalars(
+        select(OutboxMessage).where(
+            or_(
+                OutboxMessage.customer_id == customer.id,
+                OutboxMessage.case_id.in_(case_ids),
+                func.lower(OutboxMessage.to_email) == scrub.email,
+            )
+        )
+    ).all()
     cancelled = 0
     for message in messages:
         to_customer = (message.to_email or "").lower() == scrub.email
@@ -240,8 +275,9 @@ def _scrub_email_events(session: Session, customer: Customer, scrub: _Scrubber) 
     survey_ids = select(Survey.id).where(Survey.customer_id == customer.id)
     session.execute(
         update(EmailEvent)
-        .where(or_(func.lower(EmailEvent.email) == scrub.email,
-                   EmailEvent.survey_id.in_(survey_ids)))
+        .where(
+            or_(func.lower(EmailEvent.email) == scrub.email, EmailEvent.survey_id.in_(survey_ids))
+        )
         .values(email=None, payload={})
     )
 
@@ -250,8 +286,9 @@ def _delete(session: Session, model, customer_column, customer: Customer) -> int
     return session.execute(delete(model).where(customer_column == customer.id)).rowcount
 
 
-def _forget_identity(customer: Customer, placeholder: str, scrub: _Scrubber, *,
-                     now: datetime) -> None:
+def _forget_identity(
+    customer: Customer, placeholder: str, scrub: _Scrubber, *, now: datetime
+) -> None:
     customer.email = placeholder
     customer.name = None
     customer.external_id = None

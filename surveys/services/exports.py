@@ -19,10 +19,28 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from surveys.models import Answer, Case, Question, QuestionSetVersion, Response, Survey
 from surveys.services.case_workflow import answer_words
 
-RESPONSE_COLUMNS = ("id", "submitted_at", "order_id", "customer_email", "question_set",
-                    "version", "negative")
-CASE_COLUMNS = ("id", "status", "owner", "customer", "order_id", "created_at",
-                "acknowledged_at", "resolved_at", "closed_at", "escalated", "reasons")
+RESPONSE_COLUMNS = (
+    "id",
+    "submitted_at",
+    "order_id",
+    "customer_email",
+    "question_set",
+    "version",
+    "negative",
+)
+CASE_COLUMNS = (
+    "id",
+    "status",
+    "owner",
+    "customer",
+    "order_id",
+    "created_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "escalated",
+    "reasons",
+)
 BATCH_SIZE = 500
 
 Cell = str | int | bool | None
@@ -33,8 +51,10 @@ def response_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[l
     """The responses export: its header (a column per question key) and its rows, oldest first."""
     keys = answered_question_keys(session)
     # A question keyed like a fixed column ("id") gets a column of its own all the same.
-    header = [*RESPONSE_COLUMNS,
-              *(f"{key} (answer)" if key in RESPONSE_COLUMNS else key for key in keys)]
+    header = [
+        *RESPONSE_COLUMNS,
+        *(f"{key} (answer)" if key in RESPONSE_COLUMNS else key for key in keys),
+    ]
 
     def load(after: int) -> Sequence[Response]:
         return session.scalars(
@@ -63,8 +83,9 @@ def answered_question_keys(session: Session) -> list[str]:
         .join(QuestionSetVersion, Question.version_id == QuestionSetVersion.id)
         .where(QuestionSetVersion.id.in_(select(Response.version_id)))
         # Each set's newest version first, so its current order leads.
-        .order_by(QuestionSetVersion.question_set_id, QuestionSetVersion.number.desc(),
-                  Question.position)
+        .order_by(
+            QuestionSetVersion.question_set_id, QuestionSetVersion.number.desc(), Question.position
+        )
     )
     return list(dict.fromkeys(keys))
 
@@ -91,8 +112,7 @@ def case_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[list[
         return session.scalars(
             select(Case)
             .where(Case.id > after)
-            .options(joinedload(Case.owner), joinedload(Case.customer),
-                     joinedload(Case.purchase))
+            .options(joinedload(Case.owner), joinedload(Case.customer), joinedload(Case.purchase))
             .order_by(Case.id)
             .limit(batch_size)
         ).all()
@@ -120,8 +140,12 @@ def _case_row(case: Case, reasons: list[str]) -> list[Cell]:
     ]
 
 
-def _in_batches(session: Session, load: Callable[[int], Sequence],
-                to_rows: Callable[[Sequence], list[list[Cell]]], batch_size: int) -> Rows:
+def _in_batches(
+    session: Session,
+    load: Callable[[int], Sequence],
+    to_rows: Callable[[Sequence], list[list[Cell]]],
+    batch_size: int,
+) -> Rows:
     """Rows in id order, a batch read (after the last id) and made plain values at a time."""
     after = 0
     while True:
@@ -140,7 +164,8 @@ def _reasons(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
     if not response_ids:
         return reasons
     for answer in session.scalars(
-        select(Answer).options(joinedload(Answer.question))
+        select(Answer)
+        .options(joinedload(Answer.question))
         .where(Answer.response_id.in_(response_ids), Answer.negative.is_(True))
         .order_by(Answer.response_id, Answer.position)
     ):

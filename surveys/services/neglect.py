@@ -55,22 +55,22 @@ class InviteResult:
         return Counter(survey.status for survey in self.surveys)
 
 
-def neglected_customers(session: Session, *, now: datetime,
-                        limit: int = LIST_LIMIT) -> list[NeglectedCustomer]:
+def neglected_customers(
+    session: Session, *, now: datetime, limit: int = LIST_LIMIT
+) -> list[NeglectedCustomer]:
     """Customers below ten positives per negative, or without a positive touch in 90 days.
 
     Most neglected first: the most positive touches short of the aim, then the
     longest without a positive one. Erased customers are left out.
     """
-    positive = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "positive", 1),
-                                               else_=0)), 0)
-    negative = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "negative", 1),
-                                               else_=0)), 0)
+    positive = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "positive", 1), else_=0)), 0)
+    negative = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "negative", 1), else_=0)), 0)
     # max() over a CASE forgets the column's type; coerce it back so both databases
     # return an aware UTC datetime.
-    last_positive = type_coerce(func.max(sql_case((Touchpoint.polarity == "positive",
-                                                   Touchpoint.occurred_at), else_=None)),
-                                UTCDateTime())
+    last_positive = type_coerce(
+        func.max(sql_case((Touchpoint.polarity == "positive", Touchpoint.occurred_at), else_=None)),
+        UTCDateTime(),
+    )
     # A customer we have never touched well counts from when we first knew them.
     quiet_since = func.coalesce(last_positive, Customer.created_at)
     cutoff = now - timedelta(days=NEGLECT_DAYS)
@@ -85,9 +85,12 @@ def neglected_customers(session: Session, *, now: datetime,
         .limit(limit)
     ).all()
     customers = {
-        customer.id: customer for customer in session.scalars(
-            select(Customer).where(Customer.id.in_([row[0] for row in rows]))
-            .options(selectinload(Customer.owner)))
+        customer.id: customer
+        for customer in session.scalars(
+            select(Customer)
+            .where(Customer.id.in_([row[0] for row in rows]))
+            .options(selectinload(Customer.owner))
+        )
     }
     return [
         NeglectedCustomer(customers[customer_id], Tally(int(pos), int(neg)), last)
@@ -95,8 +98,9 @@ def neglected_customers(session: Session, *, now: datetime,
     ]
 
 
-def invite_to_relationship_review(session: Session, customer_ids: list[int], *, actor: User,
-                                  now: datetime) -> InviteResult:
+def invite_to_relationship_review(
+    session: Session, customer_ids: list[int], *, actor: User, now: datetime
+) -> InviteResult:
     """Invite these customers to the relationship review, and keep it in the audit log.
 
     Each goes through `schedule_survey`, so an unsubscribed or bounced address
@@ -109,21 +113,29 @@ def invite_to_relationship_review(session: Session, customer_ids: list[int], *, 
     if question_set is None:
         raise InviteError(f"The “{RELATIONSHIP_REVIEW_SET}” question set is missing.")
     customers = session.scalars(
-        select(Customer).where(Customer.id.in_(ids), Customer.erased_at.is_(None))
+        select(Customer)
+        .where(Customer.id.in_(ids), Customer.erased_at.is_(None))
         .order_by(Customer.id)
     ).all()
     if not customers:
         raise InviteError("None of those customers can be invited any more.")
     result = InviteResult()
     for customer in customers:
-        result.surveys.append(schedule_survey(
-            session, customer=customer, kind="relationship_review", question_set=question_set,
-            now=now,
-        ))
+        result.surveys.append(
+            schedule_survey(
+                session,
+                customer=customer,
+                kind="relationship_review",
+                question_set=question_set,
+                now=now,
+            )
+        )
     record_admin_change(
-        session, actor_user=actor, action="customers.invited_to_review",
+        session,
+        actor_user=actor,
+        action="customers.invited_to_review",
         target=f"relationship review for {len(customers)} "
-               f"customer{'' if len(customers) == 1 else 's'}",
+        f"customer{'' if len(customers) == 1 else 's'}",
         before=None,
         after={"survey": {str(s.customer_id): s.status for s in result.surveys}},
         now=now,

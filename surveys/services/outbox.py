@@ -50,7 +50,12 @@ def enqueue_email(
 
 
 def enqueue_email_to_user(
-    session: Session, user: User, *, template: str, now: datetime, case: Case | None = None,
+    session: Session,
+    user: User,
+    *,
+    template: str,
+    now: datetime,
+    case: Case | None = None,
     context: dict | None = None,
 ) -> OutboxMessage:
     """Queue an email to an owner or admin."""

@@ -59,8 +59,9 @@ def outbox_counts(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(VIEWS[1:], 0)
     tried = (OutboxMessage.attempts > 0).label("tried")
     rows = session.execute(
-        select(OutboxMessage.status, tried, func.count(OutboxMessage.id))
-        .group_by(OutboxMessage.status, tried)
+        select(OutboxMessage.status, tried, func.count(OutboxMessage.id)).group_by(
+            OutboxMessage.status, tried
+        )
     ).all()
     for status, tried, count in rows:
         key = "retrying" if status == "pending" and tried else status
@@ -78,19 +79,26 @@ def _view_condition(view: str):
     }.get(view, status == view)
 
 
-def list_messages(session: Session, *, view: str = "waiting", page: int = 1,
-                  per_page: int = PAGE_SIZE) -> OutboxPage:
+def list_messages(
+    session: Session, *, view: str = "waiting", page: int = 1, per_page: int = PAGE_SIZE
+) -> OutboxPage:
     """One page of messages in a view, failed first, then by their next try."""
     if view not in VIEWS:
         view = "waiting"
     page = max(page, 1)
     condition = _view_condition(view)
     total = session.scalar(select(func.count(OutboxMessage.id)).where(condition)) or 0
-    urgency = case((OutboxMessage.status == "failed", 0),
-                   (OutboxMessage.attempts > 0, 1),
-                   (OutboxMessage.status == "sending", 2), else_=3)
-    order = ((OutboxMessage.sent_at.desc(),) if view == "sent"
-             else (urgency, OutboxMessage.next_attempt_at, OutboxMessage.id))
+    urgency = case(
+        (OutboxMessage.status == "failed", 0),
+        (OutboxMessage.attempts > 0, 1),
+        (OutboxMessage.status == "sending", 2),
+        else_=3,
+    )
+    order = (
+        (OutboxMessage.sent_at.desc(),)
+        if view == "sent"
+        else (urgency, OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
     found = session.execute(
         select(OutboxMessage, Customer)
         .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
@@ -100,54 +108,73 @@ def list_messages(session: Session, *, view: str = "waiting", page: int = 1,
         .limit(per_page + 1)
     ).all()
     rows = [OutboxRow(message, customer) for message, customer in found[:per_page]]
-    return OutboxPage(rows=rows, view=view, page=page, has_next=len(found) > per_page,
-                      total=total)
+    return OutboxPage(rows=rows, view=view, page=page, has_next=len(found) > per_page, total=total)
 
 
 def recently_suppressed(session: Session, *, limit: int = 20) -> list[Customer]:
     """Addresses we no longer survey, newest first, with why."""
-    return list(session.scalars(
-        select(Customer).where(Customer.suppressed_at.is_not(None))
-        .order_by(Customer.suppressed_at.desc(), Customer.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(Customer.suppressed_at.is_not(None))
+            .order_by(Customer.suppressed_at.desc(), Customer.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def retry_message(session: Session, message_id: int, *, actor: User,
-                  now: datetime) -> OutboxMessage:
+def retry_message(
+    session: Session, message_id: int, *, actor: User, now: datetime
+) -> OutboxMessage:
     """Put a failed message back in the queue, due now, with a fresh set of attempts."""
     message = _locked(session, message_id)
     if message.status != "failed":
-        raise OutboxActionRefused(f"Only a failed message can be retried; this one is "
-                                  f"{_status_words(message)}.")
+        raise OutboxActionRefused(
+            f"Only a failed message can be retried; this one is {_status_words(message)}."
+        )
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
-    if message.template in ASKING_TEMPLATES and customer is not None \
-            and customer.suppressed_at is not None:
+    if (
+        message.template in ASKING_TEMPLATES
+        and customer is not None
+        and customer.suppressed_at is not None
+    ):
         raise OutboxActionRefused(
             f"{customer.email} is suppressed ({customer.suppression_reason or 'no reason given'}); "
-            "we do not ask them anything any more.")
+            "we do not ask them anything any more."
+        )
     before = _snapshot(message)
     message.status, message.attempts, message.next_attempt_at = "pending", 0, now
     message.claimed_until = message.claimed_by = None
     if message.template == "survey" and message.survey_id is not None:
         # The survey waits again rather than showing as failed.
         session.execute(
-            update(Survey).where(Survey.id == message.survey_id, Survey.status == "failed")
+            update(Survey)
+            .where(Survey.id == message.survey_id, Survey.status == "failed")
             .values(status="scheduled", status_reason=None)
         )
-    record_admin_change(session, actor_user=actor, action="outbox.retried",
-                        target=_target(message), before=before, after=_snapshot(message),
-                        now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="outbox.retried",
+        target=_target(message),
+        before=before,
+        after=_snapshot(message),
+        now=now,
+    )
     session.flush()
     return message
 
 
-def cancel_message(session: Session, message_id: int, *, actor: User,
-                   now: datetime) -> OutboxMessage:
+def cancel_message(
+    session: Session, message_id: int, *, actor: User, now: datetime
+) -> OutboxMessage:
     """Stop a message that has not gone yet (pending or waiting to retry)."""
     message = _locked(session, message_id)
     if message.status != "pending":
-        raise OutboxActionRefused(f"Only a message waiting to be sent can be cancelled; "
-                                  f"this one is {_status_words(message)}.")
+        raise OutboxActionRefused(
+            f"Only a message waiting to be sent can be cancelled; "
+            f"this one is {_status_words(message)}."
+        )
     before = _snapshot(message)
     message.status = "cancelled"
     message.last_error = f"cancelled by {actor.name}"
@@ -157,9 +184,15 @@ def cancel_message(session: Session, message_id: int, *, actor: User,
             .where(Survey.id == message.survey_id, Survey.status.in_(("scheduled", "failed")))
             .values(status="cancelled", status_reason=f"cancelled by {actor.name}"[:300])
         )
-    record_admin_change(session, actor_user=actor, action="outbox.cancelled",
-                        target=_target(message), before=before, after=_snapshot(message),
-                        now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="outbox.cancelled",
+        target=_target(message),
+        before=before,
+        after=_snapshot(message),
+        now=now,
+    )
     session.flush()
     return message
 
@@ -173,8 +206,11 @@ def _locked(session: Session, message_id: int) -> OutboxMessage:
 
 
 def _status_words(message: OutboxMessage) -> str:
-    return {"sending": "being sent right now", "sent": "already sent",
-            "cancelled": "already cancelled"}.get(message.status, message.status)
+    return {
+        "sending": "being sent right now",
+        "sent": "already sent",
+        "cancelled": "already cancelled",
+    }.get(message.status, message.status)
 
 
 def _target(message: OutboxMessage) -> str:

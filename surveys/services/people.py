@@ -57,27 +57,39 @@ class PersonResult:
     created: bool
 
 
-def send_to_person(session: Session, person: PersonInput, *, now: datetime,
-                   source: str = "delighted") -> PersonResult:
+def send_to_person(
+    session: Session, person: PersonInput, *, now: datetime, source: str = "delighted"
+) -> PersonResult:
     """Record the person and decide their survey: about their order if given, else a manual one."""
     if person.order_id is not None:
         result = record_purchase(
             session,
-            PurchaseInput(order_id=person.order_id,
-                          customer=CustomerInput(email=person.email, name=person.name)),
-            now=now, source=source, survey_delay=person.delay, send_survey=person.send,
+            PurchaseInput(
+                order_id=person.order_id,
+                customer=CustomerInput(email=person.email, name=person.name),
+            ),
+            now=now,
+            source=source,
+            survey_delay=person.delay,
+            send_survey=person.send,
         )
-        return PersonResult(customer=result.purchase.customer, survey=result.survey,
-                            created=result.created)
+        return PersonResult(
+            customer=result.purchase.customer, survey=result.survey, created=result.created
+        )
 
     customer, customer_is_new = find_or_create_customer(
-        session, CustomerInput(email=person.email, name=person.name), now=now)
+        session, CustomerInput(email=person.email, name=person.name), now=now
+    )
     if not person.send:
         return PersonResult(customer=customer, survey=None, created=True)
     survey = schedule_survey(
-        session, customer=customer, kind="manual",
-        question_set=question_set_for_purchase(session, None), now=now,
-        send_at=now + (person.delay or timedelta(0)), customer_is_new=customer_is_new,
+        session,
+        customer=customer,
+        kind="manual",
+        question_set=question_set_for_purchase(session, None),
+        now=now,
+        send_at=now + (person.delay or timedelta(0)),
+        customer_is_new=customer_is_new,
     )
     return PersonResult(customer=customer, survey=survey, created=True)
 

@@ -80,9 +80,15 @@ class PurchaseRejected(Exception):
         self.errors = errors
 
 
-def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: datetime,
-                    source: str = "api", survey_delay: timedelta | None = None,
-                    send_survey: bool = True) -> PurchaseResult:
+def record_purchase(
+    session: Session,
+    purchase_input: PurchaseInput,
+    *,
+    now: datetime,
+    source: str = "api",
+    survey_delay: timedelta | None = None,
+    send_survey: bool = True,
+) -> PurchaseResult:
     """Record a purchase once and decide its survey; a known order_id returns what exists.
 
     Safe under concurrent duplicates: order_id and the customer's email are
@@ -97,10 +103,12 @@ def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: dat
         raise PurchaseRejected({"purchased_at": ["is in the future"]})
     owner = _find_owner(session, purchase_input.owner_email)
 
-    customer, customer_is_new = _find_or_insert_customer(session, purchase_input.customer,
-                                                         owner, now=now)
-    purchase = _insert_purchase(session, purchase_input, customer, purchased_at,
-                                now=now, source=source)
+    customer, customer_is_new = _find_or_insert_customer(
+        session, purchase_input.customer, owner, now=now
+    )
+    purchase = _insert_purchase(
+        session, purchase_input, customer, purchased_at, now=now, source=source
+    )
     if purchase is None:
         # A repeat (or a concurrent twin) of a known order: leave no trace of this one.
         if customer_is_new:
@@ -112,9 +120,15 @@ def record_purchase(session: Session, purchase_input: PurchaseInput, *, now: dat
     if not customer_is_new:
         _apply_customer_fields(customer, purchase_input.customer, owner)
 
-    survey = _decide_survey(session, customer, purchase, now=now,
-                            customer_is_new=customer_is_new, survey_delay=survey_delay,
-                            send_survey=send_survey)
+    survey = _decide_survey(
+        session,
+        customer,
+        purchase,
+        now=now,
+        customer_is_new=customer_is_new,
+        survey_delay=survey_delay,
+        send_survey=send_survey,
+    )
     return PurchaseResult(purchase=purchase, survey=survey, created=True)
 
 
@@ -160,8 +174,9 @@ def _insert_unless_exists(session: Session, model, values: dict, unique_column: 
     the ingest path, and it is measured. Under concurrency the database makes
     the second inserter wait for the first and then skip, so neither fails.
     """
-    statement = _insert_unless_exists_statement(session.get_bind().dialect.name, model,
-                                                unique_column)
+    statement = _insert_unless_exists_statement(
+        session.get_bind().dialect.name, model, unique_column
+    )
     return session.scalars(statement, values).one_or_none()
 
 
@@ -170,25 +185,39 @@ def _insert_unless_exists_statement(dialect_name: str, model, unique_column: str
     # Built once: the values travel as parameters, so each purchase skips
     # constructing and coercing the statement anew.
     dialect_insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    return (dialect_insert(model)
-            .on_conflict_do_nothing(index_elements=[unique_column]).returning(model))
+    return (
+        dialect_insert(model)
+        .on_conflict_do_nothing(index_elements=[unique_column])
+        .returning(model)
+    )
 
 
-def _find_or_insert_customer(session: Session, data: CustomerInput, owner: User | None, *,
-                             now: datetime) -> tuple[Customer, bool]:
+def _find_or_insert_customer(
+    session: Session, data: CustomerInput, owner: User | None, *, now: datetime
+) -> tuple[Customer, bool]:
     """The customer with this email, and whether this call created them."""
     email = normalize_email(data.email)
-    customer = _insert_unless_exists(session, Customer, {
-        "email": email, "name": data.name, "external_id": data.external_id,
-        "timezone": data.timezone, "owner_id": owner.id if owner else None, "created_at": now,
-    }, "email")
+    customer = _insert_unless_exists(
+        session,
+        Customer,
+        {
+            "email": email,
+            "name": data.name,
+            "external_id": data.external_id,
+            "timezone": data.timezone,
+            "owner_id": owner.id if owner else None,
+            "created_at": now,
+        },
+        "email",
+    )
     if customer is not None:
         return customer, True
     return session.scalars(select(Customer).where(Customer.email == email)).one(), False
 
 
-def find_or_create_customer(session: Session, data: CustomerInput, *,
-                            now: datetime) -> tuple[Customer, bool]:
+def find_or_create_customer(
+    session: Session, data: CustomerInput, *, now: datetime
+) -> tuple[Customer, bool]:
     """The customer with this email, created from `data` or updated with its given fields.
 
     Returns the customer and whether this call created them. Safe under
@@ -212,18 +241,41 @@ def _apply_customer_fields(customer: Customer, data: CustomerInput, owner: User 
         customer.owner_id = owner.id
 
 
-def _insert_purchase(session: Session, data: PurchaseInput, customer: Customer,
-                     purchased_at: datetime, *, now: datetime, source: str) -> Purchase | None:
+def _insert_purchase(
+    session: Session,
+    data: PurchaseInput,
+    customer: Customer,
+    purchased_at: datetime,
+    *,
+    now: datetime,
+    source: str,
+) -> Purchase | None:
     """The new purchase with its items, or None when the order id is already known."""
-    purchase = _insert_unless_exists(session, Purchase, {
-        "order_id": data.order_id, "customer_id": customer.id, "purchased_at": purchased_at,
-        "total": data.total, "currency": data.currency, "source": source, "created_at": now,
-    }, "order_id")
+    purchase = _insert_unless_exists(
+        session,
+        Purchase,
+        {
+            "order_id": data.order_id,
+            "customer_id": customer.id,
+            "purchased_at": purchased_at,
+            "total": data.total,
+            "currency": data.currency,
+            "source": source,
+            "created_at": now,
+        },
+        "order_id",
+    )
     if purchase is None:
         return None
     items = [
-        PurchaseItem(purchase_id=purchase.id, sku=item.sku, name=item.name,
-                     category=item.category, quantity=item.quantity, unit_price=item.unit_price)
+        PurchaseItem(
+            purchase_id=purchase.id,
+            sku=item.sku,
+            name=item.name,
+            category=item.category,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+        )
         for item in data.items
     ]
     session.add_all(items)  # inserted with the survey's flush
@@ -232,9 +284,16 @@ def _insert_purchase(session: Session, data: PurchaseInput, customer: Customer,
     return purchase
 
 
-def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
-                   now: datetime, customer_is_new: bool, survey_delay: timedelta | None = None,
-                   send_survey: bool = True) -> Survey:
+def _decide_survey(
+    session: Session,
+    customer: Customer,
+    purchase: Purchase,
+    *,
+    now: datetime,
+    customer_is_new: bool,
+    survey_delay: timedelta | None = None,
+    send_survey: bool = True,
+) -> Survey:
     """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
     settings = all_settings(session)  # one query for every setting this decision needs
     question_set = question_set_for_purchase(
@@ -242,20 +301,41 @@ def _decide_survey(session: Session, customer: Customer, purchase: Purchase, *,
     )
     if not send_survey:
         return record_unsent_survey(
-            session, customer=customer, kind="purchase", question_set=question_set, now=now,
-            purchase=purchase, status="skipped", reason="the sender asked for no survey",
+            session,
+            customer=customer,
+            kind="purchase",
+            question_set=question_set,
+            now=now,
+            purchase=purchase,
+            status="skipped",
+            reason="the sender asked for no survey",
         )
     age_limit_days = int(settings["age_limit_days"])
     if purchase.purchased_at < now - timedelta(days=age_limit_days):
         return record_unsent_survey(
-            session, customer=customer, kind="purchase", question_set=question_set, now=now,
-            purchase=purchase, status="skipped",
+            session,
+            customer=customer,
+            kind="purchase",
+            question_set=question_set,
+            now=now,
+            purchase=purchase,
+            status="skipped",
             reason=f"the purchase is older than {age_limit_days} days",
         )
-    delay = survey_delay if survey_delay is not None else \
-        timedelta(minutes=int(settings["survey_delay_minutes"]))
+    delay = (
+        survey_delay
+        if survey_delay is not None
+        else timedelta(minutes=int(settings["survey_delay_minutes"]))
+    )
     # An order reported late is asked about now, not at a moment already past.
     send_at = max(purchase.purchased_at + delay, now)
-    return schedule_survey(session, customer=customer, kind="purchase",
-                           question_set=question_set, now=now, send_at=send_at,
-                           purchase=purchase, customer_is_new=customer_is_new)
+    return schedule_survey(
+        session,
+        customer=customer,
+        kind="purchase",
+        question_set=question_set,
+        now=now,
+        send_at=send_at,
+        purchase=purchase,
+        customer_is_new=customer_is_new,
+    )

@@ -112,8 +112,10 @@ def _clean_document(questions, errors: _Errors) -> list[dict]:
         errors.add("questions", "A question set needs at least one question.")
         return []
     if len(questions) > MAX_QUESTIONS:
-        errors.add("questions", f"Keep it to {MAX_QUESTIONS} questions or fewer; "
-                                "short surveys get answered.")
+        errors.add(
+            "questions",
+            f"Keep it to {MAX_QUESTIONS} questions or fewer; short surveys get answered.",
+        )
     cleaned = []
     seen_keys: set[str] = set()
     for index, question in enumerate(questions):
@@ -134,8 +136,10 @@ def _clean_document(questions, errors: _Errors) -> list[dict]:
 def _clean_question(question: dict, path: str, errors: _Errors) -> dict:
     for name in question:
         if name not in QUESTION_FIELDS:
-            errors.add(f"{path}.{name}", f"Unknown field “{name}”; a question has "
-                                         f"{', '.join(QUESTION_FIELDS)}.")
+            errors.add(
+                f"{path}.{name}",
+                f"Unknown field “{name}”; a question has {', '.join(QUESTION_FIELDS)}.",
+            )
     key = _clean_key(question.get("key"), f"{path}.key", errors)
     kind = question.get("type")
     if kind not in TYPES:
@@ -154,16 +158,19 @@ def _clean_question(question: dict, path: str, errors: _Errors) -> dict:
     result = {"key": key, "type": kind, "text": text.strip(), "required": required is True}
     if kind == "choice":
         result["options"] = _clean_options(question.get("options"), path, errors)
-        result["negative"] = _clean_choice_rule(question.get("negative"), result["options"],
-                                                path, errors)
+        result["negative"] = _clean_choice_rule(
+            question.get("negative"), result["options"], path, errors
+        )
     elif kind == "scale":
         low, high = _clean_scale(question, path, errors)
         result["min"], result["max"] = low, high
         result["negative"] = _clean_scale_rule(question.get("negative"), low, high, path, errors)
     elif kind == "text":
         if question.get("negative") not in (None, {}):
-            errors.add(f"{path}.negative", "A text answer is never negative on its own; "
-                                           "leave the rule empty (null).")
+            errors.add(
+                f"{path}.negative",
+                "A text answer is never negative on its own; leave the rule empty (null).",
+            )
         result["negative"] = None
     if kind != "choice" and question.get("options") not in (None, []):
         errors.add(f"{path}.options", "Only choice questions have options.")
@@ -180,8 +187,10 @@ def _clean_key(key, path: str, errors: _Errors) -> str:
         return ""
     key = key.strip()
     if not QUESTION_KEY_PATTERN.match(key):
-        errors.add(path, "Use lower-case letters, digits and underscores, starting with a "
-                         "letter (at most 64).")
+        errors.add(
+            path,
+            "Use lower-case letters, digits and underscores, starting with a letter (at most 64).",
+        )
     elif key in RESERVED_FIELD_NAMES:
         errors.add(path, f"“{key}” is reserved by the survey form; choose another key.")
     return key
@@ -204,8 +213,10 @@ def _clean_options(options, path: str, errors: _Errors) -> list[dict]:
             continue
         for name in option:
             if name not in ("value", "label"):
-                errors.add(f"{option_path}.{name}", f"Unknown field “{name}”; an option has "
-                                                    "a value and a label.")
+                errors.add(
+                    f"{option_path}.{name}",
+                    f"Unknown field “{name}”; an option has a value and a label.",
+                )
         value = option.get("value")
         label = option.get("label")
         value = value.strip() if isinstance(value, str) else ""
@@ -213,8 +224,10 @@ def _clean_options(options, path: str, errors: _Errors) -> list[dict]:
         if not value:
             errors.add(f"{option_path}.value", "Give the option a value, like yes or short.")
         elif not OPTION_VALUE_PATTERN.match(value):
-            errors.add(f"{option_path}.value", "Use lower-case letters, digits, - and _ "
-                                               "(it appears in the email's links).")
+            errors.add(
+                f"{option_path}.value",
+                "Use lower-case letters, digits, - and _ (it appears in the email's links).",
+            )
         elif value in seen:
             errors.add(f"{option_path}.value", f"Another option already has the value “{value}”.")
         seen.add(value)
@@ -230,8 +243,11 @@ def _clean_choice_rule(rule, options: list[dict], path: str, errors: _Errors) ->
     if rule in (None, {}):
         return None
     if not isinstance(rule, dict) or set(rule) != {"values"}:
-        errors.add(f"{path}.negative", "For a choice, the rule names the negative answers: "
-                                       "{\"values\": [...]}, or null for never.")
+        errors.add(
+            f"{path}.negative",
+            "For a choice, the rule names the negative answers: "
+            '{"values": [...]}, or null for never.',
+        )
         return None
     values = rule["values"]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -240,14 +256,19 @@ def _clean_choice_rule(rule, options: list[dict], path: str, errors: _Errors) ->
     known = [option["value"] for option in options]
     unknown = [v for v in values if v not in known]
     if unknown:
-        errors.add(f"{path}.negative", "These are not values of this question's options: "
-                                       + ", ".join(unknown) + ".")
+        errors.add(
+            f"{path}.negative",
+            "These are not values of this question's options: " + ", ".join(unknown) + ".",
+        )
         return None
     if not values:
         return None
     if options and set(values) >= set(known):
-        errors.add(f"{path}.negative", "If every answer is negative, the question cannot tell "
-                                       "anything; leave at least one answer out of the rule.")
+        errors.add(
+            f"{path}.negative",
+            "If every answer is negative, the question cannot tell "
+            "anything; leave at least one answer out of the rule.",
+        )
     # Stored in the options' order, so the same rule written twice compares equal.
     return {"values": [v for v in known if v in values]}
 
@@ -266,26 +287,32 @@ def _clean_scale(question: dict, path: str, errors: _Errors) -> tuple[int | None
         if low >= high:
             errors.add(f"{path}.max", "The maximum must be above the minimum.")
         elif high - low + 1 > MAX_SCALE_POINTS:
-            errors.add(f"{path}.max", f"A scale has at most {MAX_SCALE_POINTS} points "
-                                      "(0 to 10), so it fits a phone.")
+            errors.add(
+                f"{path}.max",
+                f"A scale has at most {MAX_SCALE_POINTS} points (0 to 10), so it fits a phone.",
+            )
     return low, high
 
 
-def _clean_scale_rule(rule, low: int | None, high: int | None, path: str,
-                      errors: _Errors) -> dict | None:
+def _clean_scale_rule(
+    rule, low: int | None, high: int | None, path: str, errors: _Errors
+) -> dict | None:
     if rule in (None, {}):
         return None
     if not isinstance(rule, dict) or set(rule) != {"at_most"}:
-        errors.add(f"{path}.negative", "For a scale, the rule is {\"at_most\": n}, "
-                                       "or null for never.")
+        errors.add(
+            f"{path}.negative", 'For a scale, the rule is {"at_most": n}, or null for never.'
+        )
         return None
     at_most = rule["at_most"]
     if isinstance(at_most, bool) or not isinstance(at_most, int):
         errors.add(f"{path}.negative", "“at most” is a whole number on the scale.")
         return None
     if low is not None and high is not None and not low <= at_most < high:
-        errors.add(f"{path}.negative", f"“at most” must be from {low} to {high - 1}, so that "
-                                       "some answers are not negative.")
+        errors.add(
+            f"{path}.negative",
+            f"“at most” must be from {low} to {high - 1}, so that some answers are not negative.",
+        )
         return None
     return {"at_most": at_most}
 
@@ -297,11 +324,16 @@ def version_document(version: QuestionSetVersion) -> list[dict]:
 
 def question_document(question: Question) -> dict:
     """One question in the document's canonical form (only its type's fields)."""
-    result = {"key": question.key, "type": question.type, "text": question.text,
-              "required": bool(question.required)}
+    result = {
+        "key": question.key,
+        "type": question.type,
+        "text": question.text,
+        "required": bool(question.required),
+    }
     if question.type == "choice":
-        result["options"] = [{"value": o["value"], "label": o["label"]}
-                             for o in question.options or ()]
+        result["options"] = [
+            {"value": o["value"], "label": o["label"]} for o in question.options or ()
+        ]
     if question.type == "scale":
         result["min"], result["max"] = question.min_value, question.max_value
     result["negative"] = question.negative or None
@@ -330,9 +362,14 @@ def transient_questions(document: list[dict]) -> list[Question]:
 
 def _question_row(cleaned: dict, position: int) -> Question:
     return Question(
-        position=position, key=cleaned["key"], type=cleaned["type"], text=cleaned["text"],
-        required=cleaned["required"], min_value=cleaned.get("min"),
-        max_value=cleaned.get("max"), options=cleaned.get("options"),
+        position=position,
+        key=cleaned["key"],
+        type=cleaned["type"],
+        text=cleaned["text"],
+        required=cleaned["required"],
+        min_value=cleaned.get("min"),
+        max_value=cleaned.get("max"),
+        options=cleaned.get("options"),
         negative=cleaned.get("negative"),
     )
 
@@ -350,11 +387,14 @@ def latest_version(session: Session, question_set: QuestionSet) -> QuestionSetVe
     ).first()
 
 
-def get_version(session: Session, question_set: QuestionSet,
-                number: int) -> QuestionSetVersion | None:
+def get_version(
+    session: Session, question_set: QuestionSet, number: int
+) -> QuestionSetVersion | None:
     return session.scalar(
-        select(QuestionSetVersion).where(QuestionSetVersion.question_set_id == question_set.id,
-                                         QuestionSetVersion.number == number)
+        select(QuestionSetVersion).where(
+            QuestionSetVersion.question_set_id == question_set.id,
+            QuestionSetVersion.number == number,
+        )
     )
 
 
@@ -375,9 +415,10 @@ def draft_predates_latest_version(session: Session, question_set: QuestionSet) -
         return False
     version = latest_version(session, question_set)
     saved = session.scalar(
-        select(func.max(AuditEntry.created_at))
-        .where(AuditEntry.action == "question_set.draft_saved",
-               AuditEntry.target == _target(question_set))
+        select(func.max(AuditEntry.created_at)).where(
+            AuditEntry.action == "question_set.draft_saved",
+            AuditEntry.target == _target(question_set),
+        )
     )
     return version is not None and saved is not None and version.published_at > saved
 
@@ -417,16 +458,18 @@ def answer_counts_by_version(session: Session, question_set: QuestionSet) -> dic
 
 
 # Every change that moves a set's draft revision on.
-DRAFT_ACTIONS = ("question_set.draft_saved", "question_set.draft_discarded",
-                 "question_set.published")
+DRAFT_ACTIONS = (
+    "question_set.draft_saved",
+    "question_set.draft_discarded",
+    "question_set.published",
+)
 
 
 def last_draft_change(session: Session, question_set: QuestionSet) -> AuditEntry | None:
     """The audit entry of the latest change to this set's draft: who, what, and when."""
     return session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.action.in_(DRAFT_ACTIONS),
-               AuditEntry.target == _target(question_set))
+        .where(AuditEntry.action.in_(DRAFT_ACTIONS), AuditEntry.target == _target(question_set))
         .order_by(AuditEntry.id.desc())
         .limit(1)
     ).first()
@@ -439,9 +482,15 @@ def _target(question_set: QuestionSet) -> str:
 # --- changing ------------------------------------------------------------------
 
 
-def create_question_set(session: Session, *, key: str, name: str, now: datetime,
-                        actor_user: User | None = None,
-                        actor_api_key: ApiKey | None = None) -> QuestionSet:
+def create_question_set(
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    now: datetime,
+    actor_user: User | None = None,
+    actor_api_key: ApiKey | None = None,
+) -> QuestionSet:
     """A new, unpublished set with an empty draft; raises QuestionSetInvalid for a bad key/name."""
     errors = _Errors()
     key = _clean_set_key(key, errors)
@@ -458,18 +507,27 @@ def create_question_set(session: Session, *, key: str, name: str, now: datetime,
             session.add(question_set)
     except IntegrityError:
         raise QuestionSetInvalid(
-            {"key": [f"There is already a question set with the key “{key}”."]}) from None
-    record_admin_change(session, actor_user=actor_user, actor_api_key=actor_api_key,
-                        action="question_set.created", target=_target(question_set),
-                        before=None, after={"key": key, "name": name}, now=now)
+            {"key": [f"There is already a question set with the key “{key}”."]}
+        ) from None
+    record_admin_change(
+        session,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+        action="question_set.created",
+        target=_target(question_set),
+        before=None,
+        after={"key": key, "name": name},
+        now=now,
+    )
     return question_set
 
 
 def _clean_set_key(key, errors: _Errors) -> str:
     key = key.strip() if isinstance(key, str) else ""
     if not SET_KEY_PATTERN.match(key):
-        errors.add("key", "Use lower-case letters, digits and hyphens (at most 64), "
-                          "like heart-to-heart.")
+        errors.add(
+            "key", "Use lower-case letters, digits and hyphens (at most 64), like heart-to-heart."
+        )
     return key
 
 
@@ -486,14 +544,22 @@ def _lock_set(session: Session, question_set: QuestionSet) -> QuestionSet:
     # Serialises publishes of one set (PostgreSQL row lock; SQLite holds the write lock),
     # so two at once make versions N+1 and N+2, never two N+1.
     return session.scalars(
-        select(QuestionSet).where(QuestionSet.id == question_set.id).with_for_update()
+        select(QuestionSet)
+        .where(QuestionSet.id == question_set.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
 
-def publish_questions(session: Session, question_set: QuestionSet, questions, *, now: datetime,
-                      actor_user: User | None = None,
-                      actor_api_key: ApiKey | None = None) -> PublishResult:
+def publish_questions(
+    session: Session,
+    question_set: QuestionSet,
+    questions,
+    *,
+    now: datetime,
+    actor_user: User | None = None,
+    actor_api_key: ApiKey | None = None,
+) -> PublishResult:
     """Publish the document as version N+1; when it equals version N, nothing is created."""
     cleaned = validate_questions(questions)
     _lock_set(session, question_set)
@@ -502,8 +568,10 @@ def publish_questions(session: Session, question_set: QuestionSet, questions, *,
     if before == cleaned:
         return PublishResult(current, created=False)
     version = QuestionSetVersion(
-        question_set_id=question_set.id, number=(current.number if current else 0) + 1,
-        published_at=now, published_by_id=actor_user.id if actor_user else None,
+        question_set_id=question_set.id,
+        number=(current.number if current else 0) + 1,
+        published_at=now,
+        published_by_id=actor_user.id if actor_user else None,
     )
     session.add(version)
     # An editor form opened before this publish must not save over it unawares:
@@ -517,17 +585,27 @@ def publish_questions(session: Session, question_set: QuestionSet, questions, *,
     session.flush()
     session.refresh(version, ["questions"])
     record_admin_change(
-        session, actor_user=actor_user, actor_api_key=actor_api_key,
-        action="question_set.published", target=_target(question_set),
+        session,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+        action="question_set.published",
+        target=_target(question_set),
         before={"version": current.number, "questions": before} if current else None,
-        after={"version": version.number, "questions": cleaned}, now=now,
+        after={"version": version.number, "questions": cleaned},
+        now=now,
     )
     return PublishResult(version, created=True)
 
 
-def put_question_set(session: Session, key: str, body, *, now: datetime,
-                     actor_api_key: ApiKey | None = None,
-                     actor_user: User | None = None) -> tuple[QuestionSet, PublishResult]:
+def put_question_set(
+    session: Session,
+    key: str,
+    body,
+    *,
+    now: datetime,
+    actor_api_key: ApiKey | None = None,
+    actor_user: User | None = None,
+) -> tuple[QuestionSet, PublishResult]:
     """The API's PUT: publish the body's questions as the set's next version.
 
     An unknown key creates the set and publishes version 1. `name`, when given,
@@ -539,8 +617,7 @@ def put_question_set(session: Session, key: str, body, *, now: datetime,
     if not isinstance(body, dict):
         raise QuestionSetInvalid({"body": ["Send a JSON object with a “questions” list."]})
     if "key" in body and body["key"] != key:
-        errors.add("key", f"The body's key “{body['key']}” does not match the address’s "
-                          f"“{key}”.")
+        errors.add("key", f"The body's key “{body['key']}” does not match the address’s “{key}”.")
     name = body.get("name")
     if name is not None:
         name = _clean_name(name, errors)
@@ -559,19 +636,37 @@ def put_question_set(session: Session, key: str, body, *, now: datetime,
         raise QuestionSetInvalid(errors.by_path)
     if question_set is None:
         question_set = create_question_set(
-            session, key=key, name=name or key.replace("-", " ").capitalize(), now=now,
-            actor_user=actor_user, actor_api_key=actor_api_key)
+            session,
+            key=key,
+            name=name or key.replace("-", " ").capitalize(),
+            now=now,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+        )
     elif name is not None and name != question_set.name:
-        rename_question_set(session, question_set, name, now=now, actor_user=actor_user,
-                            actor_api_key=actor_api_key)
-    result = publish_questions(session, question_set, body["questions"], now=now,
-                               actor_user=actor_user, actor_api_key=actor_api_key)
+        rename_question_set(
+            session, question_set, name, now=now, actor_user=actor_user, actor_api_key=actor_api_key
+        )
+    result = publish_questions(
+        session,
+        question_set,
+        body["questions"],
+        now=now,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+    )
     return question_set, result
 
 
-def rename_question_set(session: Session, question_set: QuestionSet, name: str, *,
-                        now: datetime, actor_user: User | None = None,
-                        actor_api_key: ApiKey | None = None) -> None:
+def rename_question_set(
+    session: Session,
+    question_set: QuestionSet,
+    name: str,
+    *,
+    now: datetime,
+    actor_user: User | None = None,
+    actor_api_key: ApiKey | None = None,
+) -> None:
     """Give a set a new name (names are not versioned: every version shows the new one)."""
     errors = _Errors()
     name = _clean_name(name, errors)
@@ -582,13 +677,21 @@ def rename_question_set(session: Session, question_set: QuestionSet, name: str, 
     before = question_set.name
     question_set.name = name
     session.flush()
-    record_admin_change(session, actor_user=actor_user, actor_api_key=actor_api_key,
-                        action="question_set.renamed", target=_target(question_set),
-                        before={"name": before}, after={"name": name}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+        action="question_set.renamed",
+        target=_target(question_set),
+        before={"name": before},
+        after={"name": name},
+        now=now,
+    )
 
 
-def _claim_draft(session: Session, question_set: QuestionSet, *, loaded_revision: int,
-                 draft: list | None) -> None:
+def _claim_draft(
+    session: Session, question_set: QuestionSet, *, loaded_revision: int, draft: list | None
+) -> None:
     """Write the draft only if nobody saved it since `loaded_revision`; else StaleDraft.
 
     One conditional UPDATE does the check and the write, so two saves racing
@@ -605,21 +708,42 @@ def _claim_draft(session: Session, question_set: QuestionSet, *, loaded_revision
         raise StaleDraft(question_set.draft_revision)
 
 
-def save_draft(session: Session, question_set: QuestionSet, questions: list[dict], *,
-               loaded_revision: int, actor: User, now: datetime, name: str | None = None) -> None:
+def save_draft(
+    session: Session,
+    question_set: QuestionSet,
+    questions: list[dict],
+    *,
+    loaded_revision: int,
+    actor: User,
+    now: datetime,
+    name: str | None = None,
+) -> None:
     """Keep the editor's working copy (it may still be incomplete); refuses a stale revision."""
     before = question_set.draft
     _claim_draft(session, question_set, loaded_revision=loaded_revision, draft=questions)
     if name is not None and name.strip() and name.strip() != question_set.name:
         rename_question_set(session, question_set, name, now=now, actor_user=actor)
-    record_admin_change(session, actor_user=actor, action="question_set.draft_saved",
-                        target=_target(question_set), before={"questions": before},
-                        after={"questions": questions}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="question_set.draft_saved",
+        target=_target(question_set),
+        before={"questions": before},
+        after={"questions": questions},
+        now=now,
+    )
 
 
-def publish_draft(session: Session, question_set: QuestionSet, questions: list[dict], *,
-                  loaded_revision: int, actor: User, now: datetime,
-                  name: str | None = None) -> PublishResult:
+def publish_draft(
+    session: Session,
+    question_set: QuestionSet,
+    questions: list[dict],
+    *,
+    loaded_revision: int,
+    actor: User,
+    now: datetime,
+    name: str | None = None,
+) -> PublishResult:
     """Publish the editor's form as the next version and clear the draft.
 
     Validates first (QuestionSetInvalid leaves everything as it was), then refuses a
@@ -632,14 +756,21 @@ def publish_draft(session: Session, question_set: QuestionSet, questions: list[d
     return publish_questions(session, question_set, questions, now=now, actor_user=actor)
 
 
-def discard_draft(session: Session, question_set: QuestionSet, *, loaded_revision: int,
-                  actor: User, now: datetime) -> None:
+def discard_draft(
+    session: Session, question_set: QuestionSet, *, loaded_revision: int, actor: User, now: datetime
+) -> None:
     """Throw the draft away; the editor starts again from the newest version."""
     before = question_set.draft
     _claim_draft(session, question_set, loaded_revision=loaded_revision, draft=None)
-    record_admin_change(session, actor_user=actor, action="question_set.draft_discarded",
-                        target=_target(question_set), before={"questions": before},
-                        after=None, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="question_set.draft_discarded",
+        target=_target(question_set),
+        before={"questions": before},
+        after=None,
+        now=now,
+    )
 
 
 # --- which set follows a purchase ---------------------------------------------
@@ -647,26 +778,35 @@ def discard_draft(session: Session, question_set: QuestionSet, *, loaded_revisio
 
 def _require_published(session: Session, question_set: QuestionSet) -> None:
     if latest_version(session, question_set) is None:
-        raise EditorError(f"“{question_set.name}” has no published version yet; "
-                          "publish it before sending it to customers.")
+        raise EditorError(
+            f"“{question_set.name}” has no published version yet; "
+            "publish it before sending it to customers."
+        )
 
 
-def set_purchase_question_set(session: Session, question_set: QuestionSet, *, actor: User,
-                              now: datetime) -> None:
+def set_purchase_question_set(
+    session: Session, question_set: QuestionSet, *, actor: User, now: datetime
+) -> None:
     """Make this set the one sent after a purchase (unless a category chooses another)."""
     _require_published(session, question_set)
     before = get_setting(session, "purchase_question_set")
     if before == question_set.key:
         return
     set_setting(session, "purchase_question_set", question_set.key)
-    record_admin_change(session, actor_user=actor, action="setting.changed",
-                        target="setting purchase_question_set",
-                        before={"purchase_question_set": before},
-                        after={"purchase_question_set": question_set.key}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="setting.changed",
+        target="setting purchase_question_set",
+        before={"purchase_question_set": before},
+        after={"purchase_question_set": question_set.key},
+        now=now,
+    )
 
 
-def assign_category(session: Session, *, category: str, question_set: QuestionSet, actor: User,
-                    now: datetime) -> QuestionSetAssignment:
+def assign_category(
+    session: Session, *, category: str, question_set: QuestionSet, actor: User, now: datetime
+) -> QuestionSetAssignment:
     """Send this set after purchases of items in `category` (replaces that category's set)."""
     category = (category or "").strip()
     if not category:
@@ -677,8 +817,9 @@ def assign_category(session: Session, *, category: str, question_set: QuestionSe
     assignment = session.scalar(
         select(QuestionSetAssignment).where(QuestionSetAssignment.category == category)
     )
-    before = {"category": category, "question_set": assignment.question_set.key} \
-        if assignment else None
+    before = (
+        {"category": category, "question_set": assignment.question_set.key} if assignment else None
+    )
     if assignment is None:
         assignment = QuestionSetAssignment(category=category, question_set_id=question_set.id)
         session.add(assignment)
@@ -686,21 +827,34 @@ def assign_category(session: Session, *, category: str, question_set: QuestionSe
         assignment.question_set_id = question_set.id
     session.flush()
     session.refresh(assignment, ["question_set"])
-    record_admin_change(session, actor_user=actor, action="question_set.category_assigned",
-                        target=f"category {category}", before=before,
-                        after={"category": category, "question_set": question_set.key}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="question_set.category_assigned",
+        target=f"category {category}",
+        before=before,
+        after={"category": category, "question_set": question_set.key},
+        now=now,
+    )
     return assignment
 
 
-def remove_category_assignment(session: Session, assignment: QuestionSetAssignment, *,
-                               actor: User, now: datetime) -> None:
+def remove_category_assignment(
+    session: Session, assignment: QuestionSetAssignment, *, actor: User, now: datetime
+) -> None:
     """Purchases in this category get the default set again."""
     before = {"category": assignment.category, "question_set": assignment.question_set.key}
     session.execute(delete(QuestionSetAssignment).where(QuestionSetAssignment.id == assignment.id))
     session.flush()
-    record_admin_change(session, actor_user=actor, action="question_set.category_unassigned",
-                        target=f"category {before['category']}", before=before, after=None,
-                        now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="question_set.category_unassigned",
+        target=f"category {before['category']}",
+        before=before,
+        after=None,
+        now=now,
+    )
 
 
 # --- history -------------------------------------------------------------------
@@ -757,10 +911,12 @@ def _question_differences(old: dict, new: dict) -> list[str]:
         details.append(f"text: “{old['text']}” → “{new['text']}”")
     if old["required"] != new["required"]:
         details.append("now required" if new["required"] else "no longer required")
-    if (old.get("min"), old.get("max")) != (new.get("min"), new.get("max")) \
-            and new["type"] == "scale":
-        details.append(f"scale: {old.get('min')}–{old.get('max')} → "
-                       f"{new.get('min')}–{new.get('max')}")
+    if (old.get("min"), old.get("max")) != (new.get("min"), new.get("max")) and new[
+        "type"
+    ] == "scale":
+        details.append(
+            f"scale: {old.get('min')}–{old.get('max')} → {new.get('min')}–{new.get('max')}"
+        )
     details.extend(_option_differences(old.get("options") or [], new.get("options") or []))
     if old.get("negative") != new.get("negative"):
         details.append(f"negative when: {describe_rule(old)} → {describe_rule(new)}")

@@ -50,8 +50,9 @@ _SETS_FOR_PURCHASE = (
 )
 
 
-def question_set_for_purchase(session: Session, purchase: Purchase | None, *,
-                              default_key: str | None = None) -> QuestionSet:
+def question_set_for_purchase(
+    session: Session, purchase: Purchase | None, *, default_key: str | None = None
+) -> QuestionSet:
     """The set to send after this purchase: a category override, else the default.
 
     One query fetches both the sets assigned to the purchase's categories and

@@ -22,8 +22,9 @@ QUIET_KEYS = ("quiet_hours_start", "quiet_hours_end")
 
 def quiet_hours(session: Session) -> tuple[str, str]:
     """The configured ("HH:MM", "HH:MM") start and end, in one query."""
-    stored = dict(session.execute(
-        select(Setting.key, Setting.value).where(Setting.key.in_(QUIET_KEYS))).all())
+    stored = dict(
+        session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(QUIET_KEYS))).all()
+    )
     start, end = (stored.get(key, SPECS[key].default) for key in QUIET_KEYS)
     return str(start), str(end)
 
@@ -60,8 +61,9 @@ def quiet_until(moment: datetime, timezone: str | None, *, start: str, end: str)
     return max(ends, moment)
 
 
-def outside_quiet_hours(moment: datetime, timezone: str | None, *, start: str,
-                        end: str) -> datetime:
+def outside_quiet_hours(
+    moment: datetime, timezone: str | None, *, start: str, end: str
+) -> datetime:
     """`moment`, or the end of the quiet hours it falls in."""
     return quiet_until(moment, timezone, start=start, end=end) or moment
 

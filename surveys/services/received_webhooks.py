@@ -31,8 +31,9 @@ def claim_webhook(session: Session, *, source: str, external_id: str, now: datet
     neither fails and only the first goes on. Rolled back with the caller's
     transaction, so a delivery that fails later can be retried.
     """
-    dialect_insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-                      else sqlite.insert)
+    dialect_insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
     claimed = session.scalar(
         dialect_insert(ReceivedWebhook)
         .values(source=source, external_id=external_id, received_at=now)
@@ -42,8 +43,14 @@ def claim_webhook(session: Session, *, source: str, external_id: str, now: datet
     return claimed is not None
 
 
-def record_webhook_purchase(session: Session, purchase_input: PurchaseInput, *, source: str,
-                            external_id: str | None, now: datetime) -> PurchaseResult | None:
+def record_webhook_purchase(
+    session: Session,
+    purchase_input: PurchaseInput,
+    *,
+    source: str,
+    external_id: str | None,
+    now: datetime,
+) -> PurchaseResult | None:
     """Record the purchase a webhook reports, once per webhook id and once per order id.
 
     A webhook seen before creates nothing, even if its purchase has since been
@@ -51,6 +58,7 @@ def record_webhook_purchase(session: Session, purchase_input: PurchaseInput, *, 
     gone. Raises PurchaseRejected like record_purchase, changing nothing.
     """
     if external_id is not None and not claim_webhook(
-            session, source=source, external_id=external_id, now=now):
+        session, source=source, external_id=external_id, now=now
+    ):
         return find_purchase(session, purchase_input.order_id)
     return record_purchase(session, purchase_input, now=now, source=source)

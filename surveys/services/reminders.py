@@ -71,22 +71,26 @@ def queue_reminders(session: Session, now: datetime) -> int:
         )
     }
     start, end = quiet_hours(session)
-    session.execute(insert(OutboxMessage), [
-        {
-            "channel": "email",
-            "template": "reminder",
-            "to_email": customers[customer_id].email,
-            "to_name": customers[customer_id].name,
-            "customer_id": customer_id,
-            "survey_id": survey_id,
-            "context": {},
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": outside_quiet_hours(
-                now, customers[customer_id].timezone, start=start, end=end),
-            "created_at": now,
-        }
-        for survey_id, customer_id in claimed
-    ])
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "channel": "email",
+                "template": "reminder",
+                "to_email": customers[customer_id].email,
+                "to_name": customers[customer_id].name,
+                "customer_id": customer_id,
+                "survey_id": survey_id,
+                "context": {},
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": outside_quiet_hours(
+                    now, customers[customer_id].timezone, start=start, end=end
+                ),
+                "created_at": now,
+            }
+            for survey_id, customer_id in claimed
+        ],
+    )
     session.flush()
     return len(claimed)

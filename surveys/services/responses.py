@@ -47,8 +47,9 @@ def survey_version(session: Session, survey: Survey) -> QuestionSetVersion:
     return survey.version or current_version(session, survey.question_set)
 
 
-def submit_response(session: Session, survey: Survey, answers: dict[str, str], *,
-                    now: datetime) -> Response:
+def submit_response(
+    session: Session, survey: Survey, answers: dict[str, str], *, now: datetime
+) -> Response:
     """Record the answers once, keep preferences, and open a case when any answer is negative.
 
     `answers` maps question keys to values; blank or missing keys are unanswered.
@@ -61,13 +62,23 @@ def submit_response(session: Session, survey: Survey, answers: dict[str, str], *
     given = _checked_answers(version.questions, answers)
     response = _insert_response(session, survey, version, now=now)
     for question, value in given:
-        response.answers.append(Answer(
-            question=question, position=question.position, value=value,
-            negative=question.is_negative(value),
-        ))
+        response.answers.append(
+            Answer(
+                question=question,
+                position=question.position,
+                value=value,
+                negative=question.is_negative(value),
+            )
+        )
         if question.key == PREFERENCES_KEY:
-            session.add(CustomerPreference(customer_id=survey.customer_id,
-                                           response_id=response.id, body=value, created_at=now))
+            session.add(
+                CustomerPreference(
+                    customer_id=survey.customer_id,
+                    response_id=response.id,
+                    body=value,
+                    created_at=now,
+                )
+            )
     response.negative = any(answer.negative for answer in response.answers)
     survey.version_id = version.id
     survey.status = "answered"
@@ -84,12 +95,14 @@ def submit_response(session: Session, survey: Survey, answers: dict[str, str], *
     return response
 
 
-def _insert_response(session: Session, survey: Survey, version: QuestionSetVersion, *,
-                     now: datetime) -> Response:
+def _insert_response(
+    session: Session, survey: Survey, version: QuestionSetVersion, *, now: datetime
+) -> Response:
     # The unique survey_id settles a race between two submits: the loser's insert
     # fails inside this savepoint, leaving the rest of its transaction usable.
-    response = Response(survey_id=survey.id, version_id=version.id,
-                        customer_id=survey.customer_id, submitted_at=now)
+    response = Response(
+        survey_id=survey.id, version_id=version.id, customer_id=survey.customer_id, submitted_at=now
+    )
     try:
         with session.begin_nested():
             session.add(response)
@@ -99,8 +112,9 @@ def _insert_response(session: Session, survey: Survey, version: QuestionSetVersi
     return response
 
 
-def _checked_answers(questions: list[Question],
-                     answers: dict[str, str]) -> list[tuple[Question, str]]:
+def _checked_answers(
+    questions: list[Question], answers: dict[str, str]
+) -> list[tuple[Question, str]]:
     """The given answers in question order, or InvalidAnswers naming each misfit."""
     given, errors = [], {}
     for question in questions:
@@ -138,7 +152,10 @@ def _cancel_reminders(session: Session, survey: Survey) -> None:
     # An answered survey needs no reminder; one still waiting would only annoy.
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.survey_id == survey.id, OutboxMessage.template == "reminder",
-               OutboxMessage.status == "pending")
+        .where(
+            OutboxMessage.survey_id == survey.id,
+            OutboxMessage.template == "reminder",
+            OutboxMessage.status == "pending",
+        )
         .values(status="cancelled", last_error="the survey was answered")
     )

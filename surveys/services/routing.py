@@ -25,8 +25,9 @@ class NoOwnerAvailable(LookupError):
     """Nobody can own a case: no account owner, rule or default owner, and no active admin."""
 
 
-def choose_owner(session: Session, *, customer: Customer,
-                 purchase: Purchase | None) -> RoutingDecision:
+def choose_owner(
+    session: Session, *, customer: Customer, purchase: Purchase | None
+) -> RoutingDecision:
     """Pick the owner: account owner, else the first matching rule, else the default owner."""
     if customer.owner is not None and customer.owner.active:
         return RoutingDecision(customer.owner, "account owner")
@@ -36,8 +37,9 @@ def choose_owner(session: Session, *, customer: Customer,
     # Rules are named by their place in the list an admin sees, whatever the stored positions.
     for number, rule in enumerate(rules, start=1):
         if rule.owner.active and rule_matches(rule, customer=customer, purchase=purchase):
-            return RoutingDecision(rule.owner, f"routing rule {number}: {describe_rule(rule)}",
-                                   rule)
+            return RoutingDecision(
+                rule.owner, f"routing rule {number}: {describe_rule(rule)}", rule
+            )
     return _default_owner(session)
 
 

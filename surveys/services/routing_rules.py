@@ -29,8 +29,7 @@ class RoutingRuleError(ValueError):
 
 def ordered_rules(session: Session) -> list[RoutingRule]:
     """The rules in the order they are tried: the first that matches wins."""
-    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position,
-                                                             RoutingRule.id)))
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
 
 
 def clean_rule_value(field: str, value: str) -> str:
@@ -67,8 +66,13 @@ def _assignable_owner(owner: User | None) -> User:
 
 
 def _snapshot(rule: RoutingRule, number: int) -> dict:
-    return {"number": number, "field": rule.field, "value": rule.value,
-            "owner": rule.owner.email, "rule": describe_rule(rule)}
+    return {
+        "number": number,
+        "field": rule.field,
+        "value": rule.value,
+        "owner": rule.owner.email,
+        "rule": describe_rule(rule),
+    }
 
 
 def _renumber(rules: list[RoutingRule]) -> None:
@@ -76,21 +80,29 @@ def _renumber(rules: list[RoutingRule]) -> None:
         rule.position = position
 
 
-def add_rule(session: Session, *, field: str, value: str, owner: User | None, actor: User,
-             now: datetime) -> RoutingRule:
+def add_rule(
+    session: Session, *, field: str, value: str, owner: User | None, actor: User, now: datetime
+) -> RoutingRule:
     """Add a rule at the end of the list (tried after every existing rule)."""
     value = clean_rule_value(field, value)
     owner = _assignable_owner(owner)
     last = session.scalar(select(func.max(RoutingRule.position))) or 0
-    rule = RoutingRule(position=last + 1, field=field, value=value, owner_id=owner.id,
-                       created_at=now)
+    rule = RoutingRule(
+        position=last + 1, field=field, value=value, owner_id=owner.id, created_at=now
+    )
     session.add(rule)
     session.flush()
     session.refresh(rule, ["owner"])
     rules = ordered_rules(session)
-    record_admin_change(session, actor_user=actor, action="routing_rule.added",
-                        target=f"routing rule {describe_rule(rule)}", before=None,
-                        after=_snapshot(rule, rules.index(rule) + 1), now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="routing_rule.added",
+        target=f"routing rule {describe_rule(rule)}",
+        before=None,
+        after=_snapshot(rule, rules.index(rule) + 1),
+        now=now,
+    )
     return rule
 
 
@@ -102,13 +114,20 @@ def delete_rule(session: Session, rule: RoutingRule, *, actor: User, now: dateti
     session.flush()
     _renumber([r for r in rules if r.id != rule.id])
     session.flush()
-    record_admin_change(session, actor_user=actor, action="routing_rule.deleted",
-                        target=f"routing rule {before['rule']}", before=before, after=None,
-                        now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="routing_rule.deleted",
+        target=f"routing rule {before['rule']}",
+        before=before,
+        after=None,
+        now=now,
+    )
 
 
-def move_rule(session: Session, rule: RoutingRule, *, direction: str, actor: User,
-              now: datetime) -> None:
+def move_rule(
+    session: Session, rule: RoutingRule, *, direction: str, actor: User, now: datetime
+) -> None:
     """Swap a rule with the one above ("up") or below ("down"); at either end nothing moves."""
     if direction not in ("up", "down"):
         raise RoutingRuleError("A rule moves up or down.")
@@ -120,13 +139,18 @@ def move_rule(session: Session, rule: RoutingRule, *, direction: str, actor: Use
     rules[index], rules[other] = rules[other], rules[index]
     _renumber(rules)
     session.flush()
-    record_admin_change(session, actor_user=actor, action="routing_rule.moved",
-                        target=f"routing rule {describe_rule(rule)}",
-                        before={"number": index + 1}, after={"number": other + 1}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="routing_rule.moved",
+        target=f"routing rule {describe_rule(rule)}",
+        before={"number": index + 1},
+        after={"number": other + 1},
+        now=now,
+    )
 
 
-def set_default_owner(session: Session, owner: User | None, *, actor: User,
-                      now: datetime) -> None:
+def set_default_owner(session: Session, owner: User | None, *, actor: User, now: datetime) -> None:
     """Choose who owns cases nobody else claims; None means the earliest active admin."""
     if owner is not None:
         _assignable_owner(owner)
@@ -137,7 +161,11 @@ def set_default_owner(session: Session, owner: User | None, *, actor: User,
     before = session.get(User, int(before_id)) if before_id is not None else None
     set_setting(session, "default_owner_id", after_id)
     record_admin_change(
-        session, actor_user=actor, action="setting.changed", target="setting default_owner_id",
+        session,
+        actor_user=actor,
+        action="setting.changed",
+        target="setting default_owner_id",
         before={"default_owner": before.email if before else None},
-        after={"default_owner": owner.email if owner else None}, now=now,
+        after={"default_owner": owner.email if owner else None},
+        now=now,
     )

@@ -45,56 +45,84 @@ SPECS: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
         SettingSpec(
-            "survey_delay_minutes", 0, "Survey delay (minutes)",
+            "survey_delay_minutes",
+            0,
+            "Survey delay (minutes)",
             "How long after a purchase the survey is sent; 0 sends it right away.",
-            minimum=0, maximum=7 * 24 * 60,
+            minimum=0,
+            maximum=7 * 24 * 60,
         ),
         SettingSpec(
-            "reminder_delay_hours", 72, "Reminder delay (hours)",
+            "reminder_delay_hours",
+            72,
+            "Reminder delay (hours)",
             "One reminder goes this long after an unanswered survey; 0 turns reminders off.",
-            minimum=0, maximum=28 * 24,
+            minimum=0,
+            maximum=28 * 24,
         ),
         SettingSpec(
-            "throttle_days", 30, "Throttle window (days)",
+            "throttle_days",
+            30,
+            "Throttle window (days)",
             "A customer gets at most one purchase survey in this many days.",
-            minimum=0, maximum=365,
+            minimum=0,
+            maximum=365,
         ),
         SettingSpec(
-            "age_limit_days", 30, "Age limit (days)",
+            "age_limit_days",
+            30,
+            "Age limit (days)",
             "Purchases older than this when they reach us are not surveyed.",
-            minimum=1, maximum=365,
+            minimum=1,
+            maximum=365,
         ),
         SettingSpec(
-            "quiet_hours_start", "21:00", "Quiet hours start",
+            "quiet_hours_start",
+            "21:00",
+            "Quiet hours start",
             "From this local time, mail to customers whose time zone we know waits for "
             "the morning.",
             kind="time",
         ),
         SettingSpec(
-            "quiet_hours_end", "08:00", "Quiet hours end",
+            "quiet_hours_end",
+            "08:00",
+            "Quiet hours end",
             "Held mail goes out at this local time.",
             kind="time",
         ),
         SettingSpec(
-            "acknowledge_hours", 4, "Acknowledge within (hours)",
+            "acknowledge_hours",
+            4,
+            "Acknowledge within (hours)",
             "A case not acknowledged in this time is escalated to its owner and the admins.",
-            minimum=1, maximum=30 * 24,
+            minimum=1,
+            maximum=30 * 24,
         ),
         SettingSpec(
-            "resolve_hours", 48, "Resolve within (hours)",
+            "resolve_hours",
+            48,
+            "Resolve within (hours)",
             "A case not resolved in this time is escalated to its owner and the admins.",
-            minimum=1, maximum=90 * 24,
+            minimum=1,
+            maximum=90 * 24,
         ),
         SettingSpec(
-            "fix_check_days", 7, "Fix-check answer window (days)",
+            "fix_check_days",
+            7,
+            "Fix-check answer window (days)",
             "A resolved case whose fix-check survey is unanswered this long is closed as "
             "unconfirmed.",
-            minimum=1, maximum=30,
+            minimum=1,
+            maximum=30,
         ),
         SettingSpec(
-            "sender_name", "Heart to Heart", "Sender name",
+            "sender_name",
+            "Heart to Heart",
+            "Sender name",
             "The name customers see on survey emails.",
-            kind="line", max_length=100,
+            kind="line",
+            max_length=100,
         ),
         SettingSpec(
             "thank_you_message",
@@ -102,17 +130,24 @@ SPECS: dict[str, SettingSpec] = {
             "is not right, the one person who owns it will be in touch with you personally.",
             "Thank-you message",
             "Shown to the customer after they answer a survey.",
-            kind="paragraph", max_length=1000,
+            kind="paragraph",
+            max_length=1000,
         ),
         SettingSpec(
-            "default_owner_id", None, "Default owner",
+            "default_owner_id",
+            None,
+            "Default owner",
             "Owns cases no account owner or routing rule claims; the earliest admin until chosen.",
-            kind="user", on_settings_page=False,
+            kind="user",
+            on_settings_page=False,
         ),
         SettingSpec(
-            "purchase_question_set", "heart-to-heart", "Question set after a purchase",
+            "purchase_question_set",
+            "heart-to-heart",
+            "Question set after a purchase",
             "The set sent after a purchase unless an item category chooses another.",
-            kind="question_set", on_settings_page=False,
+            kind="question_set",
+            on_settings_page=False,
         ),
     )
 }
@@ -198,7 +233,7 @@ def _clean_text(spec: SettingSpec, value) -> str:
         raise SettingError("This cannot be empty.")
     if spec.max_length is not None and len(text) > spec.max_length:
         raise SettingError(f"Keep it to {spec.max_length} characters or fewer.")
-    if spec.kind == "line" and (any(ch in text for ch in "\r\n<>\"") or not text.isprintable()):
+    if spec.kind == "line" and (any(ch in text for ch in '\r\n<>"') or not text.isprintable()):
         # It goes into an email header: one plain line, no angle brackets or quotes.
         raise SettingError("Use one plain line, without quotes or angle brackets.")
     return text
@@ -217,8 +252,9 @@ class SettingsInvalid(ValueError):
         self.errors = errors
 
 
-def update_settings(session: Session, values: dict[str, object], *, actor: User,
-                    now: datetime) -> list[str]:
+def update_settings(
+    session: Session, values: dict[str, object], *, actor: User, now: datetime
+) -> list[str]:
     """Store the settings page's values and return the keys that changed.
 
     Every value is checked first (SettingsInvalid, and nothing is stored, if any
@@ -242,8 +278,13 @@ def update_settings(session: Session, values: dict[str, object], *, actor: User,
             continue
         set_setting(session, key, value)
         record_admin_change(
-            session, actor_user=actor, action="setting.changed",
-            target=f"setting {key}", before={key: current[key]}, after={key: value}, now=now,
+            session,
+            actor_user=actor,
+            action="setting.changed",
+            target=f"setting {key}",
+            before={key: current[key]},
+            after={key: value},
+            now=now,
         )
         changed.append(key)
     return changed
@@ -257,6 +298,7 @@ def _cross_field_errors(values: dict, errors: dict) -> dict[str, list[str]]:
             found["quiet_hours_end"] = ["Quiet hours must end at a different time than they start."]
     if "acknowledge_hours" not in errors and "resolve_hours" not in errors:
         if int(values["resolve_hours"]) < int(values["acknowledge_hours"]):
-            found["resolve_hours"] = ["The resolve target cannot be shorter than the "
-                                      "acknowledge target."]
+            found["resolve_hours"] = [
+                "The resolve target cannot be shorter than the acknowledge target."
+            ]
     return found

@@ -41,13 +41,25 @@ def recently_surveyed(session: Session, customer: Customer, now: datetime) -> bo
     return bool(count)
 
 
-def record_unsent_survey(session: Session, *, customer: Customer, kind: str,
-                         question_set: QuestionSet, status: str, reason: str, now: datetime,
-                         purchase: Purchase | None = None) -> Survey:
+def record_unsent_survey(
+    session: Session,
+    *,
+    customer: Customer,
+    kind: str,
+    question_set: QuestionSet,
+    status: str,
+    reason: str,
+    now: datetime,
+    purchase: Purchase | None = None,
+) -> Survey:
     """Keep a trace of a survey we decided not to send (throttled, suppressed, skipped)."""
     survey = Survey(
-        kind=kind, status=status, status_reason=reason, customer_id=customer.id,
-        purchase_id=purchase.id if purchase else None, question_set_id=question_set.id,
+        kind=kind,
+        status=status,
+        status_reason=reason,
+        customer_id=customer.id,
+        purchase_id=purchase.id if purchase else None,
+        question_set_id=question_set.id,
         created_at=now,
     )
     session.add(survey)
@@ -55,10 +67,18 @@ def record_unsent_survey(session: Session, *, customer: Customer, kind: str,
     return survey
 
 
-def schedule_survey(session: Session, *, customer: Customer, kind: str, question_set: QuestionSet,
-                    now: datetime, send_at: datetime | None = None,
-                    purchase: Purchase | None = None, case: Case | None = None,
-                    customer_is_new: bool = False) -> Survey:
+def schedule_survey(
+    session: Session,
+    *,
+    customer: Customer,
+    kind: str,
+    question_set: QuestionSet,
+    now: datetime,
+    send_at: datetime | None = None,
+    purchase: Purchase | None = None,
+    case: Case | None = None,
+    customer_is_new: bool = False,
+) -> Survey:
     """Schedule a survey for a customer, or record why it will not be sent.
 
     Suppressed addresses are never surveyed; throttled kinds respect the window.
@@ -72,16 +92,26 @@ def schedule_survey(session: Session, *, customer: Customer, kind: str, question
         lock_customer(session, customer)
     if customer.suppressed_at is not None:
         return record_unsent_survey(
-            session, customer=customer, kind=kind, question_set=question_set, now=now,
-            purchase=purchase, status="suppressed",
+            session,
+            customer=customer,
+            kind=kind,
+            question_set=question_set,
+            now=now,
+            purchase=purchase,
+            status="suppressed",
             reason=customer.suppression_reason or "the address is suppressed",
         )
     throttled = kind in THROTTLED_KINDS and not customer_is_new
     if throttled and recently_surveyed(session, customer, now):
         days = get_setting(session, "throttle_days")
         return record_unsent_survey(
-            session, customer=customer, kind=kind, question_set=question_set, now=now,
-            purchase=purchase, status="throttled",
+            session,
+            customer=customer,
+            kind=kind,
+            question_set=question_set,
+            now=now,
+            purchase=purchase,
+            status="throttled",
             reason=f"already surveyed in the last {days} days",
         )
     send_at = send_at or now
@@ -89,14 +119,26 @@ def schedule_survey(session: Session, *, customer: Customer, kind: str, question
         start, end = quiet_hours(session)
         send_at = outside_quiet_hours(send_at, customer.timezone, start=start, end=end)
     survey = Survey(
-        kind=kind, status="scheduled", customer_id=customer.id,
-        purchase_id=purchase.id if purchase else None, case_id=case.id if case else None,
-        question_set_id=question_set.id, send_at=send_at, created_at=now,
+        kind=kind,
+        status="scheduled",
+        customer_id=customer.id,
+        purchase_id=purchase.id if purchase else None,
+        case_id=case.id if case else None,
+        question_set_id=question_set.id,
+        send_at=send_at,
+        created_at=now,
     )
     session.add(survey)
     enqueue_email(
-        session, template="survey", to_email=customer.email, to_name=customer.name, now=now,
-        customer=customer, survey=survey, case=case, send_at=send_at,
+        session,
+        template="survey",
+        to_email=customer.email,
+        to_name=customer.name,
+        now=now,
+        customer=customer,
+        survey=survey,
+        case=case,
+        send_at=send_at,
     )
     session.flush()  # one flush for the survey and its email
     return survey

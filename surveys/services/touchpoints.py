@@ -85,22 +85,33 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
-def record_touchpoint(session: Session, *, customer: Customer, kind: str, polarity: str,
-                      now: datetime, note: str | None = None, case: Case | None = None,
-                      survey: Survey | None = None,
-                      occurred_at: datetime | None = None) -> Touchpoint:
+def record_touchpoint(
+    session: Session,
+    *,
+    customer: Customer,
+    kind: str,
+    polarity: str,
+    now: datetime,
+    note: str | None = None,
+    case: Case | None = None,
+    survey: Survey | None = None,
+    occurred_at: datetime | None = None,
+) -> Touchpoint:
     """Record one contact with the customer (when: `occurred_at`, else `now`).
 
     Raises TouchpointError naming `polarity`, `kind`, `note` or `occurred_at`.
     """
-    errors = _problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at,
-                       now=now)
+    errors = _problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at, now=now)
     if errors:
         raise TouchpointError(errors)
     touchpoint = Touchpoint(
-        customer_id=customer.id, kind=kind.strip(), polarity=polarity,
-        note=(note or "").strip() or None, occurred_at=occurred_at or now,
-        case_id=case.id if case else None, survey_id=survey.id if survey else None,
+        customer_id=customer.id,
+        kind=kind.strip(),
+        polarity=polarity,
+        note=(note or "").strip() or None,
+        occurred_at=occurred_at or now,
+        case_id=case.id if case else None,
+        survey_id=survey.id if survey else None,
         created_at=now,
     )
     session.add(touchpoint)
@@ -108,8 +119,14 @@ def record_touchpoint(session: Session, *, customer: Customer, kind: str, polari
     return touchpoint
 
 
-def _problems(*, kind: str | None, polarity: str | None, note: str | None,
-              occurred_at: datetime | None, now: datetime) -> dict[str, str]:
+def _problems(
+    *,
+    kind: str | None,
+    polarity: str | None,
+    note: str | None,
+    occurred_at: datetime | None,
+    now: datetime,
+) -> dict[str, str]:
     errors = {}
     if polarity not in POLARITIES:
         errors["polarity"] = "must be “positive” or “negative”"
@@ -124,29 +141,50 @@ def _problems(*, kind: str | None, polarity: str | None, note: str | None,
     return errors
 
 
-def record_contact_elsewhere(session: Session, *, customer_email: str | None, kind: str | None,
-                             polarity: str | None, now: datetime, note: str | None = None,
-                             occurred_at: datetime | None = None) -> Touchpoint:
+def record_contact_elsewhere(
+    session: Session,
+    *,
+    customer_email: str | None,
+    kind: str | None,
+    polarity: str | None,
+    now: datetime,
+    note: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Touchpoint:
     """A contact an integrator tells us about (an invoice, a call), for a known customer.
 
     Raises TouchpointError naming every field at fault, `customer_email` among them
     when no customer has that address.
     """
     email = (customer_email or "").strip().lower()
-    customer = session.scalar(
-        select(Customer).where(func.lower(Customer.email) == email,
-                               Customer.erased_at.is_(None))
-    ) if email else None
+    customer = (
+        session.scalar(
+            select(Customer).where(
+                func.lower(Customer.email) == email, Customer.erased_at.is_(None)
+            )
+        )
+        if email
+        else None
+    )
     errors = {}
     if customer is None:
-        errors["customer_email"] = ("is required" if not email
-                                    else "no customer has this email address")
-    errors.update(_problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at,
-                            now=now))
+        errors["customer_email"] = (
+            "is required" if not email else "no customer has this email address"
+        )
+    errors.update(
+        _problems(kind=kind, polarity=polarity, note=note, occurred_at=occurred_at, now=now)
+    )
     if errors:
         raise TouchpointError(errors)
-    return record_touchpoint(session, customer=customer, kind=kind, polarity=polarity, now=now,
-                             note=note, occurred_at=occurred_at)
+    return record_touchpoint(
+        session,
+        customer=customer,
+        kind=kind,
+        polarity=polarity,
+        now=now,
+        note=note,
+        occurred_at=occurred_at,
+    )
 
 
 def record_answer_touchpoints(session: Session, response: Response, *, now: datetime) -> None:
@@ -156,18 +194,26 @@ def record_answer_touchpoints(session: Session, response: Response, *, now: date
     """
     survey = response.survey
     customer = survey.customer
-    record_touchpoint(session, customer=customer, kind="thank_you", polarity="positive",
-                      now=now, survey=survey)
+    record_touchpoint(
+        session, customer=customer, kind="thank_you", polarity="positive", now=now, survey=survey
+    )
     if survey.kind == "relationship_review" and not response.negative:
-        record_touchpoint(session, customer=customer, kind="relationship_review",
-                          polarity="positive", now=now, survey=survey)
+        record_touchpoint(
+            session,
+            customer=customer,
+            kind="relationship_review",
+            polarity="positive",
+            now=now,
+            survey=survey,
+        )
 
 
 def tally_for(session: Session, customer: Customer) -> Tally:
     """The customer's positive and negative touches."""
     positive, negative = session.execute(
-        select(_count_of("positive"), _count_of("negative"))
-        .where(Touchpoint.customer_id == customer.id)
+        select(_count_of("positive"), _count_of("negative")).where(
+            Touchpoint.customer_id == customer.id
+        )
     ).one()
     return Tally(int(positive or 0), int(negative or 0))
 
@@ -178,7 +224,10 @@ def _count_of(polarity: str):
 
 def touchpoints_of(session: Session, customer: Customer) -> list[Touchpoint]:
     """The customer's ledger, newest first."""
-    return list(session.scalars(
-        select(Touchpoint).where(Touchpoint.customer_id == customer.id)
-        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Touchpoint)
+            .where(Touchpoint.customer_id == customer.id)
+            .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+        )
+    )

@@ -13,8 +13,9 @@ from surveys.models import Customer, OutboxMessage, Survey
 SURVEY_TEMPLATES = ("survey", "reminder")
 
 
-def unsubscribe_customer(session: Session, customer: Customer, *, now: datetime,
-                         reason: str = "unsubscribed") -> bool:
+def unsubscribe_customer(
+    session: Session, customer: Customer, *, now: datetime, reason: str = "unsubscribed"
+) -> bool:
     """Suppress the address and cancel every survey not yet sent; True if newly suppressed.
 
     Idempotent: the first suppression's time and reason are kept, and running it
@@ -27,9 +28,11 @@ def unsubscribe_customer(session: Session, customer: Customer, *, now: datetime,
     why = f"the customer's address is suppressed ({customer.suppression_reason})"
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.customer_id == customer.id,
-               OutboxMessage.template.in_(SURVEY_TEMPLATES),
-               OutboxMessage.status == "pending")
+        .where(
+            OutboxMessage.customer_id == customer.id,
+            OutboxMessage.template.in_(SURVEY_TEMPLATES),
+            OutboxMessage.status == "pending",
+        )
         .values(status="cancelled", last_error=why)
     )
     session.execute(

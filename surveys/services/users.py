@@ -59,8 +59,9 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
     _check_password(password)
     if find_user_by_email(session, email) is not None:
         raise UserError(f"There is already a user with the email {email}.")
-    user = User(email=email, name=name, role=role, password_hash=hash_password(password),
-                active=True)
+    user = User(
+        email=email, name=name, role=role, password_hash=hash_password(password), active=True
+    )
     # Two creations racing past the check above meet the unique index here;
     # the savepoint keeps the caller's transaction usable after the refusal.
     try:
@@ -95,11 +96,14 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
         select(func.count(Case.id)).where(Case.owner_id == user.id, Case.status != "closed")
     )
     if unfinished == 1:
-        raise UserError(f"{user.name} still owns 1 case that is not closed. "
-                        "Reassign it to someone else first.")
+        raise UserError(
+            f"{user.name} still owns 1 case that is not closed. Reassign it to someone else first."
+        )
     if unfinished:
-        raise UserError(f"{user.name} still owns {unfinished} cases that are not closed. "
-                        "Reassign them to someone else first.")
+        raise UserError(
+            f"{user.name} still owns {unfinished} cases that are not closed. "
+            "Reassign them to someone else first."
+        )
     if user.is_admin and _active_admin_count(session) <= 1:
         raise UserError(f"{user.name} is the only active admin; make someone else an admin first.")
     user.active = False

@@ -50,15 +50,17 @@ def clean_url(url: str | None) -> str:
         raise WebhookEndpointError("That is not a URL we can post to.", "url") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise WebhookEndpointError(
-            "Give an absolute http:// or https:// URL, like https://example.com/hooks/h2h.",
-            "url")
+            "Give an absolute http:// or https:// URL, like https://example.com/hooks/h2h.", "url"
+        )
     if any(character.isspace() for character in url):
         raise WebhookEndpointError("A URL cannot contain spaces.", "url")
     if parts.username is not None or parts.password is not None:
         # Deliveries are signed; a password in the URL would only end up in logs.
         raise WebhookEndpointError(
             "Leave the user name and password out of the URL: every delivery is signed, so "
-            "your receiver can check that it came from us.", "url")
+            "your receiver can check that it came from us.",
+            "url",
+        )
     if parts.fragment:
         raise WebhookEndpointError("Leave out the #fragment: it is never sent.", "url")
     return url
@@ -83,45 +85,74 @@ def _target(endpoint: WebhookEndpoint) -> str:
     return f"webhook endpoint {endpoint.url}"
 
 
-def create_endpoint(session: Session, *, url: str, events: list[str], actor: User,
-                    now: datetime) -> WebhookEndpoint:
+def create_endpoint(
+    session: Session, *, url: str, events: list[str], actor: User, now: datetime
+) -> WebhookEndpoint:
     """Register a URL for the chosen events, with a new secret (the caller shows it once)."""
-    endpoint = WebhookEndpoint(url=clean_url(url), events=clean_events(events),
-                               secret=new_secret(), active=True, created_at=now)
+    endpoint = WebhookEndpoint(
+        url=clean_url(url),
+        events=clean_events(events),
+        secret=new_secret(),
+        active=True,
+        created_at=now,
+    )
     session.add(endpoint)
     session.flush()
-    record_admin_change(session, actor_user=actor, action="webhook.created",
-                        target=_target(endpoint), before=None, after=_snapshot(endpoint),
-                        now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="webhook.created",
+        target=_target(endpoint),
+        before=None,
+        after=_snapshot(endpoint),
+        now=now,
+    )
     return endpoint
 
 
-def pause_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
-                   now: datetime) -> None:
+def pause_endpoint(
+    session: Session, endpoint: WebhookEndpoint, *, actor: User, now: datetime
+) -> None:
     """Stop queueing events for the endpoint; deliveries already queued wait until resumed."""
     _set_active(session, endpoint, False, action="webhook.paused", actor=actor, now=now)
 
 
-def resume_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
-                    now: datetime) -> None:
+def resume_endpoint(
+    session: Session, endpoint: WebhookEndpoint, *, actor: User, now: datetime
+) -> None:
     """Queue events for the endpoint again; what waited while it was paused goes now."""
     _set_active(session, endpoint, True, action="webhook.resumed", actor=actor, now=now)
 
 
-def _set_active(session: Session, endpoint: WebhookEndpoint, active: bool, *, action: str,
-                actor: User, now: datetime) -> None:
+def _set_active(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    active: bool,
+    *,
+    action: str,
+    actor: User,
+    now: datetime,
+) -> None:
     session.refresh(endpoint, with_for_update=True)
     if endpoint.active == active:
         return  # a second click changes nothing and is not a change to audit
     before = _snapshot(endpoint)
     endpoint.active = active
     session.flush()
-    record_admin_change(session, actor_user=actor, action=action, target=_target(endpoint),
-                        before=before, after=_snapshot(endpoint), now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action=action,
+        target=_target(endpoint),
+        before=before,
+        after=_snapshot(endpoint),
+        now=now,
+    )
 
 
-def delete_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
-                    now: datetime) -> int:
+def delete_endpoint(
+    session: Session, endpoint: WebhookEndpoint, *, actor: User, now: datetime
+) -> int:
     """Remove the endpoint; its undelivered events are cancelled. Returns how many were.
 
     Past deliveries stay in the outbox (without the endpoint), and the audit
@@ -140,50 +171,78 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint, *, actor: User,
     session.execute(
         update(OutboxMessage)
         .where(of_endpoint, OutboxMessage.status == "failed")
-        .values(status="cancelled",
-                last_error=why + "; before that: " + func.coalesce(OutboxMessage.last_error, "")),
+        .values(
+            status="cancelled",
+            last_error=why + "; before that: " + func.coalesce(OutboxMessage.last_error, ""),
+        ),
         execution_options={"synchronize_session": False},
     )
     session.execute(
-        update(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+        update(OutboxMessage)
+        .where(OutboxMessage.webhook_endpoint_id == endpoint.id)
         .values(webhook_endpoint_id=None),
         execution_options={"synchronize_session": False},
     )
-    record_admin_change(session, actor_user=actor, action="webhook.deleted",
-                        target=_target(endpoint), before=before,
-                        after={"cancelled_deliveries": cancelled}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="webhook.deleted",
+        target=_target(endpoint),
+        before=before,
+        after={"cancelled_deliveries": cancelled},
+        now=now,
+    )
     session.delete(endpoint)
     session.flush()
     return cancelled
 
 
-def rotate_secret(session: Session, endpoint: WebhookEndpoint, *, actor: User,
-                  now: datetime) -> str:
+def rotate_secret(
+    session: Session, endpoint: WebhookEndpoint, *, actor: User, now: datetime
+) -> str:
     """Replace the signing secret; the next delivery is signed with the new one."""
     session.refresh(endpoint, with_for_update=True)
     endpoint.secret = new_secret()
     session.flush()
-    record_admin_change(session, actor_user=actor, action="webhook.secret_rotated",
-                        target=_target(endpoint), before=None, after=None, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="webhook.secret_rotated",
+        target=_target(endpoint),
+        before=None,
+        after=None,
+        now=now,
+    )
     return endpoint.secret
 
 
-def send_ping(session: Session, endpoint: WebhookEndpoint, *, actor: User,
-              now: datetime) -> OutboxMessage:
+def send_ping(
+    session: Session, endpoint: WebhookEndpoint, *, actor: User, now: datetime
+) -> OutboxMessage:
     """Queue a `ping` to the endpoint, to see that it answers and checks the signature."""
     if not endpoint.active:
         raise WebhookEndpointError("This endpoint is paused: resume it to ping it.")
-    payload = webhooks_out.event_payload(webhooks_out.PING, {
-        "endpoint_id": endpoint.id,
-        "url": endpoint.url,
-        "events": list(endpoint.events),
-        "message": "Hello from Heart to Heart: this endpoint is set up.",
-    }, now=now)
+    payload = webhooks_out.event_payload(
+        webhooks_out.PING,
+        {
+            "endpoint_id": endpoint.id,
+            "url": endpoint.url,
+            "events": list(endpoint.events),
+            "message": "Hello from Heart to Heart: this endpoint is set up.",
+        },
+        now=now,
+    )
     message = webhooks_out.queue_delivery(session, endpoint, payload, now=now)
     session.flush()
-    record_admin_change(session, actor_user=actor, action="webhook.pinged",
-                        target=_target(endpoint), before=None,
-                        after={"delivery_id": message.id, "event_id": payload["id"]}, now=now)
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="webhook.pinged",
+        target=_target(endpoint),
+        before=None,
+        after={"delivery_id": message.id, "event_id": payload["id"]},
+        now=now,
+    )
     return message
 
 
@@ -207,10 +266,13 @@ def list_endpoints(session: Session) -> list[EndpointSummary]:
         return []
     counts: dict[tuple[int, str], int] = {}
     for endpoint_id, status, count in session.execute(
-        select(OutboxMessage.webhook_endpoint_id, OutboxMessage.status,
-               func.count(OutboxMessage.id))
-        .where(OutboxMessage.webhook_endpoint_id.in_([e.id for e in endpoints]),
-               OutboxMessage.status.in_(("failed", "pending", "sending")))
+        select(
+            OutboxMessage.webhook_endpoint_id, OutboxMessage.status, func.count(OutboxMessage.id)
+        )
+        .where(
+            OutboxMessage.webhook_endpoint_id.in_([e.id for e in endpoints]),
+            OutboxMessage.status.in_(("failed", "pending", "sending")),
+        )
         .group_by(OutboxMessage.webhook_endpoint_id, OutboxMessage.status)
     ):
         counts[endpoint_id, status] = count
@@ -226,10 +288,15 @@ def list_endpoints(session: Session) -> list[EndpointSummary]:
     ]
 
 
-def recent_deliveries(session: Session, endpoint: WebhookEndpoint, *,
-                      limit: int = RECENT_DELIVERIES) -> list[OutboxMessage]:
+def recent_deliveries(
+    session: Session, endpoint: WebhookEndpoint, *, limit: int = RECENT_DELIVERIES
+) -> list[OutboxMessage]:
     """The endpoint's latest deliveries, newest first."""
-    return list(session.scalars(
-        select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
-        .order_by(OutboxMessage.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )

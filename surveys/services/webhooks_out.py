@@ -38,8 +38,15 @@ CHANNEL = "webhook"
 SIGNATURE_HEADER = "X-Surveys-Signature"
 
 
-def emit(session: Session, event: str, data: dict | Callable[[], dict], *, now: datetime,
-         case: Case | None = None, customer_id: int | None = None) -> list[OutboxMessage]:
+def emit(
+    session: Session,
+    event: str,
+    data: dict | Callable[[], dict],
+    *,
+    now: datetime,
+    case: Case | None = None,
+    customer_id: int | None = None,
+) -> list[OutboxMessage]:
     """Queue `event` for each active endpoint subscribed to it; return the queued rows.
 
     `data` is the event's `data`, or a function that renders it, called only
@@ -52,27 +59,39 @@ def emit(session: Session, event: str, data: dict | Callable[[], dict], *, now: 
     if not endpoints:
         return []
     payload = event_payload(event, data() if callable(data) else data, now=now)
-    return [queue_delivery(session, endpoint, payload, now=now, case=case,
-                           customer_id=customer_id) for endpoint in endpoints]
+    return [
+        queue_delivery(session, endpoint, payload, now=now, case=case, customer_id=customer_id)
+        for endpoint in endpoints
+    ]
 
 
 def emit_case_event(session: Session, event: str, case: Case, *, now: datetime) -> None:
     """Queue a case event with the case as `GET /api/v1/cases/<id>` shows it now."""
-    emit(session, event, lambda: case_data(session, case), now=now, case=case,
-         customer_id=case.customer_id)
+    emit(
+        session,
+        event,
+        lambda: case_data(session, case),
+        now=now,
+        case=case,
+        customer_id=case.customer_id,
+    )
 
 
 def emit_response_created(session: Session, response: Response, *, now: datetime) -> None:
     """Queue `response.created` with the response as `GET /api/v1/responses` lists it."""
-    emit(session, RESPONSE_CREATED, lambda: response_data(response), now=now,
-         customer_id=response.customer_id)
+    emit(
+        session,
+        RESPONSE_CREATED,
+        lambda: response_data(response),
+        now=now,
+        customer_id=response.customer_id,
+    )
 
 
 def subscribed_endpoints(session: Session, event: str) -> list[WebhookEndpoint]:
     """The active endpoints that asked for `event`, oldest first."""
     active = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
-        .order_by(WebhookEndpoint.id)
+        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
     )
     return [endpoint for endpoint in active if event in (endpoint.events or ())]
 
@@ -87,9 +106,15 @@ def event_payload(event: str, data: dict, *, now: datetime) -> dict:
     }
 
 
-def queue_delivery(session: Session, endpoint: WebhookEndpoint, payload: dict, *,
-                   now: datetime, case: Case | None = None,
-                   customer_id: int | None = None) -> OutboxMessage:
+def queue_delivery(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    payload: dict,
+    *,
+    now: datetime,
+    case: Case | None = None,
+    customer_id: int | None = None,
+) -> OutboxMessage:
     """Put one delivery of `payload` to `endpoint` in the outbox, due now."""
     message = OutboxMessage(
         channel=CHANNEL,

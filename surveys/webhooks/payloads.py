@@ -133,8 +133,7 @@ def currency(errors: FieldErrors, value: object, path: str) -> str | None:
     """An ISO 4217 code, upper case (Stripe sends them lower case)."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) != 3 or not value.isascii() \
-            or not value.isalpha():
+    if not isinstance(value, str) or len(value) != 3 or not value.isascii() or not value.isalpha():
         errors.add(path, "must be a three-letter ISO 4217 code")
         return None
     return value.upper()

@@ -57,8 +57,9 @@ def verify_signature(raw: bytes, signature: str | None, secrets: Sequence[str]) 
     try:
         given = base64.b64decode(signature.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidSignature("Invalid signature",
-                               "The X-Shopify-Hmac-Sha256 header is not base64.") from None
+        raise InvalidSignature(
+            "Invalid signature", "The X-Shopify-Hmac-Sha256 header is not base64."
+        ) from None
     # Several secrets: while one is rotated, Shopify signs with the old one for a while.
     for secret in secrets:
         expected = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
@@ -72,8 +73,9 @@ def webhook_id(header: str | None) -> str | None:
     if not header or not header.strip():
         return None  # the order id alone still keeps the order from being recorded twice
     if len(header.strip()) > MAX_WEBHOOK_ID:
-        raise InvalidPayload({"X-Shopify-Webhook-Id": [
-            f"must be at most {MAX_WEBHOOK_ID} characters"]})
+        raise InvalidPayload(
+            {"X-Shopify-Webhook-Id": [f"must be at most {MAX_WEBHOOK_ID} characters"]}
+        )
     return header.strip()
 
 
@@ -84,13 +86,19 @@ def purchase_from_order(order: object) -> PurchaseInput:
     errors = FieldErrors()
     order_id = _order_id(errors, order.get("id"))
     customer = mapping(errors, order.get("customer"), "customer")
-    email = mailable_email(errors, [("email", order.get("email")),
-                                    ("contact_email", order.get("contact_email")),
-                                    ("customer.email", customer.get("email"))])
+    email = mailable_email(
+        errors,
+        [
+            ("email", order.get("email")),
+            ("contact_email", order.get("contact_email")),
+            ("customer.email", customer.get("email")),
+        ],
+    )
     name = _full_name(errors, customer)
     customer_id = whole_number(customer.get("id"))
-    purchased_at = (iso_timestamp(errors, order.get("processed_at"), "processed_at")
-                    or iso_timestamp(errors, order.get("created_at"), "created_at"))
+    purchased_at = iso_timestamp(
+        errors, order.get("processed_at"), "processed_at"
+    ) or iso_timestamp(errors, order.get("created_at"), "created_at")
     total = money(errors, order.get("total_price"), "total_price")
     order_currency = currency(errors, order.get("currency"), "currency")
     items = _items(errors, order.get("line_items"))
@@ -100,10 +108,14 @@ def purchase_from_order(order: object) -> PurchaseInput:
     return PurchaseInput(
         order_id=order_id,
         customer=CustomerInput(
-            email=email, name=name,
+            email=email,
+            name=name,
             external_id=f"{PREFIX}{customer_id}" if customer_id is not None else None,
         ),
-        purchased_at=purchased_at, total=total, currency=order_currency, items=items,
+        purchased_at=purchased_at,
+        total=total,
+        currency=order_currency,
+        items=items,
     )
 
 
@@ -116,8 +128,10 @@ def _order_id(errors: FieldErrors, value: object) -> str:
 
 
 def _full_name(errors: FieldErrors, customer: dict) -> str | None:
-    parts = [text(errors, customer.get(key), f"customer.{key}", 200)
-             for key in ("first_name", "last_name")]
+    parts = [
+        text(errors, customer.get(key), f"customer.{key}", 200)
+        for key in ("first_name", "last_name")
+    ]
     return " ".join(part for part in parts if part)[:200] or None
 
 
@@ -140,11 +154,15 @@ def _items(errors: FieldErrors, value: object) -> tuple[ItemInput, ...]:
         if quantity is None or not 1 <= quantity <= 1_000_000:
             errors.add(f"{path}.quantity", "must be a whole number from 1 to 1000000")
             continue
-        items.append(ItemInput(
-            sku=text(errors, line.get("sku"), f"{path}.sku", 128),
-            name=(text(errors, line.get("title"), f"{path}.title", 300)
-                  or text(errors, line.get("name"), f"{path}.name", 300)),
-            quantity=quantity,
-            unit_price=money(errors, line.get("price"), f"{path}.price"),
-        ))
+        items.append(
+            ItemInput(
+                sku=text(errors, line.get("sku"), f"{path}.sku", 128),
+                name=(
+                    text(errors, line.get("title"), f"{path}.title", 300)
+                    or text(errors, line.get("name"), f"{path}.name", 300)
+                ),
+                quantity=quantity,
+                unit_price=money(errors, line.get("price"), f"{path}.price"),
+            )
+        )
     return tuple(items)

@@ -55,7 +55,8 @@ HEX_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 # Amounts come in the currency's smallest unit; these are the currencies whose
 # unit is not the hundredth (Stripe's list; ISK, HUF and TWD count in hundredths).
 ZERO_DECIMAL_CURRENCIES = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+)
 THREE_DECIMAL_CURRENCIES = frozenset("BHD JOD KWD OMR TND".split())
 
 
@@ -68,28 +69,33 @@ class CheckoutEvent:
     session: dict
 
 
-def verify_signature(raw: bytes, header: str | None, secrets: Sequence[str], *,
-                     now: datetime) -> None:
+def verify_signature(
+    raw: bytes, header: str | None, secrets: Sequence[str], *, now: datetime
+) -> None:
     """Raise InvalidSignature unless a secret of ours signed this body within the tolerance."""
     if not header:
         raise InvalidSignature("Unsigned request", "The Stripe-Signature header is required.")
     timestamp, signatures = _parse_header(header)
     if timestamp is None or not signatures:
-        raise InvalidSignature("Invalid signature",
-                               "The Stripe-Signature header needs t=… and at least one v1=….")
+        raise InvalidSignature(
+            "Invalid signature", "The Stripe-Signature header needs t=… and at least one v1=…."
+        )
     signed = timestamp.encode() + b"." + raw
-    expected = [hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
-                for secret in secrets]
+    expected = [
+        hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode() for secret in secrets
+    ]
     if not any(hmac.compare_digest(mine, theirs) for mine in expected for theirs in signatures):
-        raise InvalidSignature("Invalid signature",
-                               "No v1 signature matches the timestamp and body.")
+        raise InvalidSignature(
+            "Invalid signature", "No v1 signature matches the timestamp and body."
+        )
     try:
         signed_at = datetime.fromtimestamp(int(timestamp), tz=UTC)
     except (OverflowError, OSError, ValueError):
         signed_at = None
     if signed_at is None or abs(now - signed_at) > TOLERANCE:
-        raise InvalidSignature("Stale request",
-                               "The signature is more than 5 minutes away from our clock.")
+        raise InvalidSignature(
+            "Stale request", "The signature is more than 5 minutes away from our clock."
+        )
 
 
 def _parse_header(header: str) -> tuple[str | None, list[bytes]]:
@@ -143,22 +149,32 @@ def purchase_from_session(session: dict) -> PurchaseInput:
     customer = _customer(errors, session)
     purchased_at = _unix_time(errors, session.get("created"), f"{path}.created")
     session_currency = currency(errors, session.get("currency"), f"{path}.currency")
-    total = _amount(errors, session.get("amount_total"), session_currency,
-                    f"{path}.amount_total")
+    total = _amount(errors, session.get("amount_total"), session_currency, f"{path}.amount_total")
     items = _metadata_item(errors, metadata, f"{path}.metadata")
     errors.raise_if_any()
     if customer is None:
         raise Ignored(f"checkout session {order_id} has no email address we could write to")
-    return PurchaseInput(order_id=order_id, customer=customer, purchased_at=purchased_at,
-                         total=total, currency=session_currency, items=items)
+    return PurchaseInput(
+        order_id=order_id,
+        customer=customer,
+        purchased_at=purchased_at,
+        total=total,
+        currency=session_currency,
+        items=items,
+    )
 
 
 def _customer(errors: FieldErrors, session: dict) -> CustomerInput | None:
     """Who paid, as Checkout collected them; None without an address we could write to."""
     path = "data.object"
     details = mapping(errors, session.get("customer_details"), f"{path}.customer_details")
-    email = mailable_email(errors, [(f"{path}.customer_details.email", details.get("email")),
-                                    (f"{path}.customer_email", session.get("customer_email"))])
+    email = mailable_email(
+        errors,
+        [
+            (f"{path}.customer_details.email", details.get("email")),
+            (f"{path}.customer_email", session.get("customer_email")),
+        ],
+    )
     name = text(errors, details.get("name"), f"{path}.customer_details.name", 200)
     stripe_customer = session.get("customer")
     if isinstance(stripe_customer, dict):  # expanded: the object, with its id inside
@@ -195,8 +211,9 @@ def _unix_time(errors: FieldErrors, value: object, path: str) -> datetime | None
         return None
 
 
-def _amount(errors: FieldErrors, value: object, currency_code: str | None,
-            path: str) -> Decimal | None:
+def _amount(
+    errors: FieldErrors, value: object, currency_code: str | None, path: str
+) -> Decimal | None:
     """An amount in the currency's smallest unit as a decimal amount of the currency."""
     if value is None:
         return None

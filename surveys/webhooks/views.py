@@ -63,27 +63,32 @@ def receive_sendgrid_events():
     return {"received": result.received, "recorded": result.recorded}, 200
 
 
-def _verify_sendgrid_signature(raw: bytes, *, signature: str | None, timestamp: str | None,
-                               public_key: EllipticCurvePublicKey) -> None:
+def _verify_sendgrid_signature(
+    raw: bytes, *, signature: str | None, timestamp: str | None, public_key: EllipticCurvePublicKey
+) -> None:
     """Raise a 401 problem unless SendGrid signed `timestamp + body` recently."""
     if not signature or not timestamp:
-        raise ApiProblem(401, "Unsigned request",
-                         "The SendGrid signature and timestamp headers are required.")
+        raise ApiProblem(
+            401, "Unsigned request", "The SendGrid signature and timestamp headers are required."
+        )
     try:
         signed_at = datetime.fromtimestamp(int(timestamp), tz=UTC)
     except (ValueError, OverflowError, OSError):
         raise ApiProblem(401, "Invalid signature", "The timestamp is not a Unix time.") from None
     if abs(clock.now() - signed_at) > SENDGRID_TOLERANCE:
-        raise ApiProblem(401, "Stale request",
-                         "The signature is more than 10 minutes away from our clock.")
+        raise ApiProblem(
+            401, "Stale request", "The signature is more than 10 minutes away from our clock."
+        )
     try:
         valid = EventWebhook().verify_signature(
-            raw.decode("utf-8"), signature, timestamp, public_key=public_key)
+            raw.decode("utf-8"), signature, timestamp, public_key=public_key
+        )
     except (UnicodeDecodeError, binascii.Error, ValueError):
         valid = False
     if not valid:
-        raise ApiProblem(401, "Invalid signature",
-                         "The signature does not match the body and timestamp.")
+        raise ApiProblem(
+            401, "Invalid signature", "The signature does not match the body and timestamp."
+        )
 
 
 @functools.lru_cache(maxsize=4)
@@ -113,12 +118,16 @@ def receive_shopify_order():
     shopify.verify_signature(raw, request.headers.get("X-Shopify-Hmac-Sha256"), secrets)
     topic = request.headers.get("X-Shopify-Topic")
     if topic != shopify.ORDERS_PAID:
-        raise Ignored(f"the {topic or 'unnamed'} topic is not recorded; "
-                      f"subscribe this address to {shopify.ORDERS_PAID} only")
+        raise Ignored(
+            f"the {topic or 'unnamed'} topic is not recorded; "
+            f"subscribe this address to {shopify.ORDERS_PAID} only"
+        )
     purchase_input = shopify.purchase_from_order(_json(raw))
-    return _record_purchase(purchase_input, source="shopify",
-                            external_id=shopify.webhook_id(
-                                request.headers.get("X-Shopify-Webhook-Id")))
+    return _record_purchase(
+        purchase_input,
+        source="shopify",
+        external_id=shopify.webhook_id(request.headers.get("X-Shopify-Webhook-Id")),
+    )
 
 
 @bp.post("/stripe")
@@ -126,8 +135,7 @@ def receive_stripe_event():
     """Stripe's Checkout events: verify them, then record each paid session's purchase once."""
     secrets = _configured_secrets("STRIPE_WEBHOOK_SECRET")
     raw = request.get_data(cache=False)
-    stripe.verify_signature(raw, request.headers.get("Stripe-Signature"), secrets,
-                            now=clock.now())
+    stripe.verify_signature(raw, request.headers.get("Stripe-Signature"), secrets, now=clock.now())
     event = stripe.checkout_event(_json(raw))
     purchase_input = stripe.purchase_from_session(event.session)
     return _record_purchase(purchase_input, source="stripe", external_id=event.id)
@@ -153,8 +161,9 @@ def _record_purchase(purchase_input: PurchaseInput, *, source: str, external_id:
     """Record the purchase and answer with its receipt: 201 when new, 200 when known."""
     session = db.session()
     try:
-        result = record_webhook_purchase(session, purchase_input, source=source,
-                                         external_id=external_id, now=clock.now())
+        result = record_webhook_purchase(
+            session, purchase_input, source=source, external_id=external_id, now=clock.now()
+        )
     except PurchaseRejected as exc:
         raise validation_problem(exc.errors) from None
     session.commit()
@@ -171,8 +180,9 @@ def _answer_invalid_signature(exc: InvalidSignature):
 @bp.errorhandler(InvalidPayload)
 def _answer_invalid_payload(exc: InvalidPayload):
     problem = validation_problem(exc.errors)
-    return problem_response(problem.status, problem.title, problem.detail,
-                            errors=problem.errors, type_=problem.type)
+    return problem_response(
+        problem.status, problem.title, problem.detail, errors=problem.errors, type_=problem.type
+    )
 
 
 @bp.errorhandler(Ignored)
