@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -9,8 +10,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -108,6 +110,53 @@ def _begin_immediate(raw_connection) -> None:
                 time.sleep(SQLITE_LOCK_POLL_SECONDS)
     finally:
         raw_connection.execute("PRAGMA busy_timeout=30000")
+
+
+def insert_row(session: Session, model, values: dict, *, unless_exists: str | None = None):
+    """Insert one row in one plain statement; return it as a persistent ORM object.
+
+    For the paths every purchase takes: the unit of work, and the ORM reading
+    a RETURNING row back, cost several times the INSERT itself. `values` must
+    give every column without a scalar default; the object is built from them
+    and the new id, so reading its columns needs no query (relationships still
+    load when touched) and later changes to it flush as usual. With
+    `unless_exists` (a unique column), a row already holding that value makes
+    this insert nothing and return None; under concurrency the database makes
+    the second inserter wait for the first and then skip, so neither fails.
+    """
+    table = model.__table__
+    statement = _insert_statement(session.get_bind().dialect.name, table, unless_exists)
+    new_id = session.execute(statement, values).scalar_one_or_none()
+    if new_id is None:
+        return None
+    row = model(id=new_id, **_with_column_defaults(table, values))
+    make_transient_to_detached(row)  # as if just loaded: no pending changes
+    session.add(row)
+    return row
+
+
+@functools.cache
+def _insert_statement(dialect_name: str, table: sa.Table, unless_exists: str | None):
+    # Built once per table: the values travel as parameters.
+    if unless_exists is None:
+        statement = table.insert()
+    else:
+        dialect_insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        statement = dialect_insert(table).on_conflict_do_nothing(index_elements=[unless_exists])
+    return statement.returning(table.c.id)
+
+
+def _with_column_defaults(table: sa.Table, values: dict) -> dict:
+    """Every column's value as the INSERT stored it: given, else its scalar default, else NULL."""
+    complete = dict(values)
+    for column in table.columns:
+        if column.key in complete or column.primary_key:
+            continue
+        default = column.default
+        if default is not None and not default.is_scalar:
+            raise ValueError(f"insert_row needs a value for {table.name}.{column.key}")
+        complete[column.key] = default.arg if default is not None else None
+    return complete
 
 
 class Database:

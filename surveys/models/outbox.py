@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from surveys.db import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from surveys.models.surveys import Survey
 
 # pending: waiting for next_attempt_at; sending: claimed by a worker until claimed_until;
 # sent; failed: refused for good (last_error says why); cancelled: by an admin or because
@@ -51,9 +47,6 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    # Lets a survey and its email be inserted in one flush, in the right order.
-    survey: Mapped[Survey | None] = relationship()
 
     __table_args__ = (
         sa.Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from surveys.db import insert_row
 from surveys.models import Case, Customer, OutboxMessage, Survey, User
 
 
@@ -27,26 +28,27 @@ def enqueue_email(
     """Queue one email; the worker renders `template` with `context` and sends it.
 
     Nothing leaves until the caller commits, so a rolled-back change never
-    sends mail, and a committed one always does. The row is inserted with the
-    caller's next flush (the survey it belongs to may not have an id yet).
+    sends mail, and a committed one always does.
     """
-    message = OutboxMessage(
-        channel="email",
-        template=template,
-        to_email=to_email,
-        to_name=to_name,
-        reply_to=reply_to,
-        from_name=from_name,
-        context=context or {},
-        customer_id=customer.id if customer else None,
-        survey=survey,
-        case_id=case.id if case else None,
-        status="pending",
-        next_attempt_at=send_at or now,
-        created_at=now,
+    return insert_row(
+        session,
+        OutboxMessage,
+        {
+            "channel": "email",
+            "template": template,
+            "to_email": to_email,
+            "to_name": to_name,
+            "reply_to": reply_to,
+            "from_name": from_name,
+            "context": context or {},
+            "customer_id": customer.id if customer else None,
+            "survey_id": survey.id if survey else None,
+            "case_id": case.id if case else None,
+            "status": "pending",
+            "next_attempt_at": send_at or now,
+            "created_at": now,
+        },
     )
-    session.add(message)
-    return message
 
 
 def enqueue_email_to_user(

@@ -8,16 +8,14 @@ survey decision live in one place.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
+from surveys.db import insert_row
 from surveys.models import Customer, Purchase, PurchaseItem, Survey, User
 from surveys.services.question_sets import question_set_for_purchase
 from surveys.services.settings import all_settings
@@ -124,6 +122,7 @@ def record_purchase(
         session,
         customer,
         purchase,
+        purchase_input.items,
         now=now,
         customer_is_new=customer_is_new,
         survey_delay=survey_delay,
@@ -167,37 +166,12 @@ def _find_owner(session: Session, owner_email: str | None) -> User | None:
     return owner
 
 
-def _insert_unless_exists(session: Session, model, values: dict, unique_column: str):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the new row, or None if it already existed.
-
-    One statement, where a savepoint around a plain INSERT takes three: this is
-    the ingest path, and it is measured. Under concurrency the database makes
-    the second inserter wait for the first and then skip, so neither fails.
-    """
-    statement = _insert_unless_exists_statement(
-        session.get_bind().dialect.name, model, unique_column
-    )
-    return session.scalars(statement, values).one_or_none()
-
-
-@functools.cache
-def _insert_unless_exists_statement(dialect_name: str, model, unique_column: str):
-    # Built once: the values travel as parameters, so each purchase skips
-    # constructing and coercing the statement anew.
-    dialect_insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    return (
-        dialect_insert(model)
-        .on_conflict_do_nothing(index_elements=[unique_column])
-        .returning(model)
-    )
-
-
 def _find_or_insert_customer(
     session: Session, data: CustomerInput, owner: User | None, *, now: datetime
 ) -> tuple[Customer, bool]:
     """The customer with this email, and whether this call created them."""
     email = normalize_email(data.email)
-    customer = _insert_unless_exists(
+    customer = insert_row(
         session,
         Customer,
         {
@@ -208,7 +182,7 @@ def _find_or_insert_customer(
             "owner_id": owner.id if owner else None,
             "created_at": now,
         },
-        "email",
+        unless_exists="email",
     )
     if customer is not None:
         return customer, True
@@ -251,7 +225,7 @@ def _insert_purchase(
     source: str,
 ) -> Purchase | None:
     """The new purchase with its items, or None when the order id is already known."""
-    purchase = _insert_unless_exists(
+    purchase = insert_row(
         session,
         Purchase,
         {
@@ -263,24 +237,25 @@ def _insert_purchase(
             "source": source,
             "created_at": now,
         },
-        "order_id",
+        unless_exists="order_id",
     )
     if purchase is None:
         return None
-    items = [
-        PurchaseItem(
-            purchase_id=purchase.id,
-            sku=item.sku,
-            name=item.name,
-            category=item.category,
-            quantity=item.quantity,
-            unit_price=item.unit_price,
+    if data.items:  # one statement for all the items; nothing in this request reads them back
+        session.execute(
+            PurchaseItem.__table__.insert(),
+            [
+                {
+                    "purchase_id": purchase.id,
+                    "sku": item.sku,
+                    "name": item.name,
+                    "category": item.category,
+                    "quantity": item.quantity,
+                    "unit_price": item.unit_price,
+                }
+                for item in data.items
+            ],
         )
-        for item in data.items
-    ]
-    session.add_all(items)  # inserted with the survey's flush
-    # The collection is known to be exactly these: reading it must not query.
-    set_committed_value(purchase, "items", items)
     return purchase
 
 
@@ -288,6 +263,7 @@ def _decide_survey(
     session: Session,
     customer: Customer,
     purchase: Purchase,
+    items: tuple[ItemInput, ...],
     *,
     now: datetime,
     customer_is_new: bool,
@@ -297,7 +273,10 @@ def _decide_survey(
     """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
     settings = all_settings(session)  # one query for every setting this decision needs
     question_set = question_set_for_purchase(
-        session, purchase, default_key=str(settings["purchase_question_set"])
+        session,
+        purchase,
+        default_key=str(settings["purchase_question_set"]),
+        categories=[item.category for item in items if item.category],
     )
     if not send_survey:
         return record_unsent_survey(

@@ -51,15 +51,22 @@ _SETS_FOR_PURCHASE = (
 
 
 def question_set_for_purchase(
-    session: Session, purchase: Purchase | None, *, default_key: str | None = None
+    session: Session,
+    purchase: Purchase | None,
+    *,
+    default_key: str | None = None,
+    categories: list[str] | None = None,
 ) -> QuestionSet:
     """The set to send after this purchase: a category override, else the default.
 
     One query fetches both the sets assigned to the purchase's categories and
     the default set, since this runs for every purchase that arrives. A caller
-    that has read the settings already passes the default set's key.
+    that has read the settings already passes the default set's key, and one
+    that has the items' categories at hand passes them (in the items' order).
     """
-    categories = [item.category for item in (purchase.items if purchase else []) if item.category]
+    if categories is None:
+        items = purchase.items if purchase else []
+        categories = [item.category for item in items if item.category]
     if default_key is None:
         default_key = get_setting(session, "purchase_question_set")
     rows = session.execute(

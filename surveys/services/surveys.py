@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveys.db import insert_row
 from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
 from surveys.services.outbox import enqueue_email
 from surveys.services.quiet_hours import outside_quiet_hours, quiet_hours
@@ -53,18 +54,19 @@ def record_unsent_survey(
     purchase: Purchase | None = None,
 ) -> Survey:
     """Keep a trace of a survey we decided not to send (throttled, suppressed, skipped)."""
-    survey = Survey(
-        kind=kind,
-        status=status,
-        status_reason=reason,
-        customer_id=customer.id,
-        purchase_id=purchase.id if purchase else None,
-        question_set_id=question_set.id,
-        created_at=now,
+    return insert_row(
+        session,
+        Survey,
+        {
+            "kind": kind,
+            "status": status,
+            "status_reason": reason,
+            "customer_id": customer.id,
+            "purchase_id": purchase.id if purchase else None,
+            "question_set_id": question_set.id,
+            "created_at": now,
+        },
     )
-    session.add(survey)
-    session.flush()
-    return survey
 
 
 def schedule_survey(
@@ -118,17 +120,20 @@ def schedule_survey(
     if customer.timezone:
         start, end = quiet_hours(session)
         send_at = outside_quiet_hours(send_at, customer.timezone, start=start, end=end)
-    survey = Survey(
-        kind=kind,
-        status="scheduled",
-        customer_id=customer.id,
-        purchase_id=purchase.id if purchase else None,
-        case_id=case.id if case else None,
-        question_set_id=question_set.id,
-        send_at=send_at,
-        created_at=now,
+    survey = insert_row(
+        session,
+        Survey,
+        {
+            "kind": kind,
+            "status": "scheduled",
+            "customer_id": customer.id,
+            "purchase_id": purchase.id if purchase else None,
+            "case_id": case.id if case else None,
+            "question_set_id": question_set.id,
+            "send_at": send_at,
+            "created_at": now,
+        },
     )
-    session.add(survey)
     enqueue_email(
         session,
         template="survey",
@@ -140,5 +145,4 @@ def schedule_survey(
         case=case,
         send_at=send_at,
     )
-    session.flush()  # one flush for the survey and its email
     return survey
