@@ -1,14 +1,14 @@
 """Benchmark: POST /api/v1/purchases under load, against a minimal Flask + SQLAlchemy anchor.
 
-    .venv/bin/python bench/ingest.py [--seconds 15] [--connections 32]
+    .venv/bin/python bench/ingest.py [--seconds 15] [--connections 32] [--rounds 3]
                                      [--databases sqlite,postgresql]
 
 For each database it serves the real service (gunicorn, 4 workers) and the
-anchor (`bench/baseline_app.py`, same gunicorn settings) in the same run, loads
-each with wrk at 32 connections with a unique order and customer per request,
-and prints both throughputs, their ratio (the figure that matters: these
-machines are noisy, so absolute numbers drift while the ratio holds), p99
-latency and any errors. Needs `wrk` (Debian package) and, for PostgreSQL,
+anchor (`bench/baseline_app.py`, same gunicorn settings) side by side, loads
+them in turn with wrk at 32 connections for several rounds (a unique order and
+customer per request), and prints the median throughputs, their ratio (the
+figure that matters: these machines are noisy, so absolute numbers drift while
+the ratio holds), p99 latency and any errors. Needs `wrk` (Debian package) and, for PostgreSQL,
 the server of TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
 
@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,7 +172,17 @@ def flask_cli(env: dict, *args: str) -> str:
     ).stdout
 
 
-def bench_database(kind: str, seconds: int, connections: int, workdir: Path) -> dict:
+def median_run(runs: list[dict]) -> dict:
+    """The median of each figure over the rounds (errors are summed: any is one too many)."""
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "rounds": [round(run["rps"]) for run in runs],
+    }
+
+
+def bench_database(kind: str, seconds: int, connections: int, rounds: int, workdir: Path) -> dict:
     tag = str(os.getpid())
     service_url, anchor_url = prepare_database(kind, workdir, tag)
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -193,25 +204,32 @@ def bench_database(kind: str, seconds: int, connections: int, workdir: Path) -> 
             env=anchor_env,
             check=True,
         )
-        results = {}
-        for label, spec, env in (
-            ("service", "app:app", service_env),
-            ("anchor", "bench.baseline_app:app", anchor_env),
-        ):
-            port = free_port()
-            server = gunicorn(spec, env, port)
-            try:
+        # Both servers stay up (an idle one costs nothing) and take turns under load,
+        # so a noisy spell on the machine lands on both sides rather than on one.
+        servers = {}
+        try:
+            for label, spec, env in (
+                ("service", "app:app", service_env),
+                ("anchor", "bench.baseline_app:app", anchor_env),
+            ):
+                port = free_port()
+                servers[label] = (gunicorn(spec, env, port), port)
                 wait_until_serving(port)
-                print(
-                    f"[{kind}] loading the {label} for {seconds}s at {connections} connections…",
-                    flush=True,
-                )
                 run_wrk(port, api_key, 2, connections, workdir)  # warm-up
-                results[label] = run_wrk(port, api_key, seconds, connections, workdir)
-            finally:
+            runs = {label: [] for label in servers}
+            for round_number in range(1, rounds + 1):
+                for label, (_server, port) in servers.items():
+                    print(
+                        f"[{kind}] round {round_number}/{rounds}: loading the {label} for "
+                        f"{seconds}s at {connections} connections…",
+                        flush=True,
+                    )
+                    runs[label].append(run_wrk(port, api_key, seconds, connections, workdir))
+            return {label: median_run(label_runs) for label, label_runs in runs.items()}
+        finally:
+            for server, _port in servers.values():
                 server.terminate()
                 server.wait(timeout=30)
-        return results
     finally:
         if kind == "postgresql":
             drop_postgres(tag)
@@ -222,6 +240,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating loads per side")
     args = parser.parse_args()
 
     print(
@@ -231,7 +250,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="h2h-bench-") as tmp:
         for kind in args.databases.split(","):
-            results = bench_database(kind, args.seconds, args.connections, Path(tmp))
+            results = bench_database(kind, args.seconds, args.connections, args.rounds, Path(tmp))
             rows.append((kind, results["service"], results["anchor"]))
 
     print()
@@ -253,6 +272,7 @@ def main() -> None:
             f"{service['p99_ms']:>7.1f} {errors:>6}   {verdict} "
             f"(anchor p99 {anchor['p99_ms']:.1f} ms)"
         )
+        print(f"{'':<11} rounds, req/s: service {service['rounds']}, anchor {anchor['rounds']}")
 
 
 if __name__ == "__main__":
