@@ -201,11 +201,15 @@ def test_logging_in_gives_a_new_csrf_token(client, session):
 def test_logout_is_a_post_with_a_csrf_token(client, session):
     log_in(client, make_user(session))
 
-    assert client.get("/logout").status_code == 405
+    confirm = client.get("/logout")
+    assert confirm.status_code == 200  # a typed /logout asks, with a button
+    assert logged_in_user_id(client) is not None
     assert client.post("/logout").status_code == 400
     assert logged_in_user_id(client) is not None
 
-    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/inbox")})
+    response = client.post(
+        "/logout", data={"csrf_token": csrf_token_from(confirm.get_data(as_text=True))}
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/login"
@@ -214,10 +218,17 @@ def test_logout_is_a_post_with_a_csrf_token(client, session):
     assert client.get("/inbox").status_code == 302
 
 
-def test_an_admin_can_use_the_pages_whether_or_not_the_admin_dashboard_exists(client, session):
+def test_logout_when_not_logged_in_leads_to_the_login_page(client):
+    response = client.get("/logout")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_an_admin_sees_the_admin_link_on_every_page(client, session):
     log_in(client, make_user(session, role="admin"))
 
-    assert client.get("/inbox").status_code == 200
+    assert 'href="/admin/dashboard"' in client.get("/inbox").get_data(as_text=True)
 
 
 # --- the users service behind the pages -------------------------------------------

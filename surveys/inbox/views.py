@@ -72,6 +72,14 @@ def login():
     return redirect(next_path or url_for(".show_inbox"))
 
 
+@bp.get("/logout")
+def confirm_logout():
+    """A typed or bookmarked /logout: ask with a button (logging out is a POST)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for(".login"))
+    return render_template("inbox/confirm_logout.html")
+
+
 @bp.post("/logout")
 def logout():
     """Log out (a POST with a CSRF token, so another site cannot do it with a link)."""
