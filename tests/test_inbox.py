@@ -48,7 +48,26 @@ def test_an_owner_sees_their_unclosed_cases_and_nobody_elses(client, session, cl
     assert sorted(names) == ["Acknowledged Ari", "Open Olga", "Resolved Rosa"]
 
 
-def test_open_cases_come_first_by_acknowledge_deadline_then_acknowledged_by_resolve_deadline(
+def test_an_overdue_acknowledged_case_comes_before_an_open_one_not_yet_due(client, session, clock):
+    owner = make_user(session)
+    start = clock.now()
+    case_for(session, owner, "Open, due in 4 hours", now=start)
+    case_for(
+        session,
+        owner,
+        "Acknowledged, overdue",
+        status="acknowledged",
+        now=start - timedelta(hours=50),
+    )
+    log_in(client, owner)
+
+    assert customer_names_in_order(inbox(client)) == [
+        "Acknowledged, overdue",
+        "Open, due in 4 hours",
+    ]
+
+
+def test_cases_waiting_on_their_owner_come_by_next_deadline_and_resolved_ones_last(
     client, session, clock
 ):
     owner = make_user(session)

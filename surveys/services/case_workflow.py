@@ -113,11 +113,12 @@ def get_case_for(session: Session, user: User, case_id: int) -> Case:
 def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
     """Unclosed cases (of `owner`, or everyone's when None), the most pressing first.
 
-    Open cases come first, earliest acknowledge-by deadline first: the customer
-    has not heard from anyone yet. Then acknowledged ones by resolve-by; then
-    resolved ones, which wait on the customer, newest first.
+    Cases waiting on their owner come first, by the deadline they face next
+    (acknowledge-by while open, resolve-by once acknowledged), so an overdue
+    case is never below one that is not due yet. Resolved ones, which wait on
+    the customer, come last, newest first.
     """
-    stage = sql_case((Case.status == "open", 0), (Case.status == "acknowledged", 1), else_=2)
+    stage = sql_case((Case.status.in_(("open", "acknowledged")), 0), else_=1)
     due = sql_case(
         (Case.status == "open", Case.acknowledge_by),
         (Case.status == "acknowledged", Case.resolve_by),
