@@ -26,11 +26,9 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 from surveys import create_app  # noqa: E402
 from surveys.cli import upgrade_database  # noqa: E402
 from surveys.db import db  # noqa: E402
-from surveys.models import Customer, OutboxMessage, Purchase, PurchaseItem, Survey  # noqa: E402
-from surveys.services.question_sets import get_question_set  # noqa: E402
+from tests.factories import make_due_surveys  # noqa: E402
 from tests.fake_sendgrid import FakeSendGrid, Reply  # noqa: E402
 
 TARGET = 1000  # emails per second
@@ -63,75 +60,12 @@ def drop_database(name: str) -> None:
 def insert_due_surveys(app, count: int) -> None:
     """`count` surveys due now, each with its customer, purchase and queued email."""
     now = datetime.now(UTC)
-    products = ["Walnut keyboard", "Oak desk mat", "Linen mouse pad", "Brass pen", "Blue mug"]
     with app.app_context():
         session = db.session()
-        question_set_id = get_question_set(session, "heart-to-heart").id
         for start in range(0, count, CHUNK):
             numbers = range(start, min(start + CHUNK, count))
-            customers = session.scalars(
-                insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-                [
-                    {"email": f"customer{n}@bench.example", "name": f"Customer{n} Bench"}
-                    for n in numbers
-                ],
-            ).all()
-            purchases = session.scalars(
-                insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "order_id": f"D-{n}",
-                        "customer_id": c,
-                        "purchased_at": now,
-                        "total": Decimal("49.00"),
-                        "currency": "EUR",
-                    }
-                    for n, c in zip(numbers, customers, strict=True)
-                ],
-            ).all()
-            session.execute(
-                insert(PurchaseItem),
-                [
-                    {
-                        "purchase_id": p,
-                        "sku": f"SKU-{n % 5}",
-                        "name": products[n % 5],
-                        "quantity": 1,
-                    }
-                    for n, p in zip(numbers, purchases, strict=True)
-                ],
-            )
-            surveys = session.scalars(
-                insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": "purchase",
-                        "status": "scheduled",
-                        "customer_id": c,
-                        "purchase_id": p,
-                        "question_set_id": question_set_id,
-                        "send_at": now,
-                    }
-                    for c, p in zip(customers, purchases, strict=True)
-                ],
-            ).all()
-            session.execute(
-                insert(OutboxMessage),
-                [
-                    {
-                        "channel": "email",
-                        "template": "survey",
-                        "to_email": f"customer{n}@bench.example",
-                        "to_name": f"Customer{n} Bench",
-                        "customer_id": c,
-                        "survey_id": s,
-                        "status": "pending",
-                        "next_attempt_at": now,
-                        "context": {},
-                    }
-                    for n, c, s in zip(numbers, customers, surveys, strict=True)
-                ],
-            )
+            emails = [f"customer{n}@bench.example" for n in numbers]
+            make_due_surveys(session, len(emails), now=now, emails=emails)
             session.commit()
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from surveys.auth import hash_api_key, hash_password, new_api_key_value
@@ -20,6 +22,7 @@ from surveys.models import (
     Case,
     CaseEvent,
     Customer,
+    OutboxMessage,
     Purchase,
     PurchaseItem,
     Response,
@@ -241,3 +244,84 @@ def make_case(
     session.add(case)
     session.flush()
     return case
+
+
+def make_due_surveys(
+    session: Session, count: int, *, now: datetime, kinds=("purchase",), emails=None
+) -> list[int]:
+    """`count` customers, each with a purchase, a survey due `now` and its queued email.
+
+    Inserted in bulk (a handful of statements whatever the count), for tests and
+    benchmarks of delivery. Surveys of different `kinds` (taken in turn) have
+    different bodies, so one claimed batch goes out as several requests. Returns
+    the survey ids.
+    """
+    batch = os.urandom(3).hex()
+    emails = emails or [f"c{n}-{batch}@example.com" for n in range(count)]
+    question_set = get_question_set(session, "heart-to-heart")
+    customer_ids = session.scalars(
+        insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+        [{"email": email, "name": f"Customer{n} Lastname"} for n, email in enumerate(emails)],
+    ).all()
+    purchase_ids = session.scalars(
+        insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
+        [
+            {
+                "order_id": f"B-{batch}-{n}",
+                "customer_id": customer_id,
+                "purchased_at": now,
+                "total": Decimal("19.90"),
+                "currency": "EUR",
+            }
+            for n, customer_id in enumerate(customer_ids)
+        ],
+    ).all()
+    session.execute(
+        insert(PurchaseItem),
+        [
+            {
+                "purchase_id": purchase_id,
+                "sku": f"SKU-{n % 7}",
+                "name": f"Mug number {n % 7}",
+                "quantity": 1,
+            }
+            for n, purchase_id in enumerate(purchase_ids)
+        ],
+    )
+    survey_ids = session.scalars(
+        insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
+        [
+            {
+                "kind": kinds[n % len(kinds)],
+                "status": "scheduled",
+                "customer_id": customer_id,
+                "purchase_id": purchase_id,
+                "question_set_id": question_set.id,
+                "send_at": now,
+            }
+            for n, (customer_id, purchase_id) in enumerate(
+                zip(customer_ids, purchase_ids, strict=True)
+            )
+        ],
+    ).all()
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "channel": "email",
+                "template": "survey",
+                "to_email": email,
+                "to_name": f"Customer{n} Lastname",
+                "customer_id": customer_id,
+                "survey_id": survey_id,
+                "status": "pending",
+                "next_attempt_at": now,
+                "context": {},
+            }
+            for n, (email, customer_id, survey_id) in enumerate(
+                zip(emails, customer_ids, survey_ids, strict=True)
+            )
+        ],
+    )
+    session.flush()
+    return list(survey_ids)

@@ -7,95 +7,25 @@ retried later for its own recipients only, so nobody accepted is sent twice.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from decimal import Decimal
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 
-from surveys.models import Customer, OutboxMessage, Purchase, PurchaseItem, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.models import Customer, OutboxMessage, Survey
 from surveys.services.tokens import find_token
 from tests.conftest import TEST_START
+from tests.factories import make_due_surveys
 
 
-def insert_due_surveys(
-    session, count: int, *, kinds=("purchase",), emails=None, now=TEST_START
-) -> list[int]:
-    """`count` customers with a purchase survey due `now`, inserted in bulk; the survey ids."""
-    batch = os.urandom(3).hex()
-    emails = emails or [f"c{n}-{batch}@example.com" for n in range(count)]
-    question_set = get_question_set(session, "heart-to-heart")
-    customer_ids = session.scalars(
-        insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-        [{"email": email, "name": f"Customer{n} Lastname"} for n, email in enumerate(emails)],
-    ).all()
-    purchase_ids = session.scalars(
-        insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
-        [
-            {
-                "order_id": f"B-{batch}-{n}",
-                "customer_id": customer_id,
-                "purchased_at": now,
-                "total": Decimal("19.90"),
-                "currency": "EUR",
-            }
-            for n, customer_id in enumerate(customer_ids)
-        ],
-    ).all()
-    session.execute(
-        insert(PurchaseItem),
-        [
-            {
-                "purchase_id": purchase_id,
-                "sku": f"SKU-{n % 7}",
-                "name": f"Mug number {n % 7}",
-                "quantity": 1,
-            }
-            for n, purchase_id in enumerate(purchase_ids)
-        ],
-    )
-    survey_ids = session.scalars(
-        insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
-        [
-            {
-                "kind": kinds[n % len(kinds)],
-                "status": "scheduled",
-                "customer_id": customer_id,
-                "purchase_id": purchase_id,
-                "question_set_id": question_set.id,
-                "send_at": now,
-            }
-            for n, (customer_id, purchase_id) in enumerate(
-                zip(customer_ids, purchase_ids, strict=True)
-            )
-        ],
-    ).all()
-    session.execute(
-        insert(OutboxMessage),
-        [
-            {
-                "channel": "email",
-                "template": "survey",
-                "to_email": email,
-                "to_name": f"Customer{n} Lastname",
-                "customer_id": customer_id,
-                "survey_id": survey_id,
-                "status": "pending",
-                "next_attempt_at": now,
-                "context": {},
-            }
-            for n, (email, customer_id, survey_id) in enumerate(
-                zip(emails, customer_ids, survey_ids, strict=True)
-            )
-        ],
-    )
+def insert_due_surveys(session, count: int, **options) -> list[int]:
+    """Due surveys as the clock fixture sees them (due at TEST_START), committed."""
+    survey_ids = make_due_surveys(session, count, now=TEST_START, **options)
     session.commit()
-    return list(survey_ids)
+    return survey_ids
 
 
 def run_worker(runner) -> str:

@@ -13,93 +13,27 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from surveys import PROJECT_ROOT
 from surveys.clock import FrozenClock
 from surveys.db import db
 from surveys.mail.worker import LEASE
-from surveys.models import Customer, OutboxMessage, Purchase, PurchaseItem, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.models import OutboxMessage, Survey
+from tests.factories import make_due_surveys
 from tests.fake_sendgrid import Reply
 
 WORKER = [sys.executable, "-m", "flask", "--app", "app", "worker"]
 
 
 def insert_due_surveys(app, count: int, kinds: tuple[str, ...] = ("purchase",)) -> list[int]:
-    """`count` purchases with a survey due now, inserted in bulk; returns the survey ids.
-
-    Surveys of different `kinds` (taken in turn) have different bodies, so one
-    claimed batch goes out as several requests.
-    """
-    now = datetime.now(UTC)
+    """`count` surveys due now with their queued emails, committed for the worker processes."""
     with app.app_context():
         session = db.session()
-        question_set = get_question_set(session, "heart-to-heart")
-        batch = os.urandom(3).hex()
-        customer_ids = session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-            [{"email": f"c{n}-{batch}@example.com", "name": f"Customer {n}"} for n in range(count)],
-        ).all()
-        purchase_ids = session.scalars(
-            insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True),
-            [
-                {
-                    "order_id": f"B-{batch}-{n}",
-                    "customer_id": customer_id,
-                    "purchased_at": now,
-                    "total": Decimal("19.90"),
-                    "currency": "EUR",
-                }
-                for n, customer_id in enumerate(customer_ids)
-            ],
-        ).all()
-        session.execute(
-            insert(PurchaseItem),
-            [
-                {"purchase_id": purchase_id, "sku": "MUG-1", "name": "Blue mug", "quantity": 1}
-                for purchase_id in purchase_ids
-            ],
-        )
-        survey_ids = session.scalars(
-            insert(Survey).returning(Survey.id, sort_by_parameter_order=True),
-            [
-                {
-                    "kind": kinds[n % len(kinds)],
-                    "status": "scheduled",
-                    "customer_id": customer_id,
-                    "purchase_id": purchase_id,
-                    "question_set_id": question_set.id,
-                    "send_at": now,
-                }
-                for n, (customer_id, purchase_id) in enumerate(
-                    zip(customer_ids, purchase_ids, strict=True)
-                )
-            ],
-        ).all()
-        session.execute(
-            insert(OutboxMessage),
-            [
-                {
-                    "channel": "email",
-                    "template": "survey",
-                    "to_email": f"c{n}-{batch}@example.com",
-                    "to_name": f"Customer {n}",
-                    "customer_id": customer_id,
-                    "survey_id": survey_id,
-                    "status": "pending",
-                    "next_attempt_at": now,
-                    "context": {},
-                }
-                for n, (customer_id, survey_id) in enumerate(
-                    zip(customer_ids, survey_ids, strict=True)
-                )
-            ],
-        )
+        survey_ids = make_due_surveys(session, count, now=datetime.now(UTC), kinds=kinds)
         session.commit()
-    return list(survey_ids)
+    return survey_ids
 
 
 def start_worker(app, fake, tmp_path, *args: str) -> subprocess.Popen:
