@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.fake_http import QuietHandler, Reply, ScriptedServer
 
 API_KEY = "SG.fake-test-key"
 # Roughly what SendGrid accepts as an address: something@domain.tld, no spaces.
@@ -41,18 +40,6 @@ DEFAULT_MESSAGES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer: a status, after a delay, with an optional error message."""
-
-    status: int = 202
-    delay: float = 0.0
-    message: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    # The body field SendGrid names with its error ("personalizations.3.to.0.email").
-    field: str | None = None
 
 
 @dataclass
@@ -93,42 +80,14 @@ class SentMail:
         return int(value) if value is not None else None
 
 
-class FakeSendGrid:
+class FakeSendGrid(ScriptedServer):
     """The server: start(), respond_with(…), read requests / mails / accepted, close()."""
 
+    thread_name = "fake-sendgrid"
+
     def __init__(self, api_key: str = API_KEY) -> None:
+        super().__init__(default=Reply())
         self.api_key = api_key
-        self.requests: list[RecordedRequest] = []
-        self.default = Reply()
-        self._script: deque[Reply] = deque()
-        self._lock = threading.Condition()
-        self._closing = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-
-    # --- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> FakeSendGrid:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True, name="fake-sendgrid"
-        ).start()
-        return self
-
-    def close(self) -> None:
-        self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def app_config(self) -> dict:
@@ -138,36 +97,10 @@ class FakeSendGrid:
     def env(self) -> dict[str, str]:
         return {"SENDGRID_API_KEY": self.api_key, "SENDGRID_API_HOST": self.url}
 
-    # --- script ------------------------------------------------------------------
-
-    def respond_with(self, *replies: int | Reply) -> None:
-        """Queue answers for the next requests, in order: statuses or Reply objects."""
-        with self._lock:
-            for reply in replies:
-                self._script.append(reply if isinstance(reply, Reply) else Reply(status=reply))
-
-    def _next_reply(self) -> Reply:
-        with self._lock:
-            return self._script.popleft() if self._script else self.default
-
-    # --- what was seen -----------------------------------------------------------
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-            self._lock.notify_all()
-
-    def wait_for_requests(self, count: int, timeout: float = 30.0) -> bool:
-        """Block until at least `count` requests arrived (True) or `timeout` passed."""
-        with self._lock:
-            return self._lock.wait_for(lambda: len(self.requests) >= count, timeout)
-
     @property
     def mails(self) -> list[SentMail]:
         """Every recipient of every well-formed request, whatever the answer was."""
-        with self._lock:
-            requests = list(self.requests)
-        return [mail for request in requests if request.body for mail in _mails_of(request)]
+        return [mail for request in self.recorded() if request.body for mail in _mails_of(request)]
 
     @property
     def accepted(self) -> list[SentMail]:
@@ -175,22 +108,11 @@ class FakeSendGrid:
         return [mail for mail in self.mails if mail.request.accepted]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up is part of the tests
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_fake: FakeSendGrid
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *_args):
-        pass
+class _Handler(QuietHandler):
+    fake: FakeSendGrid
 
     def do_POST(self):
-        fake = self.server_fake
+        fake = self.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         try:
@@ -198,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         recorded = RecordedRequest("POST", self.path, dict(self.headers.items()), body)
-        fake._record(recorded)
+        fake.record(recorded)
         if self.path != "/v3/mail/send":
             return self._answer(recorded, Reply(404, message="not found"))
         if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
@@ -207,10 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             message, field_name = problem
             return self._answer(recorded, Reply(400, message=message, field=field_name))
-        reply = fake._next_reply()
-        if reply.delay and fake._closing.wait(reply.delay):
-            return
-        self._answer(recorded, reply)
+        reply = fake.next_reply()
+        if self.wait_as_scripted(reply):
+            self._answer(recorded, reply)
 
     def _answer(self, recorded: RecordedRequest, reply: Reply) -> None:
         recorded.status = reply.status
@@ -225,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             if reply.status == 202:
-                self.send_header("X-Message-Id", f"fake-{len(self.server_fake.requests)}")
+                self.send_header("X-Message-Id", f"fake-{len(self.fake.requests)}")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -337,6 +258,9 @@ def _substitute(text: str | None, substitutions: dict[str, str]) -> str | None:
         "|".join(re.escape(tag) for tag in sorted(substitutions, key=len, reverse=True))
     )
     return pattern.sub(lambda match: substitutions[match.group(0)], text)
+
+
+FakeSendGrid.handler = _Handler
 
 
 @pytest.fixture

@@ -16,14 +16,11 @@ this one as a plugin):
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.fake_sendgrid import Reply
+from tests.fake_http import QuietHandler, Reply, ScriptedServer
 
 
 @dataclass
@@ -39,82 +36,33 @@ class ReceivedRequest:
         return json.loads(self.body)
 
 
-class FakeReceiver:
+class FakeReceiver(ScriptedServer):
     """The server: start(), respond_with(…), read `requests`, close()."""
 
+    thread_name = "fake-webhook-receiver"
+
     def __init__(self) -> None:
-        self.requests: list[ReceivedRequest] = []
-        self._script: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> FakeReceiver:
-        fake = self
-
-        class Handler(_Handler):
-            receiver = fake
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self._server.serve_forever,
-            args=(0.05,),
-            daemon=True,
-            name="fake-webhook-receiver",
-        ).start()
-        return self
-
-    def close(self) -> None:
-        self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        super().__init__(default=Reply(200))
 
     def url_for(self, path: str = "/hooks") -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
-
-    def respond_with(self, *replies: int | Reply) -> None:
-        """Queue answers for the next requests, in order: statuses or Reply objects."""
-        with self._lock:
-            for reply in replies:
-                self._script.append(reply if isinstance(reply, Reply) else Reply(status=reply))
-
-    def _next_reply(self) -> Reply:
-        with self._lock:
-            return self._script.popleft() if self._script else Reply(200)
-
-    def _record(self, request: ReceivedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
+        return f"{self.url}{path}"
 
     def events(self) -> list[str]:
         """The `event` of every request's body, in the order they arrived."""
         return [request.json["event"] for request in self.requests]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up is part of the tests
-
-
-class _Handler(BaseHTTPRequestHandler):
-    receiver: FakeReceiver
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *_args):
-        pass
+class _Handler(QuietHandler):
+    fake: FakeReceiver
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         recorded = ReceivedRequest(
             "POST", self.path, dict(self.headers.items()), self.rfile.read(length)
         )
-        self.receiver._record(recorded)
-        reply = self.receiver._next_reply()
-        if reply.delay and self.receiver._closing.wait(reply.delay):
+        self.fake.record(recorded)
+        reply = self.fake.next_reply()
+        if not self.wait_as_scripted(reply):
             return
         recorded.status = reply.status
         payload = (reply.message or "").encode()
@@ -128,6 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:
             pass  # the client gave up waiting
+
+
+FakeReceiver.handler = _Handler
 
 
 @pytest.fixture
