@@ -1,0 +1,154 @@
+"""The shared input types refuse, with a message, what no column or mail server could take."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from surveys.validation import (
+    Currency,
+    EmailAddress,
+    Money,
+    OptionalText,
+    OptionalTimestamp,
+    RoundedMoney,
+    Text,
+    TimeZoneName,
+    WholeNumber,
+    field_errors,
+    read_unix_seconds,
+)
+
+
+class Line(BaseModel):
+    quantity: WholeNumber(1, 10) = 1
+    title: OptionalText(10, cut=True) = None
+
+
+class Order(BaseModel):
+    order_id: Text(12)
+    note: OptionalText(50, multiline=True) = None
+    email: EmailAddress
+    at: OptionalTimestamp = None
+    total: Money = None
+    rounded: RoundedMoney = None
+    currency: Currency = None
+    timezone: TimeZoneName = None
+    lines: list[Line] = []
+
+
+def errors_of(data) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as caught:
+        Order.model_validate(data)
+    return field_errors(caught.value)
+
+
+def test_a_good_order_is_read_trimmed_and_normalised():
+    order = Order.model_validate(
+        {
+            "order_id": "  A-1 ",
+            "note": "line one\nline two",
+            "email": " Ana@Example.COM ",
+            "at": "2026-11-22T11:00:00+01:00",
+            "total": "12.5",
+            "rounded": 0.125,
+            "currency": "eur",
+            "timezone": "Europe/Madrid",
+            "lines": [{"quantity": 2, "title": "a very long product title"}],
+        }
+    )
+    assert order.order_id == "A-1"
+    assert order.email == "ana@example.com"
+    assert order.at == datetime(2026, 11, 22, 10, tzinfo=UTC)
+    assert order.total == Decimal("12.50")
+    assert order.rounded == Decimal("0.13")
+    assert order.currency == "EUR"
+    assert order.lines[0].title == "a very lon"
+
+
+def test_blank_optional_text_reads_as_absent_and_blank_required_text_is_refused():
+    assert errors_of({"order_id": "   ", "email": "a@b.co"}) == {"order_id": ["is required"]}
+    assert Order.model_validate({"order_id": "x", "email": "a@b.co", "note": " "}).note is None
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("a\x00b", "must not contain NUL characters"),
+        ("a\ud800b", "must be valid Unicode text (it contains a lone surrogate)"),
+        ("a\nb", "must be a single line"),
+        ("a\x1bb", "must be a single line"),
+        ("x" * 13, "must be at most 12 characters"),
+        (12, "must be a string"),
+    ],
+)
+def test_text_that_cannot_be_stored_names_the_field(value, message):
+    assert errors_of({"order_id": value, "email": "a@b.co"}) == {"order_id": [message]}
+
+
+def test_multiline_text_keeps_line_breaks_but_refuses_other_control_characters():
+    assert errors_of({"order_id": "x", "email": "a@b.co", "note": "a\x07"}) == {
+        "note": ["must not contain control characters"]
+    }
+
+
+def test_an_address_no_mail_server_takes_is_refused_and_an_international_domain_is_spelled_in_ascii():
+    errors = errors_of({"order_id": "x", "email": "ñandú@example.com"})
+    assert list(errors) == ["email"]
+    assert "before the @-sign" in errors["email"][0]
+    order = Order.model_validate({"order_id": "x", "email": "ana@bücher.de"})
+    assert order.email == "ana@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "1899-12-31T23:59:59Z",
+        "2026-02-30T10:00:00Z",
+        "2026-11-22 10:00",
+        "yesterday",
+    ],
+)
+def test_dates_outside_what_we_hold_are_refused(value):
+    assert list(errors_of({"order_id": "x", "email": "a@b.co", "at": value})) == ["at"]
+
+
+@pytest.mark.parametrize("value", ["-1", 1.234, "1e5", "NaN", True, "1" * 13, "9" * 400])
+def test_amounts_our_columns_cannot_hold_are_refused(value):
+    assert list(errors_of({"order_id": "x", "email": "a@b.co", "total": value})) == ["total"]
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus", "x" * 300, "../../etc/passwd", "UTC\x00"])
+def test_unknown_time_zones_are_refused(value):
+    assert errors_of({"order_id": "x", "email": "a@b.co", "timezone": value}) == {
+        "timezone": ["is not an IANA time zone (like Europe/Madrid)"]
+    }
+
+
+@pytest.mark.parametrize("value", [True, 0, 11, 10**200, -5, "2", 2.0])
+def test_whole_numbers_are_json_integers_within_their_bounds(value):
+    errors = errors_of({"order_id": "x", "email": "a@b.co", "lines": [{"quantity": value}]})
+    assert errors == {"lines.0.quantity": ["must be a whole number from 1 to 10"]}
+
+
+def test_every_bad_field_is_named_by_its_dotted_path():
+    errors = errors_of({"order_id": None, "lines": [{"quantity": 0}, "x"]})
+    assert errors == {
+        "order_id": ["is required"],
+        "email": ["is required"],
+        "lines.0.quantity": ["must be a whole number from 1 to 10"],
+        "lines.1": ["must be an object"],
+    }
+    assert errors_of([1]) == {"body": ["must be an object"]}
+
+
+def test_unix_seconds_past_the_accepted_years_are_refused():
+    assert read_unix_seconds("1700000000") == datetime.fromtimestamp(1700000000, UTC)
+    for value in (253402300799, -(10**30), "1e9", True):
+        with pytest.raises(ValueError):
+            read_unix_seconds(value)
