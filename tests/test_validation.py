@@ -95,7 +95,7 @@ def test_multiline_text_keeps_line_breaks_but_refuses_other_control_characters()
     }
 
 
-def test_an_address_no_mail_server_takes_is_refused_and_an_international_domain_is_spelled_in_ascii():
+def test_an_unsendable_address_is_refused_and_an_international_domain_is_spelled_in_ascii():
     errors = errors_of({"order_id": "x", "email": "ñandú@example.com"})
     assert list(errors) == ["email"]
     assert "before the @-sign" in errors["email"][0]
