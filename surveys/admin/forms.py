@@ -438,8 +438,9 @@ class NewApiKeyForm(FlaskForm):
     scope = SelectField(
         "Scope",
         choices=[
-            SelectChoice("write", "Write: post purchases, act on cases, and read"),
-            SelectChoice("read", "Read: only read cases, customers and responses"),
+            SelectChoice("write", "Write (may also read)"),
+            SelectChoice("read", "Read only"),
         ],
         default="write",
+        description="A read key may only GET; anything that changes data answers 403.",
     )
