@@ -157,7 +157,7 @@ def test_revoke_refuses_when_no_key_matches(runner, session):
     result = api_keys(runner, "revoke", "Help")
 
     assert result.exit_code == 1
-    assert "Error: No API key is called or starts with “Help”" in result.output
+    assert "Error: No API key has the name or prefix “Help”" in result.output
     assert session.scalar(select(func.count()).where(ApiKey.revoked_at.is_not(None))) == 0
 
 

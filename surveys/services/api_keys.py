@@ -125,7 +125,7 @@ def find_one_api_key(session: Session, name_or_prefix: str) -> ApiKey:
     keys = find_api_keys(session, name_or_prefix)
     if not keys:
         raise ApiKeyError(
-            f"No API key is called or starts with “{name_or_prefix}”. "
+            f"No API key has the name or prefix “{name_or_prefix}”. "
             "`flask --app app api-keys list` shows them all."
         )
     if len(keys) > 1:
