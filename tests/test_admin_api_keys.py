@@ -120,6 +120,8 @@ def test_revoking_refuses_the_key_from_the_next_request_and_is_audited(
     assert entry.target == f"API key “Helpdesk” ({key.prefix}…)"
     page = admin_client.get("/admin/api-keys").get_data(as_text=True)
     assert "Revoked API key “Helpdesk”" in page
+    log = admin_client.get("/admin/audit?action=api_key.revoked").get_data(as_text=True)
+    assert f"API key “Helpdesk” ({key.prefix}…)" in log and admin.name in log
 
 
 def test_revoking_twice_says_so_and_audits_once(admin_client, session):
