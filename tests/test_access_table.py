@@ -260,6 +260,8 @@ def test_each_caller_gets_what_the_table_says_on_every_route(app, session, clock
     wrong = []
     for (method, rule_text), expected in sorted(ACCESS.items(), key=lambda row: row[0][1]):
         rule = rules[rule_text]
+        unknown = rule.arguments - arguments.keys()
+        assert not unknown, f"give {sorted(unknown)} of {rule_text} a value in url_arguments"
         path = adapter.build(rule.endpoint, {name: arguments[name] for name in rule.arguments})
         got = tuple(answer(app, connection, browser, method, path) for browser in callers)
         if got != expected:
