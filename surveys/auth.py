@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
-import time
 
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
-from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from surveys import clock
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import ApiKey, User
+from surveys.services import api_keys
 
 login_manager = LoginManager()
 login_manager.login_view = "inbox.login"
@@ -24,7 +21,6 @@ login_manager.login_message = "Please log in to see this page."
 csrf = CSRFProtect()
 
 MIN_PASSWORD_LENGTH = 10
-API_KEY_PREFIX = "h2h_"
 
 
 @login_manager.user_loader
@@ -40,44 +36,30 @@ def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
-def hash_api_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+# Methods that only read. Any other method changes something and needs a `write` key, so a
+# route added later is covered without anyone remembering to mark it.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_KEY = "This API key may only read (scope “read”); use a key with scope “write”."
 
 
-def new_api_key_value() -> str:
-    """A fresh key: a recognisable prefix and 256 random bits."""
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+def admit_api_key(raw: str, *, unauthorized_detail: str) -> ApiKey:
+    """Let the request in with this raw API key, or raise the ApiProblem that refuses it.
 
-
-# An integration posts every purchase with the same key; remembering a verified
-# key for a minute saves a query on each request. Keys are never edited, only
-# revoked, and a revocation takes effect within this time.
-API_KEY_CACHE_SECONDS = 60.0
-_CACHE_LIMIT = 1000
-_KEY_COLUMNS = ("id", "name", "key_hash", "prefix", "created_at", "revoked_at")
-
-
-def find_api_key(raw: str) -> ApiKey | None:
-    """The live API key with this raw value, or None."""
-    if not raw or len(raw) > 200:
-        return None
-    digest = hash_api_key(raw)
-    cache = current_app.extensions.setdefault("verified_api_keys", {})
+    The one place where API keys are checked, for /api/v1 and the Delighted routes alike:
+    401 for a missing, wrong or revoked key; 403 for a `read` key on a method that writes.
+    The key is read from the database on every request (one indexed query), so a
+    revocation made by any process is obeyed from the next request on. Sets g.api_key.
+    """
     session = db.session()
-    cached = cache.get(digest)
-    if cached is not None and cached[0] > time.monotonic():
-        # Attach the remembered row to this request's session without a query.
-        remembered = ApiKey(**cached[1])
-        make_transient_to_detached(remembered)
-        return session.merge(remembered, load=False)
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
-    if key is None or key.revoked_at is not None:
-        cache.pop(digest, None)
-        return None
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    columns = {name: getattr(key, name) for name in _KEY_COLUMNS}
-    cache[digest] = (time.monotonic() + API_KEY_CACHE_SECONDS, columns)
+    key = api_keys.find_live_api_key(session, raw)
+    if key is None:
+        raise ApiProblem(401, "Unauthorized", unauthorized_detail)
+    if api_keys.note_use(session, key, now=clock.now()):
+        # Its own short transaction, so the view's work neither waits on it nor undoes it.
+        session.commit()
+    if request.method not in READ_METHODS and not key.can_write:
+        raise ApiProblem(403, "Forbidden", READ_ONLY_KEY, type_="read-only-api-key")
+    g.api_key = key
     return key
 
 
@@ -87,12 +69,10 @@ def api_key_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        key = find_api_key(raw.strip()) if scheme.lower() == "bearer" else None
-        if key is None:
-            raise ApiProblem(
-                401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'."
-            )
-        g.api_key = key
+        admit_api_key(
+            raw.strip() if scheme.lower() == "bearer" else "",
+            unauthorized_detail="Send a valid API key as 'Authorization: Bearer <key>'.",
+        )
         return view(*args, **kwargs)
 
     return wrapped

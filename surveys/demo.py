@@ -20,10 +20,11 @@ from surveys.db import db
 from surveys.mail.senders import sender_for
 from surveys.mail.worker import Worker
 from surveys.models import Survey, User
+from surveys.services.api_keys import create_api_key
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
 from surveys.services.responses import submit_response
 from surveys.services.routing_rules import add_rule, set_default_owner
-from surveys.services.users import create_api_key, create_user
+from surveys.services.users import create_user
 
 ADMIN = ("alex@shop.example", "Alex Morgan", "admin", "demo-admin-2026")
 OWNERS = [
@@ -93,7 +94,7 @@ def seed_demo(now) -> dict:
     session = db.session()
     admin = create_user(session, email=ADMIN[0], name=ADMIN[1], role=ADMIN[2], password=ADMIN[3])
     owners = [create_user(session, email=e, name=n, role=r, password=p) for e, n, r, p in OWNERS]
-    _key, raw_key = create_api_key(session, "demo shop")
+    _key, raw_key = create_api_key(session, "demo shop", now=now, actor=admin)
     set_default_owner(session, owners[0], actor=admin, now=now)
     add_rule(session, field="category", value="furniture", owner=owners[1], actor=admin, now=now)
     for order_id, email, name, timezone, days_ago, items in PURCHASES:

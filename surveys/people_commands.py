@@ -1,12 +1,17 @@
-"""`flask users create`, `flask api-keys create` (CONTRACT §3)."""
+"""`flask users create`, `flask api-keys create|list|revoke` (CONTRACT §3)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 from flask import Flask
 
+from surveys import clock
 from surveys.db import db
-from surveys.services import users
+from surveys.models.users import API_KEY_SCOPES
+from surveys.services import api_keys, users
+from surveys.services.api_keys import ApiKeyError
 from surveys.services.users import UserError
 
 
@@ -45,21 +50,73 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.group("api-keys")
     def api_keys_group():
-        """Keys for the HTTP API."""
+        """Keys for the HTTP API: create, list, revoke."""
 
     @api_keys_group.command("create")
     @click.argument("name")
-    def create_api_key(name: str):
+    @click.option(
+        "--scope",
+        type=click.Choice(API_KEY_SCOPES),
+        default="write",
+        show_default=True,
+        help="read: only GET requests; write: everything (includes read).",
+    )
+    def create_api_key(name: str, scope: str):
         """Create an API key called NAME and print it (the only time it is shown)."""
         session = db.session()
         try:
-            key, raw = users.create_api_key(session, name)
-        except UserError as exc:
+            key, raw = api_keys.create_api_key(session, name, scope=scope, now=clock.now())
+        except ApiKeyError as exc:
             session.rollback()
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(
-            f"Created API key “{key.name}”. Copy it now: it is stored only as a hash"
-            " and cannot be shown again."
+            f"Created API key “{key.name}” ({key.scope}). Copy it now: it is stored only as a"
+            " hash and cannot be shown again."
         )
         click.echo(raw)
+
+    @api_keys_group.command("list")
+    def list_api_keys():
+        """List every API key: name, prefix, scope, created, last use, revoked."""
+        keys = api_keys.list_api_keys(db.session())
+        if not keys:
+            click.echo("No API keys yet. Create one with `flask --app app api-keys create NAME`.")
+            return
+        rows = [("NAME", "PREFIX", "SCOPE", "CREATED", "LAST USE", "REVOKED")] + [
+            (
+                key.name,
+                f"{key.prefix}…",
+                key.scope,
+                _when(key.created_at),
+                _when(key.last_used_at, "never"),
+                _when(key.revoked_at, "no"),
+            )
+            for key in keys
+        ]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            click.echo(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+
+    @api_keys_group.command("revoke")
+    @click.argument("name_or_prefix", metavar="NAME|PREFIX")
+    def revoke_api_key(name_or_prefix: str):
+        """Revoke the key with this name or prefix; it is refused from its next request on."""
+        session = db.session()
+        try:
+            key = api_keys.find_one_api_key(session, name_or_prefix)
+        except ApiKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not api_keys.revoke_api_key(session, key, now=clock.now()):
+            click.echo(f"{api_keys.describe(key)} was already revoked on {_when(key.revoked_at)}.")
+            return
+        session.commit()
+        click.echo(f"Revoked {api_keys.describe(key)}. Requests with it are refused from now on.")
+
+
+def _when(moment: datetime | None, absent: str = "") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else absent

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from surveys.auth import hash_api_key, hash_password, new_api_key_value
+from surveys.auth import hash_password
 from surveys.models import (
     Answer,
     ApiKey,
@@ -29,6 +29,7 @@ from surveys.models import (
     Survey,
     User,
 )
+from surveys.services.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
 from surveys.services.question_sets import current_version, get_question_set
 from surveys.services.tokens import mint_token
 
@@ -64,10 +65,12 @@ def make_user(
     return user
 
 
-def make_api_key(session: Session, name: str = "test integration") -> tuple[ApiKey, str]:
+def make_api_key(
+    session: Session, name: str = "test integration", *, scope: str = "write"
+) -> tuple[ApiKey, str]:
     """An API key row and its raw value (the only time the raw value exists)."""
     raw = new_api_key_value()
-    key = ApiKey(name=name, key_hash=hash_api_key(raw), prefix=raw[:8])
+    key = ApiKey(name=name, key_hash=hash_api_key(raw), prefix=raw[:PREFIX_LENGTH], scope=scope)
     session.add(key)
     session.flush()
     return key, raw

@@ -196,13 +196,15 @@ def test_a_page_of_cases_takes_the_same_few_queries_however_many_cases_it_holds(
         )
     session.commit()
 
-    get_json(client, auth, "/api/v1/cases?limit=1")  # the key is looked up once, then remembered
+    get_json(client, auth, "/api/v1/cases?limit=1")  # notes the key's use (once a minute)
     with counting_queries(app) as small:
         assert len(get_json(client, auth, "/api/v1/cases?limit=2")["items"]) == 2
     with counting_queries(app) as large:
         assert len(get_json(client, auth, "/api/v1/cases?limit=12")["items"]) == 12
 
-    assert len(large) == len(small) <= 3  # the cases, their reasons, their notes
+    # The key (read on every request, so that a revocation holds at once), the cases,
+    # their reasons, their notes.
+    assert len(large) == len(small) <= 4
 
 
 # --- responses -------------------------------------------------------------------------------
@@ -348,10 +350,10 @@ def test_a_page_of_responses_takes_the_same_few_queries_however_many_it_holds(
         )
     session.commit()
 
-    get_json(client, auth, "/api/v1/responses?limit=1")  # looks the key up once; then remembered
+    get_json(client, auth, "/api/v1/responses?limit=1")  # notes the key's use (once a minute)
     with counting_queries(app) as small:
         assert len(get_json(client, auth, "/api/v1/responses?limit=2")["items"]) == 2
     with counting_queries(app) as large:
         assert len(get_json(client, auth, "/api/v1/responses?limit=12")["items"]) == 12
 
-    assert len(large) == len(small) <= 2  # the responses, their answers
+    assert len(large) == len(small) <= 3  # the key (every request), the responses, their answers

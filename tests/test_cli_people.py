@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from surveys.models import ApiKey, User
 from surveys.services import users
+from surveys.services.api_keys import find_live_api_key
 from surveys.services.users import UserError
 from tests.factories import make_user
 from tests.web import log_in
@@ -139,7 +140,7 @@ def test_users_create_refuses_bad_input_with_exit_code_1_and_writes_nothing(
 
 
 def test_api_keys_create_prints_the_key_alone_on_the_last_line_and_stores_only_its_hash(
-    runner, app, session
+    runner, session
 ):
     result = runner.invoke(args=["api-keys", "create", "Helpdesk"])
 
@@ -150,10 +151,8 @@ def test_api_keys_create_prints_the_key_alone_on_the_last_line_and_stores_only_i
     assert key.key_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw not in (key.name, key.key_hash, key.prefix)
     assert raw.startswith(key.prefix)
-    with app.app_context():
-        from surveys.auth import find_api_key
-
-        assert find_api_key(raw).id == key.id
+    assert find_live_api_key(session, raw).id == key.id
+    assert key.scope == "write"
 
 
 def test_two_api_keys_are_different(runner):

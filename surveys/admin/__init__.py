@@ -6,6 +6,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Imported for their routes.
 from surveys.admin import (  # noqa: E402, F401
+    api_keys,
     audit,
     dashboard,
     exports,

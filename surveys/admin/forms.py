@@ -420,3 +420,27 @@ class WebhookEndpointForm(FlaskForm):
         # Unknown values are the service's to refuse, with its own words.
         validate_choice=False,
     )
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class NewApiKeyForm(FlaskForm):
+    name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Give the key a name that says who uses it, e.g. “Helpdesk”."),
+            Length(max=100, message="At most 100 characters."),
+        ],
+        description="Who or what uses it, e.g. “Shopify store” or “Helpdesk”.",
+    )
+    scope = SelectField(
+        "Scope",
+        choices=[
+            SelectChoice("write", "Write (may also read)"),
+            SelectChoice("read", "Read only"),
+        ],
+        default="write",
+        description="A read key may only GET; anything that changes data answers 403.",
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
 from surveys.api.schemas import FieldErrors, validation_problem
-from surveys.auth import find_api_key
+from surveys.auth import admit_api_key
 from surveys.db import db
 from surveys.delighted import bp, queries, schemas
 from surveys.errors import ApiProblem
@@ -22,11 +22,9 @@ AUTH_HELP = "Send your API key as the user name of HTTP Basic auth, with an empt
 
 @bp.before_request
 def require_api_key():
-    """Every route here needs an API key; Delighted's clients send it as the Basic user name."""
-    key = find_api_key(_basic_user_name())
-    if key is None:
-        raise ApiProblem(401, "Unauthorized", AUTH_HELP)
-    g.api_key = key
+    """Every route here needs an API key (Delighted's clients send it as the Basic user name);
+    a read-only key may only GET."""
+    admit_api_key(_basic_user_name(), unauthorized_detail=AUTH_HELP)
 
 
 def _basic_user_name() -> str:

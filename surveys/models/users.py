@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from surveys.db import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "owner")
+# What an API key may do: `read` calls only GET; `write` (the default) may also change things.
+API_KEY_SCOPES = ("read", "write")
 
 
 class User(UserMixin, Base):
@@ -44,5 +46,12 @@ class ApiKey(Base):
     # database useless while keeping the lookup a single indexed query.
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))
+    scope: Mapped[str] = mapped_column(sa.String(5), default="write", server_default="write")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Updated at most about once a minute (surveys.services.api_keys.note_use), not per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == "write"

@@ -1,4 +1,4 @@
-"""People who log in (admins, owners) and the API keys integrators use."""
+"""People who log in: admins and owners (API keys are in services.api_keys)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from surveys.auth import (
-    MIN_PASSWORD_LENGTH,
-    hash_api_key,
-    hash_password,
-    new_api_key_value,
-    password_matches,
-)
-from surveys.models import ApiKey, Case, User
+from surveys.auth import MIN_PASSWORD_LENGTH, hash_password, password_matches
+from surveys.models import Case, User
 from surveys.models.users import ROLES
 
 MAX_NAME_LENGTH = 200
-MAX_API_KEY_NAME_LENGTH = 100
-# Keys are shown in lists by their first characters ("h2h_Ab3d9xQe…"); eight random
-# characters identify a key to a person and reveal nothing useful about the other 250 bits.
-API_KEY_PREFIX_LENGTH = 12
 
 
 class UserError(ValueError):
-    """A person or API key could not be created or changed; the message says why."""
+    """A person could not be created or changed; the message says why."""
 
 
 def normalise_email(email: str) -> str:
@@ -120,20 +110,6 @@ def _active_admin_count(session: Session) -> int:
     return session.scalar(
         select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
     )
-
-
-def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
-    """Create an API key; returns the row and the raw key, which exists only in this moment."""
-    name = (name or "").strip()
-    if not name:
-        raise UserError("Give the API key a name that says who uses it, e.g. “Helpdesk”.")
-    if len(name) > MAX_API_KEY_NAME_LENGTH:
-        raise UserError(f"The name is longer than {MAX_API_KEY_NAME_LENGTH} characters.")
-    raw = new_api_key_value()
-    key = ApiKey(name=name, key_hash=hash_api_key(raw), prefix=raw[:API_KEY_PREFIX_LENGTH])
-    session.add(key)
-    session.flush()
-    return key, raw
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
