@@ -1,10 +1,11 @@
 """`flask demo`: what `make run` seeds on first start."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from surveys.models import ApiKey, Case, Response, Survey, User
+from surveys.models import ApiKey, Case, Customer, Response, Survey, User
 
 
 def test_demo_seeds_people_a_key_purchases_and_one_unhappy_answer(app, runner, session):
@@ -34,3 +35,16 @@ def test_demo_run_twice_changes_nothing_the_second_time(runner, session):
     assert again.exit_code == 0
     assert "already there" in again.output
     assert counts() == before
+
+
+def test_demo_surveys_are_delivered_at_night_too(app, runner, session, clock):
+    # 23:30 in Madrid: quiet hours for the demo's customer there.
+    clock.set(datetime(2026, 11, 29, 22, 30, tzinfo=UTC))
+
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(func.count(Survey.id)).where(Survey.status == "sent")) == 2
+    assert session.scalar(select(func.count(Response.id))) == 2
+    ana = session.scalars(select(Customer).where(Customer.email == "ana.diaz@example.com")).one()
+    assert ana.timezone == "Europe/Madrid"
