@@ -97,7 +97,7 @@ def seed_demo(now) -> dict:
     _key, raw_key = create_api_key(session, "demo shop", now=now, actor=admin)
     set_default_owner(session, owners[0], actor=admin, now=now)
     add_rule(session, field="category", value="furniture", owner=owners[1], actor=admin, now=now)
-    for order_id, email, name, timezone, days_ago, items in PURCHASES:
+    for order_id, email, name, _timezone, days_ago, items in PURCHASES:
         record_purchase(
             session,
             PurchaseInput(
