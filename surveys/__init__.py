@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from surveys.clock import SystemClock
-from surveys.config import config_from_environment
+from surveys.config import config_from_environment, https_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     app.config.update(config_from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
+    app.config.update(https_settings(app.config["BASE_URL"]))
 
     register_extensions(app)
     register_blueprints(app)

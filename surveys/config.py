@@ -55,3 +55,18 @@ def config_from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+
+
+def https_settings(base_url: str) -> dict:
+    """Settings that follow from serving the site over HTTPS (BASE_URL's scheme).
+
+    Cookies then travel over HTTPS only. Over plain http (`make run`) a Secure cookie
+    would never come back, so nobody could log in.
+    """
+    https = base_url.startswith("https://")
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        # Flask-Login's "remember me" cookie: not offered today, secured all the same.
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+    }

@@ -82,7 +82,14 @@ def confirm_logout():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with a CSRF token, so another site cannot do it with a link)."""
+    """Log out everywhere: this session and every other one of this person, copies included.
+
+    A POST with a CSRF token, so another site cannot do it with a link.
+    """
+    if current_user.is_authenticated:
+        s = db.session()
+        users.end_sessions(s, _me())
+        s.commit()
     logout_user()
     session.clear()
     flash("You are logged out. See you soon.")
@@ -100,18 +107,6 @@ def safe_next_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
-
-
-@bp.before_app_request
-def _log_out_deactivated_users():
-    # Flask-Login already treats an inactive user as logged out; dropping the
-    # session too means reactivating them later does not revive an old login.
-    if (
-        "_user_id" in session
-        and isinstance(current_user._get_current_object(), User)
-        and not current_user.active
-    ):
-        logout_user()
 
 
 # --- the inbox -------------------------------------------------------------------
