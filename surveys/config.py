@@ -49,6 +49,9 @@ def config_from_environment(instance_path: Path) -> dict:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         "SHOPIFY_WEBHOOK_SECRET": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        # Where the login throttle counts failed attempts (Flask-Limiter reads this key).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # API bodies larger than this answer 413 (CONTRACT §4).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
