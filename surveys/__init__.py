@@ -31,6 +31,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_security_headers(app)
     return app
 
 
@@ -93,6 +94,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from surveys.cli import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from surveys.security_headers import register
 
     register(app)
 
