@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.config.update(https_settings(app.config["BASE_URL"]))
 
     register_proxy(app)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_throttles(app)
@@ -44,6 +45,12 @@ def register_proxy(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def register_logging(app: Flask) -> None:
+    from surveys.log_masking import register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:
