@@ -35,8 +35,8 @@ test: $(VENV)/.dev-installed
 
 ## lint: ruff's checks and formatting, as CI runs them
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check $(RUFF_OPTIONS) --select E,F,W,I,B,UP surveys tests bench migrations app.py
-	$(BIN)/ruff format --check $(RUFF_OPTIONS) surveys tests bench migrations app.py
+	$(BIN)/ruff check $(RUFF_OPTIONS) --select E,F,W,I,B,UP surveys tests bench migrations app.py gunicorn.conf.py
+	$(BIN)/ruff format --check $(RUFF_OPTIONS) surveys tests bench migrations app.py gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from surveys.clock import SystemClock
-from surveys.config import config_from_environment
+from surveys.config import config_from_environment, https_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,13 +22,35 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     app.config.update(config_from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
+    app.config.update(https_settings(app.config["BASE_URL"]))
 
+    register_proxy(app)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_throttles(app)
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_security_headers(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    # Behind N reverse proxies the client's own address and scheme arrive in
+    # X-Forwarded-For/-Proto; without TRUSTED_PROXIES those headers are ignored, so
+    # nobody can dodge the login throttle by sending them.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def register_logging(app: Flask) -> None:
+    from surveys.log_masking import register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -63,6 +85,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(delighted_bp)
 
 
+def register_throttles(app: Flask) -> None:
+    from surveys import throttle
+    from surveys.inbox.views import show_login_throttled
+
+    limiter = throttle.init_app(app)
+    throttle.throttle_login_attempts(app, limiter, "inbox.login", on_breach=show_login_throttled)
+
+
 def register_errorhandlers(app: Flask) -> None:
     from surveys.errors import register
 
@@ -71,6 +101,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from surveys.cli import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from surveys.security_headers import register
 
     register(app)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from flask import abort, g, request
+from flask import session as flask_session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,8 +25,24 @@ MIN_PASSWORD_LENGTH = 10
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session().get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The person a session belongs to, while that session is still theirs.
+
+    The session holds "<user id>:<session version>" (User.get_id). Logging out, a new
+    password and deactivation bump the version, so every older session, on any device
+    or in a copied cookie, is refused here on its next request.
+    """
+    try:
+        user_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        user_id, version = None, None  # a session from before versions existed
+    user = db.session().get(User, user_id) if user_id is not None else None
+    if user is None or not user.active or user.session_version != version:
+        # It can never become valid again (versions only grow): drop it from the cookie.
+        for key in ("_user_id", "_fresh", "_id"):
+            flask_session.pop(key, None)
+        return None
+    return user
 
 
 def hash_password(password: str) -> str:

@@ -49,9 +49,27 @@ def config_from_environment(instance_path: Path) -> dict:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         "SHOPIFY_WEBHOOK_SECRET": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        # Where the login throttle counts failed attempts (Flask-Limiter reads this key).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # API bodies larger than this answer 413 (CONTRACT §4).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def https_settings(base_url: str) -> dict:
+    """Settings that follow from serving the site over HTTPS (BASE_URL's scheme).
+
+    Cookies then travel over HTTPS only. Over plain http (`make run`) a Secure cookie
+    would never come back, so nobody could log in.
+    """
+    https = base_url.startswith("https://")
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        # Flask-Login's "remember me" cookie: not offered today, secured all the same.
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
     }

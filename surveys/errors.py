@@ -84,6 +84,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
+        if exc.response is not None:
+            return exc.response  # answered in full where it was raised (the login throttle)
         if wants_problem_json():
             detail = {
                 404: "There is nothing at this address.",

@@ -104,6 +104,7 @@ ACCESS = {
     ("POST", "/admin/outbox/<int:message_id>/cancel"): (*ADMIN_ONLY, 302),
     ("GET", "/admin/emails"): (*ADMIN_ONLY, 200),
     ("GET", "/admin/emails/<name>"): (*ADMIN_ONLY, 200),
+    ("GET", "/admin/emails/<name>/html"): (*ADMIN_ONLY, 200),  # the preview frame's document
     ("GET", "/admin/webhooks"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/webhooks"): (*ADMIN_ONLY, 422),
     ("POST", "/admin/webhooks/<int:endpoint_id>/pause"): (*ADMIN_ONLY, 302),

@@ -22,12 +22,14 @@ def preview_url(entry) -> str:
     return f"/admin/emails/{entry.name}" + (f"?variant={entry.variant}" if entry.variant else "")
 
 
-def parts(page: str) -> tuple[str, str]:
-    """The HTML inside the preview's sandboxed iframe, and the plain text."""
-    srcdoc = re.search(r'<iframe[^>]* sandbox srcdoc="([^"]*)"', page)
+def parts(client, page: str) -> tuple[str, str]:
+    """The HTML the preview's sandboxed iframe loads, and the plain text."""
+    src = re.search(r'<iframe[^>]* sandbox\s+src="([^"]*)"', page)
     text = re.search(r'<pre class="email-text">(.*?)</pre>', page, re.S)
-    assert srcdoc and text, "the page shows no HTML frame or no text part"
-    return html_lib.unescape(srcdoc.group(1)), html_lib.unescape(text.group(1))
+    assert src and text, "the page shows no HTML frame or no text part"
+    frame = client.get(html_lib.unescape(src.group(1)))
+    assert frame.status_code == 200
+    return frame.get_data(as_text=True), html_lib.unescape(text.group(1))
 
 
 def test_previews_are_for_admins_only(client, session):
@@ -36,6 +38,7 @@ def test_previews_are_for_admins_only(client, session):
     log_in(client, owner)
     assert client.get("/admin/emails").status_code == 403
     assert client.get("/admin/emails/survey").status_code == 403
+    assert client.get("/admin/emails/survey/html").status_code == 403
 
 
 def test_the_list_links_every_registered_email_and_its_variants(admin_client):
@@ -62,7 +65,7 @@ def test_each_email_renders_with_sample_data_as_html_and_text(admin_client, sess
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "could not be rendered" not in page
-    html, text = parts(page)
+    html, text = parts(admin_client, page)
     subject = re.search(r"<dt>Subject</dt><dd>(.*?)</dd>", page).group(1)
     assert subject and "None" not in subject
     assert html.lstrip().startswith("<!doctype html>") and "</html>" in html
@@ -84,11 +87,11 @@ def test_survey_previews_show_todays_first_question_in_each_kinds_words(admin_cl
     purchase = admin_client.get("/admin/emails/survey?variant=purchase").get_data(as_text=True)
     fix_check = admin_client.get("/admin/emails/survey?variant=fix_check").get_data(as_text=True)
 
-    html, text = parts(purchase)
+    html, text = parts(admin_client, purchase)
     assert "Are we exceeding your expectations?" in text
     assert "Thank you for choosing us for your Walnut keyboard." in text
     assert "http://surveys.test/s/your-personal-link?a=short" in html
-    _html, text = parts(fix_check)
+    _html, text = parts(admin_client, fix_check)
     assert "You told us about a problem and we worked on it. Did our fix work?" in text
     assert "Olivia has been working on it" in text
 
@@ -100,16 +103,17 @@ def test_previews_use_the_sender_name_setting(admin_client, session):
     page = admin_client.get("/admin/emails/reminder?variant=purchase").get_data(as_text=True)
 
     assert "<dt>From</dt><dd>Walnut &amp; Co &lt;surveys@shop.test&gt;</dd>" in page
-    assert "Warmly,\nWalnut & Co" in parts(page)[1]
+    assert "Warmly,\nWalnut & Co" in parts(admin_client, page)[1]
 
 
 def test_the_html_is_shown_in_a_sandbox_that_runs_no_script(admin_client):
     page = admin_client.get("/admin/emails/reply").get_data(as_text=True)
 
     iframe = re.search(r"<iframe[^>]*>", page).group(0)
-    assert " sandbox " in iframe and "allow-scripts" not in iframe
+    assert re.search(r"\ssandbox\s", iframe) and "allow-scripts" not in iframe
 
 
 def test_an_unknown_email_is_404(admin_client):
     assert admin_client.get("/admin/emails/postcard").status_code == 404
     assert admin_client.get("/admin/emails/survey?variant=sonnet").status_code == 404
+    assert admin_client.get("/admin/emails/postcard/html").status_code == 404

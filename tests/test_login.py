@@ -13,8 +13,10 @@ WRONG = "That email and password do not match. Please try again."
 
 
 def logged_in_user_id(client) -> str | None:
+    """The id of the user the client's session logs in ("<id>:<session version>" holds it)."""
     with client.session_transaction() as flask_session:
-        return flask_session.get("_user_id")
+        session_id = flask_session.get("_user_id")
+    return session_id.partition(":")[0] if session_id else None
 
 
 def submit_login(client, email: str, password: str, path: str = "/login"):

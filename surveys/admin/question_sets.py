@@ -25,6 +25,7 @@ from surveys.auth import admin_required
 from surveys.db import db
 from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey, User
 from surveys.public.forms import survey_form_class
+from surveys.security_headers import FRAMED_BY_THIS_SITE
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import get_setting
 
@@ -398,6 +399,8 @@ def preview_question_set(key: str):
         )
     )
     response.headers["Cache-Control"] = "no-store"
+    # The editor shows this page in a frame; other sites still may not.
+    response.headers["Content-Security-Policy"] = FRAMED_BY_THIS_SITE
     return response
 
 

@@ -4,7 +4,7 @@ with each person's workload beside them."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from surveys import clock
@@ -116,6 +116,9 @@ def reset_password(user_id: int):
         now=clock.now(),
     )
     session.commit()
+    if user.id == _actor().id:
+        # Their own password: every other session ended, this one carries on.
+        login_user(user)
     flash(f"New password set for {user.name}.")
     return redirect(url_for(".list_users"))
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
-    current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
-from surveys import clock
+from surveys import clock, throttle
 from surveys.db import db
 from surveys.inbox.forms import (
     AcknowledgeForm,
@@ -48,6 +51,8 @@ def show_home():
     return redirect(url_for(".login"))
 
 
+# Each POST passes the login throttle first (surveys/throttle.py, attached in create_app):
+# too many failures for the account or from the address answer show_login_throttled below.
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log a person in with their email and password, then take them where they were going."""
@@ -61,7 +66,8 @@ def login():
         return render_template("inbox/login.html", form=form, next=next_path), 422
     user = users.authenticate(db.session(), form.email.data, form.password.data)
     if user is None:
-        current_app.logger.info("Failed login for %r from %s", form.email.data, request.remote_addr)
+        # Counted against the account and the address (surveys/throttle.py), and logged.
+        throttle.record_failed_login(form.email.data)
         # One answer for every failure, so the page never tells which part was wrong
         # or whether the address has an account. Status 200: the form was well filled in.
         form.form_errors.append(WRONG_CREDENTIALS)
@@ -70,6 +76,28 @@ def login():
     session.clear()
     login_user(user)
     return redirect(next_path or url_for(".show_inbox"))
+
+
+def show_login_throttled(limit: RequestLimit) -> Response:
+    """The login form again, 429: too many failed attempts for this account or from this address."""
+    wait = throttle.retry_after_seconds(limit)
+    form = LoginForm()
+    form.form_errors.append(
+        f"Too many failed attempts to log in. Please wait {_duration(wait)} and try again."
+    )
+    page = render_template(
+        "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
+    )
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.get("/logout")
@@ -82,7 +110,14 @@ def confirm_logout():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with a CSRF token, so another site cannot do it with a link)."""
+    """Log out everywhere: this session and every other one of this person, copies included.
+
+    A POST with a CSRF token, so another site cannot do it with a link.
+    """
+    if current_user.is_authenticated:
+        s = db.session()
+        users.end_sessions(s, _me())
+        s.commit()
     logout_user()
     session.clear()
     flash("You are logged out. See you soon.")
@@ -100,18 +135,6 @@ def safe_next_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
-
-
-@bp.before_app_request
-def _log_out_deactivated_users():
-    # Flask-Login already treats an inactive user as logged out; dropping the
-    # session too means reactivating them later does not revive an old login.
-    if (
-        "_user_id" in session
-        and isinstance(current_user._get_current_object(), User)
-        and not current_user.active
-    ):
-        logout_user()
 
 
 # --- the inbox -------------------------------------------------------------------

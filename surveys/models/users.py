@@ -24,6 +24,9 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(10))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's identity (get_id): bumping it ends all of this person's
+    # sessions at their next request (logout, a new password, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("role in ('admin', 'owner')", name="role"),)
@@ -35,6 +38,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session stores (Flask-Login): the id and the session version, "12:3"."""
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiKey(Base):

@@ -31,9 +31,9 @@ def inject_sender_name() -> dict:
 
 @bp.after_request
 def keep_personal_pages_private(response):
-    # The URL holds a personal token: keep it out of caches, search engines and Referer headers.
+    # The URL holds a personal token: keep it out of caches and search engines. The site's
+    # Referrer-Policy (surveys/security_headers.py) keeps it out of Referer headers.
     response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
     return response
 

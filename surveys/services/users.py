@@ -63,10 +63,21 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password (at least ten characters)."""
+    """Replace a user's password (at least ten characters) and end all their sessions."""
     _check_password(password)
     user.password_hash = hash_password(password)
+    end_sessions(session, user)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of this person, on every device: each is refused at its next request.
+
+    The one place that does it, for logout, a new password and deactivation. The
+    increment runs in SQL so that two at once both move the version on.
+    """
+    user.session_version = User.session_version + 1
     session.flush()
+    session.refresh(user, ["session_version"])
 
 
 def _check_password(password: str | None) -> None:
@@ -97,7 +108,7 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
     if user.is_admin and _active_admin_count(session) <= 1:
         raise UserError(f"{user.name} is the only active admin; make someone else an admin first.")
     user.active = False
-    session.flush()
+    end_sessions(session, user)
 
 
 def reactivate_user(session: Session, user: User, *, now: datetime) -> None:

@@ -1,0 +1,24 @@
+"""Gunicorn settings for Heart to Heart: `gunicorn -c gunicorn.conf.py … app:app` (README.md).
+
+Gunicorn also reads this file by itself when started from this folder.
+"""
+
+from gunicorn.glogging import Logger
+
+from surveys.log_masking import TOKEN_FILTER
+
+
+class TokenMaskingLogger(Logger):
+    """Gunicorn's logger, writing survey and unsubscribe links as /s/<token> and /u/<token>.
+
+    The filter sees each access-log line fully formatted, so the request line, the path,
+    the Referer and any header or environ value in a custom access_log_format are covered.
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.access_log.addFilter(TOKEN_FILTER)
+        self.error_log.addFilter(TOKEN_FILTER)
+
+
+logger_class = TokenMaskingLogger
