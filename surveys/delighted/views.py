@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
-from surveys.api.schemas import FieldErrors, validation_problem
+from surveys.api.schemas import validation_problem
 from surveys.auth import find_api_key
 from surveys.db import db
 from surveys.delighted import bp, queries, schemas
@@ -60,14 +60,14 @@ def handle_http_exception(exc: HTTPException):
 @bp.post("/people.json")
 def create_person():
     """Create or update a person and decide their survey (an order id makes it a purchase)."""
-    parsed = schemas.parse_person(schemas.read_params())
+    person, properties = schemas.parse_person(schemas.read_params())
     session = db.session()
     try:
-        result = send_to_person(session, parsed.person, now=clock.now())
+        result = send_to_person(session, person, now=clock.now())
     except PurchaseRejected as exc:
         raise validation_problem(exc.errors) from None
     session.commit()
-    return schemas.person_json(result, parsed.properties)
+    return schemas.person_json(result, properties)
 
 
 @bp.get("/survey_responses.json")
@@ -98,10 +98,7 @@ def list_survey_responses():
 @bp.post("/unsubscribes.json")
 def create_unsubscribe():
     """Stop surveying an address at once, cancelling any survey not yet sent."""
-    params = schemas.read_params()
-    errors = FieldErrors()
-    email = schemas.parse_email(errors, params.get("person_email"), "person_email")
-    errors.raise_if_any()
+    email = schemas.parse_unsubscribe(schemas.read_params())
     session = db.session()
     unsubscribe_address(session, email, now=clock.now())
     session.commit()
