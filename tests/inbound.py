@@ -7,9 +7,13 @@ compare the rows of every table those doors write to before and after.
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from surveys.models import Customer, EmailEvent, OutboxMessage, Purchase, ReceivedWebhook, Survey
@@ -80,3 +84,170 @@ def assert_refused_as_problem(response, status: int = 422, field: str | None = N
     assert response.mimetype == "application/problem+json"
     if field is not None:
         assert field in response.get_json()["errors"], response.get_json()
+
+
+# --- hostile values for the hypothesis tests ------------------------------------------------
+
+# Bounded so that `make test` stays fast; derandomized so that CI sees the same examples.
+HOSTILE = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# What has broken a door before, or nearly: drawn often, not left to chance.
+SPECIAL_TEXT = [
+    "",
+    " ",
+    NUL,
+    LONE_SURROGATE,
+    "Ana\r\nDiaz",
+    "\x1b[2J",
+    "x" * 301,
+    "ana@example.com",
+    "ANA@example.com ",
+    "ñandú@example.com",
+    "ana@bücher.de",
+    "ana@example",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2026-11-23T03:54:10-05:00",
+    "253402300799",
+    "-5",
+    "1e309",
+    "NaN",
+    "9" * 40,
+    "1" * 5000,
+    "EUR",
+    "€",
+    "true",
+    "person",
+]
+SPECIAL_NUMBERS = [0, -1, -5, 1, 2**31, 2**63, -(2**63), 10**200, 253402300799, -62135596800]
+DELETE = object()
+
+
+@dataclass(frozen=True)
+class Poison:
+    """A character slipped into whatever text the field held (or put there alone)."""
+
+    character: str
+    at: float
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _texts(*, sendable: bool):
+    characters = st.characters(exclude_categories=("Cs",) if sendable else ())
+    specials = [text for text in SPECIAL_TEXT if _encodable(text) or not sendable]
+    return st.one_of(st.sampled_from(specials), st.text(characters, max_size=12))
+
+
+def _poisons(*, sendable: bool):
+    characters = [NUL, "\r\n", "\x1b", "\u2028"] + ([] if sendable else [LONE_SURROGATE])
+    return st.builds(Poison, st.sampled_from(characters), st.floats(0, 1))
+
+
+any_text = _texts(sendable=False)
+# Form fields and query strings travel as UTF-8: no lone surrogate survives the trip.
+sendable_text = st.one_of(
+    _texts(sendable=True),
+    st.builds(
+        lambda text, poison: _poisoned(text, poison), _texts(sendable=True), _poisons(sendable=True)
+    ),
+)
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.sampled_from(SPECIAL_NUMBERS),
+    st.floats(allow_nan=True, allow_infinity=True),
+    any_text,
+)
+any_json = st.one_of(
+    st.recursive(
+        json_leaves,
+        lambda children: st.one_of(
+            st.lists(children, max_size=3), st.dictionaries(any_text, children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    st.sampled_from([json.loads(nested_json(40))]),
+)
+# What a field of a JSON document is changed to; poison, the likeliest to break it, most often.
+json_changes = st.one_of(
+    _poisons(sendable=False),
+    _poisons(sendable=False),
+    any_text,
+    st.sampled_from(SPECIAL_NUMBERS),
+    any_json,
+    st.just(DELETE),
+)
+# The same for form fields and query strings, where every value is text.
+text_changes = st.one_of(
+    _poisons(sendable=True),
+    sendable_text,
+    st.sampled_from(SPECIAL_NUMBERS).map(str),
+    st.sampled_from(SPECIAL_NUMBERS).map(str),
+    st.integers().map(str),
+    st.just(DELETE),
+)
+
+
+def with_changes(base: dict, paths: list[tuple], changes=json_changes):
+    """The base document with a few of its fields changed by hostile values, or removed."""
+
+    def apply(chosen: list[tuple[tuple, object]]) -> dict:
+        document = copy.deepcopy(base)
+        for path, value in chosen:
+            parent: object = document
+            for key in path[:-1]:
+                parent = _child(parent, key)
+            key = path[-1]
+            if isinstance(value, Poison):
+                value = _poisoned(_child(parent, key), value)
+            if value is not DELETE:
+                value = copy.deepcopy(value)  # drawn twice, a value must not end up inside itself
+            if isinstance(parent, dict) and value is DELETE:
+                parent.pop(key, None)
+            elif isinstance(parent, dict):
+                parent[key] = value
+            elif isinstance(parent, list) and isinstance(key, int) and key < len(parent):
+                parent[key] = None if value is DELETE else value
+        return document
+
+    change = st.tuples(st.sampled_from(paths), changes)
+    # One change alone most often: another bad field would have the request refused earlier.
+    return st.one_of(
+        st.lists(change, min_size=1, max_size=1),
+        st.lists(change, min_size=1, max_size=1),
+        st.lists(change, max_size=4),
+    ).map(apply)
+
+
+def _child(parent: object, key: object) -> object:
+    if isinstance(parent, dict):
+        return parent.get(key)
+    if isinstance(parent, list) and isinstance(key, int) and key < len(parent):
+        return parent[key]
+    return None
+
+
+def _poisoned(original: object, poison: Poison) -> str:
+    if not isinstance(original, str):
+        return poison.character
+    at = round(poison.at * len(original))
+    return original[:at] + poison.character + original[at:]
+
+
+def json_body(document: object) -> bytes:
+    """JSON as a careless client writes it: NaN and Infinity go out as bare words."""
+    return json.dumps(document, allow_nan=True).encode()
