@@ -182,23 +182,29 @@ any_json = st.one_of(
     ),
     st.sampled_from([json.loads(nested_json(40))]),
 )
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
+    """One of the strategies, each drawn in proportion to its weight (one_of draws evenly)."""
+    pool = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.sampled_from(pool).flatmap(lambda strategy: strategy)
+
+
 # What a field of a JSON document is changed to; poison, the likeliest to break it, most often.
-json_changes = st.one_of(
-    _poisons(sendable=False),
-    _poisons(sendable=False),
-    any_text,
-    st.sampled_from(SPECIAL_NUMBERS),
-    any_json,
-    st.just(DELETE),
+json_changes = weighted(
+    (2, _poisons(sendable=False)),
+    (1, any_text),
+    (1, st.sampled_from(SPECIAL_NUMBERS)),
+    (1, any_json),
+    (1, st.just(DELETE)),
 )
 # The same for form fields and query strings, where every value is text.
-text_changes = st.one_of(
-    _poisons(sendable=True),
-    sendable_text,
-    st.sampled_from(SPECIAL_NUMBERS).map(str),
-    st.sampled_from(SPECIAL_NUMBERS).map(str),
-    st.integers().map(str),
-    st.just(DELETE),
+text_changes = weighted(
+    (2, _poisons(sendable=True)),
+    (1, sendable_text),
+    (2, st.sampled_from(SPECIAL_NUMBERS).map(str)),
+    (1, st.integers().map(str)),
+    (1, st.just(DELETE)),
 )
 
 
@@ -226,10 +232,8 @@ def with_changes(base: dict, paths: list[tuple], changes=json_changes):
 
     change = st.tuples(st.sampled_from(paths), changes)
     # One change alone most often: another bad field would have the request refused earlier.
-    return st.one_of(
-        st.lists(change, min_size=1, max_size=1),
-        st.lists(change, min_size=1, max_size=1),
-        st.lists(change, max_size=4),
+    return weighted(
+        (2, st.lists(change, min_size=1, max_size=1)), (1, st.lists(change, max_size=4))
     ).map(apply)
 
 

@@ -20,6 +20,7 @@ from tests.inbound import (
     row_counts,
     sendable_text,
     text_changes,
+    weighted,
     with_changes,
 )
 
@@ -60,7 +61,7 @@ PAGE_EDGES = [0, -1, 1, 100, 101, 10**6, 10**6 + 1, 2**31, 2**63, 10**30]
 TIME_EDGES = [-(10**30), -2208988800, 0, 1795424400, 32503680000, 253402300799, 253402300800]
 
 
-json_people = st.one_of(with_changes(PERSON, PERSON_FIELDS), any_json)
+json_people = weighted((3, with_changes(PERSON, PERSON_FIELDS)), (1, any_json))
 form_people = with_changes(FORM, FORM_FIELDS, text_changes)
 
 
@@ -68,14 +69,20 @@ def numbers(edges: list[int]):
     return st.one_of(st.sampled_from(edges), st.integers()).map(str)
 
 
-list_queries = st.one_of(
-    st.fixed_dictionaries(
-        {}, optional={"since": numbers(TIME_EDGES), "until": numbers(TIME_EDGES)}
+list_queries = weighted(
+    (
+        1,
+        st.fixed_dictionaries(
+            {}, optional={"since": numbers(TIME_EDGES), "until": numbers(TIME_EDGES)}
+        ),
     ),
-    st.dictionaries(
-        st.sampled_from(LIST_FIELDS),
-        st.one_of(numbers(PAGE_EDGES), numbers(TIME_EDGES), sendable_text),
-        max_size=3,
+    (
+        2,
+        st.dictionaries(
+            st.sampled_from(LIST_FIELDS),
+            st.one_of(numbers(PAGE_EDGES), numbers(TIME_EDGES), sendable_text),
+            max_size=3,
+        ),
     ),
 )
 
