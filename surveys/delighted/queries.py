@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from surveys.delighted.schemas import ListQuery, ResponseQuery
+from surveys.delighted.params import ListQuery, ResponseQuery
 from surveys.models import Answer, Case, Customer, QuestionSetVersion, Response, Survey
 
 # What email_events.py and the unsubscribe paths write as a suppression reason:

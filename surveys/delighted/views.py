@@ -12,7 +12,7 @@ from surveys import clock
 from surveys.api.schemas import validation_problem
 from surveys.auth import find_api_key
 from surveys.db import db
-from surveys.delighted import bp, queries, schemas
+from surveys.delighted import bp, params, queries, schemas
 from surveys.errors import ApiProblem
 from surveys.services.people import send_to_person, unsubscribe_address
 from surveys.services.purchases import PurchaseRejected
@@ -60,7 +60,7 @@ def handle_http_exception(exc: HTTPException):
 @bp.post("/people.json")
 def create_person():
     """Create or update a person and decide their survey (an order id makes it a purchase)."""
-    person, properties = schemas.parse_person(schemas.read_params())
+    person, properties = params.parse_person(params.read_params())
     session = db.session()
     try:
         result = send_to_person(session, person, now=clock.now())
@@ -73,7 +73,7 @@ def create_person():
 @bp.get("/survey_responses.json")
 def list_survey_responses():
     """Completed responses, oldest first unless `order=desc`, a page at a time."""
-    query = schemas.parse_response_query(request.args)
+    query = params.parse_response_query(request.args)
     session = db.session()
     responses = queries.list_survey_responses(session, query)
     case_ids = queries.cases_of(session, responses)
@@ -98,7 +98,7 @@ def list_survey_responses():
 @bp.post("/unsubscribes.json")
 def create_unsubscribe():
     """Stop surveying an address at once, cancelling any survey not yet sent."""
-    email = schemas.parse_unsubscribe(schemas.read_params())
+    email = params.parse_unsubscribe(params.read_params())
     session = db.session()
     unsubscribe_address(session, email, now=clock.now())
     session.commit()
@@ -108,7 +108,7 @@ def create_unsubscribe():
 @bp.get("/unsubscribes.json")
 def list_unsubscribes():
     """Suppressed addresses other than bounces, in the order they were suppressed."""
-    window = schemas.parse_list_query(request.args)
+    window = params.parse_list_query(request.args)
     customers = queries.list_suppressed(db.session(), window, bounced=False)
     return jsonify([schemas.suppressed_json(c, "unsubscribed_at") for c in customers])
 
@@ -116,6 +116,6 @@ def list_unsubscribes():
 @bp.get("/bounces.json")
 def list_bounces():
     """Addresses whose mail bounced, in the order they bounced."""
-    window = schemas.parse_list_query(request.args)
+    window = params.parse_list_query(request.args)
     customers = queries.list_suppressed(db.session(), window, bounced=True)
     return jsonify([schemas.suppressed_json(c, "bounced_at") for c in customers])
