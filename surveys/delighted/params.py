@@ -226,10 +226,11 @@ def parse_unsubscribe(params: dict) -> str:
 def _unix_filter(value: Any) -> datetime | None:
     """Unix seconds, held to the years anything we store can carry.
 
-    Delighted took any integer, and its clients send far-future `until`s (and
-    zero or negative `since`s) to mean "no bound". No row of ours lies outside
-    the years we accept, so such a bound is read as no bound at all: the rows
-    found are exactly the ones the number asked for.
+    Delighted took any integer, and its clients send far-future `until`s (the
+    last second of 9999, say) to mean "up to now". No row of ours lies outside
+    the years we accept (1900 to 8999), so a bound beyond them is read as no
+    bound on that side: the rows found are exactly the ones the number asked for,
+    and no date arithmetic ever leaves what Python and the databases hold.
     """
     if value is None or value == "":
         return None
