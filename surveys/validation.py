@@ -12,6 +12,7 @@ the shape every 422 of this service names its fields with (`items.0.quantity`).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ MAX_MONEY = Decimal("999999999999.99")
 CENT = Decimal("0.01")
 # PostgreSQL's `integer`, the type of every id column: a larger id names nothing.
 MAX_DATABASE_ID = 2**31 - 1
+# No body we read nests deeper than a few levels; far deeper ones only cost stack and time.
+MAX_JSON_DEPTH = 32
 # Dates we accept: wide enough for any real purchase or filter, narrow enough that
 # adding a delay or a window to them never leaves what Python and the databases hold.
 EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
@@ -53,15 +56,27 @@ def unstorable_text_reason(value: str, *, multiline: bool = True) -> str | None:
 
     Shared with the forms, which re-show themselves with the same message.
     """
+    reason = unencodable_text_reason(value)
+    if reason:
+        return reason
+    allowed = "\n\r\t" if multiline else "\t"
+    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+        return "must not contain control characters" if multiline else "must be a single line"
+    return None
+
+
+def unencodable_text_reason(value: str) -> str | None:
+    """Why no database column (or UTF-8 at all) can hold this text, or None when one can.
+
+    Narrower than unstorable_text_reason: for text kept as it came (a provider's
+    JSON), where control characters are the sender's business.
+    """
     if "\x00" in value:
         return "must not contain NUL characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "must be valid Unicode text (it contains a lone surrogate)"
-    allowed = "\n\r\t" if multiline else "\t"
-    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
-        return "must not contain control characters" if multiline else "must be a single line"
     return None
 
 
@@ -355,6 +370,53 @@ def WholeNumber(minimum: int, maximum: int) -> Any:  # noqa: N802
 
 
 DatabaseId = WholeNumber(1, MAX_DATABASE_ID)
+
+
+# --- JSON kept as it came -------------------------------------------------------------------
+
+
+def json_shape_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON document cannot be read or written back, or None when it can.
+
+    Python's json module reads NaN and Infinity, which no JSON column (nor JSON
+    itself) takes back, and nesting deep enough to exhaust the stack when the
+    document is written out again. Walked without recursion, so depth cannot hurt here.
+    """
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= max_depth:
+                return f"is nested more than {max_depth} levels deep"
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "must not contain NaN or Infinity"
+    return None
+
+
+def read_storable_json(value: Any) -> Any:
+    """Any JSON value a JSON column can hold as it is: every key and string encodable."""
+    reason = json_shape_problem(value)
+    if reason:
+        raise _problem(reason)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            reason = unencodable_text_reason(item)
+            if reason:
+                raise _problem(reason)
+    return value
+
+
+# Extra fields kept verbatim (a webhook's whole event, Delighted's echoed properties).
+StorableJson = Annotated[Any, BeforeValidator(read_storable_json), WithJsonSchema({})]
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from surveys.services.question_sets import get_question_set
 from surveys.services.responses import submit_response
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey
+from surveys.webhooks.sendgrid import events_from_batch
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_customer, make_purchase, make_sent_survey, make_user
 
@@ -541,29 +542,31 @@ def suppressed(session, client, auth, clock):
         make_customer(session, email=email, name="Bea Bounce")
     record_email_events(
         session,
-        [
-            {
-                "event": "bounce",
-                "email": "bounce@example.com",
-                "sg_event_id": "ev-1",
-                "reason": "550 no such user",
-                "timestamp": NOW,
-            },
-            {
-                "event": "dropped",
-                "email": "dropped@example.com",
-                "sg_event_id": "ev-2",
-                "reason": "Bounced Address",
-                "timestamp": NOW,
-            },
-            {
-                "event": "dropped",
-                "email": "spam-drop@example.com",
-                "sg_event_id": "ev-3",
-                "reason": "Spam Reporting Address",
-                "timestamp": NOW,
-            },
-        ],
+        events_from_batch(
+            [
+                {
+                    "event": "bounce",
+                    "email": "bounce@example.com",
+                    "sg_event_id": "ev-1",
+                    "reason": "550 no such user",
+                    "timestamp": NOW,
+                },
+                {
+                    "event": "dropped",
+                    "email": "dropped@example.com",
+                    "sg_event_id": "ev-2",
+                    "reason": "Bounced Address",
+                    "timestamp": NOW,
+                },
+                {
+                    "event": "dropped",
+                    "email": "spam-drop@example.com",
+                    "sg_event_id": "ev-3",
+                    "reason": "Spam Reporting Address",
+                    "timestamp": NOW,
+                },
+            ]
+        ),
         now=clock.now() + timedelta(hours=1),
     )
     session.commit()

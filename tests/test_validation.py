@@ -15,10 +15,12 @@ from surveys.validation import (
     OptionalText,
     OptionalTimestamp,
     RoundedMoney,
+    StorableJson,
     Text,
     TimeZoneName,
     WholeNumber,
     field_errors,
+    json_shape_problem,
     read_unix_seconds,
 )
 
@@ -152,3 +154,28 @@ def test_unix_seconds_past_the_accepted_years_are_refused():
     for value in (253402300799, -(10**30), "1e9", True):
         with pytest.raises(ValueError):
             read_unix_seconds(value)
+
+
+class Kept(BaseModel):
+    payload: StorableJson = None
+
+
+def test_json_kept_as_it_came_refuses_only_what_no_json_column_holds():
+    fine = {"reason": "550\tno such user\x1b", "tags": ["a", 1, None, 1e308, {"b": True}]}
+    assert Kept.model_validate({"payload": fine}).payload == fine
+    for bad in ({"a\x00": 1}, ["ok", {"deep": "\ud800"}], float("nan"), [float("inf")]):
+        with pytest.raises(ValidationError) as caught:
+            Kept.model_validate({"payload": bad})
+        assert list(field_errors(caught.value)) == ["payload"]
+
+
+def test_json_nested_deeper_than_the_limit_is_named_without_recursion():
+    deep: object = 1
+    for _ in range(5_000):  # far past Python's recursion limit
+        deep = [deep]
+    assert json_shape_problem(deep) == "is nested more than 32 levels deep"
+    shallow: object = 1
+    for _ in range(32):
+        shallow = {"a": shallow}
+    assert json_shape_problem(shallow) is None
+    assert json_shape_problem({"a": shallow}) == "is nested more than 32 levels deep"

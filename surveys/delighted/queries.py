@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from surveys.delighted.schemas import ListQuery, ResponseQuery
+from surveys.delighted.params import ListQuery, ResponseQuery
 from surveys.models import Answer, Case, Customer, QuestionSetVersion, Response, Survey
 
 # What email_events.py and the unsubscribe paths write as a suppression reason:
@@ -33,11 +33,10 @@ def list_survey_responses(session: Session, query: ResponseQuery) -> list[Respon
         joinedload(Response.version).selectinload(QuestionSetVersion.questions),
         selectinload(Response.answers).joinedload(Answer.question),
     )
-    window = query.window
-    if window.since:
-        statement = statement.where(Response.submitted_at >= window.since)
-    if window.until:
-        statement = statement.where(Response.submitted_at < window.until)
+    if query.lower_bound is not None:
+        statement = statement.where(Response.submitted_at >= query.lower_bound)
+    if query.upper_bound is not None:
+        statement = statement.where(Response.submitted_at < query.upper_bound)
     if query.person_email:
         statement = statement.where(
             Response.customer_id.in_(
@@ -48,7 +47,7 @@ def list_survey_responses(session: Session, query: ResponseQuery) -> list[Respon
         statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
     else:
         statement = statement.order_by(Response.submitted_at, Response.id)
-    return list(session.scalars(statement.offset(window.offset).limit(window.per_page)))
+    return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
 
 
 def cases_of(session: Session, responses: list[Response]) -> dict[int, int]:
@@ -71,10 +70,10 @@ def list_suppressed(session: Session, window: ListQuery, *, bounced: bool) -> li
         .where(BOUNCED if bounced else not_(BOUNCED))
         .order_by(Customer.suppressed_at, Customer.id)
         .offset(window.offset)
-        .limit(window.per_page)
+        .limit(window.limit)
     )
-    if window.since:
-        statement = statement.where(Customer.suppressed_at >= window.since)
-    if window.until:
-        statement = statement.where(Customer.suppressed_at < window.until)
+    if window.lower_bound is not None:
+        statement = statement.where(Customer.suppressed_at >= window.lower_bound)
+    if window.upper_bound is not None:
+        statement = statement.where(Customer.suppressed_at < window.upper_bound)
     return list(session.scalars(statement))

@@ -9,10 +9,10 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
-from surveys.api.schemas import FieldErrors, validation_problem
+from surveys.api.schemas import validation_problem
 from surveys.auth import admit_api_key
 from surveys.db import db
-from surveys.delighted import bp, queries, schemas
+from surveys.delighted import bp, params, queries, schemas
 from surveys.errors import ApiProblem
 from surveys.services.people import send_to_person, unsubscribe_address
 from surveys.services.purchases import PurchaseRejected
@@ -58,20 +58,20 @@ def handle_http_exception(exc: HTTPException):
 @bp.post("/people.json")
 def create_person():
     """Create or update a person and decide their survey (an order id makes it a purchase)."""
-    parsed = schemas.parse_person(schemas.read_params())
+    person, properties = params.parse_person(params.read_params())
     session = db.session()
     try:
-        result = send_to_person(session, parsed.person, now=clock.now())
+        result = send_to_person(session, person, now=clock.now())
     except PurchaseRejected as exc:
         raise validation_problem(exc.errors) from None
     session.commit()
-    return schemas.person_json(result, parsed.properties)
+    return schemas.person_json(result, properties)
 
 
 @bp.get("/survey_responses.json")
 def list_survey_responses():
     """Completed responses, oldest first unless `order=desc`, a page at a time."""
-    query = schemas.parse_response_query(request.args)
+    query = params.parse_response_query(request.args)
     session = db.session()
     responses = queries.list_survey_responses(session, query)
     case_ids = queries.cases_of(session, responses)
@@ -96,10 +96,7 @@ def list_survey_responses():
 @bp.post("/unsubscribes.json")
 def create_unsubscribe():
     """Stop surveying an address at once, cancelling any survey not yet sent."""
-    params = schemas.read_params()
-    errors = FieldErrors()
-    email = schemas.parse_email(errors, params.get("person_email"), "person_email")
-    errors.raise_if_any()
+    email = params.parse_unsubscribe(params.read_params())
     session = db.session()
     unsubscribe_address(session, email, now=clock.now())
     session.commit()
@@ -109,7 +106,7 @@ def create_unsubscribe():
 @bp.get("/unsubscribes.json")
 def list_unsubscribes():
     """Suppressed addresses other than bounces, in the order they were suppressed."""
-    window = schemas.parse_list_query(request.args)
+    window = params.parse_list_query(request.args)
     customers = queries.list_suppressed(db.session(), window, bounced=False)
     return jsonify([schemas.suppressed_json(c, "unsubscribed_at") for c in customers])
 
@@ -117,6 +114,6 @@ def list_unsubscribes():
 @bp.get("/bounces.json")
 def list_bounces():
     """Addresses whose mail bounced, in the order they bounced."""
-    window = schemas.parse_list_query(request.args)
+    window = params.parse_list_query(request.args)
     customers = queries.list_suppressed(db.session(), window, bounced=True)
     return jsonify([schemas.suppressed_json(c, "bounced_at") for c in customers])

@@ -16,7 +16,7 @@ batch racing each other record it once). Newly recorded events then act:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,36 +37,32 @@ SURVEY_STAMPS = {
 CHUNK = 500
 
 
-class InvalidEvents(ValueError):
-    """The body is not a list of SendGrid events."""
+@dataclass(frozen=True)
+class EmailEventInput:
+    """One event SendGrid reported, already read and checked by the webhook's parser."""
+
+    sg_event_id: str | None
+    event: str
+    email: str
+    occurred_at: datetime
+    survey_id: int | None  # from our custom_args; checked against our rows here
+    message_id: int | None
+    payload: dict  # the event as it came, every field of it storable
 
 
 @dataclass(frozen=True)
 class EventsRecorded:
     received: int
-    recorded: int  # new ones; the rest were repeats (or not events at all)
+    recorded: int  # new ones; the rest were repeats
     suppressed: int  # addresses newly suppressed
 
 
-@dataclass(frozen=True)
-class _Event:
-    sg_event_id: str | None
-    event: str
-    email: str | None
-    occurred_at: datetime
-    survey_id: int | None
-    message_id: int | None
-    payload: dict
-
-
-def record_email_events(session: Session, events: object, *, now: datetime) -> EventsRecorded:
+def record_email_events(
+    session: Session, events: list[EmailEventInput], *, now: datetime
+) -> EventsRecorded:
     """Record each event of a webhook batch once and act on the new ones."""
-    if not isinstance(events, list):
-        raise InvalidEvents("the body must be a JSON array of events")
-    parsed = [_parse(item, now) for item in events if isinstance(item, dict)]
-    parsed = [event for event in parsed if event is not None]
-    _forget_unknown_ids(session, parsed)
-    new = _insert_new(session, parsed, now=now)
+    known = _forget_unknown_ids(session, events)
+    new = _insert_new(session, known, now=now)
     new.sort(key=lambda event: event.occurred_at)
     _stamp_surveys(session, new)
     suppressed = _suppress(session, new, now=now)
@@ -74,39 +70,7 @@ def record_email_events(session: Session, events: object, *, now: datetime) -> E
     return EventsRecorded(received=len(events), recorded=len(new), suppressed=suppressed)
 
 
-def _parse(item: dict, now: datetime) -> _Event | None:
-    kind = item.get("event")
-    if not isinstance(kind, str) or not kind:
-        return None
-    sg_event_id = item.get("sg_event_id")
-    email = item.get("email")
-    return _Event(
-        sg_event_id=str(sg_event_id)[:100] if sg_event_id else None,
-        event=kind[:32],
-        email=email.strip().lower()[:254] if isinstance(email, str) and email.strip() else None,
-        occurred_at=_moment(item.get("timestamp"), now),
-        # Our custom_args come back as top-level fields of each event.
-        survey_id=_id(item.get("survey_id")),
-        message_id=_id(item.get("message_id")),
-        payload=item,
-    )
-
-
-def _moment(value: object, now: datetime) -> datetime:
-    """The event's Unix timestamp as a UTC datetime (now when it is missing or absurd)."""
-    try:
-        moment = datetime.fromtimestamp(float(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return now
-    return moment
-
-
-def _id(value: object) -> int | None:
-    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
-def _forget_unknown_ids(session: Session, events: list[_Event]) -> None:
+def _forget_unknown_ids(session: Session, events: list[EmailEventInput]) -> list[EmailEventInput]:
     """Keep only ids of surveys and messages we have (an event may outlive them, or lie)."""
     survey_ids = {event.survey_id for event in events if event.survey_id is not None}
     message_ids = {event.message_id for event in events if event.message_id is not None}
@@ -114,7 +78,7 @@ def _forget_unknown_ids(session: Session, events: list[_Event]) -> None:
     known_messages = set(
         session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(message_ids)))
     )
-    events[:] = [
+    return [
         replace(
             event,
             survey_id=event.survey_id if event.survey_id in known_surveys else None,
@@ -124,10 +88,12 @@ def _forget_unknown_ids(session: Session, events: list[_Event]) -> None:
     ]
 
 
-def _insert_new(session: Session, events: list[_Event], *, now: datetime) -> list[_Event]:
+def _insert_new(
+    session: Session, events: list[EmailEventInput], *, now: datetime
+) -> list[EmailEventInput]:
     """Insert the events not seen before; return those (repeats are skipped by the database)."""
-    unique: dict[str, _Event] = {}
-    anonymous: list[_Event] = []
+    unique: dict[str, EmailEventInput] = {}
+    anonymous: list[EmailEventInput] = []
     for event in events:
         if event.sg_event_id is None:
             anonymous.append(event)  # nothing to recognise a repeat by; its effects are idempotent
@@ -154,7 +120,7 @@ def _insert_new(session: Session, events: list[_Event], *, now: datetime) -> lis
     return new
 
 
-def _row(event: _Event, now: datetime) -> dict:
+def _row(event: EmailEventInput, now: datetime) -> dict:
     return {
         "created_at": now,
         "sg_event_id": event.sg_event_id,
@@ -167,7 +133,7 @@ def _row(event: _Event, now: datetime) -> dict:
     }
 
 
-def _stamp_surveys(session: Session, events: list[_Event]) -> None:
+def _stamp_surveys(session: Session, events: list[EmailEventInput]) -> None:
     """Delivered, opened, clicked: the earliest moment of each wins, whatever the order."""
     earliest: dict[tuple[int, str], datetime] = {}
     for event in events:
@@ -184,7 +150,7 @@ def _stamp_surveys(session: Session, events: list[_Event]) -> None:
         )
 
 
-def suppression_reason(event: _Event) -> str | None:
+def suppression_reason(event: EmailEventInput) -> str | None:
     """Why the address is suppressed, in words, or None when this event does not suppress."""
     payload = event.payload
     detail = str(payload.get("reason") or payload.get("response") or "").strip()
@@ -212,7 +178,7 @@ def _with_detail(what: str, detail: str) -> str:
     return f"{what} ({' '.join(detail.split())})"[:200] if detail else what
 
 
-def _suppress(session: Session, events: list[_Event], *, now: datetime) -> int:
+def _suppress(session: Session, events: list[EmailEventInput], *, now: datetime) -> int:
     """Suppress the addresses of suppressing events; a bounce is also a negative touch point."""
     suppressing = [
         (event, suppression_reason(event))

@@ -1,10 +1,12 @@
-"""What the Shopify and Stripe webhooks share: their outcomes and small field readers.
+"""What the webhooks in share: their outcomes, reading a signed body, and provider text.
 
-The parsers (`shopify.py`, `stripe.py`) turn a provider's signed payload
-into a `PurchaseInput` or raise one of these; the views answer each with the
-status the provider needs:
+The parsers (`shopify.py`, `stripe.py`, `sendgrid.py`) read a provider's
+signed body through pydantic models, one per shape, and turn it into our
+services' inputs or raise one of these; the views answer each with the status
+the provider needs:
 
 - `InvalidSignature`: 401, nothing read.
+- A body that is not JSON, or JSON we will not read (NaN, absurd nesting): 400.
 - `InvalidPayload`: 422 naming each field, nothing changed. The provider
   retries, and its delivery log shows our answer, so a payload we misread
   (a new API version, say) is visible and is recorded once we are fixed.
@@ -15,14 +17,26 @@ status the provider needs:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import json
+import re
+from typing import Annotated, Any, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal("999999999999.99")  # what Numeric(14, 2) holds
+from surveys.errors import ApiProblem
+from surveys.validation import (
+    OptionalText,
+    field_errors,
+    json_shape_problem,
+    read_email,
+    unencodable_text_reason,
+)
+
 MAX_ITEMS = 1000
+LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class InvalidSignature(Exception):
@@ -50,115 +64,71 @@ class Ignored(Exception):
         self.reason = reason
 
 
-class FieldErrors:
-    """Collects messages by field path, so one 422 names every field that does not fit."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InvalidPayload(self.errors)
-
-
-def mapping(errors: FieldErrors, value: object, path: str) -> dict:
-    """A nested JSON object; absent (or null) reads as empty."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.add(path, "must be an object")
-        return {}
-    return value
+def read_json(raw: bytes) -> object:
+    """The signed body as JSON: 400 unless it is JSON we can read and write back."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8 and NaN too; RecursionError, absurdly deep nesting.
+        raise ApiProblem(400, "Malformed JSON", "The body is not valid JSON.") from None
+    reason = json_shape_problem(document)
+    if reason:
+        raise ApiProblem(400, "Malformed JSON", f"The body {reason}.")
+    return document
 
 
-def text(errors: FieldErrors, value: object, path: str, max_length: int) -> str | None:
-    """A trimmed string, cut to what our column holds; blank counts as absent.
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
-    Cut rather than refused: a long product title is no reason to lose the
-    order, and the provider would only send the same title again.
+
+def parse(model: type[Model], data: object, *, prefix: str = "") -> Model:
+    """The data read as `model`, or InvalidPayload naming each field by its dotted path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidPayload(field_errors(exc, prefix=prefix)) from None
+
+
+# --- provider text ----------------------------------------------------------------------------
+
+
+def _fold_line_breaks(value: Any) -> Any:
+    # A shop lets people type a line break into a name; one line is what mail headers
+    # and pages need, and refusing the order over it would lose the order.
+    return LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
+
+
+def ProviderText(max_length: int) -> Any:  # noqa: N802
+    """Optional provider text on one line: breaks folded to spaces, cut to `max_length`.
+
+    Cut rather than refused: a long product title is no reason to lose the order,
+    and the provider would only send the same title again.
     """
+    return Annotated[OptionalText(max_length, cut=True), BeforeValidator(_fold_line_breaks)]
+
+
+def _candidate_address(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        errors.add(path, "must be a string")
-        return None
-    return value.strip()[:max_length] or None
+        raise PydanticCustomError("invalid", "must be a string")
+    reason = unencodable_text_reason(value)
+    if reason:
+        raise PydanticCustomError("invalid", reason)
+    return value
 
 
-def mailable_email(errors: FieldErrors, candidates: list[tuple[str, object]]) -> str | None:
-    """The first address among (path, value) pairs that we could write to, or None."""
-    for path, value in candidates:
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str):
-            errors.add(path, "must be a string")
+# An address as the shop has it: maybe a typo, checked only when it is chosen.
+CandidateAddress = Annotated[str | None, BeforeValidator(_candidate_address)]
+
+
+def first_mailable_address(*candidates: str | None) -> str | None:
+    """The first candidate we could write to, normalised; None when none is."""
+    for candidate in candidates:
+        if not candidate or not candidate.strip():
             continue
         try:
-            return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
+            return read_email(candidate)
+        except PydanticCustomError:
             continue  # a typo the shop accepted; another field may hold a good address
-    return None
-
-
-def money(errors: FieldErrors, value: object, path: str) -> Decimal | None:
-    """A non-negative amount from a decimal string ("129.90"), rounded to cents."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        errors.add(path, 'must be a decimal string, like "129.90"')
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        errors.add(path, 'must be a decimal string, like "129.90"')
-        return None
-    return checked_amount(errors, amount, path)
-
-
-def checked_amount(errors: FieldErrors, amount: Decimal, path: str) -> Decimal | None:
-    """The amount rounded to cents, or None (and an error) when we could not store it."""
-    if not amount.is_finite() or amount < 0:
-        errors.add(path, "must be a finite amount, not negative")
-        return None
-    if amount > MAX_MONEY:
-        errors.add(path, f"must be at most {MAX_MONEY}")
-        return None
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def currency(errors: FieldErrors, value: object, path: str) -> str | None:
-    """An ISO 4217 code, upper case (Stripe sends them lower case)."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) != 3 or not value.isascii() or not value.isalpha():
-        errors.add(path, "must be a three-letter ISO 4217 code")
-        return None
-    return value.upper()
-
-
-def iso_timestamp(errors: FieldErrors, value: object, path: str) -> datetime | None:
-    """An ISO 8601 timestamp with an offset ("2026-11-22T10:00:00-05:00"), in UTC."""
-    if value is None or value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        errors.add(path, "must be an ISO 8601 timestamp with an offset")
-        return None
-    return moment.astimezone(UTC)
-
-
-def whole_number(value: object) -> int | None:
-    """An int that JSON gave as a number or a string of digits (ids, quantities)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
-        return int(value)
     return None

@@ -28,26 +28,97 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
+from surveys.validation import (
+    Currency,
+    OptionalText,
+    RoundedMoney,
+    WholeNumber,
+    field_errors,
+    read_timestamp,
+)
 from surveys.webhooks.payloads import (
     MAX_ITEMS,
-    FieldErrors,
+    CandidateAddress,
     Ignored,
     InvalidPayload,
     InvalidSignature,
-    currency,
-    iso_timestamp,
-    mailable_email,
-    mapping,
-    money,
-    text,
-    whole_number,
+    ProviderText,
+    first_mailable_address,
+    parse,
 )
 
 ORDERS_PAID = "orders/paid"
 PREFIX = "shopify:"
 MAX_WEBHOOK_ID = 200  # ReceivedWebhook.external_id
+WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
+# Shopify's ids are 64-bit; `shopify:<id>` then fits Purchase.order_id and Customer.external_id.
+ShopifyId = WholeNumber(1, 2**63 - 1)
+
+
+def _blank_as_absent(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _optional_timestamp(value: Any) -> Any:
+    return None if value is None else read_timestamp(value)
+
+
+# Shopify writes its dates in ISO 8601 with the shop's offset; "" means none.
+ShopifyTimestamp = Annotated[
+    datetime | None, BeforeValidator(_optional_timestamp), BeforeValidator(_blank_as_absent)
+]
+
+
+class ShopifyCustomer(BaseModel):
+    """The order's customer: who to thank, and their Shopify id."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: ShopifyId | None = None
+    email: CandidateAddress = None
+    first_name: ProviderText(200) = None
+    last_name: ProviderText(200) = None
+
+    @property
+    def full_name(self) -> str | None:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)[:200] or None
+
+
+class ShopifyLineItem(BaseModel):
+    """One line of the order, as Shopify writes it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku: ProviderText(128) = None
+    title: ProviderText(300) = None
+    name: ProviderText(300) = None
+    quantity: WholeNumber(1, 1_000_000) = 1
+    price: RoundedMoney = None
+
+
+class ShopifyOrder(BaseModel):
+    """An orders/paid order: the fields a purchase is made of (Shopify sends many more)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: ShopifyId
+    email: CandidateAddress = None
+    contact_email: CandidateAddress = None
+    customer: ShopifyCustomer | None = None
+    processed_at: ShopifyTimestamp = None
+    created_at: ShopifyTimestamp = None
+    total_price: RoundedMoney = None
+    currency: Currency = None
+    line_items: Annotated[list[ShopifyLineItem], Field(max_length=MAX_ITEMS)] | None = None
+
+
+_WEBHOOK_ID = TypeAdapter(OptionalText(MAX_WEBHOOK_ID))
 
 
 def verify_signature(raw: bytes, signature: str | None, secrets: Sequence[str]) -> None:
@@ -69,100 +140,42 @@ def verify_signature(raw: bytes, signature: str | None, secrets: Sequence[str]) 
 
 
 def webhook_id(header: str | None) -> str | None:
-    """The delivery's id (the same on every retry), to record it only once."""
-    if not header or not header.strip():
-        return None  # the order id alone still keeps the order from being recorded twice
-    if len(header.strip()) > MAX_WEBHOOK_ID:
-        raise InvalidPayload(
-            {"X-Shopify-Webhook-Id": [f"must be at most {MAX_WEBHOOK_ID} characters"]}
-        )
-    return header.strip()
+    """The delivery's id (the same on every retry), to record it only once.
+
+    None when absent: the order id alone still keeps the order from being recorded twice.
+    """
+    try:
+        return _WEBHOOK_ID.validate_python(header)
+    except ValidationError as exc:
+        raise InvalidPayload(field_errors(exc, prefix=WEBHOOK_ID_HEADER)) from None
 
 
-def purchase_from_order(order: object) -> PurchaseInput:
+def purchase_from_order(data: object) -> PurchaseInput:
     """The purchase an orders/paid order reports; InvalidPayload or Ignored otherwise."""
-    if not isinstance(order, dict):
-        raise InvalidPayload({"body": ["must be a JSON object (the order)"]})
-    errors = FieldErrors()
-    order_id = _order_id(errors, order.get("id"))
-    customer = mapping(errors, order.get("customer"), "customer")
-    email = mailable_email(
-        errors,
-        [
-            ("email", order.get("email")),
-            ("contact_email", order.get("contact_email")),
-            ("customer.email", customer.get("email")),
-        ],
-    )
-    name = _full_name(errors, customer)
-    customer_id = whole_number(customer.get("id"))
-    purchased_at = iso_timestamp(
-        errors, order.get("processed_at"), "processed_at"
-    ) or iso_timestamp(errors, order.get("created_at"), "created_at")
-    total = money(errors, order.get("total_price"), "total_price")
-    order_currency = currency(errors, order.get("currency"), "currency")
-    items = _items(errors, order.get("line_items"))
-    errors.raise_if_any()
+    order = parse(ShopifyOrder, data)
+    order_id = f"{PREFIX}{order.id}"
+    customer = order.customer or ShopifyCustomer()
+    email = first_mailable_address(order.email, order.contact_email, customer.email)
     if email is None:
         raise Ignored(f"order {order_id} has no email address we could write to")
     return PurchaseInput(
         order_id=order_id,
         customer=CustomerInput(
             email=email,
-            name=name,
-            external_id=f"{PREFIX}{customer_id}" if customer_id is not None else None,
+            name=customer.full_name,
+            external_id=f"{PREFIX}{customer.id}" if customer.id is not None else None,
         ),
-        purchased_at=purchased_at,
-        total=total,
-        currency=order_currency,
-        items=items,
-    )
-
-
-def _order_id(errors: FieldErrors, value: object) -> str:
-    number = whole_number(value)
-    if number is None:
-        errors.add("id", "is required: the order's numeric id")
-        return ""
-    return f"{PREFIX}{number}"
-
-
-def _full_name(errors: FieldErrors, customer: dict) -> str | None:
-    parts = [
-        text(errors, customer.get(key), f"customer.{key}", 200)
-        for key in ("first_name", "last_name")
-    ]
-    return " ".join(part for part in parts if part)[:200] or None
-
-
-def _items(errors: FieldErrors, value: object) -> tuple[ItemInput, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        errors.add("line_items", "must be a list")
-        return ()
-    if len(value) > MAX_ITEMS:
-        errors.add("line_items", f"must have at most {MAX_ITEMS} lines")
-        return ()
-    items = []
-    for index, line in enumerate(value):
-        path = f"line_items.{index}"
-        if not isinstance(line, dict):
-            errors.add(path, "must be an object")
-            continue
-        quantity = whole_number(line.get("quantity", 1))
-        if quantity is None or not 1 <= quantity <= 1_000_000:
-            errors.add(f"{path}.quantity", "must be a whole number from 1 to 1000000")
-            continue
-        items.append(
+        # When the order was placed; created_at when Shopify did not say.
+        purchased_at=order.processed_at or order.created_at,
+        total=order.total_price,
+        currency=order.currency,
+        items=tuple(
             ItemInput(
-                sku=text(errors, line.get("sku"), f"{path}.sku", 128),
-                name=(
-                    text(errors, line.get("title"), f"{path}.title", 300)
-                    or text(errors, line.get("name"), f"{path}.name", 300)
-                ),
-                quantity=quantity,
-                unit_price=money(errors, line.get("price"), f"{path}.price"),
+                sku=line.sku,
+                name=line.title or line.name,
+                quantity=line.quantity,
+                unit_price=line.price,
             )
-        )
-    return tuple(items)
+            for line in order.line_items or ()
+        ),
+    )

@@ -30,27 +30,36 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
+from surveys.validation import (
+    MAX_MONEY,
+    Currency,
+    OptionalText,
+    Text,
+    read_unix_seconds,
+)
 from surveys.webhooks.payloads import (
-    FieldErrors,
+    CandidateAddress,
     Ignored,
     InvalidPayload,
     InvalidSignature,
-    checked_amount,
-    currency,
-    mailable_email,
-    mapping,
-    text,
+    ProviderText,
+    first_mailable_address,
+    parse,
 )
 
 TOLERANCE = timedelta(seconds=300)
 PAID_CHECKOUT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 MAX_EVENT_ID = 200  # ReceivedWebhook.external_id
 MAX_ORDER_ID = 128  # Purchase.order_id
+SESSION_PATH = "data.object"
 HEX_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 # Amounts come in the currency's smallest unit; these are the currencies whose
 # unit is not the hundredth (Stripe's list; ISK, HUF and TWD count in hundredths).
@@ -60,13 +69,112 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 THREE_DECIMAL_CURRENCIES = frozenset("BHD JOD KWD OMR TND".split())
 
 
-@dataclass(frozen=True)
-class CheckoutEvent:
-    """A signed Stripe event about a Checkout Session: what to claim and what to read."""
+def _problem(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", message)
 
-    id: str
-    type: str
-    session: dict
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+class StripeEvent(BaseModel):
+    """What every Stripe event carries: its id (the same on each retry) and its type."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Text(MAX_EVENT_ID)
+    type: Text(200)
+
+
+class _EventObject(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    object: dict[str, Any]
+
+
+class CheckoutEventBody(BaseModel):
+    """An event about a Checkout Session: the session is `data.object`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    data: _EventObject
+
+
+def _unix_seconds(value: Any) -> Any:
+    return None if value is None else read_unix_seconds(value)
+
+
+def _minor_units(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _problem("must be a whole number of the currency's smallest unit")
+    return value
+
+
+def _customer_id(value: Any) -> Any:
+    # Expanded, the customer is the object with its id inside.
+    return value.get("id") if isinstance(value, dict) else value
+
+
+class StripeMetadata(BaseModel):
+    """What the shop wrote on the session: its own order id, and the item when it said."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: OptionalText(MAX_ORDER_ID) = None
+    item_name: ProviderText(300) = None
+    sku: ProviderText(128) = None
+    category: ProviderText(128) = None
+
+
+class StripeCustomerDetails(BaseModel):
+    """Who paid, as Checkout collected them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: CandidateAddress = None
+    name: ProviderText(200) = None
+
+
+class CheckoutSession(BaseModel):
+    """A paid Checkout Session: the fields a purchase is made of."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: OptionalText(MAX_ORDER_ID) = None
+    metadata: StripeMetadata | None = None
+    customer_details: StripeCustomerDetails | None = None
+    customer_email: CandidateAddress = None
+    customer: Annotated[OptionalText(128, cut=True), BeforeValidator(_customer_id)] = None
+    created: Annotated[datetime | None, BeforeValidator(_unix_seconds)] = None
+    # Before amount_total, which is read in it.
+    currency: Currency = None
+    amount_total: Annotated[Decimal | None, BeforeValidator(_minor_units)] = None
+
+    @field_validator("amount_total")
+    @classmethod
+    def _in_the_currency(cls, units: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        """1999 in EUR is 19.99; 500 in JPY is 500."""
+        if units is None or "currency" not in info.data:
+            return None  # no amount, or a currency already reported as wrong
+        code = info.data["currency"]
+        if code is None:
+            raise _problem("needs the session's currency to be read")
+        amount = units.scaleb(-_decimals(code))
+        if amount > MAX_MONEY:
+            raise _problem(f"must be at most {MAX_MONEY}")
+        return amount
+
+
+def _decimals(currency_code: str) -> int:
+    if currency_code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if currency_code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+# --- reading --------------------------------------------------------------------------------
 
 
 def verify_signature(
@@ -112,27 +220,13 @@ def _parse_header(header: str) -> tuple[str | None, list[bytes]]:
     return timestamp, signatures
 
 
-def checkout_event(event: object) -> CheckoutEvent:
-    """The event, if it is one we record; Ignored for other types, InvalidPayload if misshapen."""
-    if not isinstance(event, dict):
-        raise InvalidPayload({"body": ["must be a JSON object (the event)"]})
-    errors = FieldErrors()
-    event_id = event.get("id")
-    if not isinstance(event_id, str) or not event_id.strip():
-        errors.add("id", "is required: the event's id")
-    elif len(event_id) > MAX_EVENT_ID:
-        errors.add("id", f"must be at most {MAX_EVENT_ID} characters")
-    event_type = event.get("type")
-    if not isinstance(event_type, str) or not event_type:
-        errors.add("type", "is required: the event's type")
-    errors.raise_if_any()
-    if event_type not in PAID_CHECKOUT_EVENTS:
-        raise Ignored(f"{event_type} events are not recorded")
-    data = event.get("data")
-    session = data.get("object") if isinstance(data, dict) else None
-    if not isinstance(session, dict):
-        raise InvalidPayload({"data.object": ["is required: the Checkout Session"]})
-    return CheckoutEvent(id=event_id.strip(), type=event_type, session=session)
+def checkout_event(data: object) -> tuple[StripeEvent, dict]:
+    """The event and its session, if it is one we record; Ignored for other types."""
+    event = parse(StripeEvent, data)
+    if event.type not in PAID_CHECKOUT_EVENTS:
+        raise Ignored(f"{event.type} events are not recorded")
+    body = parse(CheckoutEventBody, data)
+    return event, body.data.object
 
 
 def purchase_from_session(session: dict) -> PurchaseInput:
@@ -142,103 +236,27 @@ def purchase_from_session(session: dict) -> PurchaseInput:
         # Unpaid (a bank debit still on its way: its success is a later event) or
         # free: nothing was bought yet, whatever else the session holds.
         raise Ignored(f"the checkout session is not paid (payment_status {payment_status!r})")
-    errors = FieldErrors()
-    path = "data.object"
-    metadata = mapping(errors, session.get("metadata"), f"{path}.metadata")
-    order_id = _order_id(errors, session, metadata)
-    customer = _customer(errors, session)
-    purchased_at = _unix_time(errors, session.get("created"), f"{path}.created")
-    session_currency = currency(errors, session.get("currency"), f"{path}.currency")
-    total = _amount(errors, session.get("amount_total"), session_currency, f"{path}.amount_total")
-    items = _metadata_item(errors, metadata, f"{path}.metadata")
-    errors.raise_if_any()
-    if customer is None:
+    checkout = parse(CheckoutSession, session, prefix=SESSION_PATH)
+    metadata = checkout.metadata or StripeMetadata()
+    order_id = metadata.order_id or checkout.id
+    if order_id is None:
+        raise InvalidPayload({f"{SESSION_PATH}.id": ["is required"]})
+    details = checkout.customer_details or StripeCustomerDetails()
+    email = first_mailable_address(details.email, checkout.customer_email)
+    if email is None:
         raise Ignored(f"checkout session {order_id} has no email address we could write to")
     return PurchaseInput(
         order_id=order_id,
-        customer=customer,
-        purchased_at=purchased_at,
-        total=total,
-        currency=session_currency,
-        items=items,
+        customer=CustomerInput(email=email, name=details.name, external_id=checkout.customer),
+        purchased_at=checkout.created,
+        total=checkout.amount_total,
+        currency=checkout.currency,
+        items=_metadata_item(metadata),
     )
 
 
-def _customer(errors: FieldErrors, session: dict) -> CustomerInput | None:
-    """Who paid, as Checkout collected them; None without an address we could write to."""
-    path = "data.object"
-    details = mapping(errors, session.get("customer_details"), f"{path}.customer_details")
-    email = mailable_email(
-        errors,
-        [
-            (f"{path}.customer_details.email", details.get("email")),
-            (f"{path}.customer_email", session.get("customer_email")),
-        ],
-    )
-    name = text(errors, details.get("name"), f"{path}.customer_details.name", 200)
-    stripe_customer = session.get("customer")
-    if isinstance(stripe_customer, dict):  # expanded: the object, with its id inside
-        stripe_customer = stripe_customer.get("id")
-    external_id = stripe_customer[:128] if isinstance(stripe_customer, str) else None
-    if email is None:
-        return None
-    return CustomerInput(email=email, name=name, external_id=external_id)
-
-
-def _order_id(errors: FieldErrors, session: dict, metadata: dict) -> str:
-    chosen = metadata.get("order_id")
-    path = "data.object.metadata.order_id"
-    if chosen is None or (isinstance(chosen, str) and not chosen.strip()):
-        chosen, path = session.get("id"), "data.object.id"
-    if not isinstance(chosen, str) or not chosen.strip():
-        errors.add(path, "is required")
-        return ""
-    if len(chosen.strip()) > MAX_ORDER_ID:
-        errors.add(path, f"must be at most {MAX_ORDER_ID} characters")
-        return ""
-    return chosen.strip()
-
-
-def _unix_time(errors: FieldErrors, value: object, path: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(value)
-        return datetime.fromtimestamp(value, tz=UTC)
-    except (TypeError, OverflowError, OSError, ValueError):
-        errors.add(path, "must be a Unix time in seconds")
-        return None
-
-
-def _amount(
-    errors: FieldErrors, value: object, currency_code: str | None, path: str
-) -> Decimal | None:
-    """An amount in the currency's smallest unit as a decimal amount of the currency."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors.add(path, "must be a whole number of the currency's smallest unit")
-        return None
-    if currency_code is None:
-        errors.add(path, "needs the session's currency to be read")
-        return None
-    return checked_amount(errors, Decimal(value).scaleb(-_decimals(currency_code)), path)
-
-
-def _decimals(currency_code: str) -> int:
-    if currency_code in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if currency_code in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
-
-
-def _metadata_item(errors: FieldErrors, metadata: dict, path: str) -> tuple[ItemInput, ...]:
+def _metadata_item(metadata: StripeMetadata) -> tuple[ItemInput, ...]:
     """One item from the session's metadata, when the shop described it there."""
-    name = text(errors, metadata.get("item_name"), f"{path}.item_name", 300)
-    sku = text(errors, metadata.get("sku"), f"{path}.sku", 128)
-    category = text(errors, metadata.get("category"), f"{path}.category", 128)
-    if name is None and sku is None and category is None:
+    if metadata.item_name is None and metadata.sku is None and metadata.category is None:
         return ()
-    return (ItemInput(sku=sku, name=name, category=category),)
+    return (ItemInput(sku=metadata.sku, name=metadata.item_name, category=metadata.category),)
