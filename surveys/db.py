@@ -97,6 +97,13 @@ def database_unreachable(error: BaseException) -> bool:
     return sqlstate.startswith(UNREACHABLE_SQLSTATES)
 
 
+def database_error_summary(error: BaseException) -> str:
+    """The driver's own first line ("connection failed: … Connection refused"), for one log line."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # The web app and the worker share one file. WAL lets readers go on while
     # one writes, and BEGIN IMMEDIATE takes the write lock up front, so a

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from surveys.db import database_unreachable
+from surveys.db import database_error_summary, database_unreachable
 
 PROBLEM_TYPE_BASE = "https://hearttoheart.dev/problems/"
 # While the database cannot be reached, clients are asked to come back after this
@@ -104,9 +104,11 @@ def register(app: Flask) -> None:
         if not database_unreachable(exc):
             return handle_unexpected(exc)
         # One line, no traceback: during an outage every request says the same.
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         app.logger.warning(
-            "Database unreachable on %s %s: %s", request.method, request.path, reason
+            "Database unreachable on %s %s: %s",
+            request.method,
+            request.path,
+            database_error_summary(exc),
         )
         return database_unavailable_response()
 

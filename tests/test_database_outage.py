@@ -11,6 +11,8 @@ nothing behind.
 from __future__ import annotations
 
 import base64
+import signal
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,8 +24,10 @@ from surveys.errors import DATABASE_RETRY_AFTER_SECONDS
 from surveys.models import Customer, OutboxMessage, Purchase
 from tests.conftest import make_test_app
 from tests.factories import make_api_key, make_customer, make_sent_survey, make_user
+from tests.fake_sendgrid import Reply
 from tests.tcp_relay import TcpRelay
 from tests.test_webhooks_shopify import ORDER, SECRET, delivery
+from tests.test_worker_processes import insert_due_surveys, rows, start_worker
 from tests.web import csrf_token, log_in
 
 pytestmark = pytest.mark.postgresql
@@ -39,13 +43,24 @@ def relay():
 
 
 @pytest.fixture
-def cut_off_app(template_database, relay, tmp_path):
+def database_url(template_database) -> str:
+    return template_database.copy()
+
+
+@pytest.fixture
+def cut_off_app(database_url, relay, tmp_path):
     """An app on a database of its own that it reaches through the relay."""
     app = make_test_app(
-        relay.url_for(template_database.copy()),
-        tmp_path / "instance",
-        SHOPIFY_WEBHOOK_SECRET=SECRET,
+        relay.url_for(database_url), tmp_path / "instance", SHOPIFY_WEBHOOK_SECRET=SECRET
     )
+    yield app
+    app.extensions["db"]["engine"].dispose()
+
+
+@pytest.fixture
+def direct_app(database_url, tmp_path):
+    """The same database, reached directly: what the test does behind the relay's back."""
+    app = make_test_app(database_url, tmp_path / "direct")
     yield app
     app.extensions["db"]["engine"].dispose()
 
@@ -223,3 +238,75 @@ def test_a_person_sees_a_page_saying_we_are_back_in_a_moment(
     page.get_by_role("link", name="Try again").click()
     assert page.get_by_role("button", name="Send my answers").is_visible()
     page.close()
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+def test_the_worker_waits_out_an_outage_in_one_line_then_delivers_what_came_meanwhile(
+    cut_off_app, direct_app, relay, fake_sendgrid_server, tmp_path
+):
+    insert_due_surveys(direct_app, 1)
+    worker = start_worker(cut_off_app, fake_sendgrid_server, tmp_path)
+    try:
+        assert fake_sendgrid_server.wait_for_requests(1, timeout=60)  # it is at work
+
+        relay.cut()
+        insert_due_surveys(direct_app, 1)  # due while the worker cannot see it
+        time.sleep(8)  # several tries: after 1, 2 and 4 s
+        assert worker.poll() is None  # still running
+        relay.restore()
+
+        assert fake_sendgrid_server.wait_for_requests(2, timeout=45)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _out, err = worker.communicate(timeout=60)
+
+    assert worker.returncode == 0, err
+    assert "Traceback" not in err, err
+    [went] = [line for line in err.splitlines() if "Database unreachable" in line]
+    assert "Connection refused" in went or "closed the connection" in went, went
+    [back] = [line for line in err.splitlines() if "Database reachable again" in line]
+    assert err.splitlines() == [went, back, "Stopping after the request in hand…"]
+    assert {status for (status,) in rows(direct_app, OutboxMessage, "status")} == {"sent"}
+
+
+def test_what_sendgrid_accepted_during_an_outage_is_recorded_when_it_ends_not_sent_again(
+    cut_off_app, direct_app, relay, fake_sendgrid_server, tmp_path
+):
+    insert_due_surveys(direct_app, 3)
+    fake_sendgrid_server.default = Reply(202, delay=2)
+    worker = start_worker(cut_off_app, fake_sendgrid_server, tmp_path)
+    try:
+        assert fake_sendgrid_server.wait_for_requests(1, timeout=60)
+        relay.cut()  # while SendGrid takes its time over the request
+        time.sleep(6)
+        relay.restore()
+        deadline = time.monotonic() + 45
+        while statuses(direct_app) != {"sent"} and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _out, err = worker.communicate(timeout=60)
+
+    assert statuses(direct_app) == {"sent"}, err
+    assert len(fake_sendgrid_server.requests) == 1
+    assert len(fake_sendgrid_server.accepted) == 3
+    assert set(rows(direct_app, OutboxMessage, "attempts")) == {(1,)}
+
+
+def statuses(app) -> set[str]:
+    return {status for (status,) in rows(app, OutboxMessage, "status")}
+
+
+def test_worker_once_says_in_one_line_that_the_database_cannot_be_reached(
+    cut_off_app, relay, fake_sendgrid_server, tmp_path
+):
+    relay.cut()
+    worker = start_worker(cut_off_app, fake_sendgrid_server, tmp_path, "--once")
+
+    _out, err = worker.communicate(timeout=60)
+
+    assert worker.returncode == 1
+    assert err.startswith("Error: the database cannot be reached (connection failed"), err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
