@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from surveys import clock
 from surveys.db import database_unreachable, db
 from surveys.mail.database_outage import DatabaseOutage
+from surveys.mail.outcomes import mark_sent
 from surveys.mail.render import (
     EMAIL_TEMPLATES,
     CancelDelivery,
@@ -400,33 +401,8 @@ class Worker:
 
     def record_sent(self, message_ids: list[int]) -> int:
         """Mark accepted messages sent, in one statement, and run their templates' hooks."""
-        now = clock.now()
         with self._session() as session:
-            messages = session.scalars(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(message_ids),
-                    # `pending` too: if our lease ran out and another worker's
-                    # attempt failed meanwhile, this one still reached SendGrid.
-                    OutboxMessage.status.in_(("sending", "pending")),
-                )
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                    claimed_until=None,
-                    claimed_by=None,
-                )
-                .returning(OutboxMessage),
-                execution_options={"synchronize_session": False},
-            ).all()
-            by_template: dict[str, list[OutboxMessage]] = {}
-            for message in messages:
-                by_template.setdefault(message.template, []).append(message)
-            for name, group in by_template.items():
-                spec = EMAIL_TEMPLATES.get(name)
-                if spec is not None:
-                    spec.sent(session, group, now)
+            mark_sent(session, message_ids, clock.now())
             session.commit()
         return len(message_ids)
 

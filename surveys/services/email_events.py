@@ -46,6 +46,8 @@ class EventsRecorded:
     received: int
     recorded: int  # new ones; the rest were repeats (or not events at all)
     suppressed: int  # addresses newly suppressed
+    # Our outbox messages the new events are about: SendGrid accepted each of them.
+    message_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,12 @@ def record_email_events(session: Session, events: object, *, now: datetime) -> E
     _stamp_surveys(session, new)
     suppressed = _suppress(session, new, now=now)
     session.flush()
-    return EventsRecorded(received=len(events), recorded=len(new), suppressed=suppressed)
+    return EventsRecorded(
+        received=len(events),
+        recorded=len(new),
+        suppressed=suppressed,
+        message_ids=frozenset(event.message_id for event in new if event.message_id is not None),
+    )
 
 
 def _parse(item: dict, now: datetime) -> _Event | None:

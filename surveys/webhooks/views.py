@@ -22,7 +22,8 @@ from surveys import clock
 from surveys.api.schemas import purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import ApiProblem, problem_response
-from surveys.services.email_events import InvalidEvents, record_email_events
+from surveys.mail.outcomes import record_sendgrid_events
+from surveys.services.email_events import InvalidEvents
 from surveys.services.purchases import PurchaseInput, PurchaseRejected
 from surveys.services.received_webhooks import record_webhook_purchase
 from surveys.webhooks import shopify, stripe
@@ -37,7 +38,11 @@ SENDGRID_TOLERANCE = timedelta(minutes=10)
 
 @bp.post("/sendgrid")
 def receive_sendgrid_events():
-    """SendGrid's Event Webhook: verify its signature, then record each event once."""
+    """SendGrid's Event Webhook: verify its signature, then record each event once.
+
+    A message an event is about reached SendGrid: if it was waiting for a retry
+    (its request timed out), it is marked sent instead of going a second time.
+    """
     # Without a key we could not tell SendGrid from anybody, so the endpoint
     # does not exist (404, like the other webhooks without their secret).
     key_text = current_app.config.get("SENDGRID_WEBHOOK_PUBLIC_KEY")
@@ -56,7 +61,7 @@ def receive_sendgrid_events():
         raise ApiProblem(400, "Malformed JSON", "The body is not valid JSON.") from None
     session = db.session()
     try:
-        result = record_email_events(session, events, now=clock.now())
+        result = record_sendgrid_events(session, events, now=clock.now())
     except InvalidEvents as exc:
         raise ApiProblem(400, "Not a list of events", str(exc)) from None
     session.commit()
