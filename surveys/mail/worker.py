@@ -16,8 +16,10 @@ never holding a lock while talking to SendGrid:
    substitutions and custom_args), then record that request's outcome in one
    transaction: `sent` for the recipients it accepted; `pending` again with
    exponential backoff and jitter for temporary failures (the request's own
-   recipients only, so nobody accepted is sent twice); `failed` with the
-   reason for permanent ones or when the retries run out.
+   recipients only, so nobody accepted is sent twice; a request whose answer
+   never came waits 5 minutes, see `surveys.mail.outcomes`); `failed` with
+   the reason for permanent ones or when the retries run out. While the
+   database is away the outcome waits for it (`surveys.mail.database_outage`).
 
 Several workers can run at once on PostgreSQL: SKIP LOCKED hands each row to
 one of them. On SQLite the database's write lock serialises the claims.
