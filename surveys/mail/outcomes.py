@@ -25,6 +25,8 @@ def mark_sent(
 ) -> list[OutboxMessage]:
     """Mark the messages still waiting (pending or sending) sent, and run their sent hooks.
 
+    Webhooks out are recorded here too, by the worker that delivered them.
+
     `attempted`: the worker's own request counts as an attempt; SendGrid
     reporting on a message that waits for its retry does not.
     """
@@ -37,7 +39,6 @@ def mark_sent(
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(message_ids),
-            OutboxMessage.channel == "email",
             # `pending` too: if a lease ran out and another worker's attempt
             # failed meanwhile, this one still reached SendGrid.
             OutboxMessage.status.in_(("sending", "pending")),
