@@ -7,11 +7,12 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
+import psycopg
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 
 NAMING_CONVENTION = {
@@ -64,7 +65,43 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A server that does not answer at all (a dropped route, a firewall) would
+    # otherwise hold each request for minutes before it could say so.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 5}
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
+    )
+
+
+# Connection exceptions (class 08) and the server shutting down or starting up.
+UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached, not that it refused a statement.
+
+    A connection that broke mid-request (closed, reset, the server shut down)
+    is one SQLAlchemy invalidated; a connection that could not be made at all
+    (refused, unknown host, timed out) is psycopg's OperationalError with no
+    SQLSTATE, since no server answered. Deadlocks, timeouts of a statement or
+    constraint violations carry a SQLSTATE of their own and are not outages.
+    """
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(original, psycopg.OperationalError)
+    return sqlstate.startswith(UNREACHABLE_SQLSTATES)
+
+
+def database_error_summary(error: BaseException) -> str:
+    """The driver's own first line ("connection failed: … Connection refused"), for one log line."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
 
 
 def _configure_sqlite(engine: Engine) -> None:

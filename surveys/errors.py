@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from surveys.db import database_error_summary, database_unreachable
+
 PROBLEM_TYPE_BASE = "https://hearttoheart.dev/problems/"
+# While the database cannot be reached, clients are asked to come back after this
+# long: most outages are a restart or a fail-over, over in well under a minute.
+DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 class ApiProblem(Exception):
@@ -36,6 +42,7 @@ def problem_response(
     *,
     errors: dict[str, list[str]] | None = None,
     type_: str | None = None,
+    extensions: dict | None = None,
 ) -> Response:
     """A problem document (application/problem+json) with the given status."""
     body: dict = {
@@ -46,6 +53,7 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -75,12 +83,9 @@ def register(app: Flask) -> None:
     def handle_csrf_error(exc: CSRFError):
         if wants_problem_json():
             return problem_response(400, "Missing or invalid CSRF token", exc.description)
-        return render_template(
-            "errors/error.html",
-            code=400,
-            title="This form has expired",
-            message="Please go back, reload the page and try again.",
-        ), 400
+        return render_error_page(
+            400, "This form has expired", "Please go back, reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
@@ -94,13 +99,25 @@ def register(app: Flask) -> None:
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
             return problem_response(exc.code or 500, exc.name, detail)
-        return render_template(
-            "errors/error.html", code=exc.code, title=exc.name, message=_friendly_message(exc)
-        ), exc.code
+        return render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError):
+        if not database_unreachable(exc):
+            return handle_unexpected(exc)
+        # One line, no traceback: during an outage every request says the same.
+        app.logger.warning(
+            "Database unreachable on %s %s: %s",
+            request.method,
+            request.path,
+            database_error_summary(exc),
+        )
+        return database_unavailable_response()
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        _roll_back_request_session()
         if wants_problem_json():
             return problem_response(
                 500,
@@ -108,9 +125,52 @@ def register(app: Flask) -> None:
                 "Something went wrong on our side; nothing was changed.",
             )
         message = "Something went wrong on our side. Please try again in a moment."
-        return render_template(
-            "errors/error.html", code=500, title="Something went wrong", message=message
-        ), 500
+        return render_error_page(500, "Something went wrong", message)
+
+
+def _roll_back_request_session() -> None:
+    """End the failed request's transaction, so the error page can read what it shows."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("Could not roll back after an error", exc_info=True)
+
+
+def render_error_page(code: int, title: str, message: str):
+    """The error page for people; 503 when the page itself cannot reach the database."""
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except DBAPIError as exc:
+        # Its layout shows who is logged in, and some blueprints add the shop's
+        # settings: with the database gone, say that rather than fail again.
+        if not database_unreachable(exc):
+            raise
+        return database_unavailable_response()
+
+
+def database_unavailable_response() -> Response:
+    """503 with Retry-After: a problem document for machines, a page for people."""
+    if wants_problem_json():
+        # Delighted's clients read the `message` of its errors.
+        delighted = {"message": "Service Unavailable"} if request.path.startswith("/v1/") else {}
+        response = problem_response(
+            503,
+            "Service Unavailable",
+            "Our database cannot be reached at the moment. "
+            "Please send the same request again in a little while.",
+            type_="database-unavailable",
+            extensions=delighted,
+        )
+    else:
+        # Rendered without the context processors: Flask-Login's would load the
+        # logged-in user, from the database this page is about.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = Response(page.render(retry=request.method == "GET"), status=503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _friendly_message(exc: HTTPException) -> str:

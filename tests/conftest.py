@@ -54,6 +54,9 @@ def _postgres_url() -> str | None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    config.addinivalue_line(
+        "markers", "postgresql: runs on PostgreSQL only (a fault SQLite cannot have)"
+    )
     # A warning from SQLAlchemy is a bug in our mapping or queries: fail on it.
     config.addinivalue_line("filterwarnings", "error::sqlalchemy.exc.SAWarning")
     if REQUIRE_POSTGRES and not TEST_DATABASE_URL:
@@ -63,7 +66,9 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     # Every test that touches the database runs once per backend.
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", ["sqlite", "postgresql"], scope="session")
+        only_postgresql = metafunc.definition.get_closest_marker("postgresql") is not None
+        backends = ["postgresql"] if only_postgresql else ["sqlite", "postgresql"]
+        metafunc.parametrize("backend", backends, scope="session")
 
 
 # --- databases ---------------------------------------------------------------

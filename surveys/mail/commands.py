@@ -9,9 +9,11 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
+from surveys.db import database_error_summary, database_unreachable
 from surveys.mail.senders import sender_for
-from surveys.mail.worker import BATCH_SIZE, Worker
+from surveys.mail.worker import BATCH_SIZE, PassReport, Worker
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -32,12 +34,25 @@ def register_commands(app: Flask) -> None:
         worker = Worker(sender, batch_size=batch_size)
         with stop_on_signals(worker):
             if once:
-                report = worker.run_pass()
+                report = _one_pass(worker)
                 click.echo(report.summary() if report.did_work() else "nothing was due")
                 return
             click.echo(f"Worker {worker.worker_id} delivering mail to {sender.describe()}.")
             worker.run_forever(echo=click.echo)
         click.echo("Worker stopped.")
+
+
+def _one_pass(worker: Worker) -> PassReport:
+    """`--once`: a database that cannot be reached is a one-line error, not a traceback."""
+    try:
+        return worker.run_pass()
+    except SQLAlchemyError as exc:
+        if not database_unreachable(exc):
+            raise
+        raise click.ClickException(
+            f"the database cannot be reached ({database_error_summary(exc)}). "
+            "What was due is still due: run this again once it is back."
+        ) from None
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
+from urllib.error import URLError
 
 import sendgrid
 from flask import Flask
@@ -162,6 +163,11 @@ MAX_RECIPIENTS_PER_REQUEST = 1000
 # backoff, until someone fixes it or the retry budget runs out.
 RETRYABLE_STATUSES = {401, 403, 408, 429}
 PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
+# A request whose answer never came may have been accepted all the same (SendGrid
+# takes no idempotency key). It is tried again no sooner than this, by which time
+# SendGrid's Event Webhook has reported on whatever it accepted, and those
+# messages are marked sent instead (`surveys.mail.outcomes`).
+UNCERTAIN_RETRY_SECONDS = 300.0
 
 
 class SendGridSender:
@@ -242,13 +248,25 @@ class SendGridSender:
             self.api.client.mail.send.post(request_body=body, timeout=self.timeout)
         except HTTPError as exc:
             raise classify_http_error(exc) from exc
-        except TimeoutError as exc:
-            raise TemporaryFailure(f"SendGrid did not answer within {self.timeout:g} s") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError (refused connection, DNS), ConnectionError (reset), a
-            # truncated answer: the network, not the message.
+        except URLError as exc:
+            # Raised while connecting or sending (refused, DNS, a connect
+            # timeout): SendGrid never had the whole request.
             reason = f"could not reach SendGrid: {_describe_network_error(exc)}"
             raise TemporaryFailure(reason) from exc
+        except TimeoutError as exc:
+            raise TemporaryFailure(
+                f"SendGrid did not answer within {self.timeout:g} s (it may have accepted "
+                "the request: tried again in 5 minutes, for those it has not reported on)",
+                retry_after=UNCERTAIN_RETRY_SECONDS,
+            ) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # The connection broke (reset, closed, a truncated answer) after the
+            # request went out: as uncertain as a timeout.
+            raise TemporaryFailure(
+                f"SendGrid's answer was cut off ({_describe_network_error(exc)}); it may have "
+                "accepted the request: tried again in 5 minutes, for those it has not reported on",
+                retry_after=UNCERTAIN_RETRY_SECONDS,
+            ) from exc
 
 
 def _chunks_with_unique_addresses(

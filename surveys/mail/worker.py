@@ -16,8 +16,10 @@ never holding a lock while talking to SendGrid:
    substitutions and custom_args), then record that request's outcome in one
    transaction: `sent` for the recipients it accepted; `pending` again with
    exponential backoff and jitter for temporary failures (the request's own
-   recipients only, so nobody accepted is sent twice); `failed` with the
-   reason for permanent ones or when the retries run out.
+   recipients only, so nobody accepted is sent twice; a request whose answer
+   never came waits 5 minutes, see `surveys.mail.outcomes`); `failed` with
+   the reason for permanent ones or when the retries run out. While the
+   database is away the outcome waits for it (`surveys.mail.database_outage`).
 
 Several workers can run at once on PostgreSQL: SKIP LOCKED hands each row to
 one of them. On SQLite the database's write lock serialises the claims.
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import secrets
 import socket
 import threading
@@ -41,13 +42,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from surveys import clock
-from surveys.db import db
+from surveys.db import database_unreachable, db
+from surveys.mail.database_outage import DatabaseOutage
+from surveys.mail.outcomes import mark_sent
 from surveys.mail.render import (
     EMAIL_TEMPLATES,
     CancelDelivery,
@@ -55,6 +59,7 @@ from surveys.mail.render import (
     UnbuildableEmail,
     build_emails,
 )
+from surveys.mail.retry_policy import RetryPolicy
 from surveys.mail.senders import (
     DeliveryFailure,
     OutgoingEmail,
@@ -67,6 +72,7 @@ from surveys.models import OutboxMessage
 from surveys.services.timed_work import timed_jobs
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How long a claim protects a message from other workers. Renewed while a
 # batch is being sent, so it only has to outlast one render and one
@@ -75,25 +81,6 @@ LEASE = timedelta(minutes=5)
 # One claim: as many messages as SendGrid takes in one request.
 BATCH_SIZE = 1000
 IDLE_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: ~1, 2, 4 … minutes, at most an hour, 12 tries."""
-
-    base_seconds: float = 30.0
-    cap_seconds: float = 3600.0
-    max_attempts: int = 12
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
-        """How long to wait after the `attempts`-th failed attempt."""
-        seconds = min(self.cap_seconds, self.base_seconds * 2**attempts)
-        # Jitter spreads the retries of messages that failed together (one
-        # outage) so they do not all come back in the same second.
-        seconds *= random.uniform(0.5, 1.0)
-        if retry_after is not None:  # the provider asked for at least this long
-            seconds = max(seconds, min(retry_after, self.cap_seconds))
-        return timedelta(seconds=seconds)
 
 
 @dataclass
@@ -137,6 +124,9 @@ class Worker:
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         )[:64]
         self._stopping = threading.Event()
+        self.outage = DatabaseOutage(self._stopping)
+        # Claimed, then cut short by a database outage before they were sent.
+        self._interrupted: list[int] = []
 
     # --- running -----------------------------------------------------------------
 
@@ -152,10 +142,14 @@ class Worker:
         """Pass after pass until stopped, waiting `idle_seconds` when nothing was due."""
         while not self.stopping:
             try:
+                self._resume_after_outage()
                 report = self.run_pass()
-            except SQLAlchemyError:
-                # The database went away for a moment: claims stay leased and
-                # are picked up again, so waiting is all there is to do.
+            except SQLAlchemyError as exc:
+                if database_unreachable(exc):
+                    # Nothing to do but wait: what was claimed is handed back
+                    # when it returns, what was sent has been recorded.
+                    self.outage.wait(exc)
+                    continue
                 log.exception("worker pass failed; trying again shortly")
                 self._stopping.wait(5 * idle_seconds)
                 continue
@@ -163,6 +157,16 @@ class Worker:
                 echo(report.summary())
             else:
                 self._stopping.wait(idle_seconds)
+
+    def _resume_after_outage(self) -> None:
+        """Once the database answers again, say so and hand back the batch it cut short."""
+        if not self.outage.ongoing:
+            return
+        with self._session() as session:
+            session.execute(select(1))
+        self.outage.over()
+        interrupted, self._interrupted = self._interrupted, []
+        self.release(interrupted)
 
     def run_pass(self) -> PassReport:
         """Run the timed jobs, then deliver every email and webhook due now."""
@@ -185,8 +189,10 @@ class Worker:
                 try:
                     count = job(session, clock.now())
                     session.commit()
-                except Exception:
+                except Exception as exc:
                     session.rollback()
+                    if database_unreachable(exc):
+                        raise  # no job can run: the pass waits for the database
                     log.exception("timed job %s failed", name)
                     continue
             report.jobs[name] += count or 0
@@ -262,6 +268,16 @@ class Worker:
         if self.stopping:
             self.release(message_ids)
             return
+        try:
+            self._deliver_batch(message_ids, report)
+        except SQLAlchemyError as exc:
+            if database_unreachable(exc):
+                # Recorded ones are no longer `sending`: releasing them all once
+                # the database is back hands on only those never sent.
+                self._interrupted += message_ids
+            raise
+
+    def _deliver_batch(self, message_ids: list[int], report: PassReport) -> None:
         prepared_at = clock.now()
         requests = self.sender.batches(self.prepare_batch(message_ids, report))
         lease_ends = prepared_at + self.lease
@@ -357,43 +373,38 @@ class Worker:
         outcomes: Counter = Counter()
         accepted = [email.message_id for email in emails if email.message_id not in failures]
         if accepted:
-            outcomes["sent"] += self.record_sent(accepted)
+            outcomes["sent"] += self._until_recorded(lambda: self.record_sent(accepted))
         by_failure: dict[int, tuple[DeliveryFailure, list[int]]] = {}
         for message_id, failure in failures.items():
             by_failure.setdefault(id(failure), (failure, []))[1].append(message_id)
         for failure, message_ids in by_failure.values():
-            outcomes.update(self.record_failures(message_ids, failure))
+            outcomes.update(
+                self._until_recorded(
+                    lambda ids=message_ids, why=failure: self.record_failures(ids, why)
+                )
+            )
         return outcomes
+
+    def _until_recorded(self, record: Callable[[], T]) -> T:
+        """Record a request's outcome, waiting out a database outage to do it.
+
+        SendGrid already has the request: an outcome left unwritten would send
+        its emails again once their lease ran out. Only a stop gives up.
+        """
+        while True:
+            try:
+                result = record()
+            except SQLAlchemyError as exc:
+                if database_unreachable(exc) and self.outage.wait(exc):
+                    continue
+                raise
+            self.outage.over()
+            return result
 
     def record_sent(self, message_ids: list[int]) -> int:
         """Mark accepted messages sent, in one statement, and run their templates' hooks."""
-        now = clock.now()
         with self._session() as session:
-            messages = session.scalars(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(message_ids),
-                    # `pending` too: if our lease ran out and another worker's
-                    # attempt failed meanwhile, this one still reached SendGrid.
-                    OutboxMessage.status.in_(("sending", "pending")),
-                )
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                    claimed_until=None,
-                    claimed_by=None,
-                )
-                .returning(OutboxMessage),
-                execution_options={"synchronize_session": False},
-            ).all()
-            by_template: dict[str, list[OutboxMessage]] = {}
-            for message in messages:
-                by_template.setdefault(message.template, []).append(message)
-            for name, group in by_template.items():
-                spec = EMAIL_TEMPLATES.get(name)
-                if spec is not None:
-                    spec.sent(session, group, now)
+            mark_sent(session, message_ids, clock.now())
             session.commit()
         return len(message_ids)
 

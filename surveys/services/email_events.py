@@ -55,6 +55,8 @@ class EventsRecorded:
     received: int
     recorded: int  # new ones; the rest were repeats
     suppressed: int  # addresses newly suppressed
+    # Our outbox messages the new events are about: SendGrid accepted each of them.
+    message_ids: frozenset[int] = frozenset()
 
 
 def record_email_events(
@@ -67,7 +69,12 @@ def record_email_events(
     _stamp_surveys(session, new)
     suppressed = _suppress(session, new, now=now)
     session.flush()
-    return EventsRecorded(received=len(events), recorded=len(new), suppressed=suppressed)
+    return EventsRecorded(
+        received=len(events),
+        recorded=len(new),
+        suppressed=suppressed,
+        message_ids=frozenset(event.message_id for event in new if event.message_id is not None),
+    )
 
 
 def _forget_unknown_ids(session: Session, events: list[EmailEventInput]) -> list[EmailEventInput]:

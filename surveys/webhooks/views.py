@@ -16,7 +16,7 @@ from surveys import clock
 from surveys.api.schemas import purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import problem_response
-from surveys.services.email_events import record_email_events
+from surveys.mail.outcomes import record_sendgrid_events
 from surveys.services.purchases import PurchaseInput, PurchaseRejected
 from surveys.services.received_webhooks import record_webhook_purchase
 from surveys.webhooks import sendgrid, shopify, stripe
@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 @bp.post("/sendgrid")
 def receive_sendgrid_events():
-    """SendGrid's Event Webhook: verify its signature, then record each event once."""
+    """SendGrid's Event Webhook: verify its signature, then record each event once.
+
+    A message an event is about reached SendGrid: if it was waiting for a retry
+    (its request timed out), it is marked sent instead of going a second time.
+    """
     # Without a key we could not tell SendGrid from anybody, so the endpoint
     # does not exist (404, like the other webhooks without their secret).
     key_text = current_app.config.get("SENDGRID_WEBHOOK_PUBLIC_KEY")
@@ -44,7 +48,7 @@ def receive_sendgrid_events():
     )
     events = sendgrid.events_from_batch(read_json(raw))
     session = db.session()
-    result = record_email_events(session, events, now=clock.now())
+    result = record_sendgrid_events(session, events, now=clock.now())
     session.commit()
     return {"received": result.received, "recorded": result.recorded}, 200
 
