@@ -39,7 +39,7 @@ from surveys.models import (
 from surveys.services.outbox import enqueue_email, enqueue_email_to_user
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import get_setting
-from surveys.services.surveys import schedule_survey
+from surveys.services.surveys import lock_customer, schedule_survey
 from surveys.services.touchpoints import record_touchpoint
 from surveys.services.webhooks_out import CASE_CLOSED, CASE_RESOLVED, emit_case_event
 
@@ -504,6 +504,9 @@ def resolve_case(
 ) -> CaseEvent:
     """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is."""
     _require_actor(by_user, by_api_key)
+    # The customer first, as everywhere (see lock_customer): the touch point below
+    # references the customer, and the fix-check survey then needs this lock.
+    lock_customer(session, case.customer)
     _lock(session, case)
     # The status first: a note does not matter on a case that cannot be resolved.
     ensure_can_resolve(case)
@@ -560,6 +563,7 @@ def _ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey
         now=now,
         purchase=case.purchase,
         case=case,
+        customer_locked=True,  # by resolve_case, before anything referenced the customer
     )
     if survey.status != "scheduled":
         record_event(
