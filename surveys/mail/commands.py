@@ -10,8 +10,11 @@ from contextlib import contextmanager
 import click
 from flask import Flask, current_app
 
+from surveys.db import db
 from surveys.mail.senders import sender_for
 from surveys.mail.worker import BATCH_SIZE, Worker
+from surveys.people_commands import warn_about_waiting_cases
+from surveys.services.cases import count_waiting_cases
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -34,10 +37,19 @@ def register_commands(app: Flask) -> None:
             if once:
                 report = worker.run_pass()
                 click.echo(report.summary() if report.did_work() else "nothing was due")
+                _warn_about_waiting_cases()
                 return
             click.echo(f"Worker {worker.worker_id} delivering mail to {sender.describe()}.")
+            _warn_about_waiting_cases()
             worker.run_forever(echo=click.echo)
         click.echo("Worker stopped.")
+
+
+def _warn_about_waiting_cases() -> None:
+    # The worker gives waiting cases an owner on every pass once someone can take them;
+    # until then, whoever runs it should know that customers are waiting on nobody.
+    with db.sessionmaker() as session:
+        warn_about_waiting_cases(count_waiting_cases(session))
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from surveys.auth import (
 )
 from surveys.models import ApiKey, Case, User
 from surveys.models.users import ROLES
+from surveys.services.cases import assign_waiting_cases
 
 MAX_NAME_LENGTH = 200
 MAX_API_KEY_NAME_LENGTH = 100
@@ -46,8 +47,14 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(session: Session, *, email: str, name: str, role: str, password: str) -> User:
-    """Create a login; every problem with the input raises a UserError that names it."""
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, now: datetime
+) -> User:
+    """Create a login; every problem with the input raises a UserError that names it.
+
+    A new admin is someone the cases waiting for an owner can go to: they are
+    routed at once (to this admin, or to whom the rules now name).
+    """
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
@@ -69,6 +76,7 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
             session.add(user)
     except IntegrityError:
         raise UserError(f"There is already a user with the email {email}.") from None
+    assign_waiting_cases(session, now)
     return user
 
 
@@ -111,9 +119,10 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
 
 
 def reactivate_user(session: Session, user: User, *, now: datetime) -> None:
-    """Let a deactivated user log in again."""
+    """Let a deactivated user log in again; cases waiting for an owner may now go to them."""
     user.active = True
     session.flush()
+    assign_waiting_cases(session, now)
 
 
 def _active_admin_count(session: Session) -> int:
