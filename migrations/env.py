@@ -5,6 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from surveys.cli import check_foreign_keys, foreign_keys_off_on_sqlite
 from surveys.db import Base, make_engine
 from surveys.models import *  # noqa: F403 (every model must be known for autogenerate)
 
@@ -22,7 +23,7 @@ def run_migrations_online() -> None:
         return
     url = os.environ.get("DATABASE_URL") or "sqlite:///instance/surveys.db"
     engine = make_engine(url)
-    with engine.connect() as connection:
+    with engine.connect() as connection, foreign_keys_off_on_sqlite(connection):
         _run(connection)
 
 
@@ -35,6 +36,7 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

@@ -92,8 +92,12 @@ ANSWERS = {
 def seed_demo(now) -> dict:
     """Create the demo people, key and purchases; deliver the surveys; answer two of them."""
     session = db.session()
-    admin = create_user(session, email=ADMIN[0], name=ADMIN[1], role=ADMIN[2], password=ADMIN[3])
-    owners = [create_user(session, email=e, name=n, role=r, password=p) for e, n, r, p in OWNERS]
+    admin = create_user(
+        session, email=ADMIN[0], name=ADMIN[1], role=ADMIN[2], password=ADMIN[3], now=now
+    )
+    owners = [
+        create_user(session, email=e, name=n, role=r, password=p, now=now) for e, n, r, p in OWNERS
+    ]
     _key, raw_key = create_api_key(session, "demo shop", now=now, actor=admin)
     set_default_owner(session, owners[0], actor=admin, now=now)
     add_rule(session, field="category", value="furniture", owner=owners[1], actor=admin, now=now)

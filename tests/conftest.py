@@ -37,7 +37,12 @@ from surveys.cli import upgrade_database
 from surveys.clock import FrozenClock
 
 # Fixtures of the fake outside world, available to every test module.
-pytest_plugins = ["tests.fake_sendgrid", "tests.fake_webhook_receiver", "tests.browser"]
+pytest_plugins = [
+    "tests.fake_sendgrid",
+    "tests.fake_webhook_receiver",
+    "tests.browser",
+    "tests.gunicorn_server",
+]
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

@@ -3,11 +3,21 @@ preferences beside their answers, a personal reply, the resolution. Screenshots 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, CaseEvent, CustomerNote, CustomerPreference, Survey
-from tests.factories import PASSWORD, make_case, make_customer, make_user
+from surveys.services.responses import submit_response
+from tests.factories import (
+    PASSWORD,
+    UNHAPPY_ANSWERS,
+    make_case,
+    make_customer,
+    make_sent_survey,
+    make_user,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -129,3 +139,55 @@ def test_an_owner_replies_personally_and_resolves_from_a_phone(
     [reply] = [m for m in fake_sendgrid_server.accepted if m.categories == ["reply"]]
     assert reply.from_name == "Olivia Bennett" and reply.reply_to == "olivia@shop.example"
     assert PROMISE in reply.text
+
+
+def test_an_admin_finds_a_case_waiting_for_an_owner_and_gives_it_to_someone(
+    committed_app, live_server, browser, artifacts_dir, backend
+):
+    base = live_server(committed_app)
+    sessions = committed_app.extensions["db"]["sessionmaker"]
+    with committed_app.app_context(), sessions() as setup:
+        # Ana answers while nobody can own her case; the people are written in afterwards.
+        customer = make_customer(setup, email="ana@example.com", name="Ana Diaz")
+        survey, _token = make_sent_survey(setup, customer)
+        submit_response(setup, survey, UNHAPPY_ANSWERS, now=datetime.now(UTC))
+        make_user(setup, role="admin", email="alex@shop.example", name="Alex Morgan")
+        make_user(setup, email="olivia@shop.example", name="Olivia Bennett")
+        setup.commit()
+        case_id = setup.scalars(select(Case.id)).one()
+    shot = f"waiting-case-{backend}"
+
+    wide = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in_page(wide, base, "alex@shop.example")
+    wide.goto(f"{base}/admin/dashboard")
+    assert "1 case waits for an owner" in wide.locator("#waiting-title").inner_text()
+    wide.screenshot(path=artifacts_dir / f"{shot}-1-dashboard-1280.png", full_page=True)
+
+    page = browser.new_context(**PHONE).new_page()
+    log_in_page(page, base, "alex@shop.example")
+    page.goto(f"{base}/admin/dashboard")
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-2-dashboard-360.png", full_page=True)
+    page.click(f"text=Case {case_id}: Ana Diaz")
+    assert page.url == f"{base}/cases/{case_id}"
+    assert "Nobody owns this case yet" in page.inner_text("body")
+    assert page.locator("form.acknowledge-form").count() == 0
+    assert fits(page, 360)
+    page.screenshot(path=artifacts_dir / f"{shot}-3-case-360.png", full_page=True)
+    page.select_option("select[name=owner_id]", label="Olivia Bennett")
+    page.fill("textarea[name=reason]", "Olivia looks after keyboard orders.")
+    page.click("button:has-text('Give it to them')")
+    assert "Olivia Bennett owns this case now" in page.inner_text("body")
+    page.screenshot(path=artifacts_dir / f"{shot}-4-given-360.png", full_page=True)
+
+    with committed_app.app_context(), sessions() as check:
+        case = check.get(Case, case_id)
+        assert case.owner.name == "Olivia Bennett"
+        assert case.acknowledge_by is not None
+
+
+def log_in_page(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('Log in')")

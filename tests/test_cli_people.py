@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -171,14 +172,27 @@ def test_api_keys_create_refuses_a_blank_name(runner, session):
 
 
 def test_create_user_in_the_service_names_each_problem(session):
+    now = datetime.now(UTC)
     with pytest.raises(UserError, match="not a valid email address"):
-        users.create_user(session, email="", name="X", role="owner", password="long enough pw")
+        users.create_user(
+            session, email="", name="X", role="owner", password="long enough pw", now=now
+        )
     with pytest.raises(UserError, match="longer than 200 characters"):
         users.create_user(
-            session, email="a@shop.example", name="x" * 201, role="owner", password="long enough pw"
+            session,
+            email="a@shop.example",
+            name="x" * 201,
+            role="owner",
+            password="long enough pw",
+            now=now,
         )
 
     user = users.create_user(
-        session, email=" Ana@Shop.Example ", name=" Ana ", role="admin", password="long enough pw"
+        session,
+        email=" Ana@Shop.Example ",
+        name=" Ana ",
+        role="admin",
+        password="long enough pw",
+        now=now,
     )
     assert (user.email, user.name) == ("ana@shop.example", "Ana")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from surveys.services import users
@@ -52,6 +54,7 @@ def test_passwords_are_stored_only_as_hashes(session):
         name="Olivia Owen",
         role="owner",
         password="a long enough secret",
+        now=datetime.now(UTC),
     )
 
     assert "a long enough secret" not in user.password_hash

@@ -9,6 +9,7 @@ from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.services import dashboard
+from surveys.services.cases import waiting_cases
 
 
 @bp.get("/")
@@ -28,4 +29,5 @@ def show_dashboard():
         "admin/show_dashboard.html",
         overview=dashboard.overview(session, now=now),
         busiest=dashboard.busiest_owners(session, now=now),
+        waiting=waiting_cases(session),
     )

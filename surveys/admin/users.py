@@ -73,6 +73,7 @@ def create_user():
             name=form.name.data,
             role=form.role.data,
             password=form.password.data,
+            now=clock.now(),
         )
     except users.UserError as exc:
         form.form_errors.append(str(exc))

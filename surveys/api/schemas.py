@@ -383,7 +383,8 @@ def case_json(case: Case, reasons: Iterable[Answer], comments: Iterable[CaseEven
     return {
         "id": case.id,
         "status": case.status,
-        "owner": {"email": case.owner.email, "name": case.owner.name},
+        # null while the case waits for an owner (nobody could own it when it opened).
+        "owner": {"email": case.owner.email, "name": case.owner.name} if case.owner else None,
         "customer": {"email": case.customer.email, "name": case.customer.name},
         "order_id": case.purchase.order_id if case.purchase else None,
         "reasons": [reason_json(answer) for answer in reasons],
@@ -567,7 +568,12 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
         "properties": {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed"]},
-            "owner": _PERSON,
+            "owner": {
+                "oneOf": [_PERSON, {"type": "null"}],
+                "description": "Null while the case waits for an owner: nobody could own it "
+                "when it opened (no active admin, no default owner). It is routed as soon as "
+                "someone can take it.",
+            },
             "customer": _PERSON,
             "order_id": {"type": ["string", "null"]},
             "reasons": {
@@ -598,7 +604,11 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                 },
             },
             "created_at": _TIMESTAMP,
-            "acknowledge_by": _TIMESTAMP,
+            "acknowledge_by": {
+                **_NULLABLE_TIMESTAMP,
+                "description": "The owner's deadline, from the moment the case has an owner; "
+                "null while it waits for one.",
+            },
             "acknowledged_at": _NULLABLE_TIMESTAMP,
             "resolved_at": _NULLABLE_TIMESTAMP,
             "closed_at": _NULLABLE_TIMESTAMP,

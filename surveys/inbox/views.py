@@ -34,6 +34,7 @@ from surveys.inbox.forms import (
 from surveys.models import Case, Customer, User
 from surveys.services import case_workflow, customers, touchpoints, users
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases import duration_words
 
 bp = Blueprint("inbox", __name__)
 
@@ -396,15 +397,6 @@ def _render_customer(
 
 
 # --- template helpers ------------------------------------------------------------------
-
-
-def duration_words(seconds: float) -> str:
-    """'3 hours', '2 days', '1 minute': a duration as a person says it."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return "less than a minute"
 
 
 def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:

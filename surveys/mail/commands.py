@@ -11,9 +11,11 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from surveys.db import database_error_summary, database_unreachable
+from surveys.db import database_error_summary, database_unreachable, db
 from surveys.mail.senders import sender_for
 from surveys.mail.worker import BATCH_SIZE, PassReport, Worker
+from surveys.people_commands import warn_about_waiting_cases
+from surveys.services.cases import count_waiting_cases
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -36,8 +38,10 @@ def register_commands(app: Flask) -> None:
             if once:
                 report = _one_pass(worker)
                 click.echo(report.summary() if report.did_work() else "nothing was due")
+                _warn_about_waiting_cases()
                 return
             click.echo(f"Worker {worker.worker_id} delivering mail to {sender.describe()}.")
+            _warn_about_waiting_cases()
             worker.run_forever(echo=click.echo)
         click.echo("Worker stopped.")
 
@@ -53,6 +57,13 @@ def _one_pass(worker: Worker) -> PassReport:
             f"the database cannot be reached ({database_error_summary(exc)}). "
             "What was due is still due: run this again once it is back."
         ) from None
+
+
+def _warn_about_waiting_cases() -> None:
+    # The worker gives waiting cases an owner on every pass once someone can take them;
+    # until then, whoever runs it should know that customers are waiting on nobody.
+    with db.sessionmaker() as session:
+        warn_about_waiting_cases(count_waiting_cases(session))
 
 
 @contextmanager

@@ -561,7 +561,7 @@ def _survey_context(
         "purchase_phrase": Personal("purchase_phrase", purchase_phrase(survey.purchase)),
         "several_items": survey.purchase is not None and len(survey.purchase.items) > 1,
         "case_owner_name": personal(
-            "case_owner_name", first_name(case.owner.name) if case else None
+            "case_owner_name", first_name(case.owner.name) if case and case.owner else None
         ),
         "survey_url": survey_url,
         "first_question": first_question,
@@ -699,6 +699,8 @@ def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime
         "purchase": case.purchase,
         "answers": answers,
         "case_url": f"{current_app.config['BASE_URL']}/cases/{case.id}",
+        # It opened when nobody could own it: the owner should know the customer has waited.
+        "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),
     }
 
 

@@ -25,11 +25,15 @@ class Case(Base):
     response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), unique=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     purchase_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchases.id"))
-    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    # Why this owner: "account owner", "routing rule 2 (category = hardware)", "default owner".
+    # None while the case waits for an owner: nobody could own it when it opened (no
+    # active admin, no default owner); it is routed as soon as someone can.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Why this owner: "account owner", "routing rule 2 (category = hardware)", "default owner";
+    # while unowned, why nobody could take it.
     routed_by: Mapped[str] = mapped_column(sa.String(300))
-    acknowledge_by: Mapped[datetime] = mapped_column(UTCDateTime)
-    resolve_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The owner's deadlines run from the moment the case has an owner: None until then.
+    acknowledge_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolve_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -41,13 +45,18 @@ class Case(Base):
     reassign_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User | None] = relationship()
     customer: Mapped[Customer] = relationship()
     purchase: Mapped[Purchase | None] = relationship()
     response: Mapped[Response] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def waiting_for_owner(self) -> bool:
+        """Nobody owns the case yet: it opened when nobody could (no admin, no default owner)."""
+        return self.owner_id is None
 
     @property
     def escalated(self) -> bool:

@@ -72,7 +72,8 @@ def submit_survey(token: str):
         "public/thank_you.html",
         survey=survey,
         first_name=first_name(survey.customer.name),
-        owner_name=first_name(case.owner.name) if case else None,
+        # No name while the case waits for an owner: the message already promises a person.
+        owner_name=first_name(case.owner.name) if case and case.owner else None,
         message=get_setting(session, "thank_you_message"),
     )
 

@@ -14,6 +14,10 @@ The life of a case: `open` → `acknowledged` (one click, or the first reply)
 `fix_check_days`. A "no" or "partly" sends it back to `acknowledged` with the
 same owner. The worker escalates missed deadlines (`escalate_overdue_cases`)
 and closes unconfirmed fixes (`close_unconfirmed_cases`).
+
+A case waiting for an owner (`owner_id` None, see `surveys.services.cases`)
+has no deadlines and nobody to write as: it can take notes and be handed to
+someone (which starts its deadlines), and nothing else until it has an owner.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from surveys.models import (
 from surveys.services.outbox import enqueue_email, enqueue_email_to_user
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import get_setting
-from surveys.services.surveys import schedule_survey
+from surveys.services.surveys import lock_customer, schedule_survey
 from surveys.services.touchpoints import record_touchpoint
 from surveys.services.webhooks_out import CASE_CLOSED, CASE_RESOLVED, emit_case_event
 
@@ -56,6 +60,10 @@ FIX_CHECK_SET = "fix-check"
 # What a customer tells us about themselves: kept on the profile, not a complaint.
 PREFERENCES_KEY = "preferences"
 BREACHES = ("acknowledge", "resolve")
+WAITING_FOR_OWNER_MESSAGE = (
+    "Nobody owns this case yet: hand it to someone first. They then acknowledge it, "
+    "reply and resolve it."
+)
 
 
 class CaseError(Exception):
@@ -113,12 +121,17 @@ def get_case_for(session: Session, user: User, case_id: int) -> Case:
 def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
     """Unclosed cases (of `owner`, or everyone's when None), the most pressing first.
 
-    Cases waiting on their owner come first, by the deadline they face next
-    (acknowledge-by while open, resolve-by once acknowledged), so an overdue
-    case is never below one that is not due yet. Resolved ones, which wait on
-    the customer, come last, newest first.
+    Cases waiting for an owner come first (only admins see them), the longest
+    waiting first; then cases waiting on their owner, by the deadline they face
+    next (acknowledge-by while open, resolve-by once acknowledged), so an
+    overdue case is never below one that is not due yet. Resolved ones, which
+    wait on the customer, come last, newest first.
     """
-    stage = sql_case((Case.status.in_(("open", "acknowledged")), 0), else_=1)
+    stage = sql_case(
+        (Case.owner_id.is_(None), 0),
+        (Case.status.in_(("open", "acknowledged")), 1),
+        else_=2,
+    )
     due = sql_case(
         (Case.status == "open", Case.acknowledge_by),
         (Case.status == "acknowledged", Case.resolve_by),
@@ -134,7 +147,16 @@ def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
             .selectinload(Response.answers)
             .selectinload(Answer.question),
         )
-        .order_by(stage, due, Case.resolved_at.desc(), Case.created_at.desc(), Case.id.desc())
+        .order_by(
+            stage,
+            due,
+            Case.resolved_at.desc(),
+            # Within the waiting ones (no deadline yet), the longest waiting first.
+            sql_case((Case.owner_id.is_(None), Case.created_at)),
+            sql_case((Case.owner_id.is_(None), Case.id)),
+            Case.created_at.desc(),
+            Case.id.desc(),
+        )
     )
     if owner is not None:
         query = query.where(Case.owner_id == owner.id)
@@ -180,7 +202,10 @@ class Deadline:
 
 
 def next_deadline(case: Case) -> Deadline | None:
-    """The deadline that applies in the case's status; None once it waits on the customer."""
+    """The deadline that applies in the case's status; None once it waits on the customer,
+    and while it waits for an owner (the deadlines start when it has one)."""
+    if case.owner_id is None:
+        return None
     if case.status == "open":
         return Deadline("Acknowledge", case.acknowledge_by)
     if case.status == "acknowledged":
@@ -217,18 +242,22 @@ def reply_opening(case: Case) -> str:
 
 
 def can_acknowledge(case: Case) -> bool:
-    """Whether the case's status lets it be acknowledged."""
-    return case.status == "open"
+    """Whether the case's status lets it be acknowledged (by its owner: it needs one)."""
+    return case.status == "open" and case.owner_id is not None
 
 
 def can_resolve(case: Case) -> bool:
-    """Whether the case's status lets it be resolved."""
-    return case.status in ("open", "acknowledged")
+    """Whether the case's status lets it be resolved (it needs an owner)."""
+    return case.status in ("open", "acknowledged") and case.owner_id is not None
 
 
 def can_reply(case: Case) -> bool:
-    """Whether the owner may still write to the customer about this case."""
-    return case.status in UNFINISHED_STATUSES and case.customer.erased_at is None
+    """Whether the owner may still write to the customer about this case (there is one)."""
+    return (
+        case.status in UNFINISHED_STATUSES
+        and case.customer.erased_at is None
+        and case.owner_id is not None
+    )
 
 
 def can_reassign(case: Case) -> bool:
@@ -237,14 +266,11 @@ def can_reassign(case: Case) -> bool:
 
 
 def reassign_candidates(session: Session, case: Case) -> list[User]:
-    """Everyone who could take the case: active people other than its owner."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.id != case.owner_id)
-            .order_by(User.name, User.id)
-        )
-    )
+    """Everyone who could take the case: active people other than its owner (if any)."""
+    query = select(User).where(User.active.is_(True)).order_by(User.name, User.id)
+    if case.owner_id is not None:
+        query = query.where(User.id != case.owner_id)
+    return list(session.scalars(query))
 
 
 # --- acting ------------------------------------------------------------------
@@ -286,6 +312,7 @@ def _lock(session: Session, case: Case) -> None:
 
 def ensure_can_resolve(case: Case) -> None:
     """Raise CaseStateError unless the case's status lets it be resolved."""
+    _ensure_has_owner(case)
     if not can_resolve(case):
         raise CaseStateError(f"This case is already {case.status}; there is nothing to resolve.")
 
@@ -296,6 +323,7 @@ def ensure_can_reply(case: Case) -> None:
         raise CaseStateError(
             "This customer's personal data was erased; we can no longer write to them."
         )
+    _ensure_has_owner(case)
     if not can_reply(case):
         raise CaseStateError("This case is closed, so there is no reply to send from it.")
 
@@ -304,6 +332,11 @@ def ensure_can_reassign(case: Case) -> None:
     """Raise CaseStateError unless the case may move to another owner."""
     if not can_reassign(case):
         raise CaseStateError("This case is closed; there is nothing left to hand over.")
+
+
+def _ensure_has_owner(case: Case) -> None:
+    if case.owner_id is None:
+        raise CaseStateError(WAITING_FOR_OWNER_MESSAGE)
 
 
 def _require_actor(by_user: User | None, by_api_key: ApiKey | None) -> None:
@@ -336,6 +369,7 @@ def acknowledge_case(
     """Take the case: `open` → `acknowledged`, which stops the acknowledge deadline."""
     _require_actor(by_user, by_api_key)
     _lock(session, case)
+    _ensure_has_owner(case)
     if not can_acknowledge(case):
         raise CaseStateError(_not_open_message(case))
     case.status = "acknowledged"
@@ -432,7 +466,8 @@ def reassign_case(
     """Hand the case to one new owner, with a reason; they and the customer are told.
 
     The deadlines stay as they were: the customer's wait does not start again
-    because the case changed hands.
+    because the case changed hands. A case waiting for an owner gets its first
+    one this way, and its deadlines start now (see `surveys.services.cases`).
     """
     _require_actor(by_user, by_api_key)
     _lock(session, case)
@@ -451,7 +486,15 @@ def reassign_case(
     )
     previous = case.owner
     case.owner = new_owner
-    case.reassign_count = (case.reassign_count or 0) + 1
+    if previous is not None:
+        case.reassign_count = (case.reassign_count or 0) + 1
+    else:  # its first owner, chosen by hand: the deadlines start now
+        chooser = by_user.name if by_user else f"API key “{by_api_key.name}”"
+        case.routed_by = f"chosen by {chooser} while the case waited for an owner"[:300]
+        case.acknowledge_by = now + timedelta(
+            hours=float(get_setting(session, "acknowledge_hours"))
+        )
+        case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     event = record_event(
         session,
         case,
@@ -461,8 +504,8 @@ def reassign_case(
         by_api_key=by_api_key,
         body=reason,
         data={
-            "from_user_id": previous.id,
-            "from_name": previous.name,
+            "from_user_id": previous.id if previous else None,
+            "from_name": previous.name if previous else None,
             "to_user_id": new_owner.id,
             "to_name": new_owner.name,
         },
@@ -504,6 +547,9 @@ def resolve_case(
 ) -> CaseEvent:
     """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is."""
     _require_actor(by_user, by_api_key)
+    # The customer first, as everywhere (see lock_customer): the touch point below
+    # references the customer, and the fix-check survey then needs this lock.
+    lock_customer(session, case.customer)
     _lock(session, case)
     # The status first: a note does not matter on a case that cannot be resolved.
     ensure_can_resolve(case)
@@ -560,6 +606,7 @@ def _ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey
         now=now,
         purchase=case.purchase,
         case=case,
+        customer_locked=True,  # by resolve_case, before anything referenced the customer
     )
     if survey.status != "scheduled":
         record_event(
@@ -691,6 +738,9 @@ def _not_open_message(case: Case) -> str:
 def escalate_overdue_cases(session: Session, now: datetime) -> int:
     """Email the owner and every admin about each missed deadline, once per breach.
 
+    A case waiting for an owner has no deadline to miss (and nobody to escalate
+    to): it is given one as soon as someone can take it.
+
     The stamp (`acknowledge_escalated_at` / `resolve_escalated_at`) is written in
     the transaction that queues the emails, and rows another worker holds are
     skipped, so however often and however many workers run, each breach is
@@ -712,12 +762,14 @@ def escalate_overdue_cases(session: Session, now: datetime) -> int:
 def _breached(breach: str, now: datetime):
     if breach == "acknowledge":
         conditions = (
+            Case.owner_id.is_not(None),
             Case.status == "open",
             Case.acknowledge_by < now,
             Case.acknowledge_escalated_at.is_(None),
         )
     else:
         conditions = (
+            Case.owner_id.is_not(None),
             Case.status.in_(("open", "acknowledged")),
             Case.resolve_by < now,
             Case.resolve_escalated_at.is_(None),

@@ -1,45 +1,72 @@
-"""Opening a case: a negative response, given to exactly one owner who is told at once."""
+"""Opening a case: a negative response, given to exactly one owner who is told at once.
+
+A customer's answer is never lost. When nobody can own a case yet (a fresh
+install with no admin and no default owner), it opens *waiting for an owner*:
+the response and the case are kept, `owner_id` is None, and its deadlines are
+None too. `assign_waiting_cases` routes such cases through the same rules as
+a new one as soon as someone can take them: when a person is created or
+reactivated, when a default owner or a rule is chosen, and on every pass of
+the worker, as a safety net.
+
+The owner's deadlines (acknowledge by, resolve by) start when the case gets
+its owner, not when it opened: they are a promise the owner makes, and nobody
+could keep one for a case no one could see. Escalating at once to the person
+just given it would tell them nothing they were not just told. The customer's
+wait is not hidden: the case keeps its `created_at`, and its timeline says how
+long it waited for an owner.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.services.outbox import enqueue_email_to_user
-from surveys.services.routing import choose_owner
+from surveys.services.routing import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
 from surveys.services.touchpoints import record_touchpoint
 from surveys.services.webhooks_out import CASE_OPENED, emit_case_event
 
+log = logging.getLogger(__name__)
+
+# The start of `routed_by` on a case nobody could own yet.
+WAITING_FOR_OWNER = "waiting for an owner"
+
 
 def open_case(session: Session, response: Response, *, now: datetime) -> Case:
-    """Open the case for a negative response, route it to one owner and queue their email."""
+    """Open the case for a negative response, route it to one owner and queue their email.
+
+    When nobody can own it yet, the case opens waiting for an owner (see the module).
+    """
     survey = response.survey
-    decision = choose_owner(session, customer=survey.customer, purchase=survey.purchase)
+    try:
+        decision = choose_owner(session, customer=survey.customer, purchase=survey.purchase)
+    except NoOwnerAvailable as exc:
+        decision, nobody_because = None, str(exc)
     case = Case(
         status="open",
         response_id=response.id,
         customer_id=response.customer_id,
         purchase_id=survey.purchase_id,
-        owner_id=decision.owner.id,
-        routed_by=decision.reason,
-        acknowledge_by=now + timedelta(hours=float(get_setting(session, "acknowledge_hours"))),
-        resolve_by=now + timedelta(hours=float(get_setting(session, "resolve_hours"))),
+        routed_by=decision.reason if decision else f"{WAITING_FOR_OWNER}: {nobody_because}",
         created_at=now,
     )
     session.add(case)
     session.flush()
+    if decision is not None:
+        routing = f"routed to {decision.owner.name} ({decision.reason})"
+    else:
+        routing = f"nobody can own it yet ({nobody_because}), so it waits for an owner"
     session.add(
         CaseEvent(
             case_id=case.id,
             kind="opened",
             created_at=now,
-            body=(
-                f"Opened from a negative answer; routed to {decision.owner.name} "
-                f"({decision.reason})."
-            ),
+            body=f"Opened from a negative answer; {routing}.",
             data={
                 "reasons": [_in_words(a) for a in response.answers if a.negative],
                 # What the customer wrote travels with the case, even when it is not negative.
@@ -48,21 +75,16 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
                     for a in response.answers
                     if not a.negative and a.question.type == "text"
                 ],
-                "routed_by": decision.reason,
-                "routing_rule_id": decision.rule.id if decision.rule else None,
+                "routed_by": decision.reason if decision else None,
+                "routing_rule_id": decision.rule.id if decision and decision.rule else None,
             },
         )
     )
-    enqueue_email_to_user(session, decision.owner, template="owner_new_case", case=case, now=now)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            kind="owner_notified",
-            created_at=now,
-            body=f"Emailed {decision.owner.name} <{decision.owner.email}>.",
-            data={"user_id": decision.owner.id, "email": decision.owner.email},
-        )
-    )
+    if decision is not None:
+        _give_to_owner(session, case, decision, now=now)
+    else:
+        # In the web process's log too: whoever runs it learns that a customer waits on nobody.
+        log.warning("case %s waits for an owner: %s", case.id, nobody_because)
     record_touchpoint(
         session,
         customer=survey.customer,
@@ -75,6 +97,104 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     session.flush()
     emit_case_event(session, CASE_OPENED, case, now=now)
     return case
+
+
+def assign_waiting_cases(session: Session, now: datetime) -> int:
+    """Route every case waiting for an owner, now that someone may take it; how many found one.
+
+    Each goes through the rules a new case does (account owner, routing rule,
+    default owner, earliest admin), and its owner is emailed as for a new case.
+    Rows another transaction holds are skipped (it is assigning them), so
+    however many callers run at once, each case is given and emailed once.
+    """
+    waiting = session.scalars(
+        select(Case)
+        .where(Case.owner_id.is_(None))
+        .order_by(Case.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    assigned = 0
+    for case in waiting:
+        try:
+            decision = choose_owner(session, customer=case.customer, purchase=case.purchase)
+        except NoOwnerAvailable:
+            continue  # still nobody for this one; a later change or pass will try again
+        waited = now - case.created_at
+        _give_to_owner(session, case, decision, now=now, waited=waited)
+        assigned += 1
+    session.flush()
+    return assigned
+
+
+def count_waiting_cases(session: Session) -> int:
+    """How many cases wait for an owner."""
+    return session.scalar(select(func.count(Case.id)).where(Case.owner_id.is_(None)))
+
+
+def waiting_cases(session: Session, *, limit: int = 20) -> list[Case]:
+    """The cases waiting for an owner, the longest waiting first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.owner_id.is_(None))
+            .options(selectinload(Case.customer))
+            .order_by(Case.created_at, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def _give_to_owner(
+    session: Session,
+    case: Case,
+    decision: RoutingDecision,
+    *,
+    now: datetime,
+    waited: timedelta | None = None,
+) -> None:
+    """Make `decision.owner` the case's owner from `now`: their deadlines, a timeline entry
+    when the case waited for them, and the new-case email."""
+    owner = decision.owner
+    case.owner = owner
+    case.routed_by = decision.reason
+    case.acknowledge_by = now + timedelta(hours=float(get_setting(session, "acknowledge_hours")))
+    case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
+    session.flush()
+    if waited is not None:
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                kind="owner_assigned",
+                created_at=now,
+                body=f"Routed to {owner.name} ({decision.reason}) after waiting "
+                f"{duration_words(waited.total_seconds())} for an owner.",
+                data={
+                    "user_id": owner.id,
+                    "routed_by": decision.reason,
+                    "routing_rule_id": decision.rule.id if decision.rule else None,
+                    "waited_seconds": int(waited.total_seconds()),
+                },
+            )
+        )
+    enqueue_email_to_user(session, owner, template="owner_new_case", case=case, now=now)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="owner_notified",
+            created_at=now,
+            body=f"Emailed {owner.name} <{owner.email}>.",
+            data={"user_id": owner.id, "email": owner.email},
+        )
+    )
+
+
+def duration_words(seconds: float) -> str:
+    """'3 hours', '2 days', '1 minute': a duration as a person says it."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "less than a minute"
 
 
 def _in_words(answer: Answer) -> dict:

@@ -24,6 +24,8 @@ def overdue_condition(now: datetime):
 
 @dataclass(frozen=True)
 class Overview:
+    # Cases nobody could own when they opened (no admin, no default owner): the first thing to see.
+    waiting_for_owner: int
     open_cases: int
     unacknowledged_cases: int
     overdue_cases: int
@@ -49,6 +51,7 @@ def overview(session: Session, *, now: datetime) -> Overview:
             func.count(Case.id).filter(Case.status == "open"),
             func.count(Case.id).filter(overdue_condition(now)),
             func.count(Case.id).filter(Case.status == "resolved"),
+            func.count(Case.id).filter(Case.owner_id.is_(None)),
         )
     ).one()
     week_start = now - timedelta(days=7)
@@ -67,6 +70,7 @@ def overview(session: Session, *, now: datetime) -> Overview:
         )
     ).one()
     return Overview(
+        waiting_for_owner=cases[4],
         open_cases=cases[0],
         unacknowledged_cases=cases[1],
         overdue_cases=cases[2],
@@ -90,7 +94,7 @@ def workloads(session: Session, *, now: datetime) -> dict[int, Workload]:
         select(
             Case.owner_id, func.count(Case.id), func.count(Case.id).filter(overdue_condition(now))
         )
-        .where(Case.status.in_(OPEN_STATUSES))
+        .where(Case.status.in_(OPEN_STATUSES), Case.owner_id.is_not(None))
         .group_by(Case.owner_id)
     ).all()
     return {owner_id: Workload(open_count, overdue) for owner_id, open_count, overdue in rows}

@@ -128,7 +128,7 @@ def _case_row(case: Case, reasons: list[str]) -> list[Cell]:
     return [
         case.id,
         case.status,
-        case.owner.email,
+        case.owner.email if case.owner else None,  # none while it waits for an owner
         case.customer.email,
         case.purchase.order_id if case.purchase else None,
         _timestamp(case.created_at),

@@ -90,6 +90,7 @@ def send_to_person(
         now=now,
         send_at=now + (person.delay or timedelta(0)),
         customer_is_new=customer_is_new,
+        customer_locked=True,  # by find_or_create_customer
     )
     return PersonResult(customer=customer, survey=survey, created=True)
 

@@ -76,7 +76,7 @@ def _default_owner(session: Session) -> RoutingDecision:
         .limit(1)
     ).first()
     if admin is None:
-        raise NoOwnerAvailable("no active admin can own the case")
+        raise NoOwnerAvailable(f"no active admin, and {why}")
     return RoutingDecision(admin, f"earliest admin, as {why}")
 
 

@@ -1,7 +1,9 @@
 """Changing who owns new cases: the ordered routing rules and the default owner.
 
 Deciding is `surveys.services.routing.choose_owner`'s job; this module only
-edits what it reads, keeping rule positions 1..n in the order admins see.
+edits what it reads, keeping rule positions 1..n in the order admins see. A
+new rule or default owner may be the someone a case was waiting for, so each
+such change routes the cases waiting for an owner at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from surveys.models import RoutingRule, User
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.audit import record_admin_change
+from surveys.services.cases import assign_waiting_cases
 from surveys.services.routing import describe_rule
 from surveys.services.settings import get_setting, set_setting
 
@@ -103,6 +106,7 @@ def add_rule(
         after=_snapshot(rule, rules.index(rule) + 1),
         now=now,
     )
+    assign_waiting_cases(session, now)
     return rule
 
 
@@ -169,3 +173,4 @@ def set_default_owner(session: Session, owner: User | None, *, actor: User, now:
         after={"default_owner": owner.email if owner else None},
         now=now,
     )
+    assign_waiting_cases(session, now)

@@ -24,8 +24,18 @@ def lock_customer(session: Session, customer: Customer) -> None:
     """Serialise survey decisions for one customer (two purchases at once get one survey).
 
     PostgreSQL takes a row lock; SQLite already holds the database's write lock.
+    Take it before inserting any row that references the customer: such an
+    insert holds FOR KEY SHARE on the customer, and two transactions that each
+    hold it and then ask for this lock wait on each other (a deadlock). The
+    customer's columns are read again once the lock is granted, so what a
+    concurrent transaction just committed (an unsubscribe) is seen.
     """
-    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    session.scalars(
+        select(Customer)
+        .where(Customer.id == customer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def recently_surveyed(session: Session, customer: Customer, now: datetime) -> bool:
@@ -80,6 +90,7 @@ def schedule_survey(
     purchase: Purchase | None = None,
     case: Case | None = None,
     customer_is_new: bool = False,
+    customer_locked: bool = False,
 ) -> Survey:
     """Schedule a survey for a customer, or record why it will not be sent.
 
@@ -89,8 +100,10 @@ def schedule_survey(
     `customer_is_new` says the customer was inserted in this very transaction:
     nobody else can see them yet and they have no surveys, so the lock and the
     throttle query (two round trips on every first purchase) are skipped.
+    `customer_locked` says the caller already holds `lock_customer`'s lock,
+    taken before it inserted anything referencing the customer (see there).
     """
-    if not customer_is_new:
+    if not (customer_is_new or customer_locked):
         lock_customer(session, customer)
     if customer.suppressed_at is not None:
         return record_unsent_survey(

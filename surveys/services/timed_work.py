@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from surveys.services import case_workflow, reminders
+from surveys.services import case_workflow, cases, reminders
 
 TimedJob = Callable[[Session, datetime], int]
 
@@ -21,6 +21,9 @@ TimedJob = Callable[[Session, datetime], int]
 def timed_jobs() -> list[tuple[str, TimedJob]]:
     """The jobs the worker runs on every pass, by name."""
     return [
+        # A safety net: cases are given an owner as soon as someone can take them (a new
+        # admin, a default owner), but a case that opened while that change committed waits.
+        ("cases given an owner", cases.assign_waiting_cases),
         ("escalated", case_workflow.escalate_overdue_cases),
         ("closed unconfirmed", case_workflow.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),

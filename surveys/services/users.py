@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash
 from surveys.auth import MIN_PASSWORD_LENGTH, hash_password, password_matches
 from surveys.models import Case, User
 from surveys.models.users import ROLES
+from surveys.services.cases import assign_waiting_cases
 
 MAX_NAME_LENGTH = 200
 
@@ -36,8 +37,14 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(session: Session, *, email: str, name: str, role: str, password: str) -> User:
-    """Create a login; every problem with the input raises a UserError that names it."""
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, now: datetime
+) -> User:
+    """Create a login; every problem with the input raises a UserError that names it.
+
+    A new admin is someone the cases waiting for an owner can go to: they are
+    routed at once (to this admin, or to whom the rules now name).
+    """
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
@@ -59,6 +66,7 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
             session.add(user)
     except IntegrityError:
         raise UserError(f"There is already a user with the email {email}.") from None
+    assign_waiting_cases(session, now)
     return user
 
 
@@ -112,9 +120,10 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
 
 
 def reactivate_user(session: Session, user: User, *, now: datetime) -> None:
-    """Let a deactivated user log in again."""
+    """Let a deactivated user log in again; cases waiting for an owner may now go to them."""
     user.active = True
     session.flush()
+    assign_waiting_cases(session, now)
 
 
 def _active_admin_count(session: Session) -> int:
