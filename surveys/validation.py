@@ -441,15 +441,29 @@ TimeZoneName = Annotated[str | None, BeforeValidator(read_timezone), _TimeZoneNa
 # --- numbers ------------------------------------------------------------------------------
 
 
+def as_whole_number(value: Any) -> int | None:
+    """A JSON integer as an int, or None: not a boolean, not a string.
+
+    `2.0` counts: JSON Schema calls any number without a fraction an integer, and some
+    JSON writers (Python's among them) write whole floats that way.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def WholeNumber(minimum: int, maximum: int) -> Any:  # noqa: N802
     """A JSON integer (not a boolean, not a string) between the bounds, inclusive."""
 
     def read(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        number = as_whole_number(value)
+        if number is None or not minimum <= number <= maximum:
             raise _problem(f"must be a whole number from {minimum} to {maximum}")
-        if not minimum <= value <= maximum:
-            raise _problem(f"must be a whole number from {minimum} to {maximum}")
-        return value
+        return number
 
     schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
     return Annotated[int, BeforeValidator(read), WithJsonSchema(schema)]

@@ -245,7 +245,8 @@ def _read_cursor(value: Any) -> tuple[datetime, int] | None:
     if not isinstance(value, str) or not re.fullmatch(CURSOR_PATTERN, value):
         raise PydanticCustomError("invalid", "is not a cursor this API gave out")
     micros, _, row_id = value.partition("_")
-    return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
+    # Cursors this API gives out hold real ids; a larger one is past every row there is.
+    return EPOCH + timedelta(microseconds=int(micros)), min(int(row_id), MAX_DATABASE_ID)
 
 
 Cursor = Annotated[

@@ -44,7 +44,11 @@ def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) ->
 
 def _published_set(key: str) -> tuple[QuestionSet, QuestionSetVersion]:
     session = db.session()
-    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
+    # A key no set could have (a NUL byte, 10,000 characters) is not looked for.
+    known = editor.SET_KEY_PATTERN.fullmatch(key)
+    question_set = (
+        session.scalar(select(QuestionSet).where(QuestionSet.key == key)) if known else None
+    )
     version = editor.latest_version(session, question_set) if question_set else None
     if version is None:
         raise ApiProblem(404, "Not Found", f"There is no published question set “{key}”.")

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from surveys.public.forms import RESERVED_FIELD_NAMES
-from surveys.validation import text_pattern, unstorable_text_reason
+from surveys.validation import as_whole_number, text_pattern, unstorable_text_reason
 
 SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -249,10 +249,10 @@ def _scale_rule(value: Any) -> Any:
         return None
     if not isinstance(value, dict) or set(value) != {"at_most"}:
         raise _problem('For a scale, the rule is {"at_most": n}, or null for never.')
-    at_most = value["at_most"]
-    if isinstance(at_most, bool) or not isinstance(at_most, int):
+    at_most = as_whole_number(value["at_most"])
+    if at_most is None:
         raise _problem("“at most” is a whole number on the scale.")
-    return value
+    return {"at_most": at_most}
 
 
 def _text_rule(value: Any) -> None:
@@ -274,11 +274,12 @@ class ScaleRule(DocumentModel):
 
 
 def _scale_bound(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = as_whole_number(value)
+    if number is None:
         raise _problem(SCALE_BOUNDS)
-    if not -SCALE_BOUND <= value <= SCALE_BOUND:
+    if not -SCALE_BOUND <= number <= SCALE_BOUND:
         raise _problem(f"Keep the scale between {-SCALE_BOUND} and {SCALE_BOUND}.")
-    return value
+    return number
 
 
 ScaleBound = Annotated[

@@ -384,11 +384,10 @@ def put_question_set(
     errors = _Errors()
     if body.key is not None and body.key != key:  # read_question_set(…, key=key) says so too
         errors.add("key", f"The body's key “{body.key}” does not match the address’s “{key}”.")
-    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
-    if question_set is None:
-        _clean_set_key(key, errors)
+    _clean_set_key(key, errors)  # before any query: no set has a key that does not fit
     if errors.by_path:
         raise QuestionSetInvalid(errors.by_path)
+    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
     if question_set is None:
         question_set = create_question_set(
             session,
