@@ -10,11 +10,9 @@ with only its own fields; errors name the field by its dotted path
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -25,43 +23,37 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
 
-from surveys.public.forms import RESERVED_FIELD_NAMES
-from surveys.validation import as_whole_number, text_pattern, unstorable_text_reason
-
-SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-QUESTION_FIELDS = ("key", "type", "text", "required", "min", "max", "options", "negative")
-TYPES = ("choice", "scale", "text")
-MAX_QUESTIONS = 30
-MAX_OPTIONS = 12
-MAX_QUESTION_TEXT = 1000
-MAX_LABEL = 200
-MAX_NAME = 200
-# Eleven points (0 to 10) still fit a phone's width in one row.
-MAX_SCALE_POINTS = 11
-# Wide enough for any scale people answer, narrow enough for every integer column.
-SCALE_BOUND = 100
-
-TYPE_MESSAGE = "The type must be “choice”, “scale” or “text”."
-QUESTION_SHAPE = "Each question is an object with a key, a type and a text."
-OPTION_SHAPE = "Each option has a value and a label."
-NO_OPTIONS = "A choice question needs its options."
-SCALE_BOUNDS = "A scale needs a whole-number minimum and maximum."
-QUESTIONS_LIST = "Send the questions as a list."
-# What a missing field means, by its name.
-MISSING = {
-    "key": "Give the question a key: a short name for its answer, like one_thing.",
-    "text": "Write the question as the customer will read it.",
-    "options": NO_OPTIONS,
-    "min": SCALE_BOUNDS,
-    "max": SCALE_BOUNDS,
-    "value": "Give the option a value, like yes or short.",
-    "label": "Write the words the customer sees.",
-    "questions": QUESTIONS_LIST,
-}
+from surveys.services.question_set_fields import (
+    MAX_NAME,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_SCALE_POINTS,
+    QUESTION_SHAPE,
+    QUESTIONS_LIST,
+    SET_KEY_PATTERN,
+    TYPE_MESSAGE,
+    TYPES,
+    ChoiceRule,
+    DocumentModel,
+    NoBound,
+    NoOptions,
+    Option,
+    QuestionKey,
+    QuestionText,
+    Required,
+    ScaleBound,
+    ScaleRule,
+    document_errors,
+    error_at,
+    error_details,
+    read_choice_rule,
+    read_scale_rule,
+    read_text_rule,
+    refusal,
+)
+from surveys.validation import text_pattern, unstorable_text_reason
 
 
 class QuestionSetInvalid(ValueError):
@@ -73,220 +65,6 @@ class QuestionSetInvalid(ValueError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
         self.errors = errors
-
-
-def _problem(message: str) -> PydanticCustomError:
-    return PydanticCustomError("invalid", message)
-
-
-def _error_at(loc: tuple, message: str, value: Any) -> ValidationError:
-    """A validation error at a path of its own below the field being validated."""
-    details = InitErrorDetails(type=_problem(message), loc=loc, input=value)
-    return ValidationError.from_exception_data("question set", [details])
-
-
-def _details(exc: ValidationError) -> list[InitErrorDetails]:
-    """The errors of a validation, to raise again together with others."""
-    return [
-        InitErrorDetails(
-            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
-            loc=error["loc"],
-            input=error.get("input"),
-        )
-        for error in exc.errors(include_url=False)
-    ]
-
-
-# --- the parts of a question ----------------------------------------------------------------
-
-
-def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_long: str):
-    """A reader of text an admin writes: trimmed, not blank, storable, not too long."""
-
-    def read(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise _problem(missing)
-        reason = unstorable_text_reason(value, multiline=multiline)
-        if reason:
-            raise _problem(f"The {what} {reason}.")
-        value = value.strip()
-        if len(value) > max_length:
-            raise _problem(too_long)
-        return value
-
-    schema = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": max_length,
-        "pattern": text_pattern(multiline=multiline, required=True),
-    }
-    return Annotated[str, BeforeValidator(read), WithJsonSchema(schema)]
-
-
-def _question_key(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _problem(MISSING["key"])
-    value = value.strip()
-    if not QUESTION_KEY_PATTERN.match(value):
-        raise _problem(
-            "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
-        )
-    if value in RESERVED_FIELD_NAMES:
-        raise _problem(f"“{value}” is reserved by the survey form; choose another key.")
-    return value
-
-
-QuestionKey = Annotated[
-    str,
-    BeforeValidator(_question_key),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": QUESTION_KEY_PATTERN.pattern,
-            "not": {"enum": sorted(name for name in RESERVED_FIELD_NAMES if name[0].islower())},
-            "description": "The answer's name in responses and exports; unique in the set.",
-        }
-    ),
-]
-QuestionText = _written(
-    "question",
-    MAX_QUESTION_TEXT,
-    multiline=True,
-    missing=MISSING["text"],
-    too_long=f"Keep the question to {MAX_QUESTION_TEXT} characters.",
-)
-
-
-def _required(value: Any) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _problem("“required” is true or false.")
-    return value
-
-
-Required = Annotated[
-    bool,
-    BeforeValidator(_required),
-    WithJsonSchema({"type": ["boolean", "null"], "default": False}),
-]
-
-
-def _only_for(kind: str, message: str, empty: tuple = (None,)):
-    """A field another type of question has: absent, null (or empty) here."""
-
-    def read(value: Any) -> None:
-        if value not in empty:
-            raise _problem(message)
-        return None
-
-    schema: dict = {"type": "null"} if empty == (None,) else {"type": ["array", "null"]}
-    if empty != (None,):
-        schema["maxItems"] = 0
-    schema["description"] = f"Only {kind} questions have it."
-    return Annotated[None, BeforeValidator(read), WithJsonSchema(schema), Field(exclude=True)]
-
-
-NoOptions = _only_for("choice", "Only choice questions have options.", empty=(None, []))
-NoBound = _only_for("scale", "Only scale questions have a minimum and maximum.")
-
-
-def _option_value(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _problem(MISSING["value"])
-    value = value.strip()
-    if not OPTION_VALUE_PATTERN.match(value):
-        raise _problem("Use lower-case letters, digits, - and _ (it appears in the email's links).")
-    return value
-
-
-class DocumentModel(BaseModel):
-    """A part of the document: a field it does not know is a mistake worth naming."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Option(DocumentModel):
-    """One answer of a choice question: the value in links and exports, the label shown."""
-
-    value: Annotated[
-        str,
-        BeforeValidator(_option_value),
-        WithJsonSchema({"type": "string", "pattern": OPTION_VALUE_PATTERN.pattern}),
-    ]
-    label: _written(
-        "label",
-        MAX_LABEL,
-        multiline=False,
-        missing=MISSING["label"],
-        too_long=f"Keep the label to {MAX_LABEL} characters.",
-    )
-
-
-def _empty_rule(value: Any) -> Any:
-    # `{}` is how the editor writes "never negative", as null is.
-    return None if value == {} else value
-
-
-def _choice_rule(value: Any) -> Any:
-    value = _empty_rule(value)
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) != {"values"}:
-        raise _problem(
-            "For a choice, the rule names the negative answers: "
-            '{"values": [...]}, or null for never.'
-        )
-    values = value["values"]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise _problem("List the negative answers' values.")
-    return value
-
-
-def _scale_rule(value: Any) -> Any:
-    value = _empty_rule(value)
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) != {"at_most"}:
-        raise _problem('For a scale, the rule is {"at_most": n}, or null for never.')
-    at_most = as_whole_number(value["at_most"])
-    if at_most is None:
-        raise _problem("“at most” is a whole number on the scale.")
-    return {"at_most": at_most}
-
-
-def _text_rule(value: Any) -> None:
-    if _empty_rule(value) is not None:
-        raise _problem("A text answer is never negative on its own; leave the rule empty (null).")
-    return None
-
-
-class ChoiceRule(DocumentModel):
-    """The choices that are negative: some of the options' values, never all of them."""
-
-    values: list[str]
-
-
-class ScaleRule(DocumentModel):
-    """Answers at most this are negative; from the minimum to one below the maximum."""
-
-    at_most: int
-
-
-def _scale_bound(value: Any) -> int:
-    number = as_whole_number(value)
-    if number is None:
-        raise _problem(SCALE_BOUNDS)
-    if not -SCALE_BOUND <= number <= SCALE_BOUND:
-        raise _problem(f"Keep the scale between {-SCALE_BOUND} and {SCALE_BOUND}.")
-    return number
-
-
-ScaleBound = Annotated[
-    int,
-    BeforeValidator(_scale_bound),
-    WithJsonSchema({"type": "integer", "minimum": -SCALE_BOUND, "maximum": SCALE_BOUND}),
-]
 
 
 # --- the three kinds of question ------------------------------------------------------------
@@ -303,7 +81,7 @@ class ChoiceQuestion(_Question):
 
     type: Literal["choice"]
     options: list[Option] = Field(min_length=2, max_length=MAX_OPTIONS)
-    negative: Annotated[ChoiceRule | None, BeforeValidator(_choice_rule)] = Field(
+    negative: Annotated[ChoiceRule | None, BeforeValidator(read_choice_rule)] = Field(
         None, description="The negative answers' values, or null for never."
     )
     min: NoBound = None
@@ -315,7 +93,7 @@ class ChoiceQuestion(_Question):
         seen: set[str] = set()
         for index, option in enumerate(options):
             if option.value in seen:
-                raise _error_at(
+                raise error_at(
                     (index, "value"),
                     f"Another option already has the value “{option.value}”.",
                     option.value,
@@ -330,13 +108,13 @@ class ChoiceQuestion(_Question):
         known = [option.value for option in self.options]
         unknown = [value for value in self.negative.values if value not in known]
         if unknown:
-            raise _error_at(
+            raise error_at(
                 ("negative",),
                 "These are not values of this question's options: " + ", ".join(unknown) + ".",
                 self.negative.values,
             )
         if set(self.negative.values) >= set(known):
-            raise _error_at(
+            raise error_at(
                 ("negative",),
                 "If every answer is negative, the question cannot tell anything; leave at "
                 "least one answer out of the rule.",
@@ -354,7 +132,7 @@ class ScaleQuestion(_Question):
     type: Literal["scale"]
     min: ScaleBound
     max: ScaleBound
-    negative: Annotated[ScaleRule | None, BeforeValidator(_scale_rule)] = Field(
+    negative: Annotated[ScaleRule | None, BeforeValidator(read_scale_rule)] = Field(
         None, description="Answers at most this are negative; null for never."
     )
     options: NoOptions = None
@@ -362,15 +140,15 @@ class ScaleQuestion(_Question):
     @model_validator(mode="after")
     def _a_scale_that_fits(self) -> ScaleQuestion:
         if self.min >= self.max:
-            raise _error_at(("max",), "The maximum must be above the minimum.", self.max)
+            raise error_at(("max",), "The maximum must be above the minimum.", self.max)
         if self.max - self.min + 1 > MAX_SCALE_POINTS:
-            raise _error_at(
+            raise error_at(
                 ("max",),
                 f"A scale has at most {MAX_SCALE_POINTS} points (0 to 10), so it fits a phone.",
                 self.max,
             )
         if self.negative is not None and not self.min <= self.negative.at_most < self.max:
-            raise _error_at(
+            raise error_at(
                 ("negative",),
                 f"“at most” must be from {self.min} to {self.max - 1}, so that some answers "
                 "are not negative.",
@@ -383,7 +161,7 @@ class TextQuestion(_Question):
     """Free text; never negative on its own (it travels with a case)."""
 
     type: Literal["text"]
-    negative: Annotated[None, BeforeValidator(_text_rule)] = Field(
+    negative: Annotated[None, BeforeValidator(read_text_rule)] = Field(
         None, description="Always null: a text answer is never negative on its own."
     )
     options: NoOptions = None
@@ -399,13 +177,13 @@ class _AnyTypeOfQuestion(_Question):
 
 def _a_question(value: Any) -> Any:
     if not isinstance(value, dict):
-        raise _problem(QUESTION_SHAPE)
+        raise refusal(QUESTION_SHAPE)
     if value.get("type") not in TYPES:
-        errors = [InitErrorDetails(type=_problem(TYPE_MESSAGE), loc=("type",), input=None)]
+        errors = [InitErrorDetails(type=refusal(TYPE_MESSAGE), loc=("type",), input=None)]
         try:
             _AnyTypeOfQuestion.model_validate(value)
         except ValidationError as exc:
-            errors += _details(exc)
+            errors += error_details(exc)
         raise ValidationError.from_exception_data("question", errors)
     return value
 
@@ -419,7 +197,7 @@ Question = Annotated[
 
 def _questions_list(value: Any) -> Any:
     if not isinstance(value, list):
-        raise _problem(QUESTIONS_LIST)
+        raise refusal(QUESTIONS_LIST)
     return value
 
 
@@ -430,7 +208,7 @@ def _distinct_keys(value: Any, handler) -> list:
     try:
         questions = handler(value)
     except ValidationError as exc:
-        errors = _details(exc)
+        errors = error_details(exc)
     seen: set[str] = set()
     for index, question in enumerate(value if isinstance(value, list) else ()):
         key = question.get("key") if isinstance(question, dict) else None
@@ -440,7 +218,7 @@ def _distinct_keys(value: Any, handler) -> list:
         if key in seen:
             errors.append(
                 InitErrorDetails(
-                    type=_problem(f"Another question already uses the key “{key}”."),
+                    type=refusal(f"Another question already uses the key “{key}”."),
                     loc=(index, "key"),
                     input=key,
                 )
@@ -466,13 +244,13 @@ def read_set_name(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _problem("Give the set a name people will recognise.")
+        raise refusal("Give the set a name people will recognise.")
     reason = unstorable_text_reason(value, multiline=False)
     if reason:
-        raise _problem(f"The name {reason}.")
+        raise refusal(f"The name {reason}.")
     value = value.strip()
     if len(value) > MAX_NAME:
-        raise _problem(f"Keep the name to {MAX_NAME} characters.")
+        raise refusal(f"Keep the name to {MAX_NAME} characters.")
     return value
 
 
@@ -508,7 +286,7 @@ class QuestionSetInput(DocumentModel):
     def _key_of_the_address(cls, key: Any, info: ValidationInfo) -> Any:
         address = (info.context or {}).get("key")
         if key is not None and address is not None and key != address:
-            raise _problem(f"The body's key “{key}” does not match the address’s “{address}”.")
+            raise refusal(f"The body's key “{key}” does not match the address’s “{address}”.")
         return key
 
     @field_validator("questions", mode="wrap")
@@ -560,48 +338,3 @@ def valid_question(question: object) -> dict | None:
         return _ONE_QUESTION.validate_python(question).model_dump()
     except ValidationError:
         return None
-
-
-def document_errors(exc: ValidationError) -> dict[str, list[str]]:
-    """Pydantic's errors as the editor and the API show them: by dotted path, in words."""
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        loc = list(error["loc"])
-        # A question's errors carry its type as a step of the path (questions.0.text.key);
-        # the document has no such step.
-        if len(loc) > 3 and loc[0] == "questions" and isinstance(loc[1], int) and loc[2] in TYPES:
-            del loc[2]
-        loc, message = _in_words(error, loc)
-        path = ".".join(str(part) for part in loc) or "body"
-        if message not in errors.setdefault(path, []):
-            errors[path].append(message)
-    return errors
-
-
-def _in_words(error: dict, loc: list) -> tuple[list, str]:
-    kind, name = error["type"], (loc[-1] if loc else "")
-    in_options = len(loc) > 1 and loc[-2] == "options"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return [*loc, "type"], TYPE_MESSAGE
-    if kind in ("model_attributes_type", "model_type", "dict_type"):
-        return loc, OPTION_SHAPE if in_options else QUESTION_SHAPE
-    if kind == "extra_forbidden":
-        if len(loc) == 1:
-            return loc, f"Unknown field “{name}”."
-        if len(loc) > 2 and loc[-3] == "options":
-            return loc, f"Unknown field “{name}”; an option has a value and a label."
-        return loc, f"Unknown field “{name}”; a question has {', '.join(QUESTION_FIELDS)}."
-    if kind == "missing":
-        return loc, MISSING.get(name, "is required")
-    if kind == "list_type":
-        return loc, NO_OPTIONS if name == "options" else QUESTIONS_LIST
-    if kind == "too_short":
-        if name == "options":
-            empty = (error.get("ctx") or {}).get("actual_length") == 0
-            return loc, NO_OPTIONS if empty else "Give at least two options to choose from."
-        return loc, "A question set needs at least one question."
-    if kind == "too_long":
-        if name == "options":
-            return loc, f"Keep it to {MAX_OPTIONS} options or fewer."
-        return loc, f"Keep it to {MAX_QUESTIONS} questions or fewer; short surveys get answered."
-    return loc, error["msg"]

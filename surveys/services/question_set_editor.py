@@ -31,7 +31,8 @@ from surveys.models import (
 )
 from surveys.services import question_set_document as document
 from surveys.services.audit import record_admin_change
-from surveys.services.question_set_document import (  # noqa: F401 (the editor's vocabulary)
+from surveys.services.question_set_document import QuestionSetInput, QuestionSetInvalid
+from surveys.services.question_set_fields import (  # noqa: F401 (the editor's vocabulary)
     MAX_LABEL,
     MAX_NAME,
     MAX_OPTIONS,
@@ -42,8 +43,6 @@ from surveys.services.question_set_document import (  # noqa: F401 (the editor's
     QUESTION_KEY_PATTERN,
     SET_KEY_PATTERN,
     TYPES,
-    QuestionSetInput,
-    QuestionSetInvalid,
 )
 from surveys.services.settings import get_setting, set_setting
 
