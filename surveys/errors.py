@@ -98,7 +98,12 @@ def register(app: Flask) -> None:
                 413: "The request body is larger than 1 MiB.",
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
-            return problem_response(exc.code or 500, exc.name, detail)
+            response = problem_response(exc.code or 500, exc.name, detail)
+            # The exception's own headers say what to do next (a 405's Allow).
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         return render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
 
     @app.errorhandler(DBAPIError)

@@ -1,6 +1,6 @@
 """Importing purchases from a CSV file (`flask purchases import`, CONTRACT §3).
 
-Each row is checked with the API's rules (`surveys.api.schemas.check_purchase`)
+Each row is checked with the API's rules (`surveys.api.inputs.check_purchase`)
 and recorded by `record_purchase`, like a POST /api/v1/purchases. The import
 goes row by row: a bad row is reported with its line and fields and changes
 nothing, the good ones go in. Rows are committed a chunk at a time, so a large
@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from surveys import clock
-from surveys.api.schemas import check_purchase
+from surveys.api.inputs import check_purchase
 from surveys.services.purchases import PurchaseInput, PurchaseRejected, record_purchase
 
 COLUMNS = (
@@ -160,6 +160,8 @@ def open_purchase_file(path: Path) -> PurchaseFile:
                 raise UnreadableFile(
                     f"{path} is empty: its first line must name the columns ({', '.join(COLUMNS)})."
                 )
+            if "\r" in header_line.rstrip("\r\n"):
+                raise UnreadableFile(_old_mac_line_endings(path))
             delimiter = _guess_delimiter(header_line)
             columns = _checked_columns(path, header_line, delimiter)
             # Strict: a quote left open would otherwise swallow the rest of the file.
@@ -185,6 +187,16 @@ def _decoded_lines(raw: Iterable[bytes], path: Path) -> Iterator[str]:
             ) from None
         # Excel starts "CSV UTF-8" files with a byte order mark; it is not part of the header.
         yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _old_mac_line_endings(path: Path) -> str:
+    # Read as one line, such a file would be one row of thousands of columns; better to
+    # say so than to guess where its lines end.
+    return (
+        f"{path}: cannot read its lines: they end with a carriage return alone (old Mac "
+        'line endings). Save it from your spreadsheet as "CSV UTF-8", or convert its '
+        "line endings to LF or CRLF, and import it again."
+    )
 
 
 def _csv_error(path: Path, line: int, exc: csv.Error) -> str:

@@ -12,13 +12,14 @@ the shape every 422 of this service names its fields with (`items.0.quantity`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BeforeValidator, ValidationError, WithJsonSchema
@@ -105,6 +106,33 @@ def _text_reader(max_length: int, *, required: bool, multiline: bool, cut: bool)
     return read
 
 
+# The same rules as unstorable_text_reason, for the OpenAPI description: no control
+# characters (line breaks only in multi-line text) and, for required text, one character
+# that is not a space. Lone surrogates cannot be written in a pattern; the description says it.
+_CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
+_MULTILINE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_TEXT_DESCRIPTION = "No NUL or other control characters, no lone surrogates."
+
+
+def text_pattern(*, multiline: bool, required: bool) -> str:
+    """The JSON Schema pattern of the text Text and OptionalText accept."""
+    control = _MULTILINE_CONTROL if multiline else _CONTROL
+    if not required:
+        return f"^[^{control}]*$"
+    return f"^[^{control}]*[^\\s{control}][^{control}]*$"
+
+
+def _text_schema(max_length: int, *, multiline: bool, required: bool, cut: bool) -> dict:
+    schema: dict = {"type": "string"} if required else {"type": ["string", "null"]}
+    if required:
+        schema["minLength"] = 1
+    if not cut:
+        schema["maxLength"] = max_length
+    schema["pattern"] = text_pattern(multiline=multiline, required=required)
+    schema["description"] = _TEXT_DESCRIPTION + ("" if multiline else " One line.")
+    return schema
+
+
 def Text(max_length: int, *, multiline: bool = False, cut: bool = False) -> Any:  # noqa: N802
     """A required string, trimmed, not blank, at most `max_length` characters.
 
@@ -112,18 +140,14 @@ def Text(max_length: int, *, multiline: bool = False, cut: bool = False) -> Any:
     ids, anything that may end up in a mail header). `cut` shortens an over-long value
     instead of refusing it (a provider would only send the same long title again).
     """
-    schema = {"type": "string", "minLength": 1, "maxLength": max_length}
-    if cut:
-        schema.pop("maxLength")
+    schema = _text_schema(max_length, multiline=multiline, required=True, cut=cut)
     reader = _text_reader(max_length, required=True, multiline=multiline, cut=cut)
     return Annotated[str, BeforeValidator(reader), WithJsonSchema(schema)]
 
 
 def OptionalText(max_length: int, *, multiline: bool = False, cut: bool = False) -> Any:  # noqa: N802
     """Like Text, but absent, null and blank all read as None."""
-    schema: dict = {"type": ["string", "null"], "maxLength": max_length}
-    if cut:
-        schema.pop("maxLength")
+    schema = _text_schema(max_length, multiline=multiline, required=False, cut=cut)
     reader = _text_reader(max_length, required=False, multiline=multiline, cut=cut)
     return Annotated[str | None, BeforeValidator(reader), WithJsonSchema(schema)]
 
@@ -168,6 +192,48 @@ OptionalEmailAddress = Annotated[
     str | None,
     BeforeValidator(_optional_email),
     WithJsonSchema({"type": ["string", "null"], "format": "email", "maxLength": MAX_EMAIL_LENGTH}),
+]
+
+
+def read_address_to_look_up(value: Any) -> str:
+    """An address that names someone already recorded: only its shape matters, lower case.
+
+    Owners and customers were checked when they were recorded; an address used to find
+    them again (an owner filter, the owner a purchase names) is not held to what a mail
+    server takes today, or an owner at an internal domain could never be named.
+    """
+    if not isinstance(value, str):
+        raise _problem("must be a string")
+    value = value.strip()
+    if not value:
+        raise _problem("is required")
+    reason = unstorable_text_reason(value, multiline=False)
+    if reason:
+        raise _problem(reason)
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise _problem(f"must be at most {MAX_EMAIL_LENGTH} characters")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
+        raise _problem("must be an email address")
+    return value.lower()
+
+
+def _optional_address_to_look_up(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return read_address_to_look_up(value)
+
+
+_LOOKUP_SCHEMA = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
+EmailToLookUp = Annotated[
+    str,
+    BeforeValidator(read_address_to_look_up),
+    WithJsonSchema({"type": "string", **_LOOKUP_SCHEMA}),
+]
+OptionalEmailToLookUp = Annotated[
+    str | None,
+    BeforeValidator(_optional_address_to_look_up),
+    WithJsonSchema({"type": ["string", "null"], **_LOOKUP_SCHEMA}),
 ]
 
 
@@ -232,15 +298,41 @@ def _optional_timestamp(value: Any) -> datetime | None:
     return None if value is None else read_timestamp(value)
 
 
+# What read_timestamp takes, as a pattern for the OpenAPI description. Its years stop one
+# short of the accepted range at each end, so that no offset can carry a moment past it.
+TIMESTAMP_PATTERN = (
+    r"^(?:190[1-9]|19[1-9]\d|[2-7]\d{3}|8[0-8]\d{2}|89[0-8]\d)"
+    r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+)
+_TIMESTAMP_DESCRIPTION = (
+    f"RFC 3339 with an offset, like 2026-11-22T10:00:00Z, between the years "
+    f"{EARLIEST_MOMENT.year} and {LATEST_MOMENT.year - 1} (UTC)."
+)
 Timestamp = Annotated[
     datetime,
     BeforeValidator(read_timestamp),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": TIMESTAMP_PATTERN,
+            "description": _TIMESTAMP_DESCRIPTION,
+        }
+    ),
 ]
 OptionalTimestamp = Annotated[
     datetime | None,
     BeforeValidator(_optional_timestamp),
-    WithJsonSchema({"type": ["string", "null"], "format": "date-time"}),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "pattern": TIMESTAMP_PATTERN,
+            "description": _TIMESTAMP_DESCRIPTION,
+        }
+    ),
 ]
 
 
@@ -322,6 +414,12 @@ Currency = Annotated[
 ]
 
 
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """The IANA time zone names this machine's time zone database holds."""
+    return frozenset(name for name in available_timezones() if len(name) <= MAX_TIMEZONE_LENGTH)
+
+
 def read_timezone(value: Any) -> str | None:
     """An IANA time zone name (Europe/Madrid), or None when absent."""
     if value is None or value == "":
@@ -329,41 +427,56 @@ def read_timezone(value: Any) -> str | None:
     message = "is not an IANA time zone (like Europe/Madrid)"
     if not isinstance(value, str):
         raise _problem("must be a string")
-    if len(value) > MAX_TIMEZONE_LENGTH or unstorable_text_reason(value, multiline=False):
+    # Only the database's own names: ZoneInfo also opens any file under its folders
+    # ("right/UTC", "posixrules"), which the OpenAPI description could not list.
+    if value not in known_timezones():
         raise _problem(message)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        # OSError: a name the file system refuses (too long, a directory…).
         raise _problem(message) from None
     return value
 
 
-TimeZoneName = Annotated[
-    str | None,
-    BeforeValidator(read_timezone),
-    WithJsonSchema(
-        {
-            "type": ["string", "null"],
-            "maxLength": MAX_TIMEZONE_LENGTH,
+class _TimeZoneNames:
+    """Lists the known names in the JSON schema, read when a schema is made, not at import."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict:
+        return {
+            "enum": [*sorted(known_timezones()), None],
             "description": "An IANA time zone, like Europe/Madrid.",
         }
-    ),
-]
+
+
+TimeZoneName = Annotated[str | None, BeforeValidator(read_timezone), _TimeZoneNames()]
 
 
 # --- numbers ------------------------------------------------------------------------------
+
+
+def as_whole_number(value: Any) -> int | None:
+    """A JSON integer as an int, or None: not a boolean, not a string.
+
+    `2.0` counts: JSON Schema calls any number without a fraction an integer, and some
+    JSON writers (Python's among them) write whole floats that way.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def WholeNumber(minimum: int, maximum: int) -> Any:  # noqa: N802
     """A JSON integer (not a boolean, not a string) between the bounds, inclusive."""
 
     def read(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        number = as_whole_number(value)
+        if number is None or not minimum <= number <= maximum:
             raise _problem(f"must be a whole number from {minimum} to {maximum}")
-        if not minimum <= value <= maximum:
-            raise _problem(f"must be a whole number from {minimum} to {maximum}")
-        return value
+        return number
 
     schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
     return Annotated[int, BeforeValidator(read), WithJsonSchema(schema)]

@@ -76,7 +76,12 @@ def test_new_purchase_answers_201_and_queues_the_survey_right_away(client, auth,
         "id": purchase.id,
         "order_id": "A-1001",
         "customer_id": purchase.customer_id,
-        "survey": {"id": survey.id, "status": "scheduled", "send_at": "2026-11-23T09:00:00Z"},
+        "survey": {
+            "id": survey.id,
+            "status": "scheduled",
+            "send_at": "2026-11-23T09:00:00Z",
+            "reason": None,
+        },
     }
     assert purchase.purchased_at == datetime(2026, 11, 23, 8, 55, tzinfo=UTC)
     assert (purchase.total, purchase.currency, purchase.source) == (Decimal("129.90"), "EUR", "api")
@@ -179,6 +184,7 @@ def test_purchase_reported_late_is_asked_about_now_not_in_the_past(client, auth,
         "id": response.get_json()["survey"]["id"],
         "status": "scheduled",
         "send_at": "2026-11-23T09:00:00Z",
+        "reason": None,
     }
 
 
@@ -192,6 +198,7 @@ def test_purchase_older_than_the_age_limit_is_recorded_but_skipped(client, auth,
     assert inside.get_json()["survey"]["status"] == "scheduled"
     assert too_old.get_json()["survey"]["status"] == "skipped"
     assert too_old.get_json()["survey"]["send_at"] is None
+    assert too_old.get_json()["survey"]["reason"] == "The purchase is older than 30 days."
     survey = session.get(Survey, too_old.get_json()["survey"]["id"])
     assert survey.status_reason == "the purchase is older than 30 days"
     assert session.scalars(select(OutboxMessage.to_email)).all() == ["in@example.com"]
@@ -216,6 +223,7 @@ def test_second_purchase_inside_the_throttle_window_is_throttled(client, auth, s
     statuses = [r.get_json()["survey"]["status"] for r in (first, second, third)]
     assert statuses == ["scheduled", "throttled", "scheduled"]
     assert second.get_json()["survey"]["send_at"] is None
+    assert second.get_json()["survey"]["reason"] == "Already surveyed in the last 30 days."
     assert count(session, Survey) == 3
     assert count(session, OutboxMessage) == 2
     assert count(session, Customer) == 1
@@ -235,6 +243,7 @@ def test_suppressed_customer_is_recorded_but_never_surveyed(client, auth, sessio
         "id": response.get_json()["survey"]["id"],
         "status": "suppressed",
         "send_at": None,
+        "reason": "The address is suppressed (unsubscribed).",
     }
     assert count(session, OutboxMessage) == 0
 

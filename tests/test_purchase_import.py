@@ -264,8 +264,10 @@ def test_quoted_values_may_span_lines_and_short_rows_are_padded(runner, session,
     result = run_import(runner, path)
 
     assert result.exit_code == 1, result.output
+    # A name is one line (it goes into mail headers): the quoted line break is refused.
+    assert "line 2 (order A-1): name: must be a single line" in result.output
     assert "line 5 (order A-3): row: has 9 cells but the header names 8 columns" in result.output
-    assert order_ids(session) == ["A-1", "A-2"]
+    assert order_ids(session) == ["A-2"]
 
 
 @pytest.mark.parametrize(
@@ -316,3 +318,35 @@ def test_the_help_names_the_columns(runner):
     assert result.exit_code == 0
     assert "order_id and email (required)" in result.output
     assert "--dry-run" in result.output
+
+
+@pytest.mark.parametrize(
+    "bad_date", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1899-06-01T00:00:00Z"]
+)
+def test_a_date_out_of_range_is_one_bad_row_and_every_good_row_is_saved(
+    runner, session, clock, tmp_path, bad_date
+):
+    # 1,201 rows, chunks of 500: the bad one is in the third chunk with 200 good rows.
+    rows = [f"A-{n},c{n}@example.com,,2026-11-22T10:00:00Z,,,,\n" for n in range(1, 1202)]
+    rows[1100] = f"A-1101,c1101@example.com,,{bad_date},,,,\n"
+    path = write(tmp_path, HEADER + "".join(rows))
+
+    result = run_import(runner, path)
+
+    assert result.exit_code == 1, result.output
+    assert "Imported 1,200 purchases; 0 already known (skipped); 1 rejected." in result.output
+    assert "line 1102 (order A-1101): purchased_at:" in result.output
+    assert count(session, Purchase) == 1200
+    assert "A-1101" not in order_ids(session)
+
+
+def test_a_file_with_old_mac_line_endings_cannot_be_read(runner, session, clock, tmp_path):
+    path = tmp_path / "purchases.csv"
+    path.write_bytes(HEADER.replace("\n", "\r").encode() + b"A-1,ana@example.com,,,,,,\r")
+
+    result = run_import(runner, path)
+
+    assert result.exit_code == 2, result.output
+    assert "Error: " in result.output and "cannot read" in result.output
+    assert "line endings" in result.output
+    assert count(session, Purchase) == 0

@@ -88,27 +88,28 @@ def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, 
     [
         (
             {"customer_email": ANA, "kind": "invoice", "polarity": "neutral"},
-            {"polarity": ["must be “positive” or “negative”"]},
+            {"polarity": ["must be 'positive' or 'negative'"]},
         ),
         (
             {"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "negative"},
             {"customer_email": ["no customer has this email address"]},
         ),
         (
-            {"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "bad"},
+            {"customer_email": "nobody", "kind": "invoice", "polarity": "bad"},
             {
-                "customer_email": ["no customer has this email address"],
-                "polarity": ["must be “positive” or “negative”"],
+                "customer_email": ["must be an email address"],
+                "polarity": ["must be 'positive' or 'negative'"],
             },
         ),
         ({"kind": "invoice", "polarity": "negative"}, {"customer_email": ["is required"]}),
-        (
-            {"customer_email": ANA, "polarity": "negative"},
-            {"kind": ["is required, e.g. “invoice” or “phone_call”"]},
-        ),
+        ({"customer_email": ANA, "polarity": "negative"}, {"kind": ["is required"]}),
         (
             {"customer_email": ANA, "kind": "x" * 65, "polarity": "negative"},
             {"kind": ["must be at most 64 characters"]},
+        ),
+        (
+            {"customer_email": ANA, "kind": "in\nvoice", "polarity": "negative"},
+            {"kind": ["must be a single line"]},
         ),
         (
             {
@@ -128,13 +129,26 @@ def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, 
                 "customer_email": ANA,
                 "kind": "invoice",
                 "polarity": "negative",
+                "occurred_at": "0001-01-01T00:00:00+01:00",
+            },
+            {"occurred_at": ["is out of range (the year must be between 1900 and 8999)"]},
+        ),
+        (
+            {
+                "customer_email": ANA,
+                "kind": "invoice",
+                "polarity": "negative",
                 "occurred_at": "2026-11-24T09:00:00Z",
             },
             {"occurred_at": ["must not be in the future"]},
         ),
         (
             {"customer_email": ANA, "kind": "invoice", "polarity": True},
-            {"polarity": ["must be a string"]},
+            {"polarity": ["must be 'positive' or 'negative'"]},
+        ),
+        (
+            {"customer_email": ANA, "kind": "invoice", "polarity": "negative", "note": "a\x00"},
+            {"note": ["must not contain NUL characters"]},
         ),
     ],
 )

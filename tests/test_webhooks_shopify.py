@@ -172,7 +172,12 @@ def test_paid_order_records_one_purchase_and_schedules_its_survey(client, shopif
         "id": purchase.id,
         "order_id": "shopify:5940139491234",
         "customer_id": purchase.customer_id,
-        "survey": {"id": survey.id, "status": "scheduled", "send_at": "2026-11-23T09:00:00Z"},
+        "survey": {
+            "id": survey.id,
+            "status": "scheduled",
+            "send_at": "2026-11-23T09:00:00Z",
+            "reason": None,
+        },
     }
     assert (purchase.source, purchase.total, purchase.currency) == (
         "shopify",

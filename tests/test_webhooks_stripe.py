@@ -143,7 +143,12 @@ def test_paid_checkout_records_one_purchase_and_schedules_its_survey(
         "id": purchase.id,
         "order_id": SESSION["id"],
         "customer_id": purchase.customer_id,
-        "survey": {"id": survey.id, "status": "scheduled", "send_at": "2026-11-23T09:00:00Z"},
+        "survey": {
+            "id": survey.id,
+            "status": "scheduled",
+            "send_at": "2026-11-23T09:00:00Z",
+            "reason": None,
+        },
     }
     assert (purchase.source, purchase.total, purchase.currency) == (
         "stripe",

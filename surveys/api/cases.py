@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import g, request
+from flask import g
+from pydantic import BaseModel
 
 from surveys import clock
 from surveys.api import bp, queries, schemas
+from surveys.api.inputs import (
+    AcknowledgeInput,
+    CaseListQuery,
+    CommentInput,
+    ReassignInput,
+    ReplyInput,
+    ResolveInput,
+    body_ref,
+    encode_cursor,
+    parse_body,
+    parse_query,
+    query_parameters,
+)
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
-from surveys.models.cases import CASE_STATUSES
 from surveys.services import case_workflow
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.users import find_user_by_email
@@ -26,7 +39,7 @@ _UNAUTHORIZED = {"401": {"$ref": "#/components/responses/Unauthorized"}}
 _CASE = {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}
 
 
-def _action(operation_id: str, summary: str, description: str, body_schema: str | None) -> dict:
+def _action(operation_id: str, summary: str, description: str, body_model) -> dict:
     """The OpenAPI description of one case action."""
     operation = {
         "operationId": operation_id,
@@ -45,65 +58,12 @@ def _action(operation_id: str, summary: str, description: str, body_schema: str 
             "422": {"$ref": "#/components/responses/ValidationError"},
         },
     }
-    if body_schema:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{body_schema}"}}
-            },
-        }
-    else:
-        operation["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+    operation["requestBody"] = {
+        "required": body_model is not AcknowledgeInput,
+        "content": {"application/json": {"schema": body_ref(body_model)}},
+    }
     return operation
 
-
-def _text_input(field: str, description: str, max_length: int) -> dict:
-    return {
-        "type": "object",
-        "required": [field],
-        "properties": {
-            field: {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": max_length,
-                "description": description,
-            }
-        },
-    }
-
-
-OPENAPI_SCHEMAS = {
-    "ReplyInput": _text_input(
-        "message",
-        "Emailed to the customer in the owner's name, Reply-To the owner's address.",
-        case_workflow.MAX_REPLY_LENGTH,
-    ),
-    "CommentInput": _text_input(
-        "body", "An internal note; never shown to the customer.", case_workflow.MAX_NOTE_LENGTH
-    ),
-    "ResolveInput": _text_input(
-        "resolution", "What was done to fix it.", case_workflow.MAX_RESOLUTION_LENGTH
-    ),
-    "ReassignInput": {
-        "type": "object",
-        "required": ["owner_email", "reason"],
-        "properties": {
-            "owner_email": {
-                "type": "string",
-                "description": "An active owner or admin, not the current owner.",
-            },
-            "reason": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": case_workflow.MAX_REASON_LENGTH,
-                "description": "Why the case moves; shown to the new owner.",
-            },
-        },
-    },
-}
 
 OPENAPI_PATHS = {
     "/cases": {
@@ -111,23 +71,7 @@ OPENAPI_PATHS = {
             "operationId": "listCases",
             "summary": "List cases, newest first",
             "tags": ["Cases"],
-            "parameters": [
-                {
-                    "name": "status",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "enum": list(CASE_STATUSES)},
-                },
-                {
-                    "name": "owner",
-                    "in": "query",
-                    "required": False,
-                    "description": "The owner's email address.",
-                    "schema": {"type": "string"},
-                },
-                {"$ref": "#/components/parameters/Limit"},
-                {"$ref": "#/components/parameters/Cursor"},
-            ],
+            "parameters": query_parameters(CaseListQuery),
             "responses": {
                 "200": {
                     "description": "One page of cases.",
@@ -163,7 +107,7 @@ OPENAPI_PATHS = {
             "acknowledgeCase",
             "Acknowledge a case",
             "`open` → `acknowledged`. The body may be `{}` or empty. 409 unless the case is open.",
-            None,
+            AcknowledgeInput,
         )
     },
     "/cases/{case_id}/replies": {
@@ -173,7 +117,7 @@ OPENAPI_PATHS = {
             "Emails the customer in the owner's name, `Reply-To` the owner's address, so their "
             "answer reaches the owner. A reply to an open case acknowledges it. 409 on a closed "
             "case or an erased customer.",
-            "ReplyInput",
+            ReplyInput,
         )
     },
     "/cases/{case_id}/comments": {
@@ -182,7 +126,7 @@ OPENAPI_PATHS = {
             "Add an internal note",
             "A note on the case's timeline (the case's `comments`), never shown to the customer. "
             "Allowed in every status.",
-            "CommentInput",
+            CommentInput,
         )
     },
     "/cases/{case_id}/reassign": {
@@ -192,7 +136,7 @@ OPENAPI_PATHS = {
             "One new owner, who is emailed; the customer is told the name of their new single "
             "point of contact. The reason is required. Deadlines stay as they were. 409 on a "
             "closed case; 422 for an unknown, inactive or current owner, or a missing reason.",
-            "ReassignInput",
+            ReassignInput,
         )
     },
     "/cases/{case_id}/resolve": {
@@ -203,7 +147,7 @@ OPENAPI_PATHS = {
             'customer: "yes" closes the case, "no" or "partly" sends it back to '
             "`acknowledged` with the same owner, no answer within 7 days closes it unconfirmed. "
             "409 when the case is already resolved or closed.",
-            "ResolveInput",
+            ResolveInput,
         )
     },
 }
@@ -213,23 +157,18 @@ OPENAPI_PATHS = {
 @api_key_required
 def list_cases():
     """Cases newest first, optionally by status and owner, a page at a time."""
-    status = request.args.get("status") or None
-    if status is not None and status not in CASE_STATUSES:
-        raise schemas.validation_problem({"status": [f"must be one of {', '.join(CASE_STATUSES)}"]})
-    limit = schemas.parse_limit(request.args)
-    cursor = request.args.get("cursor")
-    before = schemas.decode_cursor(cursor) if cursor else None
+    query = parse_query(CaseListQuery)
     views, more = queries.list_case_views(
         db.session(),
-        status=status,
-        owner_email=request.args.get("owner") or None,
-        before=before,
-        limit=limit,
+        status=query.status,
+        owner_email=query.owner,
+        before=query.cursor,
+        limit=query.limit,
     )
     last = views[-1].case if views and more else None
     return {
         "items": [schemas.case_json(v.case, v.reasons, v.comments) for v in views],
-        "next_cursor": schemas.encode_cursor(last.created_at, last.id) if last else None,
+        "next_cursor": encode_cursor(last.created_at, last.id) if last else None,
     }
 
 
@@ -249,15 +188,20 @@ def show_case(case_id: int):
 _FIELD_NAMES = {"owner": "owner_email"}
 
 
-def _act(case_id: int, action: Callable) -> dict:
-    """Run one case action as the calling API key, commit, and answer with the case."""
+def _act(case_id: int, body_model: type[BaseModel], action: Callable) -> dict:
+    """Run one case action as the calling API key, commit, and answer with the case.
+
+    The case is found first (404), then the body read (422), then the action run
+    with it (409 when the case's status does not allow it).
+    """
     session = db.session()
     try:
         case = case_workflow.get_case(session, case_id)
     except CaseNotFound as exc:
         raise ApiProblem(404, "Not Found", str(exc)) from None
+    body = parse_body(body_model, optional=body_model is AcknowledgeInput)
     try:
-        action(session, case)
+        action(session, case, body)
     except CaseStateError as exc:
         session.rollback()
         raise ApiProblem(409, "Conflict", str(exc)) from None
@@ -271,32 +215,14 @@ def _act(case_id: int, action: Callable) -> dict:
     return schemas.case_json(view.case, view.reasons, view.comments)
 
 
-def _body(*fields: str, optional: bool = False) -> dict[str, str | None]:
-    """The JSON object's string fields (422 naming any that is not a string)."""
-    if optional and not request.get_data(cache=True):
-        return dict.fromkeys(fields)
-    data = schemas.read_json_body()
-    if not isinstance(data, dict):
-        raise schemas.validation_problem({"body": ["must be a JSON object"]})
-    errors = schemas.FieldErrors()
-    values: dict[str, str | None] = {}
-    for field in fields:
-        value = data.get(field)
-        if value is not None and not isinstance(value, str):
-            errors.add(field, "must be a string")
-        values[field] = value if isinstance(value, str) else None
-    errors.raise_if_any()
-    return values
-
-
 @bp.post("/cases/<int:case_id>/acknowledge")
 @api_key_required
 def acknowledge_case(case_id: int):
     """Take the case: `open` → `acknowledged`."""
-    _body(optional=True)
     return _act(
         case_id,
-        lambda session, case: case_workflow.acknowledge_case(
+        AcknowledgeInput,
+        lambda session, case, _body: case_workflow.acknowledge_case(
             session, case, by_api_key=g.api_key, now=clock.now()
         ),
     )
@@ -306,11 +232,11 @@ def acknowledge_case(case_id: int):
 @api_key_required
 def reply_to_case(case_id: int):
     """Email the customer in the owner's name."""
-    body = _body("message")
     return _act(
         case_id,
-        lambda session, case: case_workflow.reply_to_customer(
-            session, case, message=body["message"], by_api_key=g.api_key, now=clock.now()
+        ReplyInput,
+        lambda session, case, body: case_workflow.reply_to_customer(
+            session, case, message=body.message, by_api_key=g.api_key, now=clock.now()
         ),
     )
 
@@ -319,12 +245,26 @@ def reply_to_case(case_id: int):
 @api_key_required
 def comment_on_case(case_id: int):
     """Add an internal note, never shown to the customer."""
-    body = _body("body")
     return _act(
         case_id,
-        lambda session, case: case_workflow.add_case_note(
-            session, case, body=body["body"], by_api_key=g.api_key, now=clock.now()
+        CommentInput,
+        lambda session, case, body: case_workflow.add_case_note(
+            session, case, body=body.body, by_api_key=g.api_key, now=clock.now()
         ),
+    )
+
+
+def _reassign(session, case, body: ReassignInput) -> None:
+    new_owner = find_user_by_email(session, body.owner_email)
+    if new_owner is None and case_workflow.can_reassign(case):
+        raise CaseInputError("owner", "No one with this email address can own cases.")
+    case_workflow.reassign_case(
+        session,
+        case,
+        new_owner=new_owner,
+        reason=body.reason,
+        by_api_key=g.api_key,
+        now=clock.now(),
     )
 
 
@@ -332,34 +272,17 @@ def comment_on_case(case_id: int):
 @api_key_required
 def reassign_case(case_id: int):
     """Hand the case to one new owner, with a reason."""
-    body = _body("owner_email", "reason")
-
-    def reassign(session, case):
-        new_owner = (
-            find_user_by_email(session, body["owner_email"]) if body["owner_email"] else None
-        )
-        if new_owner is None and body["owner_email"] and case_workflow.can_reassign(case):
-            raise CaseInputError("owner", "No one with this email address can own cases.")
-        case_workflow.reassign_case(
-            session,
-            case,
-            new_owner=new_owner,
-            reason=body["reason"],
-            by_api_key=g.api_key,
-            now=clock.now(),
-        )
-
-    return _act(case_id, reassign)
+    return _act(case_id, ReassignInput, _reassign)
 
 
 @bp.post("/cases/<int:case_id>/resolve")
 @api_key_required
 def resolve_case(case_id: int):
     """Resolve the case and send the customer the fix-check survey."""
-    body = _body("resolution")
     return _act(
         case_id,
-        lambda session, case: case_workflow.resolve_case(
-            session, case, resolution=body["resolution"], by_api_key=g.api_key, now=clock.now()
+        ResolveInput,
+        lambda session, case, body: case_workflow.resolve_case(
+            session, case, resolution=body.resolution, by_api_key=g.api_key, now=clock.now()
         ),
     )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from surveys import clock
 from surveys.api import bp, schemas
+from surveys.api.inputs import (
+    CustomerQuery,
+    TouchpointInput,
+    body_ref,
+    parse_body,
+    parse_query,
+    query_parameters,
+)
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
@@ -88,30 +94,6 @@ OPENAPI_SCHEMAS = {
             },
         },
     },
-    "TouchpointInput": {
-        "type": "object",
-        "required": ["customer_email", "kind", "polarity"],
-        "properties": {
-            "customer_email": {"type": "string", "description": "A customer we know."},
-            "kind": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": touchpoints.MAX_KIND_LENGTH,
-                "description": "What the contact was, e.g. `invoice`, `phone_call`.",
-            },
-            "polarity": {
-                "type": "string",
-                "enum": list(touchpoints.POLARITIES),
-                "description": "An invoice is a negative one.",
-            },
-            "note": {"type": ["string", "null"], "maxLength": touchpoints.MAX_NOTE_LENGTH},
-            "occurred_at": {
-                "type": ["string", "null"],
-                "format": "date-time",
-                "description": "RFC 3339 with an offset; defaults to now; not in the future.",
-            },
-        },
-    },
     "Touchpoint": {
         "type": "object",
         "required": ["id", "customer_email", "kind", "polarity", "note", "occurred_at"],
@@ -135,9 +117,7 @@ OPENAPI_PATHS = {
             "description": "The customer's owner, stated preferences, personal notes, "
             "touch-point counts and whether the address is suppressed.",
             "tags": ["Customers"],
-            "parameters": [
-                {"name": "email", "in": "query", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": query_parameters(CustomerQuery),
             "responses": {
                 "200": {
                     "description": "The customer.",
@@ -162,9 +142,7 @@ OPENAPI_PATHS = {
             "tags": ["Customers"],
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/TouchpointInput"}}
-                },
+                "content": {"application/json": {"schema": body_ref(TouchpointInput)}},
             },
             "responses": {
                 "201": {
@@ -227,11 +205,9 @@ def touchpoint_json(touchpoint: Touchpoint, customer_email: str) -> dict:
 @api_key_required
 def find_customer():
     """The customer with this email address (404 when we do not know them)."""
-    email = (request.args.get("email") or "").strip()
-    if not email:
-        raise schemas.validation_problem({"email": ["is required"]})
+    query = parse_query(CustomerQuery)
     session = db.session()
-    customer = find_customer_by_email(session, email)
+    customer = find_customer_by_email(session, query.email)
     if customer is None or customer.erased_at is not None:
         raise ApiProblem(404, "Not Found", "No customer has this email address.")
     return customer_json(customer_profile(session, customer))
@@ -241,31 +217,16 @@ def find_customer():
 @api_key_required
 def create_touchpoint():
     """Record a contact with a customer made elsewhere (an invoice is a negative one)."""
-    data = schemas.read_json_body()
-    if not isinstance(data, dict):
-        raise schemas.validation_problem({"body": ["must be a JSON object"]})
-    errors = schemas.FieldErrors()
-    for field in ("customer_email", "kind", "polarity", "note", "occurred_at"):
-        if data.get(field) is not None and not isinstance(data[field], str):
-            errors.add(field, "must be a string")
-    occurred_at = None
-    if isinstance(data.get("occurred_at"), str):
-        occurred_at = schemas.parse_rfc3339(data["occurred_at"])
-        if occurred_at is None:
-            errors.add(
-                "occurred_at",
-                "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z",
-            )
-    errors.raise_if_any()
+    body = parse_body(TouchpointInput)
     session = db.session()
     try:
         touchpoint = touchpoints.record_contact_elsewhere(
             session,
-            customer_email=data.get("customer_email"),
-            kind=data.get("kind"),
-            polarity=data.get("polarity"),
-            note=data.get("note"),
-            occurred_at=occurred_at,
+            customer_email=body.customer_email,
+            kind=body.kind,
+            polarity=body.polarity,
+            note=body.note,
+            occurred_at=body.occurred_at,
             now=clock.now(),
         )
     except TouchpointError as exc:

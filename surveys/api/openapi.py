@@ -2,9 +2,12 @@
 
 Each API module declares its own operations in `OPENAPI_PATHS`, keyed by the
 path as its blueprint routes it (`/cases/{case_id}`; the `/api/v1` prefix is
-added here), and any schemas of its own in `OPENAPI_SCHEMAS`, next to the
-views they describe; this module only assembles them with the shared parts. A test checks that every
-route of the blueprint is described, so the document cannot drift silently.
+added here), and the schemas of its answers in `OPENAPI_SCHEMAS`, next to the
+views they describe. Request bodies and query strings are described from the
+pydantic models that read them (`surveys.api.inputs`), so what is documented is
+what is checked. This module only assembles them with the shared parts. A test
+checks that every route of the blueprint is described, and schemathesis that
+the API keeps to the document.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import sys
 
 from flask import Flask, current_app
+from pydantic import TypeAdapter
 
-from surveys.api import bp, schemas
+from surveys.api import bp, inputs, schemas
+from surveys.validation import DatabaseId
 
 OPENAPI_PATHS = {
     "/openapi.json": {
@@ -61,30 +66,12 @@ SHARED_COMPONENTS = {
         ),
     },
     "parameters": {
-        "Limit": {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "description": "Page size.",
-            "schema": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": schemas.MAX_PAGE_SIZE,
-                "default": schemas.DEFAULT_PAGE_SIZE,
-            },
-        },
-        "Cursor": {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "description": "The `next_cursor` of the previous page.",
-            "schema": {"type": "string"},
-        },
         "CaseId": {
             "name": "case_id",
             "in": "path",
             "required": True,
-            "schema": {"type": "integer"},
+            "description": "A case's id; an id no case has answers 404.",
+            "schema": TypeAdapter(DatabaseId).json_schema(),
         },
     },
 }
@@ -112,7 +99,8 @@ def described_modules(app: Flask) -> list:
 def openapi_document(app: Flask) -> dict:
     """The whole document, from every API module's OPENAPI_PATHS and the shared parts."""
     paths: dict[str, dict] = {}
-    component_schemas = dict(schemas.OPENAPI_SCHEMAS)
+    # Request bodies from the models that read them; answers from their hand-kept shapes.
+    component_schemas = {**inputs.openapi_schemas(), **schemas.OPENAPI_SCHEMAS}
     for module in described_modules(app):
         for path, operations in getattr(module, "OPENAPI_PATHS", {}).items():
             if not path.startswith(f"{bp.url_prefix}/"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from surveys import clock
 from surveys.api import bp, schemas
+from surveys.api.inputs import PurchaseInput, body_ref, parse_body
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.services.purchases import PurchaseRejected, record_purchase
@@ -27,9 +28,7 @@ OPENAPI_PATHS = {
             "tags": ["Purchases"],
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/PurchaseInput"}}
-                },
+                "content": {"application/json": {"schema": body_ref(PurchaseInput)}},
             },
             "responses": {
                 "201": {"description": "A new order, recorded.", "content": _RECEIPT},
@@ -52,7 +51,7 @@ OPENAPI_PATHS = {
 @api_key_required
 def create_purchase():
     """Record a purchase (201), or answer for an order already received (200)."""
-    purchase_input = schemas.parse_purchase(schemas.read_json_body())
+    purchase_input = parse_body(PurchaseInput).to_service_input()
     session = db.session()
     try:
         result = record_purchase(session, purchase_input, now=clock.now(), source="api")

@@ -10,17 +10,25 @@ edited in git and sent back as it is.
 
 from __future__ import annotations
 
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify, url_for
 from sqlalchemy import select
 
 from surveys import clock
 from surveys.api import bp
+from surveys.api.inputs import (
+    QuestionSetInput,
+    QuestionSetQuery,
+    body_ref,
+    parse_query,
+    query_parameters,
+)
 from surveys.api.schemas import read_json_body, rfc3339, validation_problem
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.services import question_set_editor as editor
+from surveys.services.question_set_document import read_question_set
 
 
 def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) -> dict:
@@ -36,7 +44,11 @@ def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) ->
 
 def _published_set(key: str) -> tuple[QuestionSet, QuestionSetVersion]:
     session = db.session()
-    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
+    # A key no set could have (a NUL byte, 10,000 characters) is not looked for.
+    known = editor.SET_KEY_PATTERN.fullmatch(key)
+    question_set = (
+        session.scalar(select(QuestionSet).where(QuestionSet.key == key)) if known else None
+    )
     version = editor.latest_version(session, question_set) if question_set else None
     if version is None:
         raise ApiProblem(404, "Not Found", f"There is no published question set “{key}”.")
@@ -60,14 +72,14 @@ def list_question_sets():
 @api_key_required
 def show_question_set(key: str):
     """A set's newest version, or the one asked for with `?version=N`."""
+    query = parse_query(QuestionSetQuery)
     question_set, version = _published_set(key)
-    wanted = request.args.get("version")
-    if wanted is not None:
-        if not wanted.isdigit():
-            raise validation_problem({"version": ["must be a version number, like 3"]})
-        version = editor.get_version(db.session(), question_set, int(wanted))
+    if query.version is not None:
+        version = editor.get_version(db.session(), question_set, query.version)
         if version is None:
-            raise ApiProblem(404, "Not Found", f"Question set “{key}” has no version {wanted}.")
+            raise ApiProblem(
+                404, "Not Found", f"Question set “{key}” has no version {query.version}."
+            )
     return jsonify(question_set_json(question_set, version))
 
 
@@ -75,11 +87,11 @@ def show_question_set(key: str):
 @api_key_required
 def put_question_set(key: str):
     """Publish the body as the set's next version (201), or nothing when unchanged (200)."""
-    body = read_json_body()
     session = db.session()
     try:
+        document = read_question_set(read_json_body(), key=key)
         question_set, result = editor.put_question_set(
-            session, key, body, now=clock.now(), actor_api_key=g.api_key
+            session, key, document, now=clock.now(), actor_api_key=g.api_key
         )
     except editor.QuestionSetInvalid as exc:
         raise validation_problem(exc.errors) from None
@@ -92,67 +104,20 @@ def put_question_set(key: str):
     return response
 
 
-_QUESTION = {
-    "type": "object",
-    "required": ["key", "type", "text"],
-    "additionalProperties": False,
-    "properties": {
-        "key": {
-            "type": "string",
-            "pattern": editor.QUESTION_KEY_PATTERN.pattern,
-            "description": "The answer's name in responses and exports; unique in the set.",
-        },
-        "type": {"type": "string", "enum": list(editor.TYPES)},
-        "text": {
-            "type": "string",
-            "maxLength": editor.MAX_QUESTION_TEXT,
-            "description": "The question as the customer reads it.",
-        },
-        "required": {"type": "boolean", "default": False},
-        "min": {"type": ["integer", "null"], "description": "Scales only."},
-        "max": {
-            "type": ["integer", "null"],
-            "description": f"Scales only; at most {editor.MAX_SCALE_POINTS} points.",
-        },
-        "options": {
-            "type": ["array", "null"],
-            "description": "Choices only: at least two.",
-            "maxItems": editor.MAX_OPTIONS,
-            "items": {
-                "type": "object",
-                "required": ["value", "label"],
-                "additionalProperties": False,
-                "properties": {
-                    "value": {"type": "string", "pattern": editor.OPTION_VALUE_PATTERN.pattern},
-                    "label": {"type": "string", "maxLength": editor.MAX_LABEL},
-                },
-            },
-        },
-        "negative": {
-            "description": "When an answer is negative (and opens a case): "
-            '`{"values": [...]}` for a choice, `{"at_most": n}` for a '
-            "scale, null for never (always null for text).",
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["values"],
-                    "additionalProperties": False,
-                    "properties": {"values": {"type": "array", "items": {"type": "string"}}},
-                },
-                {
-                    "type": "object",
-                    "required": ["at_most"],
-                    "additionalProperties": False,
-                    "properties": {"at_most": {"type": "integer"}},
-                },
-            ],
-        },
-    },
-}
+_QUESTION_KINDS = ("ChoiceQuestion", "ScaleQuestion", "TextQuestion")
 
 OPENAPI_SCHEMAS: dict[str, dict] = {
-    "Question": _QUESTION,
+    "Question": {
+        "description": "A question of a published version: a choice, a scale or a text.",
+        "oneOf": [{"$ref": f"#/components/schemas/{kind}"} for kind in _QUESTION_KINDS],
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {
+                kind.removesuffix("Question").lower(): f"#/components/schemas/{kind}"
+                for kind in _QUESTION_KINDS
+            },
+        },
+    },
     "QuestionSet": {
         "type": "object",
         "description": "A published version of a question set.",
@@ -166,32 +131,13 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}},
         },
     },
-    "QuestionSetInput": {
-        "type": "object",
-        "description": "The questions to publish. `version` and `published_at` may be present "
-        "(as GET returns them) and are ignored; `key`, when present, must match "
-        "the address; `name` renames the set without a new version.",
-        "required": ["questions"],
-        "properties": {
-            "key": {"type": "string"},
-            "name": {"type": "string", "maxLength": editor.MAX_NAME},
-            "version": {"type": "integer"},
-            "published_at": {"type": "string"},
-            "questions": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": editor.MAX_QUESTIONS,
-                "items": {"$ref": "#/components/schemas/Question"},
-            },
-        },
-    },
 }
 _SET = {"application/json": {"schema": {"$ref": "#/components/schemas/QuestionSet"}}}
 _KEY_PARAMETER = {
     "name": "key",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": editor.SET_KEY_PATTERN.pattern},
     "description": "The set's key, like heart-to-heart.",
 }
 
@@ -228,15 +174,7 @@ OPENAPI_PATHS: dict[str, dict] = {
             "operationId": "showQuestionSet",
             "summary": "A question set's newest version (or `?version=N`)",
             "tags": ["Question sets"],
-            "parameters": [
-                _KEY_PARAMETER,
-                {
-                    "name": "version",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "integer", "minimum": 1},
-                },
-            ],
+            "parameters": [_KEY_PARAMETER, *query_parameters(QuestionSetQuery)],
             "responses": {
                 "200": {"description": "The version.", "content": _SET},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -257,11 +195,7 @@ OPENAPI_PATHS: dict[str, dict] = {
             "parameters": [_KEY_PARAMETER],
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/QuestionSetInput"}
-                    }
-                },
+                "content": {"application/json": {"schema": body_ref(QuestionSetInput)}},
             },
             "responses": {
                 "201": {

@@ -1,42 +1,24 @@
-"""The API's shapes: reading JSON bodies and query strings in, writing JSON out.
+"""The API's shapes: reading a JSON body, answering 422, and writing JSON out.
 
-Parsing turns a request into the services' plain inputs (or a 422 naming each
-bad field by its dotted path, `items.0.quantity`); the `*_json` functions are
-the only place a model becomes JSON. `OPENAPI_SCHEMAS` describes the same
-shapes for /api/v1/openapi.json, and the tests hold the two together.
+What each request may hold is a pydantic model in `surveys.api.inputs`; the
+`*_json` functions here are the only place a model becomes JSON, and
+`OPENAPI_SCHEMAS` describes those answers for /api/v1/openapi.json (the tests
+and schemathesis hold the two together).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from surveys.errors import ApiProblem
-from surveys.models import Answer, Case, CaseEvent, Question, Response
-from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, PurchaseResult
-
-MAX_ORDER_ID = 128
-MAX_NAME = 200
-MAX_EMAIL = 254
-MAX_ITEMS = 1000
-# Numeric(14, 2): twelve digits before the point.
-MAX_MONEY = Decimal("999999999999.99")
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
-
+from surveys.models import Answer, Case, CaseEvent, Question, Response, Survey
+from surveys.services.purchases import PurchaseResult
+from surveys.validation import json_shape_problem
 
 # --- reading requests -----------------------------------------------------------------------
 
@@ -60,25 +42,29 @@ def read_json_body() -> object:
         # one more byte from the server's own stream tells whether it was over.
         if request.environ["wsgi.input"].read(1):
             raise RequestEntityTooLarge()
+    return parse_json_document(raw)
+
+
+def parse_json_document(raw: bytes) -> object:
+    """The body as JSON: 400 unless it is JSON we can read and write back.
+
+    Python's json module reads NaN and Infinity, which JSON itself and no JSON column
+    take; and nesting deep enough to exhaust the stack when the document is walked.
+    """
     try:
-        return json.loads(raw)
+        document = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
-        # ValueError covers bad UTF-8 too; RecursionError, absurdly deep nesting.
-        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}") from None
+        # ValueError covers bad UTF-8 and NaN too; RecursionError, absurdly deep nesting.
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {detail}") from None
+    reason = json_shape_problem(document)
+    if reason:
+        raise ApiProblem(400, "Malformed JSON", f"The body {reason}.")
+    return document
 
 
-class FieldErrors:
-    """Collects messages by dotted field path, so one 422 names every bad field."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise validation_problem(self.errors)
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def validation_problem(errors: dict[str, list[str]]) -> ApiProblem:
@@ -91,249 +77,6 @@ def validation_problem(errors: dict[str, list[str]]) -> ApiProblem:
         errors=errors,
         type_="validation-error",
     )
-
-
-def parse_purchase(data: object) -> PurchaseInput:
-    """A POST /purchases body as a PurchaseInput, or a 422 naming every bad field."""
-    purchase_input, errors = check_purchase(data)
-    if errors:
-        raise validation_problem(errors)
-    return purchase_input
-
-
-def check_purchase(data: object) -> tuple[PurchaseInput | None, dict[str, list[str]]]:
-    """A purchase in the API's shape as a PurchaseInput, or None and every bad field's messages.
-
-    The rules the API answers 422 with; the CSV import checks each row with them too.
-    """
-    errors = FieldErrors()
-    if not isinstance(data, dict):
-        errors.add("body", "must be a JSON object")
-        return None, errors.errors
-
-    order_id = _text(errors, data, "order_id", "order_id", MAX_ORDER_ID, required=True)
-    customer = _parse_customer(errors, data.get("customer"))
-    purchased_at = _timestamp(errors, data.get("purchased_at"), "purchased_at")
-    total = _money(errors, data.get("total"), "total")
-    currency = _currency(errors, data.get("currency"))
-    items = _parse_items(errors, data.get("items"))
-    owner_email = _owner_email(errors, data.get("owner_email"))
-    if errors.errors:
-        return None, errors.errors
-    return PurchaseInput(
-        order_id=order_id,
-        customer=customer,
-        purchased_at=purchased_at,
-        total=total,
-        currency=currency,
-        items=items,
-        owner_email=owner_email,
-    ), {}
-
-
-def _parse_customer(errors: FieldErrors, data: object) -> CustomerInput | None:
-    if data is None:
-        errors.add("customer.email", "is required")
-        return None
-    if not isinstance(data, dict):
-        errors.add("customer", "must be an object")
-        return None
-    email = _customer_email(errors, data.get("email"))
-    name = _text(errors, data, "name", "customer.name", MAX_NAME)
-    external_id = _text(errors, data, "id", "customer.id", MAX_ORDER_ID)
-    timezone = _timezone(errors, data.get("timezone"))
-    if email is None:
-        return None
-    return CustomerInput(email=email, name=name, external_id=external_id, timezone=timezone)
-
-
-def _parse_items(errors: FieldErrors, data: object) -> tuple[ItemInput, ...]:
-    if data is None:
-        return ()
-    if not isinstance(data, list):
-        errors.add("items", "must be a list of objects")
-        return ()
-    if len(data) > MAX_ITEMS:
-        errors.add("items", f"must have at most {MAX_ITEMS} items")
-        return ()
-    items = []
-    for index, item in enumerate(data):
-        path = f"items.{index}"
-        if not isinstance(item, dict):
-            errors.add(path, "must be an object")
-            continue
-        quantity = item.get("quantity", 1)
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            errors.add(f"{path}.quantity", "must be a whole number of at least 1")
-        elif quantity > 1_000_000:
-            errors.add(f"{path}.quantity", "must be at most 1000000")
-        items.append(
-            ItemInput(
-                sku=_text(errors, item, "sku", f"{path}.sku", 128),
-                name=_text(errors, item, "name", f"{path}.name", 300),
-                category=_text(errors, item, "category", f"{path}.category", 128),
-                quantity=quantity if isinstance(quantity, int) else 1,
-                unit_price=_money(errors, item.get("unit_price"), f"{path}.unit_price"),
-            )
-        )
-    return tuple(items)
-
-
-def _text(
-    errors: FieldErrors, data: dict, key: str, path: str, max_length: int, *, required: bool = False
-) -> str | None:
-    """A trimmed string field; blank counts as absent."""
-    value = data.get(key)
-    if value is None:
-        if required:
-            errors.add(path, "is required")
-        return None
-    if not isinstance(value, str):
-        errors.add(path, "must be a string")
-        return None
-    value = value.strip()
-    if not value:
-        if required:
-            errors.add(path, "is required")
-        return None
-    if len(value) > max_length:
-        errors.add(path, f"must be at most {max_length} characters")
-        return None
-    return value
-
-
-def _customer_email(errors: FieldErrors, value: object) -> str | None:
-    if value is None or value == "":
-        errors.add("customer.email", "is required")
-        return None
-    if not isinstance(value, str):
-        errors.add("customer.email", "must be a string")
-        return None
-    try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        errors.add("customer.email", f"is not a valid email address: {exc}")
-        return None
-    return checked.normalized.lower()
-
-
-def _owner_email(errors: FieldErrors, value: object) -> str | None:
-    # Whether it names an owner is the service's question; here only the shape.
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or "@" not in value or len(value) > MAX_EMAIL:
-        errors.add("owner_email", "must be an email address")
-        return None
-    return value.strip().lower()
-
-
-def _timezone(errors: FieldErrors, value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        errors.add("customer.timezone", "must be a string")
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.add("customer.timezone", "is not an IANA time zone (like Europe/Madrid)")
-        return None
-    return value
-
-
-def _timestamp(errors: FieldErrors, value: object, path: str) -> datetime | None:
-    if value is None:
-        return None
-    moment = parse_rfc3339(value)
-    if moment is None:
-        errors.add(path, "must be an RFC 3339 date-time with an offset, like 2026-11-22T10:00:00Z")
-    return moment
-
-
-def parse_rfc3339(value: object) -> datetime | None:
-    """An aware UTC datetime from an RFC 3339 string, or None when it is not one."""
-    if not isinstance(value, str) or not RFC3339.match(value):
-        return None
-    text = value.upper().replace(" ", "T")
-    # fromisoformat takes at most six fractional digits; RFC 3339 allows any number.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-    try:
-        return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:  # a 30th of February, an hour 25…
-        return None
-
-
-def _money(errors: FieldErrors, value: object, path: str) -> Decimal | None:
-    if value is None:
-        return None
-    amount = _decimal(value)
-    if amount is None:
-        errors.add(path, 'must be a decimal number, like "129.90"')
-    elif amount < 0:
-        errors.add(path, "must not be negative")
-    elif amount > MAX_MONEY:
-        errors.add(path, f"must be at most {MAX_MONEY}")
-    elif amount != amount.quantize(Decimal("0.01")):
-        errors.add(path, "must have at most 2 decimal places")
-    else:
-        return amount.quantize(Decimal("0.01"))
-    return None
-
-
-def _decimal(value: object) -> Decimal | None:
-    """A finite Decimal from a JSON number or a plain decimal string ("129.90")."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not DECIMAL.match(text):
-            return None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        # str() of a float is its shortest form: 129.9, not 129.900000000000005684…
-        text = str(value)
-    else:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
-
-
-def _currency(errors: FieldErrors, value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not CURRENCY.match(value):
-        errors.add("currency", "must be a three-letter ISO 4217 code, like EUR")
-        return None
-    return value.upper()
-
-
-def parse_limit(args) -> int:
-    """The `limit` query parameter: 1 to 100, 50 when absent."""
-    raw = args.get("limit")
-    if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise validation_problem({"limit": [f"must be a whole number from 1 to {MAX_PAGE_SIZE}"]})
-    return int(raw)
-
-
-def encode_cursor(moment: datetime, row_id: int) -> str:
-    """An opaque position in a list ordered by (moment, id)."""
-    raw = f"{moment.astimezone(UTC).isoformat()}|{row_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, int]:
-    """The position an encode_cursor value stands for, or a 422 naming `cursor`."""
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        moment_text, _, id_text = base64.urlsafe_b64decode(padded).decode().partition("|")
-        moment = datetime.fromisoformat(moment_text)
-        if moment.tzinfo is None or not id_text.isdigit():
-            raise ValueError(value)
-        return moment.astimezone(UTC), int(id_text)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise validation_problem({"cursor": ["is not a cursor this API gave out"]}) from None
 
 
 # --- writing responses ----------------------------------------------------------------------
@@ -359,8 +102,34 @@ def purchase_json(result: PurchaseResult) -> dict:
             "id": survey.id,
             "status": survey.status,
             "send_at": rfc3339(survey.send_at),
+            "reason": survey_reason(survey),
         },
     }
+
+
+# What a survey's status means, when nothing more particular was recorded.
+_STATUS_SENTENCES = {
+    "sent": "It was sent to the customer.",
+    "answered": "The customer answered it.",
+    "throttled": "The customer was surveyed recently.",
+    "suppressed": "The address unsubscribed or bounced.",
+    "skipped": "The purchase is too old to ask about.",
+    "cancelled": "It was cancelled before it was sent.",
+    "failed": "The mail service refused it.",
+}
+
+
+def survey_reason(survey: Survey) -> str | None:
+    """Why a survey is not scheduled, in a sentence; None while it is scheduled."""
+    if survey.status == "scheduled":
+        return None
+    reason = (survey.status_reason or "").strip().rstrip(".")
+    if not reason:
+        return _STATUS_SENTENCES.get(survey.status, f"Its status is {survey.status}.")
+    if survey.status == "suppressed" and not reason.lower().startswith("the address"):
+        # A suppression's reason is a word ("unsubscribed", "bounce"), not a sentence.
+        return f"The address is suppressed ({reason})."
+    return f"{reason[0].upper()}{reason[1:]}."
 
 
 def reason_json(answer: Answer) -> dict:
@@ -428,14 +197,6 @@ def response_json(response: Response) -> dict:
 
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 _NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_MONEY = {
-    "oneOf": [
-        {"type": "string", "pattern": r"^\s*\d{1,12}(\.\d{1,2})?\s*$"},
-        {"type": "number", "minimum": 0, "maximum": 999999999999.99},
-        {"type": "null"},
-    ],
-    "description": "A non-negative amount with at most two decimals; a string keeps it exact.",
-}
 _PERSON = {
     "type": "object",
     "required": ["email", "name"],
@@ -461,64 +222,6 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             },
         },
     },
-    "PurchaseInput": {
-        "type": "object",
-        "description": "Only `order_id` and `customer.email` are required; unknown fields "
-        "are ignored.",
-        "required": ["order_id", "customer"],
-        "properties": {
-            "order_id": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_ORDER_ID,
-                "description": "Your order id; posting it again creates nothing.",
-            },
-            "customer": {
-                "type": "object",
-                "required": ["email"],
-                "properties": {
-                    "email": {"type": "string", "format": "email", "maxLength": MAX_EMAIL},
-                    "name": {"type": ["string", "null"], "maxLength": MAX_NAME},
-                    "id": {
-                        "type": ["string", "null"],
-                        "maxLength": MAX_ORDER_ID,
-                        "description": "The customer's id in your system.",
-                    },
-                    "timezone": {
-                        "type": ["string", "null"],
-                        "description": "An IANA time zone, like Europe/Madrid.",
-                    },
-                },
-            },
-            "purchased_at": {
-                **_NULLABLE_TIMESTAMP,
-                "description": "RFC 3339 with an offset; defaults to now. "
-                "Purchases older than the age limit (30 days by "
-                "default) are recorded but not surveyed.",
-            },
-            "total": _MONEY,
-            "currency": {"type": ["string", "null"], "pattern": "^[A-Za-z]{3}$"},
-            "items": {
-                "type": "array",
-                "maxItems": MAX_ITEMS,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "sku": {"type": ["string", "null"], "maxLength": 128},
-                        "name": {"type": ["string", "null"], "maxLength": 300},
-                        "category": {"type": ["string", "null"], "maxLength": 128},
-                        "quantity": {"type": "integer", "minimum": 1, "default": 1},
-                        "unit_price": _MONEY,
-                    },
-                },
-            },
-            "owner_email": {
-                "type": ["string", "null"],
-                "description": "An existing owner (or admin), who becomes the "
-                "customer's account owner.",
-            },
-        },
-    },
     "PurchaseReceipt": {
         "type": "object",
         "required": ["id", "order_id", "customer_id", "survey"],
@@ -529,7 +232,7 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "customer_id": {"type": "integer"},
             "survey": {
                 "type": ["object", "null"],
-                "required": ["id", "status", "send_at"],
+                "required": ["id", "status", "send_at", "reason"],
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "integer"},
@@ -542,6 +245,11 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     "send_at": {
                         **_NULLABLE_TIMESTAMP,
                         "description": "When it goes out; null when it never will.",
+                    },
+                    "reason": {
+                        "type": ["string", "null"],
+                        "description": "Why it is not `scheduled`, in a sentence; null while "
+                        "it is.",
                     },
                 },
             },

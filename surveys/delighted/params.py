@@ -36,7 +36,6 @@ from surveys.validation import (
     OptionalText,
     StorableJson,
     field_errors,
-    json_shape_problem,
     unencodable_text_reason,
 )
 
@@ -73,9 +72,6 @@ def read_params() -> dict:
     params: dict = dict(request.args.items())
     if request.is_json:
         body = read_json_body()
-        reason = json_shape_problem(body)
-        if reason:
-            raise ApiProblem(400, "Malformed JSON", f"The body {reason}.")
         if not isinstance(body, dict):
             raise validation_problem({"body": ["must be a JSON object"]})
         params.update(body)

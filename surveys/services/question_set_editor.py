@@ -11,10 +11,10 @@ and responses keep pointing at the version they were sent or answered with.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,34 +29,24 @@ from surveys.models import (
     Response,
     User,
 )
-from surveys.public.forms import RESERVED_FIELD_NAMES
+from surveys.services import question_set_document as document
 from surveys.services.audit import record_admin_change
+from surveys.services.question_set_document import QuestionSetInput, QuestionSetInvalid
+from surveys.services.question_set_fields import (  # noqa: F401 (the editor's vocabulary)
+    MAX_LABEL,
+    MAX_NAME,
+    MAX_OPTIONS,
+    MAX_QUESTION_TEXT,
+    MAX_QUESTIONS,
+    MAX_SCALE_POINTS,
+    OPTION_VALUE_PATTERN,
+    QUESTION_KEY_PATTERN,
+    SET_KEY_PATTERN,
+    TYPES,
+)
 from surveys.services.settings import get_setting, set_setting
 
-SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-QUESTION_FIELDS = ("key", "type", "text", "required", "min", "max", "options", "negative")
-TYPES = ("choice", "scale", "text")
-MAX_QUESTIONS = 30
-MAX_OPTIONS = 12
-MAX_QUESTION_TEXT = 1000
-MAX_LABEL = 200
-MAX_NAME = 200
 MAX_CATEGORY = 128
-# Eleven points (0 to 10) still fit a phone's width in one row.
-MAX_SCALE_POINTS = 11
-
-
-class QuestionSetInvalid(ValueError):
-    """The document does not make a publishable set; `errors` maps a field path to messages.
-
-    Paths are dotted, as everywhere in the API: `questions.2.options`, `questions.0.negative`.
-    """
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
-        self.errors = errors
 
 
 class StaleDraft(Exception):
@@ -90,231 +80,12 @@ class _Errors:
 
 def validate_questions(questions) -> list[dict]:
     """The document in canonical form, or QuestionSetInvalid naming every problem."""
-    errors = _Errors()
-    cleaned = _clean_document(questions, errors)
-    if errors.by_path:
-        raise QuestionSetInvalid(errors.by_path)
-    return cleaned
+    return document.canonical_questions(questions)
 
 
 def question_errors(questions) -> dict[str, list[str]]:
     """The problems of a document, by field path; empty when it can be published."""
-    errors = _Errors()
-    _clean_document(questions, errors)
-    return errors.by_path
-
-
-def _clean_document(questions, errors: _Errors) -> list[dict]:
-    if not isinstance(questions, list):
-        errors.add("questions", "Send the questions as a list.")
-        return []
-    if not questions:
-        errors.add("questions", "A question set needs at least one question.")
-        return []
-    if len(questions) > MAX_QUESTIONS:
-        errors.add(
-            "questions",
-            f"Keep it to {MAX_QUESTIONS} questions or fewer; short surveys get answered.",
-        )
-    cleaned = []
-    seen_keys: set[str] = set()
-    for index, question in enumerate(questions):
-        path = f"questions.{index}"
-        if not isinstance(question, dict):
-            errors.add(path, "Each question is an object with a key, a type and a text.")
-            continue
-        result = _clean_question(question, path, errors)
-        key = result.get("key")
-        if isinstance(key, str) and key:
-            if key in seen_keys:
-                errors.add(f"{path}.key", f"Another question already uses the key “{key}”.")
-            seen_keys.add(key)
-        cleaned.append(result)
-    return cleaned
-
-
-def _clean_question(question: dict, path: str, errors: _Errors) -> dict:
-    for name in question:
-        if name not in QUESTION_FIELDS:
-            errors.add(
-                f"{path}.{name}",
-                f"Unknown field “{name}”; a question has {', '.join(QUESTION_FIELDS)}.",
-            )
-    key = _clean_key(question.get("key"), f"{path}.key", errors)
-    kind = question.get("type")
-    if kind not in TYPES:
-        errors.add(f"{path}.type", "The type must be “choice”, “scale” or “text”.")
-    text = question.get("text")
-    if not isinstance(text, str) or not text.strip():
-        errors.add(f"{path}.text", "Write the question as the customer will read it.")
-        text = ""
-    elif len(text.strip()) > MAX_QUESTION_TEXT:
-        errors.add(f"{path}.text", f"Keep the question to {MAX_QUESTION_TEXT} characters.")
-    required = question.get("required", False)
-    if required is None:
-        required = False
-    if not isinstance(required, bool):
-        errors.add(f"{path}.required", "“required” is true or false.")
-    result = {"key": key, "type": kind, "text": text.strip(), "required": required is True}
-    if kind == "choice":
-        result["options"] = _clean_options(question.get("options"), path, errors)
-        result["negative"] = _clean_choice_rule(
-            question.get("negative"), result["options"], path, errors
-        )
-    elif kind == "scale":
-        low, high = _clean_scale(question, path, errors)
-        result["min"], result["max"] = low, high
-        result["negative"] = _clean_scale_rule(question.get("negative"), low, high, path, errors)
-    elif kind == "text":
-        if question.get("negative") not in (None, {}):
-            errors.add(
-                f"{path}.negative",
-                "A text answer is never negative on its own; leave the rule empty (null).",
-            )
-        result["negative"] = None
-    if kind != "choice" and question.get("options") not in (None, []):
-        errors.add(f"{path}.options", "Only choice questions have options.")
-    if kind != "scale":
-        for bound in ("min", "max"):
-            if question.get(bound) is not None:
-                errors.add(f"{path}.{bound}", "Only scale questions have a minimum and maximum.")
-    return result
-
-
-def _clean_key(key, path: str, errors: _Errors) -> str:
-    if not isinstance(key, str) or not key.strip():
-        errors.add(path, "Give the question a key: a short name for its answer, like one_thing.")
-        return ""
-    key = key.strip()
-    if not QUESTION_KEY_PATTERN.match(key):
-        errors.add(
-            path,
-            "Use lower-case letters, digits and underscores, starting with a letter (at most 64).",
-        )
-    elif key in RESERVED_FIELD_NAMES:
-        errors.add(path, f"“{key}” is reserved by the survey form; choose another key.")
-    return key
-
-
-def _clean_options(options, path: str, errors: _Errors) -> list[dict]:
-    if not isinstance(options, list) or not options:
-        errors.add(f"{path}.options", "A choice question needs its options.")
-        return []
-    if len(options) < 2:
-        errors.add(f"{path}.options", "Give at least two options to choose from.")
-    if len(options) > MAX_OPTIONS:
-        errors.add(f"{path}.options", f"Keep it to {MAX_OPTIONS} options or fewer.")
-    cleaned = []
-    seen: set[str] = set()
-    for index, option in enumerate(options):
-        option_path = f"{path}.options.{index}"
-        if not isinstance(option, dict):
-            errors.add(option_path, "Each option has a value and a label.")
-            continue
-        for name in option:
-            if name not in ("value", "label"):
-                errors.add(
-                    f"{option_path}.{name}",
-                    f"Unknown field “{name}”; an option has a value and a label.",
-                )
-        value = option.get("value")
-        label = option.get("label")
-        value = value.strip() if isinstance(value, str) else ""
-        label = label.strip() if isinstance(label, str) else ""
-        if not value:
-            errors.add(f"{option_path}.value", "Give the option a value, like yes or short.")
-        elif not OPTION_VALUE_PATTERN.match(value):
-            errors.add(
-                f"{option_path}.value",
-                "Use lower-case letters, digits, - and _ (it appears in the email's links).",
-            )
-        elif value in seen:
-            errors.add(f"{option_path}.value", f"Another option already has the value “{value}”.")
-        seen.add(value)
-        if not label:
-            errors.add(f"{option_path}.label", "Write the words the customer sees.")
-        elif len(label) > MAX_LABEL:
-            errors.add(f"{option_path}.label", f"Keep the label to {MAX_LABEL} characters.")
-        cleaned.append({"value": value, "label": label})
-    return cleaned
-
-
-def _clean_choice_rule(rule, options: list[dict], path: str, errors: _Errors) -> dict | None:
-    if rule in (None, {}):
-        return None
-    if not isinstance(rule, dict) or set(rule) != {"values"}:
-        errors.add(
-            f"{path}.negative",
-            "For a choice, the rule names the negative answers: "
-            '{"values": [...]}, or null for never.',
-        )
-        return None
-    values = rule["values"]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        errors.add(f"{path}.negative", "List the negative answers' values.")
-        return None
-    known = [option["value"] for option in options]
-    unknown = [v for v in values if v not in known]
-    if unknown:
-        errors.add(
-            f"{path}.negative",
-            "These are not values of this question's options: " + ", ".join(unknown) + ".",
-        )
-        return None
-    if not values:
-        return None
-    if options and set(values) >= set(known):
-        errors.add(
-            f"{path}.negative",
-            "If every answer is negative, the question cannot tell "
-            "anything; leave at least one answer out of the rule.",
-        )
-    # Stored in the options' order, so the same rule written twice compares equal.
-    return {"values": [v for v in known if v in values]}
-
-
-def _clean_scale(question: dict, path: str, errors: _Errors) -> tuple[int | None, int | None]:
-    bounds = []
-    for name in ("min", "max"):
-        value = question.get(name)
-        if value is None or isinstance(value, bool) or not isinstance(value, int):
-            errors.add(f"{path}.{name}", "A scale needs a whole-number minimum and maximum.")
-            bounds.append(None)
-        else:
-            bounds.append(value)
-    low, high = bounds
-    if low is not None and high is not None:
-        if low >= high:
-            errors.add(f"{path}.max", "The maximum must be above the minimum.")
-        elif high - low + 1 > MAX_SCALE_POINTS:
-            errors.add(
-                f"{path}.max",
-                f"A scale has at most {MAX_SCALE_POINTS} points (0 to 10), so it fits a phone.",
-            )
-    return low, high
-
-
-def _clean_scale_rule(
-    rule, low: int | None, high: int | None, path: str, errors: _Errors
-) -> dict | None:
-    if rule in (None, {}):
-        return None
-    if not isinstance(rule, dict) or set(rule) != {"at_most"}:
-        errors.add(
-            f"{path}.negative", 'For a scale, the rule is {"at_most": n}, or null for never.'
-        )
-        return None
-    at_most = rule["at_most"]
-    if isinstance(at_most, bool) or not isinstance(at_most, int):
-        errors.add(f"{path}.negative", "“at most” is a whole number on the scale.")
-        return None
-    if low is not None and high is not None and not low <= at_most < high:
-        errors.add(
-            f"{path}.negative",
-            f"“at most” must be from {low} to {high - 1}, so that some answers are not negative.",
-        )
-        return None
-    return {"at_most": at_most}
+    return document.questions_errors(questions)
 
 
 def version_document(version: QuestionSetVersion) -> list[dict]:
@@ -340,24 +111,21 @@ def question_document(question: Question) -> dict:
     return result
 
 
-def transient_questions(document: list[dict]) -> list[Question]:
+def transient_questions(questions: list[dict]) -> list[Question]:
     """Unsaved Question objects for the questions of a document that are valid on their own.
 
     The preview renders these with the customer's own form; questions still being
     written are left out (the editor lists what is missing).
     """
-    questions = []
+    rows = []
     keys: set[str] = set()
-    for position, raw in enumerate(document if isinstance(document, list) else []):
-        errors = _Errors()
-        if not isinstance(raw, dict):
-            continue
-        cleaned = _clean_question(raw, "q", errors)
-        if errors.by_path or cleaned["key"] in keys:
+    for position, raw in enumerate(questions if isinstance(questions, list) else []):
+        cleaned = document.valid_question(raw)
+        if cleaned is None or cleaned["key"] in keys:
             continue
         keys.add(cleaned["key"])
-        questions.append(_question_row(cleaned, position))
-    return questions
+        rows.append(_question_row(cleaned, position))
+    return rows
 
 
 def _question_row(cleaned: dict, position: int) -> Question:
@@ -532,12 +300,11 @@ def _clean_set_key(key, errors: _Errors) -> str:
 
 
 def _clean_name(name, errors: _Errors) -> str:
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
-        errors.add("name", "Give the set a name people will recognise.")
-    elif len(name) > MAX_NAME:
-        errors.add("name", f"Keep the name to {MAX_NAME} characters.")
-    return name
+    try:
+        return document.read_set_name(name if name is not None else "")
+    except PydanticCustomError as exc:
+        errors.add("name", exc.message())
+        return ""
 
 
 def _lock_set(session: Session, question_set: QuestionSet) -> QuestionSet:
@@ -600,13 +367,13 @@ def publish_questions(
 def put_question_set(
     session: Session,
     key: str,
-    body,
+    body: QuestionSetInput,
     *,
     now: datetime,
     actor_api_key: ApiKey | None = None,
     actor_user: User | None = None,
 ) -> tuple[QuestionSet, PublishResult]:
-    """The API's PUT: publish the body's questions as the set's next version.
+    """The API's PUT: publish the document's questions as the set's next version.
 
     An unknown key creates the set and publishes version 1. `name`, when given,
     renames the set (names are not versioned); `key`, when given, must match the
@@ -614,43 +381,34 @@ def put_question_set(
     document fetched with GET can be sent back as it is.
     """
     errors = _Errors()
-    if not isinstance(body, dict):
-        raise QuestionSetInvalid({"body": ["Send a JSON object with a “questions” list."]})
-    if "key" in body and body["key"] != key:
-        errors.add("key", f"The body's key “{body['key']}” does not match the address’s “{key}”.")
-    name = body.get("name")
-    if name is not None:
-        name = _clean_name(name, errors)
-    for extra in set(body) - {"key", "name", "questions", "version", "published_at"}:
-        errors.add(extra, f"Unknown field “{extra}”.")
-    if "questions" not in body:
-        errors.add("questions", "Send the questions as a list.")
-    else:
-        for path, messages in question_errors(body["questions"]).items():
-            for message in messages:
-                errors.add(path, message)
-    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
-    if question_set is None:
-        _clean_set_key(key, errors)
+    if body.key is not None and body.key != key:  # read_question_set(…, key=key) says so too
+        errors.add("key", f"The body's key “{body.key}” does not match the address’s “{key}”.")
+    _clean_set_key(key, errors)  # before any query: no set has a key that does not fit
     if errors.by_path:
         raise QuestionSetInvalid(errors.by_path)
+    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == key))
     if question_set is None:
         question_set = create_question_set(
             session,
             key=key,
-            name=name or key.replace("-", " ").capitalize(),
+            name=body.name or key.replace("-", " ").capitalize(),
             now=now,
             actor_user=actor_user,
             actor_api_key=actor_api_key,
         )
-    elif name is not None and name != question_set.name:
+    elif body.name is not None and body.name != question_set.name:
         rename_question_set(
-            session, question_set, name, now=now, actor_user=actor_user, actor_api_key=actor_api_key
+            session,
+            question_set,
+            body.name,
+            now=now,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
         )
     result = publish_questions(
         session,
         question_set,
-        body["questions"],
+        body.canonical_questions(),
         now=now,
         actor_user=actor_user,
         actor_api_key=actor_api_key,

@@ -17,18 +17,15 @@ the provider needs:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from surveys.errors import ApiProblem
 from surveys.validation import (
     OptionalText,
     field_errors,
-    json_shape_problem,
     read_email,
     unencodable_text_reason,
 )
@@ -62,23 +59,6 @@ class Ignored(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def read_json(raw: bytes) -> object:
-    """The signed body as JSON: 400 unless it is JSON we can read and write back."""
-    try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8 and NaN too; RecursionError, absurdly deep nesting.
-        raise ApiProblem(400, "Malformed JSON", "The body is not valid JSON.") from None
-    reason = json_shape_problem(document)
-    if reason:
-        raise ApiProblem(400, "Malformed JSON", f"The body {reason}.")
-    return document
-
-
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
 
 
 def parse(model: type[Model], data: object, *, prefix: str = "") -> Model:

@@ -13,14 +13,14 @@ from flask import Blueprint, abort, current_app, request
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
 from surveys import clock
-from surveys.api.schemas import purchase_json, validation_problem
+from surveys.api.schemas import parse_json_document, purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import problem_response
 from surveys.mail.outcomes import record_sendgrid_events
 from surveys.services.purchases import PurchaseInput, PurchaseRejected
 from surveys.services.received_webhooks import record_webhook_purchase
 from surveys.webhooks import sendgrid, shopify, stripe
-from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature, read_json
+from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def receive_sendgrid_events():
         public_key=sendgrid.public_key(key_text),
         now=clock.now(),
     )
-    events = sendgrid.events_from_batch(read_json(raw))
+    events = sendgrid.events_from_batch(parse_json_document(raw))
     session = db.session()
     result = record_sendgrid_events(session, events, now=clock.now())
     session.commit()
@@ -72,7 +72,7 @@ def receive_shopify_order():
             f"the {topic or 'unnamed'} topic is not recorded; "
             f"subscribe this address to {shopify.ORDERS_PAID} only"
         )
-    purchase_input = shopify.purchase_from_order(read_json(raw))
+    purchase_input = shopify.purchase_from_order(parse_json_document(raw))
     external_id = shopify.webhook_id(request.headers.get(shopify.WEBHOOK_ID_HEADER))
     return _record_purchase(purchase_input, source="shopify", external_id=external_id)
 
@@ -83,7 +83,7 @@ def receive_stripe_event():
     secrets = _configured_secrets("STRIPE_WEBHOOK_SECRET")
     raw = request.get_data(cache=False)
     stripe.verify_signature(raw, request.headers.get("Stripe-Signature"), secrets, now=clock.now())
-    event, checkout_session = stripe.checkout_event(read_json(raw))
+    event, checkout_session = stripe.checkout_event(parse_json_document(raw))
     purchase_input = stripe.purchase_from_session(checkout_session)
     return _record_purchase(purchase_input, source="stripe", external_id=event.id)
 

@@ -1,0 +1,314 @@
+"""The parts of a question-set document: its limits, a reader for each of its fields, and
+the words an admin reads when one does not fit.
+
+`question_set_document` builds the questions and the document from these parts.
+Each reader refuses with a sentence that says what to do (“Give the option a value,
+like yes or short.”), and `document_errors` puts pydantic's own errors (a missing
+field, an unknown one, a list too short) in the same voice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from surveys.public.forms import RESERVED_FIELD_NAMES
+from surveys.validation import as_whole_number, text_pattern, unstorable_text_reason
+
+SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+QUESTION_FIELDS = ("key", "type", "text", "required", "min", "max", "options", "negative")
+TYPES = ("choice", "scale", "text")
+MAX_QUESTIONS = 30
+MAX_OPTIONS = 12
+MAX_QUESTION_TEXT = 1000
+MAX_LABEL = 200
+MAX_NAME = 200
+# Eleven points (0 to 10) still fit a phone's width in one row.
+MAX_SCALE_POINTS = 11
+# Wide enough for any scale people answer, narrow enough for every integer column.
+SCALE_BOUND = 100
+
+TYPE_MESSAGE = "The type must be “choice”, “scale” or “text”."
+QUESTION_SHAPE = "Each question is an object with a key, a type and a text."
+OPTION_SHAPE = "Each option has a value and a label."
+NO_OPTIONS = "A choice question needs its options."
+SCALE_BOUNDS = "A scale needs a whole-number minimum and maximum."
+QUESTIONS_LIST = "Send the questions as a list."
+# What a missing field means, by its name.
+MISSING = {
+    "key": "Give the question a key: a short name for its answer, like one_thing.",
+    "text": "Write the question as the customer will read it.",
+    "options": NO_OPTIONS,
+    "min": SCALE_BOUNDS,
+    "max": SCALE_BOUNDS,
+    "value": "Give the option a value, like yes or short.",
+    "label": "Write the words the customer sees.",
+    "questions": QUESTIONS_LIST,
+}
+
+
+def refusal(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", message)
+
+
+def error_at(loc: tuple, message: str, value: Any) -> ValidationError:
+    """A validation error at a path of its own below the field being validated."""
+    details = InitErrorDetails(type=refusal(message), loc=loc, input=value)
+    return ValidationError.from_exception_data("question set", [details])
+
+
+def error_details(exc: ValidationError) -> list[InitErrorDetails]:
+    """The errors of a validation, to raise again together with others."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+            loc=error["loc"],
+            input=error.get("input"),
+        )
+        for error in exc.errors(include_url=False)
+    ]
+
+
+# --- the parts of a question ----------------------------------------------------------------
+
+
+def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_long: str):
+    """A reader of text an admin writes: trimmed, not blank, storable, not too long."""
+
+    def read(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise refusal(missing)
+        reason = unstorable_text_reason(value, multiline=multiline)
+        if reason:
+            raise refusal(f"The {what} {reason}.")
+        value = value.strip()
+        if len(value) > max_length:
+            raise refusal(too_long)
+        return value
+
+    schema = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_length,
+        "pattern": text_pattern(multiline=multiline, required=True),
+    }
+    return Annotated[str, BeforeValidator(read), WithJsonSchema(schema)]
+
+
+def _question_key(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise refusal(MISSING["key"])
+    value = value.strip()
+    if not QUESTION_KEY_PATTERN.match(value):
+        raise refusal(
+            "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
+        )
+    if value in RESERVED_FIELD_NAMES:
+        raise refusal(f"“{value}” is reserved by the survey form; choose another key.")
+    return value
+
+
+QuestionKey = Annotated[
+    str,
+    BeforeValidator(_question_key),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": QUESTION_KEY_PATTERN.pattern,
+            "not": {"enum": sorted(name for name in RESERVED_FIELD_NAMES if name[0].islower())},
+            "description": "The answer's name in responses and exports; unique in the set.",
+        }
+    ),
+]
+QuestionText = _written(
+    "question",
+    MAX_QUESTION_TEXT,
+    multiline=True,
+    missing=MISSING["text"],
+    too_long=f"Keep the question to {MAX_QUESTION_TEXT} characters.",
+)
+
+
+def _required(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise refusal("“required” is true or false.")
+    return value
+
+
+Required = Annotated[
+    bool,
+    BeforeValidator(_required),
+    WithJsonSchema({"type": ["boolean", "null"], "default": False}),
+]
+
+
+def _only_for(kind: str, message: str, empty: tuple = (None,)):
+    """A field another type of question has: absent, null (or empty) here."""
+
+    def read(value: Any) -> None:
+        if value not in empty:
+            raise refusal(message)
+        return None
+
+    schema: dict = {"type": "null"} if empty == (None,) else {"type": ["array", "null"]}
+    if empty != (None,):
+        schema["maxItems"] = 0
+    schema["description"] = f"Only {kind} questions have it."
+    return Annotated[None, BeforeValidator(read), WithJsonSchema(schema), Field(exclude=True)]
+
+
+NoOptions = _only_for("choice", "Only choice questions have options.", empty=(None, []))
+NoBound = _only_for("scale", "Only scale questions have a minimum and maximum.")
+
+
+def _option_value(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise refusal(MISSING["value"])
+    value = value.strip()
+    if not OPTION_VALUE_PATTERN.match(value):
+        raise refusal("Use lower-case letters, digits, - and _ (it appears in the email's links).")
+    return value
+
+
+class DocumentModel(BaseModel):
+    """A part of the document: a field it does not know is a mistake worth naming."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Option(DocumentModel):
+    """One answer of a choice question: the value in links and exports, the label shown."""
+
+    value: Annotated[
+        str,
+        BeforeValidator(_option_value),
+        WithJsonSchema({"type": "string", "pattern": OPTION_VALUE_PATTERN.pattern}),
+    ]
+    label: _written(
+        "label",
+        MAX_LABEL,
+        multiline=False,
+        missing=MISSING["label"],
+        too_long=f"Keep the label to {MAX_LABEL} characters.",
+    )
+
+
+def _empty_rule(value: Any) -> Any:
+    # `{}` is how the editor writes "never negative", as null is.
+    return None if value == {} else value
+
+
+def read_choice_rule(value: Any) -> Any:
+    value = _empty_rule(value)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"values"}:
+        raise refusal(
+            "For a choice, the rule names the negative answers: "
+            '{"values": [...]}, or null for never.'
+        )
+    values = value["values"]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise refusal("List the negative answers' values.")
+    return value
+
+
+def read_scale_rule(value: Any) -> Any:
+    value = _empty_rule(value)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"at_most"}:
+        raise refusal('For a scale, the rule is {"at_most": n}, or null for never.')
+    at_most = as_whole_number(value["at_most"])
+    if at_most is None:
+        raise refusal("“at most” is a whole number on the scale.")
+    return {"at_most": at_most}
+
+
+def read_text_rule(value: Any) -> None:
+    if _empty_rule(value) is not None:
+        raise refusal("A text answer is never negative on its own; leave the rule empty (null).")
+    return None
+
+
+class ChoiceRule(DocumentModel):
+    """The choices that are negative: some of the options' values, never all of them."""
+
+    values: list[str]
+
+
+class ScaleRule(DocumentModel):
+    """Answers at most this are negative; from the minimum to one below the maximum."""
+
+    at_most: int
+
+
+def _scale_bound(value: Any) -> int:
+    number = as_whole_number(value)
+    if number is None:
+        raise refusal(SCALE_BOUNDS)
+    if not -SCALE_BOUND <= number <= SCALE_BOUND:
+        raise refusal(f"Keep the scale between {-SCALE_BOUND} and {SCALE_BOUND}.")
+    return number
+
+
+ScaleBound = Annotated[
+    int,
+    BeforeValidator(_scale_bound),
+    WithJsonSchema({"type": "integer", "minimum": -SCALE_BOUND, "maximum": SCALE_BOUND}),
+]
+
+
+# --- errors in words -----------------------------------------------------------------------
+
+
+def document_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """Pydantic's errors as the editor and the API show them: by dotted path, in words."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = list(error["loc"])
+        # A question's errors carry its type as a step of the path (questions.0.text.key);
+        # the document has no such step.
+        if len(loc) > 3 and loc[0] == "questions" and isinstance(loc[1], int) and loc[2] in TYPES:
+            del loc[2]
+        loc, message = _in_words(error, loc)
+        path = ".".join(str(part) for part in loc) or "body"
+        if message not in errors.setdefault(path, []):
+            errors[path].append(message)
+    return errors
+
+
+def _in_words(error: dict, loc: list) -> tuple[list, str]:
+    kind, name = error["type"], (loc[-1] if loc else "")
+    in_options = len(loc) > 1 and loc[-2] == "options"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return [*loc, "type"], TYPE_MESSAGE
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return loc, OPTION_SHAPE if in_options else QUESTION_SHAPE
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            return loc, f"Unknown field “{name}”."
+        if len(loc) > 2 and loc[-3] == "options":
+            return loc, f"Unknown field “{name}”; an option has a value and a label."
+        return loc, f"Unknown field “{name}”; a question has {', '.join(QUESTION_FIELDS)}."
+    if kind == "missing":
+        return loc, MISSING.get(name, "is required")
+    if kind == "list_type":
+        return loc, NO_OPTIONS if name == "options" else QUESTIONS_LIST
+    if kind == "too_short":
+        if name == "options":
+            empty = (error.get("ctx") or {}).get("actual_length") == 0
+            return loc, NO_OPTIONS if empty else "Give at least two options to choose from."
+        return loc, "A question set needs at least one question."
+    if kind == "too_long":
+        if name == "options":
+            return loc, f"Keep it to {MAX_OPTIONS} options or fewer."
+        return loc, f"Keep it to {MAX_QUESTIONS} questions or fewer; short surveys get answered."
+    return loc, error["msg"]
