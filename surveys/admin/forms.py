@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -23,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveys.auth import MIN_PASSWORD_LENGTH
+from surveys.forms import AppForm, AppSubform
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
@@ -33,7 +32,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class CsrfOnlyForm(FlaskForm):
+class CsrfOnlyForm(AppForm):
     """A button that changes something: only the CSRF token (delete, move, deactivate…)."""
 
 
@@ -47,7 +46,7 @@ QUESTION_TYPE_CHOICES = [
 BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
 
 
-class OptionForm(Form):
+class OptionForm(AppSubform):
     value = StringField(
         "Value", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
@@ -55,7 +54,7 @@ class OptionForm(Form):
     negative = BooleanField("Negative")
 
 
-class QuestionForm(Form):
+class QuestionForm(AppSubform):
     key = StringField(
         "Key", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
@@ -72,7 +71,7 @@ class QuestionForm(Form):
     options = FieldList(FormField(OptionForm), max_entries=editor.MAX_OPTIONS + 4)
 
 
-class DraftForm(FlaskForm):
+class DraftForm(AppForm):
     """The whole draft, posted by every button of the editor."""
 
     revision = IntegerField("Revision", validators=[InputRequired()])
@@ -212,7 +211,7 @@ def group_question_errors(
     return general, per_question
 
 
-class NewQuestionSetForm(FlaskForm):
+class NewQuestionSetForm(AppForm):
     key = StringField(
         "Key",
         filters=[_strip],
@@ -226,11 +225,11 @@ class NewQuestionSetForm(FlaskForm):
     )
 
 
-class DefaultQuestionSetForm(FlaskForm):
+class DefaultQuestionSetForm(AppForm):
     question_set = SelectField("Sent after a purchase", validators=[DataRequired()])
 
 
-class CategoryAssignmentForm(FlaskForm):
+class CategoryAssignmentForm(AppForm):
     category = StringField(
         "Item category",
         filters=[_strip],
@@ -239,7 +238,7 @@ class CategoryAssignmentForm(FlaskForm):
     question_set = SelectField("Question set", validators=[DataRequired()])
 
 
-class DiscardDraftForm(FlaskForm):
+class DiscardDraftForm(AppForm):
     revision = HiddenField()
 
 
@@ -253,7 +252,7 @@ ROUTING_FIELD_LABELS = {
 }
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(AppForm):
     field = SelectField(
         "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
     )
@@ -265,11 +264,11 @@ class RoutingRuleForm(FlaskForm):
     owner_id = SelectField("Cases go to", coerce=int)
 
 
-class DefaultOwnerForm(FlaskForm):
+class DefaultOwnerForm(AppForm):
     owner_id = SelectField("Default owner", coerce=str)
 
 
-class RoutingTesterForm(FlaskForm):
+class RoutingTesterForm(AppForm):
     """A sample purchase; sent with GET, it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -293,7 +292,7 @@ class RoutingTesterForm(FlaskForm):
 # --- users -----------------------------------------------------------------------------------
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(AppForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Give their name.")])
     email = EmailField(
         "Email", filters=[_strip], validators=[DataRequired("Give their email address.")]
@@ -313,7 +312,7 @@ class NewUserForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = PasswordField(
         "New password",
         validators=[DataRequired("Type the new password.")],
@@ -334,7 +333,7 @@ def _setting_validator(spec: SettingSpec):
     return check
 
 
-def settings_form_class() -> type[FlaskForm]:
+def settings_form_class() -> type[AppForm]:
     """A form with one field per setting of the settings page, validated as the service does."""
     fields = {}
     for spec in page_specs():
@@ -372,13 +371,13 @@ def settings_form_class() -> type[FlaskForm]:
                 spec.label, filters=[_strip], validators=validators, description=spec.explanation
             )
         fields[spec.key] = field
-    return type("SettingsForm", (FlaskForm,), fields)
+    return type("SettingsForm", (AppForm,), fields)
 
 
 # --- audit -----------------------------------------------------------------------------------
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(AppForm):
     """Filters of the audit log, sent with GET."""
 
     class Meta:
@@ -398,7 +397,7 @@ WEBHOOK_EVENT_LABELS = {
 }
 
 
-class WebhookEndpointForm(FlaskForm):
+class WebhookEndpointForm(AppForm):
     """A new endpoint; the service checks the URL and the events (`webhook_endpoints`)."""
 
     url = URLField(

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from surveys import clock
 from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
+from surveys.forms import AppForm
 from surveys.services import neglect
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """Only the CSRF token: the chosen customers are the checked `customer_ids` boxes."""
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from surveys.forms import AppForm
 from surveys.services.case_workflow import (
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
@@ -39,7 +39,7 @@ def written_text(label: str, *, missing: str, max_length: int, rows: int) -> Tex
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     # No syntax check on the address: a mistyped one simply does not match,
     # and gets the same answer as a wrong password.
     email = EmailField(
@@ -55,11 +55,11 @@ class LoginForm(FlaskForm):
     )
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(AppForm):
     """One click: only the CSRF token."""
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(AppForm):
     resolution = written_text(
         "What did you do to fix it?",
         missing="Say what you did to fix it.",
@@ -68,7 +68,7 @@ class ResolveForm(FlaskForm):
     )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(AppForm):
     message = written_text(
         "Your reply",
         missing="Write your reply to the customer.",
@@ -77,11 +77,11 @@ class ReplyForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     body = written_text("Note", missing="Write the note.", max_length=MAX_NOTE_LENGTH, rows=3)
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(AppForm):
     # Choices are the people who could take the case, set by the view; whether the
     # one chosen may take it is the service's question (it names the problem).
     owner_id = SelectField("New owner", coerce=_optional_int, validate_choice=False)
@@ -93,7 +93,7 @@ class ReassignForm(FlaskForm):
     )
 
 
-class CustomerNoteForm(FlaskForm):
+class CustomerNoteForm(AppForm):
     body = written_text(
         "Something to remember",
         missing="Write what you want everyone to remember.",
