@@ -1,0 +1,199 @@
+"""Crafted URLs: ids past what the database holds, control characters in a path, odd query strings.
+
+Each route of the URL map is tried, so a route added later is covered without a new row:
+an id no `integer` column can hold names nothing (404), a path segment with a control
+character names nothing (404), and no query string makes a page answer 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import tempfile
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from surveys import create_app
+from surveys.url_converters import digits_at_most
+from surveys.validation import MAX_DATABASE_ID
+from tests.factories import (
+    make_api_key,
+    make_case,
+    make_customer,
+    make_purchase,
+    make_sent_survey,
+    make_user,
+)
+from tests.web import csrf_token, log_in
+
+# As written in the URL: 2^31, 2^63, 10^20, and more digits than int() converts.
+HUGE_IDS = [str(2**31), str(2**63), str(10**20), "9" * 5000]
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+@pytest.fixture
+def world(session, clock, admin):
+    """A little of everything, an admin logged in by the tests, and an API key."""
+    owner = make_user(session, role="owner", name="Olivia Moreno")
+    case = make_case(session, owner=admin, now=clock.now())
+    customer = make_customer(session, owner=owner, name="Bea Lopez", email="bea@example.com")
+    purchase = make_purchase(session, customer, order_id="A-1001")
+    _survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=clock.now())
+    _key, raw_key = make_api_key(session)
+    session.commit()
+    return SimpleNamespace(
+        admin=admin, owner=owner, case=case, customer=customer, token=token, key=raw_key
+    )
+
+
+def _auth_headers(path: str, key: str) -> dict[str, str]:
+    if path.startswith("/api/"):
+        return {"Authorization": f"Bearer {key}"}
+    if path.startswith("/v1/"):
+        return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    return {}
+
+
+def _rules(app, *, having):
+    """(rule, method) for every route with an argument of the kind `having` picks."""
+    found = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static" or not any(having(c) for c in rule._converters.values()):
+            continue
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            found.append((rule, method))
+    return found
+
+
+def _plausible(name: str, converter, world) -> str:
+    """A value for a path argument that the route would accept."""
+    if isinstance(converter, IntegerConverter):
+        return str(world.case.id)
+    known = {
+        "key": "heart-to-heart",
+        "token": world.token,
+        "name": "survey",
+        "direction": "up",
+        "order_id": "A-1001",
+        "email": "bea@example.com",
+    }
+    return known[name] if name in known else converter.to_url("x")
+
+
+def _path(rule, world, **overrides) -> str:
+    """The rule's path with plausible arguments, some of them replaced (already URL-encoded)."""
+    path = rule.rule
+    for name, converter in rule._converters.items():
+        value = overrides.get(name, _plausible(name, converter, world))
+        path = re.sub(rf"<[^>]*\b{name}>", value, path)
+    return path
+
+
+def _rule(app, rule_path: str, method: str):
+    (rule,) = [r for r in app.url_map.iter_rules() if r.rule == rule_path and method in r.methods]
+    return rule
+
+
+def _request(client, method: str, path: str, world, token: str):
+    headers = _auth_headers(path, world.key)
+    if method in ("GET", "DELETE"):
+        return client.open(path, method=method, headers=headers)
+    if path.startswith(("/api/", "/v1/", "/webhooks/")):
+        return client.open(path, method=method, headers=headers, json={})
+    return client.open(path, method=method, headers=headers, data={"csrf_token": token})
+
+
+def _routes(having) -> list[tuple[str, str]]:
+    """(rule, method) pairs of the app's URL map, read when the tests are collected."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"DATABASE_URL": "sqlite://"}, instance_path=instance)
+        return [(rule.rule, method) for rule, method in _rules(app, having=having)]
+
+
+INT_ROUTES = _routes(having=lambda c: isinstance(c, IntegerConverter))
+
+
+def test_the_table_of_id_routes_covers_people_pages_and_the_api():
+    paths = {path for path, _method in INT_ROUTES}
+    assert {"/cases/<int:case_id>", "/customers/<int:customer_id>"} <= paths
+    assert any(path.startswith("/api/v1/cases/") for path in paths)
+    assert any(path.startswith("/admin/") for path in paths)
+
+
+@pytest.mark.parametrize(("rule_path", "method"), INT_ROUTES)
+def test_an_id_no_database_column_can_hold_is_404_on_every_route(
+    app, client, world, rule_path, method
+):
+    log_in(client, world.admin)
+    token = csrf_token(client, "/admin/users")
+    rule = _rule(app, rule_path, method)
+    int_names = [n for n, c in rule._converters.items() if isinstance(c, IntegerConverter)]
+    for huge in HUGE_IDS:
+        path = _path(rule, world, **dict.fromkeys(int_names, huge))
+        response = _request(client, method, path, world, token)
+        assert response.status_code == 404, (path[:80], response.status_code)
+        if path.startswith("/api/"):
+            assert response.mimetype == "application/problem+json"
+
+
+def test_the_largest_id_a_column_holds_is_looked_up_and_not_found(client, world):
+    log_in(client, world.admin)
+    for path in (f"/cases/{MAX_DATABASE_ID}", f"/customers/{MAX_DATABASE_ID}"):
+        assert client.get(path).status_code == 404
+    response = client.get(
+        f"/api/v1/cases/{MAX_DATABASE_ID}", headers=_auth_headers("/api/", world.key)
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_every_int_route_refuses_ids_past_the_database_integer(app):
+    converters = [
+        converter
+        for rule in app.url_map.iter_rules()
+        for converter in rule._converters.values()
+        if isinstance(converter, IntegerConverter)
+    ]
+    assert converters
+    assert all(converter.max == MAX_DATABASE_ID for converter in converters)
+
+
+def test_digits_other_than_ascii_name_no_case(client, world):
+    log_in(client, world.admin)
+    assert client.get("/cases/%D9%A3").status_code == 404  # ARABIC-INDIC DIGIT THREE
+
+
+TEXT_ROUTES = _routes(having=lambda c: not isinstance(c, IntegerConverter))
+
+
+@pytest.mark.parametrize("segment", ["a%00b", "a%0Ab", "%1B%5B2J"])
+@pytest.mark.parametrize(("rule_path", "method"), TEXT_ROUTES)
+def test_a_control_character_in_a_path_segment_is_404(
+    app, client, world, rule_path, method, segment
+):
+    log_in(client, world.admin)
+    token = csrf_token(client, "/admin/users")
+    rule = _rule(app, rule_path, method)
+    names = [n for n, c in rule._converters.items() if not isinstance(c, IntegerConverter)]
+    path = _path(rule, world, **dict.fromkeys(names, segment))
+    response = _request(client, method, path, world, token)
+    assert response.status_code == 404, (path, response.status_code)
+
+
+def test_the_tables_of_text_routes_hold_the_question_set_editor_and_the_survey():
+    paths = {path for path, _method in TEXT_ROUTES}
+    assert {"/admin/question-sets/<key>", "/s/<token>"} <= paths
+
+
+@pytest.mark.parametrize("limit", [0, 7, 10, 99, 100, 2024, MAX_DATABASE_ID])
+def test_the_id_pattern_takes_exactly_the_numbers_up_to_the_limit(limit):
+    pattern = re.compile(digits_at_most(limit))
+    width = len(str(limit))
+    near = {0, 1, 9, 10, limit - 1, limit, limit + 1, limit * 10, 10**width - 1, 10**width}
+    for number in sorted(n for n in near if n >= 0):
+        assert bool(pattern.fullmatch(str(number))) == (number <= limit), number
+    assert bool(pattern.fullmatch(str(limit).zfill(width))) is True
+    for text in ("", "-1", "+1", "1.0", "٣", " 1"):
+        assert pattern.fullmatch(text) is None, text
