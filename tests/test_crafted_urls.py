@@ -7,15 +7,12 @@ character names nothing (404), and no query string makes a page answer 500.
 
 from __future__ import annotations
 
-import base64
 import re
-import tempfile
 from types import SimpleNamespace
 
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from surveys import create_app
 from surveys.url_converters import digits_at_most
 from surveys.validation import MAX_DATABASE_ID
 from tests.factories import (
@@ -26,11 +23,11 @@ from tests.factories import (
     make_sent_survey,
     make_user,
 )
+from tests.routes import auth_headers, is_int, path_for, route_table, rule_for
 from tests.web import csrf_token, log_in
 
 # As written in the URL: 2^31, 2^63, 10^20, and more digits than int() converts.
 HUGE_IDS = [str(2**31), str(2**63), str(10**20), "9" * 5000]
-IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 @pytest.fixture
@@ -48,56 +45,8 @@ def world(session, clock, admin):
     )
 
 
-def _auth_headers(path: str, key: str) -> dict[str, str]:
-    if path.startswith("/api/"):
-        return {"Authorization": f"Bearer {key}"}
-    if path.startswith("/v1/"):
-        return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
-    return {}
-
-
-def _rules(app, *, having):
-    """(rule, method) for every route with an argument of the kind `having` picks."""
-    found = []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static" or not any(having(c) for c in rule._converters.values()):
-            continue
-        for method in sorted(rule.methods - IGNORED_METHODS):
-            found.append((rule, method))
-    return found
-
-
-def _plausible(name: str, converter, world) -> str:
-    """A value for a path argument that the route would accept."""
-    if isinstance(converter, IntegerConverter):
-        return str(world.case.id)
-    known = {
-        "key": "heart-to-heart",
-        "token": world.token,
-        "name": "survey",
-        "direction": "up",
-        "order_id": "A-1001",
-        "email": "bea@example.com",
-    }
-    return known[name] if name in known else converter.to_url("x")
-
-
-def _path(rule, world, **overrides) -> str:
-    """The rule's path with plausible arguments, some of them replaced (already URL-encoded)."""
-    path = rule.rule
-    for name, converter in rule._converters.items():
-        value = overrides.get(name, _plausible(name, converter, world))
-        path = re.sub(rf"<[^>]*\b{name}>", value, path)
-    return path
-
-
-def _rule(app, rule_path: str, method: str):
-    (rule,) = [r for r in app.url_map.iter_rules() if r.rule == rule_path and method in r.methods]
-    return rule
-
-
 def _request(client, method: str, path: str, world, token: str):
-    headers = _auth_headers(path, world.key)
+    headers = auth_headers(path, world.key)
     if method in ("GET", "DELETE"):
         return client.open(path, method=method, headers=headers)
     if path.startswith(("/api/", "/v1/", "/webhooks/")):
@@ -105,14 +54,7 @@ def _request(client, method: str, path: str, world, token: str):
     return client.open(path, method=method, headers=headers, data={"csrf_token": token})
 
 
-def _routes(having) -> list[tuple[str, str]]:
-    """(rule, method) pairs of the app's URL map, read when the tests are collected."""
-    with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"DATABASE_URL": "sqlite://"}, instance_path=instance)
-        return [(rule.rule, method) for rule, method in _rules(app, having=having)]
-
-
-INT_ROUTES = _routes(having=lambda c: isinstance(c, IntegerConverter))
+INT_ROUTES = route_table(lambda rule: any(is_int(c) for c in rule._converters.values()))
 
 
 def test_the_table_of_id_routes_covers_people_pages_and_the_api():
@@ -128,10 +70,10 @@ def test_an_id_no_database_column_can_hold_is_404_on_every_route(
 ):
     log_in(client, world.admin)
     token = csrf_token(client, "/admin/users")
-    rule = _rule(app, rule_path, method)
-    int_names = [n for n, c in rule._converters.items() if isinstance(c, IntegerConverter)]
+    rule = rule_for(app, rule_path, method)
+    int_names = [n for n, c in rule._converters.items() if is_int(c)]
     for huge in HUGE_IDS:
-        path = _path(rule, world, **dict.fromkeys(int_names, huge))
+        path = path_for(rule, world, **dict.fromkeys(int_names, huge))
         response = _request(client, method, path, world, token)
         assert response.status_code == 404, (path[:80], response.status_code)
         if path.startswith("/api/"):
@@ -143,7 +85,7 @@ def test_the_largest_id_a_column_holds_is_looked_up_and_not_found(client, world)
     for path in (f"/cases/{MAX_DATABASE_ID}", f"/customers/{MAX_DATABASE_ID}"):
         assert client.get(path).status_code == 404
     response = client.get(
-        f"/api/v1/cases/{MAX_DATABASE_ID}", headers=_auth_headers("/api/", world.key)
+        f"/api/v1/cases/{MAX_DATABASE_ID}", headers=auth_headers("/api/", world.key)
     )
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
@@ -165,7 +107,7 @@ def test_digits_other_than_ascii_name_no_case(client, world):
     assert client.get("/cases/%D9%A3").status_code == 404  # ARABIC-INDIC DIGIT THREE
 
 
-TEXT_ROUTES = _routes(having=lambda c: not isinstance(c, IntegerConverter))
+TEXT_ROUTES = route_table(lambda rule: any(not is_int(c) for c in rule._converters.values()))
 
 
 @pytest.mark.parametrize("segment", ["a%00b", "a%0Ab", "%1B%5B2J"])
@@ -175,9 +117,9 @@ def test_a_control_character_in_a_path_segment_is_404(
 ):
     log_in(client, world.admin)
     token = csrf_token(client, "/admin/users")
-    rule = _rule(app, rule_path, method)
-    names = [n for n, c in rule._converters.items() if not isinstance(c, IntegerConverter)]
-    path = _path(rule, world, **dict.fromkeys(names, segment))
+    rule = rule_for(app, rule_path, method)
+    names = [n for n, c in rule._converters.items() if not is_int(c)]
+    path = path_for(rule, world, **dict.fromkeys(names, segment))
     response = _request(client, method, path, world, token)
     assert response.status_code == 404, (path, response.status_code)
 

@@ -17,7 +17,14 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveys.auth import MIN_PASSWORD_LENGTH
@@ -26,6 +33,7 @@ from surveys.models.admin import ROUTING_FIELDS
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
 from surveys.services.webhooks_out import EVENTS as WEBHOOK_EVENTS
+from surveys.validation import MAX_DATABASE_ID
 
 
 def _strip(value: str | None) -> str | None:
@@ -74,7 +82,10 @@ class QuestionForm(AppSubform):
 class DraftForm(AppForm):
     """The whole draft, posted by every button of the editor."""
 
-    revision = IntegerField("Revision", validators=[InputRequired()])
+    # The draft's revision as the editor wrote it: never negative, and an `integer` column.
+    revision = IntegerField(
+        "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
+    )
     name = StringField("Name", filters=[_strip], validators=[Length(max=editor.MAX_NAME)])
     questions = FieldList(FormField(QuestionForm), max_entries=editor.MAX_QUESTIONS + 5)
 
@@ -166,9 +177,12 @@ def apply_editor_action(document: list[dict], action: str) -> list[dict]:
     verb, _, index_text = action.partition("-")
     if verb == "add":
         return [*document, dict(BLANK_QUESTION)]
-    if not index_text.isdigit() or int(index_text) >= len(document):
+    # str.isdigit() would take "²", which int() refuses.
+    if not index_text.isascii() or not index_text.isdigit() or len(index_text) > 4:
         return document
     index = int(index_text)
+    if index >= len(document):
+        return document
     if verb == "remove":
         del document[index]
     elif verb == "up" and index > 0:
@@ -383,8 +397,9 @@ class AuditFilterForm(AppForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", validators=[Optional()])
-    actor = SelectField("Who", validators=[Optional()])
+    # Any value filters: an action or a person no longer in the log simply matches nothing.
+    action = SelectField("Action", validators=[Optional()], validate_choice=False)
+    actor = SelectField("Who", validators=[Optional()], validate_choice=False)
 
 
 # --- webhooks out ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from surveys.auth import admin_required
 from surveys.db import db
 from surveys.forms import AppForm
 from surveys.services import neglect
+from surveys.web_input import database_id
 
 
 class InviteForm(AppForm):
@@ -19,7 +20,9 @@ class InviteForm(AppForm):
 
 
 def _chosen_ids() -> list[int]:
-    return [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
+    # A value that names no customer that can exist is left out, like an unticked box.
+    ids = (database_id(value) for value in request.form.getlist("customer_ids"))
+    return [customer_id for customer_id in ids if customer_id is not None]
 
 
 def _neglected_page(

@@ -27,6 +27,7 @@ from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Surve
 from surveys.public.forms import survey_form_class
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import get_setting
+from surveys.web_input import database_id
 
 # The preview greets a made-up customer, as the real page greets the real one.
 PREVIEW_FIRST_NAME = "Ana"
@@ -375,9 +376,10 @@ def preview_question_set(key: str):
     """The draft (or `?version=N`) rendered by the customer's own survey page and form."""
     session = db.session()
     question_set = _question_set_or_404(key)
-    number = request.args.get("version", type=int)
-    if number is not None:
-        version = editor.get_version(session, question_set, number)
+    if "version" in request.args:
+        # Version numbers are whole numbers in an `integer` column, like ids.
+        number = database_id(request.args["version"])
+        version = editor.get_version(session, question_set, number) if number else None
         if version is None:
             abort(404)
         questions = list(version.questions)

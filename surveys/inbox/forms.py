@@ -13,17 +13,16 @@ from surveys.services.case_workflow import (
     MAX_RESOLUTION_LENGTH,
 )
 from surveys.services.customers import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
+from surveys.web_input import database_id
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _optional_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _optional_id(value) -> int | None:
+    # WTForms coerces the chosen value and the choices alike: ints stay ints.
+    return value if isinstance(value, int) else database_id(value)
 
 
 def written_text(label: str, *, missing: str, max_length: int, rows: int) -> TextAreaField:
@@ -84,7 +83,7 @@ class NoteForm(AppForm):
 class ReassignForm(AppForm):
     # Choices are the people who could take the case, set by the view; whether the
     # one chosen may take it is the service's question (it names the problem).
-    owner_id = SelectField("New owner", coerce=_optional_int, validate_choice=False)
+    owner_id = SelectField("New owner", coerce=_optional_id, validate_choice=False)
     reason = written_text(
         "Why does it move?",
         missing="Say why the case moves: the new owner should not have to ask.",
