@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -91,10 +91,13 @@ def register(app: Flask) -> None:
                 413: "The request body is larger than 1 MiB.",
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
-            return problem_response(exc.code or 500, exc.name, detail)
-        return render_template(
-            "errors/error.html", code=exc.code, title=exc.name, message=_friendly_message(exc)
-        ), exc.code
+            response = problem_response(exc.code or 500, exc.name, detail)
+        else:
+            page = render_template(
+                "errors/error.html", code=exc.code, title=exc.name, message=_friendly_message(exc)
+            )
+            response = make_response(page, exc.code)
+        return with_exception_headers(response, exc)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
@@ -109,6 +112,22 @@ def register(app: Flask) -> None:
         return render_template(
             "errors/error.html", code=500, title="Something went wrong", message=message
         ), 500
+
+
+def with_exception_headers(response: Response, exc: HTTPException) -> Response:
+    """The response with the headers werkzeug gave the exception (its Content-Type aside).
+
+    They are part of the answer: `Allow` on 405 (RFC 9110 requires it), `Retry-After`
+    on 429 and 503, `WWW-Authenticate` on 401 when the exception carries one.
+    """
+    headers = [
+        (name, value)
+        for name, value in exc.get_headers(request.environ)
+        if name.lower() != "content-type"
+    ]
+    for name in dict.fromkeys(name for name, _value in headers):
+        response.headers.setlist(name, [value for other, value in headers if other == name])
+    return response
 
 
 def _friendly_message(exc: HTTPException) -> str:
