@@ -434,3 +434,19 @@ def test_every_form_of_the_app_inherits_the_common_base(app, session):
     }
     assert strays == set()
     assert all(issubclass(cls, AppForm) for cls in ours if issubclass(cls, FlaskForm))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda: {"List-Unsubscribe": "One-Click\x00"},
+        lambda: {"List-Unsubscribe": (io.BytesIO(b"One-Click"), "click.txt")},
+    ],
+    ids=["nul", "file"],
+)
+def test_the_one_click_unsubscribe_reads_no_field_and_still_works(client, session, world, body):
+    # RFC 8058: the token in the address is the authority; whatever the body holds is ignored.
+    response = client.post(f"/u/{world.token}", data=body())
+    assert response.status_code == 200
+    session.refresh(world.customer)
+    assert world.customer.suppressed_at is not None
