@@ -9,10 +9,19 @@ import base64
 import re
 import tempfile
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from werkzeug.routing import IntegerConverter, Rule
 
 from surveys import create_app
+from tests.factories import (
+    make_api_key,
+    make_case,
+    make_customer,
+    make_purchase,
+    make_sent_survey,
+    make_user,
+)
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 MACHINE_PREFIXES = ("/api/", "/v1/", "/webhooks/", "/static/")
@@ -29,6 +38,21 @@ def route_table(keep: Callable[[Rule], bool]) -> list[tuple[str, str]]:
             if rule.endpoint != "static" and keep(rule)
             for method in sorted(rule.methods - IGNORED_METHODS)
         ]
+
+
+def make_world(session, *, admin, now) -> SimpleNamespace:
+    """Something behind every kind of path argument: the admin's open case, an owner's
+    customer with order ORDER-42 and a sent survey (its link's token), and an API key."""
+    owner = make_user(session, role="owner", name="Olivia Moreno", email="olivia@shop.test")
+    case = make_case(session, owner=admin, now=now)
+    customer = make_customer(session, owner=owner, name="Bea Lopez", email="bea@example.com")
+    purchase = make_purchase(session, customer, order_id="ORDER-42")
+    _survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=now)
+    _key, raw_key = make_api_key(session)
+    session.commit()
+    return SimpleNamespace(
+        admin=admin, owner=owner, case=case, customer=customer, token=token, key=raw_key
+    )
 
 
 def is_int(converter) -> bool:
@@ -50,7 +74,7 @@ def plausible_argument(name: str, converter, world) -> str:
         "token": world.token,
         "name": "survey",
         "direction": "up",
-        "order_id": "A-1001",
+        "order_id": "ORDER-42",
         "email": "bea@example.com",
     }
     return known[name] if name in known else converter.to_url("x")

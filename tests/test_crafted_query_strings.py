@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
+from surveys.models import OutboxMessage
 from surveys.services import audit, outbox_admin
 from surveys.services import question_set_editor as editor
 from surveys.services.audit import record_admin_change
@@ -22,15 +23,11 @@ from surveys.web_input import MAX_PAGE, page_number
 from tests.database_state import all_rows
 from tests.factories import (
     PASSWORD,
-    make_case,
-    make_customer,
     make_due_surveys,
-    make_purchase,
-    make_sent_survey,
     make_user,
 )
-from tests.routes import MACHINE_PREFIXES, path_for, route_table, rule_for
-from tests.web import csrf_token, log_in
+from tests.routes import MACHINE_PREFIXES, make_world, path_for, route_table, rule_for
+from tests.web import csrf_token, editor_form_data, log_in
 
 PAST_THE_END = ["99999999999999999999", str(10**6), str(2**62), "9" * 5000]
 NOT_A_PAGE = ["-1", "0", "abc", "1e3", "", "²", "٣", "\x00", " 2", "2.5"]
@@ -38,13 +35,8 @@ NOT_A_PAGE = ["-1", "0", "abc", "1e3", "", "²", "٣", "\x00", " 2", "2.5"]
 
 @pytest.fixture
 def world(session, clock, admin):
-    owner = make_user(session, role="owner", name="Olivia Moreno")
-    case = make_case(session, owner=admin, now=clock.now())
-    customer = make_customer(session, owner=owner, name="Bea Lopez", email="bea@example.com")
-    purchase = make_purchase(session, customer)
-    _survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=clock.now())
-    session.commit()
-    return SimpleNamespace(admin=admin, owner=owner, case=case, customer=customer, token=token)
+    """An admin (logged in by the tests), an owner, an open case, a customer, a sent survey."""
+    return make_world(session, admin=admin, now=clock.now())
 
 
 # --- the shared helper ---------------------------------------------------------------------
@@ -149,10 +141,6 @@ def test_the_outbox_goes_back_to_a_page_that_exists_after_a_retry(
 
 
 def _first_message_id(session) -> int:
-    from sqlalchemy import select
-
-    from surveys.models import OutboxMessage
-
     return session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
 
 
@@ -294,13 +282,11 @@ def test_inviting_neglected_customers_that_cannot_exist_changes_nothing(
 def test_an_editor_button_naming_no_question_moves_or_removes_nothing(
     client, session, world, action
 ):
-    from tests.test_form_input import _editor_data
-
     log_in(client, world.admin)
     token = csrf_token(client, "/admin/question-sets/heart-to-heart")
     question_set = get_question_set(session, "heart-to-heart")
     keys_before = [q["key"] for q in editor.editor_document(session, question_set)]
-    data = {**_editor_data(session), "action": action, "csrf_token": token}
+    data = {**editor_form_data(session, "heart-to-heart"), "action": action, "csrf_token": token}
     response = client.post("/admin/question-sets/heart-to-heart", data=data)
     assert response.status_code == 302
     question_set = get_question_set(session, "heart-to-heart")
@@ -309,12 +295,14 @@ def test_an_editor_button_naming_no_question_moves_or_removes_nothing(
 
 @pytest.mark.parametrize("revision", ["99999999999999999999", str(2**31), "-1", "²"])
 def test_a_draft_revision_the_editor_never_wrote_is_a_bad_request(client, session, world, revision):
-    from tests.test_form_input import _editor_data
-
     log_in(client, world.admin)
     token = csrf_token(client, "/admin/question-sets/heart-to-heart")
     before = all_rows(session)
-    data = {**_editor_data(session), "revision": revision, "csrf_token": token}
+    data = {
+        **editor_form_data(session, "heart-to-heart"),
+        "revision": revision,
+        "csrf_token": token,
+    }
     response = client.post("/admin/question-sets/heart-to-heart", data=data)
     assert response.status_code == 400
     assert all_rows(session) == before

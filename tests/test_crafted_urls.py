@@ -8,22 +8,13 @@ character names nothing (404), and no query string makes a page answer 500.
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import pytest
 from werkzeug.routing import IntegerConverter
 
 from surveys.url_converters import digits_at_most
 from surveys.validation import MAX_DATABASE_ID
-from tests.factories import (
-    make_api_key,
-    make_case,
-    make_customer,
-    make_purchase,
-    make_sent_survey,
-    make_user,
-)
-from tests.routes import auth_headers, is_int, path_for, route_table, rule_for
+from tests.routes import auth_headers, is_int, make_world, path_for, route_table, rule_for
 from tests.web import csrf_token, log_in
 
 # As written in the URL: 2^31, 2^63, 10^20, and more digits than int() converts.
@@ -33,16 +24,7 @@ HUGE_IDS = [str(2**31), str(2**63), str(10**20), "9" * 5000]
 @pytest.fixture
 def world(session, clock, admin):
     """A little of everything, an admin logged in by the tests, and an API key."""
-    owner = make_user(session, role="owner", name="Olivia Moreno")
-    case = make_case(session, owner=admin, now=clock.now())
-    customer = make_customer(session, owner=owner, name="Bea Lopez", email="bea@example.com")
-    purchase = make_purchase(session, customer, order_id="A-1001")
-    _survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=clock.now())
-    _key, raw_key = make_api_key(session)
-    session.commit()
-    return SimpleNamespace(
-        admin=admin, owner=owner, case=case, customer=customer, token=token, key=raw_key
-    )
+    return make_world(session, admin=admin, now=clock.now())
 
 
 def _request(client, method: str, path: str, world, token: str):

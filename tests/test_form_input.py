@@ -12,22 +12,20 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from surveys.admin.forms import DraftForm, NewUserForm, draft_form_data, settings_form_class
+from surveys.admin.forms import DraftForm, NewUserForm, settings_form_class
 from surveys.forms import AppForm, AppSubform
 from surveys.inbox.forms import LoginForm, NoteForm
 from surveys.models import CaseEvent, CustomerNote
 from surveys.public.forms import survey_form_class
-from surveys.services import question_set_editor as editor
 from surveys.services.question_sets import current_version, get_question_set
 from surveys.services.settings import all_settings, page_specs
 from tests.database_state import all_rows
-from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
-from tests.web import csrf_token, log_in
+from tests.routes import make_world
+from tests.web import csrf_token, editor_form_data, log_in
 
 NUL_TEXT = "Bring it on Monday\x00"
 TWO_LINES = "Ana\r\nBcc: eve@evil.example"
@@ -37,45 +35,12 @@ ESCAPE_TEXT = "Fine\x1b[2J thanks"
 @pytest.fixture
 def world(session, clock, admin):
     """An admin (logged in by the tests that need it), an owner, an open case, a sent survey."""
-    owner = make_user(session, role="owner", name="Olivia Moreno", email="olivia@shop.test")
-    case = make_case(session, owner=admin, now=clock.now())
-    customer = make_customer(session, owner=owner, name="Bea Lopez", email="bea@example.com")
-    purchase = make_purchase(session, customer)
-    _survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=clock.now())
-    session.commit()
-    return SimpleNamespace(admin=admin, owner=owner, case=case, customer=customer, token=token)
+    return make_world(session, admin=admin, now=clock.now())
 
 
 def _settings_data(session) -> dict[str, str]:
     values = all_settings(session)
     return {spec.key: str(values[spec.key]) for spec in page_specs()}
-
-
-def _flat(prefix: str, value) -> dict[str, str]:
-    """WTForms' field names for nested data: questions-0-options-1-label."""
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    elif isinstance(value, bool):
-        return {prefix: "y"} if value else {}
-    else:
-        return {prefix: "" if value is None else str(value)}
-    flat: dict[str, str] = {}
-    for key, item in items:
-        flat.update(_flat(f"{prefix}-{key}" if prefix else str(key), item))
-    return flat
-
-
-def _editor_data(session) -> dict[str, str]:
-    """The draft editor's form for heart-to-heart, as its page posts it."""
-    question_set = get_question_set(session, "heart-to-heart")
-    data = draft_form_data(
-        editor.editor_document(session, question_set),
-        name=question_set.name,
-        revision=question_set.draft_revision,
-    )
-    return {**_flat("", data), "action": "save"}
 
 
 @dataclass(frozen=True)
@@ -219,7 +184,7 @@ FORM_CASES = [
         FormCase(
             f"question-editor-{name}",
             page=lambda w: "/admin/question-sets/heart-to-heart",
-            data=lambda w, s: _editor_data(s),
+            data=lambda w, s: editor_form_data(s, "heart-to-heart"),
             field=name,
             single_line=name != "questions-0-text",
         )

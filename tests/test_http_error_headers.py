@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
-from tests.routes import path_for, route_table, rule_for
+from tests.routes import make_world, path_for, route_table, rule_for
 
 TRIED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -28,15 +25,8 @@ REFUSED = [
 
 
 @pytest.fixture
-def world(session, clock):
-    owner = make_user(session, role="owner")
-    case = make_case(session, owner=owner, now=clock.now())
-    customer = make_customer(session, owner=owner)
-    _survey, token = make_sent_survey(
-        session, customer, purchase=make_purchase(session, customer), sent_at=clock.now()
-    )
-    session.commit()
-    return SimpleNamespace(case=case, token=token)
+def world(session, clock, admin):
+    return make_world(session, admin=admin, now=clock.now())
 
 
 def _allow(response) -> set[str]:
