@@ -1,23 +1,15 @@
-"""The URL converters of every route: a path argument no row can have matches no route (404).
+"""The `<int:…>` converter of every route: an id no `integer` column can hold matches no route.
 
-Registered on the app before any blueprint, so each `<int:…>`, `<name>` and `<path:…>`
-of every route uses them without being written differently.
-
-Each states what it takes in its regex, not in `to_python`: werkzeug answers 405
-rather than 404 when a value that the regex took is refused and another rule with
-the same path takes other methods (`GET /s/<token>` beside `POST /s/<token>`).
+Registered on the app before any blueprint, so each `<int:…>` of every route uses it
+without being written differently.
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
+from werkzeug.routing import IntegerConverter
 
 from surveys.validation import MAX_DATABASE_ID
-
-# Control characters (C0, DEL, C1): a NUL cannot even be compared on PostgreSQL, and
-# no name, key or token we store holds one.
-_CONTROL = r"\x00-\x1f\x7f-\x9f"
 
 
 def digits_at_most(limit: int) -> str:
@@ -39,6 +31,10 @@ class DatabaseIdConverter(IntegerConverter):
     A larger number (2^31, 2^63, 10^20…) would reach the database as a value the
     column cannot be compared with, and the driver refuses it: a 500 for what is only
     an address with nothing at it. werkzeug's \\d would also take other scripts' digits.
+
+    The bound is stated in the regex, not only checked in `to_python`: werkzeug answers
+    405 rather than 404 when a value the regex took is refused and another rule with the
+    same path takes other methods.
     """
 
     regex = digits_at_most(MAX_DATABASE_ID)
@@ -48,26 +44,6 @@ class DatabaseIdConverter(IntegerConverter):
         self.regex = digits_at_most(self.max)
 
 
-class PathSegmentConverter(UnicodeConverter):
-    """`<name>` and `<string:…>`: one segment without control characters."""
-
-    def __init__(self, map, minlength=1, maxlength=None, length=None):
-        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
-        # werkzeug's regex is "[^/]" with the length bounds after it.
-        self.regex = self.regex.replace("[^/]", f"[^/{_CONTROL}]", 1)
-
-
-class PathTailConverter(PathConverter):
-    """`<path:…>`: the rest of the path, without control characters."""
-
-    regex = f"[^/{_CONTROL}][^{_CONTROL}]*?"
-
-
 def register(app: Flask) -> None:
-    """Use these converters for every route added from now on."""
-    app.url_map.converters.update(
-        int=DatabaseIdConverter,
-        default=PathSegmentConverter,
-        string=PathSegmentConverter,
-        path=PathTailConverter,
-    )
+    """Use the converter for every route added from now on."""
+    app.url_map.converters["int"] = DatabaseIdConverter

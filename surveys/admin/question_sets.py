@@ -27,6 +27,7 @@ from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Surve
 from surveys.public.forms import survey_form_class
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import get_setting
+from surveys.validation import unstorable_text_reason
 from surveys.web_input import database_id
 
 # The preview greets a made-up customer, as the real page greets the real one.
@@ -36,6 +37,9 @@ PREVIEW_KINDS = {"fix-check": "fix_check", "relationship-review": "relationship_
 
 
 def _question_set_or_404(key: str) -> QuestionSet:
+    # No set's key holds a control character, and PostgreSQL cannot even compare a NUL.
+    if unstorable_text_reason(key, multiline=False):
+        abort(404)
     question_set = db.session().scalar(select(QuestionSet).where(QuestionSet.key == key))
     if question_set is None:
         abort(404)
