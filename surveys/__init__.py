@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_proxy(app)
     register_logging(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_throttles(app)
     register_errorhandlers(app)
@@ -61,6 +62,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.extensions.setdefault("clock", SystemClock())
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before the blueprints: a rule takes its converters when it is added.
+    from surveys.url_converters import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

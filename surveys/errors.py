@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -99,12 +99,11 @@ def register(app: Flask) -> None:
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
             response = problem_response(exc.code or 500, exc.name, detail)
-            # The exception's own headers say what to do next (a 405's Allow).
-            for name, value in exc.get_headers():
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-            return response
-        return render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
+        else:
+            response = make_response(
+                render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
+            )
+        return with_exception_headers(response, exc)
 
     @app.errorhandler(DBAPIError)
     def handle_database_error(exc: DBAPIError):
@@ -175,6 +174,22 @@ def database_unavailable_response() -> Response:
         page = current_app.jinja_env.get_template("errors/unavailable.html")
         response = Response(page.render(retry=request.method == "GET"), status=503)
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def with_exception_headers(response: Response, exc: HTTPException) -> Response:
+    """The response with the headers werkzeug gave the exception (its Content-Type aside).
+
+    They are part of the answer: `Allow` on 405 (RFC 9110 requires it), `Retry-After`
+    on 429 and 503, `WWW-Authenticate` on 401 when the exception carries one.
+    """
+    headers = [
+        (name, value)
+        for name, value in exc.get_headers(request.environ)
+        if name.lower() != "content-type"
+    ]
+    for name in dict.fromkeys(name for name, _value in headers):
+        response.headers.setlist(name, [value for other, value in headers if other == name])
     return response
 
 

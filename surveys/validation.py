@@ -350,7 +350,11 @@ def _money_reader(*, round_to_cents: bool):
             raise _problem("must not be negative")
         if amount > MAX_MONEY:
             raise _problem(f"must be at most {MAX_MONEY}")
-        if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP) and not round_to_cents:
+        # A JSON number is a binary float, never exact (0.1 + 0.2 arrives as
+        # 0.30000000000000004): it is read to the nearest cent. A string says
+        # exactly what it means, so more than two decimals there is a mistake.
+        exact = not round_to_cents and not isinstance(value, float)
+        if exact and amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
             raise _problem("must have at most 2 decimal places")
         return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -381,7 +385,8 @@ _MONEY_SCHEMA = {
         {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)},
         {"type": "null"},
     ],
-    "description": "A non-negative amount with at most two decimals; a string keeps it exact.",
+    "description": "A non-negative amount. A string keeps it exact and has at most two "
+    "decimals; a JSON number is read to the nearest cent.",
 }
 Money = Annotated[
     Decimal | None,

@@ -105,7 +105,7 @@ def _fit_questions(questions: list) -> None:
         if not isinstance(question, dict):
             continue
         if question.get("key") in keys:
-            question["key"] = f"q{index}_{question['key']}"[:64]
+            question["key"] = f"q{index}_{question.get('key') or ''}"[:64]
         keys.add(question.get("key"))
         if question.get("type") == "choice":
             seen: set[str] = set()

@@ -6,7 +6,10 @@ import re
 
 from flask.testing import FlaskClient
 
+from surveys.admin.forms import draft_form_data
 from surveys.models import User
+from surveys.services import question_set_editor as editor
+from surveys.services.question_sets import get_question_set
 from tests.factories import PASSWORD
 
 _CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -40,3 +43,30 @@ def log_in(client: FlaskClient, user: User | str, password: str = PASSWORD):
 def post_form(client: FlaskClient, path: str, data: dict | None = None, *, token_from: str):
     """POST a form with a CSRF token taken from the page the form lives on."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, token_from)})
+
+
+def _nested_form_data(prefix: str, value) -> dict[str, str]:
+    """WTForms' field names for nested data: questions-0-options-1-label."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, bool):
+        return {prefix: "y"} if value else {}
+    else:
+        return {prefix: "" if value is None else str(value)}
+    flat: dict[str, str] = {}
+    for key, item in items:
+        flat.update(_nested_form_data(f"{prefix}-{key}" if prefix else str(key), item))
+    return flat
+
+
+def editor_form_data(session, key: str) -> dict[str, str]:
+    """The question-set editor's form for the set's draft, as its page posts it (Save)."""
+    question_set = get_question_set(session, key)
+    data = draft_form_data(
+        editor.editor_document(session, question_set),
+        name=question_set.name,
+        revision=question_set.draft_revision,
+    )
+    return {**_nested_form_data("", data), "action": "save"}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -19,21 +17,30 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveys.auth import MIN_PASSWORD_LENGTH
+from surveys.forms import AppForm, AppSubform
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
 from surveys.services.webhooks_out import EVENTS as WEBHOOK_EVENTS
+from surveys.validation import MAX_DATABASE_ID
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class CsrfOnlyForm(FlaskForm):
+class CsrfOnlyForm(AppForm):
     """A button that changes something: only the CSRF token (delete, move, deactivate…)."""
 
 
@@ -47,7 +54,7 @@ QUESTION_TYPE_CHOICES = [
 BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
 
 
-class OptionForm(Form):
+class OptionForm(AppSubform):
     value = StringField(
         "Value", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
@@ -55,7 +62,7 @@ class OptionForm(Form):
     negative = BooleanField("Negative")
 
 
-class QuestionForm(Form):
+class QuestionForm(AppSubform):
     key = StringField(
         "Key", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
@@ -72,10 +79,13 @@ class QuestionForm(Form):
     options = FieldList(FormField(OptionForm), max_entries=editor.MAX_OPTIONS + 4)
 
 
-class DraftForm(FlaskForm):
+class DraftForm(AppForm):
     """The whole draft, posted by every button of the editor."""
 
-    revision = IntegerField("Revision", validators=[InputRequired()])
+    # The draft's revision as the editor wrote it: never negative, and an `integer` column.
+    revision = IntegerField(
+        "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
+    )
     name = StringField("Name", filters=[_strip], validators=[Length(max=editor.MAX_NAME)])
     questions = FieldList(FormField(QuestionForm), max_entries=editor.MAX_QUESTIONS + 5)
 
@@ -167,9 +177,12 @@ def apply_editor_action(document: list[dict], action: str) -> list[dict]:
     verb, _, index_text = action.partition("-")
     if verb == "add":
         return [*document, dict(BLANK_QUESTION)]
-    if not index_text.isdigit() or int(index_text) >= len(document):
+    # str.isdigit() would take "²", which int() refuses.
+    if not index_text.isascii() or not index_text.isdigit() or len(index_text) > 4:
         return document
     index = int(index_text)
+    if index >= len(document):
+        return document
     if verb == "remove":
         del document[index]
     elif verb == "up" and index > 0:
@@ -212,7 +225,7 @@ def group_question_errors(
     return general, per_question
 
 
-class NewQuestionSetForm(FlaskForm):
+class NewQuestionSetForm(AppForm):
     key = StringField(
         "Key",
         filters=[_strip],
@@ -226,11 +239,11 @@ class NewQuestionSetForm(FlaskForm):
     )
 
 
-class DefaultQuestionSetForm(FlaskForm):
+class DefaultQuestionSetForm(AppForm):
     question_set = SelectField("Sent after a purchase", validators=[DataRequired()])
 
 
-class CategoryAssignmentForm(FlaskForm):
+class CategoryAssignmentForm(AppForm):
     category = StringField(
         "Item category",
         filters=[_strip],
@@ -239,7 +252,7 @@ class CategoryAssignmentForm(FlaskForm):
     question_set = SelectField("Question set", validators=[DataRequired()])
 
 
-class DiscardDraftForm(FlaskForm):
+class DiscardDraftForm(AppForm):
     revision = HiddenField()
 
 
@@ -253,7 +266,7 @@ ROUTING_FIELD_LABELS = {
 }
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(AppForm):
     field = SelectField(
         "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
     )
@@ -265,11 +278,11 @@ class RoutingRuleForm(FlaskForm):
     owner_id = SelectField("Cases go to", coerce=int)
 
 
-class DefaultOwnerForm(FlaskForm):
+class DefaultOwnerForm(AppForm):
     owner_id = SelectField("Default owner", coerce=str)
 
 
-class RoutingTesterForm(FlaskForm):
+class RoutingTesterForm(AppForm):
     """A sample purchase; sent with GET, it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -293,7 +306,7 @@ class RoutingTesterForm(FlaskForm):
 # --- users -----------------------------------------------------------------------------------
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(AppForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Give their name.")])
     email = EmailField(
         "Email", filters=[_strip], validators=[DataRequired("Give their email address.")]
@@ -313,7 +326,7 @@ class NewUserForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = PasswordField(
         "New password",
         validators=[DataRequired("Type the new password.")],
@@ -334,7 +347,7 @@ def _setting_validator(spec: SettingSpec):
     return check
 
 
-def settings_form_class() -> type[FlaskForm]:
+def settings_form_class() -> type[AppForm]:
     """A form with one field per setting of the settings page, validated as the service does."""
     fields = {}
     for spec in page_specs():
@@ -372,20 +385,21 @@ def settings_form_class() -> type[FlaskForm]:
                 spec.label, filters=[_strip], validators=validators, description=spec.explanation
             )
         fields[spec.key] = field
-    return type("SettingsForm", (FlaskForm,), fields)
+    return type("SettingsForm", (AppForm,), fields)
 
 
 # --- audit -----------------------------------------------------------------------------------
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(AppForm):
     """Filters of the audit log, sent with GET."""
 
     class Meta:
         csrf = False
 
-    action = SelectField("Action", validators=[Optional()])
-    actor = SelectField("Who", validators=[Optional()])
+    # Any value filters: an action or a person no longer in the log simply matches nothing.
+    action = SelectField("Action", validators=[Optional()], validate_choice=False)
+    actor = SelectField("Who", validators=[Optional()], validate_choice=False)
 
 
 # --- webhooks out ----------------------------------------------------------------------------
@@ -398,7 +412,7 @@ WEBHOOK_EVENT_LABELS = {
 }
 
 
-class WebhookEndpointForm(FlaskForm):
+class WebhookEndpointForm(AppForm):
     """A new endpoint; the service checks the URL and the events (`webhook_endpoints`)."""
 
     url = URLField(
@@ -425,7 +439,7 @@ class WebhookEndpointForm(FlaskForm):
 # --- API keys ---------------------------------------------------------------------------------
 
 
-class NewApiKeyForm(FlaskForm):
+class NewApiKeyForm(AppForm):
     name = StringField(
         "Name",
         filters=[_strip],

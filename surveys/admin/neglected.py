@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from surveys import clock
 from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
+from surveys.forms import AppForm
 from surveys.services import neglect
+from surveys.web_input import database_id
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """Only the CSRF token: the chosen customers are the checked `customer_ids` boxes."""
 
 
 def _chosen_ids() -> list[int]:
-    return [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
+    # A value that names no customer that can exist is left out, like an unticked box.
+    ids = (database_id(value) for value in request.form.getlist("customer_ids"))
+    return [customer_id for customer_id in ids if customer_id is not None]
 
 
 def _neglected_page(

@@ -10,6 +10,7 @@ from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.services import outbox_admin
+from surveys.web_input import page_number
 
 
 @bp.get("/outbox")
@@ -18,9 +19,7 @@ def show_outbox():
     """Counts per status, one page of messages in the chosen view, and suppressed addresses."""
     session = db.session()
     view = request.args.get("status", "waiting")
-    page = outbox_admin.list_messages(
-        session, view=view, page=max(request.args.get("page", 1, type=int), 1)
-    )
+    page = outbox_admin.list_messages(session, view=view, page=page_number(request.args))
     return render_template(
         "admin/show_outbox.html",
         page=page,
@@ -67,10 +66,10 @@ def _act(message_id: int, action, done: str):
 def _back() -> str:
     """The outbox view the admin came from (only our own page's query is kept)."""
     view = request.form.get("status")
-    page = request.form.get("page", type=int)
+    page = page_number(request.form)
     args = {}
     if view in outbox_admin.VIEWS and view != "waiting":
         args["status"] = view
-    if page and page > 1:
+    if page > 1:
         args["page"] = page
     return url_for(".show_outbox", **args)

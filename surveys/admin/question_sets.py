@@ -28,6 +28,8 @@ from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
 from surveys.services import question_set_editor as editor
 from surveys.services.settings import get_setting
+from surveys.validation import unstorable_text_reason
+from surveys.web_input import database_id
 
 # The preview greets a made-up customer, as the real page greets the real one.
 PREVIEW_FIRST_NAME = "Ana"
@@ -36,6 +38,9 @@ PREVIEW_KINDS = {"fix-check": "fix_check", "relationship-review": "relationship_
 
 
 def _question_set_or_404(key: str) -> QuestionSet:
+    # No set's key holds a control character, and PostgreSQL cannot even compare a NUL.
+    if unstorable_text_reason(key, multiline=False):
+        abort(404)
     question_set = db.session().scalar(select(QuestionSet).where(QuestionSet.key == key))
     if question_set is None:
         abort(404)
@@ -376,9 +381,10 @@ def preview_question_set(key: str):
     """The draft (or `?version=N`) rendered by the customer's own survey page and form."""
     session = db.session()
     question_set = _question_set_or_404(key)
-    number = request.args.get("version", type=int)
-    if number is not None:
-        version = editor.get_version(session, question_set, number)
+    if "version" in request.args:
+        # Version numbers are whole numbers in an `integer` column, like ids.
+        number = database_id(request.args["version"])
+        version = editor.get_version(session, question_set, number) if number else None
         if version is None:
             abort(404)
         questions = list(version.questions)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from surveys.forms import AppForm
 from surveys.services.case_workflow import (
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
@@ -13,17 +13,16 @@ from surveys.services.case_workflow import (
     MAX_RESOLUTION_LENGTH,
 )
 from surveys.services.customers import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
+from surveys.web_input import database_id
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _optional_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _optional_id(value) -> int | None:
+    # WTForms coerces the chosen value and the choices alike: ints stay ints.
+    return value if isinstance(value, int) else database_id(value)
 
 
 def written_text(label: str, *, missing: str, max_length: int, rows: int) -> TextAreaField:
@@ -39,7 +38,7 @@ def written_text(label: str, *, missing: str, max_length: int, rows: int) -> Tex
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     # No syntax check on the address: a mistyped one simply does not match,
     # and gets the same answer as a wrong password.
     email = EmailField(
@@ -55,11 +54,11 @@ class LoginForm(FlaskForm):
     )
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(AppForm):
     """One click: only the CSRF token."""
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(AppForm):
     resolution = written_text(
         "What did you do to fix it?",
         missing="Say what you did to fix it.",
@@ -68,7 +67,7 @@ class ResolveForm(FlaskForm):
     )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(AppForm):
     message = written_text(
         "Your reply",
         missing="Write your reply to the customer.",
@@ -77,14 +76,14 @@ class ReplyForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     body = written_text("Note", missing="Write the note.", max_length=MAX_NOTE_LENGTH, rows=3)
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(AppForm):
     # Choices are the people who could take the case, set by the view; whether the
     # one chosen may take it is the service's question (it names the problem).
-    owner_id = SelectField("New owner", coerce=_optional_int, validate_choice=False)
+    owner_id = SelectField("New owner", coerce=_optional_id, validate_choice=False)
     reason = written_text(
         "Why does it move?",
         missing="Say why the case moves: the new owner should not have to ask.",
@@ -93,7 +92,7 @@ class ReassignForm(FlaskForm):
     )
 
 
-class CustomerNoteForm(FlaskForm):
+class CustomerNoteForm(AppForm):
     body = written_text(
         "Something to remember",
         missing="Write what you want everyone to remember.",

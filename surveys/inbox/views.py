@@ -35,6 +35,8 @@ from surveys.models import Case, Customer, User
 from surveys.services import case_workflow, customers, touchpoints, users
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases import duration_words
+from surveys.validation import unstorable_text_reason
+from surveys.web_input import database_id
 
 bp = Blueprint("inbox", __name__)
 
@@ -129,8 +131,9 @@ def safe_next_path(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return None
-    # Browsers read "/\evil.example" as "//evil.example", and strip tabs and newlines.
-    if any(char in target for char in "\\\t\r\n"):
+    # Browsers read "/\evil.example" as "//evil.example", and strip tabs, newlines and
+    # other control characters: no path of ours holds any of them.
+    if any(char in target for char in "\\\t") or unstorable_text_reason(target, multiline=False):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -366,7 +369,7 @@ def add_customer_note(customer_id: int):
 
 def _back_from_note(customer: Customer) -> str:
     """Back to the case the note was written from (when it is this customer's), else the profile."""
-    case_id = request.args.get("case", type=int)
+    case_id = database_id(request.args.get("case"))
     if case_id is not None:
         case = db.session().get(Case, case_id)
         if case is not None and case.customer_id == customer.id:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from surveys.forms import AppForm
 from surveys.models import Question
 from surveys.services.responses import MAX_TEXT_LENGTH
 
 # Question keys become field names, so they must not shadow the form's own attributes.
-RESERVED_FIELD_NAMES = frozenset(name for name in dir(FlaskForm) if not name.startswith("__")) | {
+RESERVED_FIELD_NAMES = frozenset(name for name in dir(AppForm) if not name.startswith("__")) | {
     "csrf_token"
 }
 
@@ -54,14 +54,14 @@ def field_for(question: Question) -> Field:
     )
 
 
-def survey_form_class(questions: list[Question]) -> type[FlaskForm]:
+def survey_form_class(questions: list[Question]) -> type[AppForm]:
     """A form class with one field per question, named by the question's key."""
     fields = {}
     for question in questions:
         if question.key in RESERVED_FIELD_NAMES:
             raise ValueError(f"question key {question.key!r} cannot be a form field name")
         fields[question.key] = field_for(question)
-    return type("SurveyForm", (FlaskForm,), fields)
+    return type("SurveyForm", (AppForm,), fields)
 
 
 def preselectable(question: Question, value: str | None) -> bool:
@@ -69,7 +69,7 @@ def preselectable(question: Question, value: str | None) -> bool:
     return bool(value) and value in {choice.value for choice in choices_for(question)}
 
 
-def answers_from(form: FlaskForm, questions: list[Question]) -> dict[str, str]:
+def answers_from(form: AppForm, questions: list[Question]) -> dict[str, str]:
     """The validated answers by question key; unanswered questions are left out."""
     answers = {}
     for question in questions:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import ApiKey, AuditEntry, User
+from surveys.services.paging import shown_page
 
 PAGE_SIZE = 50
 
@@ -73,8 +74,8 @@ def list_entries(
         conditions.append(AuditEntry.actor_user_id == actor_user_id)
     if actor_api_key_id is not None:
         conditions.append(AuditEntry.actor_api_key_id == actor_api_key_id)
-    page = max(page, 1)
     total = session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0
+    page = shown_page(page, total=total, per_page=per_page)
     entries = session.scalars(
         select(AuditEntry)
         .where(*conditions)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Customer, OutboxMessage, Survey, User
 from surveys.services.audit import record_admin_change
+from surveys.services.paging import shown_page
 
 # The page's views of the outbox. "waiting" is what needs an eye: failed,
 # retrying, pending and being sent. "retrying" is pending after a failed try.
@@ -85,9 +86,9 @@ def list_messages(
     """One page of messages in a view, failed first, then by their next try."""
     if view not in VIEWS:
         view = "waiting"
-    page = max(page, 1)
     condition = _view_condition(view)
     total = session.scalar(select(func.count(OutboxMessage.id)).where(condition)) or 0
+    page = shown_page(page, total=total, per_page=per_page)
     urgency = case(
         (OutboxMessage.status == "failed", 0),
         (OutboxMessage.attempts > 0, 1),
