@@ -268,4 +268,6 @@ def test_a_json_number_is_read_to_the_nearest_cent_and_a_string_must_be_exact():
     base = {"order_id": "x", "email": "a@b.co"}
     assert Order.model_validate({**base, "total": 0.1 + 0.2}).total == Decimal("0.30")
     assert Order.model_validate({**base, "total": 35 * 0.01}).total == Decimal("0.35")
-    assert errors_of({**base, "total": "0.305"}) == {"total": ["must have at most 2 decimal places"]}
+    assert errors_of({**base, "total": "0.305"}) == {
+        "total": ["must have at most 2 decimal places"]
+    }
