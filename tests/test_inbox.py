@@ -231,3 +231,24 @@ def test_an_owner_works_a_case_from_the_inbox_on_a_360px_phone(
 def fits_the_width(page) -> bool:
     """Nothing on the page makes a phone scroll sideways."""
     return page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_long_inbox_shows_the_most_pressing_page_first_and_pages_through_the_rest(
+    client, session, clock
+):
+    # Each row loads the customer's answers: a page of them, not hundreds at once.
+    owner = make_user(session)
+    start = clock.now()
+    for number in range(52):
+        # The older the case, the sooner it is due: case 0 is the most pressing.
+        case_for(session, owner, f"Customer {number:02d}", now=start - timedelta(minutes=number))
+    log_in(client, owner)
+
+    first = inbox(client)
+    second = inbox(client, page=2)
+    past_the_end = inbox(client, page=99999999999999999999)
+
+    assert customer_names_in_order(first) == [f"Customer {n:02d}" for n in range(51, 1, -1)]
+    assert "52 cases, the most pressing first" in first and 'href="/inbox?page=2"' in first
+    assert customer_names_in_order(second) == ["Customer 01", "Customer 00"]
+    assert customer_names_in_order(past_the_end) == ["Customer 01", "Customer 00"]

@@ -36,7 +36,7 @@ from surveys.services import case_workflow, customers, touchpoints, users
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases import duration_words
 from surveys.validation import unstorable_text_reason
-from surveys.web_input import database_id
+from surveys.web_input import database_id, page_number
 
 bp = Blueprint("inbox", __name__)
 
@@ -149,8 +149,10 @@ def safe_next_path(target: str | None) -> str | None:
 def show_inbox():
     """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
-    cases = case_workflow.inbox_cases(db.session(), owner=None if everyone else _me())
-    return render_template("inbox/show_inbox.html", cases=cases, everyone=everyone)
+    inbox = case_workflow.inbox_cases(
+        db.session(), owner=None if everyone else _me(), page=page_number(request.args)
+    )
+    return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
 
 
 # --- a case ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import (
@@ -41,6 +41,7 @@ from surveys.models import (
     User,
 )
 from surveys.services.outbox import enqueue_email, enqueue_email_to_user
+from surveys.services.paging import shown_page
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import get_setting
 from surveys.services.surveys import lock_customer, schedule_survey
@@ -53,6 +54,7 @@ MAX_NOTE_LENGTH = 5000
 MAX_REASON_LENGTH = 1000
 # Cases the owner still has to act on, or is waiting on the customer for.
 UNFINISHED_STATUSES = ("open", "acknowledged", "resolved")
+INBOX_PAGE_SIZE = 50
 # Internal notes are timeline events of this kind (the API's `comments`).
 NOTE_KIND = "note"
 # The question set sent when a case is resolved (CONTRACT §6).
@@ -118,8 +120,27 @@ def get_case_for(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
-    """Unclosed cases (of `owner`, or everyone's when None), the most pressing first.
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of an inbox: its cases, and where it stands among all of them."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+def inbox_cases(
+    session: Session, *, owner: User | None, page: int = 1, per_page: int = INBOX_PAGE_SIZE
+) -> InboxPage:
+    """One page of unclosed cases (of `owner`, or everyone's when None), the most pressing first.
+
+    Paged because an inbox can hold hundreds of cases, and each row loads the
+    customer's answers: the page would slow down with every case added.
 
     Cases waiting for an owner come first (only admins see them), the longest
     waiting first; then cases waiting on their owner, by the deadline they face
@@ -137,9 +158,14 @@ def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
         (Case.status == "acknowledged", Case.resolve_by),
         else_=None,
     )
+    unfinished = Case.status.in_(UNFINISHED_STATUSES)
+    if owner is not None:
+        unfinished = unfinished & (Case.owner_id == owner.id)
+    total = session.scalar(select(func.count(Case.id)).where(unfinished)) or 0
+    page = shown_page(page, total=total, per_page=per_page)
     query = (
         select(Case)
-        .where(Case.status.in_(UNFINISHED_STATUSES))
+        .where(unfinished)
         .options(
             selectinload(Case.owner),
             selectinload(Case.customer),
@@ -157,10 +183,10 @@ def inbox_cases(session: Session, *, owner: User | None) -> list[Case]:
             Case.created_at.desc(),
             Case.id.desc(),
         )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
-    if owner is not None:
-        query = query.where(Case.owner_id == owner.id)
-    return list(session.scalars(query))
+    return InboxPage(list(session.scalars(query)), total=total, page=page, per_page=per_page)
 
 
 @dataclass(frozen=True)
