@@ -1,4 +1,4 @@
-"""Command-line interface (`flask --app app …`, CONTRACT §3)."""
+"""Command-line interface (`flask --app app …`; README's *Command line*)."""
 
 from __future__ import annotations
 

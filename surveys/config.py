@@ -1,4 +1,4 @@
-"""Configuration from the environment (and a `.env` file), per CONTRACT §2."""
+"""Configuration from the environment and a `.env` file; README's *Configuration* lists it."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def config_from_environment(instance_path: Path) -> dict:
         # Where the login throttle counts failed attempts (Flask-Limiter reads this key).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
-        # API bodies larger than this answer 413 (CONTRACT §4).
+        # API bodies larger than 1 MiB answer 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,4 +1,4 @@
-"""`flask purchases import` and `flask customers erase` (CONTRACT §3): data in, and out."""
+"""`flask purchases import` and `flask customers erase`: data in, and out."""
 
 from __future__ import annotations
 

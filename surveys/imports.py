@@ -1,4 +1,4 @@
-"""Importing purchases from a CSV file (`flask purchases import`, CONTRACT §3).
+"""Importing purchases from a CSV file (`flask purchases import`; README's *Command line*).
 
 Each row is checked with the API's rules (`surveys.api.inputs.check_purchase`)
 and recorded by `record_purchase`, like a POST /api/v1/purchases. The import

@@ -1,4 +1,4 @@
-"""`flask users create`, `flask api-keys create|list|revoke` (CONTRACT §3)."""
+"""`flask users create`, `flask api-keys create|list|revoke`."""
 
 from __future__ import annotations
 

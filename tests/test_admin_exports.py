@@ -1,4 +1,4 @@
-"""/admin/export/responses.csv and /admin/export/cases.csv (CONTRACT §7): data to take along."""
+"""/admin/export/responses.csv and /admin/export/cases.csv: data to take along."""
 
 from __future__ import annotations
 

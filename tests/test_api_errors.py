@@ -1,4 +1,4 @@
-"""Every 4xx of the API (CONTRACT §4) answers an RFC 9457 problem document and changes nothing."""
+"""Every 4xx of the API answers an RFC 9457 problem document and changes nothing."""
 
 from __future__ import annotations
 

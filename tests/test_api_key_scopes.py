@@ -1,5 +1,5 @@
 """Scopes: a `read` key is refused (403) on every route of /api/v1 and /v1 that writes, and
-changes nothing; a `write` key may do everything (CONTRACT §4).
+changes nothing; a `write` key may do everything.
 
 The routes come from the app's URL map, so a write route added later is covered without
 anyone adding it here.

@@ -1,5 +1,5 @@
 """API keys: `flask api-keys create|list|revoke`, revocation obeyed on the next request,
-and "last use" written at most about once a minute per key (CONTRACT §3, §4)."""
+and "last use" written at most about once a minute per key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/purchases: recording a purchase once and deciding its survey (CONTRACT §4)."""
+"""POST /api/v1/purchases: recording a purchase once and deciding its survey."""
 
 from __future__ import annotations
 

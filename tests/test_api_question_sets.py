@@ -1,4 +1,4 @@
-"""Question sets as code: GET and PUT /api/v1/question-sets (CONTRACT §4)."""
+"""Question sets as code: GET and PUT /api/v1/question-sets."""
 
 from __future__ import annotations
 

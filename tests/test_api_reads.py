@@ -1,4 +1,4 @@
-"""Reading cases and responses through the API (CONTRACT §4)."""
+"""Reading cases and responses through the API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The five case actions of the API (CONTRACT §4 "Case actions"), as a helpdesk uses them."""
+"""The five case actions of the API, as a helpdesk uses them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask users create` and `flask api-keys create` (CONTRACT §3)."""
+"""`flask users create` and `flask api-keys create`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask customers erase EMAIL` (CONTRACT §3): personal data goes, the numbers stay."""
+"""`flask customers erase EMAIL`: personal data goes, the numbers stay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Delighted-compatible endpoints under /v1 (CONTRACT §4 "Delighted-compatible endpoints")."""
+"""The Delighted-compatible endpoints under /v1."""
 
 from __future__ import annotations
 

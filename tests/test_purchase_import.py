@@ -1,4 +1,4 @@
-"""`flask purchases import FILE.csv [--dry-run]` (CONTRACT §3): purchases from a spreadsheet."""
+"""`flask purchases import FILE.csv [--dry-run]`: purchases from a spreadsheet."""
 
 from __future__ import annotations
 

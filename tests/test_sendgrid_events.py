@@ -1,4 +1,4 @@
-"""SendGrid's signed Event Webhook at /webhooks/sendgrid (CONTRACT §4 "Webhooks in").
+"""SendGrid's signed Event Webhook at /webhooks/sendgrid.
 
 Each test signs its batches the way SendGrid does: ECDSA P-256 over the
 timestamp header followed by the raw body, base64 of the DER signature, with

@@ -1,4 +1,4 @@
-"""Webhooks out (CONTRACT §4): each event once per subscribed endpoint, shaped as the API shows
+"""Webhooks out: each event once per subscribed endpoint, shaped as the API shows
 it, signed, and retried with backoff until a 2xx. A local server stands in for the receiver."""
 
 from __future__ import annotations

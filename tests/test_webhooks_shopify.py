@@ -1,4 +1,4 @@
-"""Shopify's orders/paid webhook at /webhooks/shopify (CONTRACT §2, §4 "Webhooks in").
+"""Shopify's orders/paid webhook at /webhooks/shopify.
 
 Each test signs its delivery as Shopify does: the base64 HMAC-SHA256 of the
 raw body, keyed with the shop's webhook secret, in X-Shopify-Hmac-Sha256.

@@ -1,4 +1,4 @@
-"""Stripe's Checkout events at /webhooks/stripe (CONTRACT §2, §4 "Webhooks in").
+"""Stripe's Checkout events at /webhooks/stripe.
 
 Each test signs its event as Stripe does: `Stripe-Signature: t=<unix>,v1=<hex>`,
 the HMAC-SHA256 of "<t>.<raw body>" keyed with the endpoint's signing secret.

@@ -1,4 +1,4 @@
-"""Seed the three default question sets of CONTRACT §6 (version 1 of each).
+"""Seed version 1 of the default question sets: heart-to-heart, fix-check, relationship-review.
 
 Revision ID: 0002
 Revises: 0001

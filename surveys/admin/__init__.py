@@ -1,4 +1,4 @@
-"""Admins' pages under /admin/ (CONTRACT §7). One module per page family."""
+"""Admins' pages under /admin/ (README's *Who sees what*). One module per page family."""
 
 from flask import Blueprint
 

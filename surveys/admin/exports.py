@@ -1,4 +1,4 @@
-"""Admin: the CSV exports of responses and cases, streamed as they are read (CONTRACT §7)."""
+"""Admin: the CSV exports of responses and cases, streamed as they are read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (CONTRACT §4). One module per resource; each adds its
+"""The JSON API under /api/v1 (README's *Post a purchase*). One module per resource; each adds its
 routes to `bp` and describes them in its `OPENAPI_PATHS` for /api/v1/openapi.json."""
 
 from flask import Blueprint

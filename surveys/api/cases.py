@@ -1,6 +1,6 @@
 """Cases: reading them (GET /api/v1/cases, /cases/<id>) and the five case actions.
 
-The actions (CONTRACT §4 "Case actions") call the same services as the owner's
+The actions call the same services as the owner's
 pages, recorded on the timeline as done through the calling API key. Each
 answers 200 with the case as it is afterwards; 409 when the case's status
 does not allow the action, 422 naming the field for a value that does not fit.

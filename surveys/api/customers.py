@@ -163,7 +163,7 @@ OPENAPI_PATHS = {
 
 
 def customer_json(profile) -> dict:
-    """A customer as CONTRACT §4 shows it."""
+    """A customer as the API shows it."""
     customer, tally = profile.customer, profile.tally
     return {
         "id": customer.id,

@@ -1,4 +1,4 @@
-"""Question sets as code (CONTRACT §4): read the published versions, publish a new one.
+"""Question sets as code: read the published versions, publish a new one.
 
 `PUT /question-sets/<key>` publishes the body's questions as the set's next
 version: 201 when that made a new version, 200 when the questions equal the
@@ -32,7 +32,7 @@ from surveys.services.question_set_document import read_question_set
 
 
 def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) -> dict:
-    """A set's published version as CONTRACT §4 shows it."""
+    """A set's published version as the API shows it."""
     return {
         "key": question_set.key,
         "name": question_set.name,

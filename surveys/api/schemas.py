@@ -148,7 +148,7 @@ def comment_json(event: CaseEvent) -> dict:
 
 
 def case_json(case: Case, reasons: Iterable[Answer], comments: Iterable[CaseEvent]) -> dict:
-    """A case as CONTRACT §4 shows it; `reasons` and `comments` are loaded by the caller."""
+    """A case as the API shows it; `reasons` and `comments` are loaded by the caller."""
     return {
         "id": case.id,
         "status": case.status,
@@ -178,7 +178,7 @@ def answer_value(answer: Answer) -> str | int | None:
 
 
 def response_json(response: Response) -> dict:
-    """A completed response as CONTRACT §4 shows it."""
+    """A completed response as the API shows it."""
     survey = response.survey
     return {
         "id": response.id,

@@ -1,4 +1,4 @@
-"""`flask worker [--once]`: delivery and timed work (CONTRACT §3)."""
+"""`flask worker [--once]`: delivery and timed work."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ from surveys.services.settings import get_setting
 from surveys.services.tokens import hash_token
 from surveys.templating import first_name, purchase_phrase
 
-# How long a survey's personal link works after it is sent (CONTRACT §5).
+# How long a survey's personal link works after it is sent; after that it answers 410.
 SURVEY_LINK_DAYS = 30
 # A survey still to be delivered: scheduled, or failed and put back in the
 # queue by an admin (the outbox page's retry only has to re-queue the message).
@@ -354,7 +354,7 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
     if spec.to_customer and not all(
         unsubscribe_url in part for part in (rendered.text, rendered.html)
     ):
-        # Every customer email shows its unsubscribe link (CONTRACT §5); a
+        # Every customer email shows its unsubscribe link (and List-Unsubscribe headers); a
         # template that forgot it is a bug to fix, not an email to send.
         raise RuntimeError(f"the {message.template} email does not show its unsubscribe link")
     substitutions: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""What customers see: the survey, the thank-you page, unsubscribing (CONTRACT §5).
+"""What customers see: the survey, the thank-you page, unsubscribing.
 
 Every page is reached through a personal link whose token is only stored as a
 hash. A GET never records anything, because mail scanners follow links.

@@ -57,7 +57,7 @@ UNFINISHED_STATUSES = ("open", "acknowledged", "resolved")
 INBOX_PAGE_SIZE = 50
 # Internal notes are timeline events of this kind (the API's `comments`).
 NOTE_KIND = "note"
-# The question set sent when a case is resolved (CONTRACT §6).
+# The question set sent when a case is resolved: "did our fix work?".
 FIX_CHECK_SET = "fix-check"
 # What a customer tells us about themselves: kept on the profile, not a complaint.
 PREFERENCES_KEY = "preferences"

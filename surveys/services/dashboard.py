@@ -15,7 +15,7 @@ OPEN_STATUSES = ("open", "acknowledged")
 
 
 def overdue_condition(now: datetime):
-    """A case is overdue when its status's deadline has passed (CONTRACT: acknowledge, resolve)."""
+    """Whether the case is past its deadline (acknowledge-by while open, resolve-by after)."""
     return or_(
         and_(Case.status == "open", Case.acknowledge_by < now),
         and_(Case.status == "acknowledged", Case.resolve_by < now),

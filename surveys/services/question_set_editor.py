@@ -1,6 +1,6 @@
 """Changing question sets: validating a questions document, drafts, publishing, history.
 
-A *questions document* is the API's JSON shape (CONTRACT §4): a list of
+A *questions document* is the API's JSON shape (README's *Keep your questions in git*): a list of
 `{"key", "type", "text", "required", "options", "min", "max", "negative"}`.
 The editor's draft is stored in the same shape, the API's `PUT` sends it, and
 both publish through `publish_questions`, so both are validated alike.

@@ -24,7 +24,8 @@ from surveys.services.touchpoints import record_answer_touchpoints
 from surveys.services.webhooks_out import emit_response_created
 
 MAX_TEXT_LENGTH = 2000
-# Kept on the customer's profile rather than only in the response (CONTRACT §6).
+# The preferences answer is kept on the customer's profile, not only in the response,
+# so every owner who serves them later sees it.
 PREFERENCES_KEY = "preferences"
 # A fix-check answers an existing case; its effect on that case is decided elsewhere.
 KINDS_WITHOUT_CASES = ("fix_check",)

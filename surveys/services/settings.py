@@ -1,4 +1,4 @@
-"""Admin-editable settings with their defaults (CONTRACT §2 "Timing settings").
+"""Admin-editable settings with their defaults (timing, targets, the words customers see).
 
 Each setting's spec carries its default, the words the settings page shows, and
 the range of values that make sense; `clean_setting_value` is the one place that

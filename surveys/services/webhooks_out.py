@@ -1,4 +1,4 @@
-"""Webhooks out (CONTRACT §4): queueing an event for every endpoint that listens to it.
+"""Webhooks out (README's *Webhooks out*): queueing an event for every endpoint that listens to it.
 
 An event is queued as one outbox row per active endpoint subscribed to it
 (`channel = "webhook"`, `template` = the event), in the transaction of the

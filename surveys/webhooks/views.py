@@ -1,5 +1,5 @@
 """Webhook endpoints: SendGrid's signed Event Webhook, Shopify orders and Stripe
-checkouts (CONTRACT §4 "Webhooks in").
+checkouts (README's *Shopify and Stripe*).
 
 Machines call these, so they answer problem documents, carry no session and
 need no CSRF token: each request proves itself with its signature instead.
