@@ -1,4 +1,4 @@
-"""The emails of a case's life: the owner's personal reply, escalations, hand-overs, a reopening.
+"""The emails of a case's life: a new case, the owner's reply, escalations, hand-overs, a reopening.
 
 Each builder loads the case (and the timeline event the email is about, named
 by `context["event_id"]`) and returns the template's variables; the texts are
@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from surveys.mail.render import CancelDelivery, email_template
+from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
 from surveys.services.case_workflow import answer_words
 from surveys.templating import first_name, purchase_phrase
@@ -145,4 +145,34 @@ def case_reopened_email(session: Session, message: OutboxMessage, now: datetime)
         "customer": case.customer,
         "words": (event.data or {}).get("answers", []),
         "case_url": _case_url(case),
+    }
+
+
+# --- owner_new_case ----------------------------------------------------------------
+
+
+@email_template("owner_new_case", to_customer=False)
+def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """Tell the owner a customer needs them, with the customer's own words."""
+    case = session.get(Case, message.case_id) if message.case_id else None
+    if case is None:
+        raise CancelDelivery("the case no longer exists")
+    answers = [
+        {
+            "question": answer.question.text,
+            "answer": answer.question.label_for(answer.value),
+            "is_text": answer.question.type == "text",
+            "negative": answer.negative,
+        }
+        for answer in case.response.answers
+        if answer.value not in (None, "")
+    ]
+    return {
+        "case": case,
+        "customer": case.customer,
+        "purchase": case.purchase,
+        "answers": answers,
+        "case_url": f"{current_app.config['BASE_URL']}/cases/{case.id}",
+        # It opened when nobody could own it: the owner should know the customer has waited.
+        "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),
     }

@@ -9,7 +9,7 @@ the answer was accepted.
 
 SendGrid takes up to 1,000 recipients per request when they share one body:
 emails rendered from the same template differ only in their substitution
-tags (see `surveys.mail.render.Personal`), so a batch of survey emails is one
+tags (see `surveys.mail.personal.Personal`), so a batch of survey emails is one
 request whose personalizations each carry their recipient, subject, headers,
 substitutions and custom_args.
 """
