@@ -39,8 +39,13 @@ def _case_url(case: Case) -> str:
     return f"{current_app.config['BASE_URL']}/cases/{case.id}"
 
 
-def _answers(case: Case) -> list[dict]:
-    """The answers that opened the case, as the customer gave them."""
+def customer_answers(case: Case) -> list[dict]:
+    """The answers that opened the case as the customer gave them, for every email that lists them.
+
+    Scores read "4 out of 10", choices in the words the customer chose, text
+    verbatim; the preferences answer too, since it tells the owner how to
+    serve them. Shown by the `answers_table` and `answers_list` macros.
+    """
     return [
         {
             "question": answer.question.text,
@@ -49,7 +54,7 @@ def _answers(case: Case) -> list[dict]:
             "negative": answer.negative,
         }
         for answer in case.response.answers
-        if answer.value not in (None, "") and answer.question.key != "preferences"
+        if answer.value not in (None, "")
     ]
 
 
@@ -112,7 +117,7 @@ def escalation_email(session: Session, message: OutboxMessage, now: datetime) ->
         "missed": "acknowledged" if breach == "acknowledge" else "resolved",
         "due_at": case.acknowledge_by if breach == "acknowledge" else case.resolve_by,
         "to_owner": (message.context or {}).get("user_id") == case.owner_id,
-        "answers": _answers(case),
+        "answers": customer_answers(case),
         "case_url": _case_url(case),
     }
 
@@ -130,7 +135,7 @@ def case_reassigned_owner_email(session: Session, message: OutboxMessage, now: d
         "from_name": (event.data or {}).get("from_name"),
         "by": event.actor_label,
         "reason": event.body,
-        "answers": _answers(case),
+        "answers": customer_answers(case),
         "case_url": _case_url(case),
     }
 
@@ -157,21 +162,11 @@ def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime
     case = session.get(Case, message.case_id) if message.case_id else None
     if case is None:
         raise CancelDelivery("the case no longer exists")
-    answers = [
-        {
-            "question": answer.question.text,
-            "answer": answer.question.label_for(answer.value),
-            "is_text": answer.question.type == "text",
-            "negative": answer.negative,
-        }
-        for answer in case.response.answers
-        if answer.value not in (None, "")
-    ]
     return {
         "case": case,
         "customer": case.customer,
         "purchase": case.purchase,
-        "answers": answers,
+        "answers": customer_answers(case),
         "case_url": f"{current_app.config['BASE_URL']}/cases/{case.id}",
         # It opened when nobody could own it: the owner should know the customer has waited.
         "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),

@@ -185,7 +185,7 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         },
         {
             "question": "How likely are you to recommend us to a friend or colleague?",
-            "answer": "4",
+            "answer": "4 out of 10",
             "is_text": False,
             "negative": True,
         },
