@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
 from surveys.services.case_workflow import answer_words
@@ -33,10 +33,6 @@ def _event(session: Session, message: OutboxMessage, kind: str) -> CaseEvent:
     if event is None or event.kind != kind or event.case_id != message.case_id:
         raise CancelDelivery(f"the {kind} this email is about no longer exists")
     return event
-
-
-def _case_url(case: Case) -> str:
-    return f"{current_app.config['BASE_URL']}/cases/{case.id}"
 
 
 def customer_answers(case: Case) -> list[dict]:
@@ -118,7 +114,7 @@ def escalation_email(session: Session, message: OutboxMessage, now: datetime) ->
         "due_at": case.acknowledge_by if breach == "acknowledge" else case.resolve_by,
         "to_owner": (message.context or {}).get("user_id") == case.owner_id,
         "answers": customer_answers(case),
-        "case_url": _case_url(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
     }
 
 
@@ -136,7 +132,7 @@ def case_reassigned_owner_email(session: Session, message: OutboxMessage, now: d
         "by": event.actor_label,
         "reason": event.body,
         "answers": customer_answers(case),
-        "case_url": _case_url(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
     }
 
 
@@ -149,7 +145,7 @@ def case_reopened_email(session: Session, message: OutboxMessage, now: datetime)
         "case": case,
         "customer": case.customer,
         "words": (event.data or {}).get("answers", []),
-        "case_url": _case_url(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
     }
 
 
@@ -167,7 +163,7 @@ def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime
         "customer": case.customer,
         "purchase": case.purchase,
         "answers": customer_answers(case),
-        "case_url": f"{current_app.config['BASE_URL']}/cases/{case.id}",
+        "case_url": external_url("inbox.show_case", case_id=case.id),
         # It opened when nobody could own it: the owner should know the customer has waited.
         "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),
     }

@@ -10,6 +10,8 @@ import re
 
 from markupsafe import Markup, escape
 
+from surveys.external_urls import external_url
+
 TAG = re.compile(r"\[h2h:([a-z_]+)\]")
 
 
@@ -20,8 +22,8 @@ class Personal:
     HTML one `[h2h:first_name:html]`; `substitutions()` gives both tags their
     value (escaped for HTML). The body therefore never depends on the value,
     only on whether there is one (`{% if first_name %}`). Print it, test it,
-    or put it in an f-string (`f"{base}/s/{token}"`, for values safe in URLs
-    and HTML alike); do not run filters on it.
+    or put it in a link with `personal_url` (for values safe in URLs and HTML
+    alike); do not run filters on it.
     """
 
     __slots__ = ("key", "value")
@@ -57,3 +59,20 @@ def personal(key: str, value: str | None) -> Personal | None:
 def html_subject(subject: str) -> Markup:
     """The subject for the HTML `<title>`: escaped, its tags turned into their HTML form."""
     return Markup(TAG.sub(r"[h2h:\1:html]", str(escape(subject))))
+
+
+def personal_url(endpoint: str, **values) -> str:
+    """`external_url`, with each Personal value left as its tag for the sender to fill in.
+
+    The route would percent-encode a tag's brackets; what replaces the tag (a
+    token) is safe in URLs and HTML alike, so the tag goes in as it is.
+    """
+    tags: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, Personal):
+            marker = f"h2h-personal-{key}"
+            tags[marker], values[key] = str(value), marker
+    url = external_url(endpoint, **values)
+    for marker, tag in tags.items():
+        url = url.replace(marker, tag)
+    return url

@@ -43,10 +43,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.external_urls import external_url
+
 # Importing the builders registers them: from here on the registry is complete.
 from surveys.mail import case_emails, survey_emails  # noqa: F401
 from surveys.mail.batch import batch_memo, mint, write_batch
-from surveys.mail.personal import Personal, html_subject
+from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
 from surveys.models import Customer, OutboxMessage
@@ -169,15 +171,16 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
         )
         context["token"] = token  # so a minted one's substitution travels with the email
         raw_token = token.value if isinstance(token, Personal) else token
-        unsubscribe_url = f"{config['BASE_URL']}/u/{token}"
+        unsubscribe_url = personal_url("public.show_unsubscribe", token=token)
         context["unsubscribe_url"] = unsubscribe_url
-        headers["List-Unsubscribe"] = f"<{config['BASE_URL']}/u/{raw_token}>"
+        headers["List-Unsubscribe"] = (
+            f"<{external_url('public.show_unsubscribe', token=raw_token)}>"
+        )
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     rendered = _render_shared(
         session,
         message.template,
         {
-            "base_url": config["BASE_URL"],
             "sender_name": sender_name,
             "recipient_name": message.to_name,
             "first_name": first_name(message.to_name),

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from surveys.mail.batch import batch_memo, mint, pin_version
-from surveys.mail.personal import Personal, personal
+from surveys.mail.personal import Personal, personal, personal_url
 from surveys.mail.registry import CancelDelivery, DeferDelivery, email_template
 from surveys.models import (
     Case,
@@ -140,7 +139,7 @@ def _survey_context(
     first_question = questions[0] if questions else None
     customer = survey.customer
     token = Personal("token", mint(session, customer_id=customer.id, survey_id=survey.id))
-    survey_url = f"{current_app.config['BASE_URL']}/s/{token}"
+    survey_url = personal_url("public.show_survey", token=token)
     case = session.get(Case, survey.case_id) if survey.case_id else None
     return {
         "token": token,
