@@ -12,8 +12,8 @@ import pytest
 
 from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.models.question_sets import Question
+from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.case_workflow import reassign_case
-from surveys.services.outbox import enqueue_email_to_user
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey

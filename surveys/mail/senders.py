@@ -166,7 +166,7 @@ PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
 # A request whose answer never came may have been accepted all the same (SendGrid
 # takes no idempotency key). It is tried again no sooner than this, by which time
 # SendGrid's Event Webhook has reported on whatever it accepted, and those
-# messages are marked sent instead (`surveys.mail.outcomes`).
+# messages are marked sent instead (`surveys.outbox.outcomes`).
 UNCERTAIN_RETRY_SECONDS = 300.0
 
 
