@@ -18,8 +18,8 @@ from sqlalchemy import select
 from surveys import clock
 from surveys.db import db
 from surveys.mail.senders import sender_for
-from surveys.mail.worker import Worker
 from surveys.models import Customer, Survey, User
+from surveys.outbox.worker import Worker
 from surveys.services.api_keys import create_api_key
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
 from surveys.services.responses import submit_response

@@ -11,8 +11,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from surveys.mail.worker import RetryPolicy
 from surveys.models import AuditEntry, OutboxMessage, WebhookEndpoint
+from surveys.outbox.retry_policy import RetryPolicy
 from surveys.services import webhooks_out
 from tests.factories import PASSWORD, make_user
 from tests.fake_sendgrid import Reply

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import OutboxMessage
-from surveys.services import audit, outbox_admin
+from surveys.outbox import admin as outbox_admin
+from surveys.services import audit
 from surveys.services import question_set_editor as editor
 from surveys.services.audit import record_admin_change
 from surveys.services.question_sets import get_question_set

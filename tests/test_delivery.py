@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from surveys.mail.worker import LEASE, RetryPolicy
 from surveys.models import OutboxMessage, Question, QuestionSetVersion, Survey, SurveyToken
-from surveys.services.outbox import enqueue_email
+from surveys.outbox.enqueue import enqueue_email
+from surveys.outbox.retry_policy import RetryPolicy
+from surveys.outbox.worker import LEASE
 from surveys.services.question_sets import get_question_set
 from surveys.services.surveys import schedule_survey
 from surveys.services.tokens import find_token

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from surveys.clock import FrozenClock
 from surveys.mail.senders import FileSender
-from surveys.mail.worker import PassReport, Worker
 from surveys.models import Case, CaseEvent, OutboxMessage, Touchpoint
+from surveys.outbox.worker import PassReport, Worker
 from surveys.services.settings import set_setting
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_case, make_customer, make_user

@@ -12,7 +12,8 @@ import pytest
 
 from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.models.question_sets import Question
-from surveys.services.outbox import enqueue_email_to_user
+from surveys.outbox.enqueue import enqueue_email_to_user
+from surveys.services.case_workflow import reassign_case
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey
@@ -224,7 +225,10 @@ def test_sender_name_setting_names_the_sender_at_the_mail_from_address(app, sess
     email = send_and_read(app, runner)
 
     [sender] = email["From"].addresses
-    assert (sender.display_name, sender.addr_spec) == ("Olivia at Walnut & Co", "surveys@shop.test")
+    assert (sender.display_name, sender.addr_spec) == (
+        "Olivia at Walnut & Co",
+        "surveys@shop.test",
+    )
     assert "Warmly,\nOlivia at Walnut & Co\n" in parts(email)[0]
 
 
@@ -236,7 +240,12 @@ def test_what_the_customer_wrote_is_escaped_in_html_and_verbatim_in_text(
         clock,
         name="Zoë <b>",
         items=[
-            {"sku": "C-1", "name": 'Cable <USB-C> & "adapter"', "quantity": 1, "unit_price": "9.90"}
+            {
+                "sku": "C-1",
+                "name": 'Cable <USB-C> & "adapter"',
+                "quantity": 1,
+                "unit_price": "9.90",
+            }
         ],
     )
 
@@ -388,3 +397,54 @@ def test_owner_email_brings_the_customers_own_words_and_the_case_link(app, sessi
     # Staff mail carries no unsubscribe link.
     assert email["List-Unsubscribe"] is None
     assert "/u/" not in text and "/u/" not in html
+
+
+@pytest.mark.parametrize("template", ["owner_new_case", "case_reassigned_owner", "escalation"])
+def test_every_email_to_staff_shows_the_customers_answers_the_same_way(
+    app, session, runner, clock, template
+):
+    """A score reads "4 out of 10" and the preferences answer is there, whichever email it is."""
+    owner = make_user(session, name="Olivia Moreno", email="olivia@shop.test")
+    case = case_for(
+        session,
+        clock,
+        owner=owner,
+        answers={
+            "expectations": "short",
+            "recommend": "4",
+            "preferences": "Please call me after 5 pm.",
+        },
+    )
+    to = "olivia@shop.test"
+    if template == "case_reassigned_owner":
+        ben = make_user(session, name="Ben Baker", email="ben@shop.test")
+        reassign_case(
+            session,
+            case,
+            new_owner=ben,
+            reason="Ben knows keyboards.",
+            now=clock.now(),
+            by_user=owner,
+        )
+        to = "ben@shop.test"
+    else:
+        context = {"breach": "acknowledge"} if template == "escalation" else None
+        enqueue_email_to_user(
+            session,
+            owner,
+            template=template,
+            now=clock.now(),
+            case=case,
+            context=context,
+        )
+    session.commit()
+
+    text, html = parts(send_and_read(app, runner, to=to))
+
+    for body in (text, html):
+        assert "How likely are you to recommend us to a friend or colleague?" in body
+        assert "4 out of 10" in body
+        assert "You are falling short" in body
+        assert "that we should remember?" in body
+        assert "Please call me after 5 pm." in body
+    assert "You are falling short  (needs you)" in text  # negative answers marked, as in HTML

@@ -16,7 +16,7 @@ from surveys.models import (
     Response,
     Survey,
 )
-from surveys.services.outbox import enqueue_email
+from surveys.outbox.enqueue import enqueue_email
 from surveys.services.responses import AlreadyAnswered, InvalidAnswers, submit_response
 from surveys.services.settings import set_setting
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user

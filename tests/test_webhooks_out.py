@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from surveys.mail.senders import FileSender
-from surveys.mail.webhook_delivery import WebhookDelivery
-from surveys.mail.worker import LEASE, RetryPolicy, Worker
 from surveys.models import Case, OutboxMessage, Survey, WebhookEndpoint
+from surveys.outbox.retry_policy import RetryPolicy
+from surveys.outbox.webhook_delivery import WebhookDelivery
+from surveys.outbox.worker import LEASE, Worker
 from surveys.services import webhook_endpoints, webhooks_out
 from tests.factories import make_api_key, make_user
 from tests.fake_sendgrid import Reply
@@ -428,8 +429,8 @@ def test_a_delivery_claimed_by_one_worker_is_not_claimed_by_another_until_its_le
     session.commit()
 
     with app.app_context():
-        first = WebhookDelivery(Worker(FileSender(tmp_path), worker_id="first"))
-        second = WebhookDelivery(Worker(FileSender(tmp_path), worker_id="second"))
+        first = WebhookDelivery(Worker(FileSender(tmp_path), worker_id="first").claims)
+        second = WebhookDelivery(Worker(FileSender(tmp_path), worker_id="second").claims)
         claimed = first.claim()
         assert len(claimed) == 1
         assert second.claim() == []

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from surveys import PROJECT_ROOT
 from surveys.clock import FrozenClock
 from surveys.db import db
-from surveys.mail.worker import LEASE
 from surveys.models import OutboxMessage, Survey
+from surveys.outbox.worker import LEASE
 from tests.factories import make_due_surveys
 from tests.fake_sendgrid import Reply
 

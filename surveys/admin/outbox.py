@@ -9,7 +9,7 @@ from surveys import clock
 from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
-from surveys.services import outbox_admin
+from surveys.outbox import admin as outbox_admin
 from surveys.web_input import page_number
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
@@ -14,6 +14,7 @@ from surveys.auth import admit_api_key
 from surveys.db import db
 from surveys.delighted import bp, params, queries, schemas
 from surveys.errors import ApiProblem
+from surveys.external_urls import external_url
 from surveys.services.people import send_to_person, unsubscribe_address
 from surveys.services.purchases import PurchaseRejected
 
@@ -75,7 +76,6 @@ def list_survey_responses():
     session = db.session()
     responses = queries.list_survey_responses(session, query)
     case_ids = queries.cases_of(session, responses)
-    base_url = current_app.config["BASE_URL"]
     return jsonify(
         [
             schemas.survey_response_json(
@@ -83,9 +83,9 @@ def list_survey_responses():
                 expand_person=query.expand_person,
                 # No page of ours shows one response alone: its case does, else the customer.
                 permalink=(
-                    f"{base_url}/cases/{case_ids[response.id]}"
+                    external_url("inbox.show_case", case_id=case_ids[response.id])
                     if response.id in case_ids
-                    else f"{base_url}/customers/{response.customer_id}"
+                    else external_url("inbox.show_customer", customer_id=response.customer_id)
                 ),
             )
             for response in responses

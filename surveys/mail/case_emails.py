@@ -1,4 +1,4 @@
-"""The emails of a case's life: the owner's personal reply, escalations, hand-overs, a reopening.
+"""The emails of a case's life: a new case, the owner's reply, escalations, hand-overs, a reopening.
 
 Each builder loads the case (and the timeline event the email is about, named
 by `context["event_id"]`) and returns the template's variables; the texts are
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from surveys.mail.render import CancelDelivery, email_template
+from surveys.external_urls import external_url
+from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
 from surveys.services.case_workflow import answer_words
 from surveys.templating import first_name, purchase_phrase
@@ -35,12 +35,13 @@ def _event(session: Session, message: OutboxMessage, kind: str) -> CaseEvent:
     return event
 
 
-def _case_url(case: Case) -> str:
-    return f"{current_app.config['BASE_URL']}/cases/{case.id}"
+def customer_answers(case: Case) -> list[dict]:
+    """The answers that opened the case as the customer gave them, for every email that lists them.
 
-
-def _answers(case: Case) -> list[dict]:
-    """The answers that opened the case, as the customer gave them."""
+    Scores read "4 out of 10", choices in the words the customer chose, text
+    verbatim; the preferences answer too, since it tells the owner how to
+    serve them. Shown by the `answers_table` and `answers_list` macros.
+    """
     return [
         {
             "question": answer.question.text,
@@ -49,7 +50,7 @@ def _answers(case: Case) -> list[dict]:
             "negative": answer.negative,
         }
         for answer in case.response.answers
-        if answer.value not in (None, "") and answer.question.key != "preferences"
+        if answer.value not in (None, "")
     ]
 
 
@@ -112,8 +113,8 @@ def escalation_email(session: Session, message: OutboxMessage, now: datetime) ->
         "missed": "acknowledged" if breach == "acknowledge" else "resolved",
         "due_at": case.acknowledge_by if breach == "acknowledge" else case.resolve_by,
         "to_owner": (message.context or {}).get("user_id") == case.owner_id,
-        "answers": _answers(case),
-        "case_url": _case_url(case),
+        "answers": customer_answers(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
     }
 
 
@@ -130,8 +131,8 @@ def case_reassigned_owner_email(session: Session, message: OutboxMessage, now: d
         "from_name": (event.data or {}).get("from_name"),
         "by": event.actor_label,
         "reason": event.body,
-        "answers": _answers(case),
-        "case_url": _case_url(case),
+        "answers": customer_answers(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
     }
 
 
@@ -144,5 +145,25 @@ def case_reopened_email(session: Session, message: OutboxMessage, now: datetime)
         "case": case,
         "customer": case.customer,
         "words": (event.data or {}).get("answers", []),
-        "case_url": _case_url(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
+    }
+
+
+# --- owner_new_case ----------------------------------------------------------------
+
+
+@email_template("owner_new_case", to_customer=False)
+def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """Tell the owner a customer needs them, with the customer's own words."""
+    case = session.get(Case, message.case_id) if message.case_id else None
+    if case is None:
+        raise CancelDelivery("the case no longer exists")
+    return {
+        "case": case,
+        "customer": case.customer,
+        "purchase": case.purchase,
+        "answers": customer_answers(case),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
+        # It opened when nobody could own it: the owner should know the customer has waited.
+        "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),
     }

@@ -1,8 +1,9 @@
-"""Turning an outbox message into an email: one builder per template name.
+"""Turning an outbox message into an email: the registry of every email, building and rendering.
 
 Adding an email (say `reply`) takes three templates under `templates/emails/`
 (`reply.subject.txt`, `reply.txt`, `reply.html`, the last extending
-`_layout.html`) and one builder registered here:
+`_layout.html`) and one builder registered with `surveys.mail.registry`'s
+`email_template`, in the module of its kind (`survey_emails`, `case_emails`):
 
     @email_template("reply", to_customer=True)
     def reply_email(session, message, now):
@@ -25,124 +26,41 @@ failed for good; `preload(session, messages)` loads what the builder will
 read for a whole batch at once, so building each email issues no query.
 
 Batching: values that differ between recipients of the same template may be
-returned as `Personal(key, value)`. They render as substitution tags, so a
-thousand survey emails share one body and SendGrid fills in each recipient's
-name and link (`OutgoingEmail.substitutions`). `render_email(name, context)`
-renders without the database, for previews.
+returned as `Personal(key, value)` (`surveys.mail.personal`). They render as
+substitution tags, so a thousand survey emails share one body and SendGrid
+fills in each recipient's name and link (`OutgoingEmail.substitutions`).
+`render_email(name, context)` renders without the database, for previews.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import quote
+from datetime import datetime
+from types import MappingProxyType
 
 from flask import current_app
-from markupsafe import Markup, escape
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from surveys.external_urls import external_url
+
+# Importing the builders registers them: from here on the registry is complete.
+from surveys.mail import case_emails, survey_emails  # noqa: F401
+from surveys.mail.batch import batch_memo, mint, write_batch
+from surveys.mail.personal import Personal, html_subject, personal_url
+from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
-from surveys.models import (
-    Case,
-    Customer,
-    OutboxMessage,
-    Purchase,
-    QuestionSet,
-    QuestionSetVersion,
-    Survey,
-    SurveyToken,
-)
-from surveys.services.case_workflow import record_fix_check_sent
-from surveys.services.question_sets import current_version
-from surveys.services.quiet_hours import quiet_hours, quiet_until
+from surveys.models import Customer, OutboxMessage
 from surveys.services.settings import get_setting
-from surveys.services.tokens import hash_token
-from surveys.templating import first_name, purchase_phrase
+from surveys.templating import first_name
 
-# How long a survey's personal link works after it is sent; after that it answers 410.
-SURVEY_LINK_DAYS = 30
-# A survey still to be delivered: scheduled, or failed and put back in the
-# queue by an admin (the outbox page's retry only has to re-queue the message).
-UNDELIVERED_SURVEY = ("scheduled", "failed")
-
-Builder = Callable[[Session, OutboxMessage, datetime], dict]
-SentHook = Callable[[Session, OutboxMessage, datetime], None]
-SentBatchHook = Callable[[Session, list[OutboxMessage], datetime], None]
-FailedHook = Callable[[Session, OutboxMessage, str, datetime], None]
-Preload = Callable[[Session, list[OutboxMessage]], None]
-
-
-class CancelDelivery(Exception):
-    """The email should not go after all; the message is cancelled with this reason.
-
-    Whatever the builder changed before raising (a survey marked suppressed)
-    is committed with the cancellation.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class DeferDelivery(Exception):
-    """Not now: the message waits until `until` (not counted as an attempt)."""
-
-    def __init__(self, until: datetime, reason: str) -> None:
-        super().__init__(reason)
-        self.until = until
-        self.reason = reason
+# Every email, by template name.
+EMAIL_TEMPLATES: Mapping[str, EmailTemplate] = MappingProxyType(REGISTERED)
 
 
 class UnknownTemplate(LookupError):
     """No builder is registered under the message's template name."""
-
-
-@dataclass(frozen=True)
-class EmailTemplate:
-    name: str
-    build: Builder
-    # Customer emails carry the unsubscribe link and headers; staff emails do not.
-    to_customer: bool
-    on_sent: SentHook | None = None
-    on_failed: FailedHook | None = None
-    on_sent_batch: SentBatchHook | None = None
-    preload: Preload | None = None
-
-    def sent(self, session: Session, messages: list[OutboxMessage], now: datetime) -> None:
-        """Run the sent hooks for messages of this template the provider accepted."""
-        if self.on_sent_batch is not None:
-            self.on_sent_batch(session, messages, now)
-        if self.on_sent is not None:
-            for message in messages:
-                self.on_sent(session, message, now)
-
-
-EMAIL_TEMPLATES: dict[str, EmailTemplate] = {}
-
-
-def email_template(
-    name: str,
-    *,
-    to_customer: bool,
-    on_sent: SentHook | None = None,
-    on_failed: FailedHook | None = None,
-    on_sent_batch: SentBatchHook | None = None,
-    preload: Preload | None = None,
-) -> Callable[[Builder], Builder]:
-    """Register the builder of the email named `name` (the outbox `template`)."""
-
-    def register(build: Builder) -> Builder:
-        EMAIL_TEMPLATES[name] = EmailTemplate(
-            name, build, to_customer, on_sent, on_failed, on_sent_batch, preload
-        )
-        return build
-
-    return register
 
 
 def get_email_template(name: str) -> EmailTemplate:
@@ -150,57 +68,6 @@ def get_email_template(name: str) -> EmailTemplate:
         return EMAIL_TEMPLATES[name]
     except KeyError:
         raise UnknownTemplate(f"no email template is registered as {name!r}") from None
-
-
-# --- per-recipient values ------------------------------------------------------------
-
-TAG = re.compile(r"\[h2h:([a-z_]+)\]")
-
-
-class Personal:
-    """One recipient's value in a batched email, rendered as a substitution tag.
-
-    In a text template `{{ first_name }}` prints `[h2h:first_name]`, in an
-    HTML one `[h2h:first_name:html]`; `substitutions()` gives both tags their
-    value (escaped for HTML). The body therefore never depends on the value,
-    only on whether there is one (`{% if first_name %}`). Print it, test it,
-    or put it in an f-string (`f"{base}/s/{token}"`, for values safe in URLs
-    and HTML alike); do not run filters on it.
-    """
-
-    __slots__ = ("key", "value")
-
-    def __init__(self, key: str, value: str) -> None:
-        self.key = key
-        self.value = value
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
-
-    def __str__(self) -> str:
-        return f"[h2h:{self.key}]"
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __html__(self) -> str:
-        return f"[h2h:{self.key}:html]"
-
-    def __repr__(self) -> str:
-        return f"Personal({self.key!r}, {self.value!r})"
-
-    def substitutions(self) -> dict[str, str]:
-        return {str(self): self.value, self.__html__(): str(escape(self.value))}
-
-
-def personal(key: str, value: str | None) -> Personal | None:
-    """A Personal value, or None when there is nothing to say (so `{% if %}` reads it)."""
-    return Personal(key, value) if value else None
-
-
-def _html_subject(subject: str) -> Markup:
-    """The subject for the HTML `<title>`: escaped, its tags turned into their HTML form."""
-    return Markup(TAG.sub(r"[h2h:\1:html]", str(escape(subject))))
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -226,7 +93,7 @@ def render_email(name: str, context: dict) -> RenderedEmail:
     subject = " ".join(subject.split())
     text = env.get_template(f"emails/{name}.txt").render({**context, "subject": subject})
     html = env.get_template(f"emails/{name}.html").render(
-        {**context, "subject": _html_subject(subject)}
+        {**context, "subject": html_subject(subject)}
     )
     return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
 
@@ -274,7 +141,7 @@ def build_emails(
                 built[message.id] = stop
             except Exception as exc:
                 raise UnbuildableEmail(message.id, exc) from exc
-    _write_batch(session, now=now)
+    write_batch(session, now=now)
     return built
 
 
@@ -285,40 +152,8 @@ def build_email(session: Session, message: OutboxMessage, *, now: datetime) -> O
     should wait, UnknownTemplate when no builder exists.
     """
     email = _build(session, message, now=now)
-    _write_batch(session, now=now)
+    write_batch(session, now=now)
     return email
-
-
-def mint(session: Session, *, customer_id: int, survey_id: int | None = None) -> str:
-    """A new personal token for this email, inserted with the others of its batch."""
-    raw = secrets.token_urlsafe(32)
-    batch_memo(session, "minted_tokens", list).append(
-        {"token_hash": hash_token(raw), "customer_id": customer_id, "survey_id": survey_id}
-    )
-    return raw
-
-
-def pin_version(session: Session, survey: Survey, version: QuestionSetVersion) -> None:
-    """Pin the survey to the version its email shows, with the others of its batch."""
-    batch_memo(session, "pins", dict).setdefault(version.id, []).append(survey.id)
-    set_committed_value(survey, "version_id", version.id)
-
-
-def _write_batch(session: Session, *, now: datetime) -> None:
-    """What building the batch decided, in a few statements: its tokens, its pinned versions."""
-    memo = session.info.get("mail_memo", {})
-    rows = memo.pop("minted_tokens", None)
-    if rows:
-        session.execute(
-            SurveyToken.__table__.insert(), [{**row, "created_at": now} for row in rows]
-        )
-    for version_id, survey_ids in (memo.pop("pins", None) or {}).items():
-        session.execute(
-            update(Survey)
-            .where(Survey.id.in_(survey_ids), Survey.version_id.is_(None))
-            .values(version_id=version_id),
-            execution_options={"synchronize_session": False},
-        )
 
 
 def _build(session: Session, message: OutboxMessage, *, now: datetime) -> OutgoingEmail:
@@ -336,15 +171,16 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
         )
         context["token"] = token  # so a minted one's substitution travels with the email
         raw_token = token.value if isinstance(token, Personal) else token
-        unsubscribe_url = f"{config['BASE_URL']}/u/{token}"
+        unsubscribe_url = personal_url("public.show_unsubscribe", token=token)
         context["unsubscribe_url"] = unsubscribe_url
-        headers["List-Unsubscribe"] = f"<{config['BASE_URL']}/u/{raw_token}>"
+        headers["List-Unsubscribe"] = (
+            f"<{external_url('public.show_unsubscribe', token=raw_token)}>"
+        )
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     rendered = _render_shared(
         session,
         message.template,
         {
-            "base_url": config["BASE_URL"],
             "sender_name": sender_name,
             "recipient_name": message.to_name,
             "first_name": first_name(message.to_name),
@@ -421,18 +257,6 @@ def preload_messages(session: Session, messages: list[OutboxMessage]) -> None:
             spec.preload(session, group)
 
 
-def batch_memo(session: Session, key: str, compute: Callable[[], object]):
-    """A value computed once per session: a worker's session renders one batch.
-
-    Settings are read for every email; without this, a setting left at its
-    default (no row to find in the identity map) would cost a query each time.
-    """
-    memo = session.info.setdefault("mail_memo", {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
 def _customer_id_for(session: Session, message: OutboxMessage) -> int:
     if message.customer_id is not None:
         return message.customer_id
@@ -442,267 +266,3 @@ def _customer_id_for(session: Session, message: OutboxMessage) -> int:
         # email may go without one.
         raise CancelDelivery(f"no customer has the address {message.to_email}")
     return customer_id
-
-
-# --- survey and reminder: what both load and show ----------------------------------------
-
-
-def preload_surveys(session: Session, messages: list[OutboxMessage]) -> None:
-    """The surveys of a batch with their customers, purchases and questions: four queries."""
-    survey_ids = {message.survey_id for message in messages if message.survey_id is not None}
-    if not survey_ids:
-        return
-    surveys = session.scalars(
-        select(Survey)
-        .where(Survey.id.in_(survey_ids))
-        .options(
-            joinedload(Survey.customer),
-            joinedload(Survey.question_set),
-            selectinload(Survey.purchase).selectinload(Purchase.items),
-        )
-    ).all()
-    pinned = {survey.version_id for survey in surveys if survey.version_id is not None}
-    unpinned_sets = {survey.question_set_id for survey in surveys if survey.version_id is None}
-    versions = session.scalars(
-        select(QuestionSetVersion)
-        .where(
-            QuestionSetVersion.id.in_(pinned)
-            | QuestionSetVersion.question_set_id.in_(unpinned_sets)
-        )
-        .options(selectinload(QuestionSetVersion.questions))
-    ).all()
-    newest: dict[int, QuestionSetVersion] = {}
-    for version in versions:
-        known = newest.get(version.question_set_id)
-        if known is None or version.number > known.number:
-            newest[version.question_set_id] = version
-    memo = session.info.setdefault("mail_memo", {})
-    memo.update(
-        {
-            ("current_version", set_id): version
-            for set_id, version in newest.items()
-            if set_id in unpinned_sets
-        }
-    )
-    memo.setdefault("surveys", {}).update({survey.id: survey for survey in surveys})
-
-
-def _survey_for(session: Session, message: OutboxMessage) -> Survey | None:
-    if message.survey_id is None:
-        return None
-    preloaded = session.info.get("mail_memo", {}).get("surveys", {})
-    if message.survey_id in preloaded:
-        return preloaded[message.survey_id]
-    # On its own: loaded here with what the email shows.
-    return session.get(
-        Survey,
-        message.survey_id,
-        options=[
-            joinedload(Survey.customer),
-            joinedload(Survey.question_set),
-            joinedload(Survey.purchase).joinedload(Purchase.items),
-        ],
-    )
-
-
-def _current_version(session: Session, question_set: QuestionSet) -> QuestionSetVersion:
-    return batch_memo(
-        session,
-        ("current_version", question_set.id),
-        lambda: current_version(session, question_set),
-    )
-
-
-def _hold_for_quiet_hours(session: Session, customer: Customer, now: datetime) -> None:
-    """Raise DeferDelivery when it is night where the customer lives."""
-    if not customer.timezone:
-        return
-    start, end = batch_memo(session, "quiet_hours", lambda: quiet_hours(session))
-    until = quiet_until(now, customer.timezone, start=start, end=end)
-    if until is not None:
-        raise DeferDelivery(until, f"quiet hours in {customer.timezone} until {until:%H:%M} UTC")
-
-
-def _refuse_unreachable(customer: Customer) -> None:
-    if customer.suppressed_at is not None:
-        reason = customer.suppression_reason or "the address is suppressed"
-        raise CancelDelivery(f"the customer's address is suppressed ({reason})")
-    if customer.erased_at is not None:
-        raise CancelDelivery("the customer's data was erased")
-
-
-def _survey_context(
-    session: Session, survey: Survey, message: OutboxMessage, now: datetime
-) -> dict:
-    """What the survey and its reminder show: greeting, purchase, first question, links.
-
-    Everything personal is a Personal value, so that the emails of a batch
-    share their body (and its rendering).
-    """
-    # Pinned on the first attempt and kept: if that attempt reached the
-    # customer after all (a timeout after SendGrid accepted it), its link
-    # shows the same questions as any later one.
-    if survey.version_id is None:
-        version = _current_version(session, survey.question_set)
-        pin_version(session, survey, version)
-    else:
-        version = survey.version
-    questions = version.questions
-    first_question = questions[0] if questions else None
-    customer = survey.customer
-    token = Personal("token", mint(session, customer_id=customer.id, survey_id=survey.id))
-    survey_url = f"{current_app.config['BASE_URL']}/s/{token}"
-    case = session.get(Case, survey.case_id) if survey.case_id else None
-    return {
-        "token": token,
-        "kind": survey.kind,
-        "recipient_name": personal("recipient_name", message.to_name),
-        "first_name": personal("first_name", first_name(customer.name)),
-        "purchase_phrase": Personal("purchase_phrase", purchase_phrase(survey.purchase)),
-        "several_items": survey.purchase is not None and len(survey.purchase.items) > 1,
-        "case_owner_name": personal(
-            "case_owner_name", first_name(case.owner.name) if case and case.owner else None
-        ),
-        "survey_url": survey_url,
-        "first_question": first_question,
-        "answer_links": answer_links(first_question, survey_url),
-        "link_days": SURVEY_LINK_DAYS,
-    }
-
-
-def answer_links(question, survey_url: str) -> list[dict]:
-    """One link per answer of a choice or scale question (none for a text question)."""
-    if question is None:
-        return []
-    if question.type == "choice":
-        values = [(option["value"], option["label"]) for option in question.options or ()]
-    elif question.type == "scale":
-        low = question.min_value or 0
-        high = 10 if question.max_value is None else question.max_value
-        values = [(str(n), str(n)) for n in range(low, high + 1)]
-    else:
-        return []
-    return [
-        {"value": value, "label": label, "url": f"{survey_url}?a={quote(value, safe='')}"}
-        for value, label in values
-    ]
-
-
-# --- survey --------------------------------------------------------------------
-
-
-def surveys_sent(session: Session, messages: list[OutboxMessage], now: datetime) -> None:
-    """The surveys are in their customers' mailboxes; their links work for 30 days from now."""
-    survey_ids = [message.survey_id for message in messages if message.survey_id is not None]
-    if not survey_ids:
-        return
-    # Only an undelivered survey moves: one answered through an earlier
-    # attempt's link (a timeout that was delivered after all) stays answered.
-    moved = session.execute(
-        update(Survey)
-        .where(Survey.id.in_(survey_ids), Survey.status.in_(UNDELIVERED_SURVEY))
-        .values(status="sent", sent_at=now, expires_at=now + timedelta(days=SURVEY_LINK_DAYS))
-        .returning(Survey.id, Survey.case_id),
-        execution_options={"synchronize_session": False},
-    ).all()
-    for survey_id, case_id in moved:
-        if case_id is not None:
-            # A fix-check reached the customer: its case's timeline says so.
-            record_fix_check_sent(session, survey_id, now=now)
-
-
-def survey_failed(session: Session, message: OutboxMessage, reason: str, now: datetime) -> None:
-    """The survey could not be delivered: say so on the survey, with the reason."""
-    session.execute(
-        update(Survey)
-        .where(Survey.id == message.survey_id, Survey.status.in_(UNDELIVERED_SURVEY))
-        .values(status="failed", status_reason=reason[:300])
-    )
-
-
-@email_template(
-    "survey",
-    to_customer=True,
-    on_sent_batch=surveys_sent,
-    on_failed=survey_failed,
-    preload=preload_surveys,
-)
-def survey_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
-    """Any survey invitation; `survey.kind` decides the wording."""
-    survey = _survey_for(session, message)
-    if survey is None:
-        raise CancelDelivery("the survey no longer exists")
-    if survey.status not in UNDELIVERED_SURVEY:
-        raise CancelDelivery(f"the survey is {survey.status}, no longer waiting to be sent")
-    customer = survey.customer
-    if customer.suppressed_at is not None:
-        reason = customer.suppression_reason or "the address is suppressed"
-        survey.status, survey.status_reason = "suppressed", reason[:300]
-        raise CancelDelivery(f"the customer's address is suppressed ({reason})")
-    if customer.erased_at is not None:
-        survey.status, survey.status_reason = "cancelled", "the customer's data was erased"
-        raise CancelDelivery("the customer's data was erased")
-    _hold_for_quiet_hours(session, customer, now)
-    return _survey_context(session, survey, message, now)
-
-
-# --- reminder ------------------------------------------------------------------
-
-
-def reminders_sent(session: Session, messages: list[OutboxMessage], now: datetime) -> None:
-    """Stamp the moment each reminder really left (it was queued earlier)."""
-    survey_ids = [message.survey_id for message in messages if message.survey_id is not None]
-    if survey_ids:
-        session.execute(
-            update(Survey).where(Survey.id.in_(survey_ids)).values(reminder_sent_at=now),
-            execution_options={"synchronize_session": False},
-        )
-
-
-@email_template("reminder", to_customer=True, on_sent_batch=reminders_sent, preload=preload_surveys)
-def reminder_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
-    """The one gentle reminder of an unanswered survey, with the same personal links."""
-    survey = _survey_for(session, message)
-    if survey is None:
-        raise CancelDelivery("the survey no longer exists")
-    if survey.status != "sent":
-        raise CancelDelivery(f"the survey is {survey.status}; a reminder would only annoy")
-    if survey.expires_at is not None and survey.expires_at <= now:
-        raise CancelDelivery("the survey's link has expired")
-    _refuse_unreachable(survey.customer)
-    _hold_for_quiet_hours(session, survey.customer, now)
-    return _survey_context(session, survey, message, now)
-
-
-# --- owner_new_case ----------------------------------------------------------------
-
-
-@email_template("owner_new_case", to_customer=False)
-def owner_new_case_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
-    """Tell the owner a customer needs them, with the customer's own words."""
-    case = session.get(Case, message.case_id) if message.case_id else None
-    if case is None:
-        raise CancelDelivery("the case no longer exists")
-    answers = [
-        {
-            "question": answer.question.text,
-            "answer": answer.question.label_for(answer.value),
-            "is_text": answer.question.type == "text",
-            "negative": answer.negative,
-        }
-        for answer in case.response.answers
-        if answer.value not in (None, "")
-    ]
-    return {
-        "case": case,
-        "customer": case.customer,
-        "purchase": case.purchase,
-        "answers": answers,
-        "case_url": f"{current_app.config['BASE_URL']}/cases/{case.id}",
-        # It opened when nobody could own it: the owner should know the customer has waited.
-        "waited_for_owner": any(event.kind == "owner_assigned" for event in case.events),
-    }
-
-
-# The case emails (reply, escalation, reassignment, reopened) register themselves here.
-from surveys.mail import case_emails  # noqa: E402, F401

@@ -14,8 +14,10 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from surveys.mail.render import EMAIL_TEMPLATES, SURVEY_LINK_DAYS, answer_links, render_email
+from surveys.external_urls import external_url
+from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
+from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
 from surveys.services.question_sets import current_version, get_question_set
 from surveys.services.settings import get_setting
@@ -136,7 +138,6 @@ def render_preview(session: Session, entry: PreviewEntry, *, now: datetime) -> P
 
 def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> dict:
     """Made-up variables for `entry`'s template: Ana, her keyboard, Olivia who owns her case."""
-    base_url = current_app.config["BASE_URL"]
     customer = Customer(
         id=42, email="ana.diaz@example.com", name="Ana Diaz", timezone="Europe/Madrid"
     )
@@ -167,8 +168,8 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     )
     kind = entry.variant if entry.name in ("survey", "reminder") else "purchase"
     first_question = _first_question(session, kind)
-    survey_url = f"{base_url}/s/{SAMPLE_TOKEN}"
-    case_url = f"{base_url}/cases/{case.id}"
+    survey_url = external_url("public.show_survey", token=SAMPLE_TOKEN)
+    case_url = external_url("inbox.show_case", case_id=case.id)
     answers = [
         {
             "question": "Are we exceeding your expectations?",
@@ -184,7 +185,7 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         },
         {
             "question": "How likely are you to recommend us to a friend or colleague?",
-            "answer": "4",
+            "answer": "4 out of 10",
             "is_text": False,
             "negative": True,
         },
@@ -192,11 +193,10 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     breach = entry.variant if entry.name == "escalation" else "acknowledge"
     recipient = customer if entry.to_customer else owner
     return {
-        "base_url": base_url,
         "sender_name": get_setting(session, "sender_name"),
         "recipient_name": recipient.name,
         "first_name": first_name(recipient.name),
-        "unsubscribe_url": f"{base_url}/u/{SAMPLE_TOKEN}",
+        "unsubscribe_url": external_url("public.show_unsubscribe", token=SAMPLE_TOKEN),
         "token": SAMPLE_TOKEN,
         # Surveys and reminders.
         "kind": kind,

@@ -9,7 +9,7 @@ the answer was accepted.
 
 SendGrid takes up to 1,000 recipients per request when they share one body:
 emails rendered from the same template differ only in their substitution
-tags (see `surveys.mail.render.Personal`), so a batch of survey emails is one
+tags (see `surveys.mail.personal.Personal`), so a batch of survey emails is one
 request whose personalizations each carry their recipient, subject, headers,
 substitutions and custom_args.
 """
@@ -166,7 +166,7 @@ PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
 # A request whose answer never came may have been accepted all the same (SendGrid
 # takes no idempotency key). It is tried again no sooner than this, by which time
 # SendGrid's Event Webhook has reported on whatever it accepted, and those
-# messages are marked sent instead (`surveys.mail.outcomes`).
+# messages are marked sent instead (`surveys.outbox.outcomes`).
 UNCERTAIN_RETRY_SECONDS = 300.0
 
 

@@ -40,7 +40,7 @@ from surveys.models import (
     Survey,
     User,
 )
-from surveys.services.outbox import enqueue_email, enqueue_email_to_user
+from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
 from surveys.services.paging import shown_page
 from surveys.services.question_sets import get_question_set
 from surveys.services.settings import get_setting

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from surveys.db import insert_row
 from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
-from surveys.services.outbox import enqueue_email
+from surveys.outbox.enqueue import enqueue_email
 from surveys.services.quiet_hours import outside_quiet_hours, quiet_hours
 from surveys.services.settings import get_setting
 

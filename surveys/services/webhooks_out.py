@@ -5,7 +5,7 @@ An event is queued as one outbox row per active endpoint subscribed to it
 change that causes it, so a rolled-back change tells nobody and a committed
 one always does. The body is rendered when queued: the receiver learns what
 the case or response looked like at that moment, whatever happened since.
-The worker delivers the rows (`surveys.mail.webhook_delivery`).
+The worker delivers the rows (`surveys.outbox.webhook_delivery`).
 
 Every body is
 `{"id": "evt_…", "event": "case.opened", "created_at": "<RFC 3339>", "data": {…}}`

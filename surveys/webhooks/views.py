@@ -16,7 +16,7 @@ from surveys import clock
 from surveys.api.schemas import parse_json_document, purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import problem_response
-from surveys.mail.outcomes import record_sendgrid_events
+from surveys.outbox.outcomes import record_sendgrid_events
 from surveys.services.purchases import PurchaseInput, PurchaseRejected
 from surveys.services.received_webhooks import record_webhook_purchase
 from surveys.webhooks import sendgrid, shopify, stripe

@@ -1,16 +1,15 @@
 """Delivering webhooks out: due `webhook` outbox rows, one signed POST each.
 
-The worker calls `WebhookDelivery(worker).deliver_due(report)` on every pass,
-after the email. The pattern is the email's:
+The worker calls `WebhookDelivery(claims).deliver_due()` on every pass, after
+the email, with its own `surveys.outbox.claims.Claims`. The pattern is the email's:
 
-1. claim: due rows of active endpoints (`pending` and due, or `sending` whose
-   lease ran out) are locked `FOR UPDATE SKIP LOCKED`, marked `sending` under
-   this worker's lease, and committed; rows of a paused endpoint are not
-   claimed, so they wait, uncounted, until it is resumed;
+1. claim: due rows of active endpoints are leased to this worker and
+   committed; rows of a paused endpoint are not claimed, so they wait,
+   uncounted, until it is resumed;
 2. for each row: renew the lease (skipping rows another worker took over),
    then POST its stored body outside any transaction, signed with the
    endpoint's current secret and a fresh timestamp;
-3. record the outcome through the worker (`record_sent` / `record_failures`):
+3. record the outcome through the claims (`record_sent` / `record_failures`):
    any 2xx is `sent`; anything else (a 3xx, 4xx or 5xx, a timeout, a refused
    connection) is tried again with the worker's backoff and jitter, and after
    the last attempt the row is `failed` with the reason, for admins to see.
@@ -22,25 +21,23 @@ when nothing was received.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
-from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select
 
 from surveys import clock
 from surveys.db import db
 from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
 from surveys.models import OutboxMessage, WebhookEndpoint
+from surveys.outbox.claims import Claims, unclaim
 from surveys.services import webhooks_out
-
-if TYPE_CHECKING:
-    from surveys.mail.worker import PassReport, Worker
 
 log = logging.getLogger(__name__)
 
@@ -73,61 +70,32 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 
 class WebhookDelivery:
-    """Delivers the due webhook rows for one worker, under its lease and retry policy."""
+    """Delivers the due webhook rows under one worker's claims (its lease and retry policy)."""
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
+    def __init__(self, claims: Claims, *, stopping: threading.Event | None = None) -> None:
+        self.claims = claims
+        self.stopping = stopping or threading.Event()
         self.timeout = float(
             current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
         )
 
-    def deliver_due(self, report: PassReport) -> None:
+    def deliver_due(self) -> Counter:
         """Send every delivery due now, a claim at a time, until none is left or we stop."""
-        while not self.worker.stopping:
+        outcomes: Counter = Counter()
+        while not self.stopping.is_set():
             claimed = self.claim()
             if not claimed:
-                return
+                break
             for position, message_id in enumerate(claimed):
-                if self.worker.stopping:
-                    self.worker.release(claimed[position:])
-                    return
-                report.outcomes.update(self.deliver(message_id))
+                if self.stopping.is_set():
+                    self.claims.release(claimed[position:])
+                    return outcomes
+                outcomes.update(self.deliver(message_id))
+        return outcomes
 
     def claim(self) -> list[int]:
         """Lease up to BATCH_SIZE due deliveries of active endpoints to this worker."""
-        now = clock.now()
-        due = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
-        )
-        with db.sessionmaker() as session:
-            ids = list(
-                session.scalars(
-                    select(OutboxMessage.id)
-                    .join(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.webhook_endpoint_id)
-                    .where(
-                        OutboxMessage.channel == webhooks_out.CHANNEL,
-                        due,
-                        WebhookEndpoint.active.is_(True),
-                    )
-                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                    .limit(BATCH_SIZE)
-                    .with_for_update(skip_locked=True, of=OutboxMessage)
-                )
-            )
-            if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(
-                        status="sending",
-                        claimed_until=now + self.worker.lease,
-                        claimed_by=self.worker.worker_id,
-                    ),
-                    execution_options={"synchronize_session": False},
-                )
-            session.commit()
-        return ids
+        return self.claims.claim(webhooks_out.CHANNEL, BATCH_SIZE, narrow=_active_endpoints)
 
     def deliver(self, message_id: int) -> Counter:
         """Send one claimed delivery and record what became of it."""
@@ -136,33 +104,23 @@ class WebhookDelivery:
             return Counter({request: 1})
         failure = post(request, timeout=self.timeout, now=clock.now())
         if failure is None:
-            return Counter(sent=self.worker.record_sent([message_id]))
+            return Counter(sent=self.claims.record_sent([message_id]))
         log.info("webhook delivery %s to %s: %s", message_id, request.url, failure.reason)
-        return self.worker.record_failures([message_id], failure)
+        return self.claims.record_failures([message_id], failure)
 
     def prepare(self, message_id: int) -> WebhookRequest | str:
         """Renew our lease and read what to send; else the outcome to count instead."""
         now = clock.now()
         with db.sessionmaker() as session:
-            held = session.scalar(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_by == self.worker.worker_id,
-                )
-                .values(claimed_until=now + self.worker.lease)
-                .returning(OutboxMessage.id),
-                execution_options={"synchronize_session": False},
-            )
-            if held is None:
+            if not self.claims.renew(session, [message_id], now):
                 session.commit()
                 return "skipped"  # another worker took it over, or it was cancelled
             message = session.get(OutboxMessage, message_id)
             endpoint = session.get(WebhookEndpoint, message.webhook_endpoint_id)
             if endpoint is not None and not endpoint.active:
                 # Paused since the claim: it waits, and this was no attempt.
-                message.status, message.claimed_until, message.claimed_by = "pending", None, None
+                message.status = "pending"
+                unclaim(message)
                 session.commit()
                 return "deferred"
             session.commit()
@@ -179,8 +137,14 @@ class WebhookDelivery:
         )
 
     def _give_up(self, message_id: int, reason: str) -> str:
-        outcomes = self.worker.record_failures([message_id], PermanentFailure(reason))
+        outcomes = self.claims.record_failures([message_id], PermanentFailure(reason))
         return next(iter(outcomes), "failed")
+
+
+def _active_endpoints(query: Select) -> Select:
+    return query.join(
+        WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.webhook_endpoint_id
+    ).where(WebhookEndpoint.active.is_(True))
 
 
 def post(request: WebhookRequest, *, timeout: float, now: datetime) -> DeliveryFailure | None:

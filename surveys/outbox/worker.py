@@ -3,10 +3,8 @@
 Messages move a batch at a time (up to 1,000) through short transactions,
 never holding a lock while talking to SendGrid:
 
-1. claim: due rows (`pending` and due, or `sending` whose lease ran out
-   because a worker died) are locked `FOR UPDATE SKIP LOCKED`, marked
-   `sending` with `claimed_until = now + LEASE` and `claimed_by = <worker>`,
-   and committed, in one statement;
+1. claim: due rows are leased to this worker and committed, in one
+   statement (`surveys.outbox.claims`, shared with the webhooks);
 2. prepare: the worker renews its lease on the rows it still holds, loads
    what the emails show in a few queries, renders every email (minting each
    recipient's personal token, inserted together) and commits, so a link
@@ -17,18 +15,16 @@ never holding a lock while talking to SendGrid:
    transaction: `sent` for the recipients it accepted; `pending` again with
    exponential backoff and jitter for temporary failures (the request's own
    recipients only, so nobody accepted is sent twice; a request whose answer
-   never came waits 5 minutes, see `surveys.mail.outcomes`); `failed` with
+   never came waits 5 minutes, see `surveys.outbox.outcomes`); `failed` with
    the reason for permanent ones or when the retries run out. While the
-   database is away the outcome waits for it (`surveys.mail.database_outage`).
+   database is away the outcome waits for it (`surveys.outbox.database_outage`).
 
-Several workers can run at once on PostgreSQL: SKIP LOCKED hands each row to
-one of them. On SQLite the database's write lock serialises the claims.
 Nothing is ever deleted; a worker killed mid-batch leaves its rows `sending`
 and another worker takes them over when the lease expires (the request in
 flight at that moment may then go twice: SendGrid has no idempotency key).
 
 Webhooks out (`channel == "webhook"`) are delivered after the email of each
-pass, one signed POST per row, by `surveys.mail.webhook_delivery`.
+pass, one signed POST per row, by `surveys.outbox.webhook_delivery`.
 """
 
 from __future__ import annotations
@@ -44,31 +40,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from surveys import clock
 from surveys.db import database_unreachable, db
-from surveys.mail.database_outage import DatabaseOutage
-from surveys.mail.outcomes import mark_sent
 from surveys.mail.render import (
-    EMAIL_TEMPLATES,
     CancelDelivery,
     DeferDelivery,
     UnbuildableEmail,
     build_emails,
 )
-from surveys.mail.retry_policy import RetryPolicy
 from surveys.mail.senders import (
     DeliveryFailure,
     OutgoingEmail,
-    PermanentFailure,
     Sender,
     TemporaryFailure,
 )
-from surveys.mail.webhook_delivery import WebhookDelivery
 from surveys.models import OutboxMessage
+from surveys.outbox.claims import Claims, unclaim
+from surveys.outbox.database_outage import DatabaseOutage
+from surveys.outbox.retry_policy import RetryPolicy
+from surveys.outbox.webhook_delivery import WebhookDelivery
 from surveys.services.timed_work import timed_jobs
 
 log = logging.getLogger(__name__)
@@ -123,6 +117,7 @@ class Worker:
         self.worker_id = (
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         )[:64]
+        self.claims = Claims(self.worker_id, lease=lease, policy=self.policy)
         self._stopping = threading.Event()
         self.outage = DatabaseOutage(self._stopping)
         # Claimed, then cut short by a database outage before they were sent.
@@ -166,18 +161,18 @@ class Worker:
             session.execute(select(1))
         self.outage.over()
         interrupted, self._interrupted = self._interrupted, []
-        self.release(interrupted)
+        self.claims.release(interrupted)
 
     def run_pass(self) -> PassReport:
         """Run the timed jobs, then deliver every email and webhook due now."""
         report = PassReport()
         self.run_timed_jobs(report)
         while not self.stopping:
-            batch = self.claim_batch()
+            batch = self.claims.claim("email", self.batch_size)
             if not batch:
                 break
             self.deliver_batch(batch, report)
-        WebhookDelivery(self).deliver_due(report)
+        report.outcomes.update(WebhookDelivery(self.claims, stopping=self._stopping).deliver_due())
         return report
 
     def run_timed_jobs(self, report: PassReport) -> None:
@@ -197,76 +192,12 @@ class Worker:
                     continue
             report.jobs[name] += count or 0
 
-    # --- claiming ----------------------------------------------------------------
-
-    def claim_batch(self) -> list[int]:
-        """Lease up to `batch_size` due email messages to this worker."""
-        now = clock.now()
-        due = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
-        )
-        with self._session() as session:
-            ids = list(
-                session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.channel == "email", due)
-                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(
-                        status="sending", claimed_until=now + self.lease, claimed_by=self.worker_id
-                    ),
-                    execution_options={"synchronize_session": False},
-                )
-            session.commit()
-        return ids
-
-    def release(self, message_ids: list[int]) -> None:
-        """Hand back claimed messages we will not get to, for the next worker to take now."""
-        if not message_ids:
-            return
-        with self._session() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(message_ids),
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_by == self.worker_id,
-                )
-                .values(status="pending", claimed_until=None, claimed_by=None),
-                execution_options={"synchronize_session": False},
-            )
-            session.commit()
-
-    def _renew(self, session: Session, message_ids: list[int], now: datetime) -> set[int]:
-        """Extend our lease on these messages; return those we still hold."""
-        return set(
-            session.scalars(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(message_ids),
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_by == self.worker_id,
-                )
-                .values(claimed_until=now + self.lease)
-                .returning(OutboxMessage.id),
-                execution_options={"synchronize_session": False},
-            )
-        )
-
     # --- delivering --------------------------------------------------------------
 
     def deliver_batch(self, message_ids: list[int], report: PassReport) -> None:
         """Prepare the claimed messages, then send them request by request, recording each."""
         if self.stopping:
-            self.release(message_ids)
+            self.claims.release(message_ids)
             return
         try:
             self._deliver_batch(message_ids, report)
@@ -283,7 +214,9 @@ class Worker:
         lease_ends = prepared_at + self.lease
         for position, request in enumerate(requests):
             if self.stopping:
-                self.release([email.message_id for later in requests[position:] for email in later])
+                self.claims.release(
+                    [email.message_id for later in requests[position:] for email in later]
+                )
                 return
             if clock.now() >= lease_ends - self.lease / 2:
                 # A slow provider: keep the rest of the batch ours before going on.
@@ -295,7 +228,9 @@ class Worker:
     ) -> tuple[datetime, list[OutgoingEmail]]:
         now = clock.now()
         with self._session() as session:
-            held = self._renew(session, [e.message_id for r in (request, *later) for e in r], now)
+            held = self.claims.renew(
+                session, [e.message_id for r in (request, *later) for e in r], now
+            )
             session.commit()
         for other in later:
             other[:] = [email for email in other if email.message_id in held]
@@ -318,7 +253,7 @@ class Worker:
                 except UnbuildableEmail as failed:
                     log.exception("could not prepare outbox message %s", message_id)
                     outcomes.update(
-                        self.record_failures([message_id], TemporaryFailure(str(failed)))
+                        self.claims.record_failures([message_id], TemporaryFailure(str(failed)))
                     )
                     continue
                 emails += more
@@ -331,7 +266,7 @@ class Worker:
         outcomes: Counter = Counter()
         emails: list[OutgoingEmail] = []
         with self._session() as session:
-            held = self._renew(session, message_ids, now)
+            held = self.claims.renew(session, message_ids, now)
             # Not held: another worker took them over; their outcome counts there.
             outcomes["skipped"] += len(message_ids) - len(held)
             messages = session.scalars(
@@ -346,13 +281,13 @@ class Worker:
                 result = built[message.id]
                 if isinstance(result, CancelDelivery):
                     message.status, message.last_error = "cancelled", result.reason
-                    _unclaim(message)
+                    unclaim(message)
                     outcomes["cancelled"] += 1
                     log.info("outbox message %s cancelled: %s", message.id, result.reason)
                 elif isinstance(result, DeferDelivery):
                     # Held back, not failed: no attempt is counted.
                     message.status, message.next_attempt_at = "pending", result.until
-                    _unclaim(message)
+                    unclaim(message)
                     outcomes["deferred"] += 1
                     log.info("outbox message %s waits: %s", message.id, result.reason)
                 else:
@@ -373,14 +308,14 @@ class Worker:
         outcomes: Counter = Counter()
         accepted = [email.message_id for email in emails if email.message_id not in failures]
         if accepted:
-            outcomes["sent"] += self._until_recorded(lambda: self.record_sent(accepted))
+            outcomes["sent"] += self._until_recorded(lambda: self.claims.record_sent(accepted))
         by_failure: dict[int, tuple[DeliveryFailure, list[int]]] = {}
         for message_id, failure in failures.items():
             by_failure.setdefault(id(failure), (failure, []))[1].append(message_id)
         for failure, message_ids in by_failure.values():
             outcomes.update(
                 self._until_recorded(
-                    lambda ids=message_ids, why=failure: self.record_failures(ids, why)
+                    lambda ids=message_ids, why=failure: self.claims.record_failures(ids, why)
                 )
             )
         return outcomes
@@ -401,70 +336,8 @@ class Worker:
             self.outage.over()
             return result
 
-    def record_sent(self, message_ids: list[int]) -> int:
-        """Mark accepted messages sent, in one statement, and run their templates' hooks."""
-        with self._session() as session:
-            mark_sent(session, message_ids, clock.now())
-            session.commit()
-        return len(message_ids)
-
-    def record_failures(
-        self, message_ids: list[int], failure: TemporaryFailure | PermanentFailure
-    ) -> Counter:
-        """Schedule a retry, or mark each message failed for good with the reason."""
-        now = clock.now()
-        outcomes: Counter = Counter()
-        with self._session() as session:
-            messages = session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.id.in_(message_ids))
-                .order_by(OutboxMessage.id)
-                .with_for_update()
-            ).all()
-            for message in messages:
-                if message.status != "sending" or message.claimed_by != self.worker_id:
-                    outcomes["skipped"] += 1  # another worker took it over; its outcome counts
-                    continue
-                outcomes[self._record_failure(session, message, failure, now)] += 1
-            session.commit()
-        return outcomes
-
-    def _record_failure(
-        self, session: Session, message: OutboxMessage, failure: DeliveryFailure, now: datetime
-    ) -> str:
-        message.attempts += 1
-        _unclaim(message)
-        if isinstance(failure, TemporaryFailure) and message.attempts < self.policy.max_attempts:
-            delay = self.policy.delay(message.attempts, failure.retry_after)
-            message.status = "pending"
-            message.next_attempt_at = now + delay
-            message.last_error = failure.reason
-            log.warning(
-                "outbox message %s: %s; retrying in %d s",
-                message.id,
-                failure.reason,
-                delay.total_seconds(),
-            )
-            return "retrying"
-        if isinstance(failure, TemporaryFailure):
-            reason = f"gave up after {message.attempts} attempts: {failure.reason}"
-        else:
-            reason = failure.reason
-        message.status = "failed"
-        message.last_error = reason
-        spec = EMAIL_TEMPLATES.get(message.template)
-        if spec is not None and spec.on_failed is not None:
-            spec.on_failed(session, message, reason, now)
-        log.warning("outbox message %s failed: %s", message.id, reason)
-        return "failed"
-
     def _session(self) -> Session:
         return db.sessionmaker()
-
-
-def _unclaim(message: OutboxMessage) -> None:
-    message.claimed_until = None
-    message.claimed_by = None
 
 
 def _describe(exc: BaseException) -> str:
