@@ -30,7 +30,7 @@ from surveys.models import (
     User,
 )
 from surveys.services.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
-from surveys.services.question_sets import current_version, get_question_set
+from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.tokens import mint_token
 
 _sequence = itertools.count(1)

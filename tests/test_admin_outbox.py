@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys import schedule_survey
 from surveys.services.unsubscribe import unsubscribe_customer
 from tests.factories import make_customer, make_user

@@ -30,7 +30,7 @@ from surveys.models import (
     Touchpoint,
 )
 from surveys.services.case_workflow import reassign_case, reply_to_customer
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.reminders import queue_reminders
 from surveys.services.surveys import schedule_survey
 from surveys.services.tokens import find_token

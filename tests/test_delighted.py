@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from surveys.models import Customer, OutboxMessage, Purchase, Survey
 from surveys.services.email_events import record_email_events
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.responses import submit_response
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey

@@ -13,7 +13,7 @@ import pytest
 from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.models.question_sets import Question
 from surveys.services.outbox import enqueue_email_to_user
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey
 from surveys.services.tokens import find_token

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, Case, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys import schedule_survey
 from surveys.services.touchpoints import record_touchpoint
 from surveys.services.unsubscribe import unsubscribe_customer

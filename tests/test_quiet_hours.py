@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.quiet_hours import quiet_until
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey

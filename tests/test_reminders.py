@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from surveys.db import db
 from surveys.models import Customer, OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.reminders import queue_reminders
 from surveys.services.settings import set_setting
 from surveys.services.surveys import schedule_survey

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from surveys.models import Customer, OutboxMessage, Survey
 from surveys.services.outbox import enqueue_email
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys import schedule_survey
 from surveys.services.tokens import mint_token
 from surveys.services.unsubscribe import unsubscribe_customer

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.models.cases import CASE_STATUSES
 from surveys.services import case_workflow, purchases, touchpoints
-from surveys.services.question_set_document import QuestionSetInput
+from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation import (
     MAX_DATABASE_ID,
     Currency,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from surveys.mail.render import EMAIL_TEMPLATES, SURVEY_LINK_DAYS, answer_links, render_email
 from surveys.mail.senders import split_address
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
-from surveys.services.question_sets import current_version, get_question_set
+from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
 

@@ -42,7 +42,7 @@ from surveys.models import (
 )
 from surveys.services.outbox import enqueue_email, enqueue_email_to_user
 from surveys.services.paging import shown_page
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import get_setting
 from surveys.services.surveys import lock_customer, schedule_survey
 from surveys.services.touchpoints import record_touchpoint

@@ -27,7 +27,7 @@ from surveys.services.purchases import (
     find_or_create_customer,
     record_purchase,
 )
-from surveys.services.question_sets import question_set_for_purchase
+from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.surveys import schedule_survey
 from surveys.services.unsubscribe import unsubscribe_customer
 

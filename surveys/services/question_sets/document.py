@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from surveys.services.question_set_fields import (
+from surveys.services.question_sets.fields import (
     MAX_NAME,
     MAX_OPTIONS,
     MAX_QUESTIONS,
