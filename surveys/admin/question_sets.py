@@ -29,7 +29,7 @@ from surveys.security_headers import FRAMED_BY_THIS_SITE
 from surveys.services.question_sets import assignments, drafts, history, publishing, versions
 from surveys.services.question_sets.document import QuestionSetInvalid
 from surveys.services.settings import get_setting
-from surveys.validation import unstorable_text_reason
+from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id
 
 # The preview greets a made-up customer, as the real page greets the real one.

@@ -35,7 +35,7 @@ from surveys.models import Case, Customer, User
 from surveys.services import case_workflow, customers, touchpoints, users
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases import duration_words
-from surveys.validation import unstorable_text_reason
+from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id, page_number
 
 bp = Blueprint("inbox", __name__)

@@ -53,7 +53,7 @@ from surveys.services.question_sets.fields import (
     read_text_rule,
     refusal,
 )
-from surveys.validation import text_pattern, unstorable_text_reason
+from surveys.validation.text import text_pattern, unstorable_text_reason
 
 
 class QuestionSetInvalid(ValueError):

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from surveys.validation import as_whole_number, text_pattern, unstorable_text_reason
+from surveys.validation.numbers import as_whole_number
+from surveys.validation.text import text_pattern, unstorable_text_reason
 
 # Question keys become the survey form's field names, so they must not shadow the form's own
 # attributes: these are the names a Flask-WTF form has besides its fields (public/forms.py
