@@ -29,7 +29,8 @@ from pydantic_core import PydanticCustomError
 
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.models.cases import CASE_STATUSES
-from surveys.services import case_workflow, purchases, touchpoints
+from surveys.services import case_workflow, purchases
+from surveys.services.customers import touchpoints
 from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
 from surveys.validation.codes import Currency, TimeZoneName

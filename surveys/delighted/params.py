@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.errors import ApiProblem
-from surveys.services.people import PersonInput
+from surveys.services.customers.people import PersonInput
 from surveys.validation.addresses import EmailAddress, OptionalEmailAddress
 from surveys.validation.errors import field_errors
 from surveys.validation.json_values import StorableJson

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, Survey
+from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.purchases import (
     CustomerInput,
     PurchaseInput,
@@ -29,7 +30,6 @@ from surveys.services.purchases import (
 )
 from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.surveys import schedule_survey
-from surveys.services.unsubscribe import unsubscribe_customer
 
 API_UNSUBSCRIBE_REASON = "unsubscribed through the API"
 
