@@ -31,7 +31,7 @@ from surveys.models import (
 )
 from surveys.services.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
 from surveys.services.question_sets.versions import current_version, get_question_set
-from surveys.services.tokens import mint_token
+from surveys.services.surveys.tokens import mint_token
 
 _sequence = itertools.count(1)
 PASSWORD = "correct horse battery"

@@ -99,7 +99,7 @@ def draft_keys(session, key="heart-to-heart") -> list[str]:
 
 
 def test_the_list_shows_versions_answers_and_the_default(admin_client, session, clock):
-    from surveys.services.responses import submit_response
+    from surveys.services.surveys.responses import submit_response
 
     survey, _ = make_sent_survey(session, make_customer(session))
     submit_response(session, survey, {"expectations": "meeting"}, now=clock.now())

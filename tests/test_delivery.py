@@ -14,8 +14,8 @@ from surveys.mail.worker import LEASE, RetryPolicy
 from surveys.models import OutboxMessage, Question, QuestionSetVersion, Survey, SurveyToken
 from surveys.services.outbox import enqueue_email
 from surveys.services.question_sets.versions import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import find_token
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import find_token
 from tests.factories import make_customer, make_purchase
 from tests.fake_sendgrid import Reply
 

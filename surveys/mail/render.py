@@ -59,9 +59,9 @@ from surveys.models import (
 )
 from surveys.services.case_workflow import record_fix_check_sent
 from surveys.services.question_sets.versions import current_version
-from surveys.services.quiet_hours import quiet_hours, quiet_until
 from surveys.services.settings import get_setting
-from surveys.services.tokens import hash_token
+from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
+from surveys.services.surveys.tokens import hash_token
 from surveys.templating import first_name, purchase_phrase
 
 # How long a survey's personal link works after it is sent; after that it answers 410.

@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from surveys.forms import AppForm
 from surveys.models import Question
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
-from surveys.services.responses import MAX_TEXT_LENGTH
+from surveys.services.surveys.responses import MAX_TEXT_LENGTH
 
 REQUIRED_MESSAGE = "We would love your answer to this one."
 INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."

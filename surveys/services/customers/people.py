@@ -29,7 +29,7 @@ from surveys.services.purchases import (
     record_purchase,
 )
 from surveys.services.question_sets.assignments import question_set_for_purchase
-from surveys.services.surveys import schedule_survey
+from surveys.services.surveys.scheduling import schedule_survey
 
 API_UNSUBSCRIBE_REASON = "unsubscribed through the API"
 
