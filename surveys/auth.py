@@ -14,7 +14,7 @@ from surveys import clock
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import ApiKey, User
-from surveys.services import api_keys
+from surveys.services.users import api_keys
 
 login_manager = LoginManager()
 login_manager.login_view = "inbox.login"

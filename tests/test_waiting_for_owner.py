@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from surveys.db import db
 from surveys.models import Case, CaseEvent, OutboxMessage, Response, RoutingRule, User
-from surveys.services import users
 from surveys.services.cases import assign_waiting_cases
 from surveys.services.settings import set_setting
 from surveys.services.surveys.responses import submit_response
+from surveys.services.users import accounts as users
 from surveys.services.webhooks_out import CASE_OPENED
 from tests.factories import (
     UNHAPPY_ANSWERS,

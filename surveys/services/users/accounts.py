@@ -1,4 +1,4 @@
-"""People who log in: admins and owners (API keys are in services.api_keys)."""
+"""People who log in: admins and owners (API keys are in services.users.api_keys)."""
 
 from __future__ import annotations
 
