@@ -15,7 +15,8 @@ from surveys.mail.senders import FileSender
 from surveys.mail.webhook_delivery import WebhookDelivery
 from surveys.mail.worker import LEASE, RetryPolicy, Worker
 from surveys.models import Case, OutboxMessage, Survey, WebhookEndpoint
-from surveys.services import webhook_endpoints, webhooks_out
+from surveys.services.webhooks_out import endpoints as webhook_endpoints
+from surveys.services.webhooks_out import events as webhooks_out
 from tests.factories import make_api_key, make_user
 from tests.fake_sendgrid import Reply
 from tests.journey import (

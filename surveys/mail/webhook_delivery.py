@@ -37,7 +37,7 @@ from surveys import clock
 from surveys.db import db
 from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
 from surveys.models import OutboxMessage, WebhookEndpoint
-from surveys.services import webhooks_out
+from surveys.services.webhooks_out import events as webhooks_out
 
 if TYPE_CHECKING:
     from surveys.mail.worker import PassReport, Worker

@@ -46,7 +46,7 @@ from surveys.services.paging import shown_page
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import get_setting
 from surveys.services.surveys.scheduling import lock_customer, schedule_survey
-from surveys.services.webhooks_out import CASE_CLOSED, CASE_RESOLVED, emit_case_event
+from surveys.services.webhooks_out.events import CASE_CLOSED, CASE_RESOLVED, emit_case_event
 
 MAX_RESOLUTION_LENGTH = 5000
 MAX_REPLY_LENGTH = 5000

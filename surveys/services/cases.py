@@ -29,7 +29,7 @@ from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.outbox import enqueue_email_to_user
 from surveys.services.routing import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
-from surveys.services.webhooks_out import CASE_OPENED, emit_case_event
+from surveys.services.webhooks_out.events import CASE_OPENED, emit_case_event
 
 log = logging.getLogger(__name__)
 
