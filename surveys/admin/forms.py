@@ -27,12 +27,12 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.auth import MIN_PASSWORD_LENGTH
 from surveys.forms import AppForm, AppSubform
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.question_sets.assignments import MAX_CATEGORY
 from surveys.services.question_sets.fields import MAX_NAME, MAX_OPTIONS, MAX_QUESTIONS
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
+from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
 from surveys.services.webhooks_out.events import EVENTS as WEBHOOK_EVENTS
 from surveys.validation.numbers import MAX_DATABASE_ID
 
