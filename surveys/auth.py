@@ -8,20 +8,17 @@ from flask import abort, g, request
 from flask import session as flask_session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys import clock
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import ApiKey, User
-from surveys.services import api_keys
+from surveys.services.users import api_keys
 
 login_manager = LoginManager()
 login_manager.login_view = "inbox.login"
 login_manager.login_message = "Please log in to see this page."
 csrf = CSRFProtect()
-
-MIN_PASSWORD_LENGTH = 10
 
 
 @login_manager.user_loader
@@ -43,14 +40,6 @@ def load_user(session_id: str) -> User | None:
             flask_session.pop(key, None)
         return None
     return user
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
-
-
-def password_matches(user: User, password: str) -> bool:
-    return check_password_hash(user.password_hash, password)
 
 
 # Methods that only read. Any other method changes something and needs a `write` key, so a

@@ -19,8 +19,8 @@ from surveys.imports import (
     import_purchases,
     open_purchase_file,
 )
-from surveys.services.customers import find_customer_by_email
-from surveys.services.erasure import Erasure, erase_customer
+from surveys.services.customers.erasure import Erasure, erase_customer
+from surveys.services.customers.profile import find_customer_by_email
 
 # Exit codes of `purchases import`.
 ALL_IMPORTED, SOME_REJECTED, UNREADABLE = 0, 1, 2

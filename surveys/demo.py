@@ -20,11 +20,11 @@ from surveys.db import db
 from surveys.mail.senders import sender_for
 from surveys.models import Customer, Survey, User
 from surveys.outbox.worker import Worker
-from surveys.services.api_keys import create_api_key
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
-from surveys.services.responses import submit_response
 from surveys.services.routing_rules import add_rule, set_default_owner
-from surveys.services.users import create_user
+from surveys.services.surveys.responses import submit_response
+from surveys.services.users.accounts import create_user
+from surveys.services.users.api_keys import create_api_key
 
 ADMIN = ("alex@shop.example", "Alex Morgan", "admin", "demo-admin-2026")
 OWNERS = [

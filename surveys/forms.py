@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, TextAreaField
 from wtforms.validators import StopValidation
 
-from surveys.validation import unstorable_text_reason
+from surveys.validation.text import unstorable_text_reason
 
 # Our own "not given" marker: FlaskForm's would mean "the files and the JSON body too".
 _FROM_REQUEST = object()

@@ -10,10 +10,11 @@ from flask import Flask
 from surveys import clock
 from surveys.db import db
 from surveys.models.users import API_KEY_SCOPES
-from surveys.services import api_keys, users
-from surveys.services.api_keys import ApiKeyError
 from surveys.services.cases import count_waiting_cases
-from surveys.services.users import UserError
+from surveys.services.users import accounts as users
+from surveys.services.users import api_keys
+from surveys.services.users.accounts import UserError
+from surveys.services.users.api_keys import ApiKeyError
 
 # What to do about cases nobody could own: the same advice wherever it is shown.
 WAITING_ADVICE = (

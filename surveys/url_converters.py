@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from surveys.validation import MAX_DATABASE_ID
+from surveys.validation.numbers import MAX_DATABASE_ID
 
 
 def digits_at_most(limit: int) -> str:

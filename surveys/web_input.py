@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from surveys.validation import MAX_DATABASE_ID
+from surveys.validation.numbers import MAX_DATABASE_ID
 
 # Past any real list (fifty rows a page), and small enough that its OFFSET fits anywhere.
 MAX_PAGE = 1_000_000

@@ -15,7 +15,6 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from surveys.auth import hash_password
 from surveys.models import (
     Answer,
     ApiKey,
@@ -29,9 +28,10 @@ from surveys.models import (
     Survey,
     User,
 )
-from surveys.services.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
-from surveys.services.question_sets import current_version, get_question_set
-from surveys.services.tokens import mint_token
+from surveys.services.question_sets.versions import current_version, get_question_set
+from surveys.services.surveys.tokens import mint_token
+from surveys.services.users.accounts import hash_password
+from surveys.services.users.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
 
 _sequence = itertools.count(1)
 PASSWORD = "correct horse battery"

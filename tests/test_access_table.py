@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from surveys.models import OutboxMessage, QuestionSetAssignment, RoutingRule, WebhookEndpoint
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from tests.factories import (
     make_api_key,
     make_case,

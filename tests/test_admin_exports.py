@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from surveys.services import exports
-from surveys.services.erasure import erase_customer
-from surveys.services.responses import submit_response
+from surveys.services.customers.erasure import erase_customer
+from surveys.services.surveys.responses import submit_response
 from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
 from tests.web import log_in
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.services.customers.unsubscribe import unsubscribe_customer
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_customer, make_user
 from tests.fake_sendgrid import Reply
 from tests.web import csrf_token, log_in

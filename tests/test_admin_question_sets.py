@@ -8,13 +8,12 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from surveys.models import AuditEntry, QuestionSet, Response
-from surveys.services import question_set_editor as editor
-from surveys.services.question_sets import (
-    current_version,
-    get_question_set,
-    question_set_for_purchase,
-)
+from surveys.forms import AppForm
+from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Response
+from surveys.services.question_sets import drafts, history, publishing, versions
+from surveys.services.question_sets.assignments import question_set_for_purchase
+from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
+from surveys.services.question_sets.versions import current_version, get_question_set
 from tests.factories import PASSWORD, make_customer, make_purchase, make_sent_survey, make_user
 from tests.web import csrf_token, log_in
 
@@ -100,7 +99,7 @@ def draft_keys(session, key="heart-to-heart") -> list[str]:
 
 
 def test_the_list_shows_versions_answers_and_the_default(admin_client, session, clock):
-    from surveys.services.responses import submit_response
+    from surveys.services.surveys.responses import submit_response
 
     survey, _ = make_sent_survey(session, make_customer(session))
     submit_response(session, survey, {"expectations": "meeting"}, now=clock.now())
@@ -302,12 +301,12 @@ def test_a_stale_publish_is_refused_too(client, app, session, admin):
 
 def test_the_stale_revision_check_is_in_the_service(session, admin, clock):
     question_set = get_question_set(session, "heart-to-heart")
-    document = editor.editor_document(session, question_set)
-    editor.save_draft(
+    document = drafts.editor_document(session, question_set)
+    drafts.save_draft(
         session, question_set, document[:2], loaded_revision=0, actor=admin, now=clock.now()
     )
-    with pytest.raises(editor.StaleDraft) as refused:
-        editor.save_draft(
+    with pytest.raises(drafts.StaleDraft) as refused:
+        drafts.save_draft(
             session, question_set, document[:3], loaded_revision=0, actor=admin, now=clock.now()
         )
     assert refused.value.current_revision == 1
@@ -349,8 +348,8 @@ def test_the_preview_is_the_customers_survey_page_with_the_draft(admin_client, s
 
 def test_the_preview_of_an_old_version_shows_that_version(admin_client, session, clock):
     question_set = get_question_set(session, "heart-to-heart")
-    editor.publish_questions(
-        session, question_set, editor.editor_document(session, question_set)[:1], now=clock.now()
+    publishing.publish_questions(
+        session, question_set, drafts.editor_document(session, question_set)[:1], now=clock.now()
     )
     session.commit()
     old = admin_client.get("/admin/question-sets/heart-to-heart/preview?version=1")
@@ -364,7 +363,7 @@ def test_the_preview_of_an_old_version_shows_that_version(admin_client, session,
 
 def test_the_history_shows_what_changed_between_versions(admin_client, session, admin, clock):
     question_set = get_question_set(session, "heart-to-heart")
-    document = editor.editor_document(session, question_set)
+    document = drafts.editor_document(session, question_set)
     document[0] = {**document[0], "text": "Are we beating your expectations?"}
     document = [document[1], document[0], *document[2:4]]
     document.append(
@@ -377,7 +376,7 @@ def test_the_history_shows_what_changed_between_versions(admin_client, session, 
             "negative": {"at_most": 2},
         }
     )
-    editor.publish_questions(session, question_set, document, now=clock.now(), actor_user=admin)
+    publishing.publish_questions(session, question_set, document, now=clock.now(), actor_user=admin)
     session.commit()
     page = admin_client.get("/admin/question-sets/heart-to-heart/versions").get_data(as_text=True)
     assert "Version 2" in page and "Version 1" in page
@@ -411,7 +410,7 @@ def test_diff_names_option_and_rule_changes():
             "negative": {"values": ["c"]},
         }
     ]
-    diff = editor.diff_documents(old, new)
+    diff = history.diff_documents(old, new)
     assert [c.kind for c in diff.changes] == ["changed"]
     assert diff.changes[0].details == [
         "now required",
@@ -420,7 +419,7 @@ def test_diff_names_option_and_rule_changes():
         "option removed: b",
         "negative when: b → c",
     ]
-    assert editor.diff_documents(old, old).empty
+    assert history.diff_documents(old, old).empty
 
 
 def test_a_new_set_is_created_then_published_as_version_1(admin_client, session):
@@ -481,7 +480,7 @@ def test_the_category_override_chooses_the_right_set(admin_client, session):
 
     page = admin_client.get("/admin/question-sets").get_data(as_text=True)
     assert "Purchases in <strong>repairs</strong> get “Relationship review”" in page
-    assignment_id = session.scalar(select(editor.QuestionSetAssignment.id))
+    assignment_id = session.scalar(select(QuestionSetAssignment.id))
     response = admin_client.post(
         f"/admin/question-sets/after-purchase/categories/{assignment_id}/remove",
         data={"csrf_token": token},
@@ -497,7 +496,7 @@ def test_the_category_override_chooses_the_right_set(admin_client, session):
 
 
 def test_an_unpublished_set_cannot_follow_a_purchase(admin_client, session, admin, clock):
-    editor.create_question_set(
+    publishing.create_question_set(
         session, key="empty", name="Empty", now=clock.now(), actor_user=admin
     )
     session.commit()
@@ -507,7 +506,7 @@ def test_an_unpublished_set_cannot_follow_a_purchase(admin_client, session, admi
         data={"csrf_token": token, "category": "x", "question_set": "empty"},
     )
     assert response.status_code == 422
-    assert session.scalar(select(editor.QuestionSetAssignment)) is None
+    assert session.scalar(select(QuestionSetAssignment)) is None
 
 
 def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
@@ -618,10 +617,10 @@ def test_the_editor_warns_when_a_version_was_published_after_the_draft(
     press(admin_client, editor_form(admin_client), "remove-4")
     clock.advance(minutes=5)
     question_set = get_question_set(session, "heart-to-heart")
-    editor.publish_questions(
+    publishing.publish_questions(
         session,
         question_set,
-        editor.version_document(current_version(session, question_set))[:1],
+        versions.version_document(current_version(session, question_set))[:1],
         now=clock.now(),
     )
     session.commit()
@@ -638,3 +637,11 @@ def test_no_set_key_is_shadowed_by_another_admin_route(admin_client, session, ke
     )
     assert press(admin_client, editor_form(admin_client, key), "add", key).status_code == 302
     assert len(the_set(session, key).draft) == 1
+
+
+def test_the_reserved_question_keys_cover_every_attribute_of_the_survey_form():
+    """A question key becomes a field of the survey form, so none may shadow the form's own
+    names; the list lives with the question-set rules and must follow the form's base."""
+    own = {name for name in dir(AppForm) if not name.startswith("__")} | {"csrf_token"}
+    assert own <= RESERVED_FIELD_NAMES
+    assert "validate" in own and "data" in own

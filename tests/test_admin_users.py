@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from surveys.auth import password_matches
 from surveys.models import AuditEntry, User
+from surveys.services.users.accounts import password_matches
 from tests.factories import make_case, make_user
 from tests.web import csrf_token, log_in
 

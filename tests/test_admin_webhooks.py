@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, OutboxMessage, WebhookEndpoint
 from surveys.outbox.retry_policy import RetryPolicy
-from surveys.services import webhooks_out
+from surveys.services.webhooks_out import events as webhooks_out
 from tests.factories import PASSWORD, make_user
 from tests.fake_sendgrid import Reply
 from tests.journey import run_worker

@@ -18,7 +18,7 @@ from surveys.models import (
     QuestionSetAssignment,
     Survey,
 )
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_customer, make_user

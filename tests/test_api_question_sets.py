@@ -368,7 +368,7 @@ def test_the_body_must_be_an_object(client, auth):
 
 
 def test_responses_keep_the_version_they_answered(client, session, auth, clock):
-    from surveys.services.responses import submit_response
+    from surveys.services.surveys.responses import submit_response
     from tests.factories import make_customer, make_sent_survey
 
     customer = make_customer(session)

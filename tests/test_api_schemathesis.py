@@ -25,7 +25,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from sqlalchemy import select
 
 from surveys.models import Case, User
-from surveys.validation import parse_rfc3339
+from surveys.validation.moments import parse_rfc3339
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_case, make_customer, make_user
 

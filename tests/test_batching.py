@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, select
 
 from surveys.models import Customer, OutboxMessage, Survey
-from surveys.services.tokens import find_token
+from surveys.services.surveys.tokens import find_token
 from tests.conftest import TEST_START
 from tests.factories import make_due_surveys
 

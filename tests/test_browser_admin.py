@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import QuestionSet
-from surveys.services.question_sets import current_version
+from surveys.services.question_sets.versions import current_version
 from tests.factories import PASSWORD, make_api_key, make_user
 
 pytestmark = pytest.mark.browser

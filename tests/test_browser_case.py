@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, CaseEvent, CustomerNote, CustomerPreference, Survey
-from surveys.services.responses import submit_response
+from surveys.services.surveys.responses import submit_response
 from tests.factories import (
     PASSWORD,
     UNHAPPY_ANSWERS,

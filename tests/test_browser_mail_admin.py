@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import OutboxMessage
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import PASSWORD, make_customer, make_user
 from tests.fake_sendgrid import Reply
 

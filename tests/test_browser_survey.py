@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from surveys.db import utcnow
 from surveys.models import Case, Response
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_customer, make_purchase, make_user
 
 pytestmark = pytest.mark.browser

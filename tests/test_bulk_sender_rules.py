@@ -30,10 +30,10 @@ from surveys.models import (
     Touchpoint,
 )
 from surveys.services.case_workflow import reassign_case, reply_to_customer
-from surveys.services.question_sets import get_question_set
-from surveys.services.reminders import queue_reminders
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import find_token
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.reminders import queue_reminders
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import find_token
 from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
 
 BASE = "http://surveys.test"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from surveys.models import ApiKey, User
-from surveys.services import users
-from surveys.services.api_keys import find_live_api_key
-from surveys.services.users import UserError
+from surveys.services.users import accounts as users
+from surveys.services.users.accounts import UserError
+from surveys.services.users.api_keys import find_live_api_key
 from tests.factories import make_user
 from tests.web import log_in
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from surveys.models import OutboxMessage
 from surveys.outbox import admin as outbox_admin
 from surveys.services import audit
-from surveys.services import question_set_editor as editor
 from surveys.services.audit import record_admin_change
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets import drafts
+from surveys.services.question_sets.versions import get_question_set
 from surveys.web_input import MAX_PAGE, page_number
 from tests.database_state import all_rows
 from tests.factories import (
@@ -286,12 +286,12 @@ def test_an_editor_button_naming_no_question_moves_or_removes_nothing(
     log_in(client, world.admin)
     token = csrf_token(client, "/admin/question-sets/heart-to-heart")
     question_set = get_question_set(session, "heart-to-heart")
-    keys_before = [q["key"] for q in editor.editor_document(session, question_set)]
+    keys_before = [q["key"] for q in drafts.editor_document(session, question_set)]
     data = {**editor_form_data(session, "heart-to-heart"), "action": action, "csrf_token": token}
     response = client.post("/admin/question-sets/heart-to-heart", data=data)
     assert response.status_code == 302
     question_set = get_question_set(session, "heart-to-heart")
-    assert [q["key"] for q in editor.editor_document(session, question_set)] == keys_before
+    assert [q["key"] for q in drafts.editor_document(session, question_set)] == keys_before
 
 
 @pytest.mark.parametrize("revision", ["99999999999999999999", str(2**31), "-1", "²"])

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from surveys.url_converters import digits_at_most
-from surveys.validation import MAX_DATABASE_ID
+from surveys.validation.numbers import MAX_DATABASE_ID
 from tests.routes import (
     MACHINE_PREFIXES,
     auth_headers,

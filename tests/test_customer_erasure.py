@@ -22,9 +22,9 @@ from surveys.models import (
     Touchpoint,
     WebhookEndpoint,
 )
-from surveys.services.erasure import ERASED_TEXT, erase_customer
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
+from surveys.services.customers.erasure import ERASED_TEXT, erase_customer
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_api_key, make_case, make_customer, make_user
 from tests.journey import (
     UNHAPPY,

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from surveys.models import Customer, OutboxMessage, Purchase, Survey
 from surveys.services.email_events import record_email_events
-from surveys.services.question_sets import get_question_set
-from surveys.services.responses import submit_response
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
-from surveys.services.surveys import schedule_survey
+from surveys.services.surveys.responses import submit_response
+from surveys.services.surveys.scheduling import schedule_survey
 from surveys.webhooks.sendgrid import events_from_batch
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_customer, make_purchase, make_sent_survey, make_user

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from surveys.db import db
 from surveys.models import Customer, Purchase, Survey
-from surveys.services.responses import submit_response
+from surveys.services.surveys.responses import submit_response
 from tests.factories import make_api_key, make_customer, make_sent_survey, make_user
 
 with warnings.catch_warnings():

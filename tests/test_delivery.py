@@ -14,9 +14,9 @@ from surveys.models import OutboxMessage, Question, QuestionSetVersion, Survey, 
 from surveys.outbox.enqueue import enqueue_email
 from surveys.outbox.retry_policy import RetryPolicy
 from surveys.outbox.worker import LEASE
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import find_token
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import find_token
 from tests.factories import make_customer, make_purchase
 from tests.fake_sendgrid import Reply
 

@@ -21,7 +21,7 @@ from surveys.forms import AppForm, AppSubform
 from surveys.inbox.forms import LoginForm, NoteForm
 from surveys.models import CaseEvent, CustomerNote
 from surveys.public.forms import survey_form_class
-from surveys.services.question_sets import current_version, get_question_set
+from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import all_settings, page_specs
 from tests.database_state import all_rows
 from tests.routes import make_world

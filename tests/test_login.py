@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from surveys.services import users
-from surveys.services.users import UserError
+from surveys.services.users import accounts as users
+from surveys.services.users.accounts import UserError
 from tests.factories import PASSWORD, make_case, make_user
 from tests.web import csrf_token, csrf_token_from, log_in
 

@@ -14,10 +14,10 @@ from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.models.question_sets import Question
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.case_workflow import reassign_case
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import find_token
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import find_token
 from tests.factories import make_case, make_customer, make_purchase, make_user
 
 BASE = "http://surveys.test"

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
-from surveys.services.quiet_hours import quiet_until
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
-from surveys.services.surveys import schedule_survey
+from surveys.services.surveys.quiet_hours import quiet_until
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_api_key, make_customer
 
 MADRID, LOS_ANGELES = "Europe/Madrid", "America/Los_Angeles"

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from surveys.db import db
 from surveys.models import Customer, OutboxMessage, Survey
-from surveys.services.question_sets import get_question_set
-from surveys.services.reminders import queue_reminders
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import find_token
+from surveys.services.surveys.reminders import queue_reminders
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import find_token
 from tests.factories import make_customer, make_purchase, make_sent_survey
 from tests.web import csrf_token_from
 

@@ -1,4 +1,4 @@
-"""Recording responses and opening cases: services.responses and services.cases."""
+"""Recording responses and opening cases: services.surveys.responses and services.cases."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from surveys.models import (
     Survey,
 )
 from surveys.outbox.enqueue import enqueue_email
-from surveys.services.responses import AlreadyAnswered, InvalidAnswers, submit_response
 from surveys.services.settings import set_setting
+from surveys.services.surveys.responses import AlreadyAnswered, InvalidAnswers, submit_response
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
 
 NEGATIVE = {

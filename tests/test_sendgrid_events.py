@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from surveys.models import Customer, EmailEvent, OutboxMessage, Survey, Touchpoint
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_api_key, make_customer, make_sent_survey
 
 URL = "/webhooks/sendgrid"

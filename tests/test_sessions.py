@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from surveys.services import users
+from surveys.services.users import accounts as users
 from tests.factories import make_user
 from tests.web import csrf_token, log_in, post_form
 

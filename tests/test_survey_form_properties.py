@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from surveys.models import Response, Survey
-from surveys.services.responses import MAX_TEXT_LENGTH
+from surveys.services.surveys.responses import MAX_TEXT_LENGTH
 from tests.database_state import all_rows
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
 from tests.web import csrf_token_from

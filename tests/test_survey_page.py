@@ -20,9 +20,9 @@ from surveys.models import (
     Response,
     Survey,
 )
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
-from surveys.services.tokens import mint_token
+from surveys.services.surveys.tokens import mint_token
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
 
 NEGATIVE = {

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, Touchpoint
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.touchpoints import TouchpointError, record_touchpoint, tally_for
+from surveys.services.customers.touchpoints import TouchpointError, record_touchpoint, tally_for
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_api_key, make_customer, make_user
 from tests.journey import answer_survey, bearer, mails_to, run_worker, survey_path
 from tests.test_openapi import assert_documented

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from surveys.models import Customer, OutboxMessage, Survey
 from surveys.outbox.enqueue import enqueue_email
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.tokens import mint_token
-from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.services.customers.unsubscribe import unsubscribe_customer
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.tokens import mint_token
 from tests.factories import make_customer, make_sent_survey
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

@@ -9,22 +9,14 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from surveys.validation import (
-    Currency,
-    EmailAddress,
-    EmailToLookUp,
-    Money,
-    OptionalText,
-    OptionalTimestamp,
-    RoundedMoney,
-    StorableJson,
-    Text,
-    TimeZoneName,
-    WholeNumber,
-    field_errors,
-    json_shape_problem,
-    read_unix_seconds,
-)
+from surveys.validation.addresses import EmailAddress, EmailToLookUp
+from surveys.validation.codes import Currency, TimeZoneName
+from surveys.validation.errors import field_errors
+from surveys.validation.json_values import StorableJson, json_shape_problem
+from surveys.validation.moments import OptionalTimestamp, read_unix_seconds
+from surveys.validation.money import Money, RoundedMoney
+from surveys.validation.numbers import WholeNumber
+from surveys.validation.text import OptionalText, Text
 
 
 class Line(BaseModel):

@@ -16,7 +16,8 @@ from surveys.models import Case, OutboxMessage, Survey, WebhookEndpoint
 from surveys.outbox.retry_policy import RetryPolicy
 from surveys.outbox.webhook_delivery import WebhookDelivery
 from surveys.outbox.worker import LEASE, Worker
-from surveys.services import webhook_endpoints, webhooks_out
+from surveys.services.webhooks_out import endpoints as webhook_endpoints
+from surveys.services.webhooks_out import events as webhooks_out
 from tests.factories import make_api_key, make_user
 from tests.fake_sendgrid import Reply
 from tests.journey import (

@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from surveys.admin.forms import draft_form_data
 from surveys.models import User
-from surveys.services import question_set_editor as editor
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets import drafts
+from surveys.services.question_sets.versions import get_question_set
 from tests.factories import PASSWORD
 
 _CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -65,7 +65,7 @@ def editor_form_data(session, key: str) -> dict[str, str]:
     """The question-set editor's form for the set's draft, as its page posts it (Save)."""
     question_set = get_question_set(session, key)
     data = draft_form_data(
-        editor.editor_document(session, question_set),
+        drafts.editor_document(session, question_set),
         name=question_set.name,
         revision=question_set.draft_revision,
     )

@@ -11,8 +11,8 @@ from surveys.admin.forms import NewApiKeyForm
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.models import ApiKey
-from surveys.services import api_keys
-from surveys.services.api_keys import ApiKeyError
+from surveys.services.users import api_keys
+from surveys.services.users.api_keys import ApiKeyError
 
 
 def _api_keys_page(

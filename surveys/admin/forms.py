@@ -27,13 +27,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.auth import MIN_PASSWORD_LENGTH
 from surveys.forms import AppForm, AppSubform
 from surveys.models.admin import ROUTING_FIELDS
-from surveys.services import question_set_editor as editor
+from surveys.services.question_sets.assignments import MAX_CATEGORY
+from surveys.services.question_sets.fields import MAX_NAME, MAX_OPTIONS, MAX_QUESTIONS
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
-from surveys.services.webhooks_out import EVENTS as WEBHOOK_EVENTS
-from surveys.validation import MAX_DATABASE_ID
+from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
+from surveys.services.webhooks_out.events import EVENTS as WEBHOOK_EVENTS
+from surveys.validation.numbers import MAX_DATABASE_ID
 
 
 def _strip(value: str | None) -> str | None:
@@ -76,7 +77,7 @@ class QuestionForm(AppSubform):
     at_most = StringField(
         "Negative at or below", filters=[_strip], render_kw={"inputmode": "numeric"}
     )
-    options = FieldList(FormField(OptionForm), max_entries=editor.MAX_OPTIONS + 4)
+    options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
 
 
 class DraftForm(AppForm):
@@ -86,8 +87,8 @@ class DraftForm(AppForm):
     revision = IntegerField(
         "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
     )
-    name = StringField("Name", filters=[_strip], validators=[Length(max=editor.MAX_NAME)])
-    questions = FieldList(FormField(QuestionForm), max_entries=editor.MAX_QUESTIONS + 5)
+    name = StringField("Name", filters=[_strip], validators=[Length(max=MAX_NAME)])
+    questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 5)
 
     def to_document(self) -> list[dict]:
         """The questions as a document (the API's shape); blank option rows are dropped."""
@@ -235,7 +236,7 @@ class NewQuestionSetForm(AppForm):
     name = StringField(
         "Name",
         filters=[_strip],
-        validators=[DataRequired("Give the set a name."), Length(max=editor.MAX_NAME)],
+        validators=[DataRequired("Give the set a name."), Length(max=MAX_NAME)],
     )
 
 
@@ -247,7 +248,7 @@ class CategoryAssignmentForm(AppForm):
     category = StringField(
         "Item category",
         filters=[_strip],
-        validators=[DataRequired("Name the item category."), Length(max=editor.MAX_CATEGORY)],
+        validators=[DataRequired("Name the item category."), Length(max=MAX_CATEGORY)],
     )
     question_set = SelectField("Question set", validators=[DataRequired()])
 

@@ -11,7 +11,7 @@ from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.forms import AppForm
-from surveys.services import neglect
+from surveys.services.customers import neglect
 from surveys.web_input import database_id
 
 

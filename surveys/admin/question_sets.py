@@ -26,9 +26,10 @@ from surveys.db import db
 from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey, User
 from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
-from surveys.services import question_set_editor as editor
+from surveys.services.question_sets import assignments, drafts, history, publishing, versions
+from surveys.services.question_sets.document import QuestionSetInvalid
 from surveys.services.settings import get_setting
-from surveys.validation import unstorable_text_reason
+from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id
 
 # The preview greets a made-up customer, as the real page greets the real one.
@@ -64,21 +65,21 @@ def list_question_sets():
 def _list_page(*, new_form=None, default_form=None, category_form=None, status: int = 200):
     session = db.session()
     sets = session.scalars(select(QuestionSet).order_by(QuestionSet.name)).all()
-    counts = editor.answer_counts_by_set(session)
-    assignments = session.scalars(
+    counts = versions.answer_counts_by_set(session)
+    category_sets = session.scalars(
         select(QuestionSetAssignment).order_by(QuestionSetAssignment.category)
     ).all()
     rows = []
     for question_set in sets:
-        version = editor.latest_version(session, question_set)
+        version = versions.latest_version(session, question_set)
         rows.append(
             {
                 "set": question_set,
                 "version": version,
                 "answers": counts.get(question_set.id, 0),
-                "unpublished": editor.has_unpublished_changes(session, question_set),
+                "unpublished": drafts.has_unpublished_changes(session, question_set),
                 "categories": [
-                    a.category for a in assignments if a.question_set_id == question_set.id
+                    a.category for a in category_sets if a.question_set_id == question_set.id
                 ],
             }
         )
@@ -93,7 +94,7 @@ def _list_page(*, new_form=None, default_form=None, category_form=None, status: 
     return render_template(
         "admin/list_question_sets.html",
         rows=rows,
-        assignments=assignments,
+        assignments=category_sets,
         default_key=default_key,
         new_form=new_form or NewQuestionSetForm(formdata=None),
         default_form=default_form,
@@ -111,10 +112,10 @@ def create_question_set():
         return _list_page(new_form=form, status=422)
     session = db.session()
     try:
-        question_set = editor.create_question_set(
+        question_set = publishing.create_question_set(
             session, key=form.key.data, name=form.name.data, now=clock.now(), actor_user=_actor()
         )
-    except editor.QuestionSetInvalid as exc:
+    except QuestionSetInvalid as exc:
         for name, messages in exc.errors.items():
             form[name].errors = list(messages)
         return _list_page(new_form=form, status=422)
@@ -134,7 +135,7 @@ def set_default_question_set():
         return _list_page(default_form=form, status=422)
     session = db.session()
     question_set = _question_set_or_404(form.question_set.data)
-    editor.set_purchase_question_set(session, question_set, actor=_actor(), now=clock.now())
+    assignments.set_purchase_question_set(session, question_set, actor=_actor(), now=clock.now())
     session.commit()
     flash(
         f"After a purchase, customers now get “{question_set.name}”, unless an item "
@@ -154,14 +155,14 @@ def assign_category():
     session = db.session()
     question_set = _question_set_or_404(form.question_set.data)
     try:
-        editor.assign_category(
+        assignments.assign_category(
             session,
             category=form.category.data,
             question_set=question_set,
             actor=_actor(),
             now=clock.now(),
         )
-    except editor.EditorError as exc:
+    except assignments.EditorError as exc:
         form.category.errors = [str(exc)]
         return _list_page(category_form=form, status=422)
     session.commit()
@@ -178,7 +179,7 @@ def remove_category(assignment_id: int):
     if assignment is None:
         abort(404)
     category = assignment.category
-    editor.remove_category_assignment(session, assignment, actor=_actor(), now=clock.now())
+    assignments.remove_category_assignment(session, assignment, actor=_actor(), now=clock.now())
     session.commit()
     flash(f"Purchases in “{category}” get the default set again.")
     return redirect(url_for(".list_question_sets"))
@@ -189,7 +190,7 @@ def _published_choices() -> list[SelectChoice]:
     return [
         SelectChoice(qs.key, qs.name)
         for qs in session.scalars(select(QuestionSet).order_by(QuestionSet.name))
-        if editor.latest_version(session, qs) is not None
+        if versions.latest_version(session, qs) is not None
     ]
 
 
@@ -205,7 +206,7 @@ def edit_question_set(key: str):
     form = DraftForm(
         formdata=None,
         data=draft_form_data(
-            editor.editor_document(session, question_set),
+            drafts.editor_document(session, question_set),
             name=question_set.name,
             revision=question_set.draft_revision,
         ),
@@ -231,7 +232,7 @@ def save_question_set(key: str):
     if action != "save":
         document = apply_editor_action(document, action)
     try:
-        editor.save_draft(
+        drafts.save_draft(
             session,
             question_set,
             document,
@@ -240,7 +241,7 @@ def save_question_set(key: str):
             now=clock.now(),
             name=form.name.data,
         )
-    except editor.StaleDraft as exc:
+    except drafts.StaleDraft as exc:
         return _conflict_page(question_set, form, document, exc)
     session.commit()
     if action == "save":
@@ -252,7 +253,7 @@ def _publish(question_set: QuestionSet, form: DraftForm):
     session = db.session()
     document = form.to_document()
     try:
-        result = editor.publish_draft(
+        result = drafts.publish_draft(
             session,
             question_set,
             document,
@@ -261,10 +262,10 @@ def _publish(question_set: QuestionSet, form: DraftForm):
             now=clock.now(),
             name=form.name.data,
         )
-    except editor.QuestionSetInvalid as exc:
+    except QuestionSetInvalid as exc:
         flash("Not published yet: fix what is marked below first.", "error")
         return _editor_page(question_set, form, errors=exc.errors, status=422)
-    except editor.StaleDraft as exc:
+    except drafts.StaleDraft as exc:
         return _conflict_page(question_set, form, document, exc)
     session.commit()
     if result.created:
@@ -280,7 +281,7 @@ def _publish(question_set: QuestionSet, form: DraftForm):
 
 
 def _conflict_page(
-    question_set: QuestionSet, form: DraftForm, document: list[dict], stale: editor.StaleDraft
+    question_set: QuestionSet, form: DraftForm, document: list[dict], stale: drafts.StaleDraft
 ):
     """Another admin saved first: show this admin's own work back, unsaved, and say so."""
     session = db.session()
@@ -320,10 +321,10 @@ def _editor_page(
     session = db.session()
     document = form.to_document()
     if errors is None:
-        errors = editor.question_errors(document)
+        errors = versions.question_errors(document)
     general_errors, question_errors = group_question_errors(errors, len(form.questions))
-    preview_keys = {q.key for q in editor.transient_questions(document)}
-    version = editor.latest_version(session, question_set)
+    preview_keys = {q.key for q in versions.transient_questions(document)}
+    version = versions.latest_version(session, question_set)
     response = make_response(
         render_template(
             "admin/edit_question_set.html",
@@ -333,9 +334,9 @@ def _editor_page(
             general_errors=general_errors,
             question_errors=question_errors,
             not_in_preview=[i for i, q in enumerate(document) if q.get("key") not in preview_keys],
-            unpublished=editor.has_unpublished_changes(session, question_set),
-            behind=editor.draft_predates_latest_version(session, question_set),
-            last_change=editor.last_draft_change(session, question_set),
+            unpublished=drafts.has_unpublished_changes(session, question_set),
+            behind=drafts.draft_predates_latest_version(session, question_set),
+            last_change=drafts.last_draft_change(session, question_set),
             conflict=conflict,
             discard_form=DiscardDraftForm(
                 formdata=None, data={"revision": question_set.draft_revision}
@@ -356,14 +357,14 @@ def discard_draft(key: str):
     if not form.validate() or not (form.revision.data or "").isdigit():
         abort(400)
     try:
-        editor.discard_draft(
+        drafts.discard_draft(
             session,
             question_set,
             loaded_revision=int(form.revision.data),
             actor=_actor(),
             now=clock.now(),
         )
-    except editor.StaleDraft:
+    except drafts.StaleDraft:
         flash(
             "Someone saved the draft since you opened it, so it was not discarded. "
             "Have a look at their changes first.",
@@ -384,12 +385,12 @@ def preview_question_set(key: str):
     if "version" in request.args:
         # Version numbers are whole numbers in an `integer` column, like ids.
         number = database_id(request.args["version"])
-        version = editor.get_version(session, question_set, number) if number else None
+        version = versions.get_version(session, question_set, number) if number else None
         if version is None:
             abort(404)
         questions = list(version.questions)
     else:
-        questions = editor.transient_questions(editor.editor_document(session, question_set))
+        questions = versions.transient_questions(drafts.editor_document(session, question_set))
     form = survey_form_class(questions)(formdata=None)
     # An unsaved survey: the page needs its kind for the opening words, and nothing else.
     survey = Survey(kind=PREVIEW_KINDS.get(question_set.key, "purchase"))
@@ -419,19 +420,21 @@ def show_question_set_history(key: str):
     """Every published version, newest first, with what changed from the one before."""
     session = db.session()
     question_set = _question_set_or_404(key)
-    versions = list(question_set.versions)
-    counts = editor.answer_counts_by_version(session, question_set)
+    published = list(question_set.versions)
+    counts = versions.answer_counts_by_version(session, question_set)
     publishers = _publishers(question_set)
     entries = []
     previous = None
-    for version in versions:
-        document = editor.version_document(version)
+    for version in published:
+        document = versions.version_document(version)
         entries.append(
             {
                 "version": version,
                 "answers": counts.get(version.id, 0),
                 "by": publishers.get(version.number),
-                "diff": editor.diff_documents(previous, document) if previous is not None else None,
+                "diff": history.diff_documents(previous, document)
+                if previous is not None
+                else None,
                 "questions": document,
             }
         )

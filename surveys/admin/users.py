@@ -13,8 +13,9 @@ from surveys.admin.forms import NewUserForm, ResetPasswordForm
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.models import User
-from surveys.services import dashboard, users
+from surveys.services import dashboard
 from surveys.services.audit import record_admin_change
+from surveys.services.users import accounts as users
 
 # Each view below makes its change through surveys.services.users and records it in the
 # audit log in the same transaction, so a change and its audit entry commit together.

@@ -11,8 +11,8 @@ from surveys.admin.forms import WEBHOOK_EVENT_LABELS, WebhookEndpointForm
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.models import User, WebhookEndpoint
-from surveys.services import webhook_endpoints
-from surveys.services.webhook_endpoints import WebhookEndpointError
+from surveys.services.webhooks_out import endpoints as webhook_endpoints
+from surveys.services.webhooks_out.endpoints import WebhookEndpointError
 
 
 def _webhooks_page(

@@ -33,7 +33,7 @@ from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.services import case_workflow
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
-from surveys.services.users import find_user_by_email
+from surveys.services.users.accounts import find_user_by_email
 
 _UNAUTHORIZED = {"401": {"$ref": "#/components/responses/Unauthorized"}}
 _CASE = {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}

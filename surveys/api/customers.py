@@ -16,9 +16,9 @@ from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import Customer, Touchpoint
-from surveys.services import touchpoints
-from surveys.services.customers import customer_profile, find_customer_by_email
-from surveys.services.touchpoints import TouchpointError
+from surveys.services.customers import touchpoints
+from surveys.services.customers.profile import customer_profile, find_customer_by_email
+from surveys.services.customers.touchpoints import TouchpointError
 
 _PROBLEMS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},

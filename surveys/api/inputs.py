@@ -29,22 +29,16 @@ from pydantic_core import PydanticCustomError
 
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.models.cases import CASE_STATUSES
-from surveys.services import case_workflow, purchases, touchpoints
-from surveys.services.question_set_document import QuestionSetInput
-from surveys.validation import (
-    MAX_DATABASE_ID,
-    Currency,
-    EmailAddress,
-    EmailToLookUp,
-    Money,
-    OptionalEmailToLookUp,
-    OptionalText,
-    OptionalTimestamp,
-    Text,
-    TimeZoneName,
-    WholeNumber,
-    field_errors,
-)
+from surveys.services import case_workflow, purchases
+from surveys.services.customers import touchpoints
+from surveys.services.question_sets.document import QuestionSetInput
+from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
+from surveys.validation.codes import Currency, TimeZoneName
+from surveys.validation.errors import field_errors
+from surveys.validation.moments import OptionalTimestamp
+from surveys.validation.money import Money
+from surveys.validation.numbers import MAX_DATABASE_ID, WholeNumber
+from surveys.validation.text import OptionalText, Text
 
 MAX_ORDER_ID = 128
 MAX_NAME = 200

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from pydantic import TypeAdapter
 
 from surveys.api import bp, inputs, schemas
-from surveys.validation import DatabaseId
+from surveys.validation.numbers import DatabaseId
 
 OPENAPI_PATHS = {
     "/openapi.json": {

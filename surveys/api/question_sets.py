@@ -27,8 +27,8 @@ from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.models import QuestionSet, QuestionSetVersion
-from surveys.services import question_set_editor as editor
-from surveys.services.question_set_document import read_question_set
+from surveys.services.question_sets import fields, publishing, versions
+from surveys.services.question_sets.document import QuestionSetInvalid, read_question_set
 
 
 def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) -> dict:
@@ -38,18 +38,18 @@ def question_set_json(question_set: QuestionSet, version: QuestionSetVersion) ->
         "name": question_set.name,
         "version": version.number,
         "published_at": rfc3339(version.published_at),
-        "questions": editor.version_document(version),
+        "questions": versions.version_document(version),
     }
 
 
 def _published_set(key: str) -> tuple[QuestionSet, QuestionSetVersion]:
     session = db.session()
     # A key no set could have (a NUL byte, 10,000 characters) is not looked for.
-    known = editor.SET_KEY_PATTERN.fullmatch(key)
+    known = fields.SET_KEY_PATTERN.fullmatch(key)
     question_set = (
         session.scalar(select(QuestionSet).where(QuestionSet.key == key)) if known else None
     )
-    version = editor.latest_version(session, question_set) if question_set else None
+    version = versions.latest_version(session, question_set) if question_set else None
     if version is None:
         raise ApiProblem(404, "Not Found", f"There is no published question set “{key}”.")
     return question_set, version
@@ -62,7 +62,7 @@ def list_question_sets():
     session = db.session()
     items = []
     for question_set in session.scalars(select(QuestionSet).order_by(QuestionSet.key)):
-        version = editor.latest_version(session, question_set)
+        version = versions.latest_version(session, question_set)
         if version is not None:
             items.append(question_set_json(question_set, version))
     return jsonify({"items": items})
@@ -75,7 +75,7 @@ def show_question_set(key: str):
     query = parse_query(QuestionSetQuery)
     question_set, version = _published_set(key)
     if query.version is not None:
-        version = editor.get_version(db.session(), question_set, query.version)
+        version = versions.get_version(db.session(), question_set, query.version)
         if version is None:
             raise ApiProblem(
                 404, "Not Found", f"Question set “{key}” has no version {query.version}."
@@ -90,10 +90,10 @@ def put_question_set(key: str):
     session = db.session()
     try:
         document = read_question_set(read_json_body(), key=key)
-        question_set, result = editor.put_question_set(
+        question_set, result = publishing.put_question_set(
             session, key, document, now=clock.now(), actor_api_key=g.api_key
         )
-    except editor.QuestionSetInvalid as exc:
+    except QuestionSetInvalid as exc:
         raise validation_problem(exc.errors) from None
     session.commit()
     response = jsonify(question_set_json(question_set, result.version))
@@ -137,7 +137,7 @@ _KEY_PARAMETER = {
     "name": "key",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": editor.SET_KEY_PATTERN.pattern},
+    "schema": {"type": "string", "pattern": fields.SET_KEY_PATTERN.pattern},
     "description": "The set's key, like heart-to-heart.",
 }
 

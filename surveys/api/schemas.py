@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from surveys.errors import ApiProblem
 from surveys.models import Answer, Case, CaseEvent, Question, Response, Survey
 from surveys.services.purchases import PurchaseResult
-from surveys.validation import json_shape_problem
+from surveys.validation.json_values import json_shape_problem
 
 # --- reading requests -----------------------------------------------------------------------
 

@@ -27,17 +27,12 @@ from werkzeug.datastructures import MultiDict
 
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.errors import ApiProblem
-from surveys.services.people import PersonInput
-from surveys.validation import (
-    EARLIEST_MOMENT,
-    LATEST_MOMENT,
-    EmailAddress,
-    OptionalEmailAddress,
-    OptionalText,
-    StorableJson,
-    field_errors,
-    unencodable_text_reason,
-)
+from surveys.services.customers.people import PersonInput
+from surveys.validation.addresses import EmailAddress, OptionalEmailAddress
+from surveys.validation.errors import field_errors
+from surveys.validation.json_values import StorableJson
+from surveys.validation.moments import EARLIEST_MOMENT, LATEST_MOMENT
+from surveys.validation.text import OptionalText, unencodable_text_reason
 
 MAX_NAME = 200
 MAX_ORDER_ID = 128

@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from surveys.models import Answer, Customer, Question
 from surveys.models import Response as SurveyResponse
-from surveys.services.people import PersonResult
+from surveys.services.customers.people import PersonResult
 
 # The heart-to-heart questions Delighted has a field for; other answers are additional.
 SCORE_KEY = "recommend"

@@ -15,7 +15,7 @@ from surveys.db import db
 from surveys.delighted import bp, params, queries, schemas
 from surveys.errors import ApiProblem
 from surveys.external_urls import external_url
-from surveys.services.people import send_to_person, unsubscribe_address
+from surveys.services.customers.people import send_to_person, unsubscribe_address
 from surveys.services.purchases import PurchaseRejected
 
 AUTH_HELP = "Send your API key as the user name of HTTP Basic auth, with an empty password."

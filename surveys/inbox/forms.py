@@ -12,7 +12,7 @@ from surveys.services.case_workflow import (
     MAX_REPLY_LENGTH,
     MAX_RESOLUTION_LENGTH,
 )
-from surveys.services.customers import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
+from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
 from surveys.web_input import database_id
 
 

@@ -32,10 +32,13 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, Customer, User
-from surveys.services import case_workflow, customers, touchpoints, users
+from surveys.services import case_workflow
 from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases import duration_words
-from surveys.validation import unstorable_text_reason
+from surveys.services.customers import profile as customers
+from surveys.services.customers import touchpoints
+from surveys.services.users import accounts as users
+from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id, page_number
 
 bp = Blueprint("inbox", __name__)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveys.models import QuestionSetVersion, Survey, SurveyToken
-from surveys.services.tokens import hash_token
+from surveys.services.surveys.tokens import hash_token
 
 
 def batch_memo(session: Session, key: str, compute: Callable[[], object]):

@@ -19,7 +19,7 @@ from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
-from surveys.services.question_sets import current_version, get_question_set
+from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
 

@@ -21,8 +21,8 @@ from surveys.models import (
     Survey,
 )
 from surveys.services.case_workflow import record_fix_check_sent
-from surveys.services.question_sets import current_version
-from surveys.services.quiet_hours import quiet_hours, quiet_until
+from surveys.services.question_sets.versions import current_version
+from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
 from surveys.templating import first_name, purchase_phrase
 
 # How long a survey's personal link works after it is sent; after that it answers 410.

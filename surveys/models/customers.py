@@ -32,7 +32,7 @@ class Customer(Base):
     @property
     def display_name(self) -> str:
         if self.erased_at is not None:
-            return "erased customer"  # surveys.services.erasure.ERASED_NAME
+            return "erased customer"  # surveys.services.customers.erasure.ERASED_NAME
         return self.name or self.email
 
 

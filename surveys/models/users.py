@@ -55,7 +55,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(sa.String(12))
     scope: Mapped[str] = mapped_column(sa.String(5), default="write", server_default="write")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Updated at most about once a minute (surveys.services.api_keys.note_use), not per request.
+    # Updated at most about once a minute (services.users.api_keys.note_use), not per request.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -37,7 +37,7 @@ from surveys.db import db
 from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
 from surveys.models import OutboxMessage, WebhookEndpoint
 from surveys.outbox.claims import Claims, unclaim
-from surveys.services import webhooks_out
+from surveys.services.webhooks_out import events as webhooks_out
 
 log = logging.getLogger(__name__)
 

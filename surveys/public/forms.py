@@ -7,12 +7,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from surveys.forms import AppForm
 from surveys.models import Question
-from surveys.services.responses import MAX_TEXT_LENGTH
-
-# Question keys become field names, so they must not shadow the form's own attributes.
-RESERVED_FIELD_NAMES = frozenset(name for name in dir(AppForm) if not name.startswith("__")) | {
-    "csrf_token"
-}
+from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
+from surveys.services.surveys.responses import MAX_TEXT_LENGTH
 
 REQUIRED_MESSAGE = "We would love your answer to this one."
 INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."

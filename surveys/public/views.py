@@ -14,10 +14,10 @@ from surveys.auth import csrf
 from surveys.db import db
 from surveys.models import Case, Question, Survey, SurveyToken
 from surveys.public.forms import answers_from, preselectable, survey_form_class
-from surveys.services.responses import AlreadyAnswered, submit_response, survey_version
+from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.settings import get_setting
-from surveys.services.tokens import find_token
-from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.services.surveys.responses import AlreadyAnswered, submit_response, survey_version
+from surveys.services.surveys.tokens import find_token
 from surveys.templating import first_name
 
 bp = Blueprint("public", __name__)

@@ -41,12 +41,12 @@ from surveys.models import (
     User,
 )
 from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
+from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.paging import shown_page
-from surveys.services.question_sets import get_question_set
+from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import get_setting
-from surveys.services.surveys import lock_customer, schedule_survey
-from surveys.services.touchpoints import record_touchpoint
-from surveys.services.webhooks_out import CASE_CLOSED, CASE_RESOLVED, emit_case_event
+from surveys.services.surveys.scheduling import lock_customer, schedule_survey
+from surveys.services.webhooks_out.events import CASE_CLOSED, CASE_RESOLVED, emit_case_event
 
 MAX_RESOLUTION_LENGTH = 5000
 MAX_REPLY_LENGTH = 5000

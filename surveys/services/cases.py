@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.outbox.enqueue import enqueue_email_to_user
+from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.routing import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
-from surveys.services.touchpoints import record_touchpoint
-from surveys.services.webhooks_out import CASE_OPENED, emit_case_event
+from surveys.services.webhooks_out.events import CASE_OPENED, emit_case_event
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, EmailEvent, OutboxMessage, Survey
-from surveys.services.touchpoints import record_touchpoint
-from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.unsubscribe import unsubscribe_customer
 
 SUPPRESSING_EVENTS = ("bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe")
 # When an event first happened, on the survey the email carried.

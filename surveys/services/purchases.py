@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from surveys.db import insert_row
 from surveys.models import Customer, Purchase, PurchaseItem, Survey, User
-from surveys.services.question_sets import question_set_for_purchase
+from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.settings import all_settings
-from surveys.services.surveys import record_unsent_survey, schedule_survey
+from surveys.services.surveys.scheduling import record_unsent_survey, schedule_survey
 
 # A purchase dated further ahead than this is a wrong clock or a wrong field, not a sale.
 FUTURE_TOLERANCE = timedelta(days=1)

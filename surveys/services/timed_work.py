@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from surveys.services import case_workflow, cases, reminders
+from surveys.services import case_workflow, cases
+from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
 

@@ -23,12 +23,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from surveys.validation import (
-    OptionalText,
-    field_errors,
-    read_email,
-    unencodable_text_reason,
-)
+from surveys.validation.addresses import read_email
+from surveys.validation.errors import field_errors
+from surveys.validation.text import OptionalText, unencodable_text_reason
 
 MAX_ITEMS = 1000
 LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")

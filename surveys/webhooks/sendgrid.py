@@ -32,16 +32,12 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 from surveys.errors import ApiProblem
 from surveys.services.email_events import EmailEventInput
-from surveys.validation import (
-    MAX_DATABASE_ID,
-    MAX_EMAIL_LENGTH,
-    OptionalText,
-    StorableJson,
-    Text,
-    field_errors,
-    read_unix_seconds,
-    unencodable_text_reason,
-)
+from surveys.validation.addresses import MAX_EMAIL_LENGTH
+from surveys.validation.errors import field_errors
+from surveys.validation.json_values import StorableJson
+from surveys.validation.moments import read_unix_seconds
+from surveys.validation.numbers import MAX_DATABASE_ID
+from surveys.validation.text import OptionalText, Text, unencodable_text_reason
 from surveys.webhooks.payloads import InvalidPayload, InvalidSignature
 
 log = logging.getLogger(__name__)

@@ -34,14 +34,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
-from surveys.validation import (
-    Currency,
-    OptionalText,
-    RoundedMoney,
-    WholeNumber,
-    field_errors,
-    read_timestamp,
-)
+from surveys.validation.codes import Currency
+from surveys.validation.errors import field_errors
+from surveys.validation.moments import read_timestamp
+from surveys.validation.money import RoundedMoney
+from surveys.validation.numbers import WholeNumber
+from surveys.validation.text import OptionalText
 from surveys.webhooks.payloads import (
     MAX_ITEMS,
     CandidateAddress,

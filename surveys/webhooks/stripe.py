@@ -38,13 +38,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, fie
 from pydantic_core import PydanticCustomError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
-from surveys.validation import (
-    MAX_MONEY,
-    Currency,
-    OptionalText,
-    Text,
-    read_unix_seconds,
-)
+from surveys.validation.codes import Currency
+from surveys.validation.moments import read_unix_seconds
+from surveys.validation.money import MAX_MONEY
+from surveys.validation.text import OptionalText, Text
 from surveys.webhooks.payloads import (
     CandidateAddress,
     Ignored,

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, selectinload
 from surveys.db import UTCDateTime
 from surveys.models import Customer, Survey, Touchpoint, User
 from surveys.services.audit import record_admin_change
-from surveys.services.question_sets import get_question_set
-from surveys.services.surveys import schedule_survey
-from surveys.services.touchpoints import AIM, Tally
+from surveys.services.customers.touchpoints import AIM, Tally
+from surveys.services.question_sets.versions import get_question_set
+from surveys.services.surveys.scheduling import schedule_survey
 
 # A customer with no positive touch for this long is neglected, whatever the ratio.
 NEGLECT_DAYS = 90

@@ -26,7 +26,7 @@ from surveys.models import (
     Touchpoint,
     User,
 )
-from surveys.services.touchpoints import Tally, tally_for, touchpoints_of
+from surveys.services.customers.touchpoints import Tally, tally_for, touchpoints_of
 
 MAX_NOTE_LENGTH = 2000
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import OutboxMessage, User, WebhookEndpoint
-from surveys.services import webhooks_out
 from surveys.services.audit import record_admin_change
+from surveys.services.webhooks_out.events import EVENTS, PING, event_payload, queue_delivery
 
 MAX_URL_LENGTH = 2000
 SECRET_PREFIX = "whsec_"
@@ -69,12 +69,12 @@ def clean_url(url: str | None) -> str:
 def clean_events(events: list[str] | None) -> list[str]:
     """The chosen events in their usual order; at least one, each one we send."""
     chosen = set(events or ())
-    unknown = chosen - set(webhooks_out.EVENTS)
+    unknown = chosen - set(EVENTS)
     if unknown:
         raise WebhookEndpointError(f"We do not send {', '.join(sorted(unknown))}.", "events")
     if not chosen:
         raise WebhookEndpointError("Choose at least one event.", "events")
-    return [event for event in webhooks_out.EVENTS if event in chosen]
+    return [event for event in EVENTS if event in chosen]
 
 
 def _snapshot(endpoint: WebhookEndpoint) -> dict:
@@ -222,8 +222,8 @@ def send_ping(
     """Queue a `ping` to the endpoint, to see that it answers and checks the signature."""
     if not endpoint.active:
         raise WebhookEndpointError("This endpoint is paused: resume it to ping it.")
-    payload = webhooks_out.event_payload(
-        webhooks_out.PING,
+    payload = event_payload(
+        PING,
         {
             "endpoint_id": endpoint.id,
             "url": endpoint.url,
@@ -232,7 +232,7 @@ def send_ping(
         },
         now=now,
     )
-    message = webhooks_out.queue_delivery(session, endpoint, payload, now=now)
+    message = queue_delivery(session, endpoint, payload, now=now)
     session.flush()
     record_admin_change(
         session,

@@ -17,8 +17,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, OutboxMessage, Survey
-from surveys.services.quiet_hours import outside_quiet_hours, quiet_hours
 from surveys.services.settings import get_setting
+from surveys.services.surveys.quiet_hours import outside_quiet_hours, quiet_hours
 
 # Surveys handled per pass: a backlog is worked through over a few passes
 # rather than in one long transaction.

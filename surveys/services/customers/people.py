@@ -21,15 +21,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, Survey
+from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.purchases import (
     CustomerInput,
     PurchaseInput,
     find_or_create_customer,
     record_purchase,
 )
-from surveys.services.question_sets import question_set_for_purchase
-from surveys.services.surveys import schedule_survey
-from surveys.services.unsubscribe import unsubscribe_customer
+from surveys.services.question_sets.assignments import question_set_for_purchase
+from surveys.services.surveys.scheduling import schedule_survey
 
 API_UNSUBSCRIBE_REASON = "unsubscribed through the API"
 

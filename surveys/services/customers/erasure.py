@@ -41,7 +41,7 @@ from surveys.models import (
 )
 from surveys.services.audit import record_admin_change
 from surveys.services.case_workflow import answer_words
-from surveys.services.surveys import lock_customer
+from surveys.services.surveys.scheduling import lock_customer
 
 ERASED_NAME = "erased customer"
 ERASED_TEXT = "(erased with the customer's personal data)"

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from surveys.db import insert_row
 from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
 from surveys.outbox.enqueue import enqueue_email
-from surveys.services.quiet_hours import outside_quiet_hours, quiet_hours
 from surveys.services.settings import get_setting
+from surveys.services.surveys.quiet_hours import outside_quiet_hours, quiet_hours
 
 # Kinds that count towards, and are held back by, the per-customer throttle.
 # A fix-check answers the customer's own complaint, so it is never throttled.

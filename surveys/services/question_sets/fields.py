@@ -1,7 +1,7 @@
 """The parts of a question-set document: its limits, a reader for each of its fields, and
 the words an admin reads when one does not fit.
 
-`question_set_document` builds the questions and the document from these parts.
+`document` builds the questions and the document from these parts.
 Each reader refuses with a sentence that says what to do (“Give the option a value,
 like yes or short.”), and `document_errors` puts pydantic's own errors (a missing
 field, an unknown one, a list too short) in the same voice.
@@ -15,9 +15,30 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from surveys.public.forms import RESERVED_FIELD_NAMES
-from surveys.validation import as_whole_number, text_pattern, unstorable_text_reason
+from surveys.validation.numbers import as_whole_number
+from surveys.validation.text import text_pattern, unstorable_text_reason
 
+# Question keys become the survey form's field names, so they must not shadow the form's own
+# attributes: these are the names a Flask-WTF form has besides its fields (public/forms.py
+# builds the survey form on `AppForm`; a test checks this list still covers it).
+RESERVED_FIELD_NAMES = frozenset(
+    {
+        "Meta",
+        "_parent_form",
+        "_unbound_fields",
+        "_wtforms_meta",
+        "csrf_token",
+        "data",
+        "errors",
+        "hidden_tag",
+        "is_submitted",
+        "populate_obj",
+        "post_process",
+        "process",
+        "validate",
+        "validate_on_submit",
+    }
+)
 SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from surveys.services.question_set_fields import (
+from surveys.services.question_sets.fields import (
     MAX_NAME,
     MAX_OPTIONS,
     MAX_QUESTIONS,
@@ -53,7 +53,7 @@ from surveys.services.question_set_fields import (
     read_text_rule,
     refusal,
 )
-from surveys.validation import text_pattern, unstorable_text_reason
+from surveys.validation.text import text_pattern, unstorable_text_reason
 
 
 class QuestionSetInvalid(ValueError):

@@ -19,9 +19,9 @@ from surveys.models import (
 )
 from surveys.services.case_workflow import answer_fix_check
 from surveys.services.cases import open_case
-from surveys.services.question_sets import current_version
-from surveys.services.touchpoints import record_answer_touchpoints
-from surveys.services.webhooks_out import emit_response_created
+from surveys.services.customers.touchpoints import record_answer_touchpoints
+from surveys.services.question_sets.versions import current_version
+from surveys.services.webhooks_out.events import emit_response_created
 
 MAX_TEXT_LENGTH = 2000
 # The preferences answer is kept on the customer's profile, not only in the response,

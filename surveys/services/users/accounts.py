@@ -1,4 +1,4 @@
-"""People who log in: admins and owners (API keys are in services.api_keys)."""
+"""People who log in: admins and owners (API keys are in services.users.api_keys)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from surveys.auth import MIN_PASSWORD_LENGTH, hash_password, password_matches
 from surveys.models import Case, User
 from surveys.models.users import ROLES
 from surveys.services.cases import assign_waiting_cases
 
 MAX_NAME_LENGTH = 200
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
 
 
 class UserError(ValueError):

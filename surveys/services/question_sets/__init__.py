@@ -1,0 +1,1 @@
+"""Question sets: their documents, published versions, drafts, assignments and history."""

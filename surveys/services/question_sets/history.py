@@ -1,0 +1,97 @@
+"""What changed between two published versions of a question set, in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class QuestionChange:
+    """What changed about one question between two versions, in words."""
+
+    key: str
+    kind: str  # added, removed, changed
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VersionDiff:
+    changes: list[QuestionChange]
+    order_before: list[str] | None = None
+    order_after: list[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and self.order_before is None
+
+
+def diff_documents(old: list[dict], new: list[dict]) -> VersionDiff:
+    """What changed from one version's questions to the next's."""
+    old_by_key = {q["key"]: q for q in old}
+    new_by_key = {q["key"]: q for q in new}
+    changes: list[QuestionChange] = []
+    for question in new:
+        key = question["key"]
+        if key not in old_by_key:
+            changes.append(QuestionChange(key, "added", [question["text"]]))
+            continue
+        details = _question_differences(old_by_key[key], question)
+        if details:
+            changes.append(QuestionChange(key, "changed", details))
+    for question in old:
+        if question["key"] not in new_by_key:
+            changes.append(QuestionChange(question["key"], "removed", [question["text"]]))
+    kept_before = [q["key"] for q in old if q["key"] in new_by_key]
+    kept_after = [q["key"] for q in new if q["key"] in old_by_key]
+    if kept_before != kept_after:
+        return VersionDiff(changes, kept_before, kept_after)
+    return VersionDiff(changes)
+
+
+def _question_differences(old: dict, new: dict) -> list[str]:
+    details = []
+    if old["type"] != new["type"]:
+        details.append(f"type: {old['type']} → {new['type']}")
+    if old["text"] != new["text"]:
+        details.append(f"text: “{old['text']}” → “{new['text']}”")
+    if old["required"] != new["required"]:
+        details.append("now required" if new["required"] else "no longer required")
+    if (old.get("min"), old.get("max")) != (new.get("min"), new.get("max")) and new[
+        "type"
+    ] == "scale":
+        details.append(
+            f"scale: {old.get('min')}–{old.get('max')} → {new.get('min')}–{new.get('max')}"
+        )
+    details.extend(_option_differences(old.get("options") or [], new.get("options") or []))
+    if old.get("negative") != new.get("negative"):
+        details.append(f"negative when: {describe_rule(old)} → {describe_rule(new)}")
+    return details
+
+
+def _option_differences(old: list[dict], new: list[dict]) -> list[str]:
+    old_labels = {o["value"]: o["label"] for o in old}
+    new_labels = {o["value"]: o["label"] for o in new}
+    details = []
+    for value, label in new_labels.items():
+        if value not in old_labels:
+            details.append(f"option added: {value} (“{label}”)")
+        elif old_labels[value] != label:
+            details.append(f"option {value} relabelled: “{old_labels[value]}” → “{label}”")
+    for value in old_labels:
+        if value not in new_labels:
+            details.append(f"option removed: {value}")
+    kept_old = [v for v in old_labels if v in new_labels]
+    kept_new = [v for v in new_labels if v in old_labels]
+    if kept_old != kept_new:
+        details.append(f"options reordered: {', '.join(kept_old)} → {', '.join(kept_new)}")
+    return details
+
+
+def describe_rule(question: dict) -> str:
+    """A question's negative rule in words: "short", "at most 6", "never"."""
+    rule = question.get("negative")
+    if not rule:
+        return "never"
+    if "values" in rule:
+        return " or ".join(rule["values"])
+    return f"at most {rule['at_most']}"
