@@ -23,7 +23,7 @@ from surveys.models import Customer, Survey, User
 from surveys.services.api_keys import create_api_key
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
 from surveys.services.responses import submit_response
-from surveys.services.routing_rules import add_rule, set_default_owner
+from surveys.services.routing.rules import add_rule, set_default_owner
 from surveys.services.users import create_user
 
 ADMIN = ("alex@shop.example", "Alex Morgan", "admin", "demo-admin-2026")

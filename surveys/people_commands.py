@@ -12,7 +12,7 @@ from surveys.db import db
 from surveys.models.users import API_KEY_SCOPES
 from surveys.services import api_keys, users
 from surveys.services.api_keys import ApiKeyError
-from surveys.services.cases import count_waiting_cases
+from surveys.services.cases.queries import count_waiting_cases
 from surveys.services.users import UserError
 
 # What to do about cases nobody could own: the same advice wherever it is shown.

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import clock, throttle
 from surveys.db import db
+from surveys.humanize import duration_words
 from surveys.inbox.forms import (
     AcknowledgeForm,
     CustomerNoteForm,
@@ -32,9 +33,9 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, Customer, User
-from surveys.services import case_workflow, customers, touchpoints, users
-from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
-from surveys.services.cases import duration_words
+from surveys.services import customers, touchpoints, users
+from surveys.services.cases import actions, deadlines, queries, states
+from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.validation import unstorable_text_reason
 from surveys.web_input import database_id, page_number
 
@@ -149,7 +150,7 @@ def safe_next_path(target: str | None) -> str | None:
 def show_inbox():
     """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
-    inbox = case_workflow.inbox_cases(
+    inbox = queries.inbox_cases(
         db.session(), owner=None if everyone else _me(), page=page_number(request.args)
     )
     return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
@@ -172,7 +173,7 @@ def acknowledge_case(case_id: int):
     s = db.session()
     case = _load_case(case_id)
     try:
-        case_workflow.acknowledge_case(s, case, by_user=_me(), now=clock.now())
+        actions.acknowledge_case(s, case, by_user=_me(), now=clock.now())
     except CaseStateError as exc:
         return _render_case(case, error=str(exc), status=409)
     s.commit()
@@ -191,9 +192,9 @@ def resolve_case(case_id: int):
         if not form.validate():
             # A stale page may post to a case that can no longer be resolved:
             # say that, rather than point at a form the page no longer shows.
-            case_workflow.ensure_can_resolve(case)
+            states.ensure_can_resolve(case)
             return _render_case(case, resolve_form=form, status=422)
-        case_workflow.resolve_case(
+        actions.resolve_case(
             s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now()
         )
     except CaseStateError as exc:
@@ -214,8 +215,8 @@ def reply_to_case(case_id: int):
         case_id,
         "reply_form",
         ReplyForm(),
-        ensure=case_workflow.ensure_can_reply,
-        perform=lambda s, case, form: case_workflow.reply_to_customer(
+        ensure=states.ensure_can_reply,
+        perform=lambda s, case, form: actions.reply_to_customer(
             s, case, message=form.message.data, by_user=_me(), now=clock.now()
         ),
         done=lambda case: (
@@ -234,7 +235,7 @@ def add_case_note(case_id: int):
         "note_form",
         NoteForm(),
         ensure=None,
-        perform=lambda s, case, form: case_workflow.add_case_note(
+        perform=lambda s, case, form: actions.add_case_note(
             s, case, body=form.body.data, by_user=_me(), now=clock.now()
         ),
         done=lambda case: "Note added. Only the people who look after this case see it.",
@@ -249,8 +250,8 @@ def reassign_case(case_id: int):
         case_id,
         "reassign_form",
         ReassignForm(),
-        ensure=case_workflow.ensure_can_reassign,
-        perform=lambda s, case, form: case_workflow.reassign_case(
+        ensure=states.ensure_can_reassign,
+        perform=lambda s, case, form: actions.reassign_case(
             s,
             case,
             new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
@@ -307,7 +308,7 @@ def _me() -> User:
 def _load_case(case_id: int) -> Case:
     """The case if the current user may see it; 404 otherwise (also for actions)."""
     try:
-        return case_workflow.get_case_for(db.session(), _me(), case_id)
+        return queries.get_case_for(db.session(), _me(), case_id)
     except CaseNotFound:
         abort(404)
 
@@ -319,13 +320,13 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         "acknowledge_form": AcknowledgeForm(formdata=None),
         "resolve_form": ResolveForm(formdata=None),
         # The composer starts with the customer's own words, for the owner to paraphrase.
-        "reply_form": ReplyForm(formdata=None, data={"message": case_workflow.reply_opening(case)}),
+        "reply_form": ReplyForm(formdata=None, data={"message": queries.reply_opening(case)}),
         "note_form": NoteForm(formdata=None),
         "reassign_form": ReassignForm(formdata=None),
         "customer_note_form": CustomerNoteForm(formdata=None),
     }
     shown.update({name: form for name, form in forms.items() if form is not None})
-    candidates = case_workflow.reassign_candidates(s, case)
+    candidates = queries.reassign_candidates(s, case)
     shown["reassign_form"].owner_id.choices = [("", "Choose someone")] + [
         (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
         for person in candidates
@@ -404,7 +405,7 @@ def _render_customer(
 # --- template helpers ------------------------------------------------------------------
 
 
-def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:
+def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     """How the next deadline reads: 'due in 3 hours', or plainly 'overdue by 2 days'."""
     if deadline is None:
         return None
@@ -425,11 +426,11 @@ def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:
 @bp.context_processor
 def _case_helpers() -> dict:
     return {
-        "deadline_of": lambda case: describe_deadline(case_workflow.next_deadline(case)),
-        "first_reason": lambda case: next(iter(case_workflow.negative_reasons(case)), None),
-        "can_acknowledge": case_workflow.can_acknowledge,
-        "can_resolve": case_workflow.can_resolve,
-        "can_reply": case_workflow.can_reply,
-        "can_reassign": case_workflow.can_reassign,
-        "answer_words": case_workflow.answer_words,
+        "deadline_of": lambda case: describe_deadline(deadlines.next_deadline(case)),
+        "first_reason": lambda case: next(iter(queries.negative_reasons(case)), None),
+        "can_acknowledge": states.can_acknowledge,
+        "can_resolve": states.can_resolve,
+        "can_reply": states.can_reply,
+        "can_reassign": states.can_reassign,
+        "answer_words": queries.answer_words,
     }

@@ -57,7 +57,7 @@ from surveys.models import (
     Survey,
     SurveyToken,
 )
-from surveys.services.case_workflow import record_fix_check_sent
+from surveys.services.cases.fix_check import record_fix_check_sent
 from surveys.services.question_sets import current_version
 from surveys.services.quiet_hours import quiet_hours, quiet_until
 from surveys.services.settings import get_setting
