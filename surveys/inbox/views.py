@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
 from flask import (
@@ -22,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import clock, throttle
 from surveys.db import db
-from surveys.humanize import duration_words
+from surveys.humanize import MINUTES_TO_SECONDS, duration_words
 from surveys.inbox.forms import (
     AcknowledgeForm,
     CustomerNoteForm,
@@ -85,9 +84,11 @@ def login():
 def show_login_throttled(limit: RequestLimit) -> Response:
     """The login form again, 429: too many failed attempts for this account or from this address."""
     wait = throttle.retry_after_seconds(limit)
+    # Rounded up: told "1 minute" with 90 seconds to go, a person would be refused again.
+    wait_words = duration_words(wait, units=MINUTES_TO_SECONDS, round_up=True)
     form = LoginForm()
     form.form_errors.append(
-        f"Too many failed attempts to log in. Please wait {_duration(wait)} and try again."
+        f"Too many failed attempts to log in. Please wait {wait_words} and try again."
     )
     page = render_template(
         "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
@@ -95,13 +96,6 @@ def show_login_throttled(limit: RequestLimit) -> Response:
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(wait)
     return response
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.get("/logout")
