@@ -222,6 +222,27 @@ def test_resolving_without_a_fitting_note_answers_422_with_the_error_in_place(
     assert events_of(session, case.id) == ["opened"]
 
 
+def test_a_value_the_action_refuses_is_shown_at_its_field_with_what_was_typed_kept(
+    client, session, owner, case
+):
+    make_user(session, name="Ben Baker")
+    session.commit()
+    log_in(client, owner)
+
+    # The form is well filled in; the service refuses the owner (CaseInputError "owner").
+    response = act(client, case.id, "reassign", owner_id=str(owner.id), reason="Back Monday.")
+
+    html = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 422
+    assert (
+        '<ul class="field-errors" id="owner_id-errors"> '
+        "<li>Olivia Owen already owns this case.</li> </ul>"
+    ) in html
+    assert 'name="reason" required rows="3"> Back Monday.</textarea>' in html
+    assert session.get(Case, case.id).reassign_count == 0
+    assert events_of(session, case.id) == ["opened"]
+
+
 def test_resolving_a_resolved_case_answers_409_whatever_the_note(client, session, owner, clock):
     resolved = make_case(session, owner=owner, status="resolved", now=clock.now())
     log_in(client, owner)

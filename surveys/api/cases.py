@@ -32,7 +32,7 @@ from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.services.cases import actions as case_actions
-from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases.errors import CaseInputError
 from surveys.services.cases.queries import get_case
 from surveys.services.cases.states import can_reassign
 from surveys.services.users import find_user_by_email
@@ -186,32 +186,17 @@ def show_case(case_id: int):
 
 # --- actions -----------------------------------------------------------------------
 
-# The services name the new owner `owner`; the API's body names it `owner_email`.
-_FIELD_NAMES = {"owner": "owner_email"}
-
 
 def _act(case_id: int, body_model: type[BaseModel], action: Callable) -> dict:
     """Run one case action as the calling API key, commit, and answer with the case.
 
     The case is found first (404), then the body read (422), then the action run
-    with it (409 when the case's status does not allow it).
+    with it (409 when the case's status does not allow it; see api/domain_errors.py).
     """
     session = db.session()
-    try:
-        case = get_case(session, case_id)
-    except CaseNotFound as exc:
-        raise ApiProblem(404, "Not Found", str(exc)) from None
+    case = get_case(session, case_id)
     body = parse_body(body_model, optional=body_model is AcknowledgeInput)
-    try:
-        action(session, case, body)
-    except CaseStateError as exc:
-        session.rollback()
-        raise ApiProblem(409, "Conflict", str(exc)) from None
-    except CaseInputError as exc:
-        session.rollback()
-        raise schemas.validation_problem(
-            {_FIELD_NAMES.get(exc.field, exc.field): [str(exc)]}
-        ) from None
+    action(session, case, body)
     session.commit()
     view = queries.get_case_view(session, case_id)
     return schemas.case_json(view.case, view.reasons, view.comments)

@@ -8,7 +8,9 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -18,6 +20,7 @@ from flask import (
 )
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import NotFound
 
 from surveys import clock, throttle
 from surveys.db import db
@@ -166,10 +169,7 @@ def acknowledge_case(case_id: int):
     """Take the case, so the customer knows a person is on it."""
     s = db.session()
     case = _load_case(case_id)
-    try:
-        actions.acknowledge_case(s, case, by_user=_me(), now=clock.now())
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
+    actions.acknowledge_case(s, case, by_user=_me(), now=clock.now())
     s.commit()
     flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -182,20 +182,13 @@ def resolve_case(case_id: int):
     s = db.session()
     case = _load_case(case_id)
     form = ResolveForm()
-    try:
-        if not form.validate():
-            # A stale page may post to a case that can no longer be resolved:
-            # say that, rather than point at a form the page no longer shows.
-            states.ensure_can_resolve(case)
-            return _render_case(case, resolve_form=form, status=422)
-        actions.resolve_case(
-            s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now()
-        )
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
-    except CaseInputError as exc:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+    g.case_form = ("resolve_form", form)
+    if not form.validate():
+        # A stale page may post to a case that can no longer be resolved:
+        # say that, rather than point at a form the page no longer shows.
+        states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
+    actions.resolve_case(s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now())
     s.commit()
     flash(f"Resolved. Thank you for looking after {case.customer.display_name}.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -260,31 +253,22 @@ def reassign_case(case_id: int):
     )
 
 
-# The services name the new owner `owner`; the reassign form calls it `owner_id`.
-_FORM_FIELDS = {"owner": "owner_id"}
-
-
 def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
     """Load the case, check the form, run one action, commit once, and go back to the case.
 
     A stale page may post to a case whose status no longer allows the action:
     that is said plainly (409) rather than pointing at a form the page no
-    longer shows.
+    longer shows. What the action refuses is answered below, by the blueprint's
+    error handlers.
     """
     s = db.session()
     case = _load_case(case_id)
-    try:
-        if not form.validate():
-            if ensure is not None:
-                ensure(case)
-            return _render_case(case, status=422, **{form_name: form})
-        perform(s, case, form)
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
-    except CaseInputError as exc:
-        field = form[_FORM_FIELDS.get(exc.field, exc.field)]
-        field.errors = [*field.errors, str(exc)]
+    g.case_form = (form_name, form)
+    if not form.validate():
+        if ensure is not None:
+            ensure(case)
         return _render_case(case, status=422, **{form_name: form})
+    perform(s, case, form)
     s.commit()
     flash(done(case))
     me = _me()
@@ -300,11 +284,39 @@ def _me() -> User:
 
 
 def _load_case(case_id: int) -> Case:
-    """The case if the current user may see it; 404 otherwise (also for actions)."""
-    try:
-        return queries.get_case_for(db.session(), _me(), case_id)
-    except CaseNotFound:
-        abort(404)
+    """The case if the current user may see it; CaseNotFound (a 404) otherwise, also for actions."""
+    return queries.get_case_for(db.session(), _me(), case_id)
+
+
+# --- what a case action refuses, answered once for every page here ----------------------
+
+# The services name the new owner `owner`; the reassign form calls it `owner_id`.
+_FORM_FIELDS = {"owner": "owner_id"}
+
+
+@bp.errorhandler(CaseNotFound)
+def _answer_case_not_found(_exc: CaseNotFound):
+    """No such case, or not this person's to see: the same 404 page as any unknown address."""
+    return current_app.handle_http_exception(NotFound())
+
+
+@bp.errorhandler(CaseStateError)
+def _answer_case_state_error(exc: CaseStateError):
+    """An action the case's status does not allow (often a stale page): the case, saying so.
+
+    Said plainly (409), rather than pointing at a form the page no longer shows.
+    """
+    return _render_case(_load_case(request.view_args["case_id"]), error=str(exc), status=409)
+
+
+@bp.errorhandler(CaseInputError)
+def _answer_case_input_error(exc: CaseInputError):
+    """A value the action refused: the case with the submitted form, the message at its field."""
+    form_name, form = g.case_form
+    field = form[_FORM_FIELDS.get(exc.field, exc.field)]
+    field.errors = [*field.errors, str(exc)]
+    case = _load_case(request.view_args["case_id"])
+    return _render_case(case, status=422, **{form_name: form})
 
 
 def _render_case(case: Case, *, error: str | None = None, status: int = 200, **forms):
