@@ -21,7 +21,7 @@ from surveys.mail.senders import sender_for
 from surveys.models import Customer, Survey, User
 from surveys.outbox.worker import Worker
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
-from surveys.services.routing_rules import add_rule, set_default_owner
+from surveys.services.routing.rules import add_rule, set_default_owner
 from surveys.services.surveys.responses import submit_response
 from surveys.services.users.accounts import create_user
 from surveys.services.users.api_keys import create_api_key

@@ -72,12 +72,15 @@ def wants_problem_json() -> bool:
     return path.startswith(("/api/", "/v1/", "/webhooks/"))
 
 
+def api_problem_response(problem: ApiProblem) -> Response:
+    """The problem document that answers an ApiProblem."""
+    return problem_response(
+        problem.status, problem.title, problem.detail, errors=problem.errors, type_=problem.type
+    )
+
+
 def register(app: Flask) -> None:
-    @app.errorhandler(ApiProblem)
-    def handle_api_problem(exc: ApiProblem):
-        return problem_response(
-            exc.status, exc.title, exc.detail, errors=exc.errors, type_=exc.type
-        )
+    app.register_error_handler(ApiProblem, api_problem_response)
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):

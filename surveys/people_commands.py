@@ -10,7 +10,7 @@ from flask import Flask
 from surveys import clock
 from surveys.db import db
 from surveys.models.users import API_KEY_SCOPES
-from surveys.services.cases import count_waiting_cases
+from surveys.services.cases.queries import count_waiting_cases
 from surveys.services.users import accounts as users
 from surveys.services.users import api_keys
 from surveys.services.users.accounts import UserError

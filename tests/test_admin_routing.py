@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, Customer, RoutingRule
-from surveys.services.routing import choose_owner
-from surveys.services.routing_rules import RoutingRuleError, clean_rule_value, ordered_rules
+from surveys.services.routing.decisions import choose_owner
+from surveys.services.routing.rules import RoutingRuleError, clean_rule_value, ordered_rules
 from surveys.services.settings import get_setting
 from tests.factories import make_customer, make_purchase, make_user
 from tests.web import csrf_token
@@ -73,7 +73,7 @@ def test_a_rule_that_makes_no_sense_is_refused(admin_client, session, people, fi
 
 
 def test_a_rule_cannot_name_an_inactive_owner(session, admin, clock):
-    from surveys.services.routing_rules import add_rule as add
+    from surveys.services.routing.rules import add_rule as add
 
     gone = make_user(session, role="owner", active=False)
     with pytest.raises(RoutingRuleError):

@@ -29,7 +29,7 @@ from surveys.models import (
     SurveyToken,
     Touchpoint,
 )
-from surveys.services.case_workflow import reassign_case, reply_to_customer
+from surveys.services.cases.actions import reassign_case, reply_to_customer
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.reminders import queue_reminders
 from surveys.services.surveys.scheduling import schedule_survey

@@ -355,6 +355,54 @@ def test_every_action_needs_a_key_and_an_existing_case(client, helpdesk, case, a
     assert problem(missing)["status"] == 404
 
 
+def test_what_an_action_refuses_is_a_whole_problem_document_and_changes_nothing(
+    client, session, helpdesk, case
+):
+    _key, raw = helpdesk
+    post(client, raw, case.id, "acknowledge")
+    problems = "https://hearttoheart.dev/problems/"
+
+    missing = post(client, raw, 999999, "acknowledge")
+    again = post(client, raw, case.id, "acknowledge")
+    to_owner = post(
+        client,
+        raw,
+        case.id,
+        "reassign",
+        {"owner_email": "olivia@shop.example", "reason": "Holidays."},
+    )
+
+    assert (missing.status_code, problem(missing)) == (
+        404,
+        {
+            "type": problems + "not-found",
+            "title": "Not Found",
+            "status": 404,
+            "detail": "There is no case 999999.",
+        },
+    )
+    assert (again.status_code, problem(again)) == (
+        409,
+        {
+            "type": problems + "conflict",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "API key “Helpdesk” already acknowledged this case.",
+        },
+    )
+    assert (to_owner.status_code, problem(to_owner)) == (
+        422,
+        {
+            "type": problems + "validation-error",
+            "title": "Unprocessable Content",
+            "status": 422,
+            "detail": "Some fields are not valid: owner_email.",
+            "errors": {"owner_email": ["Olivia Bennett already owns this case."]},
+        },
+    )
+    assert [event.kind for event in timeline(session, case.id)] == ["opened", "acknowledged"]
+
+
 @pytest.mark.parametrize("action", ["replies", "comments", "reassign", "resolve"])
 def test_a_body_that_is_not_a_json_object_is_refused(client, helpdesk, case, action):
     _key, raw = helpdesk

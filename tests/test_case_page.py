@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, CaseEvent, User
-from surveys.services import case_workflow
-from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases import actions, queries
+from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from tests.factories import make_api_key, make_case, make_customer, make_purchase, make_user
 from tests.web import csrf_token, log_in
 
@@ -222,6 +222,27 @@ def test_resolving_without_a_fitting_note_answers_422_with_the_error_in_place(
     assert events_of(session, case.id) == ["opened"]
 
 
+def test_a_value_the_action_refuses_is_shown_at_its_field_with_what_was_typed_kept(
+    client, session, owner, case
+):
+    make_user(session, name="Ben Baker")
+    session.commit()
+    log_in(client, owner)
+
+    # The form is well filled in; the service refuses the owner (CaseInputError "owner").
+    response = act(client, case.id, "reassign", owner_id=str(owner.id), reason="Back Monday.")
+
+    html = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 422
+    assert (
+        '<ul class="field-errors" id="owner_id-errors"> '
+        "<li>Olivia Owen already owns this case.</li> </ul>"
+    ) in html
+    assert 'name="reason" required rows="3"> Back Monday.</textarea>' in html
+    assert session.get(Case, case.id).reassign_count == 0
+    assert events_of(session, case.id) == ["opened"]
+
+
 def test_resolving_a_resolved_case_answers_409_whatever_the_note(client, session, owner, clock):
     resolved = make_case(session, owner=owner, status="resolved", now=clock.now())
     log_in(client, owner)
@@ -269,18 +290,18 @@ def test_the_case_page_needs_a_login(client, case):
 
 def test_get_case_for_hides_other_owners_cases_but_not_from_admins(session, case):
     with pytest.raises(CaseNotFound):
-        case_workflow.get_case_for(session, make_user(session), case.id)
+        queries.get_case_for(session, make_user(session), case.id)
     with pytest.raises(CaseNotFound):
-        case_workflow.get_case_for(session, make_user(session, role="admin"), 999999)
+        queries.get_case_for(session, make_user(session, role="admin"), 999999)
 
-    assert case_workflow.get_case_for(session, make_user(session, role="admin"), case.id) is case
+    assert queries.get_case_for(session, make_user(session, role="admin"), case.id) is case
 
 
 def test_an_action_through_an_api_key_is_recorded_as_that_key(session, case, clock):
     key, _raw = make_api_key(session, "Helpdesk")
 
-    case_workflow.acknowledge_case(session, case, by_api_key=key, now=clock.now())
-    case_workflow.resolve_case(
+    actions.acknowledge_case(session, case, by_api_key=key, now=clock.now())
+    actions.resolve_case(
         session, case, resolution="Fixed in the helpdesk.", by_api_key=key, now=clock.now()
     )
 
@@ -290,12 +311,12 @@ def test_an_action_through_an_api_key_is_recorded_as_that_key(session, case, clo
 
 def test_resolve_checks_the_status_before_the_note(session, owner, case, clock):
     with pytest.raises(CaseInputError) as raised:
-        case_workflow.resolve_case(session, case, resolution=" ", by_user=owner, now=clock.now())
+        actions.resolve_case(session, case, resolution=" ", by_user=owner, now=clock.now())
     assert raised.value.field == "resolution"
 
-    case_workflow.resolve_case(session, case, resolution="Done.", by_user=owner, now=clock.now())
+    actions.resolve_case(session, case, resolution="Done.", by_user=owner, now=clock.now())
     with pytest.raises(CaseStateError):
-        case_workflow.resolve_case(session, case, resolution=" ", by_user=owner, now=clock.now())
+        actions.resolve_case(session, case, resolution=" ", by_user=owner, now=clock.now())
 
 
 def test_acknowledging_a_case_someone_else_just_acknowledged_is_refused(committed_app):
@@ -315,7 +336,7 @@ def test_acknowledging_a_case_someone_else_just_acknowledged_is_refused(committe
             late.commit()
             assert stale.status == "open"
             # ...then the early one acknowledged it and committed.
-            case_workflow.acknowledge_case(
+            actions.acknowledge_case(
                 early,
                 early.get(Case, case_id),
                 by_user=early.get(User, owner_id),
@@ -324,7 +345,7 @@ def test_acknowledging_a_case_someone_else_just_acknowledged_is_refused(committe
             early.commit()
 
             with pytest.raises(CaseStateError, match="Olivia Owen already acknowledged"):
-                case_workflow.acknowledge_case(
+                actions.acknowledge_case(
                     late, stale, by_user=late.get(User, admin_id), now=stale.created_at
                 )
             late.rollback()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from surveys.models import Customer, OutboxMessage, Purchase, Survey
 from surveys.services.email_events import record_email_events
+from surveys.services.purchases import PurchaseRejected
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys.responses import submit_response
@@ -300,6 +301,27 @@ def test_bad_email_answers_422_naming_the_field_and_creates_nothing(client, auth
     assert list(body["errors"]) == ["email"]
     assert body["errors"]["email"][0].startswith("is not a valid email address")
     assert [count(session, m) for m in (Customer, Purchase, Survey)] == [0, 0, 0]
+
+
+def test_a_person_the_service_refuses_answers_422_in_delighted_shape(
+    client, auth, session, monkeypatch
+):
+    # Nothing a Delighted client sends is refused by the service today; the mapping still holds.
+    def refuse(*_args, **_kwargs):
+        raise PurchaseRejected({"owner_email": ["is not an active owner or admin"]})
+
+    monkeypatch.setattr("surveys.delighted.views.send_to_person", refuse)
+
+    response = post_person(client, auth, email="ana@example.com", properties={"order_id": "X-1"})
+
+    assert response.status_code == 422
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {
+        "status": 422,
+        "message": "Unprocessable Entity",
+        "detail": "Some fields are not valid: owner_email.",
+        "errors": {"owner_email": ["is not an active owner or admin"]},
+    }
 
 
 def test_every_bad_field_is_named_at_once(client, auth, session):

@@ -13,7 +13,7 @@ import pytest
 from surveys.models import QuestionSet, QuestionSetVersion
 from surveys.models.question_sets import Question
 from surveys.outbox.enqueue import enqueue_email_to_user
-from surveys.services.case_workflow import reassign_case
+from surveys.services.cases.actions import reassign_case
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys.scheduling import schedule_survey

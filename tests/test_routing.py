@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from surveys.models import RoutingRule
-from surveys.services.routing import NoOwnerAvailable, choose_owner
+from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
 from surveys.services.settings import set_setting
 from tests.factories import make_customer, make_purchase, make_user
 

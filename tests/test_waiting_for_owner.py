@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from surveys.db import db
 from surveys.models import Case, CaseEvent, OutboxMessage, Response, RoutingRule, User
-from surveys.services.cases import assign_waiting_cases
+from surveys.services.cases.opening import assign_waiting_cases
 from surveys.services.settings import set_setting
 from surveys.services.surveys.responses import submit_response
 from surveys.services.users import accounts as users

@@ -13,7 +13,7 @@ import hmac
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -453,3 +453,23 @@ def test_duplicate_deliveries_arriving_at_once_record_one_purchase(committed_app
     assert sorted(statuses) == [200, 201]
     with committed_app.app_context():
         assert counts(db.session()) == {**ONE_ORDER, "ReceivedWebhook": 1 if same_webhook_id else 2}
+
+
+def test_an_order_the_service_refuses_answers_422_naming_the_field_and_records_nothing(
+    client, shopify, session, clock
+):
+    # Well-formed, but paid two days from now: record_purchase refuses it (PurchaseRejected).
+    order = {**ORDER, "processed_at": (clock.now() + timedelta(days=2)).isoformat()}
+
+    response = deliver(client, order)
+
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json() == {
+        "type": "https://hearttoheart.dev/problems/validation-error",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "Some fields are not valid: purchased_at.",
+        "errors": {"purchased_at": ["is in the future"]},
+    }
+    assert counts(session) == NOTHING

@@ -9,7 +9,7 @@ from surveys.admin import bp
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.services import dashboard
-from surveys.services.cases import waiting_cases
+from surveys.services.cases.queries import waiting_cases
 
 
 @bp.get("/")

@@ -21,8 +21,8 @@ from surveys.admin.forms import (
 from surveys.auth import admin_required
 from surveys.db import db
 from surveys.models import Customer, Purchase, PurchaseItem, RoutingRule, User
-from surveys.services import routing_rules
-from surveys.services.routing import NoOwnerAvailable, choose_owner, describe_rule
+from surveys.services.routing import rules as routing_rules
+from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner, describe_rule
 from surveys.services.settings import get_setting
 
 

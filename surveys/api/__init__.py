@@ -3,6 +3,8 @@ routes to `bp` and describes them in its `OPENAPI_PATHS` for /api/v1/openapi.jso
 
 from flask import Blueprint
 
+from surveys.errors import api_problem_response
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Imported for their routes.
@@ -14,3 +16,6 @@ from surveys.api import (  # noqa: E402, F401
     question_sets,
     responses,
 )
+from surveys.api.domain_errors import answer_domain_errors  # noqa: E402
+
+answer_domain_errors(bp, api_problem_response)

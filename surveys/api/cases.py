@@ -31,8 +31,10 @@ from surveys.api.inputs import (
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem
-from surveys.services import case_workflow
-from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases import actions as case_actions
+from surveys.services.cases.errors import CaseInputError
+from surveys.services.cases.queries import get_case
+from surveys.services.cases.states import can_reassign
 from surveys.services.users.accounts import find_user_by_email
 
 _UNAUTHORIZED = {"401": {"$ref": "#/components/responses/Unauthorized"}}
@@ -184,32 +186,17 @@ def show_case(case_id: int):
 
 # --- actions -----------------------------------------------------------------------
 
-# The services name the new owner `owner`; the API's body names it `owner_email`.
-_FIELD_NAMES = {"owner": "owner_email"}
-
 
 def _act(case_id: int, body_model: type[BaseModel], action: Callable) -> dict:
     """Run one case action as the calling API key, commit, and answer with the case.
 
     The case is found first (404), then the body read (422), then the action run
-    with it (409 when the case's status does not allow it).
+    with it (409 when the case's status does not allow it; see api/domain_errors.py).
     """
     session = db.session()
-    try:
-        case = case_workflow.get_case(session, case_id)
-    except CaseNotFound as exc:
-        raise ApiProblem(404, "Not Found", str(exc)) from None
+    case = get_case(session, case_id)
     body = parse_body(body_model, optional=body_model is AcknowledgeInput)
-    try:
-        action(session, case, body)
-    except CaseStateError as exc:
-        session.rollback()
-        raise ApiProblem(409, "Conflict", str(exc)) from None
-    except CaseInputError as exc:
-        session.rollback()
-        raise schemas.validation_problem(
-            {_FIELD_NAMES.get(exc.field, exc.field): [str(exc)]}
-        ) from None
+    action(session, case, body)
     session.commit()
     view = queries.get_case_view(session, case_id)
     return schemas.case_json(view.case, view.reasons, view.comments)
@@ -222,7 +209,7 @@ def acknowledge_case(case_id: int):
     return _act(
         case_id,
         AcknowledgeInput,
-        lambda session, case, _body: case_workflow.acknowledge_case(
+        lambda session, case, _body: case_actions.acknowledge_case(
             session, case, by_api_key=g.api_key, now=clock.now()
         ),
     )
@@ -235,7 +222,7 @@ def reply_to_case(case_id: int):
     return _act(
         case_id,
         ReplyInput,
-        lambda session, case, body: case_workflow.reply_to_customer(
+        lambda session, case, body: case_actions.reply_to_customer(
             session, case, message=body.message, by_api_key=g.api_key, now=clock.now()
         ),
     )
@@ -248,7 +235,7 @@ def comment_on_case(case_id: int):
     return _act(
         case_id,
         CommentInput,
-        lambda session, case, body: case_workflow.add_case_note(
+        lambda session, case, body: case_actions.add_case_note(
             session, case, body=body.body, by_api_key=g.api_key, now=clock.now()
         ),
     )
@@ -256,9 +243,9 @@ def comment_on_case(case_id: int):
 
 def _reassign(session, case, body: ReassignInput) -> None:
     new_owner = find_user_by_email(session, body.owner_email)
-    if new_owner is None and case_workflow.can_reassign(case):
+    if new_owner is None and can_reassign(case):
         raise CaseInputError("owner", "No one with this email address can own cases.")
-    case_workflow.reassign_case(
+    case_actions.reassign_case(
         session,
         case,
         new_owner=new_owner,
@@ -282,7 +269,7 @@ def resolve_case(case_id: int):
     return _act(
         case_id,
         ResolveInput,
-        lambda session, case, body: case_workflow.resolve_case(
+        lambda session, case, body: case_actions.resolve_case(
             session, case, resolution=body.resolution, by_api_key=g.api_key, now=clock.now()
         ),
     )

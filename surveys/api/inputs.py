@@ -29,7 +29,8 @@ from pydantic_core import PydanticCustomError
 
 from surveys.api.schemas import read_json_body, validation_problem
 from surveys.models.cases import CASE_STATUSES
-from surveys.services import case_workflow, purchases
+from surveys.services import purchases
+from surveys.services.cases import actions as case_actions
 from surveys.services.customers import touchpoints
 from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
@@ -151,13 +152,13 @@ class AcknowledgeInput(ApiInput):
 
 
 class ReplyInput(ApiInput):
-    message: Text(case_workflow.MAX_REPLY_LENGTH, multiline=True) = Field(
+    message: Text(case_actions.MAX_REPLY_LENGTH, multiline=True) = Field(
         description="Emailed to the customer in the owner's name."
     )
 
 
 class CommentInput(ApiInput):
-    body: Text(case_workflow.MAX_NOTE_LENGTH, multiline=True) = Field(
+    body: Text(case_actions.MAX_NOTE_LENGTH, multiline=True) = Field(
         description="An internal note; never shown to the customer."
     )
 
@@ -166,13 +167,13 @@ class ReassignInput(ApiInput):
     owner_email: EmailToLookUp = Field(
         description="An active owner or admin, not the current owner."
     )
-    reason: Text(case_workflow.MAX_REASON_LENGTH, multiline=True) = Field(
+    reason: Text(case_actions.MAX_REASON_LENGTH, multiline=True) = Field(
         description="Why the case moves; shown to the new owner."
     )
 
 
 class ResolveInput(ApiInput):
-    resolution: Text(case_workflow.MAX_RESOLUTION_LENGTH, multiline=True) = Field(
+    resolution: Text(case_actions.MAX_RESOLUTION_LENGTH, multiline=True) = Field(
         description="What was done to fix it."
     )
 

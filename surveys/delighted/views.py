@@ -9,14 +9,13 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
-from surveys.api.schemas import validation_problem
+from surveys.api.domain_errors import answer_domain_errors
 from surveys.auth import admit_api_key
 from surveys.db import db
 from surveys.delighted import bp, params, queries, schemas
 from surveys.errors import ApiProblem
 from surveys.external_urls import external_url
 from surveys.services.customers.people import send_to_person, unsubscribe_address
-from surveys.services.purchases import PurchaseRejected
 
 AUTH_HELP = "Send your API key as the user name of HTTP Basic auth, with an empty password."
 
@@ -50,6 +49,10 @@ def handle_problem(exc: ApiProblem):
     return schemas.error_response(exc.status, exc.detail, exc.errors)
 
 
+# A purchase that cannot be accepted (422), in the same shape.
+answer_domain_errors(bp, handle_problem)
+
+
 @bp.errorhandler(HTTPException)
 def handle_http_exception(exc: HTTPException):
     """A 413 or the like raised while reading a request, in Delighted's shape."""
@@ -61,10 +64,7 @@ def create_person():
     """Create or update a person and decide their survey (an order id makes it a purchase)."""
     person, properties = params.parse_person(params.read_params())
     session = db.session()
-    try:
-        result = send_to_person(session, person, now=clock.now())
-    except PurchaseRejected as exc:
-        raise validation_problem(exc.errors) from None
+    result = send_to_person(session, person, now=clock.now())
     session.commit()
     return schemas.person_json(result, properties)
 

@@ -6,7 +6,7 @@ from wtforms import EmailField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from surveys.forms import AppForm
-from surveys.services.case_workflow import (
+from surveys.services.cases.actions import (
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
     MAX_REPLY_LENGTH,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -19,9 +20,11 @@ from flask import (
 )
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import NotFound
 
 from surveys import clock, throttle
 from surveys.db import db
+from surveys.humanize import MINUTES_TO_SECONDS, duration_words
 from surveys.inbox.forms import (
     AcknowledgeForm,
     CustomerNoteForm,
@@ -32,9 +35,8 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, Customer, User
-from surveys.services import case_workflow
-from surveys.services.case_workflow import CaseInputError, CaseNotFound, CaseStateError
-from surveys.services.cases import duration_words
+from surveys.services.cases import actions, deadlines, queries, states
+from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.customers import profile as customers
 from surveys.services.customers import touchpoints
 from surveys.services.users import accounts as users
@@ -87,9 +89,11 @@ def login():
 def show_login_throttled(limit: RequestLimit) -> Response:
     """The login form again, 429: too many failed attempts for this account or from this address."""
     wait = throttle.retry_after_seconds(limit)
+    # Rounded up: told "1 minute" with 90 seconds to go, a person would be refused again.
+    wait_words = duration_words(wait, units=MINUTES_TO_SECONDS, round_up=True)
     form = LoginForm()
     form.form_errors.append(
-        f"Too many failed attempts to log in. Please wait {_duration(wait)} and try again."
+        f"Too many failed attempts to log in. Please wait {wait_words} and try again."
     )
     page = render_template(
         "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
@@ -97,13 +101,6 @@ def show_login_throttled(limit: RequestLimit) -> Response:
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(wait)
     return response
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.get("/logout")
@@ -152,7 +149,7 @@ def safe_next_path(target: str | None) -> str | None:
 def show_inbox():
     """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
-    inbox = case_workflow.inbox_cases(
+    inbox = queries.inbox_cases(
         db.session(), owner=None if everyone else _me(), page=page_number(request.args)
     )
     return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
@@ -174,10 +171,7 @@ def acknowledge_case(case_id: int):
     """Take the case, so the customer knows a person is on it."""
     s = db.session()
     case = _load_case(case_id)
-    try:
-        case_workflow.acknowledge_case(s, case, by_user=_me(), now=clock.now())
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
+    actions.acknowledge_case(s, case, by_user=_me(), now=clock.now())
     s.commit()
     flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -190,20 +184,13 @@ def resolve_case(case_id: int):
     s = db.session()
     case = _load_case(case_id)
     form = ResolveForm()
-    try:
-        if not form.validate():
-            # A stale page may post to a case that can no longer be resolved:
-            # say that, rather than point at a form the page no longer shows.
-            case_workflow.ensure_can_resolve(case)
-            return _render_case(case, resolve_form=form, status=422)
-        case_workflow.resolve_case(
-            s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now()
-        )
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
-    except CaseInputError as exc:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+    g.case_form = ("resolve_form", form)
+    if not form.validate():
+        # A stale page may post to a case that can no longer be resolved:
+        # say that, rather than point at a form the page no longer shows.
+        states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
+    actions.resolve_case(s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now())
     s.commit()
     flash(f"Resolved. Thank you for looking after {case.customer.display_name}.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -217,8 +204,8 @@ def reply_to_case(case_id: int):
         case_id,
         "reply_form",
         ReplyForm(),
-        ensure=case_workflow.ensure_can_reply,
-        perform=lambda s, case, form: case_workflow.reply_to_customer(
+        ensure=states.ensure_can_reply,
+        perform=lambda s, case, form: actions.reply_to_customer(
             s, case, message=form.message.data, by_user=_me(), now=clock.now()
         ),
         done=lambda case: (
@@ -237,7 +224,7 @@ def add_case_note(case_id: int):
         "note_form",
         NoteForm(),
         ensure=None,
-        perform=lambda s, case, form: case_workflow.add_case_note(
+        perform=lambda s, case, form: actions.add_case_note(
             s, case, body=form.body.data, by_user=_me(), now=clock.now()
         ),
         done=lambda case: "Note added. Only the people who look after this case see it.",
@@ -252,8 +239,8 @@ def reassign_case(case_id: int):
         case_id,
         "reassign_form",
         ReassignForm(),
-        ensure=case_workflow.ensure_can_reassign,
-        perform=lambda s, case, form: case_workflow.reassign_case(
+        ensure=states.ensure_can_reassign,
+        perform=lambda s, case, form: actions.reassign_case(
             s,
             case,
             new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
@@ -268,31 +255,22 @@ def reassign_case(case_id: int):
     )
 
 
-# The services name the new owner `owner`; the reassign form calls it `owner_id`.
-_FORM_FIELDS = {"owner": "owner_id"}
-
-
 def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
     """Load the case, check the form, run one action, commit once, and go back to the case.
 
     A stale page may post to a case whose status no longer allows the action:
     that is said plainly (409) rather than pointing at a form the page no
-    longer shows.
+    longer shows. What the action refuses is answered below, by the blueprint's
+    error handlers.
     """
     s = db.session()
     case = _load_case(case_id)
-    try:
-        if not form.validate():
-            if ensure is not None:
-                ensure(case)
-            return _render_case(case, status=422, **{form_name: form})
-        perform(s, case, form)
-    except CaseStateError as exc:
-        return _render_case(case, error=str(exc), status=409)
-    except CaseInputError as exc:
-        field = form[_FORM_FIELDS.get(exc.field, exc.field)]
-        field.errors = [*field.errors, str(exc)]
+    g.case_form = (form_name, form)
+    if not form.validate():
+        if ensure is not None:
+            ensure(case)
         return _render_case(case, status=422, **{form_name: form})
+    perform(s, case, form)
     s.commit()
     flash(done(case))
     me = _me()
@@ -308,11 +286,39 @@ def _me() -> User:
 
 
 def _load_case(case_id: int) -> Case:
-    """The case if the current user may see it; 404 otherwise (also for actions)."""
-    try:
-        return case_workflow.get_case_for(db.session(), _me(), case_id)
-    except CaseNotFound:
-        abort(404)
+    """The case if the current user may see it; CaseNotFound (a 404) otherwise, also for actions."""
+    return queries.get_case_for(db.session(), _me(), case_id)
+
+
+# --- what a case action refuses, answered once for every page here ----------------------
+
+# The services name the new owner `owner`; the reassign form calls it `owner_id`.
+_FORM_FIELDS = {"owner": "owner_id"}
+
+
+@bp.errorhandler(CaseNotFound)
+def _answer_case_not_found(_exc: CaseNotFound):
+    """No such case, or not this person's to see: the same 404 page as any unknown address."""
+    return current_app.handle_http_exception(NotFound())
+
+
+@bp.errorhandler(CaseStateError)
+def _answer_case_state_error(exc: CaseStateError):
+    """An action the case's status does not allow (often a stale page): the case, saying so.
+
+    Said plainly (409), rather than pointing at a form the page no longer shows.
+    """
+    return _render_case(_load_case(request.view_args["case_id"]), error=str(exc), status=409)
+
+
+@bp.errorhandler(CaseInputError)
+def _answer_case_input_error(exc: CaseInputError):
+    """A value the action refused: the case with the submitted form, the message at its field."""
+    form_name, form = g.case_form
+    field = form[_FORM_FIELDS.get(exc.field, exc.field)]
+    field.errors = [*field.errors, str(exc)]
+    case = _load_case(request.view_args["case_id"])
+    return _render_case(case, status=422, **{form_name: form})
 
 
 def _render_case(case: Case, *, error: str | None = None, status: int = 200, **forms):
@@ -322,13 +328,13 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         "acknowledge_form": AcknowledgeForm(formdata=None),
         "resolve_form": ResolveForm(formdata=None),
         # The composer starts with the customer's own words, for the owner to paraphrase.
-        "reply_form": ReplyForm(formdata=None, data={"message": case_workflow.reply_opening(case)}),
+        "reply_form": ReplyForm(formdata=None, data={"message": queries.reply_opening(case)}),
         "note_form": NoteForm(formdata=None),
         "reassign_form": ReassignForm(formdata=None),
         "customer_note_form": CustomerNoteForm(formdata=None),
     }
     shown.update({name: form for name, form in forms.items() if form is not None})
-    candidates = case_workflow.reassign_candidates(s, case)
+    candidates = queries.reassign_candidates(s, case)
     shown["reassign_form"].owner_id.choices = [("", "Choose someone")] + [
         (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
         for person in candidates
@@ -407,7 +413,7 @@ def _render_customer(
 # --- template helpers ------------------------------------------------------------------
 
 
-def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:
+def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     """How the next deadline reads: 'due in 3 hours', or plainly 'overdue by 2 days'."""
     if deadline is None:
         return None
@@ -428,11 +434,11 @@ def describe_deadline(deadline: case_workflow.Deadline | None) -> dict | None:
 @bp.context_processor
 def _case_helpers() -> dict:
     return {
-        "deadline_of": lambda case: describe_deadline(case_workflow.next_deadline(case)),
-        "first_reason": lambda case: next(iter(case_workflow.negative_reasons(case)), None),
-        "can_acknowledge": case_workflow.can_acknowledge,
-        "can_resolve": case_workflow.can_resolve,
-        "can_reply": case_workflow.can_reply,
-        "can_reassign": case_workflow.can_reassign,
-        "answer_words": case_workflow.answer_words,
+        "deadline_of": lambda case: describe_deadline(deadlines.next_deadline(case)),
+        "first_reason": lambda case: next(iter(queries.negative_reasons(case)), None),
+        "can_acknowledge": states.can_acknowledge,
+        "can_resolve": states.can_resolve,
+        "can_reply": states.can_reply,
+        "can_reassign": states.can_reassign,
+        "answer_words": queries.answer_words,
     }

@@ -4,7 +4,7 @@ Each builder loads the case (and the timeline event the email is about, named
 by `context["event_id"]`) and returns the template's variables; the texts are
 under `templates/emails/`. The customer's emails go from the service's
 address with the owner's name and `Reply-To` the owner, set on the outbox
-message when it is queued (`surveys.services.case_workflow`).
+message when it is queued (`surveys.services.cases.actions`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
-from surveys.services.case_workflow import answer_words
+from surveys.services.cases.queries import answer_words
 from surveys.templating import first_name, purchase_phrase
 
 

@@ -15,7 +15,7 @@ from surveys.db import database_error_summary, database_unreachable, db
 from surveys.mail.senders import sender_for
 from surveys.outbox.worker import BATCH_SIZE, PassReport, Worker
 from surveys.people_commands import warn_about_waiting_cases
-from surveys.services.cases import count_waiting_cases
+from surveys.services.cases.queries import count_waiting_cases
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

@@ -20,7 +20,7 @@ from surveys.models import (
     QuestionSetVersion,
     Survey,
 )
-from surveys.services.case_workflow import record_fix_check_sent
+from surveys.services.cases.fix_check import record_fix_check_sent
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
 from surveys.templating import first_name, purchase_phrase

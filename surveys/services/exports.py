@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from surveys.models import Answer, Case, Question, QuestionSetVersion, Response, Survey
-from surveys.services.case_workflow import answer_words
+from surveys.services.cases.queries import answer_words
 
 RESPONSE_COLUMNS = (
     "id",

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from surveys.services import case_workflow, cases
+from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -24,8 +24,8 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
     return [
         # A safety net: cases are given an owner as soon as someone can take them (a new
         # admin, a default owner), but a case that opened while that change committed waits.
-        ("cases given an owner", cases.assign_waiting_cases),
-        ("escalated", case_workflow.escalate_overdue_cases),
-        ("closed unconfirmed", case_workflow.close_unconfirmed_cases),
+        ("cases given an owner", opening.assign_waiting_cases),
+        ("escalated", deadlines.escalate_overdue_cases),
+        ("closed unconfirmed", fix_check.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),
     ]

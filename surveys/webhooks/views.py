@@ -13,11 +13,12 @@ from flask import Blueprint, abort, current_app, request
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
 from surveys import clock
+from surveys.api.domain_errors import answer_domain_errors
 from surveys.api.schemas import parse_json_document, purchase_json, validation_problem
 from surveys.db import db
-from surveys.errors import problem_response
+from surveys.errors import api_problem_response, problem_response
 from surveys.outbox.outcomes import record_sendgrid_events
-from surveys.services.purchases import PurchaseInput, PurchaseRejected
+from surveys.services.purchases import PurchaseInput
 from surveys.services.received_webhooks import record_webhook_purchase
 from surveys.webhooks import sendgrid, shopify, stripe
 from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature
@@ -100,12 +101,9 @@ def _configured_secrets(name: str) -> list[str]:
 def _record_purchase(purchase_input: PurchaseInput, *, source: str, external_id: str | None):
     """Record the purchase and answer with its receipt: 201 when new, 200 when known."""
     session = db.session()
-    try:
-        result = record_webhook_purchase(
-            session, purchase_input, source=source, external_id=external_id, now=clock.now()
-        )
-    except PurchaseRejected as exc:
-        raise validation_problem(exc.errors) from None
+    result = record_webhook_purchase(
+        session, purchase_input, source=source, external_id=external_id, now=clock.now()
+    )
     session.commit()
     if result is None:
         return {"ignored": "this webhook was received before"}, 200
@@ -119,10 +117,11 @@ def _answer_invalid_signature(exc: InvalidSignature):
 
 @bp.errorhandler(InvalidPayload)
 def _answer_invalid_payload(exc: InvalidPayload):
-    problem = validation_problem(exc.errors)
-    return problem_response(
-        problem.status, problem.title, problem.detail, errors=problem.errors, type_=problem.type
-    )
+    return api_problem_response(validation_problem(exc.errors))
+
+
+# A purchase that cannot be accepted (422).
+answer_domain_errors(bp, api_problem_response)
 
 
 @bp.errorhandler(Ignored)

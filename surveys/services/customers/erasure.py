@@ -40,7 +40,7 @@ from surveys.models import (
     Touchpoint,
 )
 from surveys.services.audit import record_admin_change
-from surveys.services.case_workflow import answer_words
+from surveys.services.cases.queries import answer_words
 from surveys.services.surveys.scheduling import lock_customer
 
 ERASED_NAME = "erased customer"
@@ -209,7 +209,7 @@ def _reword_fix_check_answer(session: Session, event: CaseEvent, scrub: _Scrubbe
     """A fix-check answer on the timeline, rebuilt from its (now blanked) response.
 
     Rebuilt rather than searched and replaced: a written answer "No" must not
-    blank the choice "No" beside it. The words are case_workflow.answer_fix_check's.
+    blank the choice "No" beside it. The words are cases.fix_check.answer_fix_check's.
     """
     response = session.get(Response, event.data["response_id"])
     if response is None:

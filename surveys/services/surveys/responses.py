@@ -17,8 +17,8 @@ from surveys.models import (
     Response,
     Survey,
 )
-from surveys.services.case_workflow import answer_fix_check
-from surveys.services.cases import open_case
+from surveys.services.cases.fix_check import answer_fix_check
+from surveys.services.cases.opening import open_case
 from surveys.services.customers.touchpoints import record_answer_touchpoints
 from surveys.services.question_sets.versions import current_version
 from surveys.services.webhooks_out.events import emit_response_created

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys.models import Case, User
 from surveys.models.users import ROLES
-from surveys.services.cases import assign_waiting_cases
+from surveys.services.cases.opening import assign_waiting_cases
 
 MAX_NAME_LENGTH = 200
 MIN_PASSWORD_LENGTH = 10

@@ -1,6 +1,6 @@
 """Changing who owns new cases: the ordered routing rules and the default owner.
 
-Deciding is `surveys.services.routing.choose_owner`'s job; this module only
+Deciding is `surveys.services.routing.decisions.choose_owner`'s job; this module only
 edits what it reads, keeping rule positions 1..n in the order admins see. A
 new rule or default owner may be the someone a case was waiting for, so each
 such change routes the cases waiting for an owner at once.
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from surveys.models import RoutingRule, User
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.audit import record_admin_change
-from surveys.services.cases import assign_waiting_cases
-from surveys.services.routing import describe_rule
+from surveys.services.cases.opening import assign_waiting_cases
+from surveys.services.routing.decisions import describe_rule
 from surveys.services.settings import get_setting, set_setting
 
 DOMAIN_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")

@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from surveys.humanize import duration_words
 from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.customers.touchpoints import record_touchpoint
-from surveys.services.routing import NoOwnerAvailable, RoutingDecision, choose_owner
+from surveys.services.routing.decisions import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
 from surveys.services.webhooks_out.events import CASE_OPENED, emit_case_event
 
@@ -126,24 +127,6 @@ def assign_waiting_cases(session: Session, now: datetime) -> int:
     return assigned
 
 
-def count_waiting_cases(session: Session) -> int:
-    """How many cases wait for an owner."""
-    return session.scalar(select(func.count(Case.id)).where(Case.owner_id.is_(None)))
-
-
-def waiting_cases(session: Session, *, limit: int = 20) -> list[Case]:
-    """The cases waiting for an owner, the longest waiting first."""
-    return list(
-        session.scalars(
-            select(Case)
-            .where(Case.owner_id.is_(None))
-            .options(selectinload(Case.customer))
-            .order_by(Case.created_at, Case.id)
-            .limit(limit)
-        )
-    )
-
-
 def _give_to_owner(
     session: Session,
     case: Case,
@@ -186,15 +169,6 @@ def _give_to_owner(
             data={"user_id": owner.id, "email": owner.email},
         )
     )
-
-
-def duration_words(seconds: float) -> str:
-    """'3 hours', '2 days', '1 minute': a duration as a person says it."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return "less than a minute"
 
 
 def _in_words(answer: Answer) -> dict:

@@ -1,0 +1,198 @@
+"""Finding cases and reading them: one case (as a person or an API key may see it), a page
+of an inbox, the cases waiting for an owner, and a case's answers in the customer's words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from surveys.models import Answer, Case, CaseEvent, Customer, Purchase, Response, User
+from surveys.services.cases.errors import CaseNotFound
+from surveys.services.cases.states import UNFINISHED_STATUSES
+from surveys.services.paging import shown_page
+
+INBOX_PAGE_SIZE = 50
+# What a customer tells us about themselves: kept on the profile, not a complaint.
+PREFERENCES_KEY = "preferences"
+
+
+def _case_page_options():
+    """Everything a case page or API document shows, loaded in a few queries."""
+    return (
+        selectinload(Case.owner),
+        selectinload(Case.customer).selectinload(Customer.owner),
+        selectinload(Case.purchase).selectinload(Purchase.items),
+        selectinload(Case.response).selectinload(Response.answers).selectinload(Answer.question),
+        selectinload(Case.events).selectinload(CaseEvent.actor_user),
+        selectinload(Case.events).selectinload(CaseEvent.actor_api_key),
+    )
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    """The case with everything its page shows (for API keys, which see every case)."""
+    case = session.scalar(select(Case).where(Case.id == case_id).options(*_case_page_options()))
+    if case is None:
+        raise CaseNotFound(f"There is no case {case_id}.")
+    return case
+
+
+def get_case_for(session: Session, user: User, case_id: int) -> Case:
+    """The case, if this user may see it: admins see every case, owners only their own."""
+    case = get_case(session, case_id)
+    if not (user.is_admin or case.owner_id == user.id):
+        # The same answer as for a case that does not exist: no hint that it does.
+        raise CaseNotFound(f"There is no case {case_id}.")
+    return case
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of an inbox: its cases, and where it stands among all of them."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+def inbox_cases(
+    session: Session, *, owner: User | None, page: int = 1, per_page: int = INBOX_PAGE_SIZE
+) -> InboxPage:
+    """One page of unclosed cases (of `owner`, or everyone's when None), the most pressing first.
+
+    Paged because an inbox can hold hundreds of cases, and each row loads the
+    customer's answers: the page would slow down with every case added.
+
+    Cases waiting for an owner come first (only admins see them), the longest
+    waiting first; then cases waiting on their owner, by the deadline they face
+    next (acknowledge-by while open, resolve-by once acknowledged), so an
+    overdue case is never below one that is not due yet. Resolved ones, which
+    wait on the customer, come last, newest first.
+    """
+    stage = sql_case(
+        (Case.owner_id.is_(None), 0),
+        (Case.status.in_(("open", "acknowledged")), 1),
+        else_=2,
+    )
+    due = sql_case(
+        (Case.status == "open", Case.acknowledge_by),
+        (Case.status == "acknowledged", Case.resolve_by),
+        else_=None,
+    )
+    unfinished = Case.status.in_(UNFINISHED_STATUSES)
+    if owner is not None:
+        unfinished = unfinished & (Case.owner_id == owner.id)
+    total = session.scalar(select(func.count(Case.id)).where(unfinished)) or 0
+    page = shown_page(page, total=total, per_page=per_page)
+    query = (
+        select(Case)
+        .where(unfinished)
+        .options(
+            selectinload(Case.owner),
+            selectinload(Case.customer),
+            selectinload(Case.response)
+            .selectinload(Response.answers)
+            .selectinload(Answer.question),
+        )
+        .order_by(
+            stage,
+            due,
+            Case.resolved_at.desc(),
+            # Within the waiting ones (no deadline yet), the longest waiting first.
+            sql_case((Case.owner_id.is_(None), Case.created_at)),
+            sql_case((Case.owner_id.is_(None), Case.id)),
+            Case.created_at.desc(),
+            Case.id.desc(),
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return InboxPage(list(session.scalars(query)), total=total, page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A negative answer as the customer gave it: the question and the words they chose."""
+
+    question: str
+    answer: str
+
+
+def answer_words(answer: Answer) -> str:
+    """An answer as the customer saw it: the option's label, "4 out of 10", or their text."""
+    question = answer.question
+    if answer.value in (None, ""):
+        return ""
+    if question.type == "scale" and question.max_value is not None:
+        return f"{answer.value} out of {question.max_value}"
+    return question.label_for(answer.value) or ""
+
+
+def negative_reasons(case: Case) -> list[Reason]:
+    """The answers that opened the case, in the order the customer gave them."""
+    return [
+        Reason(answer.question.text, answer_words(answer))
+        for answer in case.response.answers
+        if answer.negative
+    ]
+
+
+def written_words(case: Case) -> list[str]:
+    """What the customer wrote in their own words (not their preferences), in order."""
+    return [
+        answer.value.strip()
+        for answer in case.response.answers
+        if answer.question.type == "text"
+        and answer.question.key != PREFERENCES_KEY
+        and (answer.value or "").strip()
+    ]
+
+
+def reply_opening(case: Case) -> str:
+    """How the reply composer starts: the customer's own words, for the owner to paraphrase.
+
+    What they wrote when they wrote something; else the answers that opened the case.
+    """
+    written = written_words(case)
+    if written:
+        quoted = " … ".join(f"“{text}”" for text in written)
+    else:
+        quoted = " and ".join(
+            f"“{answer_words(answer)}” ({answer.question.text})"
+            for answer in case.response.answers
+            if answer.negative
+        )
+    return f"You told us: {quoted}\n\n" if quoted else ""
+
+
+def reassign_candidates(session: Session, case: Case) -> list[User]:
+    """Everyone who could take the case: active people other than its owner (if any)."""
+    query = select(User).where(User.active.is_(True)).order_by(User.name, User.id)
+    if case.owner_id is not None:
+        query = query.where(User.id != case.owner_id)
+    return list(session.scalars(query))
+
+
+def count_waiting_cases(session: Session) -> int:
+    """How many cases wait for an owner."""
+    return session.scalar(select(func.count(Case.id)).where(Case.owner_id.is_(None)))
+
+
+def waiting_cases(session: Session, *, limit: int = 20) -> list[Case]:
+    """The cases waiting for an owner, the longest waiting first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.owner_id.is_(None))
+            .options(selectinload(Case.customer))
+            .order_by(Case.created_at, Case.id)
+            .limit(limit)
+        )
+    )
