@@ -145,3 +145,9 @@ def test_the_question_set_api_wants_a_key_not_a_login(client, session, method, p
     response = client.open(path, method=method, json={"questions": []})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_options_lists_the_methods_for_anyone_as_flask_answers_it_without_a_view(client):
+    response = client.options("/admin/users")
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}

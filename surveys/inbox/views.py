@@ -21,6 +21,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import clock, throttle
+from surveys.auth import acting_user
 from surveys.db import db
 from surveys.inbox.forms import (
     AcknowledgeForm,
@@ -119,7 +120,7 @@ def logout():
     """
     if current_user.is_authenticated:
         s = db.session()
-        users.end_sessions(s, _me())
+        users.end_sessions(s, acting_user())
         s.commit()
     logout_user()
     session.clear()
@@ -150,7 +151,7 @@ def show_inbox():
     """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
     inbox = case_workflow.inbox_cases(
-        db.session(), owner=None if everyone else _me(), page=page_number(request.args)
+        db.session(), owner=None if everyone else acting_user(), page=page_number(request.args)
     )
     return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
 
@@ -172,7 +173,7 @@ def acknowledge_case(case_id: int):
     s = db.session()
     case = _load_case(case_id)
     try:
-        case_workflow.acknowledge_case(s, case, by_user=_me(), now=clock.now())
+        case_workflow.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
     except CaseStateError as exc:
         return _render_case(case, error=str(exc), status=409)
     s.commit()
@@ -194,7 +195,7 @@ def resolve_case(case_id: int):
             case_workflow.ensure_can_resolve(case)
             return _render_case(case, resolve_form=form, status=422)
         case_workflow.resolve_case(
-            s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now()
+            s, case, resolution=form.resolution.data, by_user=acting_user(), now=clock.now()
         )
     except CaseStateError as exc:
         return _render_case(case, error=str(exc), status=409)
@@ -216,7 +217,7 @@ def reply_to_case(case_id: int):
         ReplyForm(),
         ensure=case_workflow.ensure_can_reply,
         perform=lambda s, case, form: case_workflow.reply_to_customer(
-            s, case, message=form.message.data, by_user=_me(), now=clock.now()
+            s, case, message=form.message.data, by_user=acting_user(), now=clock.now()
         ),
         done=lambda case: (
             f"Sent to {case.customer.display_name}, from you. "
@@ -235,7 +236,7 @@ def add_case_note(case_id: int):
         NoteForm(),
         ensure=None,
         perform=lambda s, case, form: case_workflow.add_case_note(
-            s, case, body=form.body.data, by_user=_me(), now=clock.now()
+            s, case, body=form.body.data, by_user=acting_user(), now=clock.now()
         ),
         done=lambda case: "Note added. Only the people who look after this case see it.",
     )
@@ -255,7 +256,7 @@ def reassign_case(case_id: int):
             case,
             new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
             reason=form.reason.data,
-            by_user=_me(),
+            by_user=acting_user(),
             now=clock.now(),
         ),
         done=lambda case: (
@@ -292,22 +293,17 @@ def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
         return _render_case(case, status=422, **{form_name: form})
     s.commit()
     flash(done(case))
-    me = _me()
+    me = acting_user()
     if not (me.is_admin or case.owner_id == me.id):
         # Handed over to someone else: the case is theirs now, and off this inbox.
         return redirect(url_for(".show_inbox"))
     return redirect(url_for(".show_case", case_id=case.id))
 
 
-def _me() -> User:
-    # The User itself rather than Flask-Login's proxy, to hand to the services.
-    return current_user._get_current_object()
-
-
 def _load_case(case_id: int) -> Case:
     """The case if the current user may see it; 404 otherwise (also for actions)."""
     try:
-        return case_workflow.get_case_for(db.session(), _me(), case_id)
+        return case_workflow.get_case_for(db.session(), acting_user(), case_id)
     except CaseNotFound:
         abort(404)
 
@@ -360,7 +356,9 @@ def add_customer_note(customer_id: int):
     if not form.validate():
         return _render_customer(customer, note_form=form, status=422)
     try:
-        customers.add_customer_note(s, customer, body=form.body.data, author=_me(), now=clock.now())
+        customers.add_customer_note(
+            s, customer, body=form.body.data, author=acting_user(), now=clock.now()
+        )
     except customers.CustomerNoteError as exc:
         form.body.errors = [*form.body.errors, str(exc)]
         return _render_customer(customer, note_form=form, status=422)
@@ -382,7 +380,7 @@ def _back_from_note(customer: Customer) -> str:
 def _load_customer(customer_id: int) -> Customer:
     """The customer if the current user may see them; 404 otherwise."""
     try:
-        return customers.get_customer_for(db.session(), _me(), customer_id)
+        return customers.get_customer_for(db.session(), acting_user(), customer_id)
     except customers.CustomerNotFound:
         abort(404)
 
