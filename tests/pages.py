@@ -64,6 +64,15 @@ class Page:
         assert element is not None, f"no element labelled {aria_label!r}"
         return element
 
+    def region(self, name: str) -> Tag:
+        """The element named by a heading that says exactly this (aria-labelledby), or by
+        an aria-label: a section of the page as assistive technology names it."""
+        for element in self.soup.find_all(attrs={"aria-labelledby": True}):
+            heading = self.soup.find(id=element["aria-labelledby"])
+            if heading is not None and text_of(heading) == name:
+                return element
+        return self.by_label(name)
+
     def by_role(self, role: str, within: Tag | None = None) -> list[Tag]:
         """Elements with this explicit role attribute."""
         return (within or self.soup).find_all(attrs={"role": role})
@@ -92,8 +101,19 @@ class Page:
     # --- what the page says ------------------------------------------------------------
 
     def flashes(self) -> list[str]:
-        """The flash messages at the top of the page, in order."""
-        return [text_of(p) for p in self.soup.select("p.flash")]
+        """The messages at the top of the page (flashes, and the alert a refused action
+        shows), in order."""
+        return [text_of(p) for p in self.soup.select("p.flash[role]")]
+
+    def definitions(self, within: Tag | None = None) -> dict[str, str]:
+        """A definition list's terms and what each says (the first list, or the one within)."""
+        found = (within or self.soup).find("dl")
+        assert found is not None, "no definition list"
+        return {text_of(dt): text_of(dt.find_next_sibling("dd")) for dt in found.find_all("dt")}
+
+    def items(self, within: Tag) -> list[str]:
+        """What each list item within the element says."""
+        return [text_of(li) for li in within.find_all("li")]
 
     def table_rows(self, table: Tag | str | None = None) -> list[dict[str, str]]:
         """The body rows of a table (an element, an id, or the only table on the page) as
@@ -113,6 +133,10 @@ class Page:
         return rows
 
     # --- forms -------------------------------------------------------------------------
+
+    def form_actions(self) -> list[str]:
+        """Where each form of the page posts (paths, without query strings)."""
+        return [urlsplit(form.get("action", "")).path for form in self.soup.find_all("form")]
 
     def form(self, action: str) -> Tag:
         """The first form that posts to this path (whatever its query string)."""
