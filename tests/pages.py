@@ -171,6 +171,13 @@ class Page:
             return checked[0] if checked else None
         return first.get("value", "")
 
+    def options(self, name: str, within: Tag | None = None) -> dict[str, str]:
+        """A select's options: value to what it says."""
+        return {
+            option.get("value", text_of(option)): text_of(option)
+            for option in self.field(name, within).find_all("option")
+        }
+
     def checked(self) -> set[tuple[str, str]]:
         """(name, value) of every checked box and radio button."""
         return {
