@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from surveys.services.touchpoints import record_touchpoint
 from surveys.services.unsubscribe import unsubscribe_customer
 from tests.factories import make_customer, make_user
 from tests.journey import answer_survey, mails_to, run_worker, survey_path
+from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 
@@ -55,7 +55,7 @@ def customer_with(
 
 
 def names_listed(html: str) -> list[str]:
-    return re.findall(r"<label for=\"customer-\d+\">\s*<p><strong>([^<]+)</strong>", html)
+    return [text_of(label.strong) for label in page(html).all('label[for^="customer-"]')]
 
 
 def invite(client, ids: list[int]):
