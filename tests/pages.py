@@ -107,7 +107,8 @@ class Page:
 
     def definitions(self, within: Tag | None = None) -> dict[str, str]:
         """A definition list's terms and what each says (the first list, or the one within)."""
-        found = (within or self.soup).find("dl")
+        found = within if within is not None and within.name == "dl" else None
+        found = found or (within or self.soup).find("dl")
         assert found is not None, "no definition list"
         return {text_of(dt): text_of(dt.find_next_sibling("dd")) for dt in found.find_all("dt")}
 
