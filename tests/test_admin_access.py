@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, QuestionSetVersion, RoutingRule, Setting, User
 from tests.factories import make_user
+from tests.pages import page
 from tests.web import csrf_token, log_in
 
 # A value for each URL argument of the admin routes.
@@ -124,10 +125,10 @@ def test_the_admin_link_shows_for_admins_only(client, app, session):
     owner = make_user(session, role="owner")
     session.commit()
     log_in(client, admin)
-    assert 'href="/admin/dashboard">Admin</a>' in client.get("/inbox").get_data(as_text=True)
+    assert page(client.get("/inbox")).link("Admin")["href"] == "/admin/dashboard"
     owners_client = app.test_client()
     log_in(owners_client, owner)
-    assert "/admin/dashboard" not in owners_client.get("/inbox").get_data(as_text=True)
+    assert "/admin/dashboard" not in page(owners_client.get("/inbox")).links().values()
 
 
 @pytest.mark.parametrize(

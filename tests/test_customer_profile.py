@@ -17,6 +17,7 @@ from tests.journey import (
     run_worker,
     unhappy_customer,
 )
+from tests.pages import page, text_of
 from tests.test_openapi import assert_documented
 from tests.web import csrf_token, log_in
 
@@ -128,8 +129,8 @@ def test_an_owner_keeps_a_personal_note_everyone_who_looks_after_the_customer_se
         as_text=True
     )
     # Beside the answers on the case page, so the next reply can be personal.
-    case_page = client.get(f"/cases/{lived_case.id}").get_data(as_text=True)
-    remembered = case_page.split('id="remembered-title"', 1)[1].split("</section>", 1)[0]
+    case_page = page(client.get(f"/cases/{lived_case.id}"))
+    remembered = text_of(case_page.one('section[aria-labelledby="remembered-title"]'))
     assert "Daughter graduates in June." in remembered
     assert "I work nights, so please email rather than call." in remembered
     # And in the API's customer object.
