@@ -105,6 +105,13 @@ class Page:
         shows), in order."""
         return [text_of(p) for p in self.soup.select("p.flash[role]")]
 
+    def stats(self, within: Tag | None = None) -> dict[str, str]:
+        """The big numbers (`.stat`): each one's label and value."""
+        return {
+            text_of(stat.select_one(".stat-label")): text_of(stat.select_one(".stat-value"))
+            for stat in (within or self.soup).select(".stat")
+        }
+
     def definitions(self, within: Tag | None = None) -> dict[str, str]:
         """A definition list's terms and what each says (the first list, or the one within)."""
         found = within if within is not None and within.name == "dl" else None
