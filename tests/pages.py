@@ -20,8 +20,9 @@ def words(text: str) -> str:
 
 
 def text_of(element: Tag) -> str:
-    """What the element says, as one line."""
-    return words(element.get_text(" "))
+    """What the element says, as one line (its markup's own spaces and line breaks count, as
+    in a browser: "<strong>Dana</strong>." is "Dana.")."""
+    return words(element.get_text())
 
 
 class Page:
@@ -30,6 +31,9 @@ class Page:
     def __init__(self, html: str):
         self.html = html
         self.soup = BeautifulSoup(html, "html.parser")
+        for line_break in self.soup.find_all("br"):
+            # A line break separates words on screen, so it does in the text we read too.
+            line_break.replace_with("\n")
 
     @property
     def text(self) -> str:
