@@ -32,6 +32,11 @@ _FROM_REQUEST = object()
 NOT_A_FILE = "This field must be text, not a file."
 
 
+def strip(value: str | None) -> str | None:
+    """A filter: the text without the spaces and line breaks around it (None stays None)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def refuse_unstorable_text(_form, field) -> None:
     """A validator: stop at the first submitted value that cannot be stored as it is."""
     if has_request_context() and field.name in request.files:

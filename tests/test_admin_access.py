@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, QuestionSetVersion, RoutingRule, Setting, User
 from tests.factories import make_user
+from tests.pages import page
 from tests.web import csrf_token, log_in
 
 # A value for each URL argument of the admin routes.
@@ -124,10 +125,10 @@ def test_the_admin_link_shows_for_admins_only(client, app, session):
     owner = make_user(session, role="owner")
     session.commit()
     log_in(client, admin)
-    assert 'href="/admin/dashboard">Admin</a>' in client.get("/inbox").get_data(as_text=True)
+    assert page(client.get("/inbox")).link("Admin")["href"] == "/admin/dashboard"
     owners_client = app.test_client()
     log_in(owners_client, owner)
-    assert "/admin/dashboard" not in owners_client.get("/inbox").get_data(as_text=True)
+    assert "/admin/dashboard" not in page(owners_client.get("/inbox")).links().values()
 
 
 @pytest.mark.parametrize(
@@ -145,3 +146,9 @@ def test_the_question_set_api_wants_a_key_not_a_login(client, session, method, p
     response = client.open(path, method=method, json={"questions": []})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_options_lists_the_methods_for_anyone_as_flask_answers_it_without_a_view(client):
+    response = client.options("/admin/users")
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from surveys.models import ApiKey, AuditEntry
 from tests.factories import make_api_key
+from tests.pages import page, text_of
 from tests.web import csrf_token
 
 RAW_KEY = re.compile(r"h2h_[A-Za-z0-9_-]{43}")
@@ -89,16 +90,17 @@ def test_the_list_shows_scope_last_use_and_revoked_keys(admin_client, session, c
     gone.revoked_at = clock.now() - timedelta(days=1)
     session.commit()
 
-    html = admin_client.get("/admin/api-keys").get_data(as_text=True)
+    shown = page(admin_client.get("/admin/api-keys"))
 
-    rows = {
-        key.name: re.search(rf'<tr id="api-key-{key.id}"[^>]*>(.*?)</tr>', html, re.S).group(1)
-        for key in (used, unused, gone)
-    }
-    assert "write" in rows["Shop"] and "3 hours ago" in rows["Shop"] and "Revoke" in rows["Shop"]
-    assert "read" in rows["Dashboard"] and "never" in rows["Dashboard"]
-    assert "revoked" in rows["Old CRM"] and "Revoke" not in rows["Old CRM"]
-    assert '<a href="/admin/api-keys" aria-current="page">API keys</a>' in html
+    rows = {row["id"]: row for row in shown.table_rows()}
+    row = {key.name: rows[f"api-key-{key.id}"] for key in (used, unused, gone)}
+    assert (row["Shop"]["Scope"], row["Shop"]["Last used"]) == ("write", "3 hours ago")
+    assert (row["Dashboard"]["Scope"], row["Dashboard"]["Last used"]) == ("read", "never")
+    assert "revoked" in row["Old CRM"]["Status"]
+    assert shown.buttons(shown.by_id(f"api-key-{used.id}")) == ["Revoke “Shop” now"]
+    assert shown.buttons(shown.by_id(f"api-key-{gone.id}")) == []
+    current = shown.by_label("Admin").find("a", attrs={"aria-current": "page"})
+    assert (text_of(current), current["href"]) == ("API keys", "/admin/api-keys")
 
 
 def test_revoking_refuses_the_key_from_the_next_request_and_is_audited(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,9 +11,10 @@ from surveys.models import AuditEntry, OutboxMessage, Survey
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer
 from tests.fake_sendgrid import Reply
-from tests.web import csrf_token, log_in
+from tests.pages import Page, page, text_of
+from tests.web import csrf_token
 
 
 def schedule(session, clock, email: str, *, send_at=None) -> Survey:
@@ -56,18 +56,13 @@ def outbox(session, runner, clock, fake_sendgrid):
     return {"failed": failed, "retrying": retrying, "sent": sent, "pending": pending}
 
 
-def row_of(html: str, message: OutboxMessage) -> str:
-    match = re.search(rf'<tr id="message-{message.id}">(.*?)</tr>', html, re.S)
-    assert match, f"message {message.id} is not on the page"
-    return match.group(1)
+def rows_by_message(shown: Page) -> dict[int, dict[str, str]]:
+    """The outbox table's rows by message id."""
+    return {int(row["id"].removeprefix("message-")): row for row in shown.table_rows()}
 
 
-def test_the_outbox_is_for_admins_only(client, session):
-    owner = make_user(session, role="owner")
-    session.commit()
-    assert client.get("/admin/outbox").status_code == 302  # to the login page
-    log_in(client, owner)
-    assert client.get("/admin/outbox").status_code == 403
+def buttons_of(shown: Page, message: OutboxMessage) -> list[str]:
+    return shown.buttons(shown.by_id(f"message-{message.id}"))
 
 
 def test_outbox_shows_counts_and_what_waits_with_its_last_error_and_next_try(
@@ -76,39 +71,37 @@ def test_outbox_shows_counts_and_what_waits_with_its_last_error_and_next_try(
     response = admin_client.get("/admin/outbox")
 
     assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    counts = dict(
-        (label, int(value))
-        for value, label in re.findall(
-            r'<span class="stat-value">(\d+)</span>\s*<span class="stat-label">([^<]+)</span>', html
-        )
-    )
-    assert counts == {
-        "Failed": 1,
-        "Retrying": 1,
-        "Pending": 1,
-        "Sending": 0,
-        "Cancelled": 0,
-        "Sent": 1,
+    shown = page(response)
+    assert shown.stats(shown.by_label("Messages by status")) == {
+        "Failed": "1",
+        "Retrying": "1",
+        "Pending": "1",
+        "Sending": "0",
+        "Cancelled": "0",
+        "Sent": "1",
     }
-    failed = row_of(html, message_of(session, outbox["failed"]))
-    assert "SendGrid answered 400 Bad Request: Does not contain a valid address." in failed
-    assert ">Retry</button>" in failed and ">Cancel</button>" not in failed
-    retrying = row_of(html, message_of(session, outbox["retrying"]))
-    message = message_of(session, outbox["retrying"])
-    assert "badge-retrying" in retrying and "SendGrid answered 503" in retrying
-    assert message.next_attempt_at.strftime("%H:%M UTC") in retrying
-    assert ">Cancel</button>" in retrying
-    pending = row_of(html, message_of(session, outbox["pending"]))
-    assert "badge-pending" in pending and "in 1 day" in pending
-    assert f'id="message-{message_of(session, outbox["sent"]).id}"' not in html
+    rows = rows_by_message(shown)
+    failed = message_of(session, outbox["failed"])
+    assert rows[failed.id]["Status"] == "failed 1 attempt"
+    assert rows[failed.id]["Last error"] == (
+        "SendGrid answered 400 Bad Request: Does not contain a valid address."
+    )
+    assert buttons_of(shown, failed) == ["Retry"]
+    retrying = message_of(session, outbox["retrying"])
+    assert rows[retrying.id]["Status"] == "retrying 1 attempt"
+    assert rows[retrying.id]["Last error"].startswith("SendGrid answered 503")
+    assert retrying.next_attempt_at.strftime("%H:%M UTC") in rows[retrying.id]["Next try"]
+    assert buttons_of(shown, retrying) == ["Cancel"]
+    pending = message_of(session, outbox["pending"])
+    assert rows[pending.id]["Status"] == "pending 0 attempts"
+    assert rows[pending.id]["Next try"].endswith("in 1 day")
+    assert message_of(session, outbox["sent"]).id not in rows
 
 
 def test_each_status_has_its_own_list(admin_client, session, outbox):
-    html = admin_client.get("/admin/outbox?status=sent").get_data(as_text=True)
+    rows = rows_by_message(page(admin_client.get("/admin/outbox?status=sent")))
 
-    assert f'id="message-{message_of(session, outbox["sent"]).id}"' in html
-    assert f'id="message-{message_of(session, outbox["failed"]).id}"' not in html
+    assert list(rows) == [message_of(session, outbox["sent"]).id]
 
 
 def test_an_admin_retries_a_failed_message_and_the_worker_sends_it(
@@ -135,7 +128,9 @@ def test_an_admin_retries_a_failed_message_and_the_worker_sends_it(
     assert entry.target == f"outbox message {message.id} (survey to fay@example.com)"
     assert (entry.before["status"], entry.after["status"]) == ("failed", "pending")
     assert entry.before["last_error"].startswith("SendGrid answered 400")
-    assert "is back in the queue" in admin_client.get("/admin/outbox").get_data(as_text=True)
+    assert page(admin_client.get("/admin/outbox")).flashes() == [
+        f"Message {message.id} is back in the queue; the worker sends it on its next pass."
+    ]
 
     run_worker(runner)
 
@@ -208,7 +203,8 @@ def test_an_action_that_does_not_fit_the_message_changes_nothing_and_says_why(
         data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
     )
 
-    assert words in response.get_data(as_text=True)
+    (flash,) = page(response).flashes()
+    assert words in flash
     session.refresh(message)
     assert (message.status, message.attempts, message.next_attempt_at) == before
     assert session.scalars(select(AuditEntry)).all() == []
@@ -251,9 +247,8 @@ def test_a_survey_to_a_suppressed_address_is_not_retried(admin_client, session, 
         data={"csrf_token": csrf_token(admin_client, "/admin/outbox")},
     )
 
-    assert "fay@example.com is suppressed (bounced (550 No such user))" in response.get_data(
-        as_text=True
-    )
+    (flash,) = page(response).flashes()
+    assert "fay@example.com is suppressed (bounced (550 No such user))" in flash
     session.refresh(message)
     assert message.status == "failed"
 
@@ -265,11 +260,11 @@ def test_a_suppressed_customers_reason_shows_in_the_outbox_and_on_their_profile(
     unsubscribe_customer(session, customer, now=clock.now(), reason="reported our email as spam")
     session.commit()
 
-    html = admin_client.get("/admin/outbox?status=cancelled").get_data(as_text=True)
+    shown = page(admin_client.get("/admin/outbox?status=cancelled"))
 
-    row = row_of(html, message_of(session, outbox["pending"]))
-    assert "suppressed: reported our email as spam" in row
-    suppressed = re.search(rf'<li id="suppressed-{customer.id}">(.*?)</li>', html, re.S).group(1)
+    row = rows_by_message(shown)[message_of(session, outbox["pending"]).id]
+    assert "suppressed: reported our email as spam" in row["To"]
+    suppressed = text_of(shown.by_id(f"suppressed-{customer.id}"))
     assert "pat@example.com" in suppressed and "reported our email as spam" in suppressed
     profile = admin_client.get(f"/customers/{customer.id}")
     assert profile.status_code == 200

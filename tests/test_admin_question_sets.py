@@ -4,6 +4,7 @@ history, concurrent edits, and which set follows a purchase."""
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
 from surveys.services.question_sets.versions import current_version, get_question_set
 from tests.factories import PASSWORD, make_customer, make_purchase, make_sent_survey, make_user
+from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 
@@ -104,13 +106,13 @@ def test_the_list_shows_versions_answers_and_the_default(admin_client, session, 
     survey, _ = make_sent_survey(session, make_customer(session))
     submit_response(session, survey, {"expectations": "meeting"}, now=clock.now())
     session.commit()
-    page = admin_client.get("/admin/question-sets").get_data(as_text=True)
-    assert "Heart to heart" in page and "Fix check" in page and "Relationship review" in page
-    assert "Version 1" in page
-    start = page.index('id="set-heart-to-heart"')
-    row = page[start : page.index("</tr>", start)]
-    assert "Version 1" in row and "every purchase" in row
-    assert '<td class="numeric">1</td>' in row
+    rows = {row["id"]: row for row in page(admin_client.get("/admin/question-sets")).table_rows()}
+    assert list(rows) == ["set-fix-check", "set-heart-to-heart", "set-relationship-review"]
+    row = rows["set-heart-to-heart"]
+    assert row["Set"].startswith("Heart to heart")
+    assert row["Current version"].startswith("Version 1")
+    assert "every purchase" in row["Sent after"]
+    assert row["Answers"] == "1"
 
 
 def test_adding_a_question_saves_a_draft_and_customers_still_get_version_1(admin_client, session):
@@ -334,16 +336,16 @@ def test_the_preview_is_the_customers_survey_page_with_the_draft(admin_client, s
     response = admin_client.get("/admin/question-sets/heart-to-heart/preview")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
-    page = response.get_data(as_text=True)
-    assert 'class="page public"' in page
-    assert "What should we call you?" in page and 'name="nickname"' in page
-    assert 'name="expectations" required type="radio" value="short"' in page
-    assert "Send my answers" in page
-    editor_page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
-    assert (
-        'width="360"' in editor_page
-        and "/admin/question-sets/heart-to-heart/preview" in editor_page
-    )
+    preview = page(response)
+    assert preview.one("main")["class"] == ["page", "public"]
+    assert "What should we call you?" in preview.text
+    assert preview.field("nickname").name == "textarea"
+    short = preview.one('input[name="expectations"][value="short"]')
+    assert short["type"] == "radio" and short.has_attr("required")
+    assert preview.button("Send my answers")
+    frame = page(admin_client.get("/admin/question-sets/heart-to-heart")).one("iframe")
+    assert urlsplit(frame["src"]).path == "/admin/question-sets/heart-to-heart/preview"
+    assert frame["width"] == "360"
 
 
 def test_the_preview_of_an_old_version_shows_that_version(admin_client, session, clock):
@@ -378,15 +380,25 @@ def test_the_history_shows_what_changed_between_versions(admin_client, session, 
     )
     publishing.publish_questions(session, question_set, document, now=clock.now(), actor_user=admin)
     session.commit()
-    page = admin_client.get("/admin/question-sets/heart-to-heart/versions").get_data(as_text=True)
-    assert "Version 2" in page and "Version 1" in page
-    assert "by Ada Admin" in page
-    assert "Added</strong> <code>speed</code>" in page
-    assert "Removed</strong> <code>preferences</code>" in page
-    assert (
-        "text: “Are we exceeding your expectations?” → “Are we beating your expectations?”" in page
-    )
-    assert "Reordered" in page
+    shown = page(admin_client.get("/admin/question-sets/heart-to-heart/versions"))
+    version_2 = shown.by_id("version-2")
+    assert text_of(version_2.h2) == "Version 2 current" and shown.has_id("version-1")
+    assert "by Ada Admin" in text_of(version_2)
+    changes = version_2.select("ul.changes > li")
+    assert [text_of(change.strong) for change in changes] == [
+        "Changed",
+        "Added",
+        "Removed",
+        "Reordered",
+    ]
+    assert [text_of(change.code) for change in changes[:3]] == [
+        "expectations",
+        "speed",
+        "preferences",
+    ]
+    assert shown.items(changes[0]) == [
+        "text: “Are we exceeding your expectations?” → “Are we beating your expectations?”"
+    ]
 
 
 def test_diff_names_option_and_rule_changes():
@@ -478,8 +490,10 @@ def test_the_category_override_chooses_the_right_set(admin_client, session):
     assert question_set_for_purchase(session, keyboard).key == "fix-check"
     assert question_set_for_purchase(session, repair).key == "relationship-review"
 
-    page = admin_client.get("/admin/question-sets").get_data(as_text=True)
-    assert "Purchases in <strong>repairs</strong> get “Relationship review”" in page
+    assert (
+        "Purchases in repairs get “Relationship review”"
+        in page(admin_client.get("/admin/question-sets")).text
+    )
     assignment_id = session.scalar(select(QuestionSetAssignment.id))
     response = admin_client.post(
         f"/admin/question-sets/after-purchase/categories/{assignment_id}/remove",

@@ -15,6 +15,7 @@ from surveys.services.settings import (
     set_setting,
 )
 from tests.factories import make_user
+from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 
@@ -29,7 +30,7 @@ def post_settings(client, session, **changes):
 
 
 def test_the_page_shows_every_setting_with_its_explanation(admin_client):
-    page = admin_client.get("/admin/settings").get_data(as_text=True)
+    shown = page(admin_client.get("/admin/settings"))
     for key in (
         "survey_delay_minutes",
         "reminder_delay_hours",
@@ -42,10 +43,12 @@ def test_the_page_shows_every_setting_with_its_explanation(admin_client):
         "sender_name",
         "thank_you_message",
     ):
-        assert f'name="{key}"' in page
-        assert SPECS[key].explanation.replace("'", "&#39;") in page
-    assert "0 turns reminders off" in page
-    assert 'name="reminder_delay_hours" type="text" value="72"' in page
+        field = shown.field(key)
+        # The explanation is the field's description, read out with it.
+        assert field["aria-describedby"] == f"{key}-hint"
+        assert text_of(shown.by_id(f"{key}-hint")).startswith(SPECS[key].explanation)
+    assert "0 turns reminders off" in shown.text
+    assert shown.field_value("reminder_delay_hours") == "72"
 
 
 def test_saving_changes_only_what_changed_and_audits_each_change(admin_client, session, admin):
@@ -121,9 +124,9 @@ def test_a_value_out_of_range_is_refused_and_nothing_is_saved(
     # A valid change rides along: it must not be saved either.
     response = post_settings(admin_client, session, **{"survey_delay_minutes": "15", key: value})
     assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    assert message.replace("'", "&#39;") in page
-    assert "Nothing was saved" in page
+    shown = page(response)
+    assert shown.field_errors(key) == [message]
+    assert shown.flashes() == ["Nothing was saved: please look at what is marked below."]
     assert get_setting(session, "survey_delay_minutes") == 0
     assert session.scalar(select(AuditEntry)) is None
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from surveys.models import AuditEntry, User
 from surveys.services.users.accounts import password_matches
 from tests.factories import make_case, make_user
+from tests.pages import page
 from tests.web import csrf_token, log_in
 
 
@@ -172,8 +173,8 @@ def test_each_persons_open_and_overdue_cases_are_shown(admin_client, session, cl
     make_case(session, owner=owner, now=clock.now(), status="acknowledged")
     make_case(session, owner=owner, now=clock.now(), status="closed")
     session.commit()
-    page = admin_client.get("/admin/users").get_data(as_text=True)
-    start = page.index(f'id="user-{owner.id}"')
-    row = page[start : page.index("</tr>", start)]
-    assert '<td class="numeric" data-label="Open cases">2</td>' in row
-    assert '<td class="numeric overdue" data-label="Overdue">1</td>' in row
+    shown = page(admin_client.get("/admin/users"))
+    row = {row["id"]: row for row in shown.table_rows()}[f"user-{owner.id}"]
+    assert (row["Open cases"], row["Overdue"]) == ("2", "1")
+    overdue = shown.one('td[data-label="Overdue"]', shown.by_id(f"user-{owner.id}"))
+    assert "overdue" in overdue["class"]

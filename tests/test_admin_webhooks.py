@@ -9,6 +9,7 @@ import hmac
 import re
 
 import pytest
+from bs4 import Tag
 from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, OutboxMessage, WebhookEndpoint
@@ -17,6 +18,7 @@ from surveys.services.webhooks_out import events as webhooks_out
 from tests.factories import PASSWORD, make_user
 from tests.fake_sendgrid import Reply
 from tests.journey import run_worker
+from tests.pages import Page, page, text_of
 from tests.web import csrf_token, log_in
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{43}")
@@ -46,10 +48,21 @@ def audit(session) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def endpoint_section(html: str, endpoint: WebhookEndpoint) -> str:
-    match = re.search(rf'<section[^>]*id="endpoint-{endpoint.id}">(.*?)</section>', html, re.S)
-    assert match, f"endpoint {endpoint.id} is not on the page"
-    return match.group(1)
+def webhooks_page(client) -> Page:
+    return page(client.get("/admin/webhooks"))
+
+
+def endpoint_card(shown: Page, endpoint: WebhookEndpoint) -> Tag:
+    return shown.by_id(f"endpoint-{endpoint.id}")
+
+
+def badges(card: Tag) -> list[str]:
+    """The badges beside the endpoint's URL: active or paused, and failed deliveries."""
+    return [text_of(badge) for badge in card.select(".endpoint-head .badge")]
+
+
+def deliveries(shown: Page, endpoint: WebhookEndpoint) -> list[dict[str, str]]:
+    return shown.table_rows(endpoint_card(shown, endpoint).find("table"))
 
 
 @pytest.fixture
@@ -62,9 +75,9 @@ def endpoint(admin_client, session, webhook_receiver) -> WebhookEndpoint:
 
 
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, session, admin):
-    page = admin_client.get("/admin/webhooks")
-    assert page.status_code == 200
-    assert "No endpoints yet" in page.get_data(as_text=True)
+    empty = admin_client.get("/admin/webhooks")
+    assert empty.status_code == 200
+    assert "No endpoints yet" in text_of(page(empty).one(".empty-state"))
 
     response = add(
         admin_client,
@@ -77,10 +90,12 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, sessio
     assert endpoint.url == "https://crm.example.com/hooks/h2h"
     assert endpoint.events == ["response.created", "case.closed"]
     assert endpoint.active and SECRET.fullmatch(endpoint.secret)
-    html = response.get_data(as_text=True)
-    assert endpoint.secret in html and "only time we show it" in html
-    later = admin_client.get("/admin/webhooks").get_data(as_text=True)
-    assert endpoint.secret not in later and "https://crm.example.com/hooks/h2h" in later
+    shown = page(response).by_id("new-secret")
+    assert text_of(shown.select_one(".secret-value")) == endpoint.secret
+    assert "only time we show it" in text_of(shown)
+    later = webhooks_page(admin_client)
+    assert not later.has_id("new-secret") and endpoint.secret not in later.html
+    assert text_of(endpoint_card(later, endpoint).h2) == "https://crm.example.com/hooks/h2h"
     [entry] = audit(session)
     assert (entry.action, entry.actor_user_id) == ("webhook.created", admin.id)
     assert entry.after == {"url": endpoint.url, "events": endpoint.events, "active": True}
@@ -114,7 +129,8 @@ def test_a_url_we_cannot_post_to_is_refused_with_the_reason(admin_client, sessio
     response = add(admin_client, url)
 
     assert response.status_code == 422
-    assert why in response.get_data(as_text=True)
+    [error] = page(response).field_errors("url")
+    assert why in error
     assert session.scalar(select(func.count(WebhookEndpoint.id))) == 0
     assert audit(session) == []
 
@@ -130,7 +146,8 @@ def test_events_must_be_ones_we_send(admin_client, session, events, why):
     response = add(admin_client, "https://crm.example.com/hooks", events=events)
 
     assert response.status_code == 422
-    assert why in response.get_data(as_text=True)
+    shown = page(response)
+    assert shown.items(shown.by_id("events-errors")) == [why]
     assert session.scalar(select(func.count(WebhookEndpoint.id))) == 0
 
 
@@ -143,8 +160,9 @@ def test_pause_and_resume_are_audited_and_a_second_click_changes_nothing(
     assert act(admin_client, endpoint, "pause").status_code == 302
     session.refresh(endpoint)
     assert not endpoint.active
-    page = admin_client.get("/admin/webhooks").get_data(as_text=True)
-    assert "paused" in endpoint_section(page, endpoint)
+    shown = webhooks_page(admin_client)
+    assert badges(endpoint_card(shown, endpoint)) == ["paused"]
+    assert shown.buttons(endpoint_card(shown, endpoint)) == ["Resume", "New secret", "Delete"]
     act(admin_client, endpoint, "pause")
 
     act(admin_client, endpoint, "resume")
@@ -175,8 +193,9 @@ def test_a_new_secret_replaces_the_old_one_is_shown_once_and_is_audited(
 
     session.refresh(endpoint)
     assert endpoint.secret != old and SECRET.fullmatch(endpoint.secret)
-    assert endpoint.secret in response.get_data(as_text=True)
-    assert endpoint.secret not in admin_client.get("/admin/webhooks").get_data(as_text=True)
+    shown = page(response).by_id("new-secret")
+    assert text_of(shown.select_one(".secret-value")) == endpoint.secret
+    assert endpoint.secret not in webhooks_page(admin_client).html
     entry = audit(session)[-1]
     assert (entry.action, entry.before, entry.after) == ("webhook.secret_rotated", None, None)
 
@@ -192,9 +211,10 @@ def test_deleting_an_endpoint_cancels_what_it_has_not_received_and_is_audited(
     response = act(admin_client, endpoint, "delete")
 
     assert response.status_code == 302
-    assert "1 undelivered event was cancelled" in admin_client.get("/admin/webhooks").get_data(
-        as_text=True
-    )
+    shown = webhooks_page(admin_client)
+    [flash] = shown.flashes()
+    assert "1 undelivered event was cancelled" in flash
+    assert not shown.has_id(f"endpoint-{endpoint_id}")
     assert session.get(WebhookEndpoint, endpoint_id) is None
     sent, waiting = session.scalars(
         select(OutboxMessage).where(OutboxMessage.channel == "webhook").order_by(OutboxMessage.id)
@@ -225,7 +245,8 @@ def test_a_test_ping_arrives_signed_and_shows_in_recent_deliveries(
     response = act(admin_client, endpoint, "ping")
 
     assert response.status_code == 302
-    assert "is on its way" in admin_client.get("/admin/webhooks").get_data(as_text=True)
+    [flash] = webhooks_page(admin_client).flashes()
+    assert "is on its way" in flash
     run_worker(runner)
     [request] = webhook_receiver.requests
     body = request.json
@@ -238,8 +259,9 @@ def test_a_test_ping_arrives_signed_and_shows_in_recent_deliveries(
         endpoint.secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
     ).hexdigest()
     assert hmac.compare_digest(signature, expected)
-    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint)
-    assert "<code>ping</code>" in section and "badge-sent" in section and "1 attempt<" in section
+    [delivery] = deliveries(webhooks_page(admin_client), endpoint)
+    assert delivery["Delivery"].split()[1] == "ping"
+    assert delivery["Status"] == "sent 1 attempt"
     assert audit(session)[-1].action == "webhook.pinged"
 
 
@@ -249,7 +271,8 @@ def test_a_paused_endpoint_cannot_be_pinged(admin_client, session, endpoint):
     response = act(admin_client, endpoint, "ping")
 
     assert response.status_code == 302
-    assert "resume it to ping it" in admin_client.get("/admin/webhooks").get_data(as_text=True)
+    [flash] = webhooks_page(admin_client).flashes()
+    assert "resume it to ping it" in flash
     assert session.scalar(select(func.count(OutboxMessage.id))) == 0
 
 
@@ -262,10 +285,9 @@ def test_a_failed_delivery_shows_its_reason_on_the_webhooks_and_outbox_pages(
     delivery = session.scalars(select(OutboxMessage)).one()
     run_worker(runner)
 
-    retrying = endpoint_section(
-        admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint
-    )
-    assert "badge-retrying" in retrying and "410 Gone: this hook is gone" in retrying
+    [retrying] = deliveries(webhooks_page(admin_client), endpoint)
+    assert retrying["Status"] == "retrying 1 attempt"
+    assert "410 Gone: this hook is gone" in retrying["Last error"]
     for _ in range(attempts - 1):
         session.refresh(delivery)
         clock.set(delivery.next_attempt_at)
@@ -274,16 +296,19 @@ def test_a_failed_delivery_shows_its_reason_on_the_webhooks_and_outbox_pages(
     session.refresh(delivery)
     reason = f"gave up after {attempts} attempts: the endpoint answered 410 Gone: this hook is gone"
     assert (delivery.status, delivery.last_error) == ("failed", reason)
-    section = endpoint_section(admin_client.get("/admin/webhooks").get_data(as_text=True), endpoint)
-    assert "1 failed" in section and "badge-failed" in section and reason in section
-    assert f"{attempts} attempts" in section
-    outbox = admin_client.get("/admin/outbox?status=failed").get_data(as_text=True)
-    assert reason in outbox and f"webhook endpoint {endpoint.id}" in outbox
+    shown = webhooks_page(admin_client)
+    assert badges(endpoint_card(shown, endpoint)) == ["active", "1 failed"]
+    [failed] = deliveries(shown, endpoint)
+    assert failed["Status"] == f"failed {attempts} attempts"
+    assert failed["Last error"] == f"{reason} Retry it from the outbox"
+    [in_outbox] = page(admin_client.get("/admin/outbox?status=failed")).table_rows()
+    assert in_outbox["id"] == f"message-{delivery.id}"
+    assert (in_outbox["To"], in_outbox["Last error"]) == (f"webhook endpoint {endpoint.id}", reason)
 
 
 def test_the_webhooks_page_is_in_the_admin_navigation(admin_client):
-    html = admin_client.get("/admin/dashboard").get_data(as_text=True)
-    assert '<a href="/admin/webhooks">Webhooks</a>' in html
+    shown = page(admin_client.get("/admin/dashboard"))
+    assert shown.links(shown.by_label("Admin"))["Webhooks"] == "/admin/webhooks"
 
 
 # --- who may ----------------------------------------------------------------------------------
@@ -323,9 +348,8 @@ def test_owners_are_refused_and_nothing_changes(app, client, session, clock):
 
 
 def test_every_event_an_admin_can_choose_is_one_we_send(admin_client):
-    html = admin_client.get("/admin/webhooks").get_data(as_text=True)
-    offered = re.findall(r'name="events"[^>]*value="([^"]+)"', html)
-    assert offered == list(webhooks_out.EVENTS)
+    offered = webhooks_page(admin_client).all('input[name="events"]')
+    assert [box["value"] for box in offered] == list(webhooks_out.EVENTS)
 
 
 # --- in a browser, on a phone -----------------------------------------------------------------

@@ -118,6 +118,7 @@ def test_json_with_a_charset_parameter_is_accepted(client, session, auth):
     )
 
     assert response.status_code == 201
+    assert session.scalars(select(Purchase.order_id)).all() == ["A-1001"]
 
 
 @pytest.mark.parametrize(
@@ -313,6 +314,8 @@ def test_unknown_fields_are_ignored(client, session, auth, clock):
     )
 
     assert response.status_code == 201
+    [purchase] = session.scalars(select(Purchase)).all()
+    assert (purchase.order_id, purchase.customer.email) == ("A-1001", "ana@example.com")
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -76,12 +76,13 @@ def test_acknowledge_takes_an_open_case_as_the_api_key(client, session, helpdesk
     )
 
 
-def test_acknowledge_accepts_an_empty_body(client, helpdesk, case):
+def test_acknowledge_accepts_an_empty_body(client, session, helpdesk, case):
     _key, raw = helpdesk
 
     response = client.post(f"/api/v1/cases/{case.id}/acknowledge", headers=bearer(raw))
 
     assert response.status_code == 200
+    assert session.get(Case, case.id).status == "acknowledged"
 
 
 def test_acknowledging_twice_is_a_409_problem_and_changes_nothing(
@@ -187,6 +188,10 @@ def test_a_comment_is_allowed_on_a_closed_case(client, session, helpdesk, owner,
     session.commit()
 
     assert post(client, raw, closed.id, "comments", {"body": "For the record."}).status_code == 200
+    assert [(e.kind, e.body) for e in timeline(session, closed.id)][-1:] == [
+        ("note", "For the record.")
+    ]
+    assert session.get(Case, closed.id).status == "closed"
 
 
 def test_an_empty_comment_is_a_422_naming_body(client, helpdesk, case):
@@ -290,12 +295,16 @@ def test_reassigning_a_closed_case_is_a_409(client, session, helpdesk, owner, cl
     closed = make_case(session, owner=owner, status="closed", now=clock.now())
     make_user(session, email="ben@shop.example")
     session.commit()
+    before = [e.kind for e in timeline(session, closed.id)]
 
     response = post(
         client, raw, closed.id, "reassign", {"owner_email": "ben@shop.example", "reason": "Late."}
     )
 
     assert response.status_code == 409
+    session.expire_all()
+    assert session.get(Case, closed.id).owner_id == owner.id
+    assert [e.kind for e in timeline(session, closed.id)] == before
 
 
 # --- resolve ---------------------------------------------------------------------------------
@@ -404,11 +413,15 @@ def test_what_an_action_refuses_is_a_whole_problem_document_and_changes_nothing(
 
 
 @pytest.mark.parametrize("action", ["replies", "comments", "reassign", "resolve"])
-def test_a_body_that_is_not_a_json_object_is_refused(client, helpdesk, case, action):
+def test_a_body_that_is_not_a_json_object_is_refused(client, session, helpdesk, case, action):
     _key, raw = helpdesk
+    before = [e.kind for e in timeline(session, case.id)]
 
     as_text = client.post(f"/api/v1/cases/{case.id}/{action}", data="hello", headers=bearer(raw))
     as_list = client.post(f"/api/v1/cases/{case.id}/{action}", json=["hello"], headers=bearer(raw))
 
     assert as_text.status_code == 415
     assert as_list.status_code == 422 and list(problem(as_list)["errors"]) == ["body"]
+    session.expire_all()
+    assert [e.kind for e in timeline(session, case.id)] == before
+    assert session.get(Case, case.id).status == "open"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from surveys.models import Case, CaseEvent, OutboxMessage, Survey, User
+from surveys.models import Case, CaseEvent, CustomerNote, OutboxMessage, Survey, User
 from tests.factories import make_api_key, make_user
 from tests.journey import (
     act_on_case,
@@ -22,6 +22,7 @@ from tests.journey import (
     run_worker,
     unhappy_customer,
 )
+from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 ANA = "ana@example.com"
@@ -49,6 +50,12 @@ def case(client, session, runner, clock, fake_sendgrid, people):
         raw_key=people["raw_key"],
         owner_email="olivia@shop.example",
     )
+
+
+def errors_of(response, action: str, name: str) -> list[str]:
+    """The errors shown beside a field of the form that posts to `action`."""
+    shown = page(response)
+    return shown.field_errors(name, shown.form(action))
 
 
 def kinds(session, case_id: int) -> list[str]:
@@ -146,10 +153,21 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
         "fix_confirmed",
         "closed",
     ]
-    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Reopened: the fix did not work" in page
-    assert "Fix confirmed by the customer" in page
-    assert "The new one has the same sticky key." in page
+    shown = page(client.get(f"/cases/{case.id}"))
+    timeline = shown.region("Timeline")
+    assert [text_of(li.find("strong")) for li in timeline.find_all("li")] == [
+        "Case opened",
+        "Owner emailed",
+        "Acknowledged",
+        "Resolved",
+        "Fix-check sent",
+        "Reopened: the fix did not work",
+        "Resolved",
+        "Fix-check sent",
+        "Fix confirmed by the customer",
+        "Closed",
+    ]
+    assert "The new one has the same sticky key." in shown.text
 
 
 def test_partly_reopens_the_case_too(client, session, runner, clock, fake_sendgrid, people, case):
@@ -185,12 +203,12 @@ def test_each_fix_check_is_on_the_timeline_once_it_reached_the_customer(
 def test_the_reply_composer_starts_with_the_customers_own_words(client, people, case):
     log_in(client, people["owner"])
 
-    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    shown = page(client.get(f"/cases/{case.id}"))
 
-    assert 'name="message"' in html
-    assert (
+    composer = shown.form(f"/cases/{case.id}/replies")
+    assert shown.field_value("message", composer).startswith(
         "You told us: “The keyboard arrived with a broken key and nobody answered my email.”"
-    ) in html.split('name="message"', 1)[1].split("</textarea>", 1)[0]
+    )
 
 
 def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
@@ -294,7 +312,8 @@ def test_a_reply_that_only_quotes_the_customer_is_refused(client, session, peopl
     )
 
     assert response.status_code == 422
-    assert "Add your own words after theirs" in response.get_data(as_text=True)
+    [error] = errors_of(response, f"/cases/{case.id}/replies", "message")
+    assert "Add your own words after theirs" in error
     assert queued(session, "reply") == []
 
 
@@ -304,7 +323,9 @@ def test_an_empty_reply_is_refused_with_the_error_in_place(client, session, peop
     response = act_on_case(client, case.id, "replies", message="   ")
 
     assert response.status_code == 422
-    assert "Write your reply to the customer." in response.get_data(as_text=True)
+    assert errors_of(response, f"/cases/{case.id}/replies", "message") == [
+        "Write your reply to the customer."
+    ]
     assert queued(session, "reply") == []
     assert session.get(Case, case.id).status == "open"
 
@@ -324,7 +345,8 @@ def test_replying_on_a_closed_case_is_refused_clearly(
     )
 
     assert response.status_code == 409
-    assert "This case is closed" in response.get_data(as_text=True)
+    [alert] = page(response).flashes()
+    assert alert.startswith("This case is closed")
     assert queued(session, "reply") == []
 
 
@@ -363,8 +385,9 @@ def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
         assert "refund approved" not in f"{mail.subject}{mail.text}{mail.html}"
     assert "refund approved" not in survey_page + thank_you
     # The people who look after the case do see it, marked as internal.
-    case_page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert SECRET_NOTE in case_page and "not shown to the customer" in case_page
+    timeline = page(client.get(f"/cases/{case.id}")).region("Timeline")
+    [note_entry] = timeline.select("li.event-note")
+    assert SECRET_NOTE in text_of(note_entry) and "not shown to the customer" in text_of(note_entry)
     note = session.scalars(select(CaseEvent).where(CaseEvent.kind == "note")).one()
     assert note.actor_user_id == people["owner"].id
 
@@ -375,7 +398,7 @@ def test_an_empty_note_is_refused(client, session, people, case):
     response = act_on_case(client, case.id, "notes", body="  ")
 
     assert response.status_code == 422
-    assert "Write the note." in response.get_data(as_text=True)
+    assert errors_of(response, f"/cases/{case.id}/notes", "body") == ["Write the note."]
     assert "note" not in kinds(session, case.id)
 
 
@@ -397,7 +420,8 @@ def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_cu
 
     # Olivia goes back to her inbox: the case is off it now.
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
-    assert "Ben Baker owns this case now" in client.get("/inbox").get_data(as_text=True)
+    [flash] = page(client.get("/inbox")).flashes()
+    assert "Ben Baker owns this case now" in flash
     stored = session.get(Case, case.id)
     assert stored.owner_id == people["other"].id
     assert stored.reassign_count == 1
@@ -429,9 +453,10 @@ def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_cu
     # Olivia no longer sees the case; Ben does, with the move counted.
     assert client.get(f"/cases/{case.id}").status_code == 404
     log_in_as(client, people["other"])
-    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Moved</dt>" in page and "once" in page
-    assert "From Olivia Bennett to Ben Baker. Why: Ben handles hardware returns" in page
+    shown = page(client.get(f"/cases/{case.id}"))
+    assert shown.definitions(shown.region("Owner"))["Moved"] == "once"
+    [moved] = shown.region("Timeline").select("li.event-reassigned")
+    assert "From Olivia Bennett to Ben Baker. Why: Ben handles hardware returns" in text_of(moved)
 
 
 def test_reassigning_without_a_reason_is_refused_and_changes_nothing(client, session, people, case):
@@ -440,7 +465,8 @@ def test_reassigning_without_a_reason_is_refused_and_changes_nothing(client, ses
     response = act_on_case(client, case.id, "reassign", owner_id=str(people["other"].id), reason="")
 
     assert response.status_code == 422
-    assert "Say why the case moves" in response.get_data(as_text=True)
+    [error] = errors_of(response, f"/cases/{case.id}/reassign", "reason")
+    assert "Say why the case moves" in error
     stored = session.get(Case, case.id)
     assert stored.owner_id == people["owner"].id and stored.reassign_count == 0
     assert queued(session, "case_reassigned_owner") == []
@@ -469,7 +495,8 @@ def test_reassigning_to_someone_who_cannot_take_it_is_refused(
     response = act_on_case(client, case.id, "reassign", owner_id=target, reason="Holidays.")
 
     assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    [error] = errors_of(response, f"/cases/{case.id}/reassign", "owner_id")
+    assert message in error
     assert session.get(Case, case.id).owner_id == people["owner"].id
 
 
@@ -478,8 +505,8 @@ def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_send
     act_on_case(client, case.id, "resolve", resolution="Replaced.")
     run_worker(runner)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
-    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "/reassign" not in html  # the page no longer offers it
+    offered = page(client.get(f"/cases/{case.id}")).form_actions()
+    assert f"/cases/{case.id}/reassign" not in offered  # the page no longer offers it
 
     response = client.post(
         f"/cases/{case.id}/reassign",
@@ -491,9 +518,7 @@ def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_send
     )
 
     assert response.status_code == 409
-    assert "This case is closed; there is nothing left to hand over." in response.get_data(
-        as_text=True
-    )
+    assert page(response).flashes() == ["This case is closed; there is nothing left to hand over."]
     assert session.get(Case, case.id).owner_id == people["owner"].id
 
 
@@ -561,7 +586,8 @@ def test_an_owner_with_an_open_case_cannot_be_deactivated_until_it_is_reassigned
     )
 
     assert refused.status_code == 409
-    assert "Olivia Bennett still owns 1 case that is not closed." in refused.get_data(as_text=True)
+    [alert] = page(refused).flashes()
+    assert "Olivia Bennett still owns 1 case that is not closed." in alert
     assert session.get(User, owner_id).active
 
     act_on_case(
@@ -605,6 +631,7 @@ def test_a_post_without_a_valid_csrf_token_answers_400_and_changes_nothing(
     assert (
         client.post(f"/customers/{case.customer_id}/notes", data={"body": "x"}).status_code == 400
     )
+    assert session.scalars(select(CustomerNote)).all() == []
 
 
 def test_an_owner_cannot_act_on_another_owners_case(client, session, people, case):

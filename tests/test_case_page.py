@@ -9,6 +9,7 @@ from surveys.models import Case, CaseEvent, User
 from surveys.services.cases import actions, queries
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from tests.factories import make_api_key, make_case, make_customer, make_purchase, make_user
+from tests.pages import Page
 from tests.web import csrf_token, log_in
 
 
@@ -64,16 +65,17 @@ def test_the_page_shows_the_answers_the_customer_and_the_purchase(client, sessio
     assert "The keyboard arrived with a broken key and nobody answered my email." in html
     assert "Did we save you time and money?" in html and "Somewhat" in html
     assert "4 out of 10" in html
-    assert html.count('class="answer negative"') == 2
+    shown = Page(html)
+    assert len(shown.all("li.answer.negative")) == 2
     # The customer and what they bought.
     assert "ana@example.com" in html
-    assert "Account owner</dt><dd>Olivia Owen" in html
+    assert shown.definitions(shown.region("Customer"))["Account owner"] == "Olivia Owen"
     assert "A-1001" in html and "Keyboard" in html and "2 × Mouse pad" in html
     assert "159.80 EUR" in html
     # Who owns it, why, by when, and what happened so far.
     assert "account owner" in html
     assert "Acknowledge: due in 4 hours" in html
-    assert "Case opened</strong>" in html
+    assert shown.items(shown.region("Timeline"))[0].startswith("Case opened by")
 
 
 def test_an_open_case_offers_acknowledge_and_resolve(client, owner, case):
@@ -161,9 +163,10 @@ def test_acknowledging_takes_the_case_and_shows_it_on_the_timeline(
     assert stored.acknowledged_at == clock.now()
     assert events_of(session, case.id) == ["opened", "acknowledged"]
     assert stored.events[-1].actor_user_id == owner.id
-    html = page(client, case.id).get_data(as_text=True)
-    assert "It is yours now. Ana Diaz will be glad to hear from you." in html
-    assert "Acknowledged</strong> by Olivia Owen" in " ".join(html.split())
+    shown = Page(page(client, case.id).get_data(as_text=True))
+    assert shown.flashes() == ["It is yours now. Ana Diaz will be glad to hear from you."]
+    entries = shown.items(shown.region("Timeline"))
+    assert entries[-1].startswith("Acknowledged by Olivia Owen")
 
 
 def test_acknowledging_twice_answers_409_with_a_clear_message(client, session, owner, case):
@@ -216,8 +219,8 @@ def test_resolving_without_a_fitting_note_answers_422_with_the_error_in_place(
 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert message in html
-    assert 'class="field has-error"' in html
+    [error] = Page(html).field_errors("resolution")
+    assert message in error
     assert session.get(Case, case.id).status == "open"
     assert events_of(session, case.id) == ["opened"]
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from surveys.models import Case, OutboxMessage, Response
 from tests.factories import make_api_key, make_user
+from tests.pages import page
 from tests.web import csrf_token_from, log_in
 
 LINK = re.compile(r"http://surveys\.test(/s/[A-Za-z0-9_-]+)\?a=(\w+)")
@@ -62,17 +63,17 @@ def test_a_negative_answer_reaches_one_owner_who_finds_it_in_the_inbox(
     assert set(links) == {"exceeding", "meeting", "short"}
 
     # Ana follows "falling short" from the email: the answer is chosen, nothing recorded yet.
-    page = client.get(links["short"])
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    assert re.search(r'value="short"[^>]*checked|checked[^>]*value="short"', html)
+    survey_page = client.get(links["short"])
+    assert survey_page.status_code == 200
+    shown = page(survey_page)
+    assert shown.field_value("expectations") == "short"
     assert session.scalar(select(func.count(Response.id))) == 0
 
     survey_path = links["short"].split("?")[0]
     answered = client.post(
         survey_path,
         data={
-            "csrf_token": csrf_token_from(html),
+            "csrf_token": shown.field_value("csrf_token"),
             "expectations": "short",
             "one_thing": "The keyboard arrived with a broken key.",
             "time_money": "somewhat",

@@ -17,6 +17,7 @@ from tests.journey import (
     run_worker,
     unhappy_customer,
 )
+from tests.pages import page, text_of
 from tests.test_openapi import assert_documented
 from tests.web import csrf_token, log_in
 
@@ -92,21 +93,20 @@ def test_after_a_whole_case_the_counts_are_seven_positive_two_negative(
 def test_the_profile_page_shows_the_whole_story_and_the_ledger(client, session, people, lived_case):
     customer_id = lived_case.customer_id
 
-    page = client.get(f"/customers/{customer_id}")
+    response = client.get(f"/customers/{customer_id}")
 
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
     assert "I work nights, so please email rather than call." in html
     # The ledger: counts, ratio against the aim, and each touch in words.
-    assert '<span class="stat-value">7</span><span class="stat-label">positive' in html
-    assert '<span class="stat-value">2</span><span class="stat-label">negative' in html
-    assert "3.5 : 1" in html and "aim: 10 : 1" in html
+    shown = page(html)
+    assert shown.stats() == {"positive": "7", "negative": "2", "aim: 10 : 1": "3.5 : 1"}
     assert "13 more positive touches reach the aim of 10 to 1." in html
-    assert html.count('class="touch-positive"') == 7
-    assert html.count('class="touch-negative"') == 2
+    assert len(shown.all(".touch-positive")) == 7
+    assert len(shown.all(".touch-negative")) == 2
     assert "Confirmed the fix worked" in html and "The fix did not work; case reopened" in html
     # The case, the surveys with their answers, the purchase.
-    assert f'href="/cases/{lived_case.id}"' in html and "closed confirmed" in html
+    assert f"/cases/{lived_case.id}" in shown.links().values() and "closed confirmed" in html
     assert "The keyboard arrived with a broken key and nobody answered my email." in html
     assert "The new one has the same sticky key." in html
     assert html.count("Did the fix work?") == 2
@@ -128,8 +128,8 @@ def test_an_owner_keeps_a_personal_note_everyone_who_looks_after_the_customer_se
         as_text=True
     )
     # Beside the answers on the case page, so the next reply can be personal.
-    case_page = client.get(f"/cases/{lived_case.id}").get_data(as_text=True)
-    remembered = case_page.split('id="remembered-title"', 1)[1].split("</section>", 1)[0]
+    case_page = page(client.get(f"/cases/{lived_case.id}"))
+    remembered = text_of(case_page.one('section[aria-labelledby="remembered-title"]'))
     assert "Daughter graduates in June." in remembered
     assert "I work nights, so please email rather than call." in remembered
     # And in the API's customer object.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import html as html_lib
-import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +11,7 @@ from surveys.mail.render import EMAIL_TEMPLATES
 from surveys.mail.samples import preview_entries
 from surveys.models import Customer, OutboxMessage, Purchase, Survey, SurveyToken, User
 from surveys.services.settings import set_setting
-from tests.factories import make_user
-from tests.web import log_in
+from tests.pages import Page, page
 
 ENTRIES = preview_entries()
 
@@ -22,35 +20,29 @@ def preview_url(entry) -> str:
     return f"/admin/emails/{entry.name}" + (f"?variant={entry.variant}" if entry.variant else "")
 
 
-def parts(client, page: str) -> tuple[str, str]:
+def parts(client, preview: Page) -> tuple[str, str]:
     """The HTML the preview's sandboxed iframe loads, and the plain text."""
-    src = re.search(r'<iframe[^>]* sandbox\s+src="([^"]*)"', page)
-    text = re.search(r'<pre class="email-text">(.*?)</pre>', page, re.S)
-    assert src and text, "the page shows no HTML frame or no text part"
-    frame = client.get(html_lib.unescape(src.group(1)))
+    frame = client.get(preview.one("iframe[sandbox]")["src"])
     assert frame.status_code == 200
-    return frame.get_data(as_text=True), html_lib.unescape(text.group(1))
+    return frame.get_data(as_text=True), preview.one("pre.email-text").get_text()
 
 
-def test_previews_are_for_admins_only(client, session):
-    owner = make_user(session, role="owner")
-    session.commit()
-    log_in(client, owner)
-    assert client.get("/admin/emails").status_code == 403
-    assert client.get("/admin/emails/survey").status_code == 403
-    assert client.get("/admin/emails/survey/html").status_code == 403
+def headers(preview: Page) -> dict[str, str]:
+    return preview.definitions(preview.one("dl.email-headers"))
 
 
 def test_the_list_links_every_registered_email_and_its_variants(admin_client):
-    page = admin_client.get("/admin/emails").get_data(as_text=True)
+    shown = page(admin_client.get("/admin/emails"))
+    customers = set(shown.links(shown.region("To customers")).values())
+    team = set(shown.links(shown.region("To the team")).values())
 
-    for name in EMAIL_TEMPLATES:
-        assert f"/admin/emails/{name}" in page, name
+    assert {urlsplit(href).path for href in customers | team} == {
+        f"/admin/emails/{name}" for name in EMAIL_TEMPLATES
+    }
     for kind in ("purchase", "fix_check", "relationship_review", "manual"):
-        assert f"/admin/emails/survey?variant={kind}" in page
-        assert f"/admin/emails/reminder?variant={kind}" in page
-    customers, team = page.split("To the team")
-    assert "/admin/emails/reminder" in customers and "/admin/emails/owner_new_case" in team
+        assert f"/admin/emails/survey?variant={kind}" in customers
+        assert f"/admin/emails/reminder?variant={kind}" in customers
+    assert "/admin/emails/owner_new_case" in team
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{e.name}-{e.variant}" for e in ENTRIES])
@@ -63,19 +55,19 @@ def test_each_email_renders_with_sample_data_as_html_and_text(admin_client, sess
     response = admin_client.get(preview_url(entry))
 
     assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert "could not be rendered" not in page
-    html, text = parts(admin_client, page)
-    subject = re.search(r"<dt>Subject</dt><dd>(.*?)</dd>", page).group(1)
+    preview = page(response)
+    assert "could not be rendered" not in preview.text
+    html, text = parts(admin_client, preview)
+    subject = headers(preview)["Subject"]
     assert subject and "None" not in subject
     assert html.lstrip().startswith("<!doctype html>") and "</html>" in html
     assert "Ana" in text or "Olivia" in text
     if entry.to_customer:
-        assert "<dt>List-Unsubscribe-Post</dt><dd>List-Unsubscribe=One-Click</dd>" in page
+        assert headers(preview)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "http://surveys.test/u/your-personal-link" in html
         assert "http://surveys.test/u/your-personal-link" in text
     else:
-        assert "List-Unsubscribe" not in page
+        assert "List-Unsubscribe" not in headers(preview)
     # Sample people and orders are never stored.
     session.expire_all()
     assert counts == {
@@ -84,8 +76,8 @@ def test_each_email_renders_with_sample_data_as_html_and_text(admin_client, sess
 
 
 def test_survey_previews_show_todays_first_question_in_each_kinds_words(admin_client):
-    purchase = admin_client.get("/admin/emails/survey?variant=purchase").get_data(as_text=True)
-    fix_check = admin_client.get("/admin/emails/survey?variant=fix_check").get_data(as_text=True)
+    purchase = page(admin_client.get("/admin/emails/survey?variant=purchase"))
+    fix_check = page(admin_client.get("/admin/emails/survey?variant=fix_check"))
 
     html, text = parts(admin_client, purchase)
     assert "Are we exceeding your expectations?" in text
@@ -100,17 +92,16 @@ def test_previews_use_the_sender_name_setting(admin_client, session):
     set_setting(session, "sender_name", "Walnut & Co")
     session.commit()
 
-    page = admin_client.get("/admin/emails/reminder?variant=purchase").get_data(as_text=True)
+    preview = page(admin_client.get("/admin/emails/reminder?variant=purchase"))
 
-    assert "<dt>From</dt><dd>Walnut &amp; Co &lt;surveys@shop.test&gt;</dd>" in page
-    assert "Warmly,\nWalnut & Co" in parts(admin_client, page)[1]
+    assert headers(preview)["From"] == "Walnut & Co <surveys@shop.test>"
+    assert "Warmly,\nWalnut & Co" in parts(admin_client, preview)[1]
 
 
 def test_the_html_is_shown_in_a_sandbox_that_runs_no_script(admin_client):
-    page = admin_client.get("/admin/emails/reply").get_data(as_text=True)
+    iframe = page(admin_client.get("/admin/emails/reply")).one("iframe")
 
-    iframe = re.search(r"<iframe[^>]*>", page).group(0)
-    assert re.search(r"\ssandbox\s", iframe) and "allow-scripts" not in iframe
+    assert iframe.has_attr("sandbox") and "allow-scripts" not in iframe["sandbox"]
 
 
 def test_an_unknown_email_is_404(admin_client):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from surveys.models import Case
 from tests.factories import PASSWORD, make_case, make_customer, make_user
+from tests.pages import page, text_of
 from tests.web import log_in
 
 
 def customer_names_in_order(html: str) -> list[str]:
-    return re.findall(r'class="case-customer" href="/cases/\d+">([^<]+)</a>', html)
+    return [text_of(link) for link in page(html).all("a.case-customer")]
 
 
 def inbox(client, **query) -> str:
@@ -113,8 +113,9 @@ def test_an_overdue_deadline_is_said_plainly_and_marked(client, session, clock):
 
     html = inbox(client)
 
-    assert re.search(r'class="case-due overdue"[^>]*>Acknowledge: overdue by 3 hours<', html)
-    assert "Resolve: due in 1 day" in html
+    due = {text_of(span): span["class"] for span in page(html).all(".case-due")}
+    assert due["Acknowledge: overdue by 3 hours"] == ["case-due", "overdue"]
+    assert due["Resolve: due in 1 day"] == ["case-due"]
 
 
 def test_each_row_shows_the_first_negative_answer_in_the_customers_words(client, session, clock):

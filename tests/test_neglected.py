@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_customer, make_user
 from tests.journey import answer_survey, mails_to, run_worker, survey_path
+from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 
@@ -55,7 +55,7 @@ def customer_with(
 
 
 def names_listed(html: str) -> list[str]:
-    return re.findall(r"<label for=\"customer-\d+\">\s*<p><strong>([^<]+)</strong>", html)
+    return [text_of(label.strong) for label in page(html).all('label[for^="customer-"]')]
 
 
 def invite(client, ids: list[int]):
@@ -83,9 +83,10 @@ def test_the_list_holds_who_is_short_of_ten_to_one_or_untouched_most_neglected_f
     html = client.get("/admin/neglected").get_data(as_text=True)
 
     assert names_listed(html) == ["Ratio Short", "Barely Short", "Never Touched", "Long Silent"]
-    assert "2 positive, 1 negative · 8 short of 10 to 1" in " ".join(html.split())
-    assert "last positive touch 200 days ago" in html
-    assert "no positive touch in 120 days" in html
+    listed = page(html).text
+    assert "2 positive, 1 negative · 8 short of 10 to 1" in listed
+    assert "last positive touch 200 days ago" in listed
+    assert "no positive touch in 120 days" in listed
 
 
 def test_the_page_is_for_admins_only(client, session):

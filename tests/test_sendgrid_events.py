@@ -187,6 +187,7 @@ def test_garbage_signature_is_refused(client, session, signer, clock, signature)
     headers["X-Twilio-Email-Event-Webhook-Signature"] = signature
 
     assert client.post(URL, data=body, headers=headers).status_code == 401
+    assert count(session, EmailEvent) == 0
 
 
 @pytest.mark.parametrize("age", [timedelta(minutes=11), timedelta(hours=3), -timedelta(minutes=11)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from surveys.services.question_sets.versions import get_question_set
 from surveys.services.settings import set_setting
 from surveys.services.surveys.tokens import mint_token
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
+from tests.pages import page
 
 NEGATIVE = {
     "expectations": "short",
@@ -36,23 +36,12 @@ POSITIVE = {"expectations": "exceeding", "time_money": "yes", "recommend": "10"}
 
 
 def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "the page has no csrf_token field"
-    return match.group(1)
+    return page(html).field_value("csrf_token")
 
 
 def checked(html: str) -> set[tuple[str, str]]:
     """The (name, value) of every radio button the page shows as selected."""
-    found = set()
-    for tag in re.findall(r"<input [^>]*>", html):
-        if re.search(r"\schecked[\s>]", tag):
-            found.add(
-                (
-                    re.search(r'name="([^"]*)"', tag).group(1),
-                    re.search(r'value="([^"]*)"', tag).group(1),
-                )
-            )
-    return found
+    return page(html).checked()
 
 
 def counts(session) -> dict[str, int]:
@@ -195,10 +184,10 @@ def test_missing_required_answer_is_shown_in_place_and_keeps_the_answers(client,
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "We would love your answer to this one." in html
-    assert 'id="expectations-errors"' in html
-    assert re.search(r'aria-describedby="expectations-errors"[^>]*name="expectations"', html)
-    assert "Faster delivery</textarea>" in html
+    shown = page(html)
+    # Tied to the question (aria-describedby), so a screen reader says it with the question.
+    assert shown.field_errors("expectations") == ["We would love your answer to this one."]
+    assert shown.field_value("one_thing") == "Faster delivery"
     assert checked(html) == {("time_money", "no"), ("recommend", "3")}
     assert counts(session) == before
 

@@ -163,13 +163,14 @@ def test_a_touch_point_that_does_not_fit_is_a_422_naming_each_field(
     assert session.scalars(select(Touchpoint)).all() == []
 
 
-def test_recording_a_touch_point_needs_a_key_and_a_json_object(client, raw_key, ana):
+def test_recording_a_touch_point_needs_a_key_and_a_json_object(client, session, raw_key, ana):
     assert client.post("/api/v1/touchpoints", json={}).status_code == 401
     assert client.post("/api/v1/touchpoints", data="x", headers=bearer(raw_key)).status_code == 415
     listed = post_touchpoint(client, raw_key, [])
     assert listed.status_code == 422 and listed.get_json()["errors"] == {
         "body": ["must be a JSON object"]
     }
+    assert session.scalars(select(Touchpoint)).all() == []
 
 
 def test_with_no_negative_touch_the_ratio_is_null_and_the_page_says_the_aim_is_met(

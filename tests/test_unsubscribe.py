@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
 from surveys.services.surveys.tokens import mint_token
 from tests.factories import make_customer, make_sent_survey
+from tests.pages import page
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -64,11 +64,11 @@ def test_one_click_post_unsubscribes_at_once_without_cookie_or_csrf(
 
 
 def test_button_on_the_confirmation_page_posts_the_one_click_form(client, session, customer, token):
-    html = client.get(f"/u/{token}").get_data(as_text=True)
-    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', form[2]))
-    assert form[1] == f"/u/{token}" and fields == ONE_CLICK
-    assert client.post(form[1], data=fields).status_code == 200
+    shown = page(client.get(f"/u/{token}"))
+    form = shown.one("form")
+    fields = shown.hidden_fields(form)
+    assert form["action"] == f"/u/{token}" and fields == ONE_CLICK
+    assert client.post(form["action"], data=fields).status_code == 200
     assert session.get(Customer, customer.id).suppressed_at is not None
 
 

@@ -358,6 +358,7 @@ def test_timestamp_within_five_minutes_is_accepted(client, stripe, session, cloc
     response = deliver(client, event(), at=clock.now() - timedelta(seconds=299))
 
     assert response.status_code == 201
+    assert counts(session) == ONE_ORDER
 
 
 def test_any_matching_v1_signature_is_enough_while_the_secret_is_rolled(
@@ -373,6 +374,7 @@ def test_any_matching_v1_signature_is_enough_while_the_secret_is_rolled(
     response = client.post(URL, data=body, headers={"Stripe-Signature": header})
 
     assert response.status_code == 201
+    assert counts(session) == ONE_ORDER
 
 
 def test_endpoint_answers_404_while_the_secret_is_unset(client, app, session, clock):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 
 from surveys.admin.forms import draft_form_data
@@ -11,15 +9,12 @@ from surveys.models import User
 from surveys.services.question_sets import drafts
 from surveys.services.question_sets.versions import get_question_set
 from tests.factories import PASSWORD
-
-_CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+from tests.pages import page
 
 
 def csrf_token_from(html: str) -> str:
     """The first CSRF token on a page."""
-    match = _CSRF_INPUT.search(html)
-    assert match, "the page carries no csrf_token field"
-    return match.group(1)
+    return page(html).field_value("csrf_token")
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user
 
 from surveys import clock
 from surveys.admin import bp
 from surveys.admin.forms import NewApiKeyForm
-from surveys.auth import admin_required
+from surveys.auth import acting_user
 from surveys.db import db
 from surveys.models import ApiKey
 from surveys.services.users import api_keys
@@ -34,14 +33,12 @@ def _api_keys_page(
 
 
 @bp.get("/api-keys")
-@admin_required
 def list_api_keys():
     """Every API key with its scope and last use, and the form to create one."""
     return _api_keys_page()
 
 
 @bp.post("/api-keys")
-@admin_required
 def create_api_key():
     """Create a key; the raw key is on this response only (never in the session or a flash)."""
     form = NewApiKeyForm()
@@ -54,7 +51,7 @@ def create_api_key():
             form.name.data,
             scope=form.scope.data,
             now=clock.now(),
-            actor=current_user._get_current_object(),
+            actor=acting_user(),
         )
     except ApiKeyError as exc:
         session.rollback()
@@ -66,16 +63,13 @@ def create_api_key():
 
 
 @bp.post("/api-keys/<int:key_id>/revoke")
-@admin_required
 def revoke_api_key(key_id: int):
     """Revoke a key: every request with it is refused (401) from the next one on."""
     session = db.session()
     key = session.get(ApiKey, key_id)
     if key is None:
         abort(404)
-    if api_keys.revoke_api_key(
-        session, key, now=clock.now(), actor=current_user._get_current_object()
-    ):
+    if api_keys.revoke_api_key(session, key, now=clock.now(), actor=acting_user()):
         session.commit()
         flash(f"Revoked {api_keys.describe(key)}. Requests with it are refused from now on.")
     else:

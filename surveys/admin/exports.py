@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from surveys import clock
 from surveys.admin import bp
-from surveys.auth import admin_required
 from surveys.db import db
 from surveys.services import exports
 
@@ -25,14 +24,12 @@ Table = Callable[[Session], tuple[list[str], Iterable[list]]]
 
 
 @bp.get("/export/responses.csv")
-@admin_required
 def export_responses():
     """Every completed response as CSV, one column per question key."""
     return _csv_download("responses", exports.response_table)
 
 
 @bp.get("/export/cases.csv")
-@admin_required
 def export_cases():
     """Every case as CSV: status, owner, customer, order, its moments and reasons."""
     return _csv_download("cases", exports.case_table)

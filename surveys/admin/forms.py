@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.forms import AppForm, AppSubform
+from surveys.forms import AppForm, AppSubform, strip
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.question_sets.assignments import MAX_CATEGORY
 from surveys.services.question_sets.fields import MAX_NAME, MAX_OPTIONS, MAX_QUESTIONS
@@ -35,10 +35,6 @@ from surveys.services.settings import SettingError, SettingSpec, clean_setting_v
 from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
 from surveys.services.webhooks_out.events import EVENTS as WEBHOOK_EVENTS
 from surveys.validation.numbers import MAX_DATABASE_ID
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class CsrfOnlyForm(AppForm):
@@ -57,25 +53,25 @@ BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "neg
 
 class OptionForm(AppSubform):
     value = StringField(
-        "Value", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        "Value", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
-    label = StringField("Label the customer sees", filters=[_strip])
+    label = StringField("Label the customer sees", filters=[strip])
     negative = BooleanField("Negative")
 
 
 class QuestionForm(AppSubform):
     key = StringField(
-        "Key", filters=[_strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        "Key", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
     type = SelectField("Type", choices=QUESTION_TYPE_CHOICES, default="text")
-    text = TextAreaField("Question", filters=[_strip], render_kw={"rows": 2})
+    text = TextAreaField("Question", filters=[strip], render_kw={"rows": 2})
     required = BooleanField("Required")
     # Kept as text so that whatever the admin typed survives a save; the
     # service's validation says what is wrong with it before publishing.
-    min = StringField("From", filters=[_strip], render_kw={"inputmode": "numeric"})
-    max = StringField("To", filters=[_strip], render_kw={"inputmode": "numeric"})
+    min = StringField("From", filters=[strip], render_kw={"inputmode": "numeric"})
+    max = StringField("To", filters=[strip], render_kw={"inputmode": "numeric"})
     at_most = StringField(
-        "Negative at or below", filters=[_strip], render_kw={"inputmode": "numeric"}
+        "Negative at or below", filters=[strip], render_kw={"inputmode": "numeric"}
     )
     options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
 
@@ -87,7 +83,7 @@ class DraftForm(AppForm):
     revision = IntegerField(
         "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
     )
-    name = StringField("Name", filters=[_strip], validators=[Length(max=MAX_NAME)])
+    name = StringField("Name", filters=[strip], validators=[Length(max=MAX_NAME)])
     questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 5)
 
     def to_document(self) -> list[dict]:
@@ -229,13 +225,13 @@ def group_question_errors(
 class NewQuestionSetForm(AppForm):
     key = StringField(
         "Key",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Give the set a key, like after-repair.")],
         render_kw={"autocapitalize": "none", "spellcheck": "false", "placeholder": "after-repair"},
     )
     name = StringField(
         "Name",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Give the set a name."), Length(max=MAX_NAME)],
     )
 
@@ -247,7 +243,7 @@ class DefaultQuestionSetForm(AppForm):
 class CategoryAssignmentForm(AppForm):
     category = StringField(
         "Item category",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Name the item category."), Length(max=MAX_CATEGORY)],
     )
     question_set = SelectField("Question set", validators=[DataRequired()])
@@ -273,7 +269,7 @@ class RoutingRuleForm(AppForm):
     )
     value = StringField(
         "Value",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Give the value the rule looks for."), Length(max=254)],
     )
     owner_id = SelectField("Cases go to", coerce=int)
@@ -291,14 +287,14 @@ class RoutingTesterForm(AppForm):
 
     email = EmailField(
         "Customer's email",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Give the customer's email."), Length(max=254)],
     )
-    category = StringField("Item category", filters=[_strip], validators=[Length(max=128)])
-    sku = StringField("SKU", filters=[_strip], validators=[Length(max=128)])
+    category = StringField("Item category", filters=[strip], validators=[Length(max=128)])
+    sku = StringField("SKU", filters=[strip], validators=[Length(max=128)])
     total = StringField(
         "Order total",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=20)],
         render_kw={"inputmode": "decimal"},
     )
@@ -308,9 +304,9 @@ class RoutingTesterForm(AppForm):
 
 
 class NewUserForm(AppForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired("Give their name.")])
+    name = StringField("Name", filters=[strip], validators=[DataRequired("Give their name.")])
     email = EmailField(
-        "Email", filters=[_strip], validators=[DataRequired("Give their email address.")]
+        "Email", filters=[strip], validators=[DataRequired("Give their email address.")]
     )
     role = SelectField(
         "Role",
@@ -356,7 +352,7 @@ def settings_form_class() -> type[AppForm]:
         if spec.kind == "paragraph":
             field = TextAreaField(
                 spec.label,
-                filters=[_strip],
+                filters=[strip],
                 validators=validators,
                 description=spec.explanation,
                 render_kw={"rows": 4},
@@ -364,7 +360,7 @@ def settings_form_class() -> type[AppForm]:
         elif spec.kind == "time":
             field = StringField(
                 spec.label,
-                filters=[_strip],
+                filters=[strip],
                 validators=validators,
                 description=spec.explanation,
                 render_kw={
@@ -376,14 +372,14 @@ def settings_form_class() -> type[AppForm]:
         elif spec.kind == "int":
             field = StringField(
                 spec.label,
-                filters=[_strip],
+                filters=[strip],
                 validators=validators,
                 description=spec.explanation,
                 render_kw={"inputmode": "numeric"},
             )
         else:
             field = StringField(
-                spec.label, filters=[_strip], validators=validators, description=spec.explanation
+                spec.label, filters=[strip], validators=validators, description=spec.explanation
             )
         fields[spec.key] = field
     return type("SettingsForm", (AppForm,), fields)
@@ -418,7 +414,7 @@ class WebhookEndpointForm(AppForm):
 
     url = URLField(
         "URL",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Give the URL we should post to.")],
         render_kw={
             "placeholder": "https://example.com/hooks/heart-to-heart",
@@ -443,7 +439,7 @@ class WebhookEndpointForm(AppForm):
 class NewApiKeyForm(AppForm):
     name = StringField(
         "Name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Give the key a name that says who uses it, e.g. “Helpdesk”."),
             Length(max=100, message="At most 100 characters."),

@@ -4,11 +4,10 @@ for 90 days, most neglected first; invite the ones chosen to a relationship revi
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from surveys import clock
 from surveys.admin import bp
-from surveys.auth import admin_required
+from surveys.auth import acting_user
 from surveys.db import db
 from surveys.forms import AppForm
 from surveys.services.customers import neglect
@@ -43,21 +42,19 @@ def _neglected_page(
 
 
 @bp.get("/neglected")
-@admin_required
 def show_neglected():
     """Customers who need some care, most neglected first."""
     return _neglected_page()
 
 
 @bp.post("/neglected/invite")
-@admin_required
 def invite_neglected():
     """Invite the chosen customers to a relationship review (suppression and throttle hold)."""
     session = db.session()
     chosen = _chosen_ids()
     try:
         result = neglect.invite_to_relationship_review(
-            session, chosen, actor=current_user._get_current_object(), now=clock.now()
+            session, chosen, actor=acting_user(), now=clock.now()
         )
     except neglect.InviteError as exc:
         return _neglected_page(error=str(exc), chosen=chosen, status=422)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
@@ -18,7 +17,7 @@ from surveys.admin.forms import (
     RoutingRuleForm,
     RoutingTesterForm,
 )
-from surveys.auth import admin_required
+from surveys.auth import acting_user
 from surveys.db import db
 from surveys.models import Customer, Purchase, PurchaseItem, RoutingRule, User
 from surveys.services.routing import rules as routing_rules
@@ -83,14 +82,12 @@ def _routing_page(
 
 
 @bp.get("/routing")
-@admin_required
 def show_routing():
     """The rules in order, the default owner, and the "who would get this?" tester."""
     return _routing_page()
 
 
 @bp.post("/routing/rules")
-@admin_required
 def add_routing_rule():
     """Add a rule at the end of the list."""
     session = db.session()
@@ -103,7 +100,7 @@ def add_routing_rule():
             field=form.field.data,
             value=form.value.data,
             owner=session.get(User, form.owner_id.data),
-            actor=_actor(),
+            actor=acting_user(),
             now=clock.now(),
         )
     except routing_rules.RoutingRuleError as exc:
@@ -115,31 +112,30 @@ def add_routing_rule():
 
 
 @bp.post("/routing/rules/<int:rule_id>/delete")
-@admin_required
 def delete_routing_rule(rule_id: int):
     """Remove a rule; the ones below move up."""
     session = db.session()
     rule = _rule_or_404(rule_id)
     words = describe_rule(rule)
-    routing_rules.delete_rule(session, rule, actor=_actor(), now=clock.now())
+    routing_rules.delete_rule(session, rule, actor=acting_user(), now=clock.now())
     session.commit()
     flash(f"Removed the rule “{words}”.")
     return redirect(url_for(".show_routing"))
 
 
 @bp.post("/routing/rules/<int:rule_id>/<any(up, down):direction>")
-@admin_required
 def move_routing_rule(rule_id: int, direction: str):
     """Move a rule one place up or down (the first matching rule wins)."""
     session = db.session()
     rule = _rule_or_404(rule_id)
-    routing_rules.move_rule(session, rule, direction=direction, actor=_actor(), now=clock.now())
+    routing_rules.move_rule(
+        session, rule, direction=direction, actor=acting_user(), now=clock.now()
+    )
     session.commit()
     return redirect(url_for(".show_routing") + f"#rule-{rule.id}")
 
 
 @bp.post("/routing/default-owner")
-@admin_required
 def set_default_owner():
     """Choose who owns the cases no account owner or rule claims."""
     session = db.session()
@@ -148,7 +144,7 @@ def set_default_owner():
         return _routing_page(default_form=form, status=422)
     owner = session.get(User, int(form.owner_id.data)) if form.owner_id.data else None
     try:
-        routing_rules.set_default_owner(session, owner, actor=_actor(), now=clock.now())
+        routing_rules.set_default_owner(session, owner, actor=acting_user(), now=clock.now())
     except routing_rules.RoutingRuleError as exc:
         form.owner_id.errors = [str(exc)]
         return _routing_page(default_form=form, status=422)
@@ -162,7 +158,6 @@ def set_default_owner():
 
 
 @bp.get("/routing/test")
-@admin_required
 def test_routing():
     """Who would own a case from this sample purchase, and why: asks the real decision."""
     session = db.session()
@@ -221,7 +216,3 @@ def _rule_or_404(rule_id: int) -> RoutingRule:
     if rule is None:
         abort(404)
     return rule
-
-
-def _actor() -> User:
-    return current_user._get_current_object()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user
 
 from surveys import clock
 from surveys.admin import bp
 from surveys.admin.forms import WEBHOOK_EVENT_LABELS, WebhookEndpointForm
-from surveys.auth import admin_required
+from surveys.auth import acting_user
 from surveys.db import db
-from surveys.models import User, WebhookEndpoint
+from surveys.models import WebhookEndpoint
 from surveys.services.webhooks_out import endpoints as webhook_endpoints
 from surveys.services.webhooks_out.endpoints import WebhookEndpointError
 
@@ -32,14 +31,12 @@ def _webhooks_page(
 
 
 @bp.get("/webhooks")
-@admin_required
 def list_webhook_endpoints():
     """The endpoints with their latest deliveries, and the form to add one."""
     return _webhooks_page()
 
 
 @bp.post("/webhooks")
-@admin_required
 def create_webhook_endpoint():
     """Register a URL for the chosen events; its signing secret is shown this once."""
     form = WebhookEndpointForm()
@@ -48,7 +45,11 @@ def create_webhook_endpoint():
     session = db.session()
     try:
         endpoint = webhook_endpoints.create_endpoint(
-            session, url=form.url.data, events=form.events.data, actor=_actor(), now=clock.now()
+            session,
+            url=form.url.data,
+            events=form.events.data,
+            actor=acting_user(),
+            now=clock.now(),
         )
     except WebhookEndpointError as exc:
         session.rollback()
@@ -60,37 +61,36 @@ def create_webhook_endpoint():
 
 
 @bp.post("/webhooks/<int:endpoint_id>/pause")
-@admin_required
 def pause_webhook_endpoint(endpoint_id: int):
     """Stop sending events to the endpoint; what is queued waits until it is resumed."""
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
-    webhook_endpoints.pause_endpoint(session, endpoint, actor=_actor(), now=clock.now())
+    webhook_endpoints.pause_endpoint(session, endpoint, actor=acting_user(), now=clock.now())
     session.commit()
     flash(f"Paused {endpoint.url}. Nothing is sent to it until you resume it.")
     return _back_to(endpoint)
 
 
 @bp.post("/webhooks/<int:endpoint_id>/resume")
-@admin_required
 def resume_webhook_endpoint(endpoint_id: int):
     """Send events to the endpoint again, starting with what waited."""
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
-    webhook_endpoints.resume_endpoint(session, endpoint, actor=_actor(), now=clock.now())
+    webhook_endpoints.resume_endpoint(session, endpoint, actor=acting_user(), now=clock.now())
     session.commit()
     flash(f"Resumed {endpoint.url}. What waited goes on the worker's next pass.")
     return _back_to(endpoint)
 
 
 @bp.post("/webhooks/<int:endpoint_id>/ping")
-@admin_required
 def ping_webhook_endpoint(endpoint_id: int):
     """Queue a signed test `ping` to the endpoint."""
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
     try:
-        message = webhook_endpoints.send_ping(session, endpoint, actor=_actor(), now=clock.now())
+        message = webhook_endpoints.send_ping(
+            session, endpoint, actor=acting_user(), now=clock.now()
+        )
     except WebhookEndpointError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -104,25 +104,25 @@ def ping_webhook_endpoint(endpoint_id: int):
 
 
 @bp.post("/webhooks/<int:endpoint_id>/secret")
-@admin_required
 def rotate_webhook_secret(endpoint_id: int):
     """Give the endpoint a new signing secret, shown this once; the old one stops at once."""
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
-    secret = webhook_endpoints.rotate_secret(session, endpoint, actor=_actor(), now=clock.now())
+    secret = webhook_endpoints.rotate_secret(
+        session, endpoint, actor=acting_user(), now=clock.now()
+    )
     session.commit()
     return _webhooks_page(new_secret=(endpoint, secret))
 
 
 @bp.post("/webhooks/<int:endpoint_id>/delete")
-@admin_required
 def delete_webhook_endpoint(endpoint_id: int):
     """Remove the endpoint; what it has not received yet is cancelled."""
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
     url = endpoint.url
     cancelled = webhook_endpoints.delete_endpoint(
-        session, endpoint, actor=_actor(), now=clock.now()
+        session, endpoint, actor=acting_user(), now=clock.now()
     )
     session.commit()
     flash(
@@ -146,7 +146,3 @@ def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
 
 def _back_to(endpoint: WebhookEndpoint):
     return redirect(url_for(".list_webhook_endpoints") + f"#endpoint-{endpoint.id}")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from surveys.forms import AppForm
+from surveys.forms import AppForm, strip
 from surveys.services.cases.actions import (
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
@@ -16,20 +16,19 @@ from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_N
 from surveys.web_input import database_id
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _optional_id(value) -> int | None:
     # WTForms coerces the chosen value and the choices alike: ints stay ints.
     return value if isinstance(value, int) else database_id(value)
 
 
-def written_text(label: str, *, missing: str, max_length: int, rows: int) -> TextAreaField:
+def written_text(
+    label: str, *, missing: str, max_length: int, rows: int, field_id: str | None = None
+) -> TextAreaField:
     """A required text box whose errors say what to write and how much fits."""
     return TextAreaField(
         label,
-        filters=[_strip],
+        id=field_id,
+        filters=[strip],
         validators=[
             DataRequired(missing),
             Length(max=max_length, message=f"Keep it under {max_length} characters."),
@@ -43,7 +42,7 @@ class LoginForm(AppForm):
     # and gets the same answer as a wrong password.
     email = EmailField(
         "Email",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter your email address."), Length(max=254)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
@@ -98,4 +97,7 @@ class CustomerNoteForm(AppForm):
         missing="Write what you want everyone to remember.",
         max_length=MAX_CUSTOMER_NOTE_LENGTH,
         rows=2,
+        # The case page shows it beside the case's own note box (also `body`): its own id
+        # keeps each label, hint and error list tied to the right box.
+        field_id="customer_note_body",
     )

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import NotFound
 
 from surveys import clock, throttle
+from surveys.auth import acting_user
 from surveys.db import db
 from surveys.humanize import MINUTES_TO_SECONDS, duration_words
 from surveys.inbox.forms import (
@@ -119,7 +120,7 @@ def logout():
     """
     if current_user.is_authenticated:
         s = db.session()
-        users.end_sessions(s, _me())
+        users.end_sessions(s, acting_user())
         s.commit()
     logout_user()
     session.clear()
@@ -150,7 +151,7 @@ def show_inbox():
     """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
     inbox = queries.inbox_cases(
-        db.session(), owner=None if everyone else _me(), page=page_number(request.args)
+        db.session(), owner=None if everyone else acting_user(), page=page_number(request.args)
     )
     return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
 
@@ -171,7 +172,7 @@ def acknowledge_case(case_id: int):
     """Take the case, so the customer knows a person is on it."""
     s = db.session()
     case = _load_case(case_id)
-    actions.acknowledge_case(s, case, by_user=_me(), now=clock.now())
+    actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
     s.commit()
     flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -190,7 +191,9 @@ def resolve_case(case_id: int):
         # say that, rather than point at a form the page no longer shows.
         states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
-    actions.resolve_case(s, case, resolution=form.resolution.data, by_user=_me(), now=clock.now())
+    actions.resolve_case(
+        s, case, resolution=form.resolution.data, by_user=acting_user(), now=clock.now()
+    )
     s.commit()
     flash(f"Resolved. Thank you for looking after {case.customer.display_name}.")
     return redirect(url_for(".show_case", case_id=case.id))
@@ -206,7 +209,7 @@ def reply_to_case(case_id: int):
         ReplyForm(),
         ensure=states.ensure_can_reply,
         perform=lambda s, case, form: actions.reply_to_customer(
-            s, case, message=form.message.data, by_user=_me(), now=clock.now()
+            s, case, message=form.message.data, by_user=acting_user(), now=clock.now()
         ),
         done=lambda case: (
             f"Sent to {case.customer.display_name}, from you. "
@@ -225,7 +228,7 @@ def add_case_note(case_id: int):
         NoteForm(),
         ensure=None,
         perform=lambda s, case, form: actions.add_case_note(
-            s, case, body=form.body.data, by_user=_me(), now=clock.now()
+            s, case, body=form.body.data, by_user=acting_user(), now=clock.now()
         ),
         done=lambda case: "Note added. Only the people who look after this case see it.",
     )
@@ -245,7 +248,7 @@ def reassign_case(case_id: int):
             case,
             new_owner=s.get(User, form.owner_id.data) if form.owner_id.data else None,
             reason=form.reason.data,
-            by_user=_me(),
+            by_user=acting_user(),
             now=clock.now(),
         ),
         done=lambda case: (
@@ -273,21 +276,16 @@ def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
     perform(s, case, form)
     s.commit()
     flash(done(case))
-    me = _me()
+    me = acting_user()
     if not (me.is_admin or case.owner_id == me.id):
         # Handed over to someone else: the case is theirs now, and off this inbox.
         return redirect(url_for(".show_inbox"))
     return redirect(url_for(".show_case", case_id=case.id))
 
 
-def _me() -> User:
-    # The User itself rather than Flask-Login's proxy, to hand to the services.
-    return current_user._get_current_object()
-
-
 def _load_case(case_id: int) -> Case:
     """The case if the current user may see it; CaseNotFound (a 404) otherwise, also for actions."""
-    return queries.get_case_for(db.session(), _me(), case_id)
+    return queries.get_case_for(db.session(), acting_user(), case_id)
 
 
 # --- what a case action refuses, answered once for every page here ----------------------
@@ -369,7 +367,9 @@ def add_customer_note(customer_id: int):
     if not form.validate():
         return _render_customer(customer, note_form=form, status=422)
     try:
-        customers.add_customer_note(s, customer, body=form.body.data, author=_me(), now=clock.now())
+        customers.add_customer_note(
+            s, customer, body=form.body.data, author=acting_user(), now=clock.now()
+        )
     except customers.CustomerNoteError as exc:
         form.body.errors = [*form.body.errors, str(exc)]
         return _render_customer(customer, note_form=form, status=422)
@@ -391,7 +391,7 @@ def _back_from_note(customer: Customer) -> str:
 def _load_customer(customer_id: int) -> Customer:
     """The customer if the current user may see them; 404 otherwise."""
     try:
-        return customers.get_customer_for(db.session(), _me(), customer_id)
+        return customers.get_customer_for(db.session(), acting_user(), customer_id)
     except customers.CustomerNotFound:
         abort(404)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import Field, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from surveys.forms import AppForm
+from surveys.forms import AppForm, strip
 from surveys.models import Question
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
 from surveys.services.surveys.responses import MAX_TEXT_LENGTH
@@ -15,10 +15,6 @@ INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."
 TOO_LONG_MESSAGE = (
     "Thank you for writing so much! Please keep it to %(max)d characters (this is %(length)d)."
 )
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _presence(question: Question) -> list:
@@ -45,7 +41,7 @@ def field_for(question: Question) -> Field:
         )
     return TextAreaField(
         question.text,
-        filters=[_strip],
+        filters=[strip],
         validators=[*_presence(question), Length(max=MAX_TEXT_LENGTH, message=TOO_LONG_MESSAGE)],
     )
 
