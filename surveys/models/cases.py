@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +14,21 @@ from surveys.models.purchases import Purchase
 from surveys.models.surveys import Response
 from surveys.models.users import ApiKey, User
 
-CASE_STATUSES = ("open", "acknowledged", "resolved", "closed")
+
+class CaseStatus(StrEnum):
+    """Stored as these strings; a member compares equal to its string.
+
+    open: waiting for its owner to acknowledge; acknowledged: the owner is on it;
+    resolved: the owner says it is fixed and the fix-check asks the customer; closed: done.
+    """
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+CASE_STATUSES = tuple(CaseStatus)
 
 
 class Case(Base):

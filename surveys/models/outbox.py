@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from surveys.db import Base, UTCDateTime, utcnow
 
+
 # pending: waiting for next_attempt_at; sending: claimed by a worker until claimed_until;
 # sent; failed: refused for good (last_error says why); cancelled: by an admin or because
 # the reason to send it went away (the survey was answered, the address suppressed).
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+class OutboxStatus(StrEnum):
+    """Stored as these strings; a member compares equal to its string."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OUTBOX_STATUSES = tuple(OutboxStatus)
 
 
 class OutboxMessage(Base):

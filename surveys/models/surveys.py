@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,20 +14,26 @@ from surveys.models.purchases import Purchase
 from surveys.models.question_sets import Question, QuestionSet, QuestionSetVersion
 
 SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual")
+
+
 # scheduled: waiting for send_at; sent: in the customer's mailbox; answered.
 # throttled / suppressed / skipped: decided at purchase time, never sent.
 # cancelled: not sent after all (the address was suppressed meanwhile);
 # failed: refused by the mail service.
-SURVEY_STATUSES = (
-    "scheduled",
-    "sent",
-    "answered",
-    "throttled",
-    "suppressed",
-    "skipped",
-    "cancelled",
-    "failed",
-)
+class SurveyStatus(StrEnum):
+    """Stored as these strings; a member compares equal to its string."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ANSWERED = "answered"
+    THROTTLED = "throttled"
+    SUPPRESSED = "suppressed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+SURVEY_STATUSES = tuple(SurveyStatus)
 
 
 class Survey(Base):
