@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from surveys import clock
 from surveys.api.inputs import check_purchase
+from surveys.models.surveys import SurveyStatus
 from surveys.services.purchases import PurchaseInput, PurchaseRejected, record_purchase
 
 COLUMNS = (
@@ -382,6 +383,6 @@ def _import_chunk(
         done.imported += 1
         if result.survey is not None:
             done.surveys[result.survey.status] += 1
-            if result.survey.status == "scheduled":
+            if result.survey.status == SurveyStatus.SCHEDULED:
                 surveyed.add(purchase_input.customer.email)
     return done, surveyed

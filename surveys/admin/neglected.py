@@ -10,6 +10,7 @@ from surveys.admin import bp
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.forms import AppForm
+from surveys.models.surveys import SurveyStatus
 from surveys.services.customers import neglect
 from surveys.web_input import database_id
 
@@ -65,18 +66,18 @@ def invite_neglected():
 
 def _invite_summary(counts) -> str:
     """'Invited 3 customers. 1 was surveyed recently and will not be asked again yet.'"""
-    invited = counts.get("scheduled", 0)
+    invited = counts.get(SurveyStatus.SCHEDULED, 0)
     parts = [
         f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a relationship review."
     ]
-    if counts.get("throttled"):
-        n = counts["throttled"]
+    if counts.get(SurveyStatus.THROTTLED):
+        n = counts[SurveyStatus.THROTTLED]
         parts.append(
             f"{n} {'was' if n == 1 else 'were'} surveyed recently, so "
             f"{'is' if n == 1 else 'are'} not asked yet."
         )
-    if counts.get("suppressed"):
-        n = counts["suppressed"]
+    if counts.get(SurveyStatus.SUPPRESSED):
+        n = counts[SurveyStatus.SUPPRESSED]
         parts.append(
             f"{n} {'has' if n == 1 else 'have'} unsubscribed or bounced, so "
             f"{'is' if n == 1 else 'are'} never asked."

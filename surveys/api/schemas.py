@@ -17,6 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from surveys.errors import ApiProblem
 from surveys.models import Answer, Case, CaseEvent, Question, Response, Survey
+from surveys.models.cases import CASE_STATUSES
+from surveys.models.surveys import SurveyStatus
 from surveys.services.purchases import PurchaseResult
 from surveys.validation.json_values import json_shape_problem
 
@@ -109,24 +111,24 @@ def purchase_json(result: PurchaseResult) -> dict:
 
 # What a survey's status means, when nothing more particular was recorded.
 _STATUS_SENTENCES = {
-    "sent": "It was sent to the customer.",
-    "answered": "The customer answered it.",
-    "throttled": "The customer was surveyed recently.",
-    "suppressed": "The address unsubscribed or bounced.",
-    "skipped": "The purchase is too old to ask about.",
-    "cancelled": "It was cancelled before it was sent.",
-    "failed": "The mail service refused it.",
+    SurveyStatus.SENT: "It was sent to the customer.",
+    SurveyStatus.ANSWERED: "The customer answered it.",
+    SurveyStatus.THROTTLED: "The customer was surveyed recently.",
+    SurveyStatus.SUPPRESSED: "The address unsubscribed or bounced.",
+    SurveyStatus.SKIPPED: "The purchase is too old to ask about.",
+    SurveyStatus.CANCELLED: "It was cancelled before it was sent.",
+    SurveyStatus.FAILED: "The mail service refused it.",
 }
 
 
 def survey_reason(survey: Survey) -> str | None:
     """Why a survey is not scheduled, in a sentence; None while it is scheduled."""
-    if survey.status == "scheduled":
+    if survey.status == SurveyStatus.SCHEDULED:
         return None
     reason = (survey.status_reason or "").strip().rstrip(".")
     if not reason:
         return _STATUS_SENTENCES.get(survey.status, f"Its status is {survey.status}.")
-    if survey.status == "suppressed" and not reason.lower().startswith("the address"):
+    if survey.status == SurveyStatus.SUPPRESSED and not reason.lower().startswith("the address"):
         # A suppression's reason is a word ("unsubscribed", "bounce"), not a sentence.
         return f"The address is suppressed ({reason})."
     return f"{reason[0].upper()}{reason[1:]}."
@@ -275,7 +277,7 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer"},
-            "status": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed"]},
+            "status": {"type": "string", "enum": list(CASE_STATUSES)},
             "owner": {
                 "oneOf": [_PERSON, {"type": "null"}],
                 "description": "Null while the case waits for an owner: nobody could own it "

@@ -16,6 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from surveys.models import Answer, Customer, Question
 from surveys.models import Response as SurveyResponse
+from surveys.models.surveys import SurveyStatus
 from surveys.services.customers.people import PersonResult
 
 # The heart-to-heart questions Delighted has a field for; other answers are additional.
@@ -53,7 +54,7 @@ def unix_time(moment: datetime | None) -> int | None:
 def person_json(result: PersonResult, properties: dict) -> dict:
     """The person posted, with when their survey goes out (null when it will not)."""
     survey = result.survey
-    scheduled = survey is not None and survey.status == "scheduled"
+    scheduled = survey is not None and survey.status == SurveyStatus.SCHEDULED
     return {
         **person_summary(result.customer),
         "survey_scheduled_at": unix_time(survey.send_at) if scheduled else None,

@@ -19,6 +19,7 @@ from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
+from surveys.models.cases import CaseStatus
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
@@ -157,7 +158,7 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     )
     case = Case(
         id=1042,
-        status="acknowledged",
+        status=CaseStatus.ACKNOWLEDGED,
         customer=customer,
         owner=owner,
         purchase=purchase,

@@ -20,6 +20,7 @@ from surveys.models import (
     QuestionSetVersion,
     Survey,
 )
+from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import record_fix_check_sent
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
@@ -29,7 +30,7 @@ from surveys.templating import first_name, purchase_phrase
 SURVEY_LINK_DAYS = 30
 # A survey still to be delivered: scheduled, or failed and put back in the
 # queue by an admin (the outbox page's retry only has to re-queue the message).
-UNDELIVERED_SURVEY = ("scheduled", "failed")
+UNDELIVERED_SURVEY = (SurveyStatus.SCHEDULED, SurveyStatus.FAILED)
 
 
 # --- survey and reminder: what both load and show ----------------------------------------
@@ -195,7 +196,7 @@ def surveys_sent(session: Session, messages: list[OutboxMessage], now: datetime)
         update(Survey)
         .where(Survey.id.in_(survey_ids), Survey.status.in_(UNDELIVERED_SURVEY))
         .values(
-            status="sent",
+            status=SurveyStatus.SENT,
             sent_at=now,
             expires_at=now + timedelta(days=SURVEY_LINK_DAYS),
         )
@@ -213,7 +214,7 @@ def survey_failed(session: Session, message: OutboxMessage, reason: str, now: da
     session.execute(
         update(Survey)
         .where(Survey.id == message.survey_id, Survey.status.in_(UNDELIVERED_SURVEY))
-        .values(status="failed", status_reason=reason[:300])
+        .values(status=SurveyStatus.FAILED, status_reason=reason[:300])
     )
 
 
@@ -234,11 +235,11 @@ def survey_email(session: Session, message: OutboxMessage, now: datetime) -> dic
     customer = survey.customer
     if customer.suppressed_at is not None:
         reason = customer.suppression_reason or "the address is suppressed"
-        survey.status, survey.status_reason = "suppressed", reason[:300]
+        survey.status, survey.status_reason = SurveyStatus.SUPPRESSED, reason[:300]
         raise CancelDelivery(f"the customer's address is suppressed ({reason})")
     if customer.erased_at is not None:
         survey.status, survey.status_reason = (
-            "cancelled",
+            SurveyStatus.CANCELLED,
             "the customer's data was erased",
         )
         raise CancelDelivery("the customer's data was erased")
@@ -265,7 +266,7 @@ def reminder_email(session: Session, message: OutboxMessage, now: datetime) -> d
     survey = _survey_for(session, message)
     if survey is None:
         raise CancelDelivery("the survey no longer exists")
-    if survey.status != "sent":
+    if survey.status != SurveyStatus.SENT:
         raise CancelDelivery(f"the survey is {survey.status}; a reminder would only annoy")
     if survey.expires_at is not None and survey.expires_at <= now:
         raise CancelDelivery("the survey's link has expired")

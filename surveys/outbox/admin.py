@@ -13,6 +13,8 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, OutboxMessage, Survey, User
+from surveys.models.outbox import OutboxStatus
+from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.paging import shown_page
 
@@ -39,7 +41,7 @@ class OutboxRow:
 
     @property
     def retrying(self) -> bool:
-        return self.message.status == "pending" and self.message.attempts > 0
+        return self.message.status == OutboxStatus.PENDING and self.message.attempts > 0
 
     @property
     def shown_status(self) -> str:
@@ -65,7 +67,7 @@ def outbox_counts(session: Session) -> dict[str, int]:
         )
     ).all()
     for status, tried, count in rows:
-        key = "retrying" if status == "pending" and tried else status
+        key = "retrying" if status == OutboxStatus.PENDING and tried else status
         counts[key] = counts.get(key, 0) + count
     counts["waiting"] = sum(counts[key] for key in ("failed", "retrying", "pending", "sending"))
     return counts
@@ -74,9 +76,9 @@ def outbox_counts(session: Session) -> dict[str, int]:
 def _view_condition(view: str):
     status, attempts = OutboxMessage.status, OutboxMessage.attempts
     return {
-        "waiting": status.in_(("failed", "pending", "sending")),
-        "retrying": (status == "pending") & (attempts > 0),
-        "pending": (status == "pending") & (attempts == 0),
+        "waiting": status.in_((OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        "retrying": (status == OutboxStatus.PENDING) & (attempts > 0),
+        "pending": (status == OutboxStatus.PENDING) & (attempts == 0),
     }.get(view, status == view)
 
 
@@ -90,9 +92,9 @@ def list_messages(
     total = session.scalar(select(func.count(OutboxMessage.id)).where(condition)) or 0
     page = shown_page(page, total=total, per_page=per_page)
     urgency = case(
-        (OutboxMessage.status == "failed", 0),
+        (OutboxMessage.status == OutboxStatus.FAILED, 0),
         (OutboxMessage.attempts > 0, 1),
-        (OutboxMessage.status == "sending", 2),
+        (OutboxMessage.status == OutboxStatus.SENDING, 2),
         else_=3,
     )
     order = (
@@ -129,7 +131,7 @@ def retry_message(
 ) -> OutboxMessage:
     """Put a failed message back in the queue, due now, with a fresh set of attempts."""
     message = _locked(session, message_id)
-    if message.status != "failed":
+    if message.status != OutboxStatus.FAILED:
         raise OutboxActionRefused(
             f"Only a failed message can be retried; this one is {_status_words(message)}."
         )
@@ -150,8 +152,8 @@ def retry_message(
         # The survey waits again rather than showing as failed.
         session.execute(
             update(Survey)
-            .where(Survey.id == message.survey_id, Survey.status == "failed")
-            .values(status="scheduled", status_reason=None)
+            .where(Survey.id == message.survey_id, Survey.status == SurveyStatus.FAILED)
+            .values(status=SurveyStatus.SCHEDULED, status_reason=None)
         )
     record_admin_change(
         session,
@@ -171,19 +173,22 @@ def cancel_message(
 ) -> OutboxMessage:
     """Stop a message that has not gone yet (pending or waiting to retry)."""
     message = _locked(session, message_id)
-    if message.status != "pending":
+    if message.status != OutboxStatus.PENDING:
         raise OutboxActionRefused(
             f"Only a message waiting to be sent can be cancelled; "
             f"this one is {_status_words(message)}."
         )
     before = _snapshot(message)
-    message.status = "cancelled"
+    message.status = OutboxStatus.CANCELLED
     message.last_error = f"cancelled by {actor.name}"
     if message.template == "survey" and message.survey_id is not None:
         session.execute(
             update(Survey)
-            .where(Survey.id == message.survey_id, Survey.status.in_(("scheduled", "failed")))
-            .values(status="cancelled", status_reason=f"cancelled by {actor.name}"[:300])
+            .where(
+                Survey.id == message.survey_id,
+                Survey.status.in_((SurveyStatus.SCHEDULED, SurveyStatus.FAILED)),
+            )
+            .values(status=SurveyStatus.CANCELLED, status_reason=f"cancelled by {actor.name}"[:300])
         )
     record_admin_change(
         session,

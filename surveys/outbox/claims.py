@@ -24,6 +24,7 @@ from surveys.db import db
 from surveys.mail.render import EMAIL_TEMPLATES
 from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
 from surveys.models import OutboxMessage
+from surveys.models.outbox import OutboxStatus
 from surveys.outbox.outcomes import mark_sent
 from surveys.outbox.retry_policy import RetryPolicy
 
@@ -52,8 +53,10 @@ class Claims:
         """
         now = clock.now()
         due = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+            and_(
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+            ),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
         )
         query = select(OutboxMessage.id).where(OutboxMessage.channel == channel, due)
         if narrow is not None:
@@ -71,7 +74,9 @@ class Claims:
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(ids))
                     .values(
-                        status="sending", claimed_until=now + self.lease, claimed_by=self.worker_id
+                        status=OutboxStatus.SENDING,
+                        claimed_until=now + self.lease,
+                        claimed_by=self.worker_id,
                     ),
                     execution_options={"synchronize_session": False},
                 )
@@ -98,7 +103,7 @@ class Claims:
             session.execute(
                 update(OutboxMessage)
                 .where(*self._held(message_ids))
-                .values(status="pending", claimed_until=None, claimed_by=None),
+                .values(status=OutboxStatus.PENDING, claimed_until=None, claimed_by=None),
                 execution_options={"synchronize_session": False},
             )
             session.commit()
@@ -107,7 +112,7 @@ class Claims:
         """Those of these messages this worker still holds."""
         return (
             OutboxMessage.id.in_(message_ids),
-            OutboxMessage.status == "sending",
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claimed_by == self.worker_id,
         )
 
@@ -132,7 +137,7 @@ class Claims:
                 .with_for_update()
             ).all()
             for message in messages:
-                if message.status != "sending" or message.claimed_by != self.worker_id:
+                if message.status != OutboxStatus.SENDING or message.claimed_by != self.worker_id:
                     outcomes["skipped"] += 1  # another worker took it over; its outcome counts
                     continue
                 outcomes[self._record_failure(session, message, failure, now)] += 1
@@ -146,7 +151,7 @@ class Claims:
         unclaim(message)
         if isinstance(failure, TemporaryFailure) and message.attempts < self.policy.max_attempts:
             delay = self.policy.delay(message.attempts, failure.retry_after)
-            message.status = "pending"
+            message.status = OutboxStatus.PENDING
             message.next_attempt_at = now + delay
             message.last_error = failure.reason
             log.warning(
@@ -160,7 +165,7 @@ class Claims:
             reason = f"gave up after {message.attempts} attempts: {failure.reason}"
         else:
             reason = failure.reason
-        message.status = "failed"
+        message.status = OutboxStatus.FAILED
         message.last_error = reason
         spec = EMAIL_TEMPLATES.get(message.template)
         if spec is not None and spec.on_failed is not None:

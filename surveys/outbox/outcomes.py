@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from surveys.mail.render import EMAIL_TEMPLATES
 from surveys.models import OutboxMessage
+from surveys.models.outbox import OutboxStatus
 from surveys.services.email_events import EmailEventInput, EventsRecorded, record_email_events
 
 
@@ -41,7 +42,7 @@ def mark_sent(
             OutboxMessage.id.in_(message_ids),
             # `pending` too: if a lease ran out and another worker's attempt
             # failed meanwhile, this one still reached SendGrid.
-            OutboxMessage.status.in_(("sending", "pending")),
+            OutboxMessage.status.in_((OutboxStatus.SENDING, OutboxStatus.PENDING)),
         )
         .values(values)
         .returning(OutboxMessage),

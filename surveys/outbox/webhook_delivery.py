@@ -36,6 +36,7 @@ from surveys import clock
 from surveys.db import db
 from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFailure
 from surveys.models import OutboxMessage, WebhookEndpoint
+from surveys.models.outbox import OutboxStatus
 from surveys.outbox.claims import Claims, unclaim
 from surveys.services.webhooks_out import events as webhooks_out
 
@@ -119,7 +120,7 @@ class WebhookDelivery:
             endpoint = session.get(WebhookEndpoint, message.webhook_endpoint_id)
             if endpoint is not None and not endpoint.active:
                 # Paused since the claim: it waits, and this was no attempt.
-                message.status = "pending"
+                message.status = OutboxStatus.PENDING
                 unclaim(message)
                 session.commit()
                 return "deferred"

@@ -13,6 +13,7 @@ from surveys import clock
 from surveys.auth import csrf
 from surveys.db import db
 from surveys.models import Case, Question, Survey, SurveyToken
+from surveys.models.surveys import SurveyStatus
 from surveys.public.forms import answers_from, preselectable, survey_form_class
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.settings import get_setting
@@ -117,7 +118,7 @@ def _open_survey_or_abort(raw: str) -> Survey:
 
 
 def _is_answered(survey: Survey) -> bool:
-    return survey.status == "answered" or survey.response is not None
+    return survey.status == SurveyStatus.ANSWERED or survey.response is not None
 
 
 def _already_answered_page(survey: Survey):

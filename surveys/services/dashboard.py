@@ -9,16 +9,18 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, OutboxMessage, Response, User
+from surveys.models.cases import CaseStatus
+from surveys.models.outbox import OutboxStatus
 
 # Statuses in which an owner still has something to do, and the deadline that applies.
-OPEN_STATUSES = ("open", "acknowledged")
+OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED)
 
 
 def overdue_condition(now: datetime):
     """Whether the case is past its deadline (acknowledge-by while open, resolve-by after)."""
     return or_(
-        and_(Case.status == "open", Case.acknowledge_by < now),
-        and_(Case.status == "acknowledged", Case.resolve_by < now),
+        and_(Case.status == CaseStatus.OPEN, Case.acknowledge_by < now),
+        and_(Case.status == CaseStatus.ACKNOWLEDGED, Case.resolve_by < now),
     )
 
 
@@ -48,9 +50,9 @@ def overview(session: Session, *, now: datetime) -> Overview:
     cases = session.execute(
         select(
             func.count(Case.id).filter(Case.status.in_(OPEN_STATUSES)),
-            func.count(Case.id).filter(Case.status == "open"),
+            func.count(Case.id).filter(Case.status == CaseStatus.OPEN),
             func.count(Case.id).filter(overdue_condition(now)),
-            func.count(Case.id).filter(Case.status == "resolved"),
+            func.count(Case.id).filter(Case.status == CaseStatus.RESOLVED),
             func.count(Case.id).filter(Case.owner_id.is_(None)),
         )
     ).one()
@@ -62,9 +64,9 @@ def overview(session: Session, *, now: datetime) -> Overview:
     ).one()
     outbox = session.execute(
         select(
-            func.count(OutboxMessage.id).filter(OutboxMessage.status == "failed"),
+            func.count(OutboxMessage.id).filter(OutboxMessage.status == OutboxStatus.FAILED),
             func.count(OutboxMessage.id).filter(
-                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 OutboxMessage.next_attempt_at <= now,
             ),
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from surveys.db import insert_row
 from surveys.models import Customer, Purchase, PurchaseItem, Survey, User
+from surveys.models.surveys import SurveyStatus
 from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.settings import all_settings
 from surveys.services.surveys.scheduling import record_unsent_survey, schedule_survey
@@ -311,7 +312,7 @@ def _decide_survey(
             question_set=question_set,
             now=now,
             purchase=purchase,
-            status="skipped",
+            status=SurveyStatus.SKIPPED,
             reason="the sender asked for no survey",
         )
     age_limit_days = int(settings["age_limit_days"])
@@ -323,7 +324,7 @@ def _decide_survey(
             question_set=question_set,
             now=now,
             purchase=purchase,
-            status="skipped",
+            status=SurveyStatus.SKIPPED,
             reason=f"the purchase is older than {age_limit_days} days",
         )
     delay = (

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiKey, Case, CaseEvent, User
+from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
 from surveys.services.cases.errors import CaseInputError
 from surveys.services.cases.fix_check import ask_whether_fixed
@@ -70,7 +71,7 @@ def acknowledge_case(
     _require_actor(by_user, by_api_key)
     lock_case(session, case)
     ensure_can_acknowledge(case)
-    case.status = "acknowledged"
+    case.status = CaseStatus.ACKNOWLEDGED
     case.acknowledged_at = now
     return record_event(
         session, case, "acknowledged", now=now, by_user=by_user, by_api_key=by_api_key
@@ -101,8 +102,8 @@ def reply_to_customer(
             "message",
             "Add your own words after theirs: say what you will do about it, and by when.",
         )
-    if case.status == "open":
-        case.status = "acknowledged"
+    if case.status == CaseStatus.OPEN:
+        case.status = CaseStatus.ACKNOWLEDGED
         case.acknowledged_at = now
         record_event(session, case, "acknowledged", now=now, by_user=by_user, by_api_key=by_api_key)
     customer, owner = case.customer, case.owner
@@ -262,7 +263,7 @@ def resolve_case(
     # acknowledge deadline is not reported as missed afterwards.
     if case.acknowledged_at is None:
         case.acknowledged_at = now
-    case.status = "resolved"
+    case.status = CaseStatus.RESOLVED
     case.resolved_at = now
     case.resolution = resolution
     event = record_event(

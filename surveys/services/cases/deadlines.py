@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, User
+from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.timeline import record_event
 from surveys.services.customers.touchpoints import record_touchpoint
@@ -36,9 +37,9 @@ def next_deadline(case: Case) -> Deadline | None:
     and while it waits for an owner (the deadlines start when it has one)."""
     if case.owner_id is None:
         return None
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         return Deadline("Acknowledge", case.acknowledge_by)
-    if case.status == "acknowledged":
+    if case.status == CaseStatus.ACKNOWLEDGED:
         return Deadline("Resolve", case.resolve_by)
     return None
 
@@ -71,14 +72,14 @@ def _breached(breach: str, now: datetime):
     if breach == "acknowledge":
         conditions = (
             Case.owner_id.is_not(None),
-            Case.status == "open",
+            Case.status == CaseStatus.OPEN,
             Case.acknowledge_by < now,
             Case.acknowledge_escalated_at.is_(None),
         )
     else:
         conditions = (
             Case.owner_id.is_not(None),
-            Case.status.in_(("open", "acknowledged")),
+            Case.status.in_((CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED)),
             Case.resolve_by < now,
             Case.resolve_escalated_at.is_(None),
         )

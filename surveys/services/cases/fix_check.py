@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, CaseEvent, Response, Survey
+from surveys.models.cases import CaseStatus
+from surveys.models.surveys import SurveyStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.queries import answer_words
 from surveys.services.cases.timeline import lock_case, record_event
@@ -51,7 +53,7 @@ def ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey 
         case=case,
         customer_locked=True,  # by resolve_case, before anything referenced the customer
     )
-    if survey.status != "scheduled":
+    if survey.status != SurveyStatus.SCHEDULED:
         record_event(
             session,
             case,
@@ -104,10 +106,10 @@ def answer_fix_check(session: Session, response: Response, *, now: datetime) -> 
 
 
 def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetime) -> CaseEvent:
-    if case.status not in ("resolved", "closed"):
+    if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         # Already being worked on again: keep what they said on the timeline.
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
-    case.status = "acknowledged"
+    case.status = CaseStatus.ACKNOWLEDGED
     case.resolved_at = None
     case.resolution = None
     case.closed_at = None
@@ -133,10 +135,10 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetim
 def _confirm_fix(
     session: Session, case: Case, *, body: str, data: dict, now: datetime
 ) -> CaseEvent:
-    if case.status not in ("resolved", "closed"):
+    if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
     event = record_event(session, case, "fix_confirmed", now=now, body=body, data=data)
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         _close(
             session,
             case,
@@ -158,7 +160,7 @@ def _confirm_fix(
 
 
 def _close(session: Session, case: Case, *, reason: str, body: str, now: datetime) -> CaseEvent:
-    case.status = "closed"
+    case.status = CaseStatus.CLOSED
     case.closed_at = now
     case.closed_reason = reason
     event = record_event(session, case, "closed", now=now, body=body, data={"reason": reason})
@@ -177,7 +179,7 @@ def close_unconfirmed_cases(session: Session, now: datetime) -> int:
     cutoff = now - timedelta(days=days)
     cases = session.scalars(
         select(Case)
-        .where(Case.status == "resolved", Case.resolved_at <= cutoff)
+        .where(Case.status == CaseStatus.RESOLVED, Case.resolved_at <= cutoff)
         .order_by(Case.id)
         .with_for_update(skip_locked=True)
     ).all()
@@ -193,7 +195,7 @@ def close_unconfirmed_cases(session: Session, now: datetime) -> int:
     closed = 0
     for case in cases:
         survey = latest.get(case.id)
-        if survey is not None and survey.status == "scheduled":
+        if survey is not None and survey.status == SurveyStatus.SCHEDULED:
             continue
         if survey is not None and survey.sent_at is not None and survey.sent_at > cutoff:
             continue

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from surveys.humanize import duration_words
 from surveys.models import Answer, Case, CaseEvent, Response
+from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.routing.decisions import NoOwnerAvailable, RoutingDecision, choose_owner
@@ -49,7 +50,7 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     except NoOwnerAvailable as exc:
         decision, nobody_because = None, str(exc)
     case = Case(
-        status="open",
+        status=CaseStatus.OPEN,
         response_id=response.id,
         customer_id=response.customer_id,
         purchase_id=survey.purchase_id,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Answer, Case, CaseEvent, Customer, Purchase, Response, User
+from surveys.models.cases import CaseStatus
 from surveys.services.cases.errors import CaseNotFound
 from surveys.services.cases.states import UNFINISHED_STATUSES
 from surveys.services.paging import shown_page
@@ -78,12 +79,12 @@ def inbox_cases(
     """
     stage = sql_case(
         (Case.owner_id.is_(None), 0),
-        (Case.status.in_(("open", "acknowledged")), 1),
+        (Case.status.in_((CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED)), 1),
         else_=2,
     )
     due = sql_case(
-        (Case.status == "open", Case.acknowledge_by),
-        (Case.status == "acknowledged", Case.resolve_by),
+        (Case.status == CaseStatus.OPEN, Case.acknowledge_by),
+        (Case.status == CaseStatus.ACKNOWLEDGED, Case.resolve_by),
         else_=None,
     )
     unfinished = Case.status.in_(UNFINISHED_STATUSES)

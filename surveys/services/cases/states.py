@@ -9,10 +9,11 @@ someone (which starts its deadlines), and nothing else until it has an owner.
 from __future__ import annotations
 
 from surveys.models import Case
+from surveys.models.cases import CaseStatus
 from surveys.services.cases.errors import CaseStateError
 
 # Cases the owner still has to act on, or is waiting on the customer for.
-UNFINISHED_STATUSES = ("open", "acknowledged", "resolved")
+UNFINISHED_STATUSES = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.RESOLVED)
 WAITING_FOR_OWNER_MESSAGE = (
     "Nobody owns this case yet: hand it to someone first. They then acknowledge it, "
     "reply and resolve it."
@@ -21,12 +22,12 @@ WAITING_FOR_OWNER_MESSAGE = (
 
 def can_acknowledge(case: Case) -> bool:
     """Whether the case's status lets it be acknowledged (by its owner: it needs one)."""
-    return case.status == "open" and case.owner_id is not None
+    return case.status == CaseStatus.OPEN and case.owner_id is not None
 
 
 def can_resolve(case: Case) -> bool:
     """Whether the case's status lets it be resolved (it needs an owner)."""
-    return case.status in ("open", "acknowledged") and case.owner_id is not None
+    return case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED) and case.owner_id is not None
 
 
 def can_reply(case: Case) -> bool:
@@ -80,7 +81,7 @@ def _ensure_has_owner(case: Case) -> None:
 
 
 def _not_open_message(case: Case) -> str:
-    if case.status == "acknowledged":
+    if case.status == CaseStatus.ACKNOWLEDGED:
         taken = [event for event in case.events if event.kind == "acknowledged"]
         if taken:
             return f"{taken[-1].actor_label} already acknowledged this case."

@@ -39,6 +39,8 @@ from surveys.models import (
     SurveyToken,
     Touchpoint,
 )
+from surveys.models.outbox import OutboxStatus
+from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.cases.queries import answer_words
 from surveys.services.surveys.scheduling import lock_customer
@@ -228,8 +230,8 @@ def _cancel_surveys(session: Session, customer: Customer, scrub: _Scrubber) -> i
     """Surveys not yet sent will not be; the others keep their status, their reasons scrubbed."""
     cancelled = session.execute(
         update(Survey)
-        .where(Survey.customer_id == customer.id, Survey.status == "scheduled")
-        .values(status="cancelled", status_reason=REASON)
+        .where(Survey.customer_id == customer.id, Survey.status == SurveyStatus.SCHEDULED)
+        .values(status=SurveyStatus.CANCELLED, status_reason=REASON)
     ).rowcount
     for survey in session.scalars(
         select(Survey).where(Survey.customer_id == customer.id, Survey.status_reason.is_not(None))
@@ -258,8 +260,8 @@ def _scrub_outbox(
     cancelled = 0
     for message in messages:
         to_customer = (message.to_email or "").lower() == scrub.email
-        if to_customer and message.status == "pending":
-            message.status, message.last_error = "cancelled", REASON
+        if to_customer and message.status == OutboxStatus.PENDING:
+            message.status, message.last_error = OutboxStatus.CANCELLED, REASON
             cancelled += 1
         if to_customer:
             message.to_email, message.to_name = scrub.placeholder, None

@@ -8,6 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, OutboxMessage, Survey
+from surveys.models.outbox import OutboxStatus
+from surveys.models.surveys import SurveyStatus
 
 # The outbox templates that ask the customer something; replies from an owner are not stopped.
 SURVEY_TEMPLATES = ("survey", "reminder")
@@ -31,14 +33,14 @@ def unsubscribe_customer(
         .where(
             OutboxMessage.customer_id == customer.id,
             OutboxMessage.template.in_(SURVEY_TEMPLATES),
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(status="cancelled", last_error=why)
+        .values(status=OutboxStatus.CANCELLED, last_error=why)
     )
     session.execute(
         update(Survey)
-        .where(Survey.customer_id == customer.id, Survey.status == "scheduled")
-        .values(status="cancelled", status_reason=why)
+        .where(Survey.customer_id == customer.id, Survey.status == SurveyStatus.SCHEDULED)
+        .values(status=SurveyStatus.CANCELLED, status_reason=why)
     )
     session.flush()
     return newly

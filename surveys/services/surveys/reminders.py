@@ -17,6 +17,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, OutboxMessage, Survey
+from surveys.models.outbox import OutboxStatus
+from surveys.models.surveys import SurveyStatus
 from surveys.services.settings import get_setting
 from surveys.services.surveys.quiet_hours import outside_quiet_hours, quiet_hours
 
@@ -31,7 +33,7 @@ def due_for_a_reminder(now: datetime, delay: timedelta):
         select(Survey.id)
         .join(Customer, Customer.id == Survey.customer_id)
         .where(
-            Survey.status == "sent",
+            Survey.status == SurveyStatus.SENT,
             Survey.reminder_sent_at.is_(None),
             Survey.sent_at <= now - delay,
             Survey.expires_at > now,
@@ -82,7 +84,7 @@ def queue_reminders(session: Session, now: datetime) -> int:
                 "customer_id": customer_id,
                 "survey_id": survey_id,
                 "context": {},
-                "status": "pending",
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": outside_quiet_hours(
                     now, customers[customer_id].timezone, start=start, end=end

@@ -17,6 +17,8 @@ from surveys.models import (
     Response,
     Survey,
 )
+from surveys.models.outbox import OutboxStatus
+from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import answer_fix_check
 from surveys.services.cases.opening import open_case
 from surveys.services.customers.touchpoints import record_answer_touchpoints
@@ -57,7 +59,7 @@ def submit_response(
     Raises AlreadyAnswered for a second submit (also when two submits race) and
     InvalidAnswers when a value does not fit its question.
     """
-    if survey.status == "answered" or survey.response is not None:
+    if survey.status == SurveyStatus.ANSWERED or survey.response is not None:
         raise AlreadyAnswered(survey.id)
     version = survey_version(session, survey)
     given = _checked_answers(version.questions, answers)
@@ -82,7 +84,7 @@ def submit_response(
             )
     response.negative = any(answer.negative for answer in response.answers)
     survey.version_id = version.id
-    survey.status = "answered"
+    survey.status = SurveyStatus.ANSWERED
     survey.answered_at = now
     _cancel_reminders(session, survey)
     session.flush()
@@ -156,7 +158,7 @@ def _cancel_reminders(session: Session, survey: Survey) -> None:
         .where(
             OutboxMessage.survey_id == survey.id,
             OutboxMessage.template == "reminder",
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(status="cancelled", last_error="the survey was answered")
+        .values(status=SurveyStatus.CANCELLED, last_error="the survey was answered")
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from surveys.db import insert_row
 from surveys.models import Case, Customer, Purchase, QuestionSet, Survey
+from surveys.models.surveys import SurveyStatus
 from surveys.outbox.enqueue import enqueue_email
 from surveys.services.settings import get_setting
 from surveys.services.surveys.quiet_hours import outside_quiet_hours, quiet_hours
@@ -17,7 +18,7 @@ from surveys.services.surveys.quiet_hours import outside_quiet_hours, quiet_hour
 # A fix-check answers the customer's own complaint, so it is never throttled.
 THROTTLED_KINDS = ("purchase", "relationship_review", "manual")
 # Statuses of a survey that did or will reach the customer.
-LIVE_STATUSES = ("scheduled", "sent", "answered")
+LIVE_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.ANSWERED)
 
 
 def lock_customer(session: Session, customer: Customer) -> None:
@@ -113,7 +114,7 @@ def schedule_survey(
             question_set=question_set,
             now=now,
             purchase=purchase,
-            status="suppressed",
+            status=SurveyStatus.SUPPRESSED,
             reason=customer.suppression_reason or "the address is suppressed",
         )
     throttled = kind in THROTTLED_KINDS and not customer_is_new
@@ -126,7 +127,7 @@ def schedule_survey(
             question_set=question_set,
             now=now,
             purchase=purchase,
-            status="throttled",
+            status=SurveyStatus.THROTTLED,
             reason=f"already surveyed in the last {days} days",
         )
     send_at = send_at or now
@@ -138,7 +139,7 @@ def schedule_survey(
         Survey,
         {
             "kind": kind,
-            "status": "scheduled",
+            "status": SurveyStatus.SCHEDULED,
             "customer_id": customer.id,
             "purchase_id": purchase.id if purchase else None,
             "case_id": case.id if case else None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys.models import Case, User
+from surveys.models.cases import CaseStatus
 from surveys.models.users import ROLES
 from surveys.services.cases.opening import assign_waiting_cases
 
@@ -110,7 +111,9 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
     if not user.active:
         return
     unfinished = session.scalar(
-        select(func.count(Case.id)).where(Case.owner_id == user.id, Case.status != "closed")
+        select(func.count(Case.id)).where(
+            Case.owner_id == user.id, Case.status != CaseStatus.CLOSED
+        )
     )
     if unfinished == 1:
         raise UserError(

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import OutboxMessage, User, WebhookEndpoint
+from surveys.models.outbox import OutboxStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.webhooks_out.events import EVENTS, PING, event_payload, queue_delivery
 
@@ -163,16 +164,16 @@ def delete_endpoint(
     of_endpoint = OutboxMessage.webhook_endpoint_id == endpoint.id
     cancelled = session.execute(
         update(OutboxMessage)
-        .where(of_endpoint, OutboxMessage.status.in_(("pending", "sending")))
-        .values(status="cancelled", claimed_until=None, claimed_by=None, last_error=why),
+        .where(of_endpoint, OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+        .values(status=OutboxStatus.CANCELLED, claimed_until=None, claimed_by=None, last_error=why),
         execution_options={"synchronize_session": False},
     ).rowcount
     # A failed delivery could be retried from the outbox; with nowhere to go, it is over.
     session.execute(
         update(OutboxMessage)
-        .where(of_endpoint, OutboxMessage.status == "failed")
+        .where(of_endpoint, OutboxMessage.status == OutboxStatus.FAILED)
         .values(
-            status="cancelled",
+            status=OutboxStatus.CANCELLED,
             last_error=why + "; before that: " + func.coalesce(OutboxMessage.last_error, ""),
         ),
         execution_options={"synchronize_session": False},
@@ -271,7 +272,9 @@ def list_endpoints(session: Session) -> list[EndpointSummary]:
         )
         .where(
             OutboxMessage.webhook_endpoint_id.in_([e.id for e in endpoints]),
-            OutboxMessage.status.in_(("failed", "pending", "sending")),
+            OutboxMessage.status.in_(
+                (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
+            ),
         )
         .group_by(OutboxMessage.webhook_endpoint_id, OutboxMessage.status)
     ):
@@ -280,9 +283,9 @@ def list_endpoints(session: Session) -> list[EndpointSummary]:
         EndpointSummary(
             endpoint=endpoint,
             recent=recent_deliveries(session, endpoint),
-            failed=counts.get((endpoint.id, "failed"), 0),
-            waiting=counts.get((endpoint.id, "pending"), 0)
-            + counts.get((endpoint.id, "sending"), 0),
+            failed=counts.get((endpoint.id, OutboxStatus.FAILED), 0),
+            waiting=counts.get((endpoint.id, OutboxStatus.PENDING), 0)
+            + counts.get((endpoint.id, OutboxStatus.SENDING), 0),
         )
         for endpoint in endpoints
     ]

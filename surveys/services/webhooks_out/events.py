@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, OutboxMessage, Response, WebhookEndpoint
+from surveys.models.outbox import OutboxStatus
 
 RESPONSE_CREATED = "response.created"
 CASE_OPENED = "case.opened"
@@ -124,7 +125,7 @@ def queue_delivery(
         context={},
         case_id=case.id if case is not None else None,
         customer_id=customer_id,
-        status="pending",
+        status=OutboxStatus.PENDING,
         next_attempt_at=now,
         created_at=now,
     )
