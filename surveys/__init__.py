@@ -7,9 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from surveys.clock import SystemClock
-from surveys.config import config_from_environment, https_settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from surveys.config import PROJECT_ROOT, config_from_environment, https_settings
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -72,10 +70,10 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveys.admin import bp as admin_bp
-    from surveys.api import bp as api_bp
+    from surveys.admin.routes import bp as admin_bp
+    from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
-    from surveys.delighted import bp as delighted_bp
+    from surveys.delighted.views import bp as delighted_bp
     from surveys.inbox.views import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp

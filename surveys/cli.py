@@ -12,7 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask
 from sqlalchemy.engine import Connection
 
-from surveys import PROJECT_ROOT
+from surveys.config import PROJECT_ROOT
 from surveys.db import db
 
 

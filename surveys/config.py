@@ -8,6 +8,9 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+# The checkout's top folder: templates/, static/, migrations/ and the default instance/ live there.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 def load_secret_key(instance_path: Path) -> str:
     """Return SECRET_KEY, generating it once into the instance folder when unset.

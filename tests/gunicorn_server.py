@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from surveys import PROJECT_ROOT
+from surveys.config import PROJECT_ROOT
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # A gunicorn config file whose hook marks each worker ready once it has loaded the app,

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from surveys import PROJECT_ROOT
 from surveys.clock import FrozenClock
+from surveys.config import PROJECT_ROOT
 from surveys.db import db
 from surveys.models import OutboxMessage, Survey
 from surveys.outbox.worker import LEASE

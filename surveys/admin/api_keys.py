@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, url_for
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import NewApiKeyForm
 from surveys.auth import acting_user
 from surveys.db import db

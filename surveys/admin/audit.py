@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from wtforms import SelectChoice
 
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import AuditFilterForm
 from surveys.db import db
 from surveys.services import audit

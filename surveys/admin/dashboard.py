@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.db import db
 from surveys.services import dashboard
 from surveys.services.cases.queries import waiting_cases

@@ -10,7 +10,7 @@ from flask import Response, stream_with_context
 from sqlalchemy.orm import Session
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.db import db
 from surveys.services import exports
 

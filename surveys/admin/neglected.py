@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.forms import AppForm

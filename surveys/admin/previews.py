@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.db import db
 from surveys.mail import samples
 from surveys.security_headers import EMAIL_HTML_PREVIEW

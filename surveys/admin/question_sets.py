@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import (
     CategoryAssignmentForm,
     CsrfOnlyForm,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import (
     ROUTING_FIELD_LABELS,
     DefaultOwnerForm,

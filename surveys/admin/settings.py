@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import settings_form_class
 from surveys.auth import acting_user
 from surveys.db import db

@@ -8,7 +8,7 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import NewUserForm, ResetPasswordForm
 from surveys.auth import acting_user
 from surveys.db import db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 
 from surveys import clock
-from surveys.admin import bp
+from surveys.admin.blueprint import bp
 from surveys.admin.forms import WEBHOOK_EVENT_LABELS, WebhookEndpointForm
 from surveys.auth import acting_user
 from surveys.db import db

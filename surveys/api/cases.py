@@ -14,7 +14,8 @@ from flask import g
 from pydantic import BaseModel
 
 from surveys import clock
-from surveys.api import bp, queries, schemas
+from surveys.api import queries, schemas
+from surveys.api.blueprint import bp
 from surveys.api.inputs import (
     AcknowledgeInput,
     CaseListQuery,

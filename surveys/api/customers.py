@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from surveys import clock
-from surveys.api import bp, schemas
+from surveys.api import schemas
+from surveys.api.blueprint import bp
 from surveys.api.inputs import (
     CustomerQuery,
     TouchpointInput,

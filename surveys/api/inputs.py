@@ -27,7 +27,8 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import PydanticCustomError
 
-from surveys.api.schemas import read_json_body, validation_problem
+from surveys.api.json_body import read_json_body
+from surveys.api.schemas import validation_problem
 from surveys.models.cases import CASE_STATUSES
 from surveys.services import purchases
 from surveys.services.cases import actions as case_actions

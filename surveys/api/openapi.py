@@ -17,7 +17,8 @@ import sys
 from flask import Flask, current_app
 from pydantic import TypeAdapter
 
-from surveys.api import bp, inputs, schemas
+from surveys.api import inputs, schemas
+from surveys.api.blueprint import bp
 from surveys.validation.numbers import DatabaseId
 
 OPENAPI_PATHS = {

@@ -14,7 +14,7 @@ from flask import g, jsonify, url_for
 from sqlalchemy import select
 
 from surveys import clock
-from surveys.api import bp
+from surveys.api.blueprint import bp
 from surveys.api.inputs import (
     QuestionSetInput,
     QuestionSetQuery,
@@ -22,7 +22,8 @@ from surveys.api.inputs import (
     parse_query,
     query_parameters,
 )
-from surveys.api.schemas import read_json_body, rfc3339, validation_problem
+from surveys.api.json_body import read_json_body
+from surveys.api.schemas import rfc3339, validation_problem
 from surveys.auth import api_key_required
 from surveys.db import db
 from surveys.errors import ApiProblem

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from surveys.api import bp, queries, schemas
+from surveys.api import queries, schemas
+from surveys.api.blueprint import bp
 from surveys.api.inputs import ResponseListQuery, encode_cursor, parse_query, query_parameters
 from surveys.auth import api_key_required
 from surveys.db import db

@@ -4,10 +4,3 @@ The same paths, parameters and shapes Delighted's API had, with HTTP Basic
 auth (an API key as the user name, the password left empty), mapped onto our
 purchases, surveys, responses and suppressions.
 """
-
-from flask import Blueprint
-
-bp = Blueprint("delighted", __name__, url_prefix="/v1")
-
-# Imported for its routes.
-from surveys.delighted import views  # noqa: E402, F401

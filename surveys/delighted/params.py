@@ -25,7 +25,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
-from surveys.api.schemas import read_json_body, validation_problem
+from surveys.api.json_body import read_json_body
+from surveys.api.schemas import validation_problem
 from surveys.errors import ApiProblem
 from surveys.services.customers.people import PersonInput
 from surveys.validation.addresses import EmailAddress, OptionalEmailAddress

@@ -12,7 +12,8 @@ from surveys import clock
 from surveys.api.domain_errors import answer_domain_errors
 from surveys.auth import admit_api_key
 from surveys.db import db
-from surveys.delighted import bp, params, queries, schemas
+from surveys.delighted import params, queries, schemas
+from surveys.delighted.blueprint import bp
 from surveys.errors import ApiProblem
 from surveys.external_urls import external_url
 from surveys.services.customers.people import send_to_person, unsubscribe_address

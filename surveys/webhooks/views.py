@@ -14,7 +14,8 @@ from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
 from surveys import clock
 from surveys.api.domain_errors import answer_domain_errors
-from surveys.api.schemas import parse_json_document, purchase_json, validation_problem
+from surveys.api.json_body import parse_json_document
+from surveys.api.schemas import purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import api_problem_response, problem_response
 from surveys.outbox.outcomes import record_sendgrid_events

@@ -1,0 +1,19 @@
+"""Every admin page family, imported so that its routes join the blueprint the app registers."""
+
+from surveys.admin import (  # noqa: F401
+    api_keys,
+    audit,
+    dashboard,
+    exports,
+    neglected,
+    outbox,
+    previews,
+    question_sets,
+    routing,
+    settings,
+    users,
+    webhooks,
+)
+from surveys.admin.blueprint import bp
+
+__all__ = ["bp"]

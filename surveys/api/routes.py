@@ -1,0 +1,13 @@
+"""Every API resource, imported so that its routes join the blueprint the app registers."""
+
+from surveys.api import (  # noqa: F401
+    cases,
+    customers,
+    openapi,
+    purchases,
+    question_sets,
+    responses,
+)
+from surveys.api.blueprint import bp
+
+__all__ = ["bp"]
