@@ -344,44 +344,29 @@ def _setting_validator(spec: SettingSpec):
     return check
 
 
+# Each kind of setting: the field that edits it, and what a phone's keyboard should offer.
+_SETTING_FIELDS = {
+    "paragraph": (TextAreaField, {"rows": 4}),
+    "time": (
+        StringField,
+        {"inputmode": "numeric", "placeholder": "HH:MM", "pattern": "[0-2][0-9]:[0-5][0-9]"},
+    ),
+    "int": (StringField, {"inputmode": "numeric"}),
+}
+
+
 def settings_form_class() -> type[AppForm]:
     """A form with one field per setting of the settings page, validated as the service does."""
     fields = {}
     for spec in page_specs():
-        validators = [_setting_validator(spec)]
-        if spec.kind == "paragraph":
-            field = TextAreaField(
-                spec.label,
-                filters=[strip],
-                validators=validators,
-                description=spec.explanation,
-                render_kw={"rows": 4},
-            )
-        elif spec.kind == "time":
-            field = StringField(
-                spec.label,
-                filters=[strip],
-                validators=validators,
-                description=spec.explanation,
-                render_kw={
-                    "inputmode": "numeric",
-                    "placeholder": "HH:MM",
-                    "pattern": "[0-2][0-9]:[0-5][0-9]",
-                },
-            )
-        elif spec.kind == "int":
-            field = StringField(
-                spec.label,
-                filters=[strip],
-                validators=validators,
-                description=spec.explanation,
-                render_kw={"inputmode": "numeric"},
-            )
-        else:
-            field = StringField(
-                spec.label, filters=[strip], validators=validators, description=spec.explanation
-            )
-        fields[spec.key] = field
+        field_class, render_kw = _SETTING_FIELDS.get(spec.kind, (StringField, {}))
+        fields[spec.key] = field_class(
+            spec.label,
+            filters=[strip],
+            validators=[_setting_validator(spec)],
+            description=spec.explanation,
+            render_kw=dict(render_kw),
+        )
     return type("SettingsForm", (AppForm,), fields)
 
 

@@ -73,15 +73,7 @@ def create_user():
     except users.UserError as exc:
         form.form_errors.append(str(exc))
         return _users_page(new_form=form, status=422)
-    record_admin_change(
-        session,
-        actor_user=acting_user(),
-        action="user.created",
-        target=f"user {user.email}",
-        before=None,
-        after=_snapshot(user),
-        now=clock.now(),
-    )
+    _record_user_change(session, "user.created", user, before=None)
     session.commit()
     flash(f"{user.name} can now log in as {user.email}. Send them their password privately.")
     return redirect(url_for(".list_users"))
@@ -131,15 +123,7 @@ def deactivate_user(user_id: int):
         flash(str(exc), "error")
         return _users_page(status=409)
     if before["active"]:
-        record_admin_change(
-            session,
-            actor_user=acting_user(),
-            action="user.deactivated",
-            target=f"user {user.email}",
-            before=before,
-            after=_snapshot(user),
-            now=clock.now(),
-        )
+        _record_user_change(session, "user.deactivated", user, before=before)
     session.commit()
     flash(f"{user.name} can no longer log in.")
     return redirect(url_for(".list_users"))
@@ -153,15 +137,20 @@ def reactivate_user(user_id: int):
     before = _snapshot(user)
     users.reactivate_user(session, user, now=clock.now())
     if not before["active"]:
-        record_admin_change(
-            session,
-            actor_user=acting_user(),
-            action="user.reactivated",
-            target=f"user {user.email}",
-            before=before,
-            after=_snapshot(user),
-            now=clock.now(),
-        )
+        _record_user_change(session, "user.reactivated", user, before=before)
     session.commit()
     flash(f"{user.name} can log in again.")
     return redirect(url_for(".list_users"))
+
+
+def _record_user_change(session, action: str, user: User, *, before: dict | None) -> None:
+    """The audit log's line for a change to someone's account, by the admin acting."""
+    record_admin_change(
+        session,
+        actor_user=acting_user(),
+        action=action,
+        target=f"user {user.email}",
+        before=before,
+        after=_snapshot(user),
+        now=clock.now(),
+    )

@@ -63,22 +63,29 @@ def create_webhook_endpoint():
 @bp.post("/webhooks/<int:endpoint_id>/pause")
 def pause_webhook_endpoint(endpoint_id: int):
     """Stop sending events to the endpoint; what is queued waits until it is resumed."""
-    session = db.session()
-    endpoint = _endpoint_or_404(endpoint_id)
-    webhook_endpoints.pause_endpoint(session, endpoint, actor=acting_user(), now=clock.now())
-    session.commit()
-    flash(f"Paused {endpoint.url}. Nothing is sent to it until you resume it.")
-    return _back_to(endpoint)
+    return _switch_endpoint(
+        endpoint_id,
+        webhook_endpoints.pause_endpoint,
+        "Paused {url}. Nothing is sent to it until you resume it.",
+    )
 
 
 @bp.post("/webhooks/<int:endpoint_id>/resume")
 def resume_webhook_endpoint(endpoint_id: int):
     """Send events to the endpoint again, starting with what waited."""
+    return _switch_endpoint(
+        endpoint_id,
+        webhook_endpoints.resume_endpoint,
+        "Resumed {url}. What waited goes on the worker's next pass.",
+    )
+
+
+def _switch_endpoint(endpoint_id: int, switch, done: str):
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
-    webhook_endpoints.resume_endpoint(session, endpoint, actor=acting_user(), now=clock.now())
+    switch(session, endpoint, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(f"Resumed {endpoint.url}. What waited goes on the worker's next pass.")
+    flash(done.format(url=endpoint.url))
     return _back_to(endpoint)
 
 

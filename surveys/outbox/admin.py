@@ -155,15 +155,7 @@ def retry_message(
             .where(Survey.id == message.survey_id, Survey.status == SurveyStatus.FAILED)
             .values(status=SurveyStatus.SCHEDULED, status_reason=None)
         )
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="outbox.retried",
-        target=_target(message),
-        before=before,
-        after=_snapshot(message),
-        now=now,
-    )
+    _record_change(session, "outbox.retried", message, actor=actor, before=before, now=now)
     session.flush()
     return message
 
@@ -190,15 +182,7 @@ def cancel_message(
             )
             .values(status=SurveyStatus.CANCELLED, status_reason=f"cancelled by {actor.name}"[:300])
         )
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="outbox.cancelled",
-        target=_target(message),
-        before=before,
-        after=_snapshot(message),
-        now=now,
-    )
+    _record_change(session, "outbox.cancelled", message, actor=actor, before=before, now=now)
     session.flush()
     return message
 
@@ -230,3 +214,24 @@ def _snapshot(message: OutboxMessage) -> dict:
         "next_attempt_at": message.next_attempt_at.isoformat(),
         "last_error": message.last_error,
     }
+
+
+def _record_change(
+    session: Session,
+    action: str,
+    message: OutboxMessage,
+    *,
+    actor: User,
+    before: dict | None,
+    now: datetime,
+) -> None:
+    """The audit log's line for this change, with the message's state after it."""
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action=action,
+        target=_target(message),
+        before=before,
+        after=_snapshot(message),
+        now=now,
+    )

@@ -304,19 +304,13 @@ def _decide_survey(
         default_key=str(settings["purchase_question_set"]),
         categories=[item.category for item in items if item.category],
     )
-    if not send_survey:
-        return record_unsent_survey(
-            session,
-            customer=customer,
-            kind="purchase",
-            question_set=question_set,
-            now=now,
-            purchase=purchase,
-            status=SurveyStatus.SKIPPED,
-            reason="the sender asked for no survey",
-        )
     age_limit_days = int(settings["age_limit_days"])
-    if purchase.purchased_at < now - timedelta(days=age_limit_days):
+    skip_reason = None
+    if not send_survey:
+        skip_reason = "the sender asked for no survey"
+    elif purchase.purchased_at < now - timedelta(days=age_limit_days):
+        skip_reason = f"the purchase is older than {age_limit_days} days"
+    if skip_reason is not None:
         return record_unsent_survey(
             session,
             customer=customer,
@@ -325,7 +319,7 @@ def _decide_survey(
             now=now,
             purchase=purchase,
             status=SurveyStatus.SKIPPED,
-            reason=f"the purchase is older than {age_limit_days} days",
+            reason=skip_reason,
         )
     delay = (
         survey_delay

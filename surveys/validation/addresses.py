@@ -13,8 +13,8 @@ from surveys.validation.text import unstorable_text_reason
 MAX_EMAIL_LENGTH = 254
 
 
-def read_email(value: Any) -> str:
-    """A deliverable address, lower case, its domain in ASCII (IDNA)."""
+def _address_line(value: Any) -> str:
+    """A non-empty, storable single line no longer than any address can be, stripped."""
     if not isinstance(value, str):
         raise problem("must be a string")
     value = value.strip()
@@ -25,6 +25,12 @@ def read_email(value: Any) -> str:
         raise problem(reason)
     if len(value) > MAX_EMAIL_LENGTH:
         raise problem(f"must be at most {MAX_EMAIL_LENGTH} characters")
+    return value
+
+
+def read_email(value: Any) -> str:
+    """A deliverable address, lower case, its domain in ASCII (IDNA)."""
+    value = _address_line(value)
     try:
         # No SMTPUTF8: neither SendGrid nor most receiving servers take a
         # non-ASCII name before the @, so such an address could never be sent to.
@@ -60,16 +66,7 @@ def read_address_to_look_up(value: Any) -> str:
     them again (an owner filter, the owner a purchase names) is not held to what a mail
     server takes today, or an owner at an internal domain could never be named.
     """
-    if not isinstance(value, str):
-        raise problem("must be a string")
-    value = value.strip()
-    if not value:
-        raise problem("is required")
-    reason = unstorable_text_reason(value, multiline=False)
-    if reason:
-        raise problem(reason)
-    if len(value) > MAX_EMAIL_LENGTH:
-        raise problem(f"must be at most {MAX_EMAIL_LENGTH} characters")
+    value = _address_line(value)
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         raise problem("must be an email address")

@@ -32,23 +32,28 @@ _MESSAGES = {
 }
 
 
+# Messages that name the limit pydantic reports in the error's context.
+_MESSAGES_WITH_LIMITS = {
+    "too_long": "must have at most {max_length} items",
+    "too_short": "must have at least {min_length} items",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be {expected}",
+    "enum": "must be {expected}",
+}
+
+
+class _Context(dict):
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def _message(error: dict) -> str:
     kind = error["type"]
-    ctx = error.get("ctx") or {}
     if kind in _MESSAGES:
         return _MESSAGES[kind]
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items"
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} items"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')}"
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected')}"
-    if kind == "enum":
-        return f"must be {ctx.get('expected')}"
+    if kind in _MESSAGES_WITH_LIMITS:
+        return _MESSAGES_WITH_LIMITS[kind].format_map(_Context(error.get("ctx") or {}))
     return error["msg"].removeprefix("Value error, ")
 
 

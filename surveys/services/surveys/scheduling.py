@@ -106,20 +106,19 @@ def schedule_survey(
     """
     if not (customer_is_new or customer_locked):
         lock_customer(session, customer)
+    unsent = None
     if customer.suppressed_at is not None:
-        return record_unsent_survey(
-            session,
-            customer=customer,
-            kind=kind,
-            question_set=question_set,
-            now=now,
-            purchase=purchase,
-            status=SurveyStatus.SUPPRESSED,
-            reason=customer.suppression_reason or "the address is suppressed",
-        )
-    throttled = kind in THROTTLED_KINDS and not customer_is_new
-    if throttled and recently_surveyed(session, customer, now):
+        reason = customer.suppression_reason or "the address is suppressed"
+        unsent = (SurveyStatus.SUPPRESSED, reason)
+    elif (
+        kind in THROTTLED_KINDS
+        and not customer_is_new
+        and recently_surveyed(session, customer, now)
+    ):
         days = get_setting(session, "throttle_days")
+        unsent = (SurveyStatus.THROTTLED, f"already surveyed in the last {days} days")
+    if unsent is not None:
+        status, reason = unsent
         return record_unsent_survey(
             session,
             customer=customer,
@@ -127,8 +126,8 @@ def schedule_survey(
             question_set=question_set,
             now=now,
             purchase=purchase,
-            status=SurveyStatus.THROTTLED,
-            reason=f"already surveyed in the last {days} days",
+            status=status,
+            reason=reason,
         )
     send_at = send_at or now
     if customer.timezone:

@@ -77,15 +77,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="api_key.created",
-        target=describe(key),
-        before=None,
-        after=_snapshot(key),
-        now=now,
-    )
+    _record_change(session, "api_key.created", key, actor=actor, before=None, now=now)
     return key, raw
 
 
@@ -145,15 +137,7 @@ def revoke_api_key(
     before = _snapshot(key)
     key.revoked_at = now
     session.flush()
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="api_key.revoked",
-        target=describe(key),
-        before=before,
-        after=_snapshot(key),
-        now=now,
-    )
+    _record_change(session, "api_key.revoked", key, actor=actor, before=before, now=now)
     return True
 
 
@@ -191,3 +175,18 @@ def _snapshot(key: ApiKey) -> dict:
         "scope": key.scope,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }
+
+
+def _record_change(
+    session: Session, action: str, key: ApiKey, *, actor: User, before: dict | None, now: datetime
+) -> None:
+    """The audit log's line for this change, with the key's state after it."""
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action=action,
+        target=describe(key),
+        before=before,
+        after=_snapshot(key),
+        now=now,
+    )

@@ -99,15 +99,7 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="webhook.created",
-        target=_target(endpoint),
-        before=None,
-        after=_snapshot(endpoint),
-        now=now,
-    )
+    _record_change(session, "webhook.created", endpoint, actor=actor, before=None, now=now)
     return endpoint
 
 
@@ -140,15 +132,7 @@ def _set_active(
     before = _snapshot(endpoint)
     endpoint.active = active
     session.flush()
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action=action,
-        target=_target(endpoint),
-        before=before,
-        after=_snapshot(endpoint),
-        now=now,
-    )
+    _record_change(session, action, endpoint, actor=actor, before=before, now=now)
 
 
 def delete_endpoint(
@@ -302,4 +286,25 @@ def recent_deliveries(
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )
+    )
+
+
+def _record_change(
+    session: Session,
+    action: str,
+    endpoint: WebhookEndpoint,
+    *,
+    actor: User,
+    before: dict | None,
+    now: datetime,
+) -> None:
+    """The audit log's line for this change, with the endpoint's state after it."""
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action=action,
+        target=_target(endpoint),
+        before=before,
+        after=_snapshot(endpoint),
+        now=now,
     )
