@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
     from surveys.delighted.views import bp as delighted_bp
+    from surveys.inbox import attachments  # noqa: F401  (adds its download to inbox_bp)
     from surveys.inbox.views import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp

@@ -52,6 +52,10 @@ def config_from_environment(instance_path: Path) -> dict:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         "SHOPIFY_WEBHOOK_SECRET": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        # Replies by email (README's *Replies by email*): the domain whose MX is SendGrid's
+        # Inbound Parse, and the Basic-auth password in the URL it posts to.
+        "INBOUND_DOMAIN": inbound_domain(env.get("INBOUND_DOMAIN")),
+        "INBOUND_PARSE_PASSWORD": env.get("INBOUND_PARSE_PASSWORD") or None,
         # Where the login throttle counts failed attempts (Flask-Limiter reads this key).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
@@ -61,6 +65,18 @@ def config_from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+
+
+def inbound_domain(value: str | None) -> str | None:
+    """INBOUND_DOMAIN as addresses are compared: lower case, without a stray `@` or dot."""
+    domain = (value or "").strip().strip("@.").lower()
+    if not domain:
+        return None
+    if any(char.isspace() or char in "@/<>," for char in domain) or "." not in domain:
+        raise ValueError(
+            f"INBOUND_DOMAIN must be a domain name such as reply.shop.example: {value!r}"
+        )
+    return domain
 
 
 def https_settings(base_url: str) -> dict:

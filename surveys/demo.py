@@ -3,13 +3,15 @@
 It goes through the real paths: purchases are recorded as the API records
 them, the worker delivers the surveys (to `instance/outbox/` without
 SendGrid), and two customers answer, one of them unhappy, which opens a case
-for an owner. Running it again changes nothing and prints the logins again.
+for an owner; the owner replies, and the customer's email back lands on the case.
+Running it again changes nothing and prints the logins again.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from email.message import EmailMessage
 
 import click
 from flask import Flask, current_app
@@ -17,9 +19,12 @@ from sqlalchemy import select
 
 from surveys import clock
 from surveys.db import db
+from surveys.mail.inbound import read_mime
 from surveys.mail.senders import sender_for
-from surveys.models import Customer, Survey, User
+from surveys.models import Case, Customer, Survey, User
 from surveys.outbox.worker import Worker
+from surveys.services.cases.actions import reply_to_customer
+from surveys.services.cases.inbound import receive_case_email
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput, record_purchase
 from surveys.services.routing.rules import add_rule, set_default_owner
 from surveys.services.surveys.responses import submit_response
@@ -141,7 +146,43 @@ def seed_demo(now) -> dict:
         )
         submit_response(session, survey, answers, now=clock.now())
     session.commit()
+    _reply_and_hear_back(db.session(), now=clock.now())
     return {"api_key": raw_key}
+
+
+def _reply_and_hear_back(session, *, now) -> None:
+    """Omar answers Ben's case, and Ben's email back lands on it (as `flask mail receive`
+    would put it there), quoted history and signature stripped."""
+    ben = session.scalars(select(Customer).where(Customer.email == BEN_REPLY["From"])).one()
+    case = session.scalars(select(Case).where(Case.customer_id == ben.id)).one()
+    reply_to_customer(session, case, message=OMAR_REPLY, now=now, by_user=case.owner)
+    email, _recipients = read_mime(demo_reply_mime(case))
+    receive_case_email(session, email, case_id=case.id, audience="customer", now=now)
+    session.commit()
+
+
+OMAR_REPLY = (
+    "Dear Ben,\n\nI am sorry the desk arrived scratched and without its screws. A new top and "
+    "the screws leave our warehouse tomorrow morning. Could you tell me which leg it is?\n\nOmar"
+)
+BEN_REPLY = {
+    "From": "ben.okafor@example.com",
+    "Subject": "Re: Your standing desk",
+    "Body": "Thank you, Omar! It is the front left leg. Tuesday afternoon suits me.\n\n"
+    "Best regards,\nBen\n\n"
+    "On Mon, Nov 23, 2026 at 10:00 AM Omar Haddad <omar@shop.example> wrote:\n"
+    "> Dear Ben,\n> I am sorry the desk arrived scratched.\n",
+}
+
+
+def demo_reply_mime(case) -> bytes:
+    """Ben's answer to Omar, as his mail program would send it."""
+    message = EmailMessage()
+    message["From"] = f"Ben Okafor <{BEN_REPLY['From']}>"
+    message["To"] = f"case-{case.id}@reply.demo.invalid"
+    message["Subject"] = BEN_REPLY["Subject"]
+    message.set_content(BEN_REPLY["Body"])
+    return message.as_bytes()
 
 
 def register_commands(app: Flask) -> None:

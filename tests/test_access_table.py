@@ -25,7 +25,14 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from surveys.models import OutboxMessage, QuestionSetAssignment, RoutingRule, WebhookEndpoint
+from surveys.models import (
+    CaseAttachment,
+    CaseEvent,
+    OutboxMessage,
+    QuestionSetAssignment,
+    RoutingRule,
+    WebhookEndpoint,
+)
 from surveys.services.question_sets.versions import get_question_set
 from tests.factories import (
     make_api_key,
@@ -65,6 +72,7 @@ ACCESS = {
     ("POST", "/cases/<int:case_id>/replies"): (LOGIN, 422, 404, 422),
     ("POST", "/cases/<int:case_id>/reassign"): (LOGIN, 422, 404, 422),
     ("POST", "/cases/<int:case_id>/resolve"): (LOGIN, 422, 404, 422),
+    ("GET", "/cases/<int:case_id>/attachments/<int:attachment_id>"): (LOGIN, 200, 404, 200),
     ("GET", "/customers/<int:customer_id>"): (LOGIN, 200, 404, 200),
     ("POST", "/customers/<int:customer_id>/notes"): (LOGIN, 422, 404, 422),
     # --- admin pages
@@ -144,6 +152,7 @@ ACCESS = {
     ("POST", "/webhooks/sendgrid"): NEEDS_A_SIGNATURE,
     ("POST", "/webhooks/shopify"): NEEDS_A_SIGNATURE,
     ("POST", "/webhooks/stripe"): NEEDS_A_SIGNATURE,
+    ("POST", "/webhooks/inbound"): NEEDS_A_SIGNATURE,  # Basic auth with INBOUND_PARSE_PASSWORD
 }
 
 
@@ -192,6 +201,18 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
     )
     session.add_all([*rules, message, endpoint, assignment])
     key, _raw = make_api_key(session, "shop")
+    event = CaseEvent(case_id=case.id, kind="customer_replied", body="Photo attached.")
+    session.add(event)
+    session.flush()
+    attachment = CaseAttachment(
+        case_id=case.id,
+        case_event_id=event.id,
+        filename="key.png",
+        content_type="image/png",
+        size=3,
+        content=b"png",
+    )
+    session.add(attachment)
     session.flush()
     return {
         "case_id": case.id,
@@ -207,6 +228,7 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         "endpoint_id": endpoint.id,
         "key_id": key.id,
         "filename": "app.css",
+        "attachment_id": attachment.id,
     }
 
 
@@ -253,6 +275,7 @@ def test_each_caller_gets_what_the_table_says_on_every_route(app, session, clock
         SHOPIFY_WEBHOOK_SECRET="shpss_access_table",
         STRIPE_WEBHOOK_SECRET="whsec_access_table",
         SENDGRID_WEBHOOK_PUBLIC_KEY=sendgrid_public_key(),
+        INBOUND_PARSE_PASSWORD="inbound-access-table",
     )
     connection = app.extensions["db"]["sessionmaker"].kw["bind"]
     adapter = app.url_map.bind("localhost")

@@ -391,6 +391,7 @@ WEBHOOK_EVENT_LABELS = {
     "case.opened": "A negative answer opened a case",
     "case.resolved": "An owner resolved a case (the customer is asked whether the fix worked)",
     "case.closed": "A case closed (the customer confirmed the fix, or did not answer in time)",
+    "case.customer_replied": "A customer answered an email about their case",
 }
 
 

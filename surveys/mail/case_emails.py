@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
@@ -146,6 +147,28 @@ def case_reopened_email(session: Session, message: OutboxMessage, now: datetime)
         "customer": case.customer,
         "words": (event.data or {}).get("answers", []),
         "case_url": external_url("inbox.show_case", case_id=case.id),
+    }
+
+
+@email_template("customer_replied", to_customer=False)
+def customer_replied_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
+    """The customer answered by email: their words (history stripped), files, and the link."""
+    case = _case(session, message)
+    event = _event(session, message, "customer_replied")
+    data = event.data or {}
+    return {
+        "case": case,
+        "customer": case.customer,
+        "reply_body": event.body or "",
+        "reply_subject": data.get("subject") or "",
+        "attachments": data.get("attachments") or [],
+        "reopened": any(
+            later.kind == "reopened" and (later.data or {}).get("event_id") == event.id
+            for later in case.events
+        ),
+        "case_url": external_url("inbox.show_case", case_id=case.id),
+        # Only then does answering this email reach the case (and the customer).
+        "answer_by_email": bool(current_app.config.get("INBOUND_DOMAIN")),
     }
 
 

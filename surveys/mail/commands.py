@@ -1,4 +1,4 @@
-"""`flask worker [--once]`: delivery and timed work."""
+"""`flask worker [--once]`: delivery and timed work; `flask mail receive FILE.eml`: one email in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from surveys import clock
 from surveys.db import database_error_summary, database_unreachable, db
+from surveys.mail.inbound import read_mime, receive_email
 from surveys.mail.senders import sender_for
 from surveys.outbox.worker import BATCH_SIZE, PassReport, Worker
 from surveys.people_commands import warn_about_waiting_cases
@@ -21,6 +23,25 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def register_commands(app: Flask) -> None:
+    @app.cli.group("mail")
+    def mail_group() -> None:
+        """Mail that comes back to us."""
+
+    @mail_group.command("receive")
+    @click.argument("path", type=click.File("rb"))
+    def receive_command(path) -> None:
+        """Feed one raw email (an .eml file, `-` for standard input) through what Inbound Parse's
+        posts go through, and say what became of it."""
+        email, recipients = read_mime(path.read())
+        session = db.session()
+        receipt = receive_email(session, email, recipients, now=clock.now())
+        session.commit()
+        where = f" on case {receipt.case_id}" if receipt.case_id else ""
+        click.echo(f"{receipt.outcome}{where}: {receipt.detail}")
+        for file in receipt.attachments:
+            kept = "kept" if file["id"] else file.get("not_kept", "not kept")
+            click.echo(f"  {file['filename']} ({file['size']} bytes): {kept}")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Do everything that is due now, then exit.")
     @click.option(

@@ -50,6 +50,7 @@ from surveys.mail import case_emails, survey_emails  # noqa: F401
 from surveys.mail.batch import batch_memo, mint, write_batch
 from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
+from surveys.mail.reply_addresses import reply_to_for
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
 from surveys.models import Customer, OutboxMessage
 from surveys.services.settings import get_setting
@@ -206,7 +207,11 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
         to_name=message.to_name,
         from_email=from_email,
         from_name=message.from_name or sender_name or mail_from_name,
-        reply_to=message.reply_to,
+        # With INBOUND_DOMAIN, answers to a case's emails come back to the case.
+        reply_to=reply_to_for(
+            case_id=message.case_id, template=message.template, to_customer=spec.to_customer
+        )
+        or message.reply_to,
         subject=" ".join(substitute(rendered.subject, substitutions).split()),
         text=rendered.text,
         html=rendered.html,

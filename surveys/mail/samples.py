@@ -40,6 +40,7 @@ TITLES = {
     "case_reassigned_owner": "To the new owner: a case handed over",
     "case_reassigned_customer": "To the customer: who looks after them now",
     "case_reopened": "To the owner: the fix did not work",
+    "customer_replied": "To the owner: the customer answered by email",
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
@@ -230,6 +231,12 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "from_name": "Sam Lee",
         "by": "Alex Morgan",
         "reason": "Sam is on holiday until Monday, and Olivia knows our keyboards best.",
+        "reply_subject": "Re: Your keyboard",
+        "reply_body": "Thank you, Olivia. The new keyboard came today, but the space bar squeaks.\n"
+        "I attach a short video.",
+        "attachments": [{"id": 1, "filename": "space-bar.mp4", "size": 2_400_000}],
+        "reopened": False,
+        "answer_by_email": bool(current_app.config.get("INBOUND_DOMAIN")),
         "words": [
             {
                 "question": "You told us about a problem and we worked on it. Did our fix work?",

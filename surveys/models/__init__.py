@@ -7,7 +7,7 @@ from surveys.models.admin import (
     Setting,
     WebhookEndpoint,
 )
-from surveys.models.cases import Case, CaseEvent
+from surveys.models.cases import Case, CaseAttachment, CaseEvent
 from surveys.models.customers import Customer, CustomerNote, CustomerPreference, Touchpoint
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
@@ -25,6 +25,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Case",
+    "CaseAttachment",
     "CaseEvent",
     "Customer",
     "CustomerNote",

@@ -110,3 +110,23 @@ class CaseEvent(Base):
         if self.actor_api_key is not None:
             return f"API key “{self.actor_api_key.name}”"
         return "Heart to Heart"
+
+
+class CaseAttachment(Base):
+    """A file that came with an email on a case (`customer_replied` or `unverified_message`).
+
+    Kept in the database, so a backup holds it and every web process can serve it;
+    the content is loaded only when someone downloads it. A file over the message's
+    limit is listed on its event but has no row.
+    """
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    case_event_id: Mapped[int] = mapped_column(sa.ForeignKey("case_events.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(255))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,5 @@
 """Webhook endpoints: SendGrid's signed Event Webhook, Shopify orders and Stripe
-checkouts (README's *Shopify and Stripe*).
+checkouts (README's *Shopify and Stripe*), and emails back from Inbound Parse (`inbound`).
 
 Machines call these, so they answer problem documents, carry no session and
 need no CSRF token: each request proves itself with its signature instead.
@@ -21,11 +21,12 @@ from surveys.errors import api_problem_response, problem_response
 from surveys.outbox.outcomes import record_sendgrid_events
 from surveys.services.purchases import PurchaseInput
 from surveys.services.received_webhooks import record_webhook_purchase
-from surveys.webhooks import sendgrid, shopify, stripe
+from surveys.webhooks import inbound, sendgrid, shopify, stripe
 from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
+bp.add_url_rule("/inbound", view_func=inbound.receive_inbound_email, methods=["POST"])
 
 
 @bp.post("/sendgrid")

@@ -109,15 +109,7 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetim
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         # Already being worked on again: keep what they said on the timeline.
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
-    case.status = CaseStatus.ACKNOWLEDGED
-    case.resolved_at = None
-    case.resolution = None
-    case.closed_at = None
-    case.closed_reason = None
-    # A new promise to the customer, with its own deadline and its own escalation.
-    case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
-    case.resolve_escalated_at = None
-    event = record_event(session, case, "reopened", now=now, body=body, data=data)
+    event = reopen_case(session, case, body=body, data=data, now=now)
     enqueue_email_to_user(
         session,
         case.owner,
@@ -130,6 +122,22 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetim
         session, customer=case.customer, kind="reopened", polarity="negative", now=now, case=case
     )
     return event
+
+
+def reopen_case(
+    session: Session, case: Case, *, body: str | None, data: dict, now: datetime
+) -> CaseEvent:
+    """Give a resolved (or closed) case back to its owner, `acknowledged`, with a new resolve
+    deadline; records "reopened". Also what a customer's emailed reply does to a resolved case."""
+    case.status = CaseStatus.ACKNOWLEDGED
+    case.resolved_at = None
+    case.resolution = None
+    case.closed_at = None
+    case.closed_reason = None
+    # A new promise to the customer, with its own deadline and its own escalation.
+    case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
+    case.resolve_escalated_at = None
+    return record_event(session, case, "reopened", now=now, body=body, data=data)
 
 
 def _confirm_fix(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from surveys.models import (
     Answer,
     Case,
+    CaseAttachment,
     CaseEvent,
     Customer,
     CustomerNote,
@@ -51,7 +52,14 @@ ERASED_TEXT = "(erased with the customer's personal data)"
 PLACEHOLDER_DOMAIN = "erased.invalid"
 REASON = "the customer's data was erased"
 # Timeline events whose body a person wrote to or about the customer.
-FREE_TEXT_EVENTS = ("reply", "note", "resolved", "reassigned")
+FREE_TEXT_EVENTS = (
+    "reply",
+    "note",
+    "resolved",
+    "reassigned",
+    "customer_replied",
+    "unverified_message",
+)
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,18 @@ def _scrub_case(session: Session, case: Case, scrub: _Scrubber) -> None:
     if case.resolution:
         scrub.forget(case.resolution, ERASED_TEXT)
         case.resolution = ERASED_TEXT
+    # Files emailed to the case are theirs too: gone, and their names and subjects with them.
+    session.execute(delete(CaseAttachment).where(CaseAttachment.case_id == case.id))
+    for event in case.events:
+        if event.data and ("attachments" in event.data or "subject" in event.data):
+            event.data = {
+                **event.data,
+                "subject": ERASED_TEXT,
+                "attachments": [
+                    {"id": None, "filename": ERASED_TEXT, "size": item.get("size", 0)}
+                    for item in event.data.get("attachments") or []
+                ],
+            }
     written = [event for event in case.events if event.kind in FREE_TEXT_EVENTS and event.body]
     for event in written:
         # First, so that copies of these words elsewhere (webhook bodies) are recognised.

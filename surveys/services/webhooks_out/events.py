@@ -32,7 +32,14 @@ RESPONSE_CREATED = "response.created"
 CASE_OPENED = "case.opened"
 CASE_RESOLVED = "case.resolved"
 CASE_CLOSED = "case.closed"
-EVENTS = (RESPONSE_CREATED, CASE_OPENED, CASE_RESOLVED, CASE_CLOSED)
+CASE_CUSTOMER_REPLIED = "case.customer_replied"
+EVENTS = (
+    RESPONSE_CREATED,
+    CASE_OPENED,
+    CASE_RESOLVED,
+    CASE_CLOSED,
+    CASE_CUSTOMER_REPLIED,
+)
 # Sent to one endpoint when an admin asks for a test; nobody subscribes to it.
 PING = "ping"
 CHANNEL = "webhook"
