@@ -21,6 +21,7 @@ from surveys.services.settings import get_setting
 from surveys.services.surveys.responses import (
     AlreadyAnswered,
     InvalidAnswers,
+    SurveyClosed,
     add_answers,
     submit_response,
     survey_version,
@@ -123,6 +124,10 @@ def add_more_answers(token: str):
         return _thank_you_page(survey, response, token=token, form=form, questions=remaining), 422
     try:
         add_answers(session, survey, answers_from(form, remaining), now=clock.now())
+    except SurveyClosed:
+        # The link expired between the check above and now: as closed as any other.
+        session.rollback()
+        return _page("public/survey_closed.html", 410, first_name=first_name(survey.customer.name))
     except InvalidAnswers as invalid:
         session.rollback()
         for key, why in invalid.errors.items():
