@@ -55,6 +55,8 @@ ACCESS = {
     # --- customers' pages: the token in the link is the authority, whoever is logged in
     ("GET", "/s/<token>"): (200, 200, 200, 200),
     ("POST", "/s/<token>"): (422, 422, 422, 422),  # the required answer is missing
+    ("POST", "/s/<token>/answer"): (422, 422, 422, 422),  # no answer chosen to send
+    ("POST", "/s/<token>/more"): (303, 303, 303, 303),  # not answered yet: to the survey
     ("GET", "/u/<token>"): (200, 200, 200, 200),
     ("POST", "/u/<token>"): (200, 200, 200, 200),  # RFC 8058 one click
     ("GET", "/static/<path:filename>"): (200, 200, 200, 200),

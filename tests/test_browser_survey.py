@@ -1,4 +1,5 @@
-"""A customer answers the survey on a phone, in Chromium, from the email's one-click link."""
+"""A customer answers the survey in Chromium from the email's answer link: the tapped answer is
+sent by one button on the first screen, and the thank-you page takes the rest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from surveys.db import utcnow
 from surveys.models import Case, Response
@@ -40,15 +41,10 @@ def assert_fits_the_phone(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
-def test_customer_finishes_the_survey_on_a_360px_phone(
-    committed_app,
-    live_server,
-    browser,
-    artifacts_dir,
-    backend,
-):
-    live_server(committed_app)
-    sessions = committed_app.extensions["db"]["sessionmaker"]
+def deliver_a_survey_to_ana(app: Flask) -> tuple[int, int]:
+    """Ana's purchase survey, delivered by the worker (to a file, as `make run` does);
+    the ids of the survey and of her account owner, Olivia."""
+    sessions = app.extensions["db"]["sessionmaker"]
     with sessions() as session:
         owner = make_user(session, role="owner", name="Olivia Moreno")
         customer = make_customer(session, name="Ana Diaz", owner=owner)
@@ -62,10 +58,31 @@ def test_customer_finishes_the_survey_on_a_360px_phone(
             question_set=get_question_set(session, "heart-to-heart"),
         )
         session.commit()
-        survey_id = survey.id
-    # The worker delivers the survey email (to a file, as `make run` does).
-    delivered = committed_app.test_cli_runner().invoke(args=["worker", "--once"])
+        ids = survey.id, owner.id
+    delivered = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert delivered.exit_code == 0, delivered.output
+    return ids
+
+
+def scale_rows(page) -> list[list[dict]]:
+    """The 0–10 scale's tap targets (their boxes), row by row."""
+    boxes = [page.locator(f"label[for=recommend-{n}]").bounding_box() for n in range(11)]
+    rows: dict[int, list[dict]] = {}
+    for box in boxes:
+        rows.setdefault(round(box["y"]), []).append(box)
+    return [rows[y] for y in sorted(rows)]
+
+
+def test_customer_sends_the_tapped_answer_without_scrolling_on_a_360px_phone(
+    committed_app,
+    live_server,
+    browser,
+    artifacts_dir,
+    backend,
+):
+    live_server(committed_app)
+    sessions = committed_app.extensions["db"]["sessionmaker"]
+    survey_id, owner_id = deliver_a_survey_to_ana(committed_app)
     shot = f"survey-360px-{backend}"
 
     context = browser.new_context(**PHONE)
@@ -73,31 +90,76 @@ def test_customer_finishes_the_survey_on_a_360px_phone(
     page.goto(one_click_link_from_the_email(committed_app, "short"))
     assert page.is_checked("input[name=expectations][value=short]")
     assert not page.is_checked("input[name=expectations][value=meeting]")
+    # The button that sends it is on the first screen, right beneath the answer.
+    button = page.get_by_role("button", name="Send this answer")
+    box = button.bounding_box()
+    assert page.evaluate("window.scrollY") == 0
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["viewport"]["height"]
+    assert box["height"] >= 44
+    chosen = page.locator("label[for=expectations-2]").bounding_box()
+    assert 0 < box["y"] - (chosen["y"] + chosen["height"]) < 60
     assert_fits_the_phone(page)
-    # The 0–10 scale is one row of numbers, each wide enough to tap.
-    boxes = [page.locator(f"label[for=recommend-{n}]").bounding_box() for n in range(11)]
-    assert len({round(box["y"]) for box in boxes}) == 1
-    assert min(box["width"] for box in boxes) >= 24
-    page.screenshot(path=artifacts_dir / f"{shot}-1-opened.png", full_page=True)
+    page.screenshot(path=artifacts_dir / f"{shot}-1-tapped.png")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == 0
+
+    button.tap()
+    page.wait_for_selector("h1:has-text('Thank you, Ana.')")
+    assert "Olivia" in page.inner_text("main")
+    with sessions() as session:
+        response = session.scalars(select(Response)).one()
+        assert {a.question.key: a.value for a in response.answers} == {"expectations": "short"}
+        case = session.scalars(select(Case)).one()
+        assert (case.response_id, case.owner_id) == (response.id, owner_id)
+    assert_fits_the_phone(page)
+    # The 0–10 scale wraps onto two rows at 360 px, every point at least 44 px square.
+    rows = scale_rows(page)
+    assert [len(row) for row in rows] == [6, 5]
+    assert min(b["width"] for row in rows for b in row) >= 44
+    assert min(b["height"] for row in rows for b in row) >= 44
+    page.screenshot(path=artifacts_dir / f"{shot}-2-thank-you-offers-the-rest.png", full_page=True)
 
     page.fill("textarea[name=one_thing]", "The keyboard arrived with two keys missing.")
     page.check("input[name=time_money][value=no]")
-    page.check("input[name=recommend][value='3']")
+    page.locator("label[for=recommend-3]").tap()
     page.fill("textarea[name=preferences]", "Email is best; I work nights.")
+    assert page.is_checked("input[name=recommend][value='3']")
     assert_fits_the_phone(page)
-    page.screenshot(path=artifacts_dir / f"{shot}-2-answered.png", full_page=True)
-
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Send these answers").tap()
     page.wait_for_selector("h1:has-text('Thank you, Ana.')")
-    assert "Olivia" in page.inner_text("main")
-    assert_fits_the_phone(page)
-    page.screenshot(path=artifacts_dir / f"{shot}-3-thank-you.png", full_page=True)
+    assert page.locator("form.survey-form").count() == 0
+    page.screenshot(path=artifacts_dir / f"{shot}-3-added.png", full_page=True)
     context.close()
 
     with sessions() as session:
         response = session.scalars(select(Response)).one()
         assert (response.survey_id, response.negative) == (survey_id, True)
         answers = {a.question.key: a.value for a in response.answers}
-        assert answers["expectations"] == "short" and answers["recommend"] == "3"
-        case = session.scalars(select(Case)).one()
-        assert (case.response_id, case.owner_id) == (response.id, owner.id)
+        assert answers == {
+            "expectations": "short",
+            "one_thing": "The keyboard arrived with two keys missing.",
+            "time_money": "no",
+            "recommend": "3",
+            "preferences": "Email is best; I work nights.",
+        }
+        assert session.scalars(select(Case.id)).all() == [case.id]
+
+
+def test_the_same_link_on_a_1280px_screen(
+    committed_app, live_server, browser, artifacts_dir, backend
+):
+    live_server(committed_app)
+    deliver_a_survey_to_ana(committed_app)
+    shot = f"survey-1280px-{backend}"
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(one_click_link_from_the_email(committed_app, "meeting"))
+    assert page.is_checked("input[name=expectations][value=meeting]")
+    box = page.get_by_role("button", name="Send this answer").bounding_box()
+    assert box["y"] + box["height"] <= 800
+    page.screenshot(path=artifacts_dir / f"{shot}-1-tapped.png")
+    page.get_by_role("button", name="Send this answer").click()
+    page.wait_for_selector("h1:has-text('Thank you, Ana.')")
+    # Wide enough: the scale is one row again.
+    assert [len(row) for row in scale_rows(page)] == [11]
+    page.screenshot(path=artifacts_dir / f"{shot}-2-thank-you-offers-the-rest.png", full_page=True)
+    page.context.close()

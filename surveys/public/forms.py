@@ -17,8 +17,16 @@ TOO_LONG_MESSAGE = (
 )
 
 
-def _presence(question: Question) -> list:
-    return [InputRequired(REQUIRED_MESSAGE)] if question.required else [Optional()]
+CHOOSE_MESSAGE = "Please choose an answer to send."
+
+
+def _presence(question: Question, required: bool | None = None) -> list:
+    """Required as the question says, unless the page decides (`required` True or False)."""
+    if required is None:
+        required = question.required
+    if not required:
+        return [Optional()]
+    return [InputRequired(REQUIRED_MESSAGE if question.required else CHOOSE_MESSAGE)]
 
 
 def choices_for(question: Question) -> list[SelectChoice]:
@@ -30,29 +38,36 @@ def choices_for(question: Question) -> list[SelectChoice]:
     return []
 
 
-def field_for(question: Question) -> Field:
-    """The unbound form field that asks one question."""
+def field_for(question: Question, required: bool | None = None) -> Field:
+    """The unbound form field that asks one question (`required`: see `survey_form_class`)."""
     if question.type in ("choice", "scale"):
         return RadioField(
             question.text,
-            validators=_presence(question),
+            validators=_presence(question, required),
             choices=choices_for(question),
             invalid_choice_message=INVALID_CHOICE_MESSAGE,
         )
     return TextAreaField(
         question.text,
         filters=[strip],
-        validators=[*_presence(question), Length(max=MAX_TEXT_LENGTH, message=TOO_LONG_MESSAGE)],
+        validators=[
+            *_presence(question, required),
+            Length(max=MAX_TEXT_LENGTH, message=TOO_LONG_MESSAGE),
+        ],
     )
 
 
-def survey_form_class(questions: list[Question]) -> type[AppForm]:
-    """A form class with one field per question, named by the question's key."""
+def survey_form_class(questions: list[Question], *, required: bool | None = None) -> type[AppForm]:
+    """A form class with one field per question, named by the question's key.
+
+    Each field is required as its question says; `required=True` makes every one
+    required (the one tapped answer must be there), `False` none (answers added later).
+    """
     fields = {}
     for question in questions:
         if question.key in RESERVED_FIELD_NAMES:
             raise ValueError(f"question key {question.key!r} cannot be a form field name")
-        fields[question.key] = field_for(question)
+        fields[question.key] = field_for(question, required)
     return type("SurveyForm", (AppForm,), fields)
 
 

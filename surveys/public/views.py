@@ -1,23 +1,33 @@
 """What customers see: the survey, the thank-you page, unsubscribing.
 
 Every page is reached through a personal link whose token is only stored as a
-hash. A GET never records anything, because mail scanners follow links.
+hash. A GET never records anything, because mail scanners follow links: the email's
+answer link opens a page with that answer chosen and one button that sends it;
+the thank-you page then offers the other questions, which add to the same response.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from surveys import clock
 from surveys.auth import csrf
 from surveys.db import db
-from surveys.models import Case, Question, Survey, SurveyToken
+from surveys.models import Case, Question, Response, Survey, SurveyToken
 from surveys.models.surveys import SurveyStatus
 from surveys.public.forms import answers_from, preselectable, survey_form_class
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.settings import get_setting
-from surveys.services.surveys.responses import AlreadyAnswered, submit_response, survey_version
+from surveys.services.surveys.responses import (
+    AlreadyAnswered,
+    InvalidAnswers,
+    SurveyClosed,
+    add_answers,
+    submit_response,
+    survey_version,
+    unanswered_questions,
+)
 from surveys.services.surveys.tokens import find_token
 from surveys.templating import first_name
 
@@ -41,13 +51,17 @@ def keep_personal_pages_private(response):
 
 @bp.get("/s/<token>")
 def show_survey(token: str):
-    """The survey form, with the answer chosen in the email already selected."""
+    """The survey form; from the email's answer link, that answer chosen and ready to send."""
     session = db.session()
     survey = _open_survey_or_abort(token)
     if _is_answered(survey):
-        return _already_answered_page(survey)
+        return _already_answered_page(survey, token)
     questions = survey_version(session, survey).questions
-    form = survey_form_class(questions)(data=_one_click_answer(questions, request.args.get("a")))
+    tapped = _one_click_answer(questions, request.args.get("a"))
+    if tapped:
+        form = survey_form_class(questions[:1], required=True)(data=tapped)
+        return _one_tap_page(survey, questions[0], form, token)
+    form = survey_form_class(questions)()
     return _survey_page(survey, questions, form, token)
 
 
@@ -57,7 +71,7 @@ def submit_survey(token: str):
     session = db.session()
     survey = _open_survey_or_abort(token)
     if _is_answered(survey):
-        return _already_answered_page(survey)
+        return _already_answered_page(survey, token)
     questions = survey_version(session, survey).questions
     form = survey_form_class(questions)()
     if not form.validate():
@@ -66,17 +80,62 @@ def submit_survey(token: str):
         response = submit_response(session, survey, answers_from(form, questions), now=clock.now())
     except AlreadyAnswered:
         session.rollback()  # another submit won the race; show what it recorded
-        return _already_answered_page(survey)
+        return _already_answered_page(survey, token)
     session.commit()
-    case = session.scalar(select(Case).where(Case.response_id == response.id))
-    return render_template(
-        "public/thank_you.html",
-        survey=survey,
-        first_name=first_name(survey.customer.name),
-        # No name while the case waits for an owner: the message already promises a person.
-        owner_name=first_name(case.owner.name) if case and case.owner else None,
-        message=get_setting(session, "thank_you_message"),
-    )
+    return _thank_you_page(survey, response)
+
+
+@bp.post("/s/<token>/answer")
+def send_one_answer(token: str):
+    """The email's one tap, confirmed: record the response with the first question's answer.
+
+    The other questions wait, required or not: the thank-you page offers them next.
+    """
+    session = db.session()
+    survey = _open_survey_or_abort(token)
+    if _is_answered(survey):
+        return _already_answered_page(survey, token)
+    first = survey_version(session, survey).questions[:1]
+    form = survey_form_class(first, required=True)()
+    if not first or not form.validate():
+        return _one_tap_page(survey, first[0] if first else None, form, token), 422
+    try:
+        response = submit_response(
+            session, survey, answers_from(form, first), now=clock.now(), require_all=False
+        )
+    except AlreadyAnswered:
+        session.rollback()  # a second tap, or another tab, got there first
+        return _already_answered_page(survey, token)
+    session.commit()
+    return _thank_you_page(survey, response, token=token, offer_the_rest=True)
+
+
+@bp.post("/s/<token>/more")
+def add_more_answers(token: str):
+    """Answers to the questions the response left open; those already given stay as they are."""
+    session = db.session()
+    survey = _open_survey_or_abort(token)
+    response = survey.response
+    if response is None:
+        # Nothing to add to yet: the survey itself asks the first question.
+        return redirect(url_for(".show_survey", token=token), 303)
+    remaining = unanswered_questions(response)
+    form = survey_form_class(remaining, required=False)()
+    if not form.validate():
+        return _thank_you_page(survey, response, token=token, form=form, questions=remaining), 422
+    try:
+        add_answers(session, survey, answers_from(form, remaining), now=clock.now())
+    except SurveyClosed:
+        # The link expired between the check above and now: as closed as any other.
+        session.rollback()
+        return _page("public/survey_closed.html", 410, first_name=first_name(survey.customer.name))
+    except InvalidAnswers as invalid:
+        session.rollback()
+        for key, why in invalid.errors.items():
+            form[key].errors = [why]
+        return _thank_you_page(survey, response, token=token, form=form, questions=remaining), 422
+    session.commit()
+    return _thank_you_page(survey, response)
 
 
 @bp.get("/u/<token>")
@@ -121,9 +180,44 @@ def _is_answered(survey: Survey) -> bool:
     return survey.status == SurveyStatus.ANSWERED or survey.response is not None
 
 
-def _already_answered_page(survey: Survey):
+def _already_answered_page(survey: Survey, token: str):
+    """Already answered; the questions still open are offered, as on the thank-you page."""
+    remaining = unanswered_questions(survey.response) if survey.response else []
     return render_template(
-        "public/already_answered.html", survey=survey, first_name=first_name(survey.customer.name)
+        "public/already_answered.html",
+        survey=survey,
+        first_name=first_name(survey.customer.name),
+        token=token,
+        questions=remaining,
+        more_form=survey_form_class(remaining, required=False)() if remaining else None,
+    )
+
+
+def _thank_you_page(
+    survey: Survey,
+    response: Response,
+    *,
+    token: str | None = None,
+    offer_the_rest: bool = False,
+    form=None,
+    questions: list[Question] | None = None,
+) -> str:
+    """Thank the customer; after the one tap (or a refused addition), offer what is still open."""
+    session = db.session()
+    if offer_the_rest:
+        questions = unanswered_questions(response)
+        form = survey_form_class(questions, required=False)() if questions else None
+    case = session.scalar(select(Case).where(Case.response_id == response.id))
+    return render_template(
+        "public/thank_you.html",
+        survey=survey,
+        first_name=first_name(survey.customer.name),
+        # No name while the case waits for an owner: the message already promises a person.
+        owner_name=first_name(case.owner.name) if case and case.owner else None,
+        message=get_setting(session, "thank_you_message"),
+        token=token,
+        questions=questions or [],
+        more_form=form,
     )
 
 
@@ -132,6 +226,19 @@ def _survey_page(survey: Survey, questions: list[Question], form, token: str) ->
         "public/show_survey.html",
         survey=survey,
         questions=questions,
+        form=form,
+        token=token,
+        first_name=first_name(survey.customer.name),
+    )
+
+
+def _one_tap_page(survey: Survey, question: Question | None, form, token: str) -> str:
+    if question is None:  # a version without questions has nothing to tap
+        abort(_page("public/link_not_found.html", 404))
+    return render_template(
+        "public/one_tap.html",
+        survey=survey,
+        question=question,
         form=form,
         token=token,
         first_name=first_name(survey.customer.name),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.models import Case, CaseEvent, Response, Survey
+from surveys.models import Answer, Case, CaseEvent, Response, Survey
 from surveys.models.cases import CaseStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
@@ -103,6 +103,37 @@ def answer_fix_check(session: Session, response: Response, *, now: datetime) -> 
     if response.negative:
         return _reopen(session, case, body=body, data=data, now=now)
     return _confirm_fix(session, case, body=body, data=data, now=now)
+
+
+def add_to_fix_check(
+    session: Session,
+    response: Response,
+    added: list[Answer],
+    *,
+    turned_negative: bool,
+    now: datetime,
+) -> CaseEvent | None:
+    """Answers the customer added to a fix-check after their first one.
+
+    One that makes the response negative counts as a "no" would have (a closed
+    case reopens); otherwise what they added joins the case's timeline.
+    """
+    if turned_negative:
+        return answer_fix_check(session, response, now=now)
+    survey = response.survey
+    case = session.get(Case, survey.case_id) if survey.case_id else None
+    if case is None or not added:
+        return None
+    lock_case(session, case)
+    words = [{"question": a.question.text, "answer": answer_words(a)} for a in added]
+    return record_event(
+        session,
+        case,
+        "fix_check_answered",
+        now=now,
+        body="\n".join(f"{item['question']} {item['answer']}" for item in words),
+        data={"survey_id": survey.id, "response_id": response.id, "answers": words},
+    )
 
 
 def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetime) -> CaseEvent:

@@ -28,6 +28,7 @@ from surveys.humanize import duration_words
 from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
+from surveys.services.cases.timeline import record_event
 from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.routing.decisions import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
@@ -99,6 +100,26 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     session.flush()
     emit_case_event(session, CASE_OPENED, case, now=now)
     return case
+
+
+def note_negative_answers(
+    session: Session, case: Case, answers: list[Answer], *, now: datetime
+) -> CaseEvent:
+    """Tell an open or closed case that its customer added negative answers to its response.
+
+    The answers come after the case opened (the customer added to a one-tap
+    answer): the case learns of them on its timeline rather than a second case opening.
+    """
+    reasons = [_in_words(answer) for answer in answers]
+    listed = "; ".join(f"{reason['question']} {reason['answer']}" for reason in reasons)
+    return record_event(
+        session,
+        case,
+        "negative_answer",
+        now=now,
+        body=f"{case.customer.display_name} added: {listed}",
+        data={"reasons": reasons, "response_id": case.response_id},
+    )
 
 
 def assign_waiting_cases(session: Session, now: datetime) -> int:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveys.models import (
     Answer,
+    Case,
     CustomerPreference,
     OutboxMessage,
     Question,
@@ -19,10 +20,11 @@ from surveys.models import (
 )
 from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
-from surveys.services.cases.fix_check import answer_fix_check
-from surveys.services.cases.opening import open_case
+from surveys.services.cases.fix_check import add_to_fix_check, answer_fix_check
+from surveys.services.cases.opening import note_negative_answers, open_case
 from surveys.services.customers.touchpoints import record_answer_touchpoints
 from surveys.services.question_sets.versions import current_version
+from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import emit_response_created
 
 MAX_TEXT_LENGTH = 2000
@@ -35,6 +37,14 @@ KINDS_WITHOUT_CASES = ("fix_check",)
 
 class AlreadyAnswered(Exception):
     """The survey has a response already; nothing was changed."""
+
+
+class NotAnsweredYet(Exception):
+    """Answers can only be added to a response that exists; nothing was changed."""
+
+
+class SurveyClosed(Exception):
+    """The survey's link has expired; nothing was changed."""
 
 
 class InvalidAnswers(ValueError):
@@ -51,37 +61,27 @@ def survey_version(session: Session, survey: Survey) -> QuestionSetVersion:
 
 
 def submit_response(
-    session: Session, survey: Survey, answers: dict[str, str], *, now: datetime
+    session: Session,
+    survey: Survey,
+    answers: dict[str, str],
+    *,
+    now: datetime,
+    require_all: bool = True,
 ) -> Response:
     """Record the answers once, keep preferences, and open a case when any answer is negative.
 
     `answers` maps question keys to values; blank or missing keys are unanswered.
+    `require_all=False` lets required questions wait (the email's one tap sends one
+    answer; `add_answers` takes the rest later).
     Raises AlreadyAnswered for a second submit (also when two submits race) and
     InvalidAnswers when a value does not fit its question.
     """
     if survey.status == SurveyStatus.ANSWERED or survey.response is not None:
         raise AlreadyAnswered(survey.id)
     version = survey_version(session, survey)
-    given = _checked_answers(version.questions, answers)
+    given = _checked_answers(version.questions, answers, require_all=require_all)
     response = _insert_response(session, survey, version, now=now)
-    for question, value in given:
-        response.answers.append(
-            Answer(
-                question=question,
-                position=question.position,
-                value=value,
-                negative=question.is_negative(value),
-            )
-        )
-        if question.key == PREFERENCES_KEY:
-            session.add(
-                CustomerPreference(
-                    customer_id=survey.customer_id,
-                    response_id=response.id,
-                    body=value,
-                    created_at=now,
-                )
-            )
+    _record_answers(session, survey, response, given, now=now)
     response.negative = any(answer.negative for answer in response.answers)
     survey.version_id = version.id
     survey.status = SurveyStatus.ANSWERED
@@ -96,6 +96,60 @@ def submit_response(
         open_case(session, response, now=now)
     record_answer_touchpoints(session, response, now=now)
     return response
+
+
+# --- adding to a response (the questions after the email's one tap) --------------------------
+
+
+def add_answers(
+    session: Session, survey: Survey, answers: dict[str, str], *, now: datetime
+) -> list[Answer]:
+    """Add answers to the questions the survey's response left unanswered; return those added.
+
+    An answer already given is never changed (its key is ignored here), and every
+    question is optional. While the link works the customer may come back to add
+    more. A newly negative answer acts as it would have in the first submit: it
+    opens the response's case, or, when there is one already, tells that case (a
+    "negative_answer" event, never a second case); on a fix-check it reopens.
+    Raises NotAnsweredYet, SurveyClosed, or InvalidAnswers (nothing added).
+    """
+    response = survey.response
+    if response is None:
+        raise NotAnsweredYet(survey.id)
+    if survey.expires_at is not None and survey.expires_at <= now:
+        raise SurveyClosed(survey.id)
+    # Two adds at once take turns here; the second then sees what the first added.
+    lock_customer(session, survey.customer)
+    session.expire(response)
+    given = _checked_answers(unanswered_questions(response), answers, require_all=False)
+    if not given:
+        return []
+    was_negative = response.negative
+    added = _record_answers(session, survey, response, given, now=now)
+    response.negative = was_negative or any(answer.negative for answer in added)
+    session.flush()
+    negatives = [answer for answer in added if answer.negative]
+    if survey.kind == "fix_check":
+        add_to_fix_check(
+            session,
+            response,
+            added,
+            turned_negative=response.negative and not was_negative,
+            now=now,
+        )
+    elif negatives and survey.kind not in KINDS_WITHOUT_CASES:
+        case = session.scalar(select(Case).where(Case.response_id == response.id))
+        if case is None:
+            open_case(session, response, now=now)
+        else:
+            note_negative_answers(session, case, negatives, now=now)
+    return added
+
+
+def unanswered_questions(response: Response) -> list[Question]:
+    """The questions of the response's version it has no answer to yet, in order."""
+    answered = {answer.question_id for answer in response.answers}
+    return [question for question in response.version.questions if question.id not in answered]
 
 
 def _insert_response(
@@ -115,13 +169,46 @@ def _insert_response(
     return response
 
 
+def _record_answers(
+    session: Session,
+    survey: Survey,
+    response: Response,
+    given: list[tuple[Question, str]],
+    *,
+    now: datetime,
+) -> list[Answer]:
+    """Add checked answers to the response (and preferences to the customer's profile)."""
+    added = []
+    for question, value in given:
+        answer = Answer(
+            question=question,
+            position=question.position,
+            value=value,
+            negative=question.is_negative(value),
+        )
+        response.answers.append(answer)
+        added.append(answer)
+        if question.key == PREFERENCES_KEY:
+            session.add(
+                CustomerPreference(
+                    customer_id=survey.customer_id,
+                    response_id=response.id,
+                    body=value,
+                    created_at=now,
+                )
+            )
+    return added
+
+
 def _checked_answers(
-    questions: list[Question], answers: dict[str, str]
+    questions: list[Question], answers: dict[str, str], *, require_all: bool = True
 ) -> list[tuple[Question, str]]:
     """The given answers in question order, or InvalidAnswers naming each misfit."""
     given, errors = [], {}
     for question in questions:
         value = (answers.get(question.key) or "").strip()
+        if not value and not require_all:
+            continue
         problem = _problem_with(question, value)
         if problem:
             errors[question.key] = problem
