@@ -88,26 +88,29 @@ def test_an_owner_replies_personally_and_resolves_from_a_phone(
     remembered = page.locator(".remembered").inner_text()
     assert "I work nights, so please email rather than call." in remembered
     assert "Daughter graduates in June." in remembered
-    composer = page.locator("textarea[name=message]")
-    opening = composer.input_value()
-    assert opening.startswith("You told us: “The keyboard arrived with a broken key")
+    # The composer starts empty: what the owner understood is theirs to say.
+    understood = page.locator("textarea[name=understood]")
+    assert understood.input_value() == ""
     assert fits(page, 360)
     page.screenshot(path=artifacts_dir / f"{shot}-2-case-with-preferences.png", full_page=True)
 
-    # The owner paraphrases their words, then promises in their own.
-    composer.fill(
-        "You told us the keyboard arrived with a broken key, and that nobody "
-        f"answered your email. {PROMISE}"
+    # The owner says back what they understood, in their own words, then what they will do.
+    understood.fill(
+        "Your keyboard came with a broken key, and when you wrote to us nobody answered."
     )
+    page.fill("textarea[name=will_do]", PROMISE)
     page.click("button:has-text('Send reply')")
     assert "Sent to Ana Diaz, from you." in page.content()
     assert "Replied to the customer" in page.locator(".timeline").inner_text()
     page.screenshot(path=artifacts_dir / f"{shot}-3-replied.png", full_page=True)
 
     page.fill("textarea[name=resolution]", "Sent a new keyboard by express.")
+    assert page.locator("select[name=ask_in_days]").input_value() == "2"
+    page.select_option("select[name=ask_in_days]", "3")
     page.click("button:has-text('Mark as resolved')")
     assert "Resolved. Thank you for looking after Ana Diaz." in page.content()
-    assert "Now we wait to hear whether the fix worked" in page.content()
+    assert "We will ask them whether it worked in 3 days." in page.content()
+    assert "We ask Ana Diaz whether the fix worked" in page.content()
     assert fits(page, 360)
     page.screenshot(path=artifacts_dir / f"{shot}-4-resolved.png", full_page=True)
 

@@ -48,7 +48,14 @@ def _survey(kind: str, question_set: str):
         customer = make_customer(session, name="Ana Diaz")
         case = None
         if kind == "fix_check":
-            case = make_case(session, owner=make_user(session), customer=customer, now=clock.now())
+            # Resolved: a fix-check goes only while its case waits for the answer.
+            case = make_case(
+                session,
+                owner=make_user(session),
+                customer=customer,
+                now=clock.now(),
+                status="resolved",
+            )
         purchase = make_purchase(session, customer, purchased_at=clock.now())
         schedule_survey(
             session,

@@ -125,7 +125,6 @@ def test_a_reply_emails_the_customer_in_the_owners_name_with_reply_to_the_owner(
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({}, "is required"),
         ({"message": "   "}, "is required"),
         ({"message": "x" * 5001}, "must be at most 5000 characters"),
         ({"message": 42}, "must be a string"),
@@ -315,7 +314,9 @@ def test_resolve_marks_it_resolved_and_sends_the_fix_check(
 ):
     key, raw = helpdesk
 
-    response = post(client, raw, case.id, "resolve", {"resolution": "Sent a new keyboard."})
+    response = post(
+        client, raw, case.id, "resolve", {"resolution": "Sent a new keyboard.", "ask_in_days": 0}
+    )
 
     assert response.status_code == 200
     assert_documented(document, "/api/v1/cases/{case_id}/resolve", "POST", response)

@@ -26,6 +26,11 @@ from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 ANA = "ana@example.com"
+# A reply in its two parts: what the owner understood, in their own words, and what they do.
+REPLY = {
+    "understood": "Your keyboard came with a broken key, and nobody answered when you wrote.",
+    "will_do": "A new keyboard leaves today and reaches you tomorrow.",
+}
 SECRET_NOTE = "Internal: refund approved by Sam, keep it quiet until finance confirms."
 
 
@@ -88,7 +93,11 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
     clock.advance(hours=1)
     assert (
         act_on_case(
-            client, case.id, "resolve", resolution="Sent a new keyboard by express."
+            client,
+            case.id,
+            "resolve",
+            ask_in_days="0",
+            resolution="Sent a new keyboard by express.",
         ).status_code
         == 302
     )
@@ -130,6 +139,7 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
             client,
             case.id,
             "resolve",
+            ask_in_days="0",
             resolution="Replaced the switch myself and tested every key.",
         ).status_code
         == 302
@@ -172,7 +182,7 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
 
 def test_partly_reopens_the_case_too(client, session, runner, clock, fake_sendgrid, people, case):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
 
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "partly"})
@@ -185,7 +195,7 @@ def test_each_fix_check_is_on_the_timeline_once_it_reached_the_customer(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
 
     # Queued, not yet delivered: nothing claims it was sent.
     assert "fix_check_sent" not in kinds(session, case.id)
@@ -200,27 +210,27 @@ def test_each_fix_check_is_on_the_timeline_once_it_reached_the_customer(
 # --- acknowledging and replying ---------------------------------------------------------
 
 
-def test_the_reply_composer_starts_with_the_customers_own_words(client, people, case):
+def test_the_reply_composer_asks_for_two_parts_and_starts_empty(client, people, case):
     log_in(client, people["owner"])
 
     shown = page(client.get(f"/cases/{case.id}"))
 
     composer = shown.form(f"/cases/{case.id}/replies")
-    assert shown.field_value("message", composer).startswith(
-        "You told us: “The keyboard arrived with a broken key and nobody answered my email.”"
-    )
+    # What the owner understood is theirs to write: no quote of the customer to trim.
+    assert shown.field_value("understood", composer) == ""
+    assert shown.field_value("will_do", composer) == ""
+    assert text_of(shown.one("label[for=understood]", composer)) == "What I understood"
+    assert text_of(shown.one("label[for=will_do]", composer)) == "What I will do"
 
 
 def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people["owner"])
-    message = (
-        "You told us the keyboard arrived with a broken key, and that nobody answered. "
-        "I am sorry. A new one leaves today and reaches you Thursday."
-    )
+    understood = "Your keyboard came with a broken key, and nobody answered when you wrote."
+    will_do = "I am sorry. A new one leaves today and reaches you Thursday."
 
-    response = act_on_case(client, case.id, "replies", message=message)
+    response = act_on_case(client, case.id, "replies", understood=understood, will_do=will_do)
 
     assert response.status_code == 302
     run_worker(runner)
@@ -229,7 +239,7 @@ def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
     assert reply.from_email == "surveys@shop.test"
     assert reply.reply_to == "olivia@shop.example"
     assert reply.to_name == "Ana Diaz"
-    assert message in reply.text and "Hi Ana" in reply.text
+    assert understood in reply.text and will_do in reply.text and "Hi Ana" in reply.text
     assert "Olivia Bennett" in reply.text
     # A customer email like any other: the unsubscribe link and one-click headers.
     assert reply.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -240,7 +250,9 @@ def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
     event = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "reply")
     ).one()
-    assert event.body == message and event.actor_user_id == people["owner"].id
+    assert understood in event.body and will_do in event.body
+    assert event.data["understood"] == understood and event.data["will_do"] == will_do
+    assert event.actor_user_id == people["owner"].id
 
 
 def test_what_the_owner_writes_is_verbatim_in_text_and_escaped_in_html(
@@ -248,7 +260,13 @@ def test_what_the_owner_writes_is_verbatim_in_text_and_escaped_in_html(
 ):
     log_in(client, people["owner"])
 
-    act_on_case(client, case.id, "replies", message="Ana, <b>sorry</b> & thank you.\nOlivia")
+    act_on_case(
+        client,
+        case.id,
+        "replies",
+        understood="Your keyboard came broken and we kept silent.",
+        will_do="Ana, <b>sorry</b> & thank you.\nOlivia",
+    )
     run_worker(runner)
 
     [reply] = [m for m in mails_to(fake_sendgrid, ANA) if m.categories == ["reply"]]
@@ -276,7 +294,13 @@ def test_without_sendgrid_the_reply_eml_has_the_owners_name_and_reply_to(
     survey_file.unlink()
     log_in(client, people["owner"])
 
-    act_on_case(client, case.id, "replies", message="I am on it, Ana. New keyboard Thursday.")
+    act_on_case(
+        client,
+        case.id,
+        "replies",
+        understood="What you received did not live up to what you expected.",
+        will_do="I am on it, Ana. New keyboard Thursday.",
+    )
     run_worker(runner)
 
     written = [
@@ -293,7 +317,7 @@ def test_without_sendgrid_the_reply_eml_has_the_owners_name_and_reply_to(
 def test_a_reply_to_an_open_case_acknowledges_it(client, session, people, case, clock):
     log_in(client, people["owner"])
 
-    act_on_case(client, case.id, "replies", message="Ana, I am on it: new keyboard tomorrow.")
+    act_on_case(client, case.id, "replies", **REPLY)
 
     stored = session.get(Case, case.id)
     assert stored.status == "acknowledged" and stored.acknowledged_at == clock.now()
@@ -307,24 +331,28 @@ def test_a_reply_that_only_quotes_the_customer_is_refused(client, session, peopl
         client,
         case.id,
         "replies",
-        message="You told us: “The keyboard arrived with a broken key and "
+        understood="You told us: “The keyboard arrived with a broken key and "
         "nobody answered my email.”",
+        will_do="A new keyboard leaves today.",
     )
 
     assert response.status_code == 422
-    [error] = errors_of(response, f"/cases/{case.id}/replies", "message")
-    assert "Add your own words after theirs" in error
+    [error] = errors_of(response, f"/cases/{case.id}/replies", "understood")
+    assert "almost word for word what they wrote" in error
     assert queued(session, "reply") == []
 
 
 def test_an_empty_reply_is_refused_with_the_error_in_place(client, session, people, case):
     log_in(client, people["owner"])
 
-    response = act_on_case(client, case.id, "replies", message="   ")
+    response = act_on_case(client, case.id, "replies", understood="   ", will_do="")
 
     assert response.status_code == 422
-    assert errors_of(response, f"/cases/{case.id}/replies", "message") == [
-        "Write your reply to the customer."
+    assert errors_of(response, f"/cases/{case.id}/replies", "understood") == [
+        "Say in your own words what you understood from what they wrote."
+    ]
+    assert errors_of(response, f"/cases/{case.id}/replies", "will_do") == [
+        "Say what you will do about it, and by when."
     ]
     assert queued(session, "reply") == []
     assert session.get(Case, case.id).status == "open"
@@ -334,14 +362,14 @@ def test_replying_on_a_closed_case_is_refused_clearly(
     client, session, runner, fake_sendgrid, people, case
 ):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
     assert session.get(Case, case.id).status == "closed"
 
     response = client.post(
         f"/cases/{case.id}/replies",
-        data={"message": "Anything else?", "csrf_token": csrf_token(client, f"/cases/{case.id}")},
+        data={**REPLY, "csrf_token": csrf_token(client, f"/cases/{case.id}")},
     )
 
     assert response.status_code == 409
@@ -359,7 +387,7 @@ def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
     log_in(client, people["owner"])
 
     assert act_on_case(client, case.id, "notes", body=SECRET_NOTE).status_code == 302
-    act_on_case(client, case.id, "replies", message="Ana, a new keyboard is on its way.")
+    act_on_case(client, case.id, "replies", **REPLY)
     act_on_case(
         client,
         case.id,
@@ -368,7 +396,7 @@ def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
         reason="Ben handles hardware returns.",
     )
     log_in_as(client, people["admin"])
-    act_on_case(client, case.id, "resolve", resolution="Replaced.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Replaced.")
     run_worker(runner)
     fix_check = latest_fix_check_path(fake_sendgrid, ANA)
     survey_page = client.get(fix_check).get_data(as_text=True)
@@ -502,7 +530,7 @@ def test_reassigning_to_someone_who_cannot_take_it_is_refused(
 
 def test_reassigning_a_closed_case_is_refused(client, session, runner, fake_sendgrid, people, case):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "resolve", resolution="Replaced.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Replaced.")
     run_worker(runner)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})
     offered = page(client.get(f"/cases/{case.id}")).form_actions()
@@ -530,7 +558,7 @@ def test_resolving_sends_the_fix_check_naming_the_owner(
 ):
     log_in(client, people["owner"])
 
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
 
     [fix_check] = [
@@ -552,7 +580,7 @@ def test_a_customer_who_unsubscribed_gets_no_fix_check_and_the_timeline_says_so(
     assert client.post(unsubscribe).status_code == 200
     log_in(client, people["owner"])
 
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
 
     assert kinds(session, case.id)[-2:] == ["resolved", "fix_check_not_sent"]
     assert (
@@ -610,7 +638,7 @@ def test_an_owner_with_an_open_case_cannot_be_deactivated_until_it_is_reassigned
 @pytest.mark.parametrize(
     "action, data",
     [
-        ("replies", {"message": "Hello Ana, new keyboard tomorrow."}),
+        ("replies", REPLY),
         ("notes", {"body": "Called her."}),
         ("reassign", {"reason": "Ben knows keyboards."}),
     ],
@@ -639,7 +667,7 @@ def test_an_owner_cannot_act_on_another_owners_case(client, session, people, cas
     token = csrf_token(client, "/inbox")
 
     for action, data in (
-        ("replies", {"message": "Hi"}),
+        ("replies", REPLY),
         ("notes", {"body": "x"}),
         ("reassign", {"owner_id": str(people["other"].id), "reason": "Mine"}),
     ):

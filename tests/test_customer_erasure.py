@@ -38,7 +38,8 @@ from tests.journey import (
 from tests.web import csrf_token, log_in
 
 ANA = "ana@example.com"
-REPLY = "Dear Ana, I am so sorry. A new keyboard leaves today; call me on 555-0101."
+UNDERSTOOD = "Your keyboard came with a broken key, and your email to us went unanswered."
+REPLY = "I am so sorry. A new keyboard leaves today; call me on 555-0101."
 CASE_NOTE = "Ana's husband called too; she lives at 12 Rue de la Paix."
 RESOLUTION = "Sent Ana a new keyboard by express."
 STILL_BROKEN = "The new one has the same sticky key. My flat is on the 3rd floor."
@@ -51,6 +52,7 @@ PERSONAL = [
     "cus_ana",
     UNHAPPY["one_thing"],
     UNHAPPY["preferences"],
+    UNDERSTOOD,
     REPLY,
     CASE_NOTE,
     RESOLUTION,
@@ -93,9 +95,15 @@ def lived_case(client, session, runner, clock, fake_sendgrid, people):
     customer.external_id, customer.timezone = "cus_ana", "Europe/Madrid"
     session.commit()
     log_in(client, people["owner"])
-    assert act_on_case(client, case.id, "replies", message=REPLY).status_code == 302
+    assert (
+        act_on_case(client, case.id, "replies", understood=UNDERSTOOD, will_do=REPLY).status_code
+        == 302
+    )
     assert act_on_case(client, case.id, "notes", body=CASE_NOTE).status_code == 302
-    assert act_on_case(client, case.id, "resolve", resolution=RESOLUTION).status_code == 302
+    assert (
+        act_on_case(client, case.id, "resolve", ask_in_days="0", resolution=RESOLUTION).status_code
+        == 302
+    )
     run_worker(runner)
     clock.advance(hours=2)
     answer_survey(

@@ -47,8 +47,14 @@ def lived_case(client, session, runner, clock, fake_sendgrid, people):
     )
     log_in(client, people["owner"])
     act_on_case(client, case.id, "acknowledge")
-    act_on_case(client, case.id, "replies", message="Ana, a new keyboard ships today.")
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(
+        client,
+        case.id,
+        "replies",
+        understood="Your keyboard came with a broken key and nobody wrote back to you.",
+        will_do="A new keyboard ships today.",
+    )
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
     clock.advance(days=2)
     answer_survey(
@@ -57,7 +63,9 @@ def lived_case(client, session, runner, clock, fake_sendgrid, people):
         {"fix_worked": "no", "anything_else": "The new one has the same sticky key."},
     )
     clock.advance(hours=5)
-    act_on_case(client, case.id, "resolve", resolution="Replaced the switch and tested it.")
+    act_on_case(
+        client, case.id, "resolve", ask_in_days="0", resolution="Replaced the switch and tested it."
+    )
     run_worker(runner)
     clock.advance(days=1)
     answer_survey(client, latest_fix_check_path(fake_sendgrid, ANA), {"fix_worked": "yes"})

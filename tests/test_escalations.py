@@ -253,7 +253,7 @@ def test_a_fix_check_unanswered_for_7_days_closes_the_case_unconfirmed(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people[0])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     clock.advance(hours=2)
     run_worker(runner)  # the fix-check reaches Ana now
     sent_at = clock.now()
@@ -283,7 +283,7 @@ def test_the_fix_check_window_follows_its_setting(
     set_setting(session, "fix_check_days", 2)
     session.commit()
     log_in(client, people[0])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
 
     clock.advance(days=2, minutes=1)
@@ -296,7 +296,7 @@ def test_a_late_no_after_an_unconfirmed_close_still_reopens_the_case(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people[0])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
     clock.advance(days=8)
     run_worker(runner)
@@ -321,7 +321,7 @@ def test_a_late_yes_after_an_unconfirmed_close_makes_it_confirmed(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people[0])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard.")
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
     run_worker(runner)
     clock.advance(days=8)
     run_worker(runner)

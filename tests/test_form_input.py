@@ -60,7 +60,13 @@ class FormCase:
 
 def _case_form(action: str, field_name: str, **kwargs) -> FormCase:
     def data(w, _s):
-        return {field_name: "We are sending a new one today.", "owner_id": str(w.owner.id)}
+        return {
+            # A reply has two parts; the one under test is replaced below.
+            "understood": "Your order reached you later than we promised.",
+            "will_do": "We are sending a new one today.",
+            field_name: "We are sending a new one today.",
+            "owner_id": str(w.owner.id),
+        }
 
     return FormCase(
         f"case-{action}-{field_name}",
@@ -113,7 +119,8 @@ FORM_CASES = [
         for key in ("one_thing", "preferences", "expectations")
     ),
     _case_form("notes", "body"),
-    _case_form("replies", "message"),
+    _case_form("replies", "understood"),
+    _case_form("replies", "will_do"),
     _case_form("resolve", "resolution"),
     _case_form("reassign", "reason"),
     FormCase(

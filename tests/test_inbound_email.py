@@ -160,7 +160,13 @@ def test_the_customers_reply_lands_on_the_case_without_the_quote_and_the_owner_i
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "replies", message="Dear Ana, a new keyboard leaves today. Olivia")
+    act_on_case(
+        client,
+        case.id,
+        "replies",
+        understood="Your keyboard stopped working within a week of buying it.",
+        will_do="A new keyboard leaves today; you will have it by Thursday.",
+    )
     run_worker(runner)
     [reply_mail] = [m for m in mails_to(fake_sendgrid, ANA) if m.categories == ["reply"]]
     # The reply's Reply-To is the case's signed address, not Olivia's own.
@@ -205,7 +211,9 @@ def test_a_resolved_case_reopens_when_the_customer_writes_back(
     client, session, runner, clock, fake_sendgrid, people, case
 ):
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "resolve", resolution="Sent a new keyboard by express.")
+    act_on_case(
+        client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard by express."
+    )
     run_worker(runner)
     [fix_check] = [m for m in mails_to(fake_sendgrid, ANA) if "fixed" in m.subject]
     assert fix_check.reply_to == address(case.id)
@@ -448,7 +456,13 @@ def test_without_inbound_domain_the_reply_to_stays_the_owner(
 ):
     app.config["INBOUND_DOMAIN"] = None
     log_in(client, people["owner"])
-    act_on_case(client, case.id, "replies", message="Dear Ana, a new keyboard leaves today. Olivia")
+    act_on_case(
+        client,
+        case.id,
+        "replies",
+        understood="Your keyboard stopped working within a week of buying it.",
+        will_do="A new keyboard leaves today; you will have it by Thursday.",
+    )
     run_worker(runner)
     [reply_mail] = [m for m in mails_to(fake_sendgrid, ANA) if m.categories == ["reply"]]
     assert reply_mail.reply_to == OLIVIA

@@ -311,6 +311,8 @@ def test_fix_check_links_each_answer_and_names_the_owner_who_worked_on_it(
 ):
     owner = make_user(session, name="Olivia Moreno", email="olivia@shop.test")
     case = case_for(session, clock, owner=owner, answers={"expectations": "short"})
+    # A fix-check goes only while its case waits for the answer: resolved.
+    case.status, case.resolution = "resolved", "Sent a new <keyboard> & a spare key."
     schedule(
         session,
         clock,
@@ -323,6 +325,8 @@ def test_fix_check_links_each_answer_and_names_the_owner_who_worked_on_it(
     text, html = parts(send_and_read(app, runner, to=case.customer.email))
 
     assert "and Olivia has been working on it" in text
+    assert "Here is what we did: Sent a new <keyboard> & a spare key." in text
+    assert "Sent a new &lt;keyboard&gt; &amp; a spare key." in html
     answers = [label for href, label in html_links(html) if "?a=" in href]
     assert answers == ["Yes, it is fixed", "Partly", "No, not yet"]
 

@@ -121,7 +121,7 @@ def test_resolving_and_a_confirmed_fix_send_case_resolved_response_created_and_c
     answer = client.post(
         f"/api/v1/cases/{case.id}/resolve",
         headers=bearer(raw_key),
-        json={"resolution": "Sent a new keyboard by express."},
+        json={"resolution": "Sent a new keyboard by express.", "ask_in_days": 0},
     )
     assert answer.status_code == 200
     resolved_then = api_case(client, raw_key, case.id)
@@ -154,7 +154,7 @@ def test_a_case_closed_unconfirmed_sends_case_closed(
     client.post(
         f"/api/v1/cases/{case.id}/resolve",
         headers=bearer(raw_key),
-        json={"resolution": "Sent a new keyboard."},
+        json={"resolution": "Sent a new keyboard.", "ask_in_days": 0},
     )
     run_worker(runner)  # the fix-check reaches Ana
 

@@ -24,7 +24,10 @@ GROUPS = (
             "quiet_hours_end",
         ),
     ),
-    ("Looking after cases", ("acknowledge_hours", "resolve_hours", "fix_check_days")),
+    (
+        "Looking after cases",
+        ("acknowledge_hours", "resolve_hours", "fix_check_delay_days", "fix_check_days"),
+    ),
     ("What customers see", ("sender_name", "thank_you_message")),
 )
 

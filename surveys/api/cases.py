@@ -118,8 +118,11 @@ OPENAPI_PATHS = {
             "replyToCase",
             "Reply to the customer",
             "Emails the customer in the owner's name, `Reply-To` the owner's address, so their "
-            "answer reaches the owner. A reply to an open case acknowledges it. 409 on a closed "
-            "case or an erased customer.",
+            "answer reaches the owner. Either one `message`, or the two parts the owner's page "
+            "asks for: `understood` (the customer's words said back in the owner's own; 422 "
+            "when it is essentially a copy of them) and `will_do` (the remedy and when), sent "
+            "as one letter. A reply to an open case acknowledges it. 409 on a closed case or "
+            "an erased customer.",
             ReplyInput,
         )
     },
@@ -147,7 +150,8 @@ OPENAPI_PATHS = {
             "resolveCase",
             "Resolve a case",
             "`open`/`acknowledged` → `resolved`, and the `fix-check` survey goes to the "
-            'customer: "yes" closes the case, "no" or "partly" sends it back to '
+            "customer `ask_in_days` days later (at once for 0), quoting the `resolution`: "
+            '"yes" closes the case, "no" or "partly" sends it back to '
             "`acknowledged` with the same owner, no answer within 7 days closes it unconfirmed. "
             "409 when the case is already resolved or closed.",
             ResolveInput,
@@ -224,7 +228,13 @@ def reply_to_case(case_id: int):
         case_id,
         ReplyInput,
         lambda session, case, body: case_actions.reply_to_customer(
-            session, case, message=body.message, by_api_key=g.api_key, now=clock.now()
+            session,
+            case,
+            message=body.message,
+            understood=body.understood,
+            will_do=body.will_do,
+            by_api_key=g.api_key,
+            now=clock.now(),
         ),
     )
 
@@ -271,6 +281,11 @@ def resolve_case(case_id: int):
         case_id,
         ResolveInput,
         lambda session, case, body: case_actions.resolve_case(
-            session, case, resolution=body.resolution, by_api_key=g.api_key, now=clock.now()
+            session,
+            case,
+            resolution=body.resolution,
+            ask_in_days=body.ask_in_days,
+            by_api_key=g.api_key,
+            now=clock.now(),
         ),
     )

@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     ValidationError,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import PydanticCustomError
@@ -32,11 +33,12 @@ from surveys.api.schemas import validation_problem
 from surveys.models.cases import CASE_STATUSES
 from surveys.services import purchases
 from surveys.services.cases import actions as case_actions
+from surveys.services.cases import replies
 from surveys.services.customers import touchpoints
 from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
 from surveys.validation.codes import Currency, TimeZoneName
-from surveys.validation.errors import field_errors
+from surveys.validation.errors import field_errors, problem
 from surveys.validation.moments import OptionalTimestamp
 from surveys.validation.money import Money
 from surveys.validation.numbers import MAX_DATABASE_ID, WholeNumber
@@ -152,10 +154,60 @@ class AcknowledgeInput(ApiInput):
     """Nothing to say: the body may be `{}` or empty."""
 
 
+def _absent_by_default(schema: dict) -> None:
+    # Optional, but not nullable: the field is left out rather than sent as null.
+    schema.pop("default", None)
+
+
+# A reply is one of two shapes; the schema says so (oneOf), and `_one_shape` refuses others.
+_REPLY_SHAPES = [
+    {
+        "required": ["message"],
+        "not": {"anyOf": [{"required": ["understood"]}, {"required": ["will_do"]}]},
+    },
+    {"required": ["understood", "will_do"], "not": {"required": ["message"]}},
+]
+
+
 class ReplyInput(ApiInput):
+    """Either `message`, or the two parts `understood` and `will_do`."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _REPLY_SHAPES})
+
     message: Text(case_actions.MAX_REPLY_LENGTH, multiline=True) = Field(
-        description="Emailed to the customer in the owner's name."
+        None,
+        json_schema_extra=_absent_by_default,
+        description="Emailed to the customer in the owner's name, as it is (with a greeting "
+        "and the owner's signature around it).",
     )
+    understood: Text(replies.MAX_UNDERSTOOD_LENGTH, multiline=True) = Field(
+        None,
+        json_schema_extra=_absent_by_default,
+        description="What the owner understood from the customer's words, in their own words. "
+        "422 when it is essentially a copy of what the customer wrote.",
+    )
+    will_do: Text(replies.MAX_WILL_DO_LENGTH, multiline=True) = Field(
+        None,
+        json_schema_extra=_absent_by_default,
+        description="What the owner will do about it, and when. With `understood`, it becomes "
+        "one letter to the customer.",
+    )
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> ReplyInput:
+        parts = [name for name in ("understood", "will_do") if getattr(self, name) is not None]
+        if self.message is not None and parts:
+            raise problem("must hold either `message`, or `understood` and `will_do`, not both")
+        if self.message is None and len(parts) < 2:
+            missing = " and ".join(
+                f"`{name}`" for name in ("understood", "will_do") if name not in parts
+            )
+            raise problem(
+                f"must hold `message`, or `understood` and `will_do` (missing: {missing})"
+                if parts
+                else "must hold `message`, or `understood` and `will_do`"
+            )
+        return self
 
 
 class CommentInput(ApiInput):
@@ -175,7 +227,14 @@ class ReassignInput(ApiInput):
 
 class ResolveInput(ApiInput):
     resolution: Text(case_actions.MAX_RESOLUTION_LENGTH, multiline=True) = Field(
-        description="What was done to fix it."
+        description="What was done to fix it; the fix-check email quotes it to the customer."
+    )
+    ask_in_days: WholeNumber(0, case_actions.MAX_ASK_IN_DAYS) = Field(
+        None,
+        json_schema_extra=_absent_by_default,
+        description="When to ask the customer whether the fix worked: 0 at once, else this "
+        "many days from now (held past their quiet hours). Default: the "
+        "`fix_check_delay_days` setting (2 days unless an admin changed it).",
     )
 
 

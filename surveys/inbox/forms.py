@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SelectField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from surveys.forms import AppForm, strip
 from surveys.services.cases.actions import (
+    MAX_ASK_IN_DAYS,
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
-    MAX_REPLY_LENGTH,
     MAX_RESOLUTION_LENGTH,
 )
+from surveys.services.cases.replies import MAX_UNDERSTOOD_LENGTH, MAX_WILL_DO_LENGTH
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
 from surveys.web_input import database_id
 
@@ -57,21 +58,52 @@ class AcknowledgeForm(AppForm):
     """One click: only the CSRF token."""
 
 
+def _ask_in_days(value) -> int | None:
+    # Not chosen: None, the setting's default. Anything but a small number becomes -1,
+    # which the service refuses with the message the page shows beside the choice.
+    if isinstance(value, int) or value is None:
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else -1
+
+
+ASK_IN_DAYS_CHOICES = [SelectChoice(0, "Now")] + [
+    SelectChoice(days, "In 1 day" if days == 1 else f"In {days} days")
+    for days in range(1, MAX_ASK_IN_DAYS + 1)
+]
+
+
 class ResolveForm(AppForm):
     resolution = written_text(
-        "What did you do to fix it?",
+        "What was done",
         missing="Say what you did to fix it.",
         max_length=MAX_RESOLUTION_LENGTH,
         rows=4,
     )
+    ask_in_days = SelectField(
+        "When to ask whether it worked",
+        coerce=_ask_in_days,
+        choices=ASK_IN_DAYS_CHOICES,
+        validate_choice=False,
+    )
 
 
 class ReplyForm(AppForm):
-    message = written_text(
-        "Your reply",
-        missing="Write your reply to the customer.",
-        max_length=MAX_REPLY_LENGTH,
-        rows=8,
+    """The two parts of a reply; the service refuses a paraphrase that copies the customer."""
+
+    understood = written_text(
+        "What I understood",
+        missing="Say in your own words what you understood from what they wrote.",
+        max_length=MAX_UNDERSTOOD_LENGTH,
+        rows=4,
+    )
+    will_do = written_text(
+        "What I will do",
+        missing="Say what you will do about it, and by when.",
+        max_length=MAX_WILL_DO_LENGTH,
+        rows=4,
     )
 
 

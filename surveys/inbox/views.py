@@ -36,10 +36,11 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, Customer, User
-from surveys.services.cases import actions, deadlines, queries, states
+from surveys.services.cases import actions, deadlines, fix_check, queries, states
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.customers import profile as customers
 from surveys.services.customers import touchpoints
+from surveys.services.settings import get_setting
 from surveys.services.users import accounts as users
 from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id, page_number
@@ -191,11 +192,21 @@ def resolve_case(case_id: int):
         # say that, rather than point at a form the page no longer shows.
         states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
-    actions.resolve_case(
-        s, case, resolution=form.resolution.data, by_user=acting_user(), now=clock.now()
+    event = actions.resolve_case(
+        s,
+        case,
+        resolution=form.resolution.data,
+        ask_in_days=form.ask_in_days.data,
+        by_user=acting_user(),
+        now=clock.now(),
     )
     s.commit()
-    flash(f"Resolved. Thank you for looking after {case.customer.display_name}.")
+    days = event.data["ask_in_days"]
+    when = "right away" if days == 0 else ("in 1 day" if days == 1 else f"in {days} days")
+    flash(
+        f"Resolved. Thank you for looking after {case.customer.display_name}. "
+        f"We will ask them whether it worked {when}."
+    )
     return redirect(url_for(".show_case", case_id=case.id))
 
 
@@ -209,7 +220,12 @@ def reply_to_case(case_id: int):
         ReplyForm(),
         ensure=states.ensure_can_reply,
         perform=lambda s, case, form: actions.reply_to_customer(
-            s, case, message=form.message.data, by_user=acting_user(), now=clock.now()
+            s,
+            case,
+            understood=form.understood.data,
+            will_do=form.will_do.data,
+            by_user=acting_user(),
+            now=clock.now(),
         ),
         done=lambda case: (
             f"Sent to {case.customer.display_name}, from you. "
@@ -324,9 +340,12 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
     s = db.session()
     shown = {
         "acknowledge_form": AcknowledgeForm(formdata=None),
-        "resolve_form": ResolveForm(formdata=None),
-        # The composer starts with the customer's own words, for the owner to paraphrase.
-        "reply_form": ReplyForm(formdata=None, data={"message": queries.reply_opening(case)}),
+        # When to ask whether the fix worked starts at the setting; the owner may change it.
+        "resolve_form": ResolveForm(
+            formdata=None, data={"ask_in_days": get_setting(s, "fix_check_delay_days")}
+        ),
+        # Empty: what the owner understood is theirs to write, not a quote to trim.
+        "reply_form": ReplyForm(formdata=None),
         "note_form": NoteForm(formdata=None),
         "reassign_form": ReassignForm(formdata=None),
         "customer_note_form": CustomerNoteForm(formdata=None),
@@ -441,4 +460,5 @@ def _case_helpers() -> dict:
         "can_reply": states.can_reply,
         "can_reassign": states.can_reassign,
         "answer_words": queries.answer_words,
+        "fix_check_ask_at": fix_check.fix_check_ask_at,
     }

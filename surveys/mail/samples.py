@@ -20,6 +20,7 @@ from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
 from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
 from surveys.models.cases import CaseStatus
+from surveys.services.cases.replies import compose_letter
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
@@ -218,11 +219,17 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "case_url": case_url,
         "owner_name": owner.name,
         "owner_first_name": first_name(owner.name),
-        "message_body": (
-            "Hi Ana,\n\nI am so sorry about the broken key. A new keyboard left our warehouse "
-            "this morning by express; you should have it tomorrow. Keep the old one, no need "
-            "to send it back.\n\nIf anything else is not right, simply answer this email: "
-            "it comes straight to me.\n\nOlivia"
+        # The letter a two-part reply makes (surveys.services.cases.replies); the template greets.
+        "message_body": compose_letter(
+            "Your new keyboard came with a broken key, and when you wrote to us about it, "
+            "nobody answered. That is not how we want you to feel about us.",
+            "A new keyboard left our warehouse this morning by express; you should have it "
+            "tomorrow. Keep the old one, no need to send it back.",
+        ),
+        "resolution": (
+            "Sent Ana a new keyboard by express; it arrived the next day."
+            if kind == "fix_check"
+            else None
         ),
         "breach": breach,
         "missed": "acknowledged" if breach == "acknowledge" else "resolved",

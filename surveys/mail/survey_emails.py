@@ -20,6 +20,7 @@ from surveys.models import (
     QuestionSetVersion,
     Survey,
 )
+from surveys.models.cases import CaseStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import record_fix_check_sent
 from surveys.services.question_sets.versions import current_version
@@ -153,6 +154,10 @@ def _survey_context(
             "case_owner_name",
             first_name(case.owner.name) if case and case.owner else None,
         ),
+        # A fix-check says what was done, in the owner's words: the customer answers about that.
+        "resolution": personal(
+            "resolution", case.resolution if case and survey.kind == "fix_check" else None
+        ),
         "survey_url": survey_url,
         "first_question": first_question,
         "answer_links": answer_links(first_question, survey_url),
@@ -243,8 +248,21 @@ def survey_email(session: Session, message: OutboxMessage, now: datetime) -> dic
             "the customer's data was erased",
         )
         raise CancelDelivery("the customer's data was erased")
+    _cancel_stale_fix_check(session, survey)
     _hold_for_quiet_hours(session, customer, now)
     return _survey_context(session, survey, message, now)
+
+
+def _cancel_stale_fix_check(session: Session, survey: Survey) -> None:
+    """A fix-check asked for later goes only if its case still waits for the answer: one
+    reopened meanwhile (the customer wrote back) is being worked on again."""
+    if survey.kind != "fix_check" or survey.case_id is None:
+        return
+    case = session.get(Case, survey.case_id)
+    if case is not None and case.status != CaseStatus.RESOLVED:
+        reason = f"the case is {case.status} again, no longer waiting for this answer"
+        survey.status, survey.status_reason = SurveyStatus.CANCELLED, reason
+        raise CancelDelivery(reason)
 
 
 # --- reminder ------------------------------------------------------------------

@@ -117,6 +117,15 @@ SPECS: dict[str, SettingSpec] = {
             maximum=30,
         ),
         SettingSpec(
+            "fix_check_delay_days",
+            2,
+            "Ask whether the fix worked after (days)",
+            "When a case is resolved, the owner chooses when we ask the customer whether the "
+            "fix worked; this is what the form suggests. 0 asks right away.",
+            minimum=0,
+            maximum=30,
+        ),
+        SettingSpec(
             "sender_name",
             "Heart to Heart",
             "Sender name",

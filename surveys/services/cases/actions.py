@@ -20,6 +20,7 @@ from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
 from surveys.services.cases.errors import CaseInputError
 from surveys.services.cases.fix_check import ask_whether_fixed
 from surveys.services.cases.queries import reply_opening
+from surveys.services.cases.replies import two_part_reply
 from surveys.services.cases.states import (
     ensure_can_acknowledge,
     ensure_can_reassign,
@@ -28,7 +29,7 @@ from surveys.services.cases.states import (
 )
 from surveys.services.cases.timeline import lock_case, record_event
 from surveys.services.customers.touchpoints import record_touchpoint
-from surveys.services.settings import get_setting
+from surveys.services.settings import SPECS, get_setting
 from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import CASE_RESOLVED, emit_case_event
 
@@ -36,6 +37,8 @@ MAX_RESOLUTION_LENGTH = 5000
 MAX_REPLY_LENGTH = 5000
 MAX_NOTE_LENGTH = 5000
 MAX_REASON_LENGTH = 1000
+# The fix-check is asked at once (0) or up to this many days after the resolution.
+MAX_ASK_IN_DAYS = SPECS["fix_check_delay_days"].maximum
 # Internal notes are timeline events of this kind (the API's `comments`).
 NOTE_KIND = "note"
 
@@ -82,26 +85,44 @@ def reply_to_customer(
     session: Session,
     case: Case,
     *,
-    message: str,
+    message: str | None = None,
+    understood: str | None = None,
+    will_do: str | None = None,
     now: datetime,
     by_user: User | None = None,
     by_api_key: ApiKey | None = None,
 ) -> CaseEvent:
     """Email the customer in the owner's name, `Reply-To` the owner, so their answer reaches them.
 
+    Either one `message`, or the two parts the essays ask for: what the owner
+    understood (their own paraphrase, never a copy of the customer's words) and
+    what they will do, which become one letter (`surveys.services.cases.replies`).
     A reply to an open case takes it too: the customer has heard from a person.
     """
     _require_actor(by_user, by_api_key)
     lock_case(session, case)
     ensure_can_reply(case)
-    message = _require_text(
-        "message", message, missing="Write your reply to the customer.", max_length=MAX_REPLY_LENGTH
-    )
-    if message == _text(reply_opening(case)):
+    data = {}
+    if message is not None and (understood is not None or will_do is not None):
         raise CaseInputError(
-            "message",
-            "Add your own words after theirs: say what you will do about it, and by when.",
+            "message", "Send either one message, or what you understood and what you will do."
         )
+    if message is None:
+        parts = two_part_reply(case, understood=understood, will_do=will_do)
+        message = parts.letter
+        data = {"understood": parts.understood, "will_do": parts.will_do}
+    else:
+        message = _require_text(
+            "message",
+            message,
+            missing="Write your reply to the customer.",
+            max_length=MAX_REPLY_LENGTH,
+        )
+        if message == _text(reply_opening(case)):
+            raise CaseInputError(
+                "message",
+                "Add your own words after theirs: say what you will do about it, and by when.",
+            )
     if case.status == CaseStatus.OPEN:
         case.status = CaseStatus.ACKNOWLEDGED
         case.acknowledged_at = now
@@ -115,7 +136,7 @@ def reply_to_customer(
         by_user=by_user,
         by_api_key=by_api_key,
         body=message,
-        data={"to": customer.email, "from_name": owner.name, "reply_to": owner.email},
+        data={"to": customer.email, "from_name": owner.name, "reply_to": owner.email, **data},
     )
     enqueue_email(
         session,
@@ -241,10 +262,16 @@ def resolve_case(
     *,
     resolution: str,
     now: datetime,
+    ask_in_days: int | None = None,
     by_user: User | None = None,
     by_api_key: ApiKey | None = None,
 ) -> CaseEvent:
-    """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is."""
+    """Mark the case fixed (`open`/`acknowledged` → `resolved`) and ask the customer if it is.
+
+    The fix-check goes `ask_in_days` days from now (0: at once; None: the
+    `fix_check_delay_days` setting): a courier promised for Tuesday is not
+    asked about on Monday.
+    """
     _require_actor(by_user, by_api_key)
     # The customer first, as everywhere (see lock_customer): the touch point below
     # references the customer, and the fix-check survey then needs this lock.
@@ -259,6 +286,18 @@ def resolve_case(
         raise CaseInputError(
             "resolution", f"Keep the resolution under {MAX_RESOLUTION_LENGTH} characters."
         )
+    if ask_in_days is None:
+        ask_in_days = int(get_setting(session, "fix_check_delay_days"))
+    if (
+        not isinstance(ask_in_days, int)
+        or isinstance(ask_in_days, bool)
+        or not 0 <= ask_in_days <= MAX_ASK_IN_DAYS
+    ):
+        raise CaseInputError(
+            "ask_in_days",
+            f"Choose when to ask whether it worked: now, or in 1 to {MAX_ASK_IN_DAYS} days.",
+        )
+    ask_at = now + timedelta(days=ask_in_days)
     # Resolving an untouched case means it was taken too: stamp that, so the
     # acknowledge deadline is not reported as missed afterwards.
     if case.acknowledged_at is None:
@@ -272,8 +311,12 @@ def resolve_case(
     record_touchpoint(
         session, customer=case.customer, kind="resolution", polarity="positive", now=now, case=case
     )
-    survey = ask_whether_fixed(session, case, now=now)
-    event.data = {"fix_check_survey_id": survey.id if survey else None}
+    survey = ask_whether_fixed(session, case, now=now, ask_at=ask_at)
+    event.data = {
+        "fix_check_survey_id": survey.id if survey else None,
+        "ask_at": ask_at.isoformat(),
+        "ask_in_days": ask_in_days,
+    }
     session.flush()
     emit_case_event(session, CASE_RESOLVED, case, now=now)
     return event

@@ -25,9 +25,17 @@ from surveys.services.webhooks_out.events import CASE_CLOSED, emit_case_event
 FIX_CHECK_SET = "fix-check"
 
 
-def ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey | None:
-    """Schedule the fix-check survey; say on the timeline when it cannot be sent."""
+def ask_whether_fixed(
+    session: Session, case: Case, *, now: datetime, ask_at: datetime | None = None
+) -> Survey | None:
+    """Schedule the fix-check survey for `ask_at` (now when None, held past the customer's
+    quiet hours); say on the timeline when it cannot be sent.
+
+    A fix-check of an earlier resolution still waiting to go is cancelled: the customer
+    is asked about what was done last, once.
+    """
     customer = case.customer
+    _cancel_waiting_fix_checks(session, case, reason="the case was resolved again since")
     question_set = get_question_set(session, FIX_CHECK_SET)
     if customer.erased_at is not None or question_set is None:
         why = (
@@ -49,6 +57,7 @@ def ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey 
         kind="fix_check",
         question_set=question_set,
         now=now,
+        send_at=ask_at,
         purchase=case.purchase,
         case=case,
         customer_locked=True,  # by resolve_case, before anything referenced the customer
@@ -64,6 +73,26 @@ def ask_whether_fixed(session: Session, case: Case, *, now: datetime) -> Survey 
             data={"survey_id": survey.id, "status": survey.status},
         )
     return survey
+
+
+def fix_check_ask_at(case: Case) -> datetime | None:
+    """When the owner chose to ask whether the latest resolution worked (None before any)."""
+    resolutions = [event for event in case.events if event.kind == "resolved"]
+    ask_at = (resolutions[-1].data or {}).get("ask_at") if resolutions else None
+    return datetime.fromisoformat(ask_at) if ask_at else None
+
+
+def _cancel_waiting_fix_checks(session: Session, case: Case, *, reason: str) -> None:
+    for survey in session.scalars(
+        select(Survey).where(
+            Survey.case_id == case.id,
+            Survey.kind == "fix_check",
+            Survey.status == SurveyStatus.SCHEDULED,
+        )
+    ):
+        # Its queued email finds it cancelled and is not sent (surveys.mail.survey_emails).
+        survey.status = SurveyStatus.CANCELLED
+        survey.status_reason = reason
 
 
 def record_fix_check_sent(session: Session, survey_id: int, *, now: datetime) -> None:

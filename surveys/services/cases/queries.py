@@ -157,7 +157,8 @@ def written_words(case: Case) -> list[str]:
 
 
 def reply_opening(case: Case) -> str:
-    """How the reply composer starts: the customer's own words, for the owner to paraphrase.
+    """The customer's own words quoted ("You told us: …"): a one-message reply that is only
+    this is refused, since it says nothing of the owner's own.
 
     What they wrote when they wrote something; else the answers that opened the case.
     """

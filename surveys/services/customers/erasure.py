@@ -216,6 +216,9 @@ def _scrub_case(session: Session, case: Case, scrub: _Scrubber) -> None:
     for event in written:
         # First, so that copies of these words elsewhere (webhook bodies) are recognised.
         scrub.forget(event.body, ERASED_TEXT)
+        # A two-part reply keeps its parts beside the letter (surveys.services.cases.replies).
+        for part in ("understood", "will_do"):
+            scrub.forget((event.data or {}).get(part), ERASED_TEXT)
     for event in case.events:
         if event in written:
             event.body = ERASED_TEXT
