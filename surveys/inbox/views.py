@@ -29,6 +29,7 @@ from surveys.humanize import MINUTES_TO_SECONDS, duration_words
 from surveys.inbox.forms import (
     AcknowledgeForm,
     CustomerNoteForm,
+    InboxSearchForm,
     LoginForm,
     NoteForm,
     ReassignForm,
@@ -36,8 +37,9 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, Customer, User
-from surveys.services.cases import actions, deadlines, queries, states
+from surveys.services.cases import actions, conversation, deadlines, queries, states
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, inbox_cases
 from surveys.services.customers import profile as customers
 from surveys.services.customers import touchpoints
 from surveys.services.users import accounts as users
@@ -148,12 +150,62 @@ def safe_next_path(target: str | None) -> str | None:
 @bp.get("/inbox")
 @login_required
 def show_inbox():
-    """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
+    """The owner's cases under one filter or a search, the customers who spoke last first,
+    then the most pressing; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
-    inbox = queries.inbox_cases(
-        db.session(), owner=None if everyone else acting_user(), page=page_number(request.args)
+    show = _inbox_filter(request.args.get("show"))
+    form = InboxSearchForm(formdata=request.args)
+    if not form.validate():
+        # A search nothing can match (a NUL byte, a page of text): said beside the box,
+        # rather than listing everything under a search that was not applied.
+        nothing = InboxPage(
+            rows=[], total=0, page=1, per_page=1, counts=dict.fromkeys(InboxFilter, 0)
+        )
+        return _inbox_page(nothing, form, show=show, everyone=everyone, status=422)
+    inbox = inbox_cases(
+        db.session(),
+        owner=None if everyone else acting_user(),
+        show=show,
+        search=form.q.data or None,
+        page=page_number(request.args),
     )
-    return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
+    return _inbox_page(inbox, form, show=show, everyone=everyone)
+
+
+def _inbox_filter(value: str | None) -> InboxFilter:
+    """The filter asked for; every open case for a filter we do not know."""
+    try:
+        return InboxFilter(value or InboxFilter.ALL)
+    except ValueError:
+        return InboxFilter.ALL
+
+
+def _inbox_page(inbox, form, *, show: InboxFilter, everyone: bool, status: int = 200):
+    # Only the inbox's own arguments go into its links: the query string's other names
+    # would reach url_for as its own arguments (_external, _scheme…).
+    search = form.q.data if not form.errors and form.q.data else None
+    scope = {"owner": "all"} if everyone else {}
+    shown = {"show": show.value} if show != InboxFilter.ALL else {}
+    searched = {"q": search} if search else {}
+    return render_template(
+        "inbox/show_inbox.html",
+        inbox=inbox,
+        everyone=everyone,
+        form=form,
+        show=show,
+        show_label=FILTER_LABELS[show],
+        search=search,
+        filters=[
+            (
+                choice,
+                label,
+                {**scope, **searched, **({"show": choice.value} if choice.value != "all" else {})},
+            )
+            for choice, label in FILTER_LABELS.items()
+        ],
+        page_args={**scope, **searched, **shown},
+        clear_args={**scope, **shown},
+    ), status
 
 
 # --- a case ------------------------------------------------------------------------
@@ -172,10 +224,10 @@ def acknowledge_case(case_id: int):
     """Take the case, so the customer knows a person is on it."""
     s = db.session()
     case = _load_case(case_id)
-    actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
+    event = actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
     s.commit()
     flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
 
 
 @bp.post("/cases/<int:case_id>/resolve")
@@ -191,12 +243,12 @@ def resolve_case(case_id: int):
         # say that, rather than point at a form the page no longer shows.
         states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
-    actions.resolve_case(
+    event = actions.resolve_case(
         s, case, resolution=form.resolution.data, by_user=acting_user(), now=clock.now()
     )
     s.commit()
     flash(f"Resolved. Thank you for looking after {case.customer.display_name}.")
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
 
 
 @bp.post("/cases/<int:case_id>/replies")
@@ -273,14 +325,20 @@ def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
         if ensure is not None:
             ensure(case)
         return _render_case(case, status=422, **{form_name: form})
-    perform(s, case, form)
+    event = perform(s, case, form)
     s.commit()
     flash(done(case))
     me = acting_user()
     if not (me.is_admin or case.owner_id == me.id):
         # Handed over to someone else: the case is theirs now, and off this inbox.
         return redirect(url_for(".show_inbox"))
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
+
+
+def _at_entry(case: Case, event) -> str:
+    """The case page, at what the action just added to the conversation: the owner goes
+    on from where they acted, not from the top of the page."""
+    return url_for(".show_case", case_id=case.id, _anchor=f"event-{event.id}")
 
 
 def _load_case(case_id: int) -> Case:
@@ -337,9 +395,14 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
         for person in candidates
     ]
+    now = clock.now()
     return render_template(
         "inbox/show_case.html",
         case=case,
+        step=conversation.next_step(case, now),
+        entries=conversation.timeline(case),
+        handover=conversation.handover(case),
+        reopened=conversation.reopened_count(case),
         remembered=customers.remembered_about(s, case.customer),
         has_candidates=bool(candidates),
         error=error,
@@ -384,7 +447,7 @@ def _back_from_note(customer: Customer) -> str:
     if case_id is not None:
         case = db.session().get(Case, case_id)
         if case is not None and case.customer_id == customer.id:
-            return url_for(".show_case", case_id=case_id)
+            return url_for(".show_case", case_id=case_id, _anchor="remembered")
     return url_for(".show_customer", customer_id=customer.id)
 
 
@@ -418,16 +481,11 @@ def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     if deadline is None:
         return None
     now = clock.now()
-    overdue = deadline.is_overdue(now)
-    seconds = abs((deadline.due_at - now).total_seconds())
-    words = (
-        f"overdue by {duration_words(seconds)}" if overdue else f"due in {duration_words(seconds)}"
-    )
     return {
         "action": deadline.action,
         "due_at": deadline.due_at,
-        "overdue": overdue,
-        "words": words,
+        "overdue": deadline.is_overdue(now),
+        "words": conversation.deadline_words(deadline, now),
     }
 
 
@@ -435,7 +493,6 @@ def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
 def _case_helpers() -> dict:
     return {
         "deadline_of": lambda case: describe_deadline(deadlines.next_deadline(case)),
-        "first_reason": lambda case: next(iter(queries.negative_reasons(case)), None),
         "can_acknowledge": states.can_acknowledge,
         "can_resolve": states.can_resolve,
         "can_reply": states.can_reply,
