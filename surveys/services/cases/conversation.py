@@ -40,13 +40,17 @@ ANSWERS_KIND = "survey_answers"
 
 
 def _last_exchange(case: Case) -> CaseEvent | None:
-    """The latest word either way: the owner's reply or the customer's words."""
+    """The latest word either way: the owner's reply or the customer's words.
+
+    Events written in the same instant come in the order they were written (the
+    timeline's order, by id), as `last_exchange_kind_sql` orders them.
+    """
     exchanged = [
-        event
-        for event in case.events
+        (event.created_at, position, event)
+        for position, event in enumerate(case.events)
         if event.kind in OWNER_REPLY_KINDS or event.kind in CUSTOMER_WORDS_KINDS
     ]
-    return max(exchanged, key=lambda event: (event.created_at, event.id), default=None)
+    return max(exchanged, key=lambda item: item[:2])[2] if exchanged else None
 
 
 def waiting_on(case: Case) -> str | None:
@@ -209,7 +213,8 @@ def timeline(case: Case) -> list[Entry]:
     """The whole conversation in time order: the survey answers that opened the case, then
     every event (replies both ways, notes, unverified messages, system events)."""
     entries = [_answers_entry(case)]
-    events = sorted(case.events, key=lambda event: (event.created_at, event.id))
+    # Stable: events of one instant stay in the order they were written.
+    events = sorted(case.events, key=lambda event: event.created_at)
     entries += [
         Entry(
             kind=event.kind,
@@ -247,6 +252,12 @@ def deadline_words(deadline: Deadline, now: datetime) -> str:
     return f"due in {duration_words(seconds)}"
 
 
+CLOSED_HEADLINES = {
+    "confirmed": "Closed: the customer said the fix worked",
+    "unconfirmed": "Closed: no answer to the fix-check",
+}
+
+
 def next_step(case: Case, now: datetime) -> NextStep:
     """What the case needs next, in one line: "Reopened: the fix did not work",
     "Customer replied 2 hours ago", "Waiting for the customer", "New: acknowledge by …"."""
@@ -258,8 +269,7 @@ def next_step(case: Case, now: datetime) -> NextStep:
         return NextStep(headline, tone, deadline, words, overdue)
 
     if case.status == CaseStatus.CLOSED:
-        reason = (case.closed_reason or "").replace("_", " ")
-        return step(f"Closed{f' ({reason})' if reason else ''}: nothing more to do", "done")
+        return step(CLOSED_HEADLINES.get(case.closed_reason or "", "Closed"), "done")
     if case.owner_id is None:
         return step("Waiting for an owner: hand it to someone", "urgent")
     if case.status == CaseStatus.RESOLVED:
