@@ -54,6 +54,7 @@ def last_event(session, case_id: int) -> CaseEvent:
 def test_a_reopened_case_says_so_at_the_top_with_its_deadline_then_the_conversation(
     client, session, owner, clock
 ):
+    make_user(session, name="Ben Baker")  # someone to hand it over to
     case = make_case(session, owner=owner, status="acknowledged", now=clock.now())
     say(case, "reply", clock.now() + timedelta(hours=1), body="A new one is on its way.", by=owner)
     say(case, "reopened", clock.now() + timedelta(hours=30), body="Did it work? No")
