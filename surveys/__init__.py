@@ -74,8 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
     from surveys.delighted.views import bp as delighted_bp
-    from surveys.inbox import attachments  # noqa: F401  (adds its download to inbox_bp)
-    from surveys.inbox.views import bp as inbox_bp
+    from surveys.inbox.routes import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp
 
@@ -94,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_throttles(app: Flask) -> None:
     from surveys import throttle
-    from surveys.inbox.views import show_login_throttled
+    from surveys.inbox.account import show_login_throttled
 
     limiter = throttle.init_app(app)
     throttle.throttle_login_attempts(app, limiter, "inbox.login", on_breach=show_login_throttled)

@@ -99,6 +99,22 @@ def test_case_shows_the_customers_own_words_and_only_internal_notes_as_comments(
 
     body = get_json(client, auth, f"/api/v1/cases/{case.id}")
 
+    # The whole conversation, the customer's answers first; the owner wrote last.
+    timeline = body.pop("timeline")
+    assert [(entry["kind"], entry["author"], entry["created_at"]) for entry in timeline] == [
+        ("survey_answers", "Ana Diaz", "2026-11-23T09:00:00Z"),
+        ("opened", "Heart to Heart", "2026-11-23T09:00:00Z"),
+        ("acknowledged", "Olivia Owner", "2026-11-23T09:00:00Z"),
+        ("note", "Olivia Owner", "2026-11-23T10:00:00Z"),
+        ("reply", "Olivia Owner", "2026-11-23T11:00:00Z"),
+        ("note", "API key “helpdesk”", "2026-11-23T12:00:00Z"),
+    ]
+    assert timeline[0]["body"].startswith(
+        "Are we exceeding your expectations? You are falling short (negative)\n"
+    )
+    assert timeline[4]["body"] == "Dear Ana, I am so sorry…"
+    assert body.pop("waiting_on") == "customer"
+    assert body.pop("reopened") == 0
     assert body == {
         "id": case.id,
         "status": "acknowledged",
@@ -202,8 +218,8 @@ def test_a_page_of_cases_takes_the_same_few_queries_however_many_cases_it_holds(
     with counting_queries(app) as large:
         assert len(get_json(client, auth, "/api/v1/cases?limit=12")["items"]) == 12
 
-    # The key (read on every request, so that a revocation holds at once), the cases,
-    # their reasons, their notes.
+    # The key (read on every request, so that a revocation holds at once), the cases with
+    # their responses, their answers (reasons and the timeline's first entry), their events.
     assert len(large) == len(small) <= 4
 
 

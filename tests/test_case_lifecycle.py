@@ -164,8 +164,9 @@ def test_resolve_then_no_reopens_to_the_same_owner_then_resolve_then_yes_closes(
         "closed",
     ]
     shown = page(client.get(f"/cases/{case.id}"))
-    timeline = shown.region("Timeline")
-    assert [text_of(li.find("strong")) for li in timeline.find_all("li")] == [
+    timeline = shown.region("Conversation")
+    assert [text_of(li.find("strong")) for li in timeline.select("ol.timeline > li")] == [
+        "What Ana Diaz told us",
         "Case opened",
         "Owner emailed",
         "Acknowledged",
@@ -413,7 +414,7 @@ def test_an_internal_note_is_on_the_timeline_and_never_reaches_the_customer(
         assert "refund approved" not in f"{mail.subject}{mail.text}{mail.html}"
     assert "refund approved" not in survey_page + thank_you
     # The people who look after the case do see it, marked as internal.
-    timeline = page(client.get(f"/cases/{case.id}")).region("Timeline")
+    timeline = page(client.get(f"/cases/{case.id}")).region("Conversation")
     [note_entry] = timeline.select("li.event-note")
     assert SECRET_NOTE in text_of(note_entry) and "not shown to the customer" in text_of(note_entry)
     note = session.scalars(select(CaseEvent).where(CaseEvent.kind == "note")).one()
@@ -483,7 +484,7 @@ def test_reassigning_with_a_reason_hands_over_and_tells_the_new_owner_and_the_cu
     log_in_as(client, people["other"])
     shown = page(client.get(f"/cases/{case.id}"))
     assert shown.definitions(shown.region("Owner"))["Moved"] == "once"
-    [moved] = shown.region("Timeline").select("li.event-reassigned")
+    [moved] = shown.region("Conversation").select("li.event-reassigned")
     assert "From Olivia Bennett to Ben Baker. Why: Ben handles hardware returns" in text_of(moved)
 
 

@@ -9,7 +9,7 @@ from surveys.models import Case, CaseEvent, User
 from surveys.services.cases import actions, queries
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from tests.factories import make_api_key, make_case, make_customer, make_purchase, make_user
-from tests.pages import Page
+from tests.pages import Page, text_of
 from tests.web import csrf_token, log_in
 
 
@@ -44,6 +44,11 @@ def act(client, case_id: int, action: str, **data):
     return client.post(f"/cases/{case_id}/{action}", data={**data, "csrf_token": token})
 
 
+def conversation_heads(shown: Page) -> list[str]:
+    """The first line of each entry of the conversation, oldest first."""
+    return [text_of(entry.select_one(".entry-head")) for entry in shown.all("ol.timeline > li")]
+
+
 def events_of(session, case_id: int) -> list[str]:
     return list(
         session.scalars(
@@ -75,7 +80,9 @@ def test_the_page_shows_the_answers_the_customer_and_the_purchase(client, sessio
     # Who owns it, why, by when, and what happened so far.
     assert "account owner" in html
     assert "Acknowledge: due in 4 hours" in html
-    assert shown.items(shown.region("Timeline"))[0].startswith("Case opened by")
+    heads = conversation_heads(shown)
+    assert heads[0].startswith("What Ana Diaz told us")
+    assert heads[1].startswith("Case opened by")
 
 
 def test_an_open_case_offers_acknowledge_and_resolve(client, owner, case):
@@ -157,16 +164,16 @@ def test_acknowledging_takes_the_case_and_shows_it_on_the_timeline(
     response = act(client, case.id, "acknowledge")
 
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/cases/{case.id}"
     stored = session.get(Case, case.id)
+    # Back where the owner acted: at the conversation's new entry.
+    assert response.headers["Location"] == f"/cases/{case.id}#event-{stored.events[-1].id}"
     assert stored.status == "acknowledged"
     assert stored.acknowledged_at == clock.now()
     assert events_of(session, case.id) == ["opened", "acknowledged"]
     assert stored.events[-1].actor_user_id == owner.id
     shown = Page(page(client, case.id).get_data(as_text=True))
     assert shown.flashes() == ["It is yours now. Ana Diaz will be glad to hear from you."]
-    entries = shown.items(shown.region("Timeline"))
-    assert entries[-1].startswith("Acknowledged by Olivia Owen")
+    assert conversation_heads(shown)[-1].startswith("Acknowledged by Olivia Owen")
 
 
 def test_acknowledging_twice_answers_409_with_a_clear_message(client, session, owner, case):

@@ -168,7 +168,7 @@ def test_a_note_added_from_the_case_page_goes_back_to_the_case(client, session, 
     )
 
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/cases/{case.id}"
+    assert response.headers["Location"] == f"/cases/{case.id}#remembered"
     assert "Die-hard Red Sox fan." in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 

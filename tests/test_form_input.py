@@ -391,7 +391,7 @@ def _form_classes(base) -> set[type]:
 def test_every_form_of_the_app_inherits_the_common_base(app, session):
     # Import every module that defines forms, including the ones built at run time.
     import surveys.admin.routes  # noqa: F401
-    import surveys.inbox.views  # noqa: F401
+    import surveys.inbox.routes  # noqa: F401
     import surveys.public.views  # noqa: F401
 
     questions = current_version(session, get_question_set(session, "heart-to-heart")).questions

@@ -163,12 +163,15 @@ OPENAPI_PATHS = {
 @bp.get("/cases")
 @api_key_required
 def list_cases():
-    """Cases newest first, optionally by status and owner, a page at a time."""
+    """Cases newest first, optionally by status, owner, whose turn it is or a search, a page
+    at a time."""
     query = parse_query(CaseListQuery)
     views, more = queries.list_case_views(
         db.session(),
         status=query.status,
         owner_email=query.owner,
+        waiting_on=query.waiting_on,
+        search=query.q,
         before=query.cursor,
         limit=query.limit,
     )

@@ -34,6 +34,7 @@ from surveys.models.cases import CASE_STATUSES
 from surveys.services import purchases
 from surveys.services.cases import actions as case_actions
 from surveys.services.cases import replies
+from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.customers import touchpoints
 from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
@@ -321,6 +322,12 @@ PageSize = QueryNumber(1, MAX_PAGE_SIZE)
 class CaseListQuery(ApiInput):
     status: Annotated[Literal[CASE_STATUSES] | None, BeforeValidator(_blank_as_absent)] = None
     owner: OptionalEmailToLookUp = Field(None, description="The owner's email address.")
+    waiting_on: Annotated[
+        Literal["owner", "customer"] | None, BeforeValidator(_blank_as_absent)
+    ] = Field(None, description="Only cases whose turn it is of the owner or of the customer.")
+    q: OptionalText(MAX_SEARCH_LENGTH) = Field(
+        None, description="Part of the customer's name or email address, or of the order id."
+    )
     limit: PageSize = Field(DEFAULT_PAGE_SIZE, description="Page size.")
     cursor: Cursor = None
 

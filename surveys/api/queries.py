@@ -6,17 +6,24 @@ next starts just past it, so rows inserted meanwhile never shift or repeat a pag
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from surveys.models import Answer, Case, CaseEvent, QuestionSetVersion, Response, Survey, User
-
-# The timeline events an owner (or an API key) writes as internal notes.
-NOTE_KIND = "note"
+from surveys.models import (
+    Answer,
+    Case,
+    CaseEvent,
+    Customer,
+    Purchase,
+    QuestionSetVersion,
+    Response,
+    Survey,
+    User,
+)
+from surveys.services.cases.conversation import NOTE_KIND, waiting_on_sql
 
 Position = tuple[datetime, int]
 
@@ -31,8 +38,14 @@ class CaseView:
 
 
 def _case_query():
+    """Cases with everything their API shape shows: a fixed few queries for a whole page."""
     return select(Case).options(
-        joinedload(Case.owner), joinedload(Case.customer), joinedload(Case.purchase)
+        joinedload(Case.owner),
+        joinedload(Case.customer),
+        joinedload(Case.purchase),
+        joinedload(Case.response).selectinload(Response.answers).joinedload(Answer.question),
+        selectinload(Case.events).joinedload(CaseEvent.actor_user),
+        selectinload(Case.events).joinedload(CaseEvent.actor_api_key),
     )
 
 
@@ -49,11 +62,31 @@ def list_case_views(
     owner_email: str | None,
     before: Position | None,
     limit: int,
+    waiting_on: str | None = None,
+    search: str | None = None,
 ) -> tuple[list[CaseView], bool]:
-    """Cases newest first, filtered; returns the page and whether more follow it."""
+    """Cases newest first, filtered; returns the page and whether more follow it.
+
+    `waiting_on` is "owner" or "customer" (see `conversation.waiting_on`); `search`
+    matches part of the customer's name or email, or of the order id.
+    """
     query = _case_query().order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
     if status:
         query = query.where(Case.status == status)
+    if waiting_on:
+        query = query.where(waiting_on_sql() == waiting_on)
+    if search:
+        needle = search.lower()
+        customers = select(Customer.id).where(
+            or_(
+                func.lower(Customer.name).contains(needle, autoescape=True),
+                func.lower(Customer.email).contains(needle, autoescape=True),
+            )
+        )
+        orders = select(Purchase.id).where(
+            func.lower(Purchase.order_id).contains(needle, autoescape=True)
+        )
+        query = query.where(or_(Case.customer_id.in_(customers), Case.purchase_id.in_(orders)))
     if owner_email:
         owner_ids = select(User.id).where(func.lower(User.email) == owner_email.lower())
         query = query.where(Case.owner_id.in_(owner_ids))
@@ -67,28 +100,18 @@ def list_case_views(
 
 
 def _with_details(session: Session, cases: list[Case]) -> list[CaseView]:
-    """Attach every case's negative answers and notes with two queries for the whole page."""
-    if not cases:
-        return []
-    reasons: dict[int, list[Answer]] = defaultdict(list)
-    for answer in session.scalars(
-        select(Answer)
-        .options(joinedload(Answer.question))
-        .where(
-            Answer.response_id.in_([case.response_id for case in cases]), Answer.negative.is_(True)
+    """Every case's negative answers and notes, from what `_case_query` loaded with it."""
+    return [
+        CaseView(
+            case,
+            [answer for answer in case.response.answers if answer.negative],
+            sorted(
+                (event for event in case.events if event.kind == NOTE_KIND),
+                key=lambda event: (event.created_at, event.id),
+            ),
         )
-        .order_by(Answer.response_id, Answer.position)
-    ):
-        reasons[answer.response_id].append(answer)
-    notes: dict[int, list[CaseEvent]] = defaultdict(list)
-    for event in session.scalars(
-        select(CaseEvent)
-        .options(joinedload(CaseEvent.actor_user), joinedload(CaseEvent.actor_api_key))
-        .where(CaseEvent.case_id.in_([case.id for case in cases]), CaseEvent.kind == NOTE_KIND)
-        .order_by(CaseEvent.created_at, CaseEvent.id)
-    ):
-        notes[event.case_id].append(event)
-    return [CaseView(case, reasons[case.response_id], notes[case.id]) for case in cases]
+        for case in cases
+    ]
 
 
 def list_responses(

@@ -15,6 +15,7 @@ from surveys.errors import ApiProblem
 from surveys.models import Answer, Case, CaseEvent, Question, Response, Survey
 from surveys.models.cases import CASE_STATUSES
 from surveys.models.surveys import SurveyStatus
+from surveys.services.cases import conversation
 from surveys.services.purchases import PurchaseResult
 
 
@@ -98,8 +99,19 @@ def comment_json(event: CaseEvent) -> dict:
     }
 
 
+def timeline_entry_json(entry: conversation.Entry) -> dict:
+    """One line of a case's conversation."""
+    return {
+        "kind": entry.kind,
+        "author": entry.author,
+        "body": entry.body,
+        "created_at": rfc3339(entry.created_at),
+    }
+
+
 def case_json(case: Case, reasons: Iterable[Answer], comments: Iterable[CaseEvent]) -> dict:
-    """A case as the API shows it; `reasons` and `comments` are loaded by the caller."""
+    """A case as the API shows it; `reasons` and `comments` are loaded by the caller, with
+    the case's events and answers (its timeline)."""
     return {
         "id": case.id,
         "status": case.status,
@@ -115,6 +127,9 @@ def case_json(case: Case, reasons: Iterable[Answer], comments: Iterable[CaseEven
         "resolved_at": rfc3339(case.resolved_at),
         "closed_at": rfc3339(case.closed_at),
         "escalated": case.escalated,
+        "waiting_on": conversation.waiting_on(case),
+        "reopened": conversation.reopened_count(case),
+        "timeline": [timeline_entry_json(entry) for entry in conversation.timeline(case)],
     }
 
 
@@ -222,6 +237,9 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "resolved_at",
             "closed_at",
             "escalated",
+            "waiting_on",
+            "reopened",
+            "timeline",
         ],
         "additionalProperties": False,
         "properties": {
@@ -272,6 +290,40 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "resolved_at": _NULLABLE_TIMESTAMP,
             "closed_at": _NULLABLE_TIMESTAMP,
             "escalated": {"type": "boolean"},
+            "waiting_on": {
+                "type": ["string", "null"],
+                "enum": ["owner", "customer", None],
+                "description": "Whose turn it is: `owner` while the case is open, or when the "
+                "customer spoke (replied, or said the fix did not work) after the owner last "
+                "wrote; `customer` once resolved (the fix-check) or when the owner wrote last; "
+                "null once closed.",
+            },
+            "reopened": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many times the customer said the fix did not work.",
+            },
+            "timeline": {
+                "type": "array",
+                "description": "The whole conversation in time order. The first entry, "
+                "`survey_answers`, is the customer's answers (one line each, negative ones "
+                "marked `(negative)`); then every event: `reply` (the owner to the customer), "
+                "`customer_replied`, `note` (internal, never shown to the customer), "
+                "`unverified_message` (not verifiably from the customer, never relayed), and "
+                "system events (`opened`, `acknowledged`, `reassigned`, `resolved`, `reopened`, "
+                "`closed`…).",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "author", "body", "created_at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "kind": {"type": "string"},
+                        "author": {"type": "string"},
+                        "body": {"type": ["string", "null"]},
+                        "created_at": _TIMESTAMP,
+                    },
+                },
+            },
         },
     },
     "CasePage": {

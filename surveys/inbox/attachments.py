@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.inbox.views import bp
+from surveys.inbox.blueprint import bp
 from surveys.mail.inbound import safe_filename
 from surveys.models import CaseAttachment
 from surveys.services.cases import queries

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, SearchField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
 from surveys.services.cases.actions import (
@@ -12,6 +12,7 @@ from surveys.services.cases.actions import (
     MAX_REASON_LENGTH,
     MAX_RESOLUTION_LENGTH,
 )
+from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.cases.replies import MAX_UNDERSTOOD_LENGTH, MAX_WILL_DO_LENGTH
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
 from surveys.web_input import database_id
@@ -132,4 +133,21 @@ class CustomerNoteForm(AppForm):
         # The case page shows it beside the case's own note box (also `body`): its own id
         # keeps each label, hint and error list tied to the right box.
         field_id="customer_note_body",
+    )
+
+
+class InboxSearchForm(AppForm):
+    """The inbox's search box, sent with GET (nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Search by name, email or order id",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=MAX_SEARCH_LENGTH, message=f"Keep it under {MAX_SEARCH_LENGTH} characters."),
+        ],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )

@@ -1,160 +1,100 @@
-"""Owners' pages: logging in and out, the inbox of cases, a case with its actions, a customer."""
+"""Owners' pages: the inbox of cases, and a case with its conversation and actions."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
-    Blueprint,
-    Response,
-    abort,
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_limiter import RequestLimit
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
-from surveys import clock, throttle
+from surveys import clock
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.humanize import MINUTES_TO_SECONDS, duration_words
+from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
     AcknowledgeForm,
     CustomerNoteForm,
-    LoginForm,
+    InboxSearchForm,
     NoteForm,
     ReassignForm,
     ReplyForm,
     ResolveForm,
 )
-from surveys.models import Case, Customer, User
-from surveys.services.cases import actions, deadlines, fix_check, queries, states
+from surveys.models import Case, User
+from surveys.services.cases import actions, conversation, deadlines, fix_check, queries, states
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, inbox_cases
 from surveys.services.customers import profile as customers
-from surveys.services.customers import touchpoints
 from surveys.services.settings import get_setting
-from surveys.services.users import accounts as users
-from surveys.validation.text import unstorable_text_reason
-from surveys.web_input import database_id, page_number
-
-bp = Blueprint("inbox", __name__)
-
-WRONG_CREDENTIALS = "That email and password do not match. Please try again."
-
-
-# --- logging in and out --------------------------------------------------------
-
-
-@bp.get("/")
-def show_home():
-    """Send people to their inbox, or to the login page first."""
-    if current_user.is_authenticated:
-        return redirect(url_for(".show_inbox"))
-    return redirect(url_for(".login"))
-
-
-# Each POST passes the login throttle first (surveys/throttle.py, attached in create_app):
-# too many failures for the account or from the address answer show_login_throttled below.
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    """Log a person in with their email and password, then take them where they were going."""
-    next_path = safe_next_path(request.args.get("next"))
-    if current_user.is_authenticated:
-        return redirect(next_path or url_for(".show_inbox"))
-    form = LoginForm()
-    if not form.is_submitted():
-        return render_template("inbox/login.html", form=form, next=next_path)
-    if not form.validate():
-        return render_template("inbox/login.html", form=form, next=next_path), 422
-    user = users.authenticate(db.session(), form.email.data, form.password.data)
-    if user is None:
-        # Counted against the account and the address (surveys/throttle.py), and logged.
-        throttle.record_failed_login(form.email.data)
-        # One answer for every failure, so the page never tells which part was wrong
-        # or whether the address has an account. Status 200: the form was well filled in.
-        form.form_errors.append(WRONG_CREDENTIALS)
-        return render_template("inbox/login.html", form=form, next=next_path)
-    # A fresh session (and CSRF token) on login, so nothing planted before it survives.
-    session.clear()
-    login_user(user)
-    return redirect(next_path or url_for(".show_inbox"))
-
-
-def show_login_throttled(limit: RequestLimit) -> Response:
-    """The login form again, 429: too many failed attempts for this account or from this address."""
-    wait = throttle.retry_after_seconds(limit)
-    # Rounded up: told "1 minute" with 90 seconds to go, a person would be refused again.
-    wait_words = duration_words(wait, units=MINUTES_TO_SECONDS, round_up=True)
-    form = LoginForm()
-    form.form_errors.append(
-        f"Too many failed attempts to log in. Please wait {wait_words} and try again."
-    )
-    page = render_template(
-        "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
-    )
-    response = make_response(page, 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
-
-
-@bp.get("/logout")
-def confirm_logout():
-    """A typed or bookmarked /logout: ask with a button (logging out is a POST)."""
-    if not current_user.is_authenticated:
-        return redirect(url_for(".login"))
-    return render_template("inbox/confirm_logout.html")
-
-
-@bp.post("/logout")
-def logout():
-    """Log out everywhere: this session and every other one of this person, copies included.
-
-    A POST with a CSRF token, so another site cannot do it with a link.
-    """
-    if current_user.is_authenticated:
-        s = db.session()
-        users.end_sessions(s, acting_user())
-        s.commit()
-    logout_user()
-    session.clear()
-    flash("You are logged out. See you soon.")
-    return redirect(url_for(".login"))
-
-
-def safe_next_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    # Browsers read "/\evil.example" as "//evil.example", and strip tabs, newlines and
-    # other control characters: no path of ours holds any of them.
-    if any(char in target for char in "\\\t") or unstorable_text_reason(target, multiline=False):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-# --- the inbox -------------------------------------------------------------------
+from surveys.web_input import page_number
 
 
 @bp.get("/inbox")
 @login_required
 def show_inbox():
-    """The cases waiting on the owner, the most pressing first; admins may see everyone's."""
+    """The owner's cases under one filter or a search, the customers who spoke last first,
+    then the most pressing; admins may see everyone's."""
     everyone = current_user.is_admin and request.args.get("owner") == "all"
-    inbox = queries.inbox_cases(
-        db.session(), owner=None if everyone else acting_user(), page=page_number(request.args)
+    show = _inbox_filter(request.args.get("show"))
+    form = InboxSearchForm(formdata=request.args)
+    if not form.validate():
+        # A search nothing can match (a NUL byte, a page of text): said beside the box,
+        # rather than listing everything under a search that was not applied.
+        nothing = InboxPage(
+            rows=[], total=0, page=1, per_page=1, counts=dict.fromkeys(InboxFilter, 0)
+        )
+        return _inbox_page(nothing, form, show=show, everyone=everyone, status=422)
+    inbox = inbox_cases(
+        db.session(),
+        owner=None if everyone else acting_user(),
+        show=show,
+        search=form.q.data or None,
+        page=page_number(request.args),
     )
-    return render_template("inbox/show_inbox.html", inbox=inbox, everyone=everyone)
+    return _inbox_page(inbox, form, show=show, everyone=everyone)
+
+
+def _inbox_filter(value: str | None) -> InboxFilter:
+    """The filter asked for; every open case for a filter we do not know."""
+    try:
+        return InboxFilter(value or InboxFilter.ALL)
+    except ValueError:
+        return InboxFilter.ALL
+
+
+def _inbox_page(inbox, form, *, show: InboxFilter, everyone: bool, status: int = 200):
+    # Only the inbox's own arguments go into its links: the query string's other names
+    # would reach url_for as its own arguments (_external, _scheme…).
+    search = form.q.data if not form.errors and form.q.data else None
+    scope = {"owner": "all"} if everyone else {}
+    shown = {"show": show.value} if show != InboxFilter.ALL else {}
+    searched = {"q": search} if search else {}
+    return render_template(
+        "inbox/show_inbox.html",
+        inbox=inbox,
+        everyone=everyone,
+        form=form,
+        show=show,
+        show_label=FILTER_LABELS[show],
+        search=search,
+        filters=[
+            (
+                choice,
+                label,
+                {**scope, **searched, **({"show": choice.value} if choice.value != "all" else {})},
+            )
+            for choice, label in FILTER_LABELS.items()
+        ],
+        page_args={**scope, **searched, **shown},
+        clear_args={**scope, **shown},
+    ), status
 
 
 # --- a case ------------------------------------------------------------------------
@@ -173,10 +113,10 @@ def acknowledge_case(case_id: int):
     """Take the case, so the customer knows a person is on it."""
     s = db.session()
     case = _load_case(case_id)
-    actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
+    event = actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
     s.commit()
     flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
 
 
 @bp.post("/cases/<int:case_id>/resolve")
@@ -207,7 +147,7 @@ def resolve_case(case_id: int):
         f"Resolved. Thank you for looking after {case.customer.display_name}. "
         f"We will ask them whether it worked {when}."
     )
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
 
 
 @bp.post("/cases/<int:case_id>/replies")
@@ -289,14 +229,20 @@ def _case_action(case_id: int, form_name: str, form, *, ensure, perform, done):
         if ensure is not None:
             ensure(case)
         return _render_case(case, status=422, **{form_name: form})
-    perform(s, case, form)
+    event = perform(s, case, form)
     s.commit()
     flash(done(case))
     me = acting_user()
     if not (me.is_admin or case.owner_id == me.id):
         # Handed over to someone else: the case is theirs now, and off this inbox.
         return redirect(url_for(".show_inbox"))
-    return redirect(url_for(".show_case", case_id=case.id))
+    return redirect(_at_entry(case, event))
+
+
+def _at_entry(case: Case, event) -> str:
+    """The case page, at what the action just added to the conversation: the owner goes
+    on from where they acted, not from the top of the page."""
+    return url_for(".show_case", case_id=case.id, _anchor=f"event-{event.id}")
 
 
 def _load_case(case_id: int) -> Case:
@@ -356,9 +302,14 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
         for person in candidates
     ]
+    now = clock.now()
     return render_template(
         "inbox/show_case.html",
         case=case,
+        step=conversation.next_step(case, now),
+        entries=conversation.timeline(case),
+        handover=conversation.handover(case),
+        reopened=conversation.reopened_count(case),
         remembered=customers.remembered_about(s, case.customer),
         has_candidates=bool(candidates),
         error=error,
@@ -369,84 +320,16 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
 # --- a customer ------------------------------------------------------------------------
 
 
-@bp.get("/customers/<int:customer_id>")
-@login_required
-def show_customer(customer_id: int):
-    """A customer's profile: what we remember, purchases, surveys, cases and touch points."""
-    return _render_customer(_load_customer(customer_id))
-
-
-@bp.post("/customers/<int:customer_id>/notes")
-@login_required
-def add_customer_note(customer_id: int):
-    """Keep a personal detail about the customer, for everyone who looks after them."""
-    s = db.session()
-    customer = _load_customer(customer_id)
-    form = CustomerNoteForm()
-    if not form.validate():
-        return _render_customer(customer, note_form=form, status=422)
-    try:
-        customers.add_customer_note(
-            s, customer, body=form.body.data, author=acting_user(), now=clock.now()
-        )
-    except customers.CustomerNoteError as exc:
-        form.body.errors = [*form.body.errors, str(exc)]
-        return _render_customer(customer, note_form=form, status=422)
-    s.commit()
-    flash(f"Noted. Everyone who looks after {customer.display_name} will see it.")
-    return redirect(_back_from_note(customer))
-
-
-def _back_from_note(customer: Customer) -> str:
-    """Back to the case the note was written from (when it is this customer's), else the profile."""
-    case_id = database_id(request.args.get("case"))
-    if case_id is not None:
-        case = db.session().get(Case, case_id)
-        if case is not None and case.customer_id == customer.id:
-            return url_for(".show_case", case_id=case_id)
-    return url_for(".show_customer", customer_id=customer.id)
-
-
-def _load_customer(customer_id: int) -> Customer:
-    """The customer if the current user may see them; 404 otherwise."""
-    try:
-        return customers.get_customer_for(db.session(), acting_user(), customer_id)
-    except customers.CustomerNotFound:
-        abort(404)
-
-
-def _render_customer(
-    customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200
-):
-    profile = customers.customer_profile(db.session(), customer)
-    return render_template(
-        "inbox/show_customer.html",
-        profile=profile,
-        customer=customer,
-        note_form=note_form or CustomerNoteForm(formdata=None),
-        aim=touchpoints.AIM,
-        kind_label=touchpoints.kind_label,
-    ), status
-
-
-# --- template helpers ------------------------------------------------------------------
-
-
 def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     """How the next deadline reads: 'due in 3 hours', or plainly 'overdue by 2 days'."""
     if deadline is None:
         return None
     now = clock.now()
-    overdue = deadline.is_overdue(now)
-    seconds = abs((deadline.due_at - now).total_seconds())
-    words = (
-        f"overdue by {duration_words(seconds)}" if overdue else f"due in {duration_words(seconds)}"
-    )
     return {
         "action": deadline.action,
         "due_at": deadline.due_at,
-        "overdue": overdue,
-        "words": words,
+        "overdue": deadline.is_overdue(now),
+        "words": conversation.deadline_words(deadline, now),
     }
 
 
@@ -454,7 +337,6 @@ def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
 def _case_helpers() -> dict:
     return {
         "deadline_of": lambda case: describe_deadline(deadlines.next_deadline(case)),
-        "first_reason": lambda case: next(iter(queries.negative_reasons(case)), None),
         "can_acknowledge": states.can_acknowledge,
         "can_resolve": states.can_resolve,
         "can_reply": states.can_reply,

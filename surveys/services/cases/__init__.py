@@ -8,7 +8,9 @@ in the days the owner chose) →
 same owner. The worker escalates missed deadlines and closes unconfirmed fixes.
 
 - `opening`: opening a case and giving it an owner, also to cases waiting for one.
-- `queries`: finding cases (one, an inbox page, those waiting for an owner) and reading them.
+- `queries`: finding cases (one, those waiting for an owner) and reading them.
+- `conversation`: whom a case waits on, its timeline (the customer's answers first), its next step.
+- `inbox`: a page of an owner's inbox under a filter ("needs me"…) or a search.
 - `states`: what each status allows, and the refusals when it does not.
 - `actions`: acknowledge, reply, note, reassign, resolve.
 - `replies`: the two-part reply (what the owner understood, what they will do) and its letter.

@@ -21,6 +21,7 @@ from surveys.models import Case, CaseAttachment, CaseEvent, User
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.actions import reply_to_customer
+from surveys.services.cases.conversation import CUSTOMER, waiting_on
 from surveys.services.cases.errors import CaseError
 from surveys.services.cases.fix_check import reopen_case
 from surveys.services.cases.timeline import lock_case, record_event
@@ -122,7 +123,7 @@ def receive_case_email(
 
 
 def _customer_replied(session: Session, case: Case, email: ReceivedEmail, now: datetime):
-    was_waiting = waiting_on_customer(case)
+    was_waiting = case.status == CaseStatus.ACKNOWLEDGED and waiting_on(case) == CUSTOMER
     event = record_event(
         session,
         case,
@@ -253,31 +254,3 @@ def _restart_clock(session: Session, case: Case, now: datetime) -> None:
     case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     case.acknowledge_escalated_at = None
     case.resolve_escalated_at = None
-
-
-# The customer's words, and the owner's replies, on the timeline.
-_CUSTOMER_WORDS = ("opened", "customer_replied", "reopened", "fix_check_answered")
-_OWNER_REPLIES = ("reply", "personal_reply")
-
-
-def waiting_on_customer(case: Case) -> bool:
-    """An acknowledged case whose owner's last reply came after the customer's last words.
-
-    The same rule as `waiting_on(case) == "customer"` for an acknowledged case
-    (surveys.services.cases.conversation, written alongside): use that one when
-    both are in the tree.
-    """
-    if case.status != CaseStatus.ACKNOWLEDGED:
-        return False
-    last_words = last_reply = None
-    for event in case.events:
-        if event.kind in _CUSTOMER_WORDS:
-            last_words = event
-        elif event.kind in _OWNER_REPLIES:
-            last_reply = event
-    if last_reply is None:
-        return False
-    return last_words is None or (last_reply.created_at, last_reply.id) > (
-        last_words.created_at,
-        last_words.id,
-    )

@@ -1,21 +1,16 @@
-"""Finding cases and reading them: one case (as a person or an API key may see it), a page
-of an inbox, the cases waiting for an owner, and a case's answers in the customer's words."""
+"""Finding cases and reading them: one case (as a person or an API key may see it), the
+cases waiting for an owner, and a case's answers in the customer's words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Answer, Case, CaseEvent, Customer, Purchase, Response, User
-from surveys.models.cases import CaseStatus
 from surveys.services.cases.errors import CaseNotFound
-from surveys.services.cases.states import UNFINISHED_STATUSES
-from surveys.services.paging import shown_page
 
-INBOX_PAGE_SIZE = 50
 # What a customer tells us about themselves: kept on the profile, not a complaint.
 PREFERENCES_KEY = "preferences"
 
@@ -47,75 +42,6 @@ def get_case_for(session: Session, user: User, case_id: int) -> Case:
         # The same answer as for a case that does not exist: no hint that it does.
         raise CaseNotFound(f"There is no case {case_id}.")
     return case
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    """One page of an inbox: its cases, and where it stands among all of them."""
-
-    cases: list[Case]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
-
-
-def inbox_cases(
-    session: Session, *, owner: User | None, page: int = 1, per_page: int = INBOX_PAGE_SIZE
-) -> InboxPage:
-    """One page of unclosed cases (of `owner`, or everyone's when None), the most pressing first.
-
-    Paged because an inbox can hold hundreds of cases, and each row loads the
-    customer's answers: the page would slow down with every case added.
-
-    Cases waiting for an owner come first (only admins see them), the longest
-    waiting first; then cases waiting on their owner, by the deadline they face
-    next (acknowledge-by while open, resolve-by once acknowledged), so an
-    overdue case is never below one that is not due yet. Resolved ones, which
-    wait on the customer, come last, newest first.
-    """
-    stage = sql_case(
-        (Case.owner_id.is_(None), 0),
-        (Case.status.in_((CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED)), 1),
-        else_=2,
-    )
-    due = sql_case(
-        (Case.status == CaseStatus.OPEN, Case.acknowledge_by),
-        (Case.status == CaseStatus.ACKNOWLEDGED, Case.resolve_by),
-        else_=None,
-    )
-    unfinished = Case.status.in_(UNFINISHED_STATUSES)
-    if owner is not None:
-        unfinished = unfinished & (Case.owner_id == owner.id)
-    total = session.scalar(select(func.count(Case.id)).where(unfinished)) or 0
-    page = shown_page(page, total=total, per_page=per_page)
-    query = (
-        select(Case)
-        .where(unfinished)
-        .options(
-            selectinload(Case.owner),
-            selectinload(Case.customer),
-            selectinload(Case.response)
-            .selectinload(Response.answers)
-            .selectinload(Answer.question),
-        )
-        .order_by(
-            stage,
-            due,
-            Case.resolved_at.desc(),
-            # Within the waiting ones (no deadline yet), the longest waiting first.
-            sql_case((Case.owner_id.is_(None), Case.created_at)),
-            sql_case((Case.owner_id.is_(None), Case.id)),
-            Case.created_at.desc(),
-            Case.id.desc(),
-        )
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return InboxPage(list(session.scalars(query)), total=total, page=page, per_page=per_page)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""Logging in and out: the door to the inbox."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_user, logout_user
+
+from surveys import throttle
+from surveys.auth import acting_user
+from surveys.db import db
+from surveys.humanize import MINUTES_TO_SECONDS, duration_words
+from surveys.inbox.blueprint import bp
+from surveys.inbox.forms import (
+    LoginForm,
+)
+from surveys.services.users import accounts as users
+from surveys.validation.text import unstorable_text_reason
+
+WRONG_CREDENTIALS = "That email and password do not match. Please try again."
+
+
+# --- logging in and out --------------------------------------------------------
+
+
+@bp.get("/")
+def show_home():
+    """Send people to their inbox, or to the login page first."""
+    if current_user.is_authenticated:
+        return redirect(url_for(".show_inbox"))
+    return redirect(url_for(".login"))
+
+
+# Each POST passes the login throttle first (surveys/throttle.py, attached in create_app):
+# too many failures for the account or from the address answer show_login_throttled below.
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a person in with their email and password, then take them where they were going."""
+    next_path = safe_next_path(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_path or url_for(".show_inbox"))
+    form = LoginForm()
+    if not form.is_submitted():
+        return render_template("inbox/login.html", form=form, next=next_path)
+    if not form.validate():
+        return render_template("inbox/login.html", form=form, next=next_path), 422
+    user = users.authenticate(db.session(), form.email.data, form.password.data)
+    if user is None:
+        # Counted against the account and the address (surveys/throttle.py), and logged.
+        throttle.record_failed_login(form.email.data)
+        # One answer for every failure, so the page never tells which part was wrong
+        # or whether the address has an account. Status 200: the form was well filled in.
+        form.form_errors.append(WRONG_CREDENTIALS)
+        return render_template("inbox/login.html", form=form, next=next_path)
+    # A fresh session (and CSRF token) on login, so nothing planted before it survives.
+    session.clear()
+    login_user(user)
+    return redirect(next_path or url_for(".show_inbox"))
+
+
+def show_login_throttled(limit: RequestLimit) -> Response:
+    """The login form again, 429: too many failed attempts for this account or from this address."""
+    wait = throttle.retry_after_seconds(limit)
+    # Rounded up: told "1 minute" with 90 seconds to go, a person would be refused again.
+    wait_words = duration_words(wait, units=MINUTES_TO_SECONDS, round_up=True)
+    form = LoginForm()
+    form.form_errors.append(
+        f"Too many failed attempts to log in. Please wait {wait_words} and try again."
+    )
+    page = render_template(
+        "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
+    )
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+@bp.get("/logout")
+def confirm_logout():
+    """A typed or bookmarked /logout: ask with a button (logging out is a POST)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for(".login"))
+    return render_template("inbox/confirm_logout.html")
+
+
+@bp.post("/logout")
+def logout():
+    """Log out everywhere: this session and every other one of this person, copies included.
+
+    A POST with a CSRF token, so another site cannot do it with a link.
+    """
+    if current_user.is_authenticated:
+        s = db.session()
+        users.end_sessions(s, acting_user())
+        s.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out. See you soon.")
+    return redirect(url_for(".login"))
+
+
+def safe_next_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read "/\evil.example" as "//evil.example", and strip tabs, newlines and
+    # other control characters: no path of ours holds any of them.
+    if any(char in target for char in "\\\t") or unstorable_text_reason(target, multiline=False):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+# --- the inbox -------------------------------------------------------------------
