@@ -441,4 +441,5 @@ def _case_helpers() -> dict:
         "can_reply": states.can_reply,
         "can_reassign": states.can_reassign,
         "answer_words": queries.answer_words,
+        "negative_because": queries.negative_because,
     }

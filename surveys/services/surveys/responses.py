@@ -63,14 +63,7 @@ def submit_response(
     given = _checked_answers(version.questions, answers)
     response = _insert_response(session, survey, version, now=now)
     for question, value in given:
-        response.answers.append(
-            Answer(
-                question=question,
-                position=question.position,
-                value=value,
-                negative=question.is_negative(value),
-            )
-        )
+        response.answers.append(_answer(question, value))
         if question.key == PREFERENCES_KEY:
             session.add(
                 CustomerPreference(
@@ -94,6 +87,19 @@ def submit_response(
         open_case(session, response, now=now)
     record_answer_touchpoints(session, response, now=now)
     return response
+
+
+def _answer(question: Question, value: str) -> Answer:
+    answer = Answer(question=question, position=question.position, value=value)
+    if question.type == "text":
+        # Every written answer keeps its sentiment, whether or not its question has a rule.
+        reading = question.read_text(value)
+        answer.sentiment = reading.score
+        answer.negative_words = reading.words or None
+        answer.negative = reading.negative
+    else:
+        answer.negative = question.is_negative(value)
+    return answer
 
 
 def _insert_response(
