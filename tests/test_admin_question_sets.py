@@ -219,6 +219,11 @@ def test_a_written_answers_rule_is_edited_in_the_form(admin_client, session):
 
 def test_a_written_answers_rule_that_does_not_fit_is_refused_at_its_field(admin_client, session):
     data = editor_form(admin_client)
+    # A draft keeps what was typed, even what JSON cannot hold as a number.
+    data["questions-1-sentiment_below"] = "nan"
+    assert press(admin_client, data, "save").status_code == 302
+    assert the_set(session).draft[1]["negative"]["sentiment_below"] == "nan"
+    data = editor_form(admin_client)
     data.update({"questions-1-sentiment_below": "quite low", "questions-1-words": ""})
     response = press(admin_client, data, "publish")
     assert response.status_code == 422

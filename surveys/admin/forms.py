@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from wtforms import (
@@ -143,13 +144,12 @@ def _text_rule(form: QuestionForm) -> dict | None:
 
 
 def _decimal(text: str | None) -> float | str | None:
-    """A number when the text is one ("-0,4" and "−0.4" too); otherwise the text, kept."""
-    if text in (None, ""):
-        return None
+    """A number when the text is one ("-0,4", "−0.4"); else the text, kept (JSON has no NaN)."""
     try:
-        return float(text.replace("−", "-").replace(",", "."))
+        number = float(text.replace("−", "-").replace(",", ".")) if text else None
     except ValueError:
         return text
+    return text if number is not None and not math.isfinite(number) else number
 
 
 def _number(text: str | None) -> int | str | None:

@@ -9,7 +9,6 @@ field, an unknown one, a list too short) in the same voice.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any
 
@@ -299,12 +298,9 @@ class ScaleRule(DocumentModel):
 
 
 def _sentiment_threshold(value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not -1 <= value <= 1
-    ):
+    # The range test also refuses NaN and infinity (no comparison with NaN is true), and
+    # unlike float() it does not overflow on an integer too large for a float.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
         raise refusal(
             "The sentiment threshold is a number from -1 (very unhappy) to 1 (very happy), "
             "like -0.4."
