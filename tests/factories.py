@@ -207,12 +207,16 @@ def make_case(
     )
     for key, value in (UNHAPPY_ANSWERS if answers is None else answers).items():
         question = questions[key]
+        # As a submitted response keeps it: a written answer's sentiment and matched words too.
+        reading = question.read_text(value) if question.type == "text" else None
         response.answers.append(
             Answer(
                 question_id=question.id,
                 position=question.position,
                 value=value,
                 negative=question.is_negative(value),
+                sentiment=reading.score if reading else None,
+                negative_words=(reading.words or None) if reading else None,
             )
         )
     response.negative = any(answer.negative for answer in response.answers)

@@ -110,7 +110,7 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         "order_id": "A-1",
         "customer_email": "ben@example.com",
         "question_set": "heart-to-heart",
-        "version": "1",
+        "version": "2",
         "negative": "false",
         "expectations": "exceeding",
         "one_thing": "Très bien — gift wrapping, maybe?",
@@ -175,6 +175,8 @@ def test_cases_export_has_each_case_with_its_owner_moments_and_reasons(
         "closed_at": "",
         "escalated": "false",
         "reasons": "Are we exceeding your expectations? You are falling short; "
+        "If there was one thing we could be doing better, what would that be? "
+        "The keyboard arrived with a broken key and nobody answered my email.; "
         "How likely are you to recommend us to a friend or colleague? 4 out of 10",
     }
     assert (

@@ -19,6 +19,9 @@ from tests.factories import PASSWORD, make_customer, make_purchase, make_sent_su
 from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
+# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule.
+SEEDED = 2
+
 
 class _FormReader(HTMLParser):
     """What a browser would submit from one form: inputs, checked boxes, textareas, selects."""
@@ -110,7 +113,7 @@ def test_the_list_shows_versions_answers_and_the_default(admin_client, session, 
     assert list(rows) == ["set-fix-check", "set-heart-to-heart", "set-relationship-review"]
     row = rows["set-heart-to-heart"]
     assert row["Set"].startswith("Heart to heart")
-    assert row["Current version"].startswith("Version 1")
+    assert row["Current version"].startswith(f"Version {SEEDED}")
     assert "every purchase" in row["Sent after"]
     assert row["Answers"] == "1"
 
@@ -127,7 +130,7 @@ def test_adding_a_question_saves_a_draft_and_customers_still_get_version_1(admin
         "preferences",
         "",
     ]
-    assert current_version(session, the_set(session)).number == 1
+    assert current_version(session, the_set(session)).number == SEEDED
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert "Question 6" in page and "changes customers do not see yet" in page
 
@@ -155,7 +158,7 @@ def test_an_admin_writes_a_question_moves_it_up_and_publishes_version_2(admin_cl
     assert response.status_code == 302
     question_set = the_set(session)
     version = current_version(session, question_set)
-    assert version.number == 2
+    assert version.number == SEEDED + 1
     assert question_set.draft is None
     on_time = next(q for q in version.questions if q.key == "on_time")
     assert on_time.position == 4
@@ -166,7 +169,8 @@ def test_an_admin_writes_a_question_moves_it_up_and_publishes_version_2(admin_cl
     assert on_time.negative == {"values": ["late"]}
     assert on_time.is_negative("late") and not on_time.is_negative("yes")
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
-    assert "Published version 2" in page and "customers get version 2" in page
+    new = SEEDED + 1
+    assert f"Published version {new}" in page and f"customers get version {new}" in page
 
 
 def test_moving_down_and_removing_questions(admin_client, session):
@@ -188,6 +192,49 @@ def test_a_scale_and_its_rule_are_edited_in_the_form(admin_client, session):
     assert (recommend.min_value, recommend.max_value, recommend.negative) == (1, 5, {"at_most": 2})
 
 
+def test_a_written_answers_rule_is_edited_in_the_form(admin_client, session):
+    data = editor_form(admin_client)
+    # The seeded rule, as the form shows it.
+    assert data["questions-1-sentiment_below"] == "-0.4"
+    assert data["questions-1-words"].startswith("refund, money back, broken, ")
+    assert "questions-1-not_empty" not in data
+    data.update(
+        {
+            "questions-1-words": "refund,\n never arrived, ,Refund",
+            "questions-1-sentiment_below": "−0,5",
+            "questions-4-not_empty": "y",
+        }
+    )
+    assert press(admin_client, data, "publish").status_code == 302
+    questions = current_version(session, the_set(session)).questions
+    assert questions[1].negative == {"sentiment_below": -0.5, "words": ["refund", "never arrived"]}
+    assert questions[4].negative == {"not_empty": True}
+    shown = editor_form(admin_client)
+    assert shown["questions-1-words"] == "refund, never arrived"
+    assert shown["questions-4-not_empty"] == "y"
+    history_page = page(admin_client.get("/admin/question-sets/heart-to-heart/versions"))
+    assert "words removed: money back" in history_page.text
+    assert "negative when: never → any answer" in history_page.text
+
+
+def test_a_written_answers_rule_that_does_not_fit_is_refused_at_its_field(admin_client, session):
+    data = editor_form(admin_client)
+    # A draft keeps what was typed, even what JSON cannot hold as a number.
+    data["questions-1-sentiment_below"] = "nan"
+    assert press(admin_client, data, "save").status_code == 302
+    assert the_set(session).draft[1]["negative"]["sentiment_below"] == "nan"
+    data = editor_form(admin_client)
+    data.update({"questions-1-sentiment_below": "quite low", "questions-1-words": ""})
+    response = press(admin_client, data, "publish")
+    assert response.status_code == 422
+    shown = page(response)
+    assert "The sentiment threshold is a number from -1" in text_of(
+        shown.by_id("questions-1-sentiment_below-errors")
+    )
+    assert form_from(response.get_data(as_text=True))["questions-1-sentiment_below"] == "quite low"
+    assert current_version(session, the_set(session)).number == SEEDED
+
+
 def test_publishing_an_invalid_draft_is_refused_and_names_each_problem(admin_client, session):
     press(admin_client, editor_form(admin_client), "add")
     data = editor_form(admin_client)
@@ -206,7 +253,7 @@ def test_publishing_an_invalid_draft_is_refused_and_names_each_problem(admin_cli
     assert "A choice question needs its options." in page
     # What the admin typed is shown back, and nothing was published.
     assert form_from(page)["questions-5-text"] == "Anything else?"
-    assert current_version(session, the_set(session)).number == 1
+    assert current_version(session, the_set(session)).number == SEEDED
 
 
 def test_a_half_written_draft_can_be_saved_and_keeps_what_was_typed(admin_client, session):
@@ -239,9 +286,9 @@ def test_a_half_written_draft_can_be_saved_and_keeps_what_was_typed(admin_client
 def test_publishing_an_unchanged_draft_creates_no_version(admin_client, session):
     response = press(admin_client, editor_form(admin_client), "publish")
     assert response.status_code == 302
-    assert current_version(session, the_set(session)).number == 1
+    assert current_version(session, the_set(session)).number == SEEDED
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
-    assert "Nothing changed since version 1" in page
+    assert f"Nothing changed since version {SEEDED}" in page
 
 
 def test_the_second_of_two_concurrent_saves_is_refused_and_loses_nothing(
@@ -297,7 +344,7 @@ def test_a_stale_publish_is_refused_too(client, app, session, admin):
     stale["questions-0-text"] = "Are we doing well?"
     response = press(client, stale, "publish")
     assert response.status_code == 409
-    assert current_version(session, the_set(session)).number == 1
+    assert current_version(session, the_set(session)).number == SEEDED
     assert len(the_set(session).draft) == 6
 
 
@@ -381,8 +428,9 @@ def test_the_history_shows_what_changed_between_versions(admin_client, session, 
     publishing.publish_questions(session, question_set, document, now=clock.now(), actor_user=admin)
     session.commit()
     shown = page(admin_client.get("/admin/question-sets/heart-to-heart/versions"))
-    version_2 = shown.by_id("version-2")
-    assert text_of(version_2.h2) == "Version 2 current" and shown.has_id("version-1")
+    version_2 = shown.by_id(f"version-{SEEDED + 1}")
+    assert text_of(version_2.h2) == f"Version {SEEDED + 1} current"
+    assert shown.has_id(f"version-{SEEDED}")
     assert "by Ada Admin" in text_of(version_2)
     changes = version_2.select("ul.changes > li")
     assert [text_of(change.strong) for change in changes] == [
@@ -533,7 +581,7 @@ def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
     data = editor_form(admin_client)
     data.update({"questions-2-key": "saved_time", "questions-2-text": "Was it quick?"})
     assert press(admin_client, data, "publish").status_code == 302
-    assert current_version(session, the_set(session)).number == 2
+    assert current_version(session, the_set(session)).number == SEEDED + 1
 
     page = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Did we save you time and money?" in page and 'name="time_money"' in page
@@ -549,7 +597,7 @@ def test_a_survey_sent_before_a_publish_still_shows_and_accepts_its_version(
     )
     assert answered.status_code == 200
     response = session.scalar(select(Response).where(Response.survey_id == survey.id))
-    assert response.version.number == 1
+    assert response.version.number == SEEDED
     assert {a.question.key: a.value for a in response.answers} == {
         "expectations": "exceeding",
         "time_money": "yes",
@@ -582,7 +630,7 @@ def test_every_editor_change_is_in_the_audit_log(admin_client, session, admin):
     ]
     assert {e.actor_user_id for e in entries} == {admin.id}
     assert entries[1].before == {"name": "Heart to heart"}
-    assert entries[2].after["version"] == 2
+    assert entries[2].after["version"] == SEEDED + 1
 
 
 def test_an_owner_cannot_log_in_to_the_editor(client, session):
@@ -622,7 +670,7 @@ def test_a_publish_through_the_api_refuses_an_editor_form_opened_before_it(
     page = refused.get_data(as_text=True)
     assert "API key “git sync” published this set" in page
     assert form_from(page)["questions-0-text"] == "Are we doing well?"
-    assert current_version(session, the_set(session)).number == 2
+    assert current_version(session, the_set(session)).number == SEEDED + 1
 
 
 def test_the_editor_warns_when_a_version_was_published_after_the_draft(
@@ -640,7 +688,7 @@ def test_the_editor_warns_when_a_version_was_published_after_the_draft(
     session.commit()
     page = admin_client.get("/admin/question-sets/heart-to-heart").get_data(as_text=True)
     assert "after this draft was last saved" in page
-    assert "would undo what changed in version 2" in page
+    assert f"would undo what changed in version {SEEDED + 1}" in page
 
 
 @pytest.mark.parametrize("key", ["default", "categories", "after-purchase"])

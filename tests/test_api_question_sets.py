@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, QuestionSet, QuestionSetVersion
+from surveys.text_reading import DEFAULT_COMPLAINT_WORDS, DEFAULT_SENTIMENT_THRESHOLD
 from tests.factories import make_api_key, make_user
+
+# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule.
+SEEDED = 2
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def test_get_shows_the_seeded_set_in_the_contract_shape(client, auth):
     body = fetch(client, auth)
     assert body["key"] == "heart-to-heart"
     assert body["name"] == "Heart to heart"
-    assert body["version"] == 1
+    assert body["version"] == SEEDED
     assert body["published_at"].endswith("Z")
     first = body["questions"][0]
     assert first == {
@@ -57,7 +61,11 @@ def test_get_shows_the_seeded_set_in_the_contract_shape(client, auth):
     recommend = next(q for q in body["questions"] if q["key"] == "recommend")
     assert (recommend["min"], recommend["max"], recommend["negative"]) == (0, 10, {"at_most": 6})
     one_thing = next(q for q in body["questions"] if q["key"] == "one_thing")
-    assert one_thing["negative"] is None and "options" not in one_thing
+    assert one_thing["negative"] == {
+        "sentiment_below": DEFAULT_SENTIMENT_THRESHOLD,
+        "words": list(DEFAULT_COMPLAINT_WORDS),
+    }
+    assert "options" not in one_thing
 
 
 def test_list_shows_every_published_set(client, auth):
@@ -82,7 +90,7 @@ def test_missing_or_wrong_key_answers_401_and_publishes_nothing(client, session,
         "/api/v1/question-sets/heart-to-heart", headers=headers, json={"questions": []}
     )
     assert response.status_code == 401
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 def test_a_logged_in_admin_without_a_key_gets_401(client, session):
@@ -99,8 +107,8 @@ def test_putting_what_get_returned_changes_nothing(client, session, auth):
     body = fetch(client, auth)
     response = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
     assert response.status_code == 200
-    assert response.get_json()["version"] == 1
-    assert version_count(session, "heart-to-heart") == 1
+    assert response.get_json()["version"] == SEEDED
+    assert version_count(session, "heart-to-heart") == SEEDED
     assert session.scalar(select(func.count(AuditEntry.id))) == 0
 
 
@@ -119,12 +127,14 @@ def test_publishing_creates_version_n_plus_one(client, session, auth, clock):
     response = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
     assert response.status_code == 201
     published = response.get_json()
-    assert published["version"] == 2
+    assert published["version"] == SEEDED + 1
     assert published["questions"][-1]["key"] == "delivery"
-    assert response.headers["Location"].endswith("/api/v1/question-sets/heart-to-heart?version=2")
-    assert version_count(session, "heart-to-heart") == 2
-    # Version 1 is untouched and still readable.
-    old = client.get("/api/v1/question-sets/heart-to-heart?version=1", headers=auth).get_json()
+    location = f"/api/v1/question-sets/heart-to-heart?version={SEEDED + 1}"
+    assert response.headers["Location"].endswith(location)
+    assert version_count(session, "heart-to-heart") == SEEDED + 1
+    # The version before is untouched and still readable.
+    old = client.get(f"/api/v1/question-sets/heart-to-heart?version={SEEDED}", headers=auth)
+    old = old.get_json()
     assert [q["key"] for q in old["questions"]] == [
         "expectations",
         "one_thing",
@@ -135,7 +145,7 @@ def test_publishing_creates_version_n_plus_one(client, session, auth, clock):
 
     body["questions"][0]["text"] = "Are we exceeding what you expected?"
     again = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
-    assert again.status_code == 201 and again.get_json()["version"] == 3
+    assert again.status_code == 201 and again.get_json()["version"] == SEEDED + 2
 
 
 def test_publishing_through_the_api_is_in_the_audit_log_as_the_key(
@@ -151,8 +161,8 @@ def test_publishing_through_the_api_is_in_the_audit_log_as_the_key(
     assert entry.action == "question_set.published"
     assert entry.target == "question set heart-to-heart"
     assert entry.actor_api_key_id == api_key[0].id and entry.actor_user_id is None
-    assert entry.before["version"] == 1 and len(entry.before["questions"]) == 5
-    assert entry.after["version"] == 2 and len(entry.after["questions"]) == 2
+    assert entry.before["version"] == SEEDED and len(entry.before["questions"]) == 5
+    assert entry.after["version"] == SEEDED + 1 and len(entry.after["questions"]) == 2
     assert entry.created_at == clock.now()
 
 
@@ -205,7 +215,7 @@ def test_a_new_name_renames_without_a_new_version(client, session, auth):
     response = client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body)
     assert response.status_code == 200
     assert response.get_json()["name"] == "Our heart to heart"
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
     assert session.scalars(select(AuditEntry.action)).all() == ["question_set.renamed"]
 
 
@@ -224,7 +234,7 @@ def test_duplicate_question_keys_answer_422(client, session, auth):
     body["questions"][2]["key"] = "expectations"
     errors = _problem(client.put("/api/v1/question-sets/heart-to-heart", headers=auth, json=body))
     assert errors == {"questions.2.key": ["Another question already uses the key “expectations”."]}
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 @pytest.mark.parametrize("options", [None, []])
@@ -235,6 +245,46 @@ def test_a_choice_without_options_answers_422(client, auth, options):
         )
     )
     assert list(errors) == ["questions.0.options"]
+
+
+def test_a_text_rule_round_trips_with_duplicate_words_dropped(client, session, auth):
+    rule = {"words": ["refund", "never arrived", " Refund "], "sentiment_below": -0.5}
+    question = {"key": "said", "type": "text", "text": "Anything?", "negative": rule}
+    response = _put_questions(client, auth, [question], key="written")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    expected = {"sentiment_below": -0.5, "words": ["refund", "never arrived"]}
+    assert response.get_json()["questions"][0]["negative"] == expected
+    assert fetch(client, auth, "written")["questions"][0]["negative"] == expected
+    # Sending back what GET returned is no change.
+    again = _put_questions(client, auth, fetch(client, auth, "written")["questions"], key="written")
+    assert again.status_code == 200 and version_count(session, "written") == 1
+    # Any answer, and `{}` for never, are rules too.
+    question["negative"] = {"not_empty": True}
+    any_answer = _put_questions(client, auth, [question], key="written")
+    assert any_answer.get_json()["questions"][0]["negative"] == {"not_empty": True}
+    question["negative"] = {}
+    never = _put_questions(client, auth, [question], key="written")
+    assert never.get_json()["questions"][0]["negative"] is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "words"),
+    [
+        ({"sentiment_below": -1.5}, "questions.0.negative.sentiment_below", "from -1"),
+        ({"sentiment_below": "low"}, "questions.0.negative.sentiment_below", "like -0.4"),
+        ({"words": ["refund", " "]}, "questions.0.negative.words", "Word 2 is empty"),
+        ({"words": []}, "questions.0.negative.words", "List the words"),
+        ({"words": ["x" * 81]}, "questions.0.negative.words", "80 characters"),
+        ({"not_empty": "yes"}, "questions.0.negative.not_empty", "true or false"),
+        ({"tone": "angry"}, "questions.0.negative", "Unknown part “tone”"),
+        (["refund"], "questions.0.negative", "For a text, the rule is"),
+    ],
+)
+def test_a_text_rule_that_does_not_fit_answers_422(client, session, auth, rule, path, words):
+    question = {"key": "said", "type": "text", "text": "Anything?", "negative": rule}
+    errors = _problem(_put_questions(client, auth, [question]))
+    assert list(errors) == [path] and words in errors[path][0]
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 @pytest.mark.parametrize(
@@ -291,13 +341,13 @@ def test_a_choice_without_options_answers_422(client, auth, options):
 def test_a_rule_that_does_not_fit_its_type_answers_422(client, session, auth, question, path):
     errors = _problem(_put_questions(client, auth, [question]))
     assert list(errors) == [path]
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 def test_an_empty_set_answers_422(client, session, auth):
     errors = _problem(_put_questions(client, auth, []))
     assert errors == {"questions": ["A question set needs at least one question."]}
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 def test_an_empty_new_set_is_not_created(client, session, auth):
@@ -353,7 +403,7 @@ def test_a_body_that_is_not_json_answers_415_or_400(client, session, auth):
         content_type="application/json",
     )
     assert broken.status_code == 400
-    assert version_count(session, "heart-to-heart") == 1
+    assert version_count(session, "heart-to-heart") == SEEDED
 
 
 def test_the_body_must_be_an_object(client, auth):
@@ -385,7 +435,7 @@ def test_responses_keep_the_version_they_answered(client, session, auth, clock):
     )
     session.refresh(response)
     assert response.version_id == version_1
-    assert response.version.number == 1
+    assert response.version.number == SEEDED
     assert [a.question.key for a in response.answers] == ["expectations"]
     assert len(response.version.questions) == 5
 

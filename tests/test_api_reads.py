@@ -124,6 +124,10 @@ def test_case_shows_the_customers_own_words_and_only_internal_notes_as_comments(
         "reasons": [
             {"question": "Are we exceeding your expectations?", "answer": "You are falling short"},
             {
+                "question": "If there was one thing we could be doing better, what would that be?",
+                "answer": "The keyboard arrived with a broken key and nobody answered my email.",
+            },
+            {
                 "question": "How likely are you to recommend us to a friend or colleague?",
                 "answer": "4",
             },

@@ -71,7 +71,8 @@ def test_the_page_shows_the_answers_the_customer_and_the_purchase(client, sessio
     assert "Did we save you time and money?" in html and "Somewhat" in html
     assert "4 out of 10" in html
     shown = Page(html)
-    assert len(shown.all("li.answer.negative")) == 2
+    # The choice, the score and the written complaint ("broken", "nobody").
+    assert len(shown.all("li.answer.negative")) == 3
     # The customer and what they bought.
     assert "ana@example.com" in html
     assert shown.definitions(shown.region("Customer"))["Account owner"] == "Olivia Owen"

@@ -120,7 +120,8 @@ def test_the_timeline_opens_with_the_answers_and_marks_each_kind(session, owner,
     assert opening.body.splitlines()[0] == (
         "Are we exceeding your expectations? You are falling short (negative)"
     )
-    assert [line.negative for line in opening.answers].count(True) == 2
+    # The score, the "no" and the written complaint ("broken", "nobody" are complaint words).
+    assert [line.negative for line in opening.answers].count(True) == 3
     assert entries[4].body == "Thank you, Tuesday is fine."
 
 

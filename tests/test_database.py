@@ -1,11 +1,18 @@
 """The schema: migrations build exactly what the models describe, on both databases."""
 
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from surveys.db import Base
-from surveys.models import Question, QuestionSet
+from surveys.cli import alembic_config, foreign_keys_off_on_sqlite
+from surveys.db import Base, db
+from surveys.models import QuestionSet, QuestionSetVersion
+from surveys.services.question_sets.publishing import publish_questions
+from surveys.services.question_sets.versions import current_version
+from surveys.text_reading import DEFAULT_COMPLAINT_WORDS, DEFAULT_SENTIMENT_THRESHOLD
+from tests.conftest import TEST_START
 from tests.factories import make_customer
 
 
@@ -18,8 +25,36 @@ def test_migrations_match_the_models(session):
 def test_upgrade_seeds_the_three_default_question_sets(session):
     keys = session.scalars(select(QuestionSet.key).order_by(QuestionSet.key)).all()
     assert keys == ["fix-check", "heart-to-heart", "relationship-review"]
-    texts = session.scalars(select(Question.text).where(Question.key == "expectations")).all()
+    current = {key: current_version(session, the_set(session, key)) for key in keys}
+    texts = [
+        question.text
+        for version in current.values()
+        for question in version.questions
+        if question.key == "expectations"
+    ]
     assert texts == ["Are we exceeding your expectations?"] * 2
+
+
+def the_set(session, key: str) -> QuestionSet:
+    return session.scalar(select(QuestionSet).where(QuestionSet.key == key))
+
+
+def test_the_seeded_sets_read_written_answers_from_their_second_version(session):
+    rules = {
+        key: {q.key: q.negative for q in current_version(session, the_set(session, key)).questions}
+        for key in ("heart-to-heart", "relationship-review", "fix-check")
+    }
+    default = {
+        "sentiment_below": DEFAULT_SENTIMENT_THRESHOLD,
+        "words": list(DEFAULT_COMPLAINT_WORDS),
+    }
+    assert rules["heart-to-heart"]["one_thing"] == default
+    assert rules["heart-to-heart"]["preferences"] is None
+    assert rules["relationship-review"]["one_thing"] == default
+    assert rules["relationship-review"]["issues"] == {"not_empty": True}
+    assert rules["fix-check"]["anything_else"] is None
+    numbers = {key: current_version(session, the_set(session, key)).number for key in rules}
+    assert numbers == {"heart-to-heart": 2, "relationship-review": 2, "fix-check": 1}
 
 
 def test_each_test_starts_from_a_clean_database(session):
@@ -27,3 +62,62 @@ def test_each_test_starts_from_a_clean_database(session):
     make_customer(session, email="isolation@example.com")
     session.commit()
     assert session.scalar(select(QuestionSet).where(QuestionSet.key == "heart-to-heart"))
+
+
+def _migrate(app, command: str, revision: str) -> None:
+    config = alembic_config()
+    with app.app_context():
+        with db.engine.connect() as connection, foreign_keys_off_on_sqlite(connection):
+            with connection.begin():
+                config.attributes["connection"] = connection
+                getattr(alembic_command, command)(config, revision)
+
+
+def _versions(session, key: str) -> list[dict]:
+    question_set = the_set(session, key)
+    return [
+        {q.key: q.negative for q in version.questions}
+        for version in session.scalars(
+            select(QuestionSetVersion)
+            .where(QuestionSetVersion.question_set_id == question_set.id)
+            .order_by(QuestionSetVersion.number)
+        )
+    ]
+
+
+def test_the_written_answers_migration_goes_down_and_up_again(committed_app):
+    # Back at 0005 the rules are gone; an admin publishes a version of their own there.
+    _migrate(committed_app, "downgrade", "0005")
+    with committed_app.app_context():
+        session = db.session()
+        columns = {c["name"] for c in sa_inspect(session.connection()).get_columns("answers")}
+        assert "sentiment" not in columns and "negative_words" not in columns
+        assert all(
+            version["one_thing"] is None and version["issues"] is None
+            for version in _versions(session, "relationship-review")
+        )
+        question_set = the_set(session, "heart-to-heart")
+        written = [
+            {"key": "one_thing", "type": "text", "text": "One thing?", "required": False},
+            {"key": "kind", "type": "text", "text": "Anything kind?", "required": False},
+        ]
+        publish_questions(session, question_set, written, now=TEST_START)
+        question_set.draft = written[:1]  # and starts another draft
+        session.commit()
+        revision = question_set.draft_revision
+        session.close()
+
+    _migrate(committed_app, "upgrade", "head")
+
+    with committed_app.app_context():
+        session = db.session()
+        heart = _versions(session, "heart-to-heart")
+        # The admin's version stays; the next adds the rule to what they published.
+        assert [list(version) for version in heart[-2:]] == [["one_thing", "kind"]] * 2
+        assert heart[-1]["one_thing"]["words"][:3] == ["refund", "money back", "broken"]
+        assert heart[-1]["one_thing"]["sentiment_below"] == -0.4 and heart[-1]["kind"] is None
+        # A saved draft is now behind; a set without one keeps its revision.
+        assert the_set(session, "heart-to-heart").draft_revision == revision + 1
+        assert the_set(session, "relationship-review").draft_revision == 0
+        assert _versions(session, "relationship-review")[-1]["issues"] == {"not_empty": True}
+        session.close()

@@ -110,9 +110,10 @@ def test_survey_is_pinned_to_the_current_version_when_sent(session, runner, cloc
 
     session.refresh(survey)
     current = session.scalars(
-        select(QuestionSetVersion).where(
-            QuestionSetVersion.question_set_id == survey.question_set_id
-        )
+        select(QuestionSetVersion)
+        .where(QuestionSetVersion.question_set_id == survey.question_set_id)
+        .order_by(QuestionSetVersion.number.desc())
+        .limit(1)
     ).one()
     assert survey.version_id == current.id
 
@@ -410,9 +411,10 @@ def test_a_survey_keeps_the_version_of_its_first_attempt(session, runner, clock,
     session.refresh(survey)
     first_version = survey.version_id
 
-    # An admin publishes version 2 while the retry waits.
+    # An admin publishes the next version while the retry waits.
+    pinned = session.get(QuestionSetVersion, first_version)
     newer = QuestionSetVersion(
-        question_set_id=survey.question_set_id, number=2, published_at=clock.now()
+        question_set_id=survey.question_set_id, number=pinned.number + 1, published_at=clock.now()
     )
     session.add(newer)
     session.flush()

@@ -111,11 +111,15 @@ def test_opened_case_records_the_reasons_in_the_customers_words(session, survey,
     case = session.scalars(select(Case)).one()
     assert [event.kind for event in case.events] == ["opened", "owner_notified"]
     opened = case.events[0].data
-    assert [(r["question"], r["answer"]) for r in opened["reasons"]] == [
-        ("Are we exceeding your expectations?", "You are falling short"),
+    assert [(r["question"], r["answer"], r.get("words")) for r in opened["reasons"]] == [
+        ("Are we exceeding your expectations?", "You are falling short", None),
+        (
+            "If there was one thing we could be doing better, what would that be?",
+            "The box arrived crushed.",
+            ["crushed"],
+        ),
     ]
     assert [(c["key"], c["answer"]) for c in opened["comments"]] == [
-        ("one_thing", "The box arrived crushed."),
         ("preferences", "Please call after 6pm."),
     ]
     assert opened["routed_by"] == "account owner"
@@ -166,7 +170,12 @@ def test_relationship_review_with_a_negative_answer_opens_a_case(session, owner,
     )
     case = session.scalars(select(Case)).one()
     assert case.purchase_id is None and case.owner_id == owner.id
-    assert case.events[0].data["comments"][0]["answer"] == "My invoices are always late."
+    # Any real answer to `issues` is negative: it is a reason, not a comment.
+    reasons = case.events[0].data["reasons"]
+    assert [r["answer"] for r in reasons] == [
+        "You are falling short",
+        "My invoices are always late.",
+    ]
 
 
 def test_fix_check_response_is_recorded_without_opening_a_case(session, owner, clock):

@@ -141,7 +141,7 @@ def test_negative_answer_opens_exactly_one_case_for_the_account_owner(
     assert recorded.survey_id == survey.id and recorded.negative is True
     assert {a.question.key: (a.value, a.negative) for a in recorded.answers} == {
         "expectations": ("short", True),
-        "one_thing": ("The box arrived crushed.", False),
+        "one_thing": ("The box arrived crushed.", True),
         "time_money": ("somewhat", False),
         "recommend": ("4", True),
         "preferences": ("Please call after 6pm.", False),
@@ -285,7 +285,7 @@ def test_survey_a_moment_before_expiry_still_opens(client, sent, clock):
 def test_survey_keeps_showing_the_version_it_was_sent_with(client, session, sent):
     survey, token = sent
     heart = get_question_set(session, "heart-to-heart")
-    newer = QuestionSetVersion(question_set_id=heart.id, number=2)
+    newer = QuestionSetVersion(question_set_id=heart.id, number=survey.version.number + 1)
     session.add(newer)
     session.flush()
     session.add(

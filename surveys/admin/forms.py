@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from wtforms import (
     BooleanField,
     EmailField,
@@ -30,7 +33,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from surveys.forms import AppForm, AppSubform, strip
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.question_sets.assignments import MAX_CATEGORY
-from surveys.services.question_sets.fields import MAX_NAME, MAX_OPTIONS, MAX_QUESTIONS
+from surveys.services.question_sets.fields import (
+    MAX_NAME,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    TEXT_RULE_PARTS,
+)
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
 from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
 from surveys.services.webhooks_out.events import EVENTS as WEBHOOK_EVENTS
@@ -74,6 +82,11 @@ class QuestionForm(AppSubform):
         "Negative at or below", filters=[strip], render_kw={"inputmode": "numeric"}
     )
     options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
+    words = TextAreaField("Negative when it mentions", filters=[strip], render_kw={"rows": 3})
+    sentiment_below = StringField(
+        "Negative when its tone is below", filters=[strip], render_kw={"inputmode": "decimal"}
+    )
+    not_empty = BooleanField("Negative whenever it is answered")
 
 
 class DraftForm(AppForm):
@@ -113,8 +126,30 @@ def question_document(form: QuestionForm) -> dict:
         at_most = _number(form.at_most.data)
         question["negative"] = None if at_most in (None, "") else {"at_most": at_most}
     else:
-        question["negative"] = None
+        question["negative"] = _text_rule(form)
     return question
+
+
+def _text_rule(form: QuestionForm) -> dict | None:
+    rule: dict = {}
+    words = [word.strip() for word in re.split(r"[,\n]", form.words.data or "") if word.strip()]
+    if words:
+        rule["words"] = words
+    threshold = _decimal(form.sentiment_below.data)
+    if threshold is not None:
+        rule["sentiment_below"] = threshold
+    if form.not_empty.data:
+        rule["not_empty"] = True
+    return rule or None
+
+
+def _decimal(text: str | None) -> float | str | None:
+    """A number when the text is one ("-0,4", "−0.4"); else the text, kept (JSON has no NaN)."""
+    try:
+        number = float(text.replace("−", "-").replace(",", ".")) if text else None
+    except ValueError:
+        return text
+    return text if number is not None and not math.isfinite(number) else number
 
 
 def _number(text: str | None) -> int | str | None:
@@ -161,6 +196,9 @@ def question_form_data(question: dict) -> dict:
         "max": _text(question.get("max")) if is_scale else "10",
         "at_most": _text(rule.get("at_most")),
         "options": options,
+        "words": ", ".join(rule.get("words") or ()),
+        "sentiment_below": _text(rule.get("sentiment_below")),
+        "not_empty": bool(rule.get("not_empty")),
     }
 
 
@@ -218,6 +256,9 @@ def group_question_errors(
             messages = [f"Option {int(parts[3]) + 1}: {m}" for m in messages]
         if field not in QUESTION_FIELD_NAMES:
             field = "other"
+        elif field == "negative" and len(parts) > 3 and parts[3] in TEXT_RULE_PARTS:
+            # A text rule's part is shown at its own input: "negative.words".
+            field = f"negative.{parts[3]}"
         bucket.setdefault(field, []).extend(messages)
     return general, per_question
 

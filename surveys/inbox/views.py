@@ -343,4 +343,5 @@ def _case_helpers() -> dict:
         "can_reassign": states.can_reassign,
         "answer_words": queries.answer_words,
         "fix_check_ask_at": fix_check.fix_check_ask_at,
+        "negative_because": queries.negative_because,
     }

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
-from surveys.services.cases.queries import answer_words
+from surveys.services.cases.queries import answer_words, negative_because
 from surveys.templating import first_name, purchase_phrase
 
 
@@ -49,6 +49,7 @@ def customer_answers(case: Case) -> list[dict]:
             "answer": answer_words(answer),
             "is_text": answer.question.type == "text",
             "negative": answer.negative,
+            "because": negative_because(answer),
         }
         for answer in case.response.answers
         if answer.value not in (None, "")

@@ -184,7 +184,8 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
             "question": "If there was one thing we could be doing better, what would that be?",
             "answer": "The keyboard arrived with a broken key, and nobody answered my email.",
             "is_text": True,
-            "negative": False,
+            "negative": True,
+            "because": "mentions “broken” and “nobody”",
         },
         {
             "question": "How likely are you to recommend us to a friend or colleague?",

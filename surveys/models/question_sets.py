@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, UTCDateTime, utcnow
+from surveys.text_reading import TextReading, TextRule, read_answer
 
 QUESTION_TYPES = ("choice", "scale", "text")
 
@@ -62,7 +63,8 @@ class Question(Base):
     max_value: Mapped[int | None]
     # [{"value": "exceeding", "label": "Yes, you are exceeding them"}, …] for choices.
     options: Mapped[list | None] = mapped_column(sa.JSON)
-    # {"values": [...]} for choices, {"at_most": n} for scales, None for never.
+    # {"values": [...]} for choices, {"at_most": n} for scales, None for never; for text any of
+    # {"sentiment_below": -0.4, "words": [...], "not_empty": true}.
     negative: Mapped[dict | None] = mapped_column(sa.JSON)
 
     version: Mapped[QuestionSetVersion] = relationship(back_populates="questions")
@@ -76,6 +78,8 @@ class Question(Base):
         """Whether an answer meets this question's negative rule."""
         if value in (None, "") or not self.negative:
             return False
+        if self.type == "text":
+            return self.read_text(value).negative
         if "values" in self.negative:
             return value in self.negative["values"]
         if "at_most" in self.negative:
@@ -84,6 +88,17 @@ class Question(Base):
             except ValueError:
                 return False
         return False
+
+    def read_text(self, value: str) -> TextReading:
+        """A written answer's sentiment, and which parts of the rule (if any) it meets."""
+        rule = None
+        if self.type == "text" and self.negative:
+            rule = TextRule(
+                sentiment_below=self.negative.get("sentiment_below"),
+                words=tuple(self.negative.get("words") or ()),
+                not_empty=bool(self.negative.get("not_empty")),
+            )
+        return read_answer(value, rule)
 
     def label_for(self, value: str | None) -> str | None:
         """The words the customer chose, rather than the stored value."""

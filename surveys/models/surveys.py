@@ -120,6 +120,10 @@ class Answer(Base):
     position: Mapped[int]
     value: Mapped[str | None] = mapped_column(sa.Text)
     negative: Mapped[bool] = mapped_column(default=False)
+    # Written answers only: the sentiment from -1 to 1 (null for answers recorded before it
+    # was read), and the rule's words they contain, shown on the case page.
+    sentiment: Mapped[float | None] = mapped_column(sa.Float)
+    negative_words: Mapped[list | None] = mapped_column(sa.JSON)
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()

@@ -196,9 +196,13 @@ def _give_to_owner(
 def _in_words(answer: Answer) -> dict:
     """One answer as the customer saw it: the question's text and the words they chose."""
     question = answer.question
-    return {
+    words = {
         "key": question.key,
         "question": question.text,
         "answer": question.label_for(answer.value),
         "value": answer.value,
     }
+    if answer.negative_words:
+        # The words of the question's rule that made a written answer negative.
+        words["words"] = answer.negative_words
+    return words

@@ -62,6 +62,26 @@ def answer_words(answer: Answer) -> str:
     return question.label_for(answer.value) or ""
 
 
+def negative_because(answer: Answer) -> str | None:
+    """Why a written answer counts as negative, in words ("mentions “refund” and “rude”").
+
+    None for other answers, and for written answers that are not negative.
+    """
+    if not answer.negative or answer.question.type != "text":
+        return None
+    if answer.negative_words:
+        quoted = [f"“{word}”" for word in answer.negative_words]
+        listed = ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
+        return f"mentions {listed}"
+    rule = answer.question.negative or {}
+    threshold = rule.get("sentiment_below")
+    if threshold is not None and answer.sentiment is not None and answer.sentiment < threshold:
+        return f"reads as unhappy (tone {answer.sentiment:.2f}, below {threshold:g})"
+    if rule.get("not_empty"):
+        return "answers a question where any answer needs you"
+    return None
+
+
 def negative_reasons(case: Case) -> list[Reason]:
     """The answers that opened the case, in the order the customer gave them."""
     return [

@@ -45,6 +45,7 @@ from surveys.services.question_sets.fields import (
     Required,
     ScaleBound,
     ScaleRule,
+    TextRule,
     document_errors,
     error_at,
     error_details,
@@ -158,11 +159,13 @@ class ScaleQuestion(_Question):
 
 
 class TextQuestion(_Question):
-    """Free text; never negative on its own (it travels with a case)."""
+    """Free text, negative when its words say so (a sentiment, listed words, any answer)."""
 
     type: Literal["text"]
-    negative: Annotated[None, BeforeValidator(read_text_rule)] = Field(
-        None, description="Always null: a text answer is never negative on its own."
+    negative: Annotated[TextRule | None, BeforeValidator(read_text_rule)] = Field(
+        None,
+        description="When a written answer is negative (any part that matches is enough), "
+        "or null for never.",
     )
     options: NoOptions = None
     min: NoBound = None

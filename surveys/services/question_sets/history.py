@@ -65,6 +65,23 @@ def _question_differences(old: dict, new: dict) -> list[str]:
     details.extend(_option_differences(old.get("options") or [], new.get("options") or []))
     if old.get("negative") != new.get("negative"):
         details.append(f"negative when: {describe_rule(old)} → {describe_rule(new)}")
+        details.extend(_word_differences(old.get("negative"), new.get("negative")))
+    return details
+
+
+def _word_differences(old: dict | None, new: dict | None) -> list[str]:
+    # A long word list reads "mentions any of 62 words" in the rule; say which ones changed.
+    old_words = (old or {}).get("words") or []
+    new_words = (new or {}).get("words") or []
+    if not (old_words and new_words):
+        return []
+    details = []
+    added = [word for word in new_words if word not in old_words]
+    removed = [word for word in old_words if word not in new_words]
+    if added:
+        details.append("words added: " + ", ".join(added))
+    if removed:
+        details.append("words removed: " + ", ".join(removed))
     return details
 
 
@@ -87,11 +104,27 @@ def _option_differences(old: list[dict], new: list[dict]) -> list[str]:
     return details
 
 
+# How many of a rule's words its description names before "and N more".
+WORDS_NAMED = 5
+
+
 def describe_rule(question: dict) -> str:
-    """A question's negative rule in words: "short", "at most 6", "never"."""
+    """A question's negative rule in words: "short", "at most 6", "tone below -0.4", "never"."""
     rule = question.get("negative")
     if not rule:
         return "never"
     if "values" in rule:
         return " or ".join(rule["values"])
-    return f"at most {rule['at_most']}"
+    if "at_most" in rule:
+        return f"at most {rule['at_most']}"
+    parts = []
+    if rule.get("sentiment_below") is not None:
+        parts.append(f"tone below {rule['sentiment_below']:g}")
+    words = rule.get("words") or []
+    if words:
+        named = ", ".join(words[:WORDS_NAMED])
+        more = len(words) - WORDS_NAMED
+        parts.append(f"mentions {named}" + (f" or {more} more words" if more > 0 else ""))
+    if rule.get("not_empty"):
+        parts.append("any answer")
+    return " or ".join(parts) or "never"

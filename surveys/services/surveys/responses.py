@@ -152,6 +152,19 @@ def unanswered_questions(response: Response) -> list[Question]:
     return [question for question in response.version.questions if question.id not in answered]
 
 
+def _answer(question: Question, value: str) -> Answer:
+    answer = Answer(question=question, position=question.position, value=value)
+    if question.type == "text":
+        # Every written answer keeps its sentiment, whether or not its question has a rule.
+        reading = question.read_text(value)
+        answer.sentiment = reading.score
+        answer.negative_words = reading.words or None
+        answer.negative = reading.negative
+    else:
+        answer.negative = question.is_negative(value)
+    return answer
+
+
 def _insert_response(
     session: Session, survey: Survey, version: QuestionSetVersion, *, now: datetime
 ) -> Response:
@@ -180,12 +193,7 @@ def _record_answers(
     """Add checked answers to the response (and preferences to the customer's profile)."""
     added = []
     for question, value in given:
-        answer = Answer(
-            question=question,
-            position=question.position,
-            value=value,
-            negative=question.is_negative(value),
-        )
+        answer = _answer(question, value)
         response.answers.append(answer)
         added.append(answer)
         if question.key == PREFERENCES_KEY:
