@@ -1,0 +1,36 @@
+"""Which answers, cases and touch points a figure counts: a date range and optional filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+# What the dashboard and the comment feed show when nobody chose a range.
+DEFAULT_RANGE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class InsightFilters:
+    """A half-open range [start, end) in UTC, and the filters every insight page shares.
+
+    `owner_id` also scopes an owner's own pages (their customers' answers and their cases);
+    `category` is an item category of the purchase; `question_set_key` the set answered.
+    """
+
+    start: datetime
+    end: datetime
+    category: str | None = None
+    owner_id: int | None = None
+    question_set_key: str | None = None
+
+    @classmethod
+    def last_days(cls, now: datetime, days: int = DEFAULT_RANGE_DAYS, **filters) -> InsightFilters:
+        return cls(start=now - timedelta(days=days), end=now, **filters)
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> InsightFilters:
+        """The period of the same length just before, with the same filters (for "compared to")."""
+        return replace(self, start=self.start - self.length, end=self.start)
