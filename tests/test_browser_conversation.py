@@ -166,8 +166,9 @@ def test_an_owner_works_a_reopened_case_from_needs_me_to_resolution(
     anchor = page.url.rsplit("#", 1)[1]
     assert anchor.startswith("event-") and in_view(page, anchor)
     assert "Resolved. Thank you for looking after Ana Diaz." in page.inner_text("#done")
+    # Asked two days from now by default, so the fix has time to show.
     assert page.inner_text("#next-step-title") == (
-        "Waiting for the customer: we asked whether the fix worked"
+        "Resolved: we ask whether the fix worked in 2 days"
     )
     assert fits(page, 360)
     page.screenshot(path=artifacts_dir / f"{shot}-5-resolved-360.png")

@@ -188,6 +188,25 @@ def test_the_next_step_in_one_line_with_its_deadline(
         assert step.deadline is None
 
 
+def test_a_resolved_case_says_when_the_fix_check_goes_while_it_waits(session, owner, clock):
+    case = make_case(session, owner=owner, status="resolved", now=clock.now())
+    ask_at = clock.now() + timedelta(days=2)
+    say(
+        case,
+        "resolved",
+        clock.now(),
+        body="Sent a new keyboard.",
+        data={"ask_at": ask_at.isoformat()},
+    )
+
+    assert next_step(case, clock.now()).headline == (
+        "Resolved: we ask whether the fix worked in 2 days"
+    )
+    assert next_step(case, ask_at).headline == (
+        "Waiting for the customer: we asked whether the fix worked"
+    )
+
+
 def test_an_overdue_deadline_is_said_plainly(session, owner, clock):
     case = make_case(session, owner=owner, now=clock.now())
 

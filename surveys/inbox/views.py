@@ -28,7 +28,7 @@ from surveys.inbox.forms import (
     ResolveForm,
 )
 from surveys.models import Case, User
-from surveys.services.cases import actions, conversation, deadlines, fix_check, queries, states
+from surveys.services.cases import actions, conversation, deadlines, queries, states, timeline
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, inbox_cases
 from surveys.services.customers import profile as customers
@@ -342,6 +342,6 @@ def _case_helpers() -> dict:
         "can_reply": states.can_reply,
         "can_reassign": states.can_reassign,
         "answer_words": queries.answer_words,
-        "fix_check_ask_at": fix_check.fix_check_ask_at,
+        "fix_check_ask_at": timeline.fix_check_ask_at,
         "negative_because": queries.negative_because,
     }

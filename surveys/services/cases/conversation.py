@@ -19,6 +19,7 @@ from surveys.models import Case, CaseEvent
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.deadlines import Deadline, next_deadline
 from surveys.services.cases.queries import answer_words
+from surveys.services.cases.timeline import fix_check_ask_at
 
 OWNER = "owner"
 CUSTOMER = "customer"
@@ -273,6 +274,11 @@ def next_step(case: Case, now: datetime) -> NextStep:
     if case.owner_id is None:
         return step("Waiting for an owner: hand it to someone", "urgent")
     if case.status == CaseStatus.RESOLVED:
+        ask_at = fix_check_ask_at(case)
+        if ask_at is not None and ask_at > now:
+            # The owner chose to let the fix settle first: say when we ask, not that we did.
+            later = duration_words((ask_at - now).total_seconds(), round_up=True)
+            return step(f"Resolved: we ask whether the fix worked in {later}", CUSTOMER)
         return step("Waiting for the customer: we asked whether the fix worked", CUSTOMER)
     called_back = called_back_by(case)
     if called_back is not None:

@@ -75,13 +75,6 @@ def ask_whether_fixed(
     return survey
 
 
-def fix_check_ask_at(case: Case) -> datetime | None:
-    """When the owner chose to ask whether the latest resolution worked (None before any)."""
-    resolutions = [event for event in case.events if event.kind == "resolved"]
-    ask_at = (resolutions[-1].data or {}).get("ask_at") if resolutions else None
-    return datetime.fromisoformat(ask_at) if ask_at else None
-
-
 def _cancel_waiting_fix_checks(session: Session, case: Case, *, reason: str) -> None:
     for survey in session.scalars(
         select(Survey).where(

@@ -42,3 +42,10 @@ def lock_case(session: Session, case: Case) -> None:
     (SQLite has no row locks; its write lock, taken at BEGIN, serialises instead.)
     """
     session.refresh(case, with_for_update=True)
+
+
+def fix_check_ask_at(case: Case) -> datetime | None:
+    """When the owner chose to ask whether the latest resolution worked (None before any)."""
+    resolutions = [event for event in case.events if event.kind == "resolved"]
+    ask_at = (resolutions[-1].data or {}).get("ask_at") if resolutions else None
+    return datetime.fromisoformat(ask_at) if ask_at else None
