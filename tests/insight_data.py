@@ -57,9 +57,7 @@ def make_response(
                 negative=question.is_negative(value),
             )
         )
-    response.negative = (
-        any(a.negative for a in response.answers) if negative is None else negative
-    )
+    response.negative = any(a.negative for a in response.answers) if negative is None else negative
     session.add(response)
     session.flush()
     return response

@@ -99,7 +99,11 @@ def test_the_filters_scope_the_answers(session):
     theirs = make_customer(session, owner=other)
     for customer in (mine, mine, theirs, theirs, theirs):
         make_response(
-            session, customer, at=NOW - timedelta(days=1), one_thing="Courier was rude", category="x"
+            session,
+            customer,
+            at=NOW - timedelta(days=1),
+            one_thing="Courier was rude",
+            category="x",
         )
     # A customer of a case the owner holds counts for them too.
     make_case(

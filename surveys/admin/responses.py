@@ -11,4 +11,6 @@ from surveys.feed_pages import render_feed
 @bp.get("/responses")
 def list_responses():
     """Every response of the range, newest first, filtered and searched as the query says."""
-    return render_feed(request.args, template="admin/list_responses.html", endpoint=".list_responses")
+    return render_feed(
+        request.args, template="admin/list_responses.html", endpoint=".list_responses"
+    )

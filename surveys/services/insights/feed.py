@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from surveys.models import Answer, Case, Customer, Question
 from surveys.models.surveys import Response
@@ -57,12 +57,14 @@ class FeedPage:
 
 
 def _has_comment() -> ColumnElement[bool]:
+    # Aliases: the themes' read of written answers joins answers and questions already.
+    answer, question = aliased(Answer), aliased(Question)
     return exists().where(
-        Answer.response_id == Response.id,
-        Question.id == Answer.question_id,
-        Question.type == "text",
-        Answer.value.is_not(None),
-        func.lower(func.trim(Answer.value)).not_in(_NO_COMMENT),
+        answer.response_id == Response.id,
+        question.id == answer.question_id,
+        question.type == "text",
+        answer.value.is_not(None),
+        func.lower(func.trim(answer.value)).not_in(_NO_COMMENT),
     )
 
 
@@ -74,17 +76,18 @@ def _like(text: str) -> str:
 def _searched(text: str) -> ColumnElement[bool]:
     """The customer's name or email, or any answer's words, hold the text (any case)."""
     pattern = _like(text)
+    customer, answer = aliased(Customer), aliased(Answer)
     return or_(
         exists().where(
-            Customer.id == Response.customer_id,
+            customer.id == Response.customer_id,
             or_(
-                func.lower(Customer.name).like(pattern, escape="\\"),
-                func.lower(Customer.email).like(pattern, escape="\\"),
+                func.lower(customer.name).like(pattern, escape="\\"),
+                func.lower(customer.email).like(pattern, escape="\\"),
             ),
         ),
         exists().where(
-            Answer.response_id == Response.id,
-            func.lower(Answer.value).like(pattern, escape="\\"),
+            answer.response_id == Response.id,
+            func.lower(answer.value).like(pattern, escape="\\"),
         ),
     )
 

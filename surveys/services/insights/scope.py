@@ -4,6 +4,7 @@ comment feed share them, so a theme's count and the feed it links to agree)."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from surveys.models import Case, Customer, PurchaseItem, QuestionSet, QuestionSetVersion
 from surveys.models.surveys import Response, Survey
@@ -13,9 +14,11 @@ from surveys.services.insights.filters import InsightFilters
 def owner_sees(owner_id: int) -> ColumnElement[bool]:
     """Responses of customers the owner looks after: their account customers and the customers
     of their cases (the same people `may_see_customer` lets them open)."""
+    # Aliases: a query that already joins customers or cases must not correlate these away.
+    customer, case = aliased(Customer), aliased(Case)
     return or_(
-        exists().where(Customer.id == Response.customer_id, Customer.owner_id == owner_id),
-        exists().where(Case.customer_id == Response.customer_id, Case.owner_id == owner_id),
+        exists().where(customer.id == Response.customer_id, customer.owner_id == owner_id),
+        exists().where(case.customer_id == Response.customer_id, case.owner_id == owner_id),
     )
 
 
@@ -36,11 +39,12 @@ def response_conditions(filters: InsightFilters, *, dated: bool = True) -> list[
             )
         )
     if filters.category is not None:
+        survey, item = aliased(Survey), aliased(PurchaseItem)
         conditions.append(
             exists().where(
-                Survey.id == Response.survey_id,
-                PurchaseItem.purchase_id == Survey.purchase_id,
-                PurchaseItem.category == filters.category,
+                survey.id == Response.survey_id,
+                item.purchase_id == survey.purchase_id,
+                item.category == filters.category,
             )
         )
     return conditions
