@@ -10,9 +10,10 @@ that cannot be read is a 400 naming the field, with the form to correct it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import select
 
 from surveys import clock
@@ -126,15 +127,43 @@ def filter_args(filters: InsightFilters) -> dict[str, str]:
     return args
 
 
+# Themes cost linear time in the period's written answers (see themes.py): each app keeps the
+# last few results for THEMES_CACHE_SECONDS (config, default 600), keyed by the filters with
+# their range cut to ten minutes, so a dashboard reloaded within minutes does not read every
+# answer again.
+THEMES_CACHE_SECONDS = 600
+
+
+def _cut(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 10, second=0, microsecond=0)
+
+
+def cached_themes(filters: InsightFilters, *, now: datetime) -> tuple[InsightFilters, list]:
+    """The themes of the filters with their range cut to ten minutes (the filters returned),
+    from this process's cache when they were read less than THEMES_CACHE_SECONDS ago."""
+    filters = replace(filters, start=_cut(filters.start), end=_cut(filters.end))
+    keep = current_app.config.get("THEMES_CACHE_SECONDS", THEMES_CACHE_SECONDS)
+    cache = current_app.extensions.setdefault("themes_cache", {})
+    hit = cache.get(filters)
+    if hit is not None and (now - hit[0]).total_seconds() < keep:
+        return filters, hit[1]
+    found = themes.themes(db.session(), filters)
+    if len(cache) >= 64:
+        cache.clear()
+    cache[filters] = (now, found)
+    return filters, found
+
+
 def themes_section(filters: InsightFilters, *, feed_endpoint: str) -> dict:
     """What `insights/_themes.html` needs, for the dashboard view to pass to its template:
     the themes of the filters' period and how to link each to the feed behind it
     (`feed_endpoint`: "admin.list_responses" or "inbox.list_my_responses")."""
+    filters, found = cached_themes(filters, now=clock.now())
     link_args = filter_args(filters)
     if feed_endpoint == "inbox.list_my_responses":
         link_args.pop("owner", None)  # the owners' feed is theirs whatever the link says
     return {
-        "themes": themes.themes(db.session(), filters),
+        "themes": found,
         "themes_feed_endpoint": feed_endpoint,
         "themes_feed_args": link_args,
     }

@@ -134,3 +134,56 @@ def test_the_stop_words_come_from_the_installed_package():
     words = themes.stop_words()
     assert {"the", "and", "don't", "dont"} <= words
     assert "delivery" not in words
+
+
+def test_the_dashboard_section_lists_themes_linking_to_the_feed_behind_them(app, session):
+    from flask import render_template_string
+
+    from surveys.feed_pages import themes_section
+    from tests.pages import page
+
+    _seed(session)
+    with app.test_request_context("/admin/dashboard"):
+        context = themes_section(FILTERS, feed_endpoint="admin.list_responses")
+        html = render_template_string(
+            '{% include "insights/_themes.html" ignore missing %}', **context
+        )
+    rows = page(html).table_rows()
+    first = rows[0]
+    assert list(first.values()) == ["delivery", "3", "▲ up 2 (from 1)", "67%"]
+    link = page(html).link("delivery")["href"]
+    assert link.startswith("/admin/responses?")
+    assert "theme=deliveri" in link and "from=2026-10-31T09" in link
+
+
+def test_the_section_reuses_themes_read_minutes_ago_when_the_app_keeps_them(app, session):
+    from surveys.feed_pages import cached_themes
+
+    _seed(session)
+    app.config["THEMES_CACHE_SECONDS"] = 600
+    try:
+        with app.test_request_context("/admin/dashboard"):
+            app.extensions.pop("themes_cache", None)
+            cut, first = cached_themes(FILTERS, now=NOW)
+            make_response(
+                session, make_customer(session), at=NOW - timedelta(days=1), one_thing="delivery"
+            )
+            assert cached_themes(FILTERS, now=NOW + timedelta(minutes=9))[1] is first
+            fresh = cached_themes(FILTERS, now=NOW + timedelta(minutes=11))[1]
+    finally:
+        app.config["THEMES_CACHE_SECONDS"] = 0
+        app.extensions.pop("themes_cache", None)
+    assert cut.start == FILTERS.start.replace(minute=0)
+    assert _by_label(fresh)["delivery"].count == 4
+
+
+def test_the_owners_section_links_to_their_own_feed(app, session):
+    from surveys.feed_pages import themes_section
+
+    _seed(session)
+    owner = make_user(session)
+    scoped = InsightFilters.last_days(NOW, 30, owner_id=owner.id)
+    with app.test_request_context("/dashboard"):
+        context = themes_section(scoped, feed_endpoint="inbox.list_my_responses")
+    assert context["themes"] == []
+    assert "owner" not in context["themes_feed_args"]
