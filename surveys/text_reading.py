@@ -141,7 +141,10 @@ DEFAULT_SENTIMENT_THRESHOLD = -0.4
 
 def fold(text: str) -> str:
     """Lower case without accents, so "Remboursé" matches "rembourse"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():
+        return folded  # nothing to decompose; the common case, and themes fold every answer
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

@@ -181,6 +181,8 @@ def make_test_app(database_url: str, instance_path: Path, **overrides):
         "SENDGRID_WEBHOOK_PUBLIC_KEY": None,
         "SHOPIFY_WEBHOOK_SECRET": None,
         "STRIPE_WEBHOOK_SECRET": None,
+        # Each test has its own answers: themes read them afresh (test_themes turns it on).
+        "THEMES_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config, instance_path=str(instance_path))

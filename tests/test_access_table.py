@@ -77,6 +77,8 @@ ACCESS = {
     ("GET", "/cases/<int:case_id>/attachments/<int:attachment_id>"): (LOGIN, 200, 404, 200),
     ("GET", "/customers/<int:customer_id>"): (LOGIN, 200, 404, 200),
     ("POST", "/customers/<int:customer_id>/notes"): (LOGIN, 422, 404, 422),
+    # everyone's own feed: the responses of the customers they look after
+    ("GET", "/dashboard/responses"): (LOGIN, 200, 200, 200),
     # --- admin pages
     ("GET", "/admin/"): (*ADMIN_ONLY, 302),  # to the dashboard
     ("GET", "/admin/dashboard"): (*ADMIN_ONLY, 200),
@@ -108,6 +110,7 @@ ACCESS = {
     ("GET", "/admin/settings"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/settings"): (*ADMIN_ONLY, 422),
     ("GET", "/admin/neglected"): (*ADMIN_ONLY, 200),
+    ("GET", "/admin/responses"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/neglected/invite"): (*ADMIN_ONLY, 422),  # nobody chosen
     ("GET", "/admin/outbox"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/outbox/<int:message_id>/retry"): (*ADMIN_ONLY, 302),

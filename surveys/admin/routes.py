@@ -9,6 +9,7 @@ from surveys.admin import (  # noqa: F401
     outbox,
     previews,
     question_sets,
+    responses,
     routing,
     settings,
     users,
