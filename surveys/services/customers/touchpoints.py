@@ -240,18 +240,3 @@ def record_answer_touchpoints(session: Session, response: Response, *, now: date
 def tally_for(session: Session, customer: Customer) -> Tally:
     """The customer's positive and negative touches, as kept on the customer."""
     return Tally(int(customer.positive_touches or 0), int(customer.negative_touches or 0))
-
-
-def touchpoints_of(
-    session: Session, customer: Customer, *, limit: int | None = None, offset: int = 0
-) -> list[Touchpoint]:
-    """The customer's ledger, newest first (one page of it when `limit` is given)."""
-    query = (
-        select(Touchpoint)
-        .where(Touchpoint.customer_id == customer.id)
-        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
