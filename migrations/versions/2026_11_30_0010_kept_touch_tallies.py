@@ -1,4 +1,4 @@
-"""Touch tallies kept on each customer, and indexes for the pages that must stay fast.
+"""Touch tallies kept on each customer, and indexes for the lists that must stay fast.
 
 Revision ID: 0010
 Revises: 0007
@@ -38,9 +38,22 @@ def upgrade() -> None:
                                         AND t.polarity = 'positive')
         """
     )
+    # The API's keyset cursor seeks (submitted_at, id); the plain submitted_at index is its prefix.
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_responses_submitted_at")
+        batch_op.create_index("ix_responses_submitted_at_id", ["submitted_at", "id"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_cases_status_created_at_id", ["status", "created_at", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status_created_at_id")
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_responses_submitted_at_id")
+        batch_op.create_index("ix_responses_submitted_at", ["submitted_at"], unique=False)
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("last_positive_touch_at")
         batch_op.drop_column("negative_touches")
