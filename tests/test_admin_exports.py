@@ -318,3 +318,20 @@ def test_rows_are_read_in_batches_without_losing_or_repeating_any(app, session, 
 
     assert case_ids == [case.id for case in cases]
     assert response_ids == [case.response_id for case in cases]
+
+
+def test_the_production_server_lets_a_long_export_finish():
+    """gunicorn's sync worker cut off any download longer than `timeout`; threaded ones keep
+    the worker's heartbeat going while a thread streams, and a restart waits for downloads."""
+    from gunicorn.config import Config
+
+    from surveys.config import PROJECT_ROOT
+
+    config = Config()
+    settings: dict = {}
+    exec((PROJECT_ROOT / "gunicorn.conf.py").read_text(), settings)
+    for name in ("worker_class", "threads", "timeout", "graceful_timeout"):
+        config.set(name, settings[name])
+
+    assert config.worker_class_str == "gthread" and config.threads > 1
+    assert config.graceful_timeout >= 300 > config.timeout
