@@ -22,3 +22,14 @@ class TokenMaskingLogger(Logger):
 
 
 logger_class = TokenMaskingLogger
+
+# Threaded workers: the worker's main loop keeps telling the master it is alive while a
+# thread streams a response, so `timeout` (a hung worker) never cuts off a long CSV export.
+# With the default sync worker a download longer than `timeout` (30 s) was killed midway,
+# and a spreadsheet opened what had arrived as if it were whole.
+worker_class = "gthread"
+threads = 4
+timeout = 30
+# On a restart or deploy, a worker finishes the downloads it is streaming for up to this
+# long (a million responses take under a minute to export; see bench/README.md).
+graceful_timeout = 300

@@ -66,6 +66,7 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
             "expectations": "exceeding",
             "recommend": "10",
             "one_thing": "Très bien — gift wrapping, maybe?",
+            "preferences": "Call me at weekends",
         },
     )
     fix_check = answered(
@@ -84,12 +85,16 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         order_id="A-2",
         answers={"expectations": "short", "recommend": "3"},
     )
+    # Two written answers: the response's sentiment is their mean.
+    happy_answers = {answer.question.key: answer for answer in happy.answers}
+    happy_answers["one_thing"].sentiment = 0.5
+    happy_answers["preferences"].sentiment = -0.1
     session.commit()
 
     response = admin_client.get("/admin/export/responses.csv")
 
     header = header_of(response)
-    assert header[:7] == [
+    assert header[:9] == [
         "id",
         "submitted_at",
         "order_id",
@@ -97,14 +102,16 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         "question_set",
         "version",
         "negative",
+        "sentiment",
+        "net_score_group",
     ]
-    assert header[7:12] == HEART_TO_HEART
-    assert {"fix_worked", "anything_else"} <= set(header[12:])
+    assert header[9:14] == HEART_TO_HEART
+    assert {"fix_worked", "anything_else"} <= set(header[14:])
     assert "issues" not in header  # nobody answered a relationship review
     rows = read_csv(response)
     assert [row["id"] for row in rows] == [str(happy.id), str(fix_check.id), str(unhappy.id)]
     first, second, third = rows
-    assert {key: first[key] for key in header[:12]} == {
+    assert {key: first[key] for key in header[:14]} == {
         "id": str(happy.id),
         "submitted_at": "2026-11-23T09:00:00Z",
         "order_id": "A-1",
@@ -112,11 +119,13 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         "question_set": "heart-to-heart",
         "version": "2",
         "negative": "false",
+        "sentiment": "0.2",
+        "net_score_group": "promoter",
         "expectations": "exceeding",
         "one_thing": "Très bien — gift wrapping, maybe?",
         "time_money": "",
         "recommend": "10",
-        "preferences": "",
+        "preferences": "Call me at weekends",
     }
     assert (
         second["question_set"],
@@ -129,7 +138,27 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         third["expectations"],
         third["recommend"],
         third["submitted_at"],
-    ) == ("true", "short", "3", "2026-11-23T09:05:00Z")
+        third["net_score_group"],
+        third["sentiment"],
+    ) == ("true", "short", "3", "2026-11-23T09:05:00Z", "detractor", "")
+    assert (second["net_score_group"], second["sentiment"]) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "group"),
+    [
+        ("0", "detractor"),
+        ("6", "detractor"),
+        ("7", "passive"),
+        ("8", "passive"),
+        ("9", "promoter"),
+        ("10", "promoter"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_net_score_group_follows_the_recommendation_answer(answer, group):
+    assert exports.net_score_group(answer) == group
 
 
 def test_cases_export_has_each_case_with_its_owner_moments_and_reasons(
@@ -245,7 +274,8 @@ def test_an_empty_export_is_just_its_header(admin_client):
     responses = admin_client.get("/admin/export/responses.csv").get_data(as_text=True)
     cases = admin_client.get("/admin/export/cases.csv").get_data(as_text=True)
 
-    assert responses == "id,submitted_at,order_id,customer_email,question_set,version,negative\r\n"
+    assert responses == ",".join(exports.RESPONSE_COLUMNS) + "\r\n"
+    assert exports.RESPONSE_COLUMNS[-3:] == ("negative", "sentiment", "net_score_group")
     assert cases.splitlines() == [",".join(exports.CASE_COLUMNS)]
 
 
@@ -288,3 +318,20 @@ def test_rows_are_read_in_batches_without_losing_or_repeating_any(app, session, 
 
     assert case_ids == [case.id for case in cases]
     assert response_ids == [case.response_id for case in cases]
+
+
+def test_the_production_server_lets_a_long_export_finish():
+    """gunicorn's sync worker cut off any download longer than `timeout`; threaded ones keep
+    the worker's heartbeat going while a thread streams, and a restart waits for downloads."""
+    from gunicorn.config import Config
+
+    from surveys.config import PROJECT_ROOT
+
+    config = Config()
+    settings: dict = {}
+    exec((PROJECT_ROOT / "gunicorn.conf.py").read_text(), settings)
+    for name in ("worker_class", "threads", "timeout", "graceful_timeout"):
+        config.set(name, settings[name])
+
+    assert config.worker_class_str == "gthread" and config.threads > 1
+    assert config.graceful_timeout >= 300 > config.timeout

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from surveys.api.queries import responses_query
 from surveys.models import Answer, CaseEvent, Response
 from tests.conftest import TEST_START
 from tests.factories import (
@@ -377,3 +378,39 @@ def test_a_page_of_responses_takes_the_same_few_queries_however_many_it_holds(
         assert len(get_json(client, auth, "/api/v1/responses?limit=12")["items"]) == 12
 
     assert len(large) == len(small) <= 3  # the key (every request), the responses, their answers
+
+
+def test_the_response_cursor_seeks_the_index_instead_of_walking_to_it(session):
+    """`(submitted_at, id) > (x, y)` is an index condition on both databases (at row 500,000
+    the old `a > x OR (a = x AND id > y)` read every row before the cursor)."""
+    for i in range(3):
+        make_response(session, email=f"c{i}@example.com", at=T, order_id=f"A-{i}", answers={})
+    session.commit()
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # The tables are tiny, so a sequential scan would win; ask what the index can do.
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+    sent = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM responses" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        session.scalars(responses_query(since=None, after=(T, 1), limit=10)).all()
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    [(statement, parameters)] = sent
+    explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+    rows = connection.exec_driver_sql(explain + statement, parameters).all()
+    plan = "\n".join(str(row[-1]) for row in rows)
+
+    if postgres:
+        assert "ix_responses_submitted_at_id" in plan
+        assert "Index Cond: (ROW(submitted_at, id) > ROW(" in plan, plan
+    else:
+        # SQLite keeps the id in every index; it seeks to the cursor's moment, then reads on.
+        assert "SEARCH responses USING INDEX ix_responses_submitted_at_id (" in plan, plan

@@ -3,11 +3,22 @@ what happened, and the touch-point counts, right after a whole case life cycle."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from surveys.models import CustomerNote
-from tests.factories import make_api_key, make_case, make_customer, make_user
+from surveys.services.customers.profile import PAGE_SIZES
+from surveys.services.customers.touchpoints import record_touchpoint
+from tests.factories import (
+    make_api_key,
+    make_case,
+    make_customer,
+    make_purchase,
+    make_sent_survey,
+    make_user,
+)
 from tests.journey import (
     act_on_case,
     answer_survey,
@@ -280,3 +291,54 @@ def test_the_api_answers_404_for_an_unknown_customer_and_422_without_an_email(
 @pytest.fixture
 def document(client) -> dict:
     return client.get("/api/v1/openapi.json").get_json()
+
+
+# --- a long history is paged -------------------------------------------------------------
+
+
+def test_a_long_history_is_read_a_page_at_a_time_newest_first(client, session, clock, people):
+    """However long the customer's history, the page holds one page of each part of it."""
+    ana = make_customer(session, email=ANA, name="Ana Diaz", owner=people["owner"])
+    start = clock.now() - timedelta(days=400)
+    for day in range(60):
+        record_touchpoint(
+            session,
+            customer=ana,
+            kind="call",
+            polarity="positive",
+            note=f"call {day:02d}",
+            now=clock.now(),
+            occurred_at=start + timedelta(days=day),
+        )
+    for day in range(PAGE_SIZES["purchases"] + 2):
+        purchase = make_purchase(
+            session, ana, order_id=f"ORDER-{day:02d}", purchased_at=start + timedelta(days=day)
+        )
+        if day < PAGE_SIZES["surveys"] + 1:
+            survey, _token = make_sent_survey(session, ana, purchase=purchase)
+            survey.created_at = start + timedelta(days=day)
+    session.commit()
+    log_in(client, people["owner"])
+
+    first = client.get(f"/customers/{ana.id}").get_data(as_text=True)
+    # The tally still counts the whole ledger; the ledger shows its newest page.
+    assert '<span class="stat-value">60</span>' in first
+    assert first.count("call ") == PAGE_SIZES["touches"]
+    assert "call 59" in first and "call 35" in first and "call 34" not in first
+    assert "ORDER-21" in first and "ORDER-00" not in first
+    assert f"/customers/{ana.id}?touches=2#touchpoints-title" in first
+    assert f"/customers/{ana.id}?purchases=2#purchases-title" in first
+    assert f"/customers/{ana.id}?surveys=2#surveys-title" in first
+
+    second = client.get(f"/customers/{ana.id}?touches=2").get_data(as_text=True)
+    assert "call 34" in second and "call 10" in second and "call 09" not in second
+    assert f"/customers/{ana.id}?touches=1#touchpoints-title" in second
+    assert f"/customers/{ana.id}?touches=3#touchpoints-title" in second
+    last = client.get(f"/customers/{ana.id}?touches=3").get_data(as_text=True)
+    assert "call 09" in last and "call 00" in last and "touches=4" not in last
+
+    # A page that is no page shows the first; one past the end shows none of the ledger.
+    for bad in ("0", "-1", "x", "99999999999999999999"):
+        response = client.get(f"/customers/{ana.id}?touches={bad}")
+        assert response.status_code == 200 and "call 59" in response.get_data(as_text=True)
+    assert "call " not in client.get(f"/customers/{ana.id}?touches=50").get_data(as_text=True)

@@ -1,14 +1,16 @@
 """The schema: migrations build exactly what the models describe, on both databases."""
 
+from datetime import timedelta
+
 from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from surveys.cli import alembic_config, foreign_keys_off_on_sqlite
 from surveys.db import Base, db
-from surveys.models import QuestionSet, QuestionSetVersion
+from surveys.models import Customer, QuestionSet, QuestionSetVersion
 from surveys.services.question_sets.publishing import publish_questions
 from surveys.services.question_sets.versions import current_version
 from surveys.text_reading import DEFAULT_COMPLAINT_WORDS, DEFAULT_SENTIMENT_THRESHOLD
@@ -120,4 +122,42 @@ def test_the_written_answers_migration_goes_down_and_up_again(committed_app):
         assert the_set(session, "heart-to-heart").draft_revision == revision + 1
         assert the_set(session, "relationship-review").draft_revision == 0
         assert _versions(session, "relationship-review")[-1]["issues"] == {"not_empty": True}
+        session.close()
+
+
+def test_the_touch_tallies_migration_fills_them_from_the_ledger(committed_app):
+    _migrate(committed_app, "downgrade", "0007")
+    with committed_app.app_context():
+        session = db.session()
+        session.execute(
+            text(
+                "INSERT INTO customers (id, email, created_at) "
+                "VALUES (1, 'ana@example.com', :at), (2, 'ben@example.com', :at)"
+            ),
+            {"at": TEST_START},
+        )
+        touches = [("positive", -3), ("positive", -1), ("negative", -2), ("positive", -9)]
+        for polarity, days in touches:
+            session.execute(
+                text(
+                    "INSERT INTO touchpoints (customer_id, kind, polarity, occurred_at, created_at)"
+                    " VALUES (1, 'call', :polarity, :at, :at)"
+                ),
+                {"polarity": polarity, "at": TEST_START + timedelta(days=days)},
+            )
+        session.commit()
+        session.close()
+
+    _migrate(committed_app, "upgrade", "head")
+
+    with committed_app.app_context():
+        session = db.session()
+        ana, ben = session.get(Customer, 1), session.get(Customer, 2)
+        assert (ana.positive_touches, ana.negative_touches) == (3, 1)
+        assert ana.last_positive_touch_at == TEST_START - timedelta(days=1)
+        assert (ben.positive_touches, ben.negative_touches, ben.last_positive_touch_at) == (
+            0,
+            0,
+            None,
+        )
         session.close()

@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Case, Touchpoint
-from surveys.services.customers.touchpoints import TouchpointError, record_touchpoint, tally_for
+from surveys.services.customers.touchpoints import (
+    Tally,
+    TouchpointError,
+    record_touchpoint,
+    tally_for,
+)
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_api_key, make_customer, make_user
@@ -281,3 +286,34 @@ def test_a_relationship_review_answered_unhappily_opens_a_case_and_is_a_negative
     [case] = session.scalars(select(Case)).all()
     assert case.customer_id == ana.id and case.purchase_id is None
     assert case.acknowledge_by == clock.now() + timedelta(hours=4)
+
+
+# --- the tally kept on the customer ----------------------------------------------------------
+
+
+def test_the_tally_is_kept_on_the_customer_as_each_touch_is_recorded(session, ana, clock):
+    """The neglected list reads these columns instead of totalling every ledger."""
+    now = clock.now()
+    record_touchpoint(session, customer=ana, kind="call", polarity="positive", now=now)
+    # A contact made elsewhere a week ago does not move the last positive touch back.
+    record_touchpoint(
+        session,
+        customer=ana,
+        kind="card",
+        polarity="positive",
+        now=now,
+        occurred_at=now - timedelta(days=7),
+    )
+    record_touchpoint(session, customer=ana, kind="invoice", polarity="negative", now=now)
+    session.commit()
+
+    session.expire_all()
+    stored = session.get(type(ana), ana.id)
+    assert (stored.positive_touches, stored.negative_touches) == (2, 1)
+    assert stored.last_positive_touch_at == now
+    assert tally_for(session, stored) == tally_for_ledger(session, stored)
+
+
+def tally_for_ledger(session, customer):
+    polarities = [polarity for _kind, polarity in kinds_of(session, customer)]
+    return Tally(polarities.count("positive"), polarities.count("negative"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from surveys.models import (
@@ -92,9 +92,7 @@ def list_case_views(
         query = query.where(Case.owner_id.in_(owner_ids))
     if before:
         moment, case_id = before
-        query = query.where(
-            or_(Case.created_at < moment, and_(Case.created_at == moment, Case.id < case_id))
-        )
+        query = query.where(tuple_(Case.created_at, Case.id) < (moment, case_id))
     cases = list(session.scalars(query))
     return _with_details(session, cases[:limit]), len(cases) > limit
 
@@ -118,6 +116,12 @@ def list_responses(
     session: Session, *, since: datetime | None, after: Position | None, limit: int
 ) -> tuple[list[Response], bool]:
     """Completed responses oldest first; returns the page and whether more follow it."""
+    responses = list(session.scalars(responses_query(since=since, after=after, limit=limit)))
+    return responses[:limit], len(responses) > limit
+
+
+def responses_query(*, since: datetime | None, after: Position | None, limit: int):
+    """The query behind one page of `list_responses` (one row more than `limit`)."""
     query = (
         select(Response)
         .options(
@@ -132,12 +136,7 @@ def list_responses(
     if since:
         query = query.where(Response.submitted_at >= since)
     if after:
-        moment, response_id = after
-        query = query.where(
-            or_(
-                Response.submitted_at > moment,
-                and_(Response.submitted_at == moment, Response.id > response_id),
-            )
-        )
-    responses = list(session.scalars(query))
-    return responses[:limit], len(responses) > limit
+        # A row-value comparison seeks ix_responses_submitted_at_id straight to the cursor;
+        # `a > x OR (a = x AND id > y)` made the database walk every row before it.
+        query = query.where(tuple_(Response.submitted_at, Response.id) > tuple(after))
+    return query

@@ -74,7 +74,8 @@ def _load_customer(customer_id: int) -> Customer:
 def _render_customer(
     customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200
 ):
-    profile = customers.customer_profile(db.session(), customer)
+    pages = {section: _page_number(request.args.get(section)) for section in customers.PAGE_SIZES}
+    profile = customers.customer_profile(db.session(), customer, pages=pages)
     return render_template(
         "inbox/show_customer.html",
         profile=profile,
@@ -83,6 +84,12 @@ def _render_customer(
         aim=touchpoints.AIM,
         kind_label=touchpoints.kind_label,
     ), status
+
+
+def _page_number(value: str | None) -> int:
+    """A page asked for in the address; anything but a positive whole number is the first."""
+    number = database_id(value)
+    return number if number is not None else 1
 
 
 # --- template helpers ------------------------------------------------------------------

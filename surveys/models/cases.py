@@ -82,6 +82,8 @@ class Case(Base):
             "status in ('open', 'acknowledged', 'resolved', 'closed')", name="status"
         ),
         sa.Index("ix_cases_owner_id_status", "owner_id", "status"),
+        # `cases?status=` newest first, and its cursor `(created_at, id) < (x, y)`.
+        sa.Index("ix_cases_status_created_at_id", "status", "created_at", "id"),
     )
 
 

@@ -26,6 +26,12 @@ class Customer(Base):
     suppression_reason: Mapped[str | None] = mapped_column(sa.String(200))
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The touch-point tally, kept up to date in the same transaction as each touch point
+    # (surveys.services.customers.touchpoints.record_touchpoint) so that the neglected list
+    # and the profile never total a customer's whole ledger.
+    positive_touches: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    negative_touches: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    last_positive_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()
 

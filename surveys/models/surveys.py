@@ -102,13 +102,16 @@ class Response(Base):
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("question_set_versions.id"))
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     negative: Mapped[bool] = mapped_column(default=False)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="response")
     version: Mapped[QuestionSetVersion] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", order_by="Answer.position", cascade="all, delete-orphan"
     )
+
+    # Serves date ranges and the API's keyset cursor `(submitted_at, id) > (x, y)`.
+    __table_args__ = (sa.Index("ix_responses_submitted_at_id", "submitted_at", "id"),)
 
 
 class Answer(Base):

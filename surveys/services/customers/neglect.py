@@ -11,12 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, type_coerce
-from sqlalchemy import case as sql_case
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from surveys.db import UTCDateTime
-from surveys.models import Customer, Survey, Touchpoint, User
+from surveys.models import Customer, Survey, User
 from surveys.services.audit import record_admin_change
 from surveys.services.customers.touchpoints import AIM, Tally
 from surveys.services.question_sets.versions import get_question_set
@@ -63,38 +61,29 @@ def neglected_customers(
     Most neglected first: the most positive touches short of the aim, then the
     longest without a positive one. Erased customers are left out.
     """
-    positive = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "positive", 1), else_=0)), 0)
-    negative = func.coalesce(func.sum(sql_case((Touchpoint.polarity == "negative", 1), else_=0)), 0)
-    # max() over a CASE forgets the column's type; coerce it back so both databases
-    # return an aware UTC datetime.
-    last_positive = type_coerce(
-        func.max(sql_case((Touchpoint.polarity == "positive", Touchpoint.occurred_at), else_=None)),
-        UTCDateTime(),
-    )
+    # The tallies are kept on each customer as touches are recorded, so this reads one
+    # row per customer instead of totalling every touch point of every customer.
+    positive, negative = Customer.positive_touches, Customer.negative_touches
     # A customer we have never touched well counts from when we first knew them.
-    quiet_since = func.coalesce(last_positive, Customer.created_at)
+    quiet_since = func.coalesce(Customer.last_positive_touch_at, Customer.created_at)
     cutoff = now - timedelta(days=NEGLECT_DAYS)
-    rows = session.execute(
-        select(Customer.id, positive, negative, last_positive)
-        .select_from(Customer)
-        .outerjoin(Touchpoint, Touchpoint.customer_id == Customer.id)
-        .where(Customer.erased_at.is_(None))
-        .group_by(Customer.id, Customer.created_at)
-        .having(or_(and_(negative > 0, positive < AIM * negative), quiet_since < cutoff))
+    customers = session.scalars(
+        select(Customer)
+        .where(
+            Customer.erased_at.is_(None),
+            or_(and_(negative > 0, positive < AIM * negative), quiet_since < cutoff),
+        )
+        .options(selectinload(Customer.owner))
         .order_by((AIM * negative - positive).desc(), quiet_since, Customer.id)
         .limit(limit)
     ).all()
-    customers = {
-        customer.id: customer
-        for customer in session.scalars(
-            select(Customer)
-            .where(Customer.id.in_([row[0] for row in rows]))
-            .options(selectinload(Customer.owner))
-        )
-    }
     return [
-        NeglectedCustomer(customers[customer_id], Tally(int(pos), int(neg)), last)
-        for customer_id, pos, neg, last in rows
+        NeglectedCustomer(
+            customer,
+            Tally(customer.positive_touches, customer.negative_touches),
+            customer.last_positive_touch_at,
+        )
+        for customer in customers
     ]
 
 

@@ -26,7 +26,7 @@ from surveys.models import (
     Touchpoint,
     User,
 )
-from surveys.services.customers.touchpoints import Tally, tally_for, touchpoints_of
+from surveys.services.customers.touchpoints import Tally, tally_for
 
 MAX_NOTE_LENGTH = 2000
 
@@ -50,16 +50,51 @@ class Remembered:
         return bool(self.preferences or self.notes)
 
 
+# How many of each of a customer's histories one page of the profile holds: enough to read,
+# few enough that the page stays small and quick however long the customer has been with us.
+PAGE_SIZES = {"touches": 25, "surveys": 10, "cases": 20, "purchases": 20}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a history, newest first; iterating it gives its items."""
+
+    items: list
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _page(session: Session, query, *, section: str, number: int) -> Page:
+    """The `number`th page of `query` (1 is the newest); one row more tells if there is a next."""
+    size = PAGE_SIZES[section]
+    number = max(1, number)
+    rows = list(session.scalars(query.offset((number - 1) * size).limit(size + 1)))
+    return Page(rows[:size], number, len(rows) > size)
+
+
 @dataclass(frozen=True)
 class CustomerProfile:
     """Everything the profile page and the API's customer object show."""
 
     customer: Customer
     remembered: Remembered
-    purchases: list[Purchase]
-    surveys: list[Survey]
-    cases: list[Case]
-    touchpoints: list[Touchpoint]
+    purchases: Page
+    surveys: Page
+    cases: Page
+    touchpoints: Page
     tally: Tally
 
 
@@ -107,15 +142,22 @@ def remembered_about(session: Session, customer: Customer) -> Remembered:
     return Remembered(list(preferences), list(notes))
 
 
-def customer_profile(session: Session, customer: Customer) -> CustomerProfile:
-    """Purchases, surveys and answers, what we remember, cases and touch points."""
-    purchases = session.scalars(
+def customer_profile(
+    session: Session, customer: Customer, *, pages: dict[str, int] | None = None
+) -> CustomerProfile:
+    """Purchases, surveys and answers, what we remember, cases and touch points.
+
+    Each history is one page (`pages` maps "touches", "surveys", "cases" and
+    "purchases" to a page number; the first, newest, by default).
+    """
+    pages = pages or {}
+    purchases = (
         select(Purchase)
         .where(Purchase.customer_id == customer.id)
         .options(selectinload(Purchase.items))
         .order_by(Purchase.purchased_at.desc(), Purchase.id.desc())
-    ).all()
-    surveys = session.scalars(
+    )
+    surveys = (
         select(Survey)
         .where(Survey.customer_id == customer.id)
         .options(
@@ -126,20 +168,25 @@ def customer_profile(session: Session, customer: Customer) -> CustomerProfile:
             .selectinload(Answer.question),
         )
         .order_by(Survey.created_at.desc(), Survey.id.desc())
-    ).all()
-    cases = session.scalars(
+    )
+    cases = (
         select(Case)
         .where(Case.customer_id == customer.id)
         .options(selectinload(Case.owner), selectinload(Case.purchase))
         .order_by(Case.created_at.desc(), Case.id.desc())
-    ).all()
+    )
+    touches = (
+        select(Touchpoint)
+        .where(Touchpoint.customer_id == customer.id)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+    )
     return CustomerProfile(
         customer=customer,
         remembered=remembered_about(session, customer),
-        purchases=list(purchases),
-        surveys=list(surveys),
-        cases=list(cases),
-        touchpoints=touchpoints_of(session, customer),
+        purchases=_page(session, purchases, section="purchases", number=pages.get("purchases", 1)),
+        surveys=_page(session, surveys, section="surveys", number=pages.get("surveys", 1)),
+        cases=_page(session, cases, section="cases", number=pages.get("cases", 1)),
+        touchpoints=_page(session, touches, section="touches", number=pages.get("touches", 1)),
         tally=tally_for(session, customer),
     )
 

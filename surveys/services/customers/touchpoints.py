@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, Response, Survey, Touchpoint
@@ -116,7 +116,36 @@ def record_touchpoint(
     )
     session.add(touchpoint)
     session.flush()
+    _count_on_customer(session, touchpoint)
     return touchpoint
+
+
+def _count_on_customer(session: Session, touchpoint: Touchpoint) -> None:
+    """Add the touch to the customer's kept tally, in the touch point's own transaction.
+
+    One UPDATE that adds to the stored value (not a read then a write), so two touches
+    recorded at once for the same customer both count.
+    """
+    values: dict = {}
+    if touchpoint.polarity == "positive":
+        last = Customer.last_positive_touch_at
+        values[Customer.positive_touches] = Customer.positive_touches + 1
+        # A contact made elsewhere may be older than the last one we know of.
+        values[last] = sql_case(
+            (or_(last.is_(None), last < touchpoint.occurred_at), touchpoint.occurred_at),
+            else_=last,
+        )
+    else:
+        values[Customer.negative_touches] = Customer.negative_touches + 1
+    session.execute(
+        update(Customer)
+        .where(Customer.id == touchpoint.customer_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    customer = session.get(Customer, touchpoint.customer_id)
+    if customer is not None:
+        session.expire(customer, ["positive_touches", "negative_touches", "last_positive_touch_at"])
 
 
 def _problems(
@@ -209,25 +238,5 @@ def record_answer_touchpoints(session: Session, response: Response, *, now: date
 
 
 def tally_for(session: Session, customer: Customer) -> Tally:
-    """The customer's positive and negative touches."""
-    positive, negative = session.execute(
-        select(_count_of("positive"), _count_of("negative")).where(
-            Touchpoint.customer_id == customer.id
-        )
-    ).one()
-    return Tally(int(positive or 0), int(negative or 0))
-
-
-def _count_of(polarity: str):
-    return func.coalesce(func.sum(sql_case((Touchpoint.polarity == polarity, 1), else_=0)), 0)
-
-
-def touchpoints_of(session: Session, customer: Customer) -> list[Touchpoint]:
-    """The customer's ledger, newest first."""
-    return list(
-        session.scalars(
-            select(Touchpoint)
-            .where(Touchpoint.customer_id == customer.id)
-            .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
-        )
-    )
+    """The customer's positive and negative touches, as kept on the customer."""
+    return Tally(int(customer.positive_touches or 0), int(customer.negative_touches or 0))
