@@ -22,19 +22,19 @@ from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import grain
 
 SVG_NS = "http://www.w3.org/2000/svg"
-# The site's colours (static/app.css): good, neutral, bad.
-STYLE = Style(
+# The site's colours (static/app.css): good, neutral, bad, and a plain line.
+GOOD, NEUTRAL, BAD, LINE = "#2f7d4f", "#9aa5b1", "#b3261e", "#2457a6"
+STYLE = dict(
     background="white",
     plot_background="white",
     foreground="#1f2933",
     foreground_strong="#1f2933",
     foreground_subtle="#9aa5b1",
-    colors=("#2f7d4f", "#9aa5b1", "#b3261e", "#2457a6"),
     font_family="system-ui, sans-serif",
-    title_font_size=22,
-    label_font_size=16,
-    major_label_font_size=16,
-    legend_font_size=16,
+    title_font_size=30,
+    label_font_size=22,
+    major_label_font_size=22,
+    legend_font_size=22,
 )
 
 
@@ -49,6 +49,7 @@ class Chart:
     unit: str  # "%" or " points" or ""
     stacked: bool = False
     range_: tuple[float, float] | None = None
+    colors: tuple[str, ...] = (GOOD, NEUTRAL, BAD)
 
     @property
     def columns(self) -> list[str]:
@@ -96,6 +97,7 @@ def net_score_chart(session: Session, filters: InsightFilters) -> Chart:
         series={"Net score": values},
         unit=" points",
         range_=(-100, 100),
+        colors=(LINE,),
     )
 
 
@@ -147,6 +149,7 @@ def negative_chart(session: Session, filters: InsightFilters) -> Chart:
         series={"Negative": values},
         unit="%",
         range_=(0, 100),
+        colors=(BAD,),
     )
 
 
@@ -165,6 +168,7 @@ def touches_chart(session: Session, filters: InsightFilters) -> Chart:
             "Negative": [tally.negative for _p, tally in trend],
         },
         unit="",
+        colors=(GOOD, BAD),
     )
 
 
@@ -179,12 +183,14 @@ CHARTS: dict[str, Callable[[Session, InsightFilters], Chart]] = {
 
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone SVG document without any script."""
+    # Shares stack to 100%; counts stand side by side; a score or a rate is a line.
     kind = pygal.StackedBar if chart.stacked else (pygal.Bar if not chart.unit else pygal.Line)
-    if chart.name == "touches":
-        kind = pygal.Bar
     drawing = kind(
         js=[],
-        style=STYLE,
+        style=Style(**STYLE, colors=chart.colors),
+        margin=16,
+        margin_right=48,  # room for the last period's label under the axis
+        truncate_label=-1,
         title=chart.title,
         x_labels=chart.x_labels,
         x_label_rotation=30 if len(chart.x_labels) > 6 else 0,
