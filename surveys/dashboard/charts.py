@@ -189,7 +189,7 @@ def render_svg(chart: Chart) -> str:
         js=[],
         style=Style(**STYLE, colors=chart.colors),
         margin=16,
-        margin_right=48,  # room for the last period's label under the axis
+        margin_right=80,  # room for the last period's label under the axis
         truncate_label=-1,
         title=chart.title,
         x_labels=chart.x_labels,
