@@ -12,8 +12,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pygal
-from pygal.style import Style
 from sqlalchemy.orm import Session
 
 from surveys.services.customers.touchpoints import AIM
@@ -183,6 +181,11 @@ CHARTS: dict[str, Callable[[Session, InsightFilters], Chart]] = {
 
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone SVG document without any script."""
+    # Imported when a chart is drawn, not when the app starts: pygal pulls in a backport of
+    # importlib.metadata that changes how other libraries (hypothesis's plugins) load.
+    import pygal
+    from pygal.style import Style
+
     # Shares stack to 100%; counts stand side by side; a score or a rate is a line.
     kind = pygal.StackedBar if chart.stacked else (pygal.Bar if not chart.unit else pygal.Line)
     drawing = kind(
