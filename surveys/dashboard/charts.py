@@ -181,8 +181,7 @@ CHARTS: dict[str, Callable[[Session, InsightFilters], Chart]] = {
 
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone SVG document without any script."""
-    # Imported when a chart is drawn, not when the app starts: pygal pulls in a backport of
-    # importlib.metadata that changes how other libraries (hypothesis's plugins) load.
+    # Imported when a chart is drawn, not by every process the app starts (worker, CLI).
     import pygal
     from pygal.style import Style
 
