@@ -20,7 +20,7 @@ from surveys import clock
 from surveys.db import db
 from surveys.models import QuestionSet, User
 from surveys.services.insights import themes
-from surveys.services.insights.feed import FeedError, FeedQuery, feed_page
+from surveys.services.insights.feed import NET_SCORE_GROUPS, FeedError, FeedQuery, feed_page
 from surveys.services.insights.filters import DEFAULT_RANGE_DAYS, InsightFilters
 from surveys.web_input import database_id
 
@@ -52,6 +52,15 @@ def _text(args: Mapping[str, str], name: str, label: str) -> str | None:
     if any(ord(char) < 32 for char in value):
         raise BadFilter(f"The {label} holds characters that cannot be searched for.")
     return value or None
+
+
+def _group(args: Mapping[str, str]) -> str | None:
+    value = (args.get("group") or "").strip().lower()
+    if not value:
+        return None
+    if value not in NET_SCORE_GROUPS:
+        raise BadFilter("“group” must be promoter, passive or detractor, or left out.")
+    return value
 
 
 def _flag(args: Mapping[str, str], name: str) -> bool:
@@ -110,6 +119,7 @@ def read_feed_query(
         negative=_flag(args, "negative"),
         with_comment=_flag(args, "comment"),
         theme=theme,
+        group=_group(args),
         search=_text(args, "q", "search"),
         before=before,
     )

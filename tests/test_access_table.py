@@ -68,6 +68,13 @@ ACCESS = {
     ("POST", "/logout"): (LOGIN, LOGIN, LOGIN, LOGIN),
     # --- owners' pages: another owner's case or customer does not exist for them
     ("GET", "/inbox"): (LOGIN, 200, 200, 200),
+    ("GET", "/dashboard"): (LOGIN, 200, 200, 200),  # each their own figures
+    ("GET", "/dashboard/charts/<name>.svg"): (
+        LOGIN,
+        404,
+        404,
+        404,
+    ),  # <name> is an email's: no such chart
     ("GET", "/cases/<int:case_id>"): (LOGIN, 200, 404, 200),
     ("POST", "/cases/<int:case_id>/acknowledge"): (LOGIN, 302, 404, 302),
     ("POST", "/cases/<int:case_id>/notes"): (LOGIN, 422, 404, 422),
@@ -82,6 +89,10 @@ ACCESS = {
     # --- admin pages
     ("GET", "/admin/"): (*ADMIN_ONLY, 302),  # to the dashboard
     ("GET", "/admin/dashboard"): (*ADMIN_ONLY, 200),
+    ("GET", "/admin/dashboard/charts/<name>.svg"): (
+        *ADMIN_ONLY,
+        404,
+    ),  # <name> is an email's: no such chart
     ("GET", "/admin/question-sets"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/question-sets"): (*ADMIN_ONLY, 422),
     ("GET", "/admin/question-sets/<key>"): (*ADMIN_ONLY, 200),

@@ -132,7 +132,10 @@ def _fit_questions(questions: list) -> None:
             if isinstance(rule, dict) and isinstance(rule.get("values"), list):
                 values = [value for value in rule["values"] if value in seen][: len(seen) - 1]
                 question["negative"] = {"values": values} if values else None
-        elif question.get("type") == "scale":
+        elif question.get("type") == "scale" and all(
+            isinstance(question.get(end), int | float) for end in ("min", "max")
+        ):
+            # Negative mode may leave an end out or make it text: the API's to refuse as it is.
             low = min(question["min"], 99)
             high = max(low + 1, min(question["max"], low + 10))
             question["min"], question["max"] = low, high

@@ -157,6 +157,7 @@ def test_pages_of_twenty_five_follow_one_another(admin_client, session, clock):
         ("theme=the", "A theme is one to three words"),
         ("theme=one+two+three+four", "A theme is one to three words"),
         ("negative=maybe", "“negative” must be 1"),
+        ("group=fans", "“group” must be promoter, passive or detractor"),
         ("q=" + "x" * 201, "The search is too long"),
         ("q=%00", "cannot be searched for"),
     ],

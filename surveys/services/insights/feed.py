@@ -13,8 +13,8 @@ from surveys.models import Answer, Case, Customer, Question
 from surveys.models.surveys import Response
 from surveys.services.cases.queries import answer_words
 from surveys.services.insights import themes
+from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
-from surveys.services.insights.scope import response_conditions
 
 PER_PAGE = 25
 # Whole written answers that are no comment at all; `text_reading.is_real_answer` knows more,
@@ -32,6 +32,7 @@ class FeedQuery:
     negative: bool = False
     with_comment: bool = False
     theme: str | None = None  # a theme key (stems joined by spaces), see themes.theme_key
+    group: str | None = None  # "promoter", "passive" or "detractor" by the 0-10 answer
     search: str | None = None
     before: int | None = None  # the last response id of the previous page
     per_page: int = PER_PAGE
@@ -100,7 +101,29 @@ def _conditions(query: FeedQuery) -> list[ColumnElement]:
         conditions.append(_has_comment())
     if query.search:
         conditions.append(_searched(query.search))
+    if query.group:
+        conditions.append(_in_group(query.group))
     return conditions
+
+
+# The net score's groups by the 0-10 answer, as the dashboard counts them.
+NET_SCORE_GROUPS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+
+
+def _in_group(group: str) -> ColumnElement[bool]:
+    low, high = NET_SCORE_GROUPS[group]
+    # Compared as the stored text ("0" to "10"): a cast could meet another question's answer
+    # first, since the database may test the conditions in any order.
+    scores = [str(score) for score in range(low, high + 1)]
+    return exists(
+        select(Answer.id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(
+            Answer.response_id == Response.id,
+            Question.key == "recommend",
+            Answer.value.in_(scores),
+        )
+    )
 
 
 def feed_page(session: Session, query: FeedQuery) -> FeedPage:

@@ -1,54 +1,120 @@
-"""Which responses an `InsightFilters` names, as SQL conditions on `Response` (the themes and the
-comment feed share them, so a theme's count and the feed it links to agree)."""
+"""The SQL conditions an `InsightFilters` puts on surveys, responses, cases and touch points, and
+the week or month a timestamp falls in (the buckets of every trend), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import aliased
+from datetime import timedelta
 
-from surveys.models import Case, Customer, PurchaseItem, QuestionSet, QuestionSetVersion
-from surveys.models.surveys import Response, Survey
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, true
+from sqlalchemy.orm import Session
+
+from surveys.models import Case, Customer, PurchaseItem, QuestionSet, Response, Survey, Touchpoint
 from surveys.services.insights.filters import InsightFilters
 
-
-def owner_sees(owner_id: int) -> ColumnElement[bool]:
-    """Responses of customers the owner looks after: their account customers and the customers
-    of their cases (the same people `may_see_customer` lets them open)."""
-    # Aliases: a query that already joins customers or cases must not correlate these away.
-    customer, case = aliased(Customer), aliased(Case)
-    return or_(
-        exists().where(customer.id == Response.customer_id, customer.owner_id == owner_id),
-        exists().where(case.customer_id == Response.customer_id, case.owner_id == owner_id),
-    )
+# Up to half a year, a trend is drawn week by week; longer ranges month by month (a chart of
+# 150 weekly points says less than one of 36 months).
+WEEKLY_UP_TO = timedelta(days=183)
 
 
-def response_conditions(filters: InsightFilters, *, dated: bool = True) -> list[ColumnElement]:
-    """WHERE conditions on `Response` for the filters (and their date range unless `dated` is
-    False, for a caller reading two periods at once)."""
-    conditions: list[ColumnElement] = []
-    if dated:
-        conditions += [Response.submitted_at >= filters.start, Response.submitted_at < filters.end]
-    if filters.owner_id is not None:
-        conditions.append(owner_sees(filters.owner_id))
-    if filters.question_set_key is not None:
-        conditions.append(
-            Response.version_id.in_(
-                select(QuestionSetVersion.id)
-                .join(QuestionSet, QuestionSet.id == QuestionSetVersion.question_set_id)
-                .where(QuestionSet.key == filters.question_set_key)
-            )
-        )
+def grain(filters: InsightFilters) -> str:
+    """ "week" or "month": the step of the range's trends."""
+    return "week" if filters.length <= WEEKLY_UP_TO else "month"
+
+
+def bucket(session: Session, column, step: str) -> ColumnElement[str]:
+    """The first day of the UTC week (Monday) or month `column` falls in, as 'YYYY-MM-DD'."""
+    if session.get_bind().dialect.name == "postgresql":
+        # timestamptz is truncated in the session's zone; the figures are in UTC.
+        utc = func.timezone("UTC", column)
+        return func.to_char(func.date_trunc(step, utc), literal_column("'YYYY-MM-DD'"))
+    if step == "week":
+        # SQLite: forward to Sunday (a Sunday stays), then back six days: that week's Monday.
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
+def seconds_between(session: Session, later, earlier) -> ColumnElement[float]:
+    """`later - earlier` in seconds, as a number both databases can sort and aggregate."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _owned_customers(owner_id: int):
+    return select(Customer.id).where(Customer.owner_id == owner_id)
+
+
+def _purchases_in(category: str):
+    return select(PurchaseItem.purchase_id).where(PurchaseItem.category == category)
+
+
+def _sets_named(key: str):
+    return select(QuestionSet.id).where(QuestionSet.key == key)
+
+
+def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """Which surveys the filters keep (not the date: each figure dates surveys its own way).
+
+    An owner's surveys are those to their customers and those whose answer opened their case.
+    """
+    conditions: list[ColumnElement[bool]] = []
     if filters.category is not None:
-        survey, item = aliased(Survey), aliased(PurchaseItem)
+        conditions.append(Survey.purchase_id.in_(_purchases_in(filters.category)))
+    if filters.question_set_key is not None:
+        conditions.append(Survey.question_set_id.in_(_sets_named(filters.question_set_key)))
+    if filters.owner_id is not None:
+        their_cases = (
+            select(Response.survey_id)
+            .join(Case, Case.response_id == Response.id)
+            .where(Case.owner_id == filters.owner_id)
+        )
         conditions.append(
-            exists().where(
-                survey.id == Response.survey_id,
-                item.purchase_id == survey.purchase_id,
-                item.category == filters.category,
+            or_(
+                Survey.customer_id.in_(_owned_customers(filters.owner_id)),
+                Survey.id.in_(their_cases),
             )
         )
     return conditions
 
 
-def in_scope(filters: InsightFilters) -> ColumnElement[bool]:
-    return and_(*response_conditions(filters))
+def response_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """Responses submitted in the range whose survey the filters keep."""
+    conditions = [Response.submitted_at >= filters.start, Response.submitted_at < filters.end]
+    on_survey = survey_filters(filters)
+    if on_survey:
+        conditions.append(Response.survey_id.in_(select(Survey.id).where(*on_survey)))
+    return conditions
+
+
+def case_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """Cases opened in the range, the owner's own when an owner is chosen."""
+    conditions = [Case.created_at >= filters.start, Case.created_at < filters.end]
+    if filters.owner_id is not None:
+        conditions.append(Case.owner_id == filters.owner_id)
+    if filters.category is not None:
+        conditions.append(Case.purchase_id.in_(_purchases_in(filters.category)))
+    if filters.question_set_key is not None:
+        answered_set = (
+            select(Response.id)
+            .join(Survey, Survey.id == Response.survey_id)
+            .where(Survey.question_set_id.in_(_sets_named(filters.question_set_key)))
+        )
+        conditions.append(Case.response_id.in_(answered_set))
+    return conditions
+
+
+def touch_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """Touch points in the range, with the owner's customers only when an owner is chosen.
+
+    A touch belongs to a customer, not to a purchase or a question set: those two filters do not
+    narrow it (the dashboard says so beside the figure).
+    """
+    conditions = [Touchpoint.occurred_at >= filters.start, Touchpoint.occurred_at < filters.end]
+    if filters.owner_id is not None:
+        conditions.append(Touchpoint.customer_id.in_(_owned_customers(filters.owner_id)))
+    return conditions or [true()]
+
+
+def share(part: int, whole: int) -> float | None:
+    """`part / whole`, or None when there is nothing to divide (a dash, not 0%)."""
+    return part / whole if whole else None

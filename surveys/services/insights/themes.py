@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Answer, Question
 from surveys.models.surveys import Response
+from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
-from surveys.services.insights.scope import response_conditions
 from surveys.text_reading import fold, is_real_answer
 
 # A theme must come from at least this many responses: one customer's phrase is not a theme.

@@ -1,0 +1,150 @@
+"""How well the loop closes, for the cases opened in a range: how many, how fast they were
+acknowledged and resolved (median and 90th percentile against the targets in settings),
+escalations, whether fixes worked, reopens, and cases still waiting for an owner.
+
+Percentiles: on PostgreSQL `percentile_cont` computes them in the database; SQLite has no
+ordered-set aggregate, so there the sorted durations of the range (one number a case, nothing
+else) are fetched and interpolated the same way, so both databases give the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select, within_group
+from sqlalchemy.orm import Session
+
+from surveys.models import Case, CaseEvent
+from surveys.models.cases import CaseStatus
+from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights.scope import case_filters, seconds_between, share
+from surveys.services.settings import get_setting
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long the cases that got there took, in hours, against the target."""
+
+    count: int
+    on_time: int
+    median_hours: float | None
+    p90_hours: float | None
+    target_hours: float
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.count)
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    opened: int
+    acknowledge: Timing
+    resolve: Timing
+    escalated: int
+    # Cases whose fix was checked with the customer: confirmed, or reopened.
+    fix_confirmed: int
+    reopened: int
+    # Cases resolved at least once (a reopen clears resolved_at, so those count too).
+    ever_resolved: int
+    # Now, not in the range: open cases nobody could own (None on an owner's own dashboard).
+    waiting_for_owner: int | None
+
+    @property
+    def escalation_rate(self) -> float | None:
+        return share(self.escalated, self.opened)
+
+    @property
+    def fix_worked_rate(self) -> float | None:
+        """Confirmed fixes out of the fix-checks that came back either way."""
+        return share(self.fix_confirmed, self.fix_confirmed + self.reopened)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return share(self.reopened, self.ever_resolved)
+
+
+def _has_event(kind: str):
+    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == kind)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def _timing(
+    session: Session, filters: InsightFilters, done_at, due_at, target_hours: float
+) -> Timing:
+    conditions = [*case_filters(filters), done_at.is_not(None)]
+    count, on_time = session.execute(
+        select(func.count(Case.id), func.count(Case.id).filter(done_at <= due_at)).where(
+            *conditions
+        )
+    ).one()
+    took = seconds_between(session, done_at, Case.created_at)
+    if session.get_bind().dialect.name == "postgresql":
+        median, p90 = session.execute(
+            select(
+                within_group(func.percentile_cont(0.5), took),
+                within_group(func.percentile_cont(0.9), took),
+            ).where(*conditions)
+        ).one()
+    else:
+        durations = list(session.scalars(select(took).where(*conditions).order_by(took)))
+        median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
+    return Timing(
+        count=count,
+        on_time=on_time,
+        median_hours=None if median is None else float(median) / 3600,
+        p90_hours=None if p90 is None else float(p90) / 3600,
+        target_hours=target_hours,
+    )
+
+
+def case_figures(session: Session, filters: InsightFilters) -> CaseFigures:
+    """Every case figure of the range (cases opened in it, scoped by the filters)."""
+    reopened = _has_event("reopened")
+    opened, escalated, confirmed, reopened_count, ever_resolved = session.execute(
+        select(
+            func.count(Case.id),
+            func.count(Case.id).filter(_has_event("escalation")),
+            func.count(Case.id).filter(_has_event("fix_confirmed")),
+            func.count(Case.id).filter(reopened),
+            func.count(Case.id).filter(Case.resolved_at.is_not(None) | reopened),
+        ).where(*case_filters(filters))
+    ).one()
+    waiting = None
+    if filters.owner_id is None:
+        waiting = session.scalar(
+            select(func.count(Case.id)).where(
+                Case.owner_id.is_(None), Case.status != CaseStatus.CLOSED
+            )
+        )
+    return CaseFigures(
+        opened=opened,
+        acknowledge=_timing(
+            session,
+            filters,
+            Case.acknowledged_at,
+            Case.acknowledge_by,
+            float(get_setting(session, "acknowledge_hours")),
+        ),
+        resolve=_timing(
+            session,
+            filters,
+            Case.resolved_at,
+            Case.resolve_by,
+            float(get_setting(session, "resolve_hours")),
+        ),
+        escalated=escalated,
+        fix_confirmed=confirmed,
+        reopened=reopened_count,
+        ever_resolved=ever_resolved,
+        waiting_for_owner=waiting,
+    )
