@@ -138,18 +138,7 @@ def reply_to_customer(
         body=message,
         data={"to": customer.email, "from_name": owner.name, "reply_to": owner.email, **data},
     )
-    enqueue_email(
-        session,
-        template="reply",
-        to_email=customer.email,
-        to_name=customer.name,
-        reply_to=owner.email,
-        from_name=owner.name,
-        context={"event_id": event.id},
-        customer=customer,
-        case=case,
-        now=now,
-    )
+    _email_customer_from_owner(session, case, "reply", owner, event, now=now)
     record_touchpoint(
         session, customer=customer, kind="personal_reply", polarity="positive", now=now, case=case
     )
@@ -241,17 +230,8 @@ def reassign_case(
     customer = case.customer
     if customer.erased_at is None:
         # One person to talk to: the customer learns who that is now, and can simply reply.
-        enqueue_email(
-            session,
-            template="case_reassigned_customer",
-            to_email=customer.email,
-            to_name=customer.name,
-            reply_to=new_owner.email,
-            from_name=new_owner.name,
-            context={"event_id": event.id},
-            customer=customer,
-            case=case,
-            now=now,
+        _email_customer_from_owner(
+            session, case, "case_reassigned_customer", new_owner, event, now=now
         )
     return event
 
@@ -320,3 +300,22 @@ def resolve_case(
     session.flush()
     emit_case_event(session, CASE_RESOLVED, case, now=now)
     return event
+
+
+def _email_customer_from_owner(
+    session: Session, case: Case, template: str, owner: User, event: CaseEvent, *, now: datetime
+) -> None:
+    """An email to the case's customer in the owner's name, which they can simply answer."""
+    customer = case.customer
+    enqueue_email(
+        session,
+        template=template,
+        to_email=customer.email,
+        to_name=customer.name,
+        reply_to=owner.email,
+        from_name=owner.name,
+        context={"event_id": event.id},
+        customer=customer,
+        case=case,
+        now=now,
+    )
