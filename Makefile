@@ -21,6 +21,8 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	@touch $@
 
 ## run: migrate, seed the demo once, serve the web app and the worker (Ctrl-C stops both)
+# Links in emails and the demo's login link follow the port served, unless BASE_URL is set.
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) demo

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from surveys import clock
 from surveys.db import db
+from surveys.external_urls import external_url
 from surveys.mail.inbound import read_mime
 from surveys.mail.senders import sender_for
 from surveys.models import Case, Customer, Survey, User
@@ -202,7 +203,7 @@ def register_commands(app: Flask) -> None:
 
 def _print_logins(api_key: str | None) -> None:
     click.echo("")
-    click.echo("Log in at http://127.0.0.1:5000/login with:")
+    click.echo(f"Log in at {external_url('inbox.login')} with:")
     for email, name, role, password in [ADMIN, *OWNERS]:
         click.echo(f"  {role:<6} {email:<22} password: {password}   ({name})")
     if api_key:

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from surveys import clock
+from surveys.services.surveys.scheduling import survey_reason
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
@@ -49,4 +50,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["purchase_phrase"] = purchase_phrase
+    app.jinja_env.filters["survey_reason"] = survey_reason
     app.jinja_env.globals["now"] = clock.now

@@ -42,6 +42,7 @@ from tests.factories import (
     make_sent_survey,
     make_user,
 )
+from tests.pages import Page
 from tests.web import csrf_token, log_in
 
 LOGIN = "→login"  # 302 to /login (the login page, remembering where the caller was going)
@@ -262,8 +263,20 @@ def browsers(app, users) -> list[tuple[str, str]]:
     return held
 
 
-def answer(app, connection, browser: tuple[str, str], method: str, path: str) -> object:
-    """The status one caller gets, in a savepoint rolled back afterwards; LOGIN for the login."""
+def repeated_ids(response) -> list[str]:
+    """The element ids an HTML page carries more than once (a label or an error list tied to
+    a repeated id reaches the wrong box)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return []
+    ids = [element["id"] for element in Page(response.get_data(as_text=True)).all("[id]")]
+    return sorted({element_id for element_id in ids if ids.count(element_id) > 1})
+
+
+def answer(
+    app, connection, browser: tuple[str, str], method: str, path: str, page_defects: list[str]
+) -> object:
+    """The status one caller gets, in a savepoint rolled back afterwards; LOGIN for the login.
+    An HTML page whose ids repeat is added to page_defects."""
     cookie, token = browser
     client = app.test_client()
     client.set_cookie("session", cookie)
@@ -274,6 +287,8 @@ def answer(app, connection, browser: tuple[str, str], method: str, path: str) ->
         )
     finally:
         savepoint.rollback()
+    if repeated := repeated_ids(response):
+        page_defects.append(f"{method} {path} repeats the ids {repeated}")
     location = response.headers.get("Location", "")
     if response.status_code == 302 and location.startswith("/login"):
         return LOGIN
@@ -298,13 +313,17 @@ def test_each_caller_gets_what_the_table_says_on_every_route(app, session, clock
     rules = {rule.rule: rule for rule in app.url_map.iter_rules()}
 
     wrong = []
+    page_defects: list[str] = []
     for (method, rule_text), expected in sorted(ACCESS.items(), key=lambda row: row[0][1]):
         rule = rules[rule_text]
         unknown = rule.arguments - arguments.keys()
         assert not unknown, f"give {sorted(unknown)} of {rule_text} a value in url_arguments"
         path = adapter.build(rule.endpoint, {name: arguments[name] for name in rule.arguments})
-        got = tuple(answer(app, connection, browser, method, path) for browser in callers)
+        got = tuple(
+            answer(app, connection, browser, method, path, page_defects) for browser in callers
+        )
         if got != expected:
             wrong.append(f"{method} {rule_text}: expected {expected}, got {got}")
 
     assert wrong == [], f"callers {CALLERS}:\n" + "\n".join(wrong)
+    assert page_defects == []

@@ -15,7 +15,15 @@ from surveys.services.question_sets import drafts, history, publishing, versions
 from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
 from surveys.services.question_sets.versions import current_version, get_question_set
-from tests.factories import PASSWORD, make_customer, make_purchase, make_sent_survey, make_user
+from tests.factories import (
+    PASSWORD,
+    make_api_key,
+    make_customer,
+    make_purchase,
+    make_sent_survey,
+    make_user,
+)
+from tests.journey import bearer
 from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
@@ -493,9 +501,85 @@ def test_a_new_set_is_created_then_published_as_version_1(admin_client, session)
     press(admin_client, editor_form(admin_client, "after-repair"), "add", "after-repair")
     data = editor_form(admin_client, "after-repair")
     data.update({"questions-0-key": "fixed", "questions-0-text": "Is it fixed?"})
-    assert press(admin_client, data, "publish", "after-repair").status_code == 302
+    # No question can be negative yet: the editor asks before publishing (tested below).
+    assert press(admin_client, data, "publish-anyway", "after-repair").status_code == 302
     version = current_version(session, the_set(session, "after-repair"))
     assert version.number == 1 and [q.key for q in version.questions] == ["fixed"]
+
+
+def without_negative_rules(data: dict[str, str]) -> dict[str, str]:
+    """The editor's form with every negative rule cleared: no answer could open a case."""
+    cleared = {
+        key: value for key, value in data.items() if not key.endswith(("-negative", "-not_empty"))
+    }
+    for key in cleared:
+        if key.endswith(("-at_most", "-words", "-sentiment_below")):
+            cleared[key] = ""
+    return cleared
+
+
+def test_a_set_where_no_answer_can_be_negative_is_published_only_when_confirmed(
+    admin_client, session
+):
+    token = csrf_token(admin_client, "/admin/question-sets")
+    admin_client.post(
+        "/admin/question-sets",
+        data={"csrf_token": token, "name": "Just listening", "key": "listening"},
+    )
+    press(admin_client, editor_form(admin_client, "listening"), "add", "listening")
+    data = editor_form(admin_client, "listening")
+    data.update({"questions-0-key": "thoughts", "questions-0-text": "Any thoughts?"})
+    data = without_negative_rules(data)
+
+    asked = press(admin_client, data, "publish", "listening")
+
+    assert asked.status_code == 422
+    shown = page(asked)
+    assert "no answer to this set will ever open a case" in shown.text
+    assert shown.one('button[value="publish-anyway"]')
+    assert versions.latest_version(session, the_set(session, "listening")) is None
+
+    confirmed = press(
+        admin_client, form_from(asked.get_data(as_text=True)), "publish-anyway", "listening"
+    )
+
+    assert confirmed.status_code == 302
+    assert current_version(session, the_set(session, "listening")).number == 1
+
+
+@pytest.mark.parametrize("key", ["heart-to-heart", "fix-check", "relationship-review"])
+def test_a_set_that_finds_problems_is_never_published_without_a_negative_rule(
+    admin_client, session, key
+):
+    before = current_version(session, the_set(session, key)).number
+    data = without_negative_rules(editor_form(admin_client, key))
+
+    shown = page(press(admin_client, data, "publish", key))
+    anyway = press(admin_client, data, "publish-anyway", key)
+
+    assert "would never open a case again" in shown.text
+    assert not shown.find('button[value="publish-anyway"]')
+    assert anyway.status_code == 422
+    assert current_version(session, the_set(session, key)).number == before
+
+
+def test_the_api_refuses_a_version_of_a_set_that_finds_problems_with_no_negative_rule(
+    client, session
+):
+    _key, raw = make_api_key(session)
+    session.commit()
+    questions = [{"key": "thoughts", "type": "text", "text": "Any thoughts?"}]
+
+    refused = client.put(
+        "/api/v1/question-sets/fix-check", json={"questions": questions}, headers=bearer(raw)
+    )
+    listening = client.put(
+        "/api/v1/question-sets/listening", json={"questions": questions}, headers=bearer(raw)
+    )
+
+    assert refused.status_code == 422
+    assert "would never open a case again" in str(refused.get_json())
+    assert listening.status_code in (200, 201)
 
 
 def test_a_new_set_with_a_taken_or_bad_key_is_refused(admin_client, session):

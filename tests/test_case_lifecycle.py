@@ -636,6 +636,58 @@ def test_an_owner_with_an_open_case_cannot_be_deactivated_until_it_is_reassigned
     assert session.get(Case, case.id).owner_id == people["other"].id
 
 
+def test_a_late_no_after_the_owner_left_reopens_the_case_to_someone_still_here(
+    app, client, session, runner, clock, fake_sendgrid, people, case
+):
+    """The case closed unconfirmed, Olivia was deactivated, then Ana's "no" arrives: the
+    case must not go back to someone who can no longer log in."""
+    log_in(client, people["owner"])
+    act_on_case(client, case.id, "resolve", ask_in_days="0", resolution="Sent a new keyboard.")
+    run_worker(runner)
+    fix_check_link = latest_fix_check_path(fake_sendgrid, ANA)
+    clock.advance(days=8)
+    run_worker(runner)
+    assert session.get(Case, case.id).status == "closed"
+    admin = app.test_client()
+    log_in(admin, people["admin"])
+    assert (
+        admin.post(
+            "/admin/routing/default-owner",
+            data={
+                "csrf_token": csrf_token(admin, "/admin/routing"),
+                "owner_id": people["other"].id,
+            },
+        ).status_code
+        == 302
+    )
+    assert (
+        admin.post(
+            f"/admin/users/{people['owner'].id}/deactivate",
+            data={"csrf_token": csrf_token(admin, "/admin/users")},
+        ).status_code
+        == 302
+    )
+    olivia_had = len(mails_to(fake_sendgrid, "olivia@shop.example"))
+
+    clock.advance(days=2)
+    answer_survey(client, fix_check_link, {"fix_worked": "no", "anything_else": "Still sticky."})
+
+    reopened = session.get(Case, case.id)
+    assert reopened.status == "acknowledged"
+    assert reopened.owner_id == people["other"].id
+    assert "default owner" in reopened.routed_by
+    [handover] = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "owner_assigned")
+    ).all()
+    assert "Olivia Bennett is no longer active" in handover.body
+    assert handover.data["user_id"] == people["other"].id
+    run_worker(runner)
+    assert [m.categories for m in mails_to(fake_sendgrid, "ben@shop.example")] == [
+        ["case_reopened"]
+    ]
+    assert len(mails_to(fake_sendgrid, "olivia@shop.example")) == olivia_had
+
+
 @pytest.mark.parametrize(
     "action, data",
     [

@@ -363,3 +363,15 @@ def test_acknowledging_a_case_someone_else_just_acknowledged_is_refused(committe
 
         with factory() as check:
             assert events_of(check, case_id) == ["opened", "acknowledged"]
+
+
+@pytest.mark.parametrize("status", ["open", "acknowledged", "resolved", "closed"])
+def test_every_element_id_on_the_case_page_is_unique(client, session, owner, clock, status):
+    """Two boxes with one id tie a label, a hint or an error to the wrong box."""
+    shown_case = make_case(session, owner=owner, status=status, now=clock.now())
+    log_in(client, owner)
+
+    shown = Page(page(client, shown_case.id).get_data(as_text=True))
+
+    ids = [element["id"] for element in shown.all("[id]")]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []

@@ -25,6 +25,7 @@ from tests.journey import (
     bearer,
     latest_fix_check_path,
     log_in_as,
+    post_purchase,
     run_worker,
     unhappy_customer,
 )
@@ -342,3 +343,17 @@ def test_a_long_history_is_read_a_page_at_a_time_newest_first(client, session, c
         response = client.get(f"/customers/{ana.id}?touches={bad}")
         assert response.status_code == 200 and "call 59" in response.get_data(as_text=True)
     assert "call " not in client.get(f"/customers/{ana.id}?touches=50").get_data(as_text=True)
+
+
+def test_the_profile_says_why_a_purchase_was_not_surveyed(client, session, people, clock):
+    """The API's `survey.reason` and the page say the same: the owner sees why nobody asked."""
+    first = post_purchase(client, people["raw_key"], order_id="A-1", email=ANA)
+    clock.advance(days=3)
+    second = post_purchase(client, people["raw_key"], order_id="A-2", email=ANA)
+    assert second["survey"]["status"] == "throttled"
+    log_in(client, people["admin"])
+
+    shown = page(client.get(f"/customers/{first['customer_id']}"))
+
+    [reason] = [text_of(p) for p in shown.all(".survey-history p.survey-reason")]
+    assert reason == second["survey"]["reason"] == "Already surveyed in the last 30 days."

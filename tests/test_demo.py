@@ -48,3 +48,15 @@ def test_demo_surveys_are_delivered_at_night_too(app, runner, session, clock):
     assert session.scalar(select(func.count(Response.id))) == 2
     ana = session.scalars(select(Customer).where(Customer.email == "ana.diaz@example.com")).one()
     assert ana.timezone == "Europe/Madrid"
+
+
+def test_demo_prints_the_login_link_at_base_url(app, runner):
+    """Behind a proxy or on another port, the link the demo prints must open the app."""
+    app.config["BASE_URL"] = "https://feedback.shop.example/h2h"
+
+    first = runner.invoke(args=["demo"])
+    again = runner.invoke(args=["demo"])
+
+    for result in (first, again):
+        assert "Log in at https://feedback.shop.example/h2h/login with:" in result.output
+        assert "127.0.0.1:5000" not in result.output

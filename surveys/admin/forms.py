@@ -278,7 +278,10 @@ class NewQuestionSetForm(AppForm):
 
 
 class DefaultQuestionSetForm(AppForm):
-    question_set = SelectField("Sent after a purchase", validators=[DataRequired()])
+    # The page also has the category form's `question_set`: each box keeps an id of its own.
+    question_set = SelectField(
+        "Sent after a purchase", validators=[DataRequired()], id="default_question_set"
+    )
 
 
 class CategoryAssignmentForm(AppForm):
@@ -317,7 +320,8 @@ class RoutingRuleForm(AppForm):
 
 
 class DefaultOwnerForm(AppForm):
-    owner_id = SelectField("Default owner", coerce=str)
+    # Shown beside the rule form's `owner_id`: an id of its own ties the label to this box.
+    owner_id = SelectField("Default owner", coerce=str, id="default_owner_id")
 
 
 class RoutingTesterForm(AppForm):

@@ -222,8 +222,10 @@ def save_question_set(key: str):
             abort(400)
         return _editor_page(question_set, form, status=422)
     action = request.form.get("action", "save")
-    if action == "publish":
-        return _publish(question_set, form)
+    if action in ("publish", "publish-anyway"):
+        # "publish-anyway" is the warning's own button: the admin read that no answer to
+        # this version can open a case, and publishes all the same.
+        return _publish(question_set, form, never_negative_confirmed=action == "publish-anyway")
     document = form.to_document()
     if action != "save":
         document = apply_editor_action(document, action)
@@ -245,7 +247,7 @@ def save_question_set(key: str):
     return redirect(url_for(".edit_question_set", key=key) + _anchor_after(action, document))
 
 
-def _publish(question_set: QuestionSet, form: DraftForm):
+def _publish(question_set: QuestionSet, form: DraftForm, *, never_negative_confirmed: bool):
     session = db.session()
     document = form.to_document()
     try:
@@ -257,7 +259,11 @@ def _publish(question_set: QuestionSet, form: DraftForm):
             actor=acting_user(),
             now=clock.now(),
             name=form.name.data,
+            never_negative_confirmed=never_negative_confirmed,
         )
+    except publishing.NothingCanBeNegative as exc:
+        flash("Not published yet: " + exc.errors["questions"][0], "error")
+        return _editor_page(question_set, form, status=422)
     except QuestionSetInvalid as exc:
         flash("Not published yet: fix what is marked below first.", "error")
         return _editor_page(question_set, form, errors=exc.errors, status=422)
@@ -331,6 +337,8 @@ def _editor_page(
             question_errors=question_errors,
             not_in_preview=[i for i, q in enumerate(document) if q.get("key") not in preview_keys],
             unpublished=drafts.has_unpublished_changes(session, question_set),
+            never_negative=not publishing.can_be_negative(document),
+            must_find_problems=question_set.key in publishing.SETS_THAT_FIND_PROBLEMS,
             behind=drafts.draft_predates_latest_version(session, question_set),
             last_change=drafts.last_draft_change(session, question_set),
             conflict=conflict,

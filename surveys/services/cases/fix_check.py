@@ -1,6 +1,6 @@
 """Did the fix work? The fix-check survey sent when a case is resolved, the customer's answer
-("yes" closes the case, "no" or "partly" reopens it with the same owner), and closing the
-cases whose customer did not answer within `fix_check_days`."""
+("yes" closes the case, "no" or "partly" reopens it with the same owner while they are active),
+and closing the cases whose customer did not answer within `fix_check_days`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from surveys.services.cases.queries import answer_words
 from surveys.services.cases.timeline import lock_case, record_event
 from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.question_sets.versions import get_question_set
+from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
 from surveys.services.settings import get_setting
 from surveys.services.surveys.scheduling import schedule_survey
 from surveys.services.webhooks_out.events import CASE_CLOSED, emit_case_event
@@ -163,14 +164,15 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetim
         # Already being worked on again: keep what they said on the timeline.
         return record_event(session, case, "fix_check_answered", now=now, body=body, data=data)
     event = reopen_case(session, case, body=body, data=data, now=now)
-    enqueue_email_to_user(
-        session,
-        case.owner,
-        template="case_reopened",
-        case=case,
-        now=now,
-        context={"event_id": event.id},
-    )
+    if case.owner is not None:
+        enqueue_email_to_user(
+            session,
+            case.owner,
+            template="case_reopened",
+            case=case,
+            now=now,
+            context={"event_id": event.id},
+        )
     record_touchpoint(
         session, customer=case.customer, kind="reopened", polarity="negative", now=now, case=case
     )
@@ -181,7 +183,13 @@ def reopen_case(
     session: Session, case: Case, *, body: str | None, data: dict, now: datetime
 ) -> CaseEvent:
     """Give a resolved (or closed) case back to its owner, `acknowledged`, with a new resolve
-    deadline; records "reopened". Also what a customer's emailed reply does to a resolved case."""
+    deadline; records "reopened". Also what a customer's emailed reply does to a resolved case.
+
+    An owner who has left since (deactivated once their cases closed) cannot act on it: the
+    case goes where a new one would (account owner, routing rule, default owner, earliest
+    admin), or waits for an owner when there is nobody."""
+    if case.owner is not None and not case.owner.active:
+        _route_away_from_inactive_owner(session, case, now=now)
     case.status = CaseStatus.ACKNOWLEDGED
     case.resolved_at = None
     case.resolution = None
@@ -191,6 +199,41 @@ def reopen_case(
     case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     case.resolve_escalated_at = None
     return record_event(session, case, "reopened", now=now, body=body, data=data)
+
+
+def _route_away_from_inactive_owner(session: Session, case: Case, *, now: datetime) -> None:
+    former = case.owner
+    try:
+        decision = choose_owner(session, customer=case.customer, purchase=case.purchase)
+    except NoOwnerAvailable:
+        # The worker's "cases given an owner" job routes it as soon as someone can take it.
+        case.owner = None
+        case.routed_by = None
+        record_event(
+            session,
+            case,
+            "owner_assigned",
+            now=now,
+            body=f"{former.name} is no longer active and nobody else can take the case yet.",
+            data={"user_id": None, "former_owner_id": former.id},
+        )
+        return
+    case.owner = decision.owner
+    case.routed_by = decision.reason
+    record_event(
+        session,
+        case,
+        "owner_assigned",
+        now=now,
+        body=f"{former.name} is no longer active: routed to {decision.owner.name} "
+        f"({decision.reason}).",
+        data={
+            "user_id": decision.owner.id,
+            "routed_by": decision.reason,
+            "routing_rule_id": decision.rule.id if decision.rule else None,
+            "former_owner_id": former.id,
+        },
+    )
 
 
 def _confirm_fix(

@@ -148,6 +148,7 @@ def publish_draft(
     actor: User,
     now: datetime,
     name: str | None = None,
+    never_negative_confirmed: bool = False,
 ) -> PublishResult:
     """Publish the editor's form as the next version and clear the draft.
 
@@ -158,7 +159,14 @@ def publish_draft(
     _claim_draft(session, question_set, loaded_revision=loaded_revision, draft=None)
     if name is not None and name.strip() and name.strip() != question_set.name:
         rename_question_set(session, question_set, name, now=now, actor_user=actor)
-    return publish_questions(session, question_set, questions, now=now, actor_user=actor)
+    return publish_questions(
+        session,
+        question_set,
+        questions,
+        now=now,
+        actor_user=actor,
+        never_negative_confirmed=never_negative_confirmed,
+    )
 
 
 def discard_draft(

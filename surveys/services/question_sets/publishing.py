@@ -26,6 +26,37 @@ from surveys.services.question_sets.versions import (
     version_document,
 )
 
+# Sets whose whole purpose is to find what went wrong (the purchase survey, the fix-check,
+# the relationship review): a version where no answer can be negative would stop opening and
+# reopening cases without a word, so it is never published.
+SETS_THAT_FIND_PROBLEMS = frozenset({"heart-to-heart", "fix-check", "relationship-review"})
+
+
+class NothingCanBeNegative(QuestionSetInvalid):
+    """No question of the version has a negative rule, so no response would open a case.
+
+    `refused` is True for SETS_THAT_FIND_PROBLEMS; otherwise the publisher may confirm."""
+
+    def __init__(self, question_set: QuestionSet) -> None:
+        self.refused = question_set.key in SETS_THAT_FIND_PROBLEMS
+        if self.refused:
+            message = (
+                f"No question here can make a response negative, so “{question_set.name}” "
+                "would never open a case again. Give at least one question a negative rule."
+            )
+        else:
+            message = (
+                "No question here can make a response negative, so answers to this set will "
+                "never open a case. Give a question a negative rule, or publish anyway if "
+                "that is what you want."
+            )
+        super().__init__({"questions": [message]})
+
+
+def can_be_negative(questions: list[dict]) -> bool:
+    """Whether any question of a cleaned document has a negative rule."""
+    return any(question.get("negative") for question in questions)
+
 
 @dataclass
 class PublishResult:
@@ -122,9 +153,18 @@ def publish_questions(
     now: datetime,
     actor_user: User | None = None,
     actor_api_key: ApiKey | None = None,
+    never_negative_confirmed: bool = False,
 ) -> PublishResult:
-    """Publish the document as version N+1; when it equals version N, nothing is created."""
+    """Publish the document as version N+1; when it equals version N, nothing is created.
+
+    A version in which no answer can be negative raises NothingCanBeNegative, unless the
+    publisher confirmed it (`never_negative_confirmed`) for a set outside
+    SETS_THAT_FIND_PROBLEMS."""
     cleaned = validate_questions(questions)
+    if not can_be_negative(cleaned):
+        refusal = NothingCanBeNegative(question_set)
+        if refusal.refused or not never_negative_confirmed:
+            raise refusal
     _lock_set(session, question_set)
     current = latest_version(session, question_set)
     before = version_document(current) if current is not None else None
@@ -208,6 +248,9 @@ def put_question_set(
         now=now,
         actor_user=actor_user,
         actor_api_key=actor_api_key,
+        # A PUT is the integrator's whole document, sent on purpose; only the sets that find
+        # problems are held to a negative rule.
+        never_negative_confirmed=True,
     )
     return question_set, result
 

@@ -159,3 +159,28 @@ def schedule_survey(
         send_at=send_at,
     )
     return survey
+
+
+# What a survey's status means, when nothing more particular was recorded.
+_STATUS_SENTENCES = {
+    SurveyStatus.SENT: "It was sent to the customer.",
+    SurveyStatus.ANSWERED: "The customer answered it.",
+    SurveyStatus.THROTTLED: "The customer was surveyed recently.",
+    SurveyStatus.SUPPRESSED: "The address unsubscribed or bounced.",
+    SurveyStatus.SKIPPED: "The purchase is too old to ask about.",
+    SurveyStatus.CANCELLED: "It was cancelled before it was sent.",
+    SurveyStatus.FAILED: "The mail service refused it.",
+}
+
+
+def survey_reason(survey: Survey) -> str | None:
+    """Why a survey is not scheduled, in a sentence; None while it is scheduled."""
+    if survey.status == SurveyStatus.SCHEDULED:
+        return None
+    reason = (survey.status_reason or "").strip().rstrip(".")
+    if not reason:
+        return _STATUS_SENTENCES.get(survey.status, f"Its status is {survey.status}.")
+    if survey.status == SurveyStatus.SUPPRESSED and not reason.lower().startswith("the address"):
+        # A suppression's reason is a word ("unsubscribed", "bounce"), not a sentence.
+        return f"The address is suppressed ({reason})."
+    return f"{reason[0].upper()}{reason[1:]}."
