@@ -60,6 +60,8 @@ ACCESS = {
     ("POST", "/s/<token>/more"): (303, 303, 303, 303),  # not answered yet: to the survey
     ("GET", "/u/<token>"): (200, 200, 200, 200),
     ("POST", "/u/<token>"): (200, 200, 200, 200),  # RFC 8058 one click
+    ("POST", "/u/<token>/why"): (409, 409, 409, 409),  # not unsubscribed: nothing to explain
+    ("POST", "/u/<token>/back"): (200, 200, 200, 200),  # subscribed already: welcome back
     ("GET", "/static/<path:filename>"): (200, 200, 200, 200),
     # --- logging in and out
     ("GET", "/"): (LOGIN, 302, 302, 302),  # to the inbox once logged in
@@ -85,6 +87,7 @@ ACCESS = {
     ("GET", "/cases/<int:case_id>/attachments/<int:attachment_id>"): (LOGIN, 200, 404, 200),
     ("GET", "/customers/<int:customer_id>"): (LOGIN, 200, 404, 200),
     ("POST", "/customers/<int:customer_id>/notes"): (LOGIN, 422, 404, 422),
+    ("POST", "/customers/<int:customer_id>/goodbye"): (LOGIN, 422, 404, 422),  # no letter
     # everyone's own feed: the responses of the customers they look after
     ("GET", "/dashboard/responses"): (LOGIN, 200, 200, 200),
     # --- admin pages

@@ -30,6 +30,7 @@ from surveys.models import (
     Touchpoint,
 )
 from surveys.services.cases.actions import reassign_case, reply_to_customer
+from surveys.services.customers.goodbyes import end_relationship
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.reminders import queue_reminders
 from surveys.services.surveys.scheduling import schedule_survey
@@ -105,6 +106,19 @@ def _handed_over(session, clock):
     return case.customer
 
 
+def _goodbye_letter(session, clock):
+    owner = make_user(session, name="Olivia Moreno")
+    customer = make_customer(session, name="Ana Diaz", owner=owner)
+    end_relationship(
+        session,
+        customer,
+        owner=owner,
+        letter="Dear Ana,\n\nThank you for these years together.\n\nOlivia",
+        now=clock.now(),
+    )
+    return customer
+
+
 # Every email a customer can receive, queued the way the service queues it. A
 # new customer email must be added here: the test below fails until it is.
 CUSTOMER_EMAILS = {
@@ -115,6 +129,7 @@ CUSTOMER_EMAILS = {
     "reminder": ("reminder", _reminder),
     "personal reply": ("reply", _reply),
     "hand-over to a new owner": ("case_reassigned_customer", _handed_over),
+    "goodbye letter": ("goodbye_letter", _goodbye_letter),
 }
 
 

@@ -18,10 +18,12 @@ from surveys.db import db
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
     CustomerNoteForm,
+    GoodbyeLetterForm,
 )
 from surveys.models import Case, Customer
+from surveys.services.customers import goodbyes, touchpoints
 from surveys.services.customers import profile as customers
-from surveys.services.customers import touchpoints
+from surveys.services.settings import get_setting
 from surveys.web_input import database_id
 
 
@@ -53,6 +55,31 @@ def add_customer_note(customer_id: int):
     return redirect(_back_from_note(customer))
 
 
+@bp.post("/customers/<int:customer_id>/goodbye")
+@login_required
+def end_relationship(customer_id: int):
+    """End the relationship with a personal letter: sent in the owner's name, surveys stop."""
+    s = db.session()
+    customer = _load_customer(customer_id)
+    form = GoodbyeLetterForm()
+    if not form.validate():
+        return _render_customer(customer, goodbye_form=form, status=422)
+    try:
+        goodbyes.end_relationship(
+            s, customer, owner=acting_user(), letter=form.letter.data, now=clock.now()
+        )
+    except goodbyes.GoodbyeError as refused:
+        s.rollback()
+        if refused.field == "letter":
+            form.letter.errors = [str(refused)]
+            return _render_customer(customer, goodbye_form=form, status=422)
+        flash(str(refused), "error")
+        return _render_customer(customer, status=409)
+    s.commit()
+    flash(f"Your letter is on its way to {customer.display_name}. They will not be surveyed again.")
+    return redirect(url_for(".show_customer", customer_id=customer.id, _anchor="goodbye-title"))
+
+
 def _back_from_note(customer: Customer) -> str:
     """Back to the case the note was written from (when it is this customer's), else the profile."""
     case_id = database_id(request.args.get("case"))
@@ -72,15 +99,29 @@ def _load_customer(customer_id: int) -> Customer:
 
 
 def _render_customer(
-    customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200
+    customer: Customer,
+    *,
+    note_form: CustomerNoteForm | None = None,
+    goodbye_form: GoodbyeLetterForm | None = None,
+    status: int = 200,
 ):
+    session = db.session()
     pages = {section: _page_number(request.args.get(section)) for section in customers.PAGE_SIZES}
-    profile = customers.customer_profile(db.session(), customer, pages=pages)
+    profile = customers.customer_profile(session, customer, pages=pages)
+    goodbye = goodbyes.open_goodbye(session, customer)
+    if goodbye_form is None and goodbye is None and customer.erased_at is None:
+        draft = goodbyes.goodbye_letter_draft(
+            customer, acting_user(), get_setting(session, "sender_name")
+        )
+        goodbye_form = GoodbyeLetterForm(formdata=None, data={"letter": draft})
     return render_template(
         "inbox/show_customer.html",
         profile=profile,
         customer=customer,
         note_form=note_form or CustomerNoteForm(formdata=None),
+        goodbye=goodbye,
+        goodbye_form=goodbye_form,
+        goodbye_reason=goodbyes.reason_in_words,
         aim=touchpoints.AIM,
         kind_label=touchpoints.kind_label,
     ), status

@@ -14,6 +14,7 @@ from surveys.services.cases.actions import (
 )
 from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.cases.replies import MAX_UNDERSTOOD_LENGTH, MAX_WILL_DO_LENGTH
+from surveys.services.customers.goodbyes import MAX_LETTER_LENGTH
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
 from surveys.web_input import database_id
 
@@ -133,6 +134,15 @@ class CustomerNoteForm(AppForm):
         # The case page shows it beside the case's own note box (also `body`): its own id
         # keeps each label, hint and error list tied to the right box.
         field_id="customer_note_body",
+    )
+
+
+class GoodbyeLetterForm(AppForm):
+    letter = written_text(
+        "Your letter",
+        missing="Write the letter the customer will read.",
+        max_length=MAX_LETTER_LENGTH,
+        rows=10,
     )
 
 

@@ -18,9 +18,10 @@ from surveys.external_urls import external_url
 from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
-from surveys.models import Case, Customer, Purchase, PurchaseItem, Question, User
+from surveys.models import Case, Customer, Goodbye, Purchase, PurchaseItem, Question, User
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.replies import compose_letter
+from surveys.services.customers.goodbyes import REASONS, goodbye_letter_draft
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
@@ -42,6 +43,9 @@ TITLES = {
     "case_reassigned_customer": "To the customer: who looks after them now",
     "case_reopened": "To the owner: the fix did not work",
     "customer_replied": "To the owner: the customer answered by email",
+    "customer_unsubscribed": "To the owner: a customer unsubscribed",
+    "customer_said_why": "To the owner: why a customer unsubscribed",
+    "goodbye_letter": "The owner's goodbye letter, ending a relationship",
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
@@ -245,6 +249,18 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "attachments": [{"id": 1, "filename": "space-bar.mp4", "size": 2_400_000}],
         "reopened": False,
         "answer_by_email": bool(current_app.config.get("INBOUND_DOMAIN")),
+        # Goodbyes (the case emails' `words` below are a list; the goodbye's are a string,
+        # so those templates read `goodbye.words`).
+        "goodbye": Goodbye(
+            kind="ended" if entry.name == "goodbye_letter" else "unsubscribed",
+            reason="too_often",
+            words="Three emails in a week was a lot. I still love the keyboard.",
+            created_at=now - timedelta(minutes=12),
+            customer=customer,
+        ),
+        "reason_words": REASONS["too_often"],
+        "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
+        "letter": goodbye_letter_draft(customer, owner, get_setting(session, "sender_name")),
         "words": [
             {
                 "question": "You told us about a problem and we worked on it. Did our fix work?",

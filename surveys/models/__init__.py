@@ -8,7 +8,13 @@ from surveys.models.admin import (
     WebhookEndpoint,
 )
 from surveys.models.cases import Case, CaseAttachment, CaseEvent
-from surveys.models.customers import Customer, CustomerNote, CustomerPreference, Touchpoint
+from surveys.models.customers import (
+    Customer,
+    CustomerNote,
+    CustomerPreference,
+    Goodbye,
+    Touchpoint,
+)
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
 from surveys.models.question_sets import (
@@ -29,6 +35,7 @@ __all__ = [
     "CaseEvent",
     "Customer",
     "CustomerNote",
+    "Goodbye",
     "CustomerPreference",
     "EmailEvent",
     "OutboxMessage",

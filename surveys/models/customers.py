@@ -84,3 +84,34 @@ class Touchpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("polarity in ('positive', 'negative')", name="polarity"),)
+
+
+class Goodbye(Base):
+    """How a relationship ended: the customer unsubscribed (and perhaps said why), or their
+    owner ended it with a personal letter. At most one open goodbye per customer: coming back
+    (resubscribing) marks it withdrawn, and a later goodbye is a new row."""
+
+    __tablename__ = "goodbyes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    # "unsubscribed" (the customer's own link) or "ended" (their owner's letter).
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    # What the customer chose and wrote after unsubscribing, if they said why.
+    reason: Mapped[str | None] = mapped_column(sa.String(32))
+    words: Mapped[str | None] = mapped_column(sa.Text)
+    said_why_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The owner's letter, for a relationship they ended.
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    letter: Mapped[str | None] = mapped_column(sa.Text)
+    touchpoint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("touchpoints.id"))
+    # The owner's notice in the outbox; no foreign key, as delivered rows are removed in
+    # time (a notice no longer there has long been sent).
+    notice_message_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    ended_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("kind in ('unsubscribed', 'ended')", name="kind"),)

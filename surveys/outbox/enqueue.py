@@ -59,6 +59,7 @@ def enqueue_email_to_user(
     now: datetime,
     case: Case | None = None,
     context: dict | None = None,
+    send_at: datetime | None = None,
 ) -> OutboxMessage:
     """Queue an email to an owner or admin."""
     return enqueue_email(
@@ -69,4 +70,5 @@ def enqueue_email_to_user(
         now=now,
         case=case,
         context={"user_id": user.id, **(context or {})},
+        send_at=send_at,
     )

@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
 from surveys.models import Question
+from surveys.services.customers.goodbyes import MAX_WORDS_LENGTH, REASONS
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
 from surveys.services.surveys.responses import MAX_TEXT_LENGTH
 
@@ -84,3 +85,24 @@ def answers_from(form: AppForm, questions: list[Question]) -> dict[str, str]:
         if value not in (None, ""):
             answers[question.key] = str(value)
     return answers
+
+
+class GoodbyeReasonForm(AppForm):
+    """What a customer may tell us after unsubscribing; all of it optional. No CSRF token:
+    the secret token in the address is the authority (see surveys/public/views.py)."""
+
+    class Meta:
+        csrf = False
+
+    reason = RadioField(
+        "What made you unsubscribe?",
+        validators=[Optional()],
+        choices=[SelectChoice(key, words) for key, words in REASONS.items()],
+        invalid_choice_message=INVALID_CHOICE_MESSAGE,
+    )
+    words = TextAreaField(
+        "Anything you would like us to know?",
+        filters=[strip],
+        validators=[Optional(), Length(max=MAX_WORDS_LENGTH, message=TOO_LONG_MESSAGE)],
+        render_kw={"rows": 3},
+    )

@@ -16,8 +16,13 @@ from surveys.auth import csrf
 from surveys.db import db
 from surveys.models import Case, Question, Response, Survey, SurveyToken
 from surveys.models.surveys import SurveyStatus
-from surveys.public.forms import answers_from, preselectable, survey_form_class
-from surveys.services.customers.unsubscribe import unsubscribe_customer
+from surveys.public.forms import (
+    GoodbyeReasonForm,
+    answers_from,
+    preselectable,
+    survey_form_class,
+)
+from surveys.services.customers import goodbyes
 from surveys.services.settings import get_setting
 from surveys.services.surveys.responses import (
     AlreadyAnswered,
@@ -140,9 +145,17 @@ def add_more_answers(token: str):
 
 @bp.get("/u/<token>")
 def show_unsubscribe(token: str):
-    """Ask the customer to confirm; a link followed by a mail scanner must not unsubscribe."""
+    """Ask the customer to confirm; a link followed by a mail scanner must not unsubscribe.
+    Once unsubscribed, the same link shows the goodbye page (say why, or come back)."""
     found = _token_or_abort(token)
-    return render_template("public/show_unsubscribe.html", customer=found.customer, token=token)
+    if found.customer.suppressed_at is not None:
+        return _goodbye_page(found.customer, token)
+    return render_template(
+        "public/show_unsubscribe.html",
+        customer=found.customer,
+        token=token,
+        signer=goodbyes.who_looks_after(db.session(), found.customer),
+    )
 
 
 @bp.post("/u/<token>")
@@ -153,9 +166,87 @@ def unsubscribe(token: str):
     # the same form. The secret token is the authority, so the body is not required.
     session = db.session()
     found = _token_or_abort(token)
-    unsubscribe_customer(session, found.customer, now=clock.now())
+    goodbyes.unsubscribe_by_customer(session, found.customer, now=clock.now())
     session.commit()
-    return render_template("public/unsubscribed.html", customer=found.customer)
+    return _goodbye_page(found.customer, token)
+
+
+# The goodbye forms take no CSRF token, like the one-click unsubscribe: the secret token in
+# the address is the authority, so another site cannot forge these posts, and a customer
+# who just asked to be left alone is not handed a session cookie.
+@bp.post("/u/<token>/why")
+@csrf.exempt
+def say_why_unsubscribed(token: str):
+    """After unsubscribing, never before: what made them go, passed on to their owner."""
+    session = db.session()
+    found = _token_or_abort(token)
+    form = GoodbyeReasonForm()
+    if not form.validate():
+        return _goodbye_page(found.customer, token, why_form=form, status=422)
+    try:
+        goodbyes.say_why(
+            session,
+            found.customer,
+            reason=form.reason.data,
+            words=form.words.data,
+            now=clock.now(),
+        )
+    except goodbyes.GoodbyeError as refused:
+        session.rollback()
+        if refused.field is None:
+            return _goodbye_page(found.customer, token, notice=str(refused), status=409)
+        form[refused.field].errors = [str(refused)]
+        return _goodbye_page(found.customer, token, why_form=form, status=422)
+    session.commit()
+    return _goodbye_page(found.customer, token, thanked=True)
+
+
+@bp.post("/u/<token>/back")
+@csrf.exempt
+def come_back(token: str):
+    """The way back: the customer's own unsubscribe undone with one button."""
+    session = db.session()
+    found = _token_or_abort(token)
+    try:
+        goodbyes.come_back(session, found.customer, now=clock.now())
+    except goodbyes.GoodbyeError as refused:
+        session.rollback()
+        return _goodbye_page(found.customer, token, notice=str(refused), status=409)
+    session.commit()
+    return render_template(
+        "public/welcome_back.html",
+        customer=found.customer,
+        signer=goodbyes.who_looks_after(session, found.customer),
+    )
+
+
+def _goodbye_page(
+    customer,
+    token: str,
+    *,
+    why_form: GoodbyeReasonForm | None = None,
+    thanked: bool = False,
+    notice: str | None = None,
+    status: int = 200,
+):
+    """The unsubscribed page: signed by the person who looks after them, then (optionally)
+    why, and the way back when the unsubscribe was their own."""
+    session = db.session()
+    goodbye = goodbyes.open_goodbye(session, customer)
+    may_say_why = (
+        goodbye is not None and goodbye.kind == "unsubscribed" and goodbye.said_why_at is None
+    )
+    return _page(
+        "public/unsubscribed.html",
+        status,
+        customer=customer,
+        token=token,
+        signer=goodbyes.who_looks_after(session, customer),
+        why_form=(why_form or GoodbyeReasonForm(formdata=None)) if may_say_why else None,
+        thanked=thanked,
+        notice=notice,
+        can_come_back=customer.suppression_reason == goodbyes.SELF_SERVICE_REASON,
+    )
 
 
 def _token_or_abort(raw: str) -> SurveyToken:

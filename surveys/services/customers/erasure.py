@@ -33,6 +33,7 @@ from surveys.models import (
     CustomerNote,
     CustomerPreference,
     EmailEvent,
+    Goodbye,
     OutboxMessage,
     Question,
     Response,
@@ -110,6 +111,9 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
         update(Touchpoint)
         .where(Touchpoint.customer_id == customer.id, Touchpoint.note.is_not(None))
         .values(note=None)
+    )
+    session.execute(
+        update(Goodbye).where(Goodbye.customer_id == customer.id).values(words=None, letter=None)
     )
     _forget_identity(customer, placeholder, scrub, now=now)
     if newly:

@@ -41,6 +41,7 @@ KIND_LABELS = {
     "escalation": "Their case missed its deadline",
     "bounce": "An email to them bounced",
     "reopened": "The fix did not work; case reopened",
+    "unsubscribed": "Unsubscribed from our surveys",
 }
 
 
