@@ -88,6 +88,7 @@ ACCESS = {
     ("GET", "/customers/<int:customer_id>"): (LOGIN, 200, 404, 200),
     ("POST", "/customers/<int:customer_id>/notes"): (LOGIN, 422, 404, 422),
     ("POST", "/customers/<int:customer_id>/goodbye"): (LOGIN, 422, 404, 422),  # no letter
+    ("POST", "/customers/<int:customer_id>/contacts"): (LOGIN, 422, 404, 422),  # no kind
     # everyone's own feed: the responses of the customers they look after
     ("GET", "/dashboard/responses"): (LOGIN, 200, 200, 200),
     # --- admin pages

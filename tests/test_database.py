@@ -176,3 +176,80 @@ def test_the_touch_tallies_migration_fills_them_from_the_ledger(committed_app):
             None,
         )
         session.close()
+
+
+def test_the_honest_ledger_migration_corrects_what_was_miscounted_and_goes_back(committed_app):
+    _migrate(committed_app, "downgrade", "0017")
+    with committed_app.app_context():
+        session = db.session()
+        session.execute(
+            text(
+                "INSERT INTO customers (id, email, created_at, positive_touches, "
+                "negative_touches, last_positive_touch_at) "
+                "VALUES (1, 'ana@example.com', :at, 4, 3, :reply_at), "
+                "(2, 'ben@example.com', :at, 1, 0, :at)"
+            ),
+            {"at": TEST_START, "reply_at": TEST_START - timedelta(days=2)},
+        )
+        touches = [
+            (1, "thank_you", "positive", -5),
+            (1, "personal_reply", "positive", -4),
+            (1, "resolution", "positive", -3),
+            (1, "thank_you", "positive", -2),  # after "the fix did not work"
+            (1, "reopened", "negative", -2),
+            (1, "escalation", "negative", -2),
+            (1, "bounce", "negative", -1),
+            (2, "call", "positive", 0),
+        ]
+        for customer_id, kind, polarity, days in touches:
+            session.execute(
+                text(
+                    "INSERT INTO touchpoints (customer_id, kind, polarity, occurred_at, created_at)"
+                    " VALUES (:customer, :kind, :polarity, :at, :at)"
+                ),
+                {
+                    "customer": customer_id,
+                    "kind": kind,
+                    "polarity": polarity,
+                    "at": TEST_START + timedelta(days=days),
+                },
+            )
+        session.commit()
+        session.close()
+
+    _migrate(committed_app, "upgrade", "head")
+
+    with committed_app.app_context():
+        session = db.session()
+        ledger = session.execute(
+            text("SELECT kind, polarity FROM touchpoints WHERE customer_id = 1 ORDER BY id")
+        ).all()
+        assert [tuple(row) for row in ledger] == [
+            ("thank_you", "neutral"),
+            ("personal_reply", "positive"),
+            ("thank_you", "neutral"),
+            ("reopened", "negative"),
+        ]
+        ana, ben = session.get(Customer, 1), session.get(Customer, 2)
+        assert (ana.positive_touches, ana.negative_touches) == (1, 1)
+        assert ana.last_positive_touch_at == TEST_START - timedelta(days=4)
+        assert (ben.positive_touches, ben.negative_touches) == (1, 0)  # untouched
+        session.close()
+
+    _migrate(committed_app, "downgrade", "0017")
+
+    with committed_app.app_context():
+        session = db.session()
+        polarities = session.execute(
+            text("SELECT kind, polarity FROM touchpoints WHERE customer_id = 1 ORDER BY id")
+        ).all()
+        assert [tuple(row) for row in polarities] == [
+            ("thank_you", "positive"),
+            ("personal_reply", "positive"),
+            ("thank_you", "positive"),
+            ("reopened", "negative"),
+        ]
+        ana = session.get(Customer, 1)
+        assert (ana.positive_touches, ana.negative_touches) == (3, 1)
+        session.close()
+    _migrate(committed_app, "upgrade", "head")

@@ -17,10 +17,11 @@ from surveys.services.customers.touchpoints import (
 )
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
-from tests.factories import make_api_key, make_customer, make_user
+from tests.factories import make_api_key, make_case, make_customer, make_sent_survey, make_user
 from tests.journey import answer_survey, bearer, mails_to, run_worker, survey_path
+from tests.pages import page, text_of
 from tests.test_openapi import assert_documented
-from tests.web import log_in
+from tests.web import csrf_token, log_in
 
 ANA = "ana@example.com"
 
@@ -92,8 +93,8 @@ def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, 
     "body, errors",
     [
         (
-            {"customer_email": ANA, "kind": "invoice", "polarity": "neutral"},
-            {"polarity": ["must be 'positive' or 'negative'"]},
+            {"customer_email": ANA, "kind": "invoice", "polarity": "friendly"},
+            {"polarity": ["must be 'positive', 'negative' or 'neutral'"]},
         ),
         (
             {"customer_email": "nobody@example.com", "kind": "invoice", "polarity": "negative"},
@@ -103,7 +104,7 @@ def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, 
             {"customer_email": "nobody", "kind": "invoice", "polarity": "bad"},
             {
                 "customer_email": ["must be an email address"],
-                "polarity": ["must be 'positive' or 'negative'"],
+                "polarity": ["must be 'positive', 'negative' or 'neutral'"],
             },
         ),
         ({"kind": "invoice", "polarity": "negative"}, {"customer_email": ["is required"]}),
@@ -149,7 +150,7 @@ def test_without_occurred_at_the_contact_happened_now(client, session, raw_key, 
         ),
         (
             {"customer_email": ANA, "kind": "invoice", "polarity": True},
-            {"polarity": ["must be 'positive' or 'negative'"]},
+            {"polarity": ["must be 'positive', 'negative' or 'neutral'"]},
         ),
         (
             {"customer_email": ANA, "kind": "invoice", "polarity": "negative", "note": "a\x00"},
@@ -213,20 +214,22 @@ def test_the_ratio_is_positives_per_negative_to_one_decimal(session, ana, clock)
     assert not tally.meets_aim and tally.positives_needed == 20
 
 
-def test_a_bounce_recorded_by_the_mail_service_counts_as_negative(session, ana, clock):
-    """The contract issue 5 relies on: record_touchpoint(kind="bounce", polarity="negative")."""
-    record_touchpoint(
-        session,
-        customer=ana,
-        kind="bounce",
-        polarity="negative",
-        now=clock.now(),
-        note="550 mailbox unavailable",
+def test_a_neutral_contact_is_on_the_ledger_but_not_in_the_ratio(
+    client, session, raw_key, ana, clock, document
+):
+    response = post_touchpoint(
+        client,
+        raw_key,
+        {"customer_email": ANA, "kind": "newsletter", "polarity": "neutral", "note": "November"},
     )
 
-    assert tally_for(session, ana).negative == 1
+    assert response.status_code == 201
+    assert_documented(document, "/api/v1/touchpoints", "POST", response)
+    assert response.get_json()["polarity"] == "neutral"
+    session.refresh(ana)
+    assert tally_for(session, ana) == Tally(0, 0)
     with pytest.raises(TouchpointError) as refused:
-        record_touchpoint(session, customer=ana, kind="bounce", polarity="bad", now=clock.now())
+        record_touchpoint(session, customer=ana, kind="call", polarity="bad", now=clock.now())
     assert refused.value.field == "polarity"
 
 
@@ -267,7 +270,8 @@ def test_a_relationship_review_answered_well_is_a_positive_touch(
 
     assert kinds_of(session, ana) == [
         ("relationship_review", "positive"),
-        ("thank_you", "positive"),
+        ("survey_sent", "neutral"),
+        ("thank_you", "neutral"),
     ]
     assert session.scalars(select(Case)).all() == []
 
@@ -282,7 +286,11 @@ def test_a_relationship_review_answered_unhappily_opens_a_case_and_is_a_negative
         client, path, {"expectations": "short", "issues": "Delivery times have slipped lately."}
     )
 
-    assert kinds_of(session, ana) == [("negative_answer", "negative"), ("thank_you", "positive")]
+    assert kinds_of(session, ana) == [
+        ("negative_answer", "negative"),
+        ("survey_sent", "neutral"),
+        ("thank_you", "neutral"),
+    ]
     [case] = session.scalars(select(Case)).all()
     assert case.customer_id == ana.id and case.purchase_id is None
     assert case.acknowledge_by == clock.now() + timedelta(hours=4)
@@ -317,3 +325,94 @@ def test_the_tally_is_kept_on_the_customer_as_each_touch_is_recorded(session, an
 def tally_for_ledger(session, customer):
     polarities = [polarity for _kind, polarity in kinds_of(session, customer)]
     return Tally(polarities.count("positive"), polarities.count("negative"))
+
+
+# --- the honest ledger: asks are neutral, owners log their own contacts ---------------------
+
+
+def test_a_reminder_that_reached_the_customer_is_a_neutral_touch(
+    session, runner, clock, fake_sendgrid, ana
+):
+    make_sent_survey(session, ana, sent_at=clock.now() - timedelta(days=4))
+    session.commit()
+
+    run_worker(runner)
+    run_worker(runner)
+
+    assert kinds_of(session, ana) == [("reminder_sent", "neutral")]
+    session.refresh(ana)
+    assert tally_for(session, ana) == Tally(0, 0)
+
+
+def log_contact(client, customer_id: int, **data):
+    token = csrf_token(client, f"/customers/{customer_id}")
+    return client.post(f"/customers/{customer_id}/contacts", data={**data, "csrf_token": token})
+
+
+def test_an_owner_logs_a_call_and_a_card_from_the_customer_page(client, session, ana, clock):
+    olivia = make_user(session, name="Olivia Bennett")
+    ana.owner = olivia
+    session.commit()
+    log_in(client, olivia)
+
+    called = log_contact(client, ana.id, kind="call", polarity="positive", note="Checked in.")
+    carded = log_contact(client, ana.id, kind="card", polarity="neutral")
+    complained = log_contact(client, ana.id, kind="visit", polarity="negative", note="Late van.")
+
+    assert [r.status_code for r in (called, carded, complained)] == [302, 302, 302]
+    assert kinds_of(session, ana) == [
+        ("call", "positive"),
+        ("card", "neutral"),
+        ("visit", "negative"),
+    ]
+    session.refresh(ana)
+    assert tally_for(session, ana) == Tally(1, 1)
+    shown = page(client.get(f"/customers/{ana.id}"))
+    ledger_lines = [text_of(li) for li in shown.all("ol.ledger li")]
+    assert any("A phone call: Checked in." in line for line in ledger_lines)
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"kind": "carrier pigeon", "polarity": "positive"}, "kind"),
+        ({"kind": "call", "polarity": "ecstatic"}, "polarity"),
+        ({"kind": "call", "polarity": "positive", "note": "x" * 2001}, "contact_note"),
+        ({"kind": "call", "polarity": "positive", "note": "a\x00b"}, "contact_note"),
+    ],
+)
+def test_a_contact_that_does_not_fit_is_refused_at_its_field(
+    client, session, ana, clock, data, field
+):
+    olivia = make_user(session)
+    ana.owner = olivia
+    session.commit()
+    log_in(client, olivia)
+
+    refused = log_contact(client, ana.id, **data)
+
+    assert refused.status_code == 422
+    shown = page(refused)
+    assert shown.by_id(f"{field}-errors")
+    assert session.scalars(select(Touchpoint)).all() == []
+
+
+def test_the_profile_suggests_the_next_positive_touch(client, session, ana, clock):
+    olivia = make_user(session)
+    ana.owner = olivia
+    session.commit()
+    log_in(client, olivia)
+
+    def suggestion() -> str:
+        return text_of(page(client.get(f"/customers/{ana.id}")).one(".next-touch"))
+
+    assert "Nothing positive yet: a call just to check in" in suggestion()
+    record_touchpoint(session, customer=ana, kind="invoice", polarity="negative", now=clock.now())
+    record_touchpoint(session, customer=ana, kind="call", polarity="positive", now=clock.now())
+    session.commit()
+    assert "9 more positive touches reach ten to one" in suggestion()
+    clock.advance(days=91)
+    assert "91 days of quiet" in suggestion()
+    case = make_case(session, owner=olivia, customer=ana, now=clock.now())
+    session.commit()
+    assert f"Case {case.id} is still open" in suggestion()

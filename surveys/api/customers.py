@@ -139,7 +139,7 @@ OPENAPI_PATHS = {
             "description": "A contact with a known customer made outside this service (an "
             "invoice, a call), counted in their ten-to-one ledger. 422 names "
             "`customer_email` for an unknown customer, `polarity` unless it is "
-            "`positive` or `negative`.",
+            "`positive`, `negative` or `neutral`.",
             "tags": ["Customers"],
             "requestBody": {
                 "required": True,

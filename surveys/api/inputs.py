@@ -247,7 +247,10 @@ class TouchpointInput(ApiInput):
     kind: Text(touchpoints.MAX_KIND_LENGTH) = Field(
         description="What the contact was, e.g. `invoice`, `phone_call`."
     )
-    polarity: Literal["positive", "negative"] = Field(description="An invoice is a negative one.")
+    polarity: Literal["positive", "negative", "neutral"] = Field(
+        description="An invoice is a negative one; `neutral` for a contact that only asked or "
+        "told (counted on the ledger, not in the ratio)."
+    )
     note: OptionalText(touchpoints.MAX_NOTE_LENGTH, multiline=True) = None
     occurred_at: OptionalTimestamp = Field(
         None, description="RFC 3339 with an offset; defaults to now; not in the future."

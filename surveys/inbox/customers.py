@@ -17,11 +17,12 @@ from surveys.auth import acting_user
 from surveys.db import db
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
+    ContactForm,
     CustomerNoteForm,
     GoodbyeLetterForm,
 )
 from surveys.models import Case, Customer
-from surveys.services.customers import goodbyes, touchpoints
+from surveys.services.customers import goodbyes, ledger, touchpoints
 from surveys.services.customers import profile as customers
 from surveys.services.settings import get_setting
 from surveys.web_input import database_id
@@ -53,6 +54,32 @@ def add_customer_note(customer_id: int):
     s.commit()
     flash(f"Noted. Everyone who looks after {customer.display_name} will see it.")
     return redirect(_back_from_note(customer))
+
+
+@bp.post("/customers/<int:customer_id>/contacts")
+@login_required
+def log_contact(customer_id: int):
+    """A call, visit or card the owner made: on the ledger, as they say it went."""
+    s = db.session()
+    customer = _load_customer(customer_id)
+    form = ContactForm()
+    if not form.validate():
+        return _render_customer(customer, contact_form=form, status=422)
+    try:
+        ledger.log_owner_contact(
+            s,
+            customer,
+            kind=form.kind.data,
+            polarity=form.polarity.data,
+            note=form.note.data,
+            now=clock.now(),
+        )
+    except touchpoints.TouchpointError as refused:
+        form[refused.field].errors = [f"This {refused.errors[refused.field]}."]
+        return _render_customer(customer, contact_form=form, status=422)
+    s.commit()
+    flash(f"{ledger.kind_label(form.kind.data)} with {customer.display_name} is on their ledger.")
+    return redirect(url_for(".show_customer", customer_id=customer.id, _anchor="touchpoints-title"))
 
 
 @bp.post("/customers/<int:customer_id>/goodbye")
@@ -103,6 +130,7 @@ def _render_customer(
     *,
     note_form: CustomerNoteForm | None = None,
     goodbye_form: GoodbyeLetterForm | None = None,
+    contact_form: ContactForm | None = None,
     status: int = 200,
 ):
     session = db.session()
@@ -121,9 +149,11 @@ def _render_customer(
         note_form=note_form or CustomerNoteForm(formdata=None),
         goodbye=goodbye,
         goodbye_form=goodbye_form,
+        contact_form=contact_form or ContactForm(formdata=None),
+        next_touch=ledger.next_positive_touch(session, customer, now=clock.now()),
         goodbye_reason=goodbyes.reason_in_words,
         aim=touchpoints.AIM,
-        kind_label=touchpoints.kind_label,
+        kind_label=ledger.kind_label,
     ), status
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SearchField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
@@ -15,7 +23,9 @@ from surveys.services.cases.actions import (
 from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.cases.replies import MAX_UNDERSTOOD_LENGTH, MAX_WILL_DO_LENGTH
 from surveys.services.customers.goodbyes import MAX_LETTER_LENGTH
+from surveys.services.customers.ledger import OWNER_CONTACTS
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
+from surveys.services.customers.touchpoints import MAX_NOTE_LENGTH as MAX_TOUCH_NOTE_LENGTH
 from surveys.web_input import database_id
 
 
@@ -134,6 +144,33 @@ class CustomerNoteForm(AppForm):
         # The case page shows it beside the case's own note box (also `body`): its own id
         # keeps each label, hint and error list tied to the right box.
         field_id="customer_note_body",
+    )
+
+
+class ContactForm(AppForm):
+    """A call, visit or card the owner made, for the customer's ledger."""
+
+    kind = SelectField(
+        "What was it?",
+        choices=[SelectChoice(key, words) for key, words in OWNER_CONTACTS.items()],
+        validate_choice=True,
+    )
+    polarity = RadioField(
+        "How did it go for them?",
+        choices=[
+            SelectChoice("positive", "Well: they were glad of it"),
+            SelectChoice("neutral", "Neither: we only asked or told"),
+            SelectChoice("negative", "Badly: it was bad news or a complaint"),
+        ],
+        default="positive",
+        validators=[DataRequired("Say how it went for them.")],
+    )
+    note = TextAreaField(
+        "Note",
+        filters=[strip],
+        validators=[Length(max=MAX_TOUCH_NOTE_LENGTH, message="Keep it short.")],
+        render_kw={"rows": 2},
+        id="contact_note",
     )
 
 

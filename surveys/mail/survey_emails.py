@@ -23,6 +23,7 @@ from surveys.models import (
 from surveys.models.cases import CaseStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import record_fix_check_sent
+from surveys.services.customers.ledger import record_asks
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
 from surveys.templating import first_name, purchase_phrase
@@ -205,13 +206,21 @@ def surveys_sent(session: Session, messages: list[OutboxMessage], now: datetime)
             sent_at=now,
             expires_at=now + timedelta(days=SURVEY_LINK_DAYS),
         )
-        .returning(Survey.id, Survey.case_id),
+        .returning(Survey.id, Survey.case_id, Survey.customer_id, Survey.kind),
         execution_options={"synchronize_session": False},
     ).all()
-    for survey_id, case_id in moved:
+    for survey_id, case_id, _customer_id, _kind in moved:
         if case_id is not None:
             # A fix-check reached the customer: its case's timeline says so.
             record_fix_check_sent(session, survey_id, now=now)
+    record_asks(
+        session,
+        [
+            (customer_id, survey_id, "fix_check_sent" if kind == "fix_check" else "survey_sent")
+            for survey_id, _case_id, customer_id, kind in moved
+        ],
+        now=now,
+    )
 
 
 def survey_failed(session: Session, message: OutboxMessage, reason: str, now: datetime) -> None:
@@ -276,6 +285,15 @@ def reminders_sent(session: Session, messages: list[OutboxMessage], now: datetim
             update(Survey).where(Survey.id.in_(survey_ids)).values(reminder_sent_at=now),
             execution_options={"synchronize_session": False},
         )
+    record_asks(
+        session,
+        [
+            (message.customer_id, message.survey_id, "reminder_sent")
+            for message in messages
+            if message.customer_id is not None
+        ],
+        now=now,
+    )
 
 
 @email_template("reminder", to_customer=True, on_sent_batch=reminders_sent, preload=preload_surveys)

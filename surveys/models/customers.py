@@ -69,7 +69,8 @@ class CustomerPreference(Base):
 
 
 class Touchpoint(Base):
-    """One contact with a customer, counted as positive or negative (aim: ten to one)."""
+    """One contact with a customer: positive, negative (aim: ten to one) or neutral (we asked,
+    we gave nothing). Which of ours is which: surveys.services.customers.ledger."""
 
     __tablename__ = "touchpoints"
 
@@ -83,7 +84,9 @@ class Touchpoint(Base):
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("polarity in ('positive', 'negative')", name="polarity"),)
+    __table_args__ = (
+        sa.CheckConstraint("polarity in ('positive', 'negative', 'neutral')", name="polarity"),
+    )
 
 
 class Goodbye(Base):

@@ -23,7 +23,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, EmailEvent, OutboxMessage, Survey
-from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 
 SUPPRESSING_EVENTS = ("bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe")
@@ -186,7 +185,8 @@ def _with_detail(what: str, detail: str) -> str:
 
 
 def _suppress(session: Session, events: list[EmailEventInput], *, now: datetime) -> int:
-    """Suppress the addresses of suppressing events; a bounce is also a negative touch point."""
+    """Suppress the addresses of suppressing events. A bounce is not a touch point: the
+    customer never saw the email (surveys.services.customers.ledger)."""
     suppressing = [
         (event, suppression_reason(event))
         for event in events
@@ -201,27 +201,10 @@ def _suppress(session: Session, events: list[EmailEventInput], *, now: datetime)
             select(Customer).where(Customer.email.in_({event.email for event, _ in suppressing}))
         )
     }
-    surveys = {
-        survey.id: survey
-        for survey in session.scalars(
-            select(Survey).where(Survey.id.in_({event.survey_id for event, _ in suppressing}))
-        )
-    }
     newly = 0
     for event, reason in suppressing:
         customer = customers.get(event.email)
         if customer is None:
             continue  # an owner's or admin's address: nothing to stop surveying
         newly += unsubscribe_customer(session, customer, now=now, reason=reason)
-        if event.event == "bounce":
-            record_touchpoint(
-                session,
-                customer=customer,
-                kind="bounce",
-                polarity="negative",
-                now=now,
-                occurred_at=min(event.occurred_at, now),
-                note=reason,
-                survey=surveys.get(event.survey_id),
-            )
     return newly

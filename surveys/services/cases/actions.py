@@ -28,7 +28,7 @@ from surveys.services.cases.states import (
     ensure_can_resolve,
 )
 from surveys.services.cases.timeline import lock_case, record_event
-from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.ledger import record_service_touch
 from surveys.services.settings import SPECS, get_setting
 from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import CASE_RESOLVED, emit_case_event
@@ -139,9 +139,7 @@ def reply_to_customer(
         data={"to": customer.email, "from_name": owner.name, "reply_to": owner.email, **data},
     )
     _email_customer_from_owner(session, case, "reply", owner, event, now=now)
-    record_touchpoint(
-        session, customer=customer, kind="personal_reply", polarity="positive", now=now, case=case
-    )
+    record_service_touch(session, customer=customer, kind="personal_reply", now=now, case=case)
     return event
 
 
@@ -288,9 +286,7 @@ def resolve_case(
     event = record_event(
         session, case, "resolved", now=now, by_user=by_user, by_api_key=by_api_key, body=resolution
     )
-    record_touchpoint(
-        session, customer=case.customer, kind="resolution", polarity="positive", now=now, case=case
-    )
+    # Not a touch yet: the customer's is confirming the fix (ledger).
     survey = ask_whether_fixed(session, case, now=now, ask_at=ask_at)
     event.data = {
         "fix_check_survey_id": survey.id if survey else None,

@@ -16,7 +16,6 @@ from surveys.models import Case, User
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.timeline import record_event
-from surveys.services.customers.touchpoints import record_touchpoint
 
 BREACHES = ("acknowledge", "resolve")
 
@@ -113,12 +112,4 @@ def _escalate(
             "notified": [person.email for person in recipients],
         },
     )
-    record_touchpoint(
-        session,
-        customer=case.customer,
-        kind="escalation",
-        polarity="negative",
-        now=now,
-        case=case,
-        note=f"Not {missed} in time.",
-    )
+    # No touch point: a missed deadline is ours, not a contact with the customer (ledger).

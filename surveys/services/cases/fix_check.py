@@ -15,7 +15,7 @@ from surveys.models.surveys import SurveyStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.queries import answer_words
 from surveys.services.cases.timeline import lock_case, record_event
-from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.ledger import record_service_touch
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
 from surveys.services.settings import get_setting
@@ -173,9 +173,7 @@ def _reopen(session: Session, case: Case, *, body: str, data: dict, now: datetim
             now=now,
             context={"event_id": event.id},
         )
-    record_touchpoint(
-        session, customer=case.customer, kind="reopened", polarity="negative", now=now, case=case
-    )
+    record_service_touch(session, customer=case.customer, kind="reopened", now=now, case=case)
     return event
 
 
@@ -252,14 +250,7 @@ def _confirm_fix(
         )
     else:
         case.closed_reason = "confirmed"  # closed unconfirmed, and now confirmed after all
-    record_touchpoint(
-        session,
-        customer=case.customer,
-        kind="fix_confirmed",
-        polarity="positive",
-        now=now,
-        case=case,
-    )
+    record_service_touch(session, customer=case.customer, kind="fix_confirmed", now=now, case=case)
     return event
 
 

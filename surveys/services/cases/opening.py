@@ -29,7 +29,7 @@ from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.timeline import record_event
-from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.ledger import record_service_touch
 from surveys.services.routing.decisions import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
 from surveys.services.webhooks_out.events import CASE_OPENED, emit_case_event
@@ -88,14 +88,8 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     else:
         # In the web process's log too: whoever runs it learns that a customer waits on nobody.
         log.warning("case %s waits for an owner: %s", case.id, nobody_because)
-    record_touchpoint(
-        session,
-        customer=survey.customer,
-        kind="negative_answer",
-        polarity="negative",
-        now=now,
-        case=case,
-        survey=survey,
+    record_service_touch(
+        session, customer=survey.customer, kind="negative_answer", now=now, case=case, survey=survey
     )
     session.flush()
     emit_case_event(session, CASE_OPENED, case, now=now)

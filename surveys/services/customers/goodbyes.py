@@ -18,7 +18,7 @@ from surveys.models import Customer, Goodbye, OutboxMessage, Touchpoint, User
 from surveys.models.outbox import OutboxStatus
 from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
 from surveys.services.audit import record_admin_change
-from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.ledger import record_service_touch
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
 
@@ -78,13 +78,8 @@ def unsubscribe_by_customer(session: Session, customer: Customer, *, now: dateti
     newly = unsubscribe_customer(session, customer, now=now, reason=SELF_SERVICE_REASON)
     if not newly:
         return False
-    touch = record_touchpoint(
-        session,
-        customer=customer,
-        kind="unsubscribed",
-        polarity="negative",
-        note="did not say why",
-        now=now,
+    touch = record_service_touch(
+        session, customer=customer, kind="unsubscribed", note="did not say why", now=now
     )
     goodbye = Goodbye(
         customer_id=customer.id, kind="unsubscribed", touchpoint_id=touch.id, created_at=now

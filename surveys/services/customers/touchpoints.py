@@ -1,11 +1,10 @@
-"""Touch points: every contact with a customer, counted as positive or negative.
+"""Touch points: every contact with a customer, counted as positive, negative or neutral.
 
-The aim is ten positive touches for every negative one. The service records
-its own contacts as they happen (the thank-you page, a personal reply, a
-resolution, a confirmed fix, a relationship review answered well; a negative
-answer, an escalation, a bounce, a reopened case), and integrators add
-contacts made elsewhere through `POST /api/v1/touchpoints` (an invoice is a
-negative one).
+The aim is ten positive touches for every negative one. Which of the service's own
+contacts count how is decided in one place, `surveys.services.customers.ledger`;
+integrators add contacts made elsewhere through `POST /api/v1/touchpoints` (an invoice is
+a negative one), and owners log theirs from the customer's page. This module records a
+touch and keeps each customer's tally with it.
 
 The ratio is positives per negative. While a customer has no negative touch
 it is None (null in the API): there is nothing to divide by, and the aim is met.
@@ -20,29 +19,16 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from surveys.models import Case, Customer, Response, Survey, Touchpoint
+from surveys.models import Case, Customer, Survey, Touchpoint
 
-POLARITIES = ("positive", "negative")
+# Which events get which polarity is decided in one place: surveys.services.customers.ledger.
+POLARITIES = ("positive", "negative", "neutral")
 # Ten positive touches for every negative one.
 AIM = 10
 MAX_KIND_LENGTH = 64
 MAX_NOTE_LENGTH = 2000
 # A contact "made elsewhere" has happened; a little clock skew between systems is fine.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-# The kinds the service records itself, as the profile names them.
-KIND_LABELS = {
-    "thank_you": "Reached the thank-you page",
-    "personal_reply": "Personal reply from their owner",
-    "resolution": "Their case was resolved",
-    "fix_confirmed": "Confirmed the fix worked",
-    "relationship_review": "Relationship review answered well",
-    "negative_answer": "Answered a survey unhappily",
-    "escalation": "Their case missed its deadline",
-    "bounce": "An email to them bounced",
-    "reopened": "The fix did not work; case reopened",
-    "unsubscribed": "Unsubscribed from our surveys",
-}
 
 
 class TouchpointError(ValueError):
@@ -79,11 +65,6 @@ class Tally:
     def positives_needed(self) -> int:
         """How many more positive touches reach ten per negative one."""
         return max(0, AIM * self.negative - self.positive)
-
-
-def kind_label(kind: str) -> str:
-    """A touch point's kind in words ("Personal reply from their owner", or the kind itself)."""
-    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
 def record_touchpoint(
@@ -128,6 +109,8 @@ def _count_on_customer(session: Session, touchpoint: Touchpoint) -> None:
     recorded at once for the same customer both count.
     """
     values: dict = {}
+    if touchpoint.polarity == "neutral":
+        return  # asked, not given: neither side of the ratio
     if touchpoint.polarity == "positive":
         last = Customer.last_positive_touch_at
         values[Customer.positive_touches] = Customer.positive_touches + 1
@@ -159,7 +142,7 @@ def _problems(
 ) -> dict[str, str]:
     errors = {}
     if polarity not in POLARITIES:
-        errors["polarity"] = "must be “positive” or “negative”"
+        errors["polarity"] = "must be “positive”, “negative” or “neutral”"
     if not (kind or "").strip():
         errors["kind"] = "is required, e.g. “invoice” or “phone_call”"
     elif len(kind.strip()) > MAX_KIND_LENGTH:
@@ -215,27 +198,6 @@ def record_contact_elsewhere(
         note=note,
         occurred_at=occurred_at,
     )
-
-
-def record_answer_touchpoints(session: Session, response: Response, *, now: datetime) -> None:
-    """The touches of a submitted survey: the thank-you page, and a review answered well.
-
-    A negative answer's own touch is recorded with the case it opens.
-    """
-    survey = response.survey
-    customer = survey.customer
-    record_touchpoint(
-        session, customer=customer, kind="thank_you", polarity="positive", now=now, survey=survey
-    )
-    if survey.kind == "relationship_review" and not response.negative:
-        record_touchpoint(
-            session,
-            customer=customer,
-            kind="relationship_review",
-            polarity="positive",
-            now=now,
-            survey=survey,
-        )
 
 
 def tally_for(session: Session, customer: Customer) -> Tally:

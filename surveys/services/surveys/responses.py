@@ -22,7 +22,7 @@ from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import add_to_fix_check, answer_fix_check
 from surveys.services.cases.opening import note_negative_answers, open_case
-from surveys.services.customers.touchpoints import record_answer_touchpoints
+from surveys.services.customers.ledger import record_answer_touches
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import emit_response_created
@@ -94,7 +94,7 @@ def submit_response(
         answer_fix_check(session, response, now=now)
     elif response.negative and survey.kind not in KINDS_WITHOUT_CASES:
         open_case(session, response, now=now)
-    record_answer_touchpoints(session, response, now=now)
+    record_answer_touches(session, response, now=now)
     return response
 
 
