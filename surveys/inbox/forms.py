@@ -71,7 +71,7 @@ class AccountSettingsForm(AppForm):
     time_zone = SelectField("My time zone", validate_choice=False)
 
     def with_zones(self, zones: list[str], business_zone: str) -> AccountSettingsForm:
-        self.time_zone.choices = [("", f"The business's time zone ({business_zone})")] + [
+        self.time_zone.choices = [("", f"Business default ({business_zone})")] + [
             (zone, zone.replace("_", " ")) for zone in zones
         ]
         self.time_zone.validators = [
