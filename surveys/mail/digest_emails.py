@@ -22,7 +22,8 @@ from surveys.services.insights.digest import DigestFigures, digest_figures
 def weekly_digest_email(session: Session, message: OutboxMessage, now: datetime) -> dict:
     """Last week's score and its change, responses, cases and themes, for one person."""
     context = message.context or {}
-    user = session.get(User, context.get("user_id"))
+    user_id = context.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not wants_digest(user):
         raise CancelDelivery("the person left or turned the weekly digest off")
     try:
