@@ -111,6 +111,18 @@ def test_the_digest_is_a_job_of_the_worker(session, clock):
     assert "weekly digests queued" in dict(timed_jobs())
 
 
+def test_a_quiet_week_says_so(session, clock, runner, fake_sendgrid):
+    owner = person(session, zone="UTC", name="Olivia Moreno")
+    clock.set(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    runner.invoke(args=["worker", "--once"])
+    mail = delivered(fake_sendgrid, owner)
+    assert mail.subject == "Last week with your customers: no 0–10 answers, 0 responses"
+    assert "Net score: –\n  nobody answered the 0–10 question last week\n" in mail.text
+    assert "Responses: 0 (the week before: 0)" in mail.text
+    assert "Your cases now: 0 open, 0 overdue.\n" in mail.text
+    assert "Negative responses:" not in mail.text
+
+
 def test_a_digest_missed_on_monday_goes_later_that_week_but_never_the_week_after(session, clock):
     owner = person(session, zone="America/Los_Angeles")
     # The worker was down from before Monday morning until Thursday.
@@ -378,6 +390,9 @@ def test_the_delivered_digest_reads_well(
     assert "/inbox?owner=all" in admin_mail.text
 
     b_mail = delivered(fake_sendgrid, owner_b)
+    assert b_mail.subject == (
+        "Last week with your customers: net score 0 (down 100 points), 2 responses"
+    )
     assert "Net score: 0, down 100 points from +100 the week before" in b_mail.text
     assert "No theme came up in more than one written answer last week." in b_mail.text
 
