@@ -69,6 +69,9 @@ ACCESS = {
     ("POST", "/login"): (422, 302, 302, 302),
     ("GET", "/logout"): (LOGIN, 200, 200, 200),  # asks with a button
     ("POST", "/logout"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    # --- one's own settings: everyone who logs in has them; an empty form chose no time zone
+    ("GET", "/account/settings"): (LOGIN, 200, 200, 200),
+    ("POST", "/account/settings"): (LOGIN, 422, 422, 422),
     # --- owners' pages: another owner's case or customer does not exist for them
     ("GET", "/inbox"): (LOGIN, 200, 200, 200),
     ("GET", "/dashboard"): (LOGIN, 200, 200, 200),  # each their own figures

@@ -397,6 +397,10 @@ _SETTING_FIELDS = {
         {"inputmode": "numeric", "placeholder": "HH:MM", "pattern": "[0-2][0-9]:[0-5][0-9]"},
     ),
     "int": (StringField, {"inputmode": "numeric"}),
+    "time_zone": (
+        StringField,
+        {"autocapitalize": "none", "spellcheck": "false", "placeholder": "Europe/Madrid"},
+    ),
 }
 
 

@@ -15,17 +15,17 @@ from flask import (
     url_for,
 )
 from flask_limiter import RequestLimit
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import throttle
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.humanize import MINUTES_TO_SECONDS, duration_words
 from surveys.inbox.blueprint import bp
-from surveys.inbox.forms import (
-    LoginForm,
-)
+from surveys.inbox.forms import AccountSettingsForm, LoginForm
+from surveys.services.digests import business_zone_name
 from surveys.services.users import accounts as users
+from surveys.validation.codes import known_timezones
 from surveys.validation.text import unstorable_text_reason
 
 WRONG_CREDENTIALS = "That email and password do not match. Please try again."
@@ -122,6 +122,49 @@ def safe_next_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# --- one's own settings ----------------------------------------------------------
+
+
+def _settings_form(session) -> AccountSettingsForm:
+    form = AccountSettingsForm()
+    return form.with_zones(sorted(known_timezones()), business_zone_name(session))
+
+
+@bp.get("/account/settings")
+@login_required
+def edit_account_settings():
+    """The person's own settings: the weekly digest on or off, and their time zone."""
+    session = db.session()
+    me = acting_user()
+    form = _settings_form(session)
+    form.weekly_digest.data = me.weekly_digest
+    form.time_zone.data = me.time_zone or ""
+    return render_template("inbox/edit_account_settings.html", form=form)
+
+
+@bp.post("/account/settings")
+@login_required
+def update_account_settings():
+    """Save the person's own settings; the form again, 422, with what to fix."""
+    session = db.session()
+    form = _settings_form(session)
+    if not form.validate_on_submit():
+        return render_template("inbox/edit_account_settings.html", form=form), 422
+    users.set_digest_preferences(
+        session,
+        acting_user(),
+        weekly_digest=form.weekly_digest.data,
+        time_zone=form.time_zone.data or None,
+    )
+    session.commit()
+    flash(
+        "Saved. The weekly digest comes on Monday mornings in your time zone."
+        if form.weekly_digest.data
+        else "Saved. We will not send you the weekly digest."
+    )
+    return redirect(url_for(".edit_account_settings"), 303)
 
 
 # --- the inbox -------------------------------------------------------------------

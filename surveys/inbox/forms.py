@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     RadioField,
@@ -11,7 +12,7 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
 from surveys.services.cases.actions import (
@@ -64,6 +65,24 @@ class LoginForm(AppForm):
         validators=[DataRequired("Enter your password."), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class AccountSettingsForm(AppForm):
+    """A person's own settings: the weekly digest and their time zone."""
+
+    weekly_digest = BooleanField("Email me the weekly digest on Monday mornings")
+    # "" follows the business time zone; `with_zones` fills in the choices.
+    time_zone = SelectField("My time zone", validate_choice=False)
+
+    def with_zones(self, zones: list[str], business_zone: str) -> AccountSettingsForm:
+        self.time_zone.choices = [("", f"Business default ({business_zone})")] + [
+            (zone, zone.replace("_", " ")) for zone in zones
+        ]
+        self.time_zone.validators = [
+            *self.time_zone.validators,
+            AnyOf(["", *zones], message="Choose a time zone from the list."),
+        ]
+        return self
 
 
 class AcknowledgeForm(AppForm):

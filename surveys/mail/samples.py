@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
+from surveys.mail.digest_emails import digest_context
 from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
@@ -22,6 +23,10 @@ from surveys.models import Case, Customer, Goodbye, Purchase, PurchaseItem, Ques
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.replies import compose_letter
 from surveys.services.customers.goodbyes import REASONS, goodbye_letter_draft
+from surveys.services.digests import digest_weeks, week_start
+from surveys.services.insights.digest import CaseLoad, DigestFigures
+from surveys.services.insights.scores import NetScore, Rate
+from surveys.services.insights.themes import Theme
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
@@ -46,6 +51,7 @@ TITLES = {
     "customer_unsubscribed": "To the owner: a customer unsubscribed",
     "customer_said_why": "To the owner: why a customer unsubscribed",
     "goodbye_letter": "The owner's goodbye letter, ending a relationship",
+    "weekly_digest": "To admins and owners: the weekly digest",
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
@@ -200,7 +206,9 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     ]
     breach = entry.variant if entry.name == "escalation" else "acknowledge"
     recipient = customer if entry.to_customer else owner
+    digest = _sample_digest(owner, now) if entry.name == "weekly_digest" else {}
     return {
+        **digest,
         "sender_name": get_setting(session, "sender_name"),
         "recipient_name": recipient.name,
         "first_name": first_name(recipient.name),
@@ -272,6 +280,25 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
             },
         ],
     }
+
+
+def _sample_digest(owner: User, now: datetime) -> dict:
+    """Olivia's digest of a good week: the score up, two themes, one case reopened."""
+    zone = "Europe/Madrid"
+    weeks = digest_weeks(week_start(now, zone), zone)
+    figures = DigestFigures(
+        week=weeks.week,
+        score=NetScore(promoters=9, passives=4, detractors=2),
+        score_before=NetScore(promoters=6, passives=4, detractors=3),
+        responses=Rate(part=3, whole=17),
+        responses_before=Rate(part=4, whole=14),
+        cases=CaseLoad(open=4, overdue=1, reopened=1),
+        themes=[
+            Theme("deliveri", "delivery", count=5, previous=2, negative=3),
+            Theme("broken key", "broken key", count=2, previous=0, negative=2),
+        ],
+    )
+    return digest_context(owner, weeks, figures, zone=zone)
 
 
 def _first_question(session: Session, kind: str) -> Question | None:

@@ -24,7 +24,7 @@ from surveys.models.question_sets import (
     QuestionSetVersion,
 )
 from surveys.models.surveys import Answer, EmailEvent, Response, Survey, SurveyToken
-from surveys.models.users import ApiKey, User
+from surveys.models.users import ApiKey, User, WeeklyDigest
 
 __all__ = [
     "Answer",
@@ -54,4 +54,5 @@ __all__ = [
     "Touchpoint",
     "User",
     "WebhookEndpoint",
+    "WeeklyDigest",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -28,6 +28,10 @@ class User(UserMixin, Base):
     # sessions at their next request (logout, a new password, deactivation).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The weekly digest email (surveys.services.digests): on unless the person turns it off.
+    weekly_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # An IANA name; None follows the business's time zone setting.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (sa.CheckConstraint("role in ('admin', 'owner')", name="role"),)
 
@@ -62,3 +66,20 @@ class ApiKey(Base):
     @property
     def can_write(self) -> bool:
         return self.scope == "write"
+
+
+class WeeklyDigest(Base):
+    """One weekly digest queued for one person: at most one per person and local week, so
+    concurrent workers and repeated passes cannot send it twice."""
+
+    __tablename__ = "weekly_digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # The Monday, in the person's time zone, of the week the digest was sent in (it tells
+    # about the week before).
+    week_start: Mapped[date] = mapped_column(sa.Date)
+    time_zone: Mapped[str] = mapped_column(sa.String(64))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "week_start"),)

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Setting, User
 from surveys.services.audit import record_admin_change
+from surveys.validation.codes import known_timezones
 
 # Kinds of value: whole numbers in a range, a local time of day, a line of text,
-# a paragraph, a user's id (or none), a question set's key.
-KINDS = ("int", "time", "line", "paragraph", "user", "question_set")
+# a paragraph, a user's id (or none), a question set's key, an IANA time zone name.
+KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -90,6 +91,14 @@ SPECS: dict[str, SettingSpec] = {
             "Quiet hours end",
             "Held mail goes out at this local time.",
             kind="time",
+        ),
+        SettingSpec(
+            "business_time_zone",
+            "UTC",
+            "Business time zone",
+            "An IANA name such as Europe/Madrid. The weekly digest reaches people who have not "
+            "chosen their own time zone on Monday morning in this one.",
+            kind="time_zone",
         ),
         SettingSpec(
             "acknowledge_hours",
@@ -212,6 +221,11 @@ def clean_setting_value(key: str, value):
         if value in (None, ""):
             return None
         return _clean_int(spec, value)
+    if spec.kind == "time_zone":
+        text = str(value or "").strip()
+        if text not in known_timezones():
+            raise SettingError("Enter an IANA time zone name, for example Europe/Madrid.")
+        return text
     if spec.kind == "question_set":
         text = str(value or "").strip()
         if not text:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.surveys import reminders
 
@@ -28,4 +29,6 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("escalated", deadlines.escalate_overdue_cases),
         ("closed unconfirmed", fix_check.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),
+        # Monday morning in each person's time zone; the digest's own row keeps it to one a week.
+        ("weekly digests queued", digests.queue_weekly_digests),
     ]

@@ -15,6 +15,7 @@ from surveys.models import Case, User
 from surveys.models.cases import CaseStatus
 from surveys.models.users import ROLES
 from surveys.services.cases.opening import assign_waiting_cases
+from surveys.validation.codes import known_timezones
 
 MAX_NAME_LENGTH = 200
 MIN_PASSWORD_LENGTH = 10
@@ -95,6 +96,18 @@ def end_sessions(session: Session, user: User) -> None:
     user.session_version = User.session_version + 1
     session.flush()
     session.refresh(user, ["session_version"])
+
+
+def set_digest_preferences(
+    session: Session, user: User, *, weekly_digest: bool, time_zone: str | None
+) -> None:
+    """Whether the person gets the weekly digest, and their time zone (None: the business's).
+    Raises UserError for a name that is not an IANA time zone."""
+    if time_zone is not None and time_zone not in known_timezones():
+        raise UserError(f"“{time_zone}” is not a time zone we know; choose one from the list.")
+    user.weekly_digest = weekly_digest
+    user.time_zone = time_zone
+    session.flush()
 
 
 def _check_password(password: str | None) -> None:
