@@ -287,3 +287,20 @@ def test_a_waiting_invitation_goes_out_when_the_window_opens(
     session.refresh(review)
     assert review.status == "sent"
     assert len(review_mails()) == 1
+
+
+def test_inviting_someone_whose_invitation_waits_does_not_invite_them_twice(
+    client, session, clock, admin
+):
+    ana = customer_with(session, clock, "Ana Quiet", known_for_days=200)
+    session.commit()
+    log_in(client, admin)
+    invite(client, [ana.id])
+
+    again = invite(client, [ana.id])
+
+    flashed = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "1 already had an invitation on its way, so was not invited twice" in flashed
+    reviews = session.scalars(select(Survey).where(Survey.kind == "relationship_review")).all()
+    assert len(reviews) == 1
+    assert len(session.scalars(select(AuditEntry)).all()) == 1

@@ -12,8 +12,8 @@ from surveys.auth import acting_user
 from surveys.db import db
 from surveys.forms import AppForm
 from surveys.models.surveys import SurveyStatus
-from surveys.templating import format_datetime
 from surveys.services.customers import neglect
+from surveys.templating import format_datetime
 from surveys.web_input import database_id
 
 
@@ -83,9 +83,19 @@ def _invite_summary(result: neglect.InviteResult) -> str:
     counts = result.counts
     waiting = result.waiting
     invited = counts.get(SurveyStatus.SCHEDULED, 0)
-    parts = [
-        f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a relationship review."
-    ]
+    parts = []
+    if invited or not result.already_invited:
+        parts.append(
+            f"Invited {invited} {'customer' if invited == 1 else 'customers'} "
+            "to a relationship review."
+        )
+    if result.already_invited:
+        n = len(result.already_invited)
+        first = format_datetime(min(result.already_invited.values()))
+        parts.append(
+            f"{n} already had an invitation on its way, so {'was' if n == 1 else 'were'} not "
+            f"invited twice (the first goes on {first})."
+        )
     if waiting:
         n = len(waiting)
         first = format_datetime(waiting[0].send_at)

@@ -18,6 +18,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Customer, Survey, User
+from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.customers.touchpoints import AIM, Tally
 from surveys.services.paging import shown_page
@@ -58,6 +59,8 @@ class InviteResult:
 
     surveys: list[Survey] = field(default_factory=list)
     now: datetime | None = None
+    # Customers whose earlier invitation has not gone yet (not invited twice): when it goes.
+    already_invited: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def counts(self) -> Counter:
@@ -244,6 +247,21 @@ def invite_to_relationship_review(
     if not customers:
         raise InviteError("None of those customers can be invited any more.")
     result = InviteResult(now=now)
+    already = dict(
+        session.execute(
+            select(Survey.customer_id, func.min(Survey.send_at))
+            .where(
+                Survey.customer_id.in_([customer.id for customer in customers]),
+                Survey.kind == "relationship_review",
+                Survey.status == SurveyStatus.SCHEDULED,
+            )
+            .group_by(Survey.customer_id)
+        ).all()
+    )
+    result.already_invited = {
+        customer.id: already[customer.id] for customer in customers if customer.id in already
+    }
+    customers = [customer for customer in customers if customer.id not in already]
     for customer in customers:
         result.surveys.append(
             schedule_survey(
@@ -257,6 +275,8 @@ def invite_to_relationship_review(
                 wait_for_throttle=True,
             )
         )
+    if not result.surveys:
+        return result  # everyone chosen already had an invitation on its way
     record_admin_change(
         session,
         actor_user=actor,
