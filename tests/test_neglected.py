@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, Case, Survey
+from surveys.services.customers.neglect import PAGE_SIZE
 from surveys.services.customers.touchpoints import record_touchpoint
 from surveys.services.customers.unsubscribe import unsubscribe_customer
 from surveys.services.question_sets.versions import get_question_set
@@ -82,7 +83,16 @@ def test_the_list_holds_who_is_short_of_ten_to_one_or_untouched_most_neglected_f
 
     html = client.get("/admin/neglected").get_data(as_text=True)
 
-    assert names_listed(html) == ["Ratio Short", "Barely Short", "Never Touched", "Long Silent"]
+    # Longest without a positive touch first (a customer never touched well counts from when
+    # we first knew them).
+    assert names_listed(html) == ["Long Silent", "Never Touched", "Ratio Short", "Barely Short"]
+    by_shortfall = client.get("/admin/neglected?sort=shortfall").get_data(as_text=True)
+    assert names_listed(by_shortfall) == [
+        "Ratio Short",
+        "Barely Short",
+        "Long Silent",
+        "Never Touched",
+    ]
     listed = page(html).text
     assert "2 positive, 1 negative · 8 short of 10 to 1" in listed
     assert "last positive touch 200 days ago" in listed
@@ -128,14 +138,23 @@ def test_inviting_the_chosen_respects_suppression_and_the_throttle_and_is_audite
 
     assert response.status_code == 302
     flashed = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Invited 1 customer to a relationship review." in flashed
-    assert "1 was surveyed recently, so is not asked yet." in flashed
+    assert "Invited 2 customers to a relationship review." in flashed
+    opens = clock.now() + timedelta(days=27)
+    assert (
+        f"1 was surveyed recently: the invitation waits and goes on {opens:%-d %b %Y, %H:%M} UTC"
+        in flashed
+    )
     assert "1 has unsubscribed or bounced, so is never asked." in flashed
     reviews = {
-        s.customer_id: s.status
+        s.customer_id: (s.status, s.send_at)
         for s in session.scalars(select(Survey).where(Survey.kind == "relationship_review"))
     }
-    assert reviews == {chosen.id: "scheduled", gone.id: "suppressed", recent.id: "throttled"}
+    # The throttled invitation is not dropped: it waits for the window to open.
+    assert reviews == {
+        chosen.id: ("scheduled", clock.now()),
+        gone.id: ("suppressed", None),
+        recent.id: ("scheduled", opens),
+    }
     assert not_chosen.id not in reviews
     [entry] = session.scalars(select(AuditEntry)).all()
     assert entry.action == "customers.invited_to_review"
@@ -144,7 +163,7 @@ def test_inviting_the_chosen_respects_suppression_and_the_throttle_and_is_audite
         "survey": {
             str(chosen.id): "scheduled",
             str(gone.id): "suppressed",
-            str(recent.id): "throttled",
+            str(recent.id): "scheduled",
         }
     }
 
@@ -182,3 +201,106 @@ def test_an_invited_customer_answering_unhappily_gets_a_case_like_any_other(
     run_worker(runner)
     [owner_mail] = mails_to(fake_sendgrid, "olivia@shop.example")
     assert "Nobody calls me back." in owner_mail.text
+
+
+def test_the_list_is_paged_with_nobody_hidden(client, session, clock, admin):
+    for number in range(PAGE_SIZE * 2 + 3):
+        customer_with(session, clock, f"Q{number:03d} Quiet", known_for_days=100 + number)
+    session.commit()
+    log_in(client, admin)
+
+    pages = [
+        page(client.get(f"/admin/neglected?page={n}").get_data(as_text=True)) for n in (1, 2, 3)
+    ]
+
+    listed = [
+        text_of(label.strong) for shown in pages for label in shown.all('label[for^="customer-"]')
+    ]
+    # Everyone once, the longest-quiet (known longest) first.
+    assert listed == [f"Q{number:03d} Quiet" for number in reversed(range(PAGE_SIZE * 2 + 3))]
+    assert "103 customers" in pages[0].text and "Page 1 of 3" in pages[0].text
+    assert pages[2].links()["← Previous"] == "/admin/neglected?sort=quiet&page=2"
+    # A page past the last shows the last.
+    beyond = page(client.get("/admin/neglected?page=99").get_data(as_text=True))
+    assert "Page 3 of 3" in beyond.text
+
+
+def test_each_customer_says_whether_they_can_be_invited_now_or_from_when(
+    client, session, clock, admin
+):
+    free = customer_with(session, clock, "Free Now", known_for_days=200)
+    recent = customer_with(session, clock, "Recently Asked", known_for_days=210)
+    schedule_survey(
+        session,
+        customer=recent,
+        kind="purchase",
+        question_set=get_question_set(session, "heart-to-heart"),
+        now=clock.now() - timedelta(days=10),
+    )
+    gone = customer_with(session, clock, "Gone Away", known_for_days=220)
+    unsubscribe_customer(session, gone, now=clock.now())
+    session.commit()
+    log_in(client, admin)
+
+    shown = page(client.get("/admin/neglected").get_data(as_text=True))
+
+    windows = {
+        text_of(item.strong): text_of(item.select_one(".invite-window"))
+        for item in shown.all(".neglected-list li")
+    }
+    opens = clock.now() + timedelta(days=20)
+    assert windows == {
+        "Gone Away": "Cannot be invited: unsubscribed.",
+        "Recently Asked": f"Can be invited from {opens:%-d %b %Y, %H:%M} UTC; "
+        "an invitation now waits until then.",
+        "Free Now": "Can be invited now.",
+    }
+    assert free.id
+
+
+def test_a_waiting_invitation_goes_out_when_the_window_opens(
+    client, session, runner, clock, fake_sendgrid, admin
+):
+    recent = customer_with(session, clock, "Recently Asked", known_for_days=210)
+    schedule_survey(
+        session,
+        customer=recent,
+        kind="manual",
+        question_set=get_question_set(session, "heart-to-heart"),
+        now=clock.now() - timedelta(days=10),
+    )
+    session.commit()
+    run_worker(runner)
+    log_in(client, admin)
+    invite(client, [recent.id])
+    [review] = session.scalars(select(Survey).where(Survey.kind == "relationship_review")).all()
+
+    def review_mails() -> list:
+        return [m for m in mails_to(fake_sendgrid, recent.email) if m.survey_id == review.id]
+
+    clock.advance(days=19)
+    run_worker(runner)
+    assert review_mails() == []
+    clock.advance(days=1, minutes=1)
+    run_worker(runner)
+
+    session.refresh(review)
+    assert review.status == "sent"
+    assert len(review_mails()) == 1
+
+
+def test_inviting_someone_whose_invitation_waits_does_not_invite_them_twice(
+    client, session, clock, admin
+):
+    ana = customer_with(session, clock, "Ana Quiet", known_for_days=200)
+    session.commit()
+    log_in(client, admin)
+    invite(client, [ana.id])
+
+    again = invite(client, [ana.id])
+
+    flashed = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "1 already had an invitation on its way, so was not invited twice" in flashed
+    reviews = session.scalars(select(Survey).where(Survey.kind == "relationship_review")).all()
+    assert len(reviews) == 1
+    assert len(session.scalars(select(AuditEntry)).all()) == 1

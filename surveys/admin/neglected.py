@@ -1,5 +1,6 @@
 """Admin: neglected customers: short of ten positive touches per negative one, or untouched
-for 90 days, most neglected first; invite the ones chosen to a relationship review."""
+for 90 days, a page at a time (longest without a positive touch first, or furthest short of
+ten to one); invite the ones chosen to a relationship review."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from surveys.db import db
 from surveys.forms import AppForm
 from surveys.models.surveys import SurveyStatus
 from surveys.services.customers import neglect
+from surveys.templating import format_datetime
 from surveys.web_input import database_id
 
 
@@ -29,16 +31,23 @@ def _neglected_page(
     *, error: str | None = None, chosen: list[int] | None = None, status: int = 200
 ):
     now = clock.now()
+    listed = neglect.neglected_page(
+        db.session(),
+        now=now,
+        sort=request.args.get("sort", "quiet"),
+        page=database_id(request.args.get("page")) or 1,
+    )
     return render_template(
         "admin/show_neglected.html",
-        neglected=neglect.neglected_customers(db.session(), now=now),
+        listed=listed,
+        neglected=listed.rows,
+        sorts=neglect.SORTS,
         now=now,
         form=InviteForm(formdata=None),
         error=error,
         chosen=set(chosen or ()),
         aim=neglect.AIM,
         neglect_days=neglect.NEGLECT_DAYS,
-        limit=neglect.LIST_LIMIT,
     ), status
 
 
@@ -60,21 +69,43 @@ def invite_neglected():
     except neglect.InviteError as exc:
         return _neglected_page(error=str(exc), chosen=chosen, status=422)
     session.commit()
-    flash(_invite_summary(result.counts))
-    return redirect(url_for(".show_neglected"))
+    flash(_invite_summary(result))
+    return redirect(url_for(".show_neglected", **_listing_args()))
 
 
-def _invite_summary(counts) -> str:
-    """'Invited 3 customers. 1 was surveyed recently and will not be asked again yet.'"""
+def _listing_args() -> dict:
+    """The sort and page the invitation was sent from, to come back to them."""
+    return {key: request.args[key] for key in ("sort", "page") if request.args.get(key)}
+
+
+def _invite_summary(result: neglect.InviteResult) -> str:
+    """'Invited 3 customers. 1 was surveyed recently: their invitation goes on 12 Jan 2027.'"""
+    counts = result.counts
+    waiting = result.waiting
     invited = counts.get(SurveyStatus.SCHEDULED, 0)
-    parts = [
-        f"Invited {invited} {'customer' if invited == 1 else 'customers'} to a relationship review."
-    ]
-    if counts.get(SurveyStatus.THROTTLED):
-        n = counts[SurveyStatus.THROTTLED]
+    parts = []
+    if invited or not result.already_invited:
         parts.append(
-            f"{n} {'was' if n == 1 else 'were'} surveyed recently, so "
-            f"{'is' if n == 1 else 'are'} not asked yet."
+            f"Invited {invited} {'customer' if invited == 1 else 'customers'} "
+            "to a relationship review."
+        )
+    if result.already_invited:
+        n = len(result.already_invited)
+        first = format_datetime(min(result.already_invited.values()))
+        parts.append(
+            f"{n} already had an invitation on its way, so {'was' if n == 1 else 'were'} not "
+            f"invited twice (the first goes on {first})."
+        )
+    if waiting:
+        n = len(waiting)
+        first = format_datetime(waiting[0].send_at)
+        parts.append(
+            f"{n} {'was' if n == 1 else 'were'} surveyed recently: "
+            + (
+                f"the invitation waits and goes on {first}."
+                if n == 1
+                else f"their invitations wait and go from {first}."
+            )
         )
     if counts.get(SurveyStatus.SUPPRESSED):
         n = counts[SurveyStatus.SUPPRESSED]

@@ -1,8 +1,10 @@
 """Neglected customers: short of ten positive touches per negative one, or untouched for long.
 
-Admins see them most neglected first and invite the ones they choose to a
-relationship review (the "date"), through the same scheduling as every
-survey: suppressed addresses are not asked, and the throttle holds.
+Admins see them, longest without a positive touch first (or by how far they are short of
+ten to one), a page at a time with nothing hidden, each with whether they can be invited now
+or from when. The ones chosen are invited to a relationship review (the "date") through the
+same scheduling as every survey: suppressed addresses are not asked, and an invitation to
+someone surveyed inside the throttle window waits in the outbox until the window opens.
 """
 
 from __future__ import annotations
@@ -12,18 +14,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import Customer, Survey, User
+from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.customers.touchpoints import AIM, Tally
+from surveys.services.paging import shown_page
 from surveys.services.question_sets.versions import get_question_set
-from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.settings import get_setting
+from surveys.services.surveys.scheduling import LIVE_STATUSES, THROTTLED_KINDS, schedule_survey
 
 # A customer with no positive touch for this long is neglected, whatever the ratio.
 NEGLECT_DAYS = 90
 RELATIONSHIP_REVIEW_SET = "relationship-review"
 LIST_LIMIT = 200
+PAGE_SIZE = 50
+# How the list may be ordered: the longest without a positive touch first (the default),
+# or the furthest short of ten positive touches per negative one.
+SORTS = {"quiet": "Longest without a positive touch", "shortfall": "Furthest short of 10 to 1"}
 
 
 class InviteError(ValueError):
@@ -44,13 +54,141 @@ class NeglectedCustomer:
 
 @dataclass
 class InviteResult:
-    """What became of each invitation: scheduled, throttled, suppressed."""
+    """What became of each invitation: scheduled (now or when the throttle allows), or
+    suppressed."""
 
     surveys: list[Survey] = field(default_factory=list)
+    now: datetime | None = None
+    # Customers whose earlier invitation has not gone yet (not invited twice): when it goes.
+    already_invited: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def counts(self) -> Counter:
         return Counter(survey.status for survey in self.surveys)
+
+    @property
+    def waiting(self) -> list[Survey]:
+        """Invitations held for the throttle window, soonest first."""
+        later = [
+            survey
+            for survey in self.surveys
+            if survey.status == "scheduled" and self.now and survey.send_at > self.now
+        ]
+        return sorted(later, key=lambda survey: survey.send_at)
+
+
+@dataclass(frozen=True)
+class InviteWindow:
+    """Whether a customer can be invited now, from a date (the throttle), or never."""
+
+    can_invite: bool
+    opens_at: datetime | None = None  # a later date the throttle allows, when not now
+    why_not: str | None = None  # for an address that is never asked
+
+
+@dataclass(frozen=True)
+class NeglectedPage:
+    rows: list[NeglectedCustomer]
+    windows: dict[int, InviteWindow]
+    total: int
+    page: int
+    pages: int
+    sort: str
+
+
+def _neglect_conditions(now: datetime) -> list:
+    positive, negative = Customer.positive_touches, Customer.negative_touches
+    cutoff = now - timedelta(days=NEGLECT_DAYS)
+    return [
+        Customer.erased_at.is_(None),
+        or_(and_(negative > 0, positive < AIM * negative), _quiet_since() < cutoff),
+    ]
+
+
+def _quiet_since():
+    # A customer we have never touched well counts from when we first knew them.
+    return func.coalesce(Customer.last_positive_touch_at, Customer.created_at)
+
+
+def neglected_page(
+    session: Session, *, now: datetime, sort: str = "quiet", page: int = 1
+) -> NeglectedPage:
+    """One page of the neglected, in the order asked for (`SORTS`), with the total."""
+    sort = sort if sort in SORTS else "quiet"
+    conditions = _neglect_conditions(now)
+    total = session.scalar(select(func.count(Customer.id)).where(*conditions)) or 0
+    page = shown_page(page, total=total, per_page=PAGE_SIZE)
+    # How many positive touches short of the aim; no less than none (a long-quiet customer
+    # with plenty of positives is not "more than on target" for this order).
+    short = AIM * Customer.negative_touches - Customer.positive_touches
+    shortfall = sql_case((short > 0, short), else_=0)
+    order = (
+        (_quiet_since(), Customer.id)
+        if sort == "quiet"
+        else (shortfall.desc(), _quiet_since(), Customer.id)
+    )
+    customers = session.scalars(
+        select(Customer)
+        .where(*conditions)
+        .options(selectinload(Customer.owner))
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    rows = [
+        NeglectedCustomer(
+            customer,
+            Tally(customer.positive_touches, customer.negative_touches),
+            customer.last_positive_touch_at,
+        )
+        for customer in customers
+    ]
+    return NeglectedPage(
+        rows=rows,
+        windows=invite_windows(session, customers, now=now),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        sort=sort,
+    )
+
+
+def invite_windows(
+    session: Session, customers: list[Customer], *, now: datetime
+) -> dict[int, InviteWindow]:
+    """For each customer, whether a relationship review can go now or from when: one query
+    for the lot (the latest survey inside the throttle window of each)."""
+    days = int(get_setting(session, "throttle_days"))
+    ids = [customer.id for customer in customers]
+    latest = (
+        dict(
+            session.execute(
+                select(Survey.customer_id, func.max(Survey.send_at))
+                .where(
+                    Survey.customer_id.in_(ids),
+                    Survey.kind.in_(THROTTLED_KINDS),
+                    Survey.status.in_(LIVE_STATUSES),
+                    Survey.send_at >= now - timedelta(days=days),
+                )
+                .group_by(Survey.customer_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    windows = {}
+    for customer in customers:
+        if customer.suppressed_at is not None:
+            windows[customer.id] = InviteWindow(
+                False, why_not=customer.suppression_reason or "suppressed"
+            )
+        elif customer.id in latest:
+            windows[customer.id] = InviteWindow(
+                True, opens_at=latest[customer.id] + timedelta(days=days)
+            )
+        else:
+            windows[customer.id] = InviteWindow(True)
+    return windows
 
 
 def neglected_customers(
@@ -108,7 +246,22 @@ def invite_to_relationship_review(
     ).all()
     if not customers:
         raise InviteError("None of those customers can be invited any more.")
-    result = InviteResult()
+    result = InviteResult(now=now)
+    already = dict(
+        session.execute(
+            select(Survey.customer_id, func.min(Survey.send_at))
+            .where(
+                Survey.customer_id.in_([customer.id for customer in customers]),
+                Survey.kind == "relationship_review",
+                Survey.status == SurveyStatus.SCHEDULED,
+            )
+            .group_by(Survey.customer_id)
+        ).all()
+    )
+    result.already_invited = {
+        customer.id: already[customer.id] for customer in customers if customer.id in already
+    }
+    customers = [customer for customer in customers if customer.id not in already]
     for customer in customers:
         result.surveys.append(
             schedule_survey(
@@ -117,8 +270,13 @@ def invite_to_relationship_review(
                 kind="relationship_review",
                 question_set=question_set,
                 now=now,
+                # Someone chose to ask them: a recent survey delays the invitation, never
+                # drops it.
+                wait_for_throttle=True,
             )
         )
+    if not result.surveys:
+        return result  # everyone chosen already had an invitation on its way
     record_admin_change(
         session,
         actor_user=actor,

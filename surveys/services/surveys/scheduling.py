@@ -53,6 +53,20 @@ def recently_surveyed(session: Session, customer: Customer, now: datetime) -> bo
     return bool(count)
 
 
+def throttle_opens_at(session: Session, customer: Customer, now: datetime) -> datetime | None:
+    """When the throttle lets this customer be surveyed again; None when it does already."""
+    days = int(get_setting(session, "throttle_days"))
+    latest = session.scalar(
+        select(func.max(Survey.send_at)).where(
+            Survey.customer_id == customer.id,
+            Survey.kind.in_(THROTTLED_KINDS),
+            Survey.status.in_(LIVE_STATUSES),
+            Survey.send_at >= now - timedelta(days=days),
+        )
+    )
+    return None if latest is None else latest + timedelta(days=days)
+
+
 def record_unsent_survey(
     session: Session,
     *,
@@ -92,10 +106,13 @@ def schedule_survey(
     case: Case | None = None,
     customer_is_new: bool = False,
     customer_locked: bool = False,
+    wait_for_throttle: bool = False,
 ) -> Survey:
     """Schedule a survey for a customer, or record why it will not be sent.
 
-    Suppressed addresses are never surveyed; throttled kinds respect the window.
+    Suppressed addresses are never surveyed; throttled kinds respect the window: the
+    survey is recorded `throttled` and never sent, or, with `wait_for_throttle`, scheduled
+    for the moment the window opens (an invitation someone chose to send).
     A scheduled survey gets its delivery queued in the outbox for `send_at`,
     or for the end of the customer's quiet hours when that falls in them.
     `customer_is_new` says the customer was inserted in this very transaction:
@@ -115,8 +132,12 @@ def schedule_survey(
         and not customer_is_new
         and recently_surveyed(session, customer, now)
     ):
-        days = get_setting(session, "throttle_days")
-        unsent = (SurveyStatus.THROTTLED, f"already surveyed in the last {days} days")
+        opens_at = throttle_opens_at(session, customer, now) if wait_for_throttle else None
+        if opens_at is not None:
+            send_at = max(send_at or now, opens_at)
+        else:
+            days = get_setting(session, "throttle_days")
+            unsent = (SurveyStatus.THROTTLED, f"already surveyed in the last {days} days")
     if unsent is not None:
         status, reason = unsent
         return record_unsent_survey(
