@@ -73,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.admin.routes import bp as admin_bp
     from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
-    from surveys.delighted.views import bp as delighted_bp
+    from surveys.delighted.routes import bp as delighted_bp
     from surveys.inbox.routes import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp
@@ -93,10 +93,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_throttles(app: Flask) -> None:
     from surveys import throttle
+    from surveys.api.routes import bp as api_bp
+    from surveys.delighted.routes import bp as delighted_bp
     from surveys.inbox.account import show_login_throttled
 
     limiter = throttle.init_app(app)
     throttle.throttle_login_attempts(app, limiter, "inbox.login", on_breach=show_login_throttled)
+    throttle.limit_api_requests(app, limiter, [api_bp, delighted_bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -106,13 +106,31 @@ def test_a_bearer_key_is_not_delighted_auth(client, key):
     assert response.status_code == 401
 
 
-def test_every_v1_route_refuses_a_request_without_a_key(client, app):
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("delighted.")]
-    assert len(rules) == 5
-    for rule in rules:
-        method = "POST" if "POST" in rule.methods else "GET"
-        response = client.open(rule.rule, method=method, json={})
-        assert response.status_code == 401, rule.rule
+def test_every_v1_path_refuses_a_request_without_a_key_routed_or_not(client, app):
+    examples = {"person_id": "email:ana@example.com", "person_email": "ana@example.com"}
+    paths = [
+        (method, rule.rule.replace("<int:response_id>", "1"))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("delighted.")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+    paths = [
+        (
+            method,
+            path.replace("<person_id>", examples["person_id"]).replace(
+                "<person_email>", examples["person_email"]
+            ),
+        )
+        for method, path in paths
+    ]
+    # Every resource answers with and without `.json`; paths that lead nowhere are refused too.
+    assert len(paths) == 40
+    paths += [("GET", "/v1/nothing-here"), ("DELETE", "/v1/metrics"), ("GET", "/v1")]
+
+    for method, path in paths:
+        response = client.open(path, method=method, json={})
+        assert response.status_code == 401, (method, path)
+        assert response.get_json()["message"] == "Unauthorized", (method, path)
 
 
 # --- POST /v1/people.json -------------------------------------------------------------------
