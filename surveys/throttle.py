@@ -51,7 +51,13 @@ def init_app(app: Flask) -> Limiter:
         swallow_errors=True,
     )
     limiter.init_app(app)
+    app.extensions["throttle_limiter"] = limiter
     return limiter
+
+
+def limiter_of(app: Flask) -> Limiter:
+    """The limiter init_app gave the app."""
+    return app.extensions["throttle_limiter"]
 
 
 def throttle_login_attempts(app: Flask, limiter: Limiter, view_endpoint: str, on_breach) -> None:

@@ -74,3 +74,9 @@ def test_the_limit_is_checked_when_the_app_starts():
     assert api_rate_limit("50 per minute") == "50 per minute"
     with pytest.raises(ValueError, match="API_RATE_LIMIT"):
         api_rate_limit("lots")
+
+
+def test_the_limit_is_checked_before_the_key_is_looked_up(client, keys):
+    wrong = [client.get("/v1/bounces", headers=basic("h2h_not-a-key")) for _ in range(4)]
+
+    assert [r.status_code for r in wrong] == [401, 401, 401, 429]

@@ -7,7 +7,7 @@ ordered by (timestamp, id) so that a page never shows a row twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -170,7 +170,8 @@ def list_people(session: Session, query: PeopleQuery) -> list[Customer]:
     if query.since is not None:
         statement = statement.where(Customer.created_at >= query.since)
     if query.until is not None:
-        statement = statement.where(Customer.created_at <= query.until)
+        # Whole seconds, as Delighted wrote them: `until` takes in all of its last second.
+        statement = statement.where(Customer.created_at < query.until + timedelta(seconds=1))
     return list(session.scalars(statement))
 
 
