@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_logging(app)
     register_extensions(app)
     register_url_converters(app)
+    register_rate_limiter(app)
     register_blueprints(app)
     register_throttles(app)
     register_errorhandlers(app)
@@ -73,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.admin.routes import bp as admin_bp
     from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
-    from surveys.delighted.views import bp as delighted_bp
+    from surveys.delighted.routes import bp as delighted_bp
     from surveys.inbox.routes import bp as inbox_bp
     from surveys.public.views import bp as public_bp
     from surveys.webhooks.views import bp as webhooks_bp
@@ -91,12 +92,23 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(delighted_bp)
 
 
+def register_rate_limiter(app: Flask) -> None:
+    # Before the blueprints: its check runs before their request hooks, so a request past the
+    # API's rate limit is refused before its key is even looked up.
+    from surveys import throttle
+
+    throttle.init_app(app)
+
+
 def register_throttles(app: Flask) -> None:
     from surveys import throttle
+    from surveys.api.routes import bp as api_bp
+    from surveys.delighted.routes import bp as delighted_bp
     from surveys.inbox.account import show_login_throttled
 
-    limiter = throttle.init_app(app)
+    limiter = throttle.limiter_of(app)
     throttle.throttle_login_attempts(app, limiter, "inbox.login", on_breach=show_login_throttled)
+    throttle.limit_api_requests(app, limiter, [api_bp, delighted_bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 
 from flask import abort, g, request
@@ -69,14 +71,40 @@ def admit_api_key(raw: str, *, unauthorized_detail: str) -> ApiKey:
     return key
 
 
+def basic_user_name() -> str:
+    """The user name of `Authorization: Basic …`, or "" when there is none.
+
+    Delighted's clients send the API key as the user name; some encoded the key
+    alone, without the `:` and the empty password, so the colon is optional here.
+    """
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[0].strip()
+
+
+def bearer_token() -> str:
+    """The key of `Authorization: Bearer <key>`, or "" when there is none."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else ""
+
+
+def presented_api_key() -> str:
+    """Whichever key the request presents, as a bearer token or a Basic user name."""
+    return bearer_token() or basic_user_name()
+
+
 def api_key_required(view):
     """Let the view run only for a valid `Authorization: Bearer <key>`; sets g.api_key."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
         admit_api_key(
-            raw.strip() if scheme.lower() == "bearer" else "",
+            bearer_token(),
             unauthorized_detail="Send a valid API key as 'Authorization: Bearer <key>'.",
         )
         return view(*args, **kwargs)

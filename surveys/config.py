@@ -6,10 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
+import limits
 from dotenv import load_dotenv
 
 # The checkout's top folder: templates/, static/, migrations/ and the default instance/ live there.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Requests per API key, as AskNicely allows: room for a sync job, not for a flood.
+DEFAULT_API_RATE_LIMIT = "200 per 10 seconds"
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -58,6 +61,8 @@ def config_from_environment(instance_path: Path) -> dict:
         "INBOUND_PARSE_PASSWORD": env.get("INBOUND_PARSE_PASSWORD") or None,
         # Where the login throttle counts failed attempts (Flask-Limiter reads this key).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Requests per API key to /api/v1 and /v1 together (README's *Rate limits*).
+        "API_RATE_LIMIT": api_rate_limit(env.get("API_RATE_LIMIT")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # API bodies larger than 1 MiB answer 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -65,6 +70,16 @@ def config_from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+
+
+def api_rate_limit(value: str | None) -> str:
+    """API_RATE_LIMIT as Flask-Limiter reads it ("200 per 10 seconds"), checked at start."""
+    value = (value or "").strip() or DEFAULT_API_RATE_LIMIT
+    try:
+        limits.parse(value)
+    except ValueError:
+        raise ValueError(f"API_RATE_LIMIT must read like '200 per 10 seconds': {value!r}") from None
+    return value
 
 
 def inbound_domain(value: str | None) -> str | None:

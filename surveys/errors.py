@@ -6,6 +6,7 @@ from flask import Flask, Response, current_app, g, jsonify, make_response, rende
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from surveys.db import database_error_summary, database_unreachable
 
@@ -72,8 +73,34 @@ def wants_problem_json() -> bool:
     return path.startswith(("/api/", "/v1/", "/webhooks/"))
 
 
+def is_delighted_path() -> bool:
+    """Whether the request is for the Delighted-compatible endpoints (/v1), routed or not."""
+    return request.path == "/v1" or request.path.startswith("/v1/")
+
+
+def delighted_error_response(
+    status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None
+) -> Response:
+    """An error in Delighted's shape: status, message (the reason phrase), errors by field.
+
+    Served as `application/json`, so an integration's existing error handling keeps
+    working; `detail` adds a sentence for people.
+    """
+    message = HTTP_STATUS_CODES.get(status, "Error")
+    body: dict = {"status": status, "message": message, "detail": detail or message}
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Heart to Heart"'
+    return response
+
+
 def api_problem_response(problem: ApiProblem) -> Response:
-    """The problem document that answers an ApiProblem."""
+    """The problem document that answers an ApiProblem (in Delighted's shape under /v1)."""
+    if is_delighted_path():
+        return delighted_error_response(problem.status, problem.detail, problem.errors)
     return problem_response(
         problem.status, problem.title, problem.detail, errors=problem.errors, type_=problem.type
     )
@@ -101,7 +128,10 @@ def register(app: Flask) -> None:
                 413: "The request body is larger than 1 MiB.",
                 415: "Send the body as JSON with Content-Type: application/json.",
             }.get(exc.code, exc.description)
-            response = problem_response(exc.code or 500, exc.name, detail)
+            if is_delighted_path():
+                response = delighted_error_response(exc.code or 500, detail)
+            else:
+                response = problem_response(exc.code or 500, exc.name, detail)
         else:
             response = make_response(
                 render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
@@ -125,6 +155,10 @@ def register(app: Flask) -> None:
     def handle_unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         _roll_back_request_session()
+        if is_delighted_path():
+            return delighted_error_response(
+                500, "Something went wrong on our side; nothing was changed."
+            )
         if wants_problem_json():
             return problem_response(
                 500,

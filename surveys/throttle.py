@@ -1,4 +1,4 @@
-"""Throttling with Flask-Limiter: failed logins today; the API's limits will join them here.
+"""Throttling with Flask-Limiter: failed logins, and requests to the APIs per API key.
 
 Only failed attempts count, per account (the email tried) and per client address:
 - per account, 5 a minute and 30 an hour: room for a person fumbling their password, while a
@@ -7,8 +7,17 @@ Only failed attempts count, per account (the email tried) and per client address
 - per address, 20 in 5 minutes: one address trying many accounts is stopped early, while an
   office behind one address has room for everyone's typos.
 A successful login counts for nothing, and failures on one account never block another except
-through the shared address limit. Counts live in RATELIMIT_STORAGE_URI: memory by default
-(each process counts apart), Redis when several web processes must share them.
+through the shared address limit.
+
+The APIs (/api/v1 and the Delighted-compatible /v1) share one limit per API key,
+API_RATE_LIMIT (200 requests per 10 seconds unless configured, as AskNicely allows): past
+it, 429 with `Retry-After`, and every answer says where the caller stands in
+`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds).
+Delighted's clients wait `Retry-After` and try again on their own. A request without a key
+counts against its address.
+
+Counts live in RATELIMIT_STORAGE_URI: memory by default (each process counts apart), Redis
+when several web processes must share them.
 """
 
 from __future__ import annotations
@@ -17,8 +26,11 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
+
+from surveys.auth import presented_api_key
+from surveys.errors import ApiProblem, api_problem_response
 
 ACCOUNT_LIMITS = "5 per minute; 30 per hour"
 ADDRESS_LIMITS = "20 per 5 minutes"
@@ -39,7 +51,13 @@ def init_app(app: Flask) -> Limiter:
         swallow_errors=True,
     )
     limiter.init_app(app)
+    app.extensions["throttle_limiter"] = limiter
     return limiter
+
+
+def limiter_of(app: Flask) -> Limiter:
+    """The limiter init_app gave the app."""
+    return app.extensions["throttle_limiter"]
 
 
 def throttle_login_attempts(app: Flask, limiter: Limiter, view_endpoint: str, on_breach) -> None:
@@ -66,6 +84,52 @@ def throttle_login_attempts(app: Flask, limiter: Limiter, view_endpoint: str, on
     view = limiter.limit(ADDRESS_LIMITS, key_func=address_key, **common)(view)
     view = limiter.limit(ACCOUNT_LIMITS, key_func=account_key, **common)(view)
     app.view_functions[view_endpoint] = view
+
+
+def limit_api_requests(app: Flask, limiter: Limiter, blueprints: list[Blueprint]) -> None:
+    """One limit per API key across these blueprints, with its headers on every answer."""
+    api_limit = limiter.shared_limit(
+        lambda: current_app.config["API_RATE_LIMIT"],
+        scope="api",
+        key_func=api_key_key,
+        on_breach=_answer_rate_limited,
+    )
+    for blueprint in blueprints:
+        api_limit(blueprint)
+    names = {blueprint.name for blueprint in blueprints}
+
+    @app.after_request
+    def tell_where_the_caller_stands(response: Response) -> Response:
+        limit = limiter.current_limit if request.blueprint in names else None
+        if limit is not None:
+            response.headers["X-RateLimit-Limit"] = str(limit.limit.amount)
+            response.headers["X-RateLimit-Remaining"] = str(max(0, limit.remaining))
+            response.headers["X-RateLimit-Reset"] = str(limit.reset_at)
+        return response
+
+
+def _answer_rate_limited(limit: RequestLimit) -> Response:
+    """429 in the caller's API's own error shape, with `Retry-After`."""
+    wait = retry_after_seconds(limit)
+    response = api_problem_response(
+        ApiProblem(
+            429,
+            "Too Many Requests",
+            f"More than {limit.limit.amount} requests in {limit.limit.get_expiry()} seconds "
+            f"with this API key. Send it again in {wait} seconds.",
+            type_="rate-limited",
+        )
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def api_key_key() -> str:
+    # The key itself is never kept, only part of its hash (a fixed length, nothing to steal).
+    raw = presented_api_key()
+    if not raw:
+        return address_key()
+    return "api-key:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def record_failed_login(email: str | None) -> None:

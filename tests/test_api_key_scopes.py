@@ -67,8 +67,14 @@ def test_the_write_routes_include_every_kind_the_contract_names(app):
         ("POST", "/api/v1/cases/1/resolve"),
         ("POST", "/api/v1/touchpoints"),
         ("PUT", "/api/v1/question-sets/heart-to-heart"),
-        ("POST", "/v1/people.json"),
-        ("POST", "/v1/unsubscribes.json"),
+        ("POST", "/v1/people"),
+        ("DELETE", "/v1/people/1"),
+        ("DELETE", "/v1/people/1/survey_requests/pending"),
+        ("POST", "/v1/survey_responses"),
+        ("PUT", "/v1/survey_responses/1"),
+        ("POST", "/v1/unsubscribes"),
+        ("POST", "/v1/autopilot/email/memberships"),
+        ("DELETE", "/v1/autopilot/email/memberships"),
     } <= routes
 
 

@@ -106,13 +106,31 @@ def test_a_bearer_key_is_not_delighted_auth(client, key):
     assert response.status_code == 401
 
 
-def test_every_v1_route_refuses_a_request_without_a_key(client, app):
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("delighted.")]
-    assert len(rules) == 5
-    for rule in rules:
-        method = "POST" if "POST" in rule.methods else "GET"
-        response = client.open(rule.rule, method=method, json={})
-        assert response.status_code == 401, rule.rule
+def test_every_v1_path_refuses_a_request_without_a_key_routed_or_not(client, app):
+    examples = {"person_id": "email:ana@example.com", "person_email": "ana@example.com"}
+    paths = [
+        (method, rule.rule.replace("<int:response_id>", "1"))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("delighted.")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+    paths = [
+        (
+            method,
+            path.replace("<person_id>", examples["person_id"]).replace(
+                "<person_email>", examples["person_email"]
+            ),
+        )
+        for method, path in paths
+    ]
+    # Every resource answers with and without `.json`; paths that lead nowhere are refused too.
+    assert len(paths) == 40
+    paths += [("GET", "/v1/nothing-here"), ("DELETE", "/v1/metrics"), ("GET", "/v1")]
+
+    for method, path in paths:
+        response = client.open(path, method=method, json={})
+        assert response.status_code == 401, (method, path)
+        assert response.get_json()["message"] == "Unauthorized", (method, path)
 
 
 # --- POST /v1/people.json -------------------------------------------------------------------
@@ -638,3 +656,53 @@ def test_bounces_list_addresses_whose_mail_bounced(client, auth, session, suppre
     assert items[0]["bounced_at"] == NOW + 2 * 3600
     assert set(items[0]) == {"person_id", "email", "name", "bounced_at"}
     assert items[0]["name"] == "Bea Bounce"
+
+
+# --- paths as the clients send them, and errors on paths that lead nowhere ------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/unsubscribes", "/v1/unsubscribes.json"])
+def test_each_resource_answers_with_and_without_dot_json(client, auth, path):
+    response = client.get(path, headers=auth)
+
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+def test_a_path_that_leads_nowhere_is_a_404_in_delighteds_shape(client, auth):
+    response = client.get("/v1/surveys", headers=auth)
+
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert {"status": 404, "message": "Not Found"}.items() <= response.get_json().items()
+
+
+def test_a_method_a_path_does_not_take_is_a_405_in_delighteds_shape_with_allow(client, auth):
+    response = client.delete("/v1/metrics", headers=auth)
+
+    assert response.status_code == 405
+    assert response.get_json()["message"] == "Method Not Allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_withdrawing_pending_requests_also_cancels_a_waiting_reminder(client, auth, session, clock):
+    customer = make_customer(session, email="ana@example.com")
+    survey, _token = make_sent_survey(session, customer, sent_at=clock.now())
+    session.add(
+        OutboxMessage(
+            template="reminder",
+            to_email=customer.email,
+            customer_id=customer.id,
+            survey_id=survey.id,
+            status="pending",
+            next_attempt_at=clock.now() + timedelta(days=3),
+        )
+    )
+    session.commit()
+
+    response = client.delete("/v1/people/ana%40example.com/survey_requests/pending", headers=auth)
+
+    assert response.status_code == 200
+    assert response.get_json() == {"ok": True}
+    assert [m.status for m in session.scalars(select(OutboxMessage))] == ["cancelled"]
+    assert only(session, Customer).suppressed_at is None

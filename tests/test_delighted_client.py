@@ -1,12 +1,10 @@
 """Delighted's official Python client (delighted 4.2.0) against the /v1 endpoints.
 
 Teams leaving Delighted keep their code and point the client's base URL at us;
-these tests do exactly that, over HTTP to a live server on a committed database.
-
-The client asks for `people`, `survey_responses`… without `.json`; until those
-paths exist (another issue adds them), its HTTP adapter asks for the `.json`
-paths that Delighted's own documentation and older clients used. Nothing else
-about the requests is changed: the client's own headers, auth and encoding.
+these tests do exactly that, over HTTP to a live server on a committed database,
+with the client exactly as it comes: its own paths (no `.json`), headers, auth,
+encoding, error classes and paging. Calls not shown here are in
+test_delighted_client_more.py.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from __future__ import annotations
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import select
@@ -33,16 +30,6 @@ with warnings.catch_warnings():
 UNHAPPY = {"expectations": "short", "recommend": "3", "one_thing": "The box arrived crushed."}
 
 
-class DotJsonPaths(delighted.HTTPAdapter):
-    """The client's own adapter (requests), asking for `<path>.json`."""
-
-    def request(self, method, uri, headers=None, data=None, params=None):
-        parts = urlsplit(uri)
-        return super().request(
-            method, urlunsplit(parts._replace(path=parts.path + ".json")), headers, data, params
-        )
-
-
 @pytest.fixture
 def server(committed_app, live_server) -> str:
     return live_server(committed_app)
@@ -59,9 +46,9 @@ def api_key(committed_app) -> str:
 
 @pytest.fixture
 def client(server, api_key) -> delighted.Client:
-    return delighted.Client(
-        api_key=api_key, api_base_url=f"{server}/v1/", http_adapter=DotJsonPaths()
-    )
+    # With the slash: the client joins `people` to it with urljoin, which drops a last
+    # segment not ended by one (`…/v1` + `people` is `…/people`).
+    return delighted.Client(api_key=api_key, api_base_url=f"{server}/v1/")
 
 
 def rows(app, statement):
@@ -91,9 +78,7 @@ def test_person_created_by_the_client_is_a_purchase_with_a_survey(committed_app,
 
 
 def test_the_client_raises_its_own_errors_for_a_bad_key_and_a_bad_field(committed_app, client):
-    stranger = delighted.Client(
-        api_key="h2h_not-a-key", api_base_url=client.api_base_url, http_adapter=DotJsonPaths()
-    )
+    stranger = delighted.Client(api_key="h2h_not-a-key", api_base_url=client.api_base_url)
 
     with pytest.raises(AuthenticationError):
         delighted.Unsubscribe.all(client=stranger)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from surveys.services.surveys.responses import submit_response
+from tests.factories import make_customer, make_sent_survey
 from tests.inbound import (
     HOSTILE,
     any_json,
@@ -54,7 +57,14 @@ FORM = {
     "properties[Plan]": "basic",
 }
 FORM_FIELDS = [(field,) for field in [*FORM, "channel", "properties"]]
-LISTS = ["/v1/survey_responses.json", "/v1/unsubscribes.json", "/v1/bounces.json"]
+LISTS = [
+    "/v1/survey_responses.json",
+    "/v1/unsubscribes.json",
+    "/v1/bounces.json",
+    "/v1/people",
+    "/v1/metrics",
+    "/v1/autopilot/email/memberships",
+]
 LIST_FIELDS = ["since", "until", "page", "per_page", "order", "person_email", "expand[]"]
 # Where a number meets a limit: of Delighted's paging, of our years, of Python's datetime.
 PAGE_EDGES = [0, -1, 1, 100, 101, 10**6, 10**6 + 1, 2**31, 2**63, 10**30]
@@ -133,3 +143,104 @@ def test_any_list_query_gets_an_answer_and_changes_nothing(
 
     assert response.status_code in (200, 422), response.get_data(as_text=True)
     assert row_counts(session) == before
+
+
+# --- survey responses and Autopilot ---------------------------------------------------------
+
+RECORDED = {
+    "person": "PERSON",
+    "score": 3,
+    "comment": "Nobody called back.",
+    "created_at": 1795424400,
+    "person_properties": {"order_id": "A-1001", "Plan": "basic"},
+}
+RECORDED_FIELDS = [
+    ("person",),
+    ("score",),
+    ("comment",),
+    ("created_at",),
+    ("person_properties",),
+    ("person_properties", "Plan"),
+]
+SAVED = {
+    "score": 3,
+    "comment": "The box arrived crushed.",
+    "notes": ["Called them back.", {"text": "Replacement sent."}],
+    "tags": ["shipping"],
+    "person": {"email": "bo@example.com"},
+}
+SAVED_FIELDS = [("score",), ("comment",), ("notes",), ("notes", 0), ("tags",), ("tags", 0)]
+MEMBER = {"person_email": "ana@example.com", "properties": {"Plan": "pro", "Seats": "3"}}
+MEMBER_FIELDS = [("person_email",), ("person_id",), ("properties",), ("properties", "Plan")]
+
+
+@pytest.fixture
+def answered_response(session, clock) -> tuple[int, int]:
+    """A customer's id, and the id of their unhappy response."""
+    customer = make_customer(session, email="bo@example.com")
+    survey, _token = make_sent_survey(session, customer, sent_at=clock.now())
+    response = submit_response(
+        session,
+        survey,
+        {"expectations": "short", "recommend": "3", "one_thing": "The box arrived crushed."},
+        now=clock.now(),
+    )
+    session.commit()
+    return customer.id, response.id
+
+
+def _with_person(document, person_id: int):
+    if isinstance(document, dict) and document.get("person") == "PERSON":
+        return {**document, "person": str(person_id)}
+    return document
+
+
+@HOSTILE
+@given(body=weighted((3, with_changes(RECORDED, RECORDED_FIELDS)), (1, any_json)))
+def test_any_recorded_response_gets_an_answer_and_a_refusal_changes_nothing(
+    client, auth, session, clock, answered_response, body
+):
+    before = row_counts(session)
+
+    response = client.post(
+        "/v1/survey_responses",
+        data=json_body(_with_person(body, answered_response[0])),
+        content_type="application/json",
+        headers=auth,
+    )
+
+    assert_held(response, before, row_counts(session))
+
+
+@HOSTILE
+@given(body=weighted((3, with_changes(SAVED, SAVED_FIELDS)), (1, any_json)))
+def test_any_saved_response_gets_an_answer_and_a_refusal_changes_nothing(
+    client, auth, session, clock, answered_response, body
+):
+    before = row_counts(session)
+
+    response = client.put(
+        f"/v1/survey_responses/{answered_response[1]}",
+        data=json_body(body),
+        content_type="application/json",
+        headers=auth,
+    )
+
+    assert_held(response, before, row_counts(session))
+
+
+@HOSTILE
+@given(body=weighted((3, with_changes(MEMBER, MEMBER_FIELDS)), (1, any_json)))
+def test_any_autopilot_member_gets_an_answer_and_a_refusal_changes_nothing(
+    client, auth, session, clock, body
+):
+    before = row_counts(session)
+
+    response = client.post(
+        "/v1/autopilot/email/memberships",
+        data=json_body(body),
+        content_type="application/json",
+        headers=auth,
+    )
+
+    assert_held(response, before, row_counts(session))

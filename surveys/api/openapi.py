@@ -65,6 +65,18 @@ SHARED_COMPONENTS = {
         "ValidationError": _problem_response(
             "Some fields are not valid; `errors` names each one with its messages."
         ),
+        "TooManyRequests": {
+            **_problem_response(
+                "More requests with this API key than API_RATE_LIMIT allows (200 in 10 "
+                "seconds unless configured); send it again after `Retry-After` seconds."
+            ),
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before sending the request again.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            },
+        },
     },
     "parameters": {
         "CaseId": {
@@ -97,6 +109,24 @@ def described_modules(app: Flask) -> list:
     return [sys.modules[name] for name in sorted(names)]
 
 
+def _rate_limited(operations: dict) -> dict:
+    """Every operation that takes a key may answer 429 (the limit counts per key)."""
+    return {
+        method: (
+            operation
+            if operation.get("security") == []
+            else {
+                **operation,
+                "responses": {
+                    **operation["responses"],
+                    "429": {"$ref": "#/components/responses/TooManyRequests"},
+                },
+            }
+        )
+        for method, operation in operations.items()
+    }
+
+
 def openapi_document(app: Flask) -> dict:
     """The whole document, from every API module's OPENAPI_PATHS and the shared parts."""
     paths: dict[str, dict] = {}
@@ -106,7 +136,7 @@ def openapi_document(app: Flask) -> dict:
         for path, operations in getattr(module, "OPENAPI_PATHS", {}).items():
             if not path.startswith(f"{bp.url_prefix}/"):
                 path = bp.url_prefix + path
-            paths.setdefault(path, {}).update(operations)
+            paths.setdefault(path, {}).update(_rate_limited(operations))
         component_schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return {
         "openapi": "3.1.0",

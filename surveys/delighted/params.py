@@ -9,6 +9,7 @@ error shape). Timestamps are Unix seconds, as Delighted wrote them.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -105,6 +106,17 @@ def _read(model: type[BaseModel], params: object):
         raise validation_problem(field_errors(exc)) from None
 
 
+def read_filters(model: type[BaseModel], params: dict):
+    """A list's query string read as `model`; a filter it does not have is a 422 naming it.
+
+    An unknown filter is never ignored: a typo (`sinse`) would otherwise list everything.
+    """
+    unknown = sorted(set(params) - set(model.model_fields))
+    if unknown:
+        raise validation_problem({name: ["is not a filter of this list"] for name in unknown})
+    return _read(model, params)
+
+
 # --- parameter types ------------------------------------------------------------------------
 
 
@@ -192,7 +204,16 @@ class PersonParams(BaseModel):
             order_id=self.properties.order_id,
             delay=self.delay,
             send=self.send,
+            properties=self.custom_properties(),
         )
+
+    def custom_properties(self) -> dict[str, str]:
+        """Every property but the order id, as text (Delighted's clients send numbers too)."""
+        return {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in (self.properties.__pydantic_extra__ or {}).items()
+            if value is not None
+        }
 
 
 def parse_person(params: dict) -> tuple[PersonInput, dict]:
@@ -289,11 +310,26 @@ def _order(value: Any) -> str:
 
 
 class ResponseQuery(ListQuery):
-    """GET /v1/survey_responses.json: the list parameters, `order`, `person_email`, `expand`."""
+    """GET /v1/survey_responses: the list parameters, the update window, `order`, whose,
+    which question set (`trend`), and `expand`."""
 
+    updated_since: UnixFilter = None
+    updated_until: UnixFilter = None
     order: Annotated[str, BeforeValidator(_order)] = "asc"
+    person_id: Annotated[int | None, _whole_number(1, 2**63 - 1)] = None
     person_email: OptionalEmailAddress = None
+    trend: OptionalText(64) = None
     expand: list[str] = []
+
+    @property
+    def updated_lower_bound(self) -> datetime | None:
+        return None if self.updated_since in (None, EARLIEST_MOMENT) else self.updated_since
+
+    @property
+    def updated_upper_bound(self) -> datetime | None:
+        if self.updated_until in (None, LATEST_MOMENT):
+            return None
+        return self.updated_until + timedelta(seconds=1)
 
     @property
     def newest_first(self) -> bool:
@@ -305,11 +341,13 @@ class ResponseQuery(ListQuery):
 
 
 def parse_list_query(args: MultiDict) -> ListQuery:
-    """`since`, `until`, `page` and `per_page`, or a 422."""
-    return _read(ListQuery, args.to_dict())
+    """`since`, `until`, `page` and `per_page`, or a 422 (also for any other filter)."""
+    return read_filters(ListQuery, args.to_dict())
 
 
 def parse_response_query(args: MultiDict) -> ResponseQuery:
-    """The list parameters plus `order`, `person_email` and `expand[]=person`, or a 422."""
+    """The list parameters plus the update window, `order`, `person_id`, `person_email`,
+    `trend` and `expand[]=person`, or a 422 (also for any other filter)."""
     expand = args.getlist("expand[]") + args.getlist("expand")
-    return _read(ResponseQuery, {**args.to_dict(), "expand": expand})
+    given = {name: value for name, value in args.to_dict().items() if name != "expand[]"}
+    return read_filters(ResponseQuery, {**given, "expand": expand})

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, jsonify
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Response
 
-from surveys.models import Answer, Customer, Question
+from surveys.delighted.queries import Activity, person_properties_of
+from surveys.errors import delighted_error_response
+from surveys.models import Answer, AutopilotMembership, Customer, Question, ResponseNote
 from surveys.models import Response as SurveyResponse
 from surveys.models.surveys import SurveyStatus
 from surveys.services.customers.people import PersonResult
+from surveys.services.insights.scores import NetScore
 
 # The heart-to-heart questions Delighted has a field for; other answers are additional.
 SCORE_KEY = "recommend"
@@ -32,15 +34,7 @@ def error_response(
     status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None
 ) -> Response:
     """An error in Delighted's shape: status, message (the reason phrase), errors by field."""
-    message = HTTP_STATUS_CODES.get(status, "Error")
-    body: dict = {"status": status, "message": message, "detail": detail or message}
-    if errors is not None:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="Heart to Heart"'
-    return response
+    return delighted_error_response(status, detail, errors)
 
 
 # --- writing responses ----------------------------------------------------------------------
@@ -89,17 +83,27 @@ def survey_response_json(response: SurveyResponse, *, permalink: str, expand_per
         "comment": (comment.value or None) if comment else None,
         "permalink": permalink,
         "created_at": unix_time(response.submitted_at),
-        # Responses are never edited after they are submitted.
-        "updated_at": unix_time(response.submitted_at),
-        "person_properties": {"order_id": survey.purchase.order_id} if survey.purchase else None,
-        "notes": [],
-        "tags": [],
+        # The customer's answers are never edited; notes and tags may be.
+        "updated_at": unix_time(response.updated_at or response.submitted_at),
+        "person_properties": person_properties_of(survey.purchase),
+        "notes": [note_json(note) for note in response.notes],
+        "tags": list(response.tags or []),
         "additional_answers": [
             additional_answer_json(answer)
             for answer in response.answers
             if answer.question.key not in (SCORE_KEY, COMMENT_KEY)
             and answer.value not in (None, "")
         ],
+    }
+
+
+def note_json(note: ResponseNote) -> dict:
+    """A note on a response; `user_email` is null: integrations write them, not people."""
+    return {
+        "id": str(note.id),
+        "text": note.text,
+        "user_email": None,
+        "created_at": unix_time(note.created_at),
     }
 
 
@@ -140,4 +144,61 @@ def suppressed_json(customer: Customer, stamp: str) -> dict:
         "email": customer.email,
         "name": customer.name,
         stamp: unix_time(customer.suppressed_at),
+    }
+
+
+def listed_person_json(customer: Customer, activity: Activity | None) -> dict:
+    """A person as `GET /v1/people` lists them (no phone numbers are kept here)."""
+    activity = activity or Activity()
+    return {
+        **person_summary(customer),
+        "phone_number": None,
+        "last_sent_at": unix_time(activity.last_sent_at),
+        "last_responded_at": unix_time(activity.last_responded_at),
+        "next_survey_scheduled_at": unix_time(activity.next_survey_scheduled_at),
+    }
+
+
+def metrics_json(score: NetScore) -> dict:
+    """Delighted's metrics: the net score and each group's count and share, in whole numbers."""
+    shares = score.shares
+    return {
+        "nps": round(score.score) if score.score is not None else 0,
+        "promoter_count": score.promoters,
+        "promoter_percent": _percent(shares["promoters"]),
+        "passive_count": score.passives,
+        "passive_percent": _percent(shares["passives"]),
+        "detractor_count": score.detractors,
+        "detractor_percent": _percent(shares["detractors"]),
+        "response_count": score.answers,
+    }
+
+
+def _percent(share: float | None) -> int:
+    return 0 if share is None else round(100 * share)
+
+
+def autopilot_configuration_json(frequency_seconds: int, changed_at: datetime | None) -> dict:
+    """The email Autopilot: always on, at the configured interval."""
+    return {
+        "platform_id": "email",
+        "active": True,
+        "frequency": frequency_seconds,
+        "created_at": unix_time(changed_at),
+        "updated_at": unix_time(changed_at),
+    }
+
+
+def membership_json(membership: AutopilotMembership) -> dict:
+    """A member and their next Autopilot invitation."""
+    return {
+        "created_at": unix_time(membership.created_at),
+        "updated_at": unix_time(membership.updated_at),
+        "person": {**person_summary(membership.customer), "phone_number": None},
+        "next_survey_request": {
+            "id": str(membership.id),
+            "created_at": unix_time(membership.updated_at),
+            "survey_scheduled_at": unix_time(membership.next_invite_at),
+            "properties": dict(membership.properties or {}),
+        },
     }

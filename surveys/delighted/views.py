@@ -1,52 +1,41 @@
-"""The Delighted-compatible routes: people, survey responses, unsubscribes and bounces."""
+"""The Delighted-compatible routes: who may call them, their errors, people, unsubscribes,
+bounces. Survey responses and metrics are in response_views, Autopilot in autopilot_views."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from flask import jsonify, request
+from flask import g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from surveys import clock
 from surveys.api.domain_errors import answer_domain_errors
-from surveys.auth import admit_api_key
+from surveys.api.schemas import validation_problem
+from surveys.auth import admit_api_key, basic_user_name
 from surveys.db import db
-from surveys.delighted import params, queries, schemas
-from surveys.delighted.blueprint import bp
-from surveys.errors import ApiProblem
-from surveys.external_urls import external_url
-from surveys.services.customers.people import send_to_person, unsubscribe_address
+from surveys.delighted import params, people_params, queries, schemas
+from surveys.delighted.blueprint import bp, route
+from surveys.errors import ApiProblem, is_delighted_path
+from surveys.services.customers.erasure import erase_customer
+from surveys.services.customers.people import (
+    cancel_pending_requests,
+    send_to_person,
+    unsubscribe_address,
+)
+from surveys.validation.addresses import read_email
 
 AUTH_HELP = "Send your API key as the user name of HTTP Basic auth, with an empty password."
 
 
-@bp.before_request
+@bp.before_app_request
 def require_api_key():
-    """Every route here needs an API key (Delighted's clients send it as the Basic user name);
-    a read-only key may only GET."""
-    admit_api_key(_basic_user_name(), unauthorized_detail=AUTH_HELP)
-
-
-def _basic_user_name() -> str:
-    """The user name of `Authorization: Basic …`, or "" when there is none.
-
-    Some of Delighted's clients encoded the key alone, without the `:` and the
-    empty password, so the colon is optional here.
-    """
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return decoded.partition(":")[0].strip()
+    """Every /v1 path needs an API key, routed or not, so a wrong key is a 401 everywhere
+    (Delighted's clients send it as the Basic user name); a read-only key may only GET."""
+    if is_delighted_path():
+        admit_api_key(basic_user_name(), unauthorized_detail=AUTH_HELP)
 
 
 @bp.errorhandler(ApiProblem)
 def handle_problem(exc: ApiProblem):
-    """Errors on /v1 keep Delighted's shape (see schemas.error_response)."""
+    """Errors on /v1 keep Delighted's shape (see surveys.errors.delighted_error_response)."""
     return schemas.error_response(exc.status, exc.detail, exc.errors)
 
 
@@ -56,11 +45,20 @@ answer_domain_errors(bp, handle_problem)
 
 @bp.errorhandler(HTTPException)
 def handle_http_exception(exc: HTTPException):
-    """A 413 or the like raised while reading a request, in Delighted's shape."""
+    """A 413, or a 429 from the rate limit, in Delighted's shape."""
+    if exc.response is not None:
+        return exc.response
     return schemas.error_response(exc.code or 500, exc.description)
 
 
-@bp.post("/people.json")
+def next_page_link(response, **cursor) -> None:
+    """Point Delighted's clients at the next page: `Link: <…>; rel="next"`."""
+    args = {**request.args.to_dict(), **{name: str(value) for name, value in cursor.items()}}
+    url = url_for(request.endpoint, _external=True, **request.view_args, **args)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+@route("/people", methods=["POST"])
 def create_person():
     """Create or update a person and decide their survey (an order id makes it a purchase)."""
     person, properties = params.parse_person(params.read_params())
@@ -70,31 +68,48 @@ def create_person():
     return schemas.person_json(result, properties)
 
 
-@bp.get("/survey_responses.json")
-def list_survey_responses():
-    """Completed responses, oldest first unless `order=desc`, a page at a time."""
-    query = params.parse_response_query(request.args)
+@route("/people", methods=["GET"])
+def list_people():
+    """People in the order they were created, a page at a time (a cursor in `Link`)."""
+    query = people_params.parse_people_query(request.args)
     session = db.session()
-    responses = queries.list_survey_responses(session, query)
-    case_ids = queries.cases_of(session, responses)
-    return jsonify(
-        [
-            schemas.survey_response_json(
-                response,
-                expand_person=query.expand_person,
-                # No page of ours shows one response alone: its case does, else the customer.
-                permalink=(
-                    external_url("inbox.show_case", case_id=case_ids[response.id])
-                    if response.id in case_ids
-                    else external_url("inbox.show_customer", customer_id=response.customer_id)
-                ),
-            )
-            for response in responses
-        ]
-    )
+    people = queries.list_people(session, query)
+    shown = people[: query.limit]
+    activity = queries.activity_of(session, shown)
+    response = jsonify([schemas.listed_person_json(c, activity.get(c.id)) for c in shown])
+    if len(people) > query.limit:
+        next_page_link(response, page_info=shown[-1].id)
+    return response
 
 
-@bp.post("/unsubscribes.json")
+@route("/people/<person_id>", methods=["DELETE"])
+def delete_person(person_id: str):
+    """Erase a person's personal data, as `flask customers erase` does, on the audit log as
+    done by this API key. 202, as Delighted answered."""
+    kind, value = people_params.parse_person_identifier(person_id)
+    session = db.session()
+    customer = queries.find_person(session, kind, value)
+    if customer is None:
+        raise ApiProblem(404, "Not Found", "No person has this id or email.")
+    erase_customer(session, customer, now=clock.now(), by_api_key=g.api_key)
+    session.commit()
+    return {"ok": True}, 202
+
+
+@route("/people/<person_email>/survey_requests/pending", methods=["DELETE"])
+def delete_pending_survey_requests(person_email: str):
+    """Cancel the surveys not yet sent to this address (and their reminders), unsuppressed."""
+    try:
+        email = read_email(person_email)
+    except ValueError as exc:
+        raise validation_problem({"person_email": [str(exc)]}) from None
+    session = db.session()
+    cancel_pending_requests(session, email)
+    session.commit()
+    return {"ok": True}
+
+
+@route("/unsubscribes", methods=["POST"])
 def create_unsubscribe():
     """Stop surveying an address at once, cancelling any survey not yet sent."""
     email = params.parse_unsubscribe(params.read_params())
@@ -104,7 +119,7 @@ def create_unsubscribe():
     return {"ok": True}
 
 
-@bp.get("/unsubscribes.json")
+@route("/unsubscribes", methods=["GET"])
 def list_unsubscribes():
     """Suppressed addresses other than bounces, in the order they were suppressed."""
     window = params.parse_list_query(request.args)
@@ -112,7 +127,7 @@ def list_unsubscribes():
     return jsonify([schemas.suppressed_json(c, "unsubscribed_at") for c in customers])
 
 
-@bp.get("/bounces.json")
+@route("/bounces", methods=["GET"])
 def list_bounces():
     """Addresses whose mail bounced, in the order they bounced."""
     window = params.parse_list_query(request.args)

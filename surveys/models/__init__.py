@@ -7,6 +7,7 @@ from surveys.models.admin import (
     Setting,
     WebhookEndpoint,
 )
+from surveys.models.autopilot import AutopilotMembership
 from surveys.models.cases import Case, CaseAttachment, CaseEvent
 from surveys.models.customers import (
     Customer,
@@ -23,13 +24,21 @@ from surveys.models.question_sets import (
     QuestionSetAssignment,
     QuestionSetVersion,
 )
-from surveys.models.surveys import Answer, EmailEvent, Response, Survey, SurveyToken
+from surveys.models.surveys import (
+    Answer,
+    EmailEvent,
+    Response,
+    ResponseNote,
+    Survey,
+    SurveyToken,
+)
 from surveys.models.users import ApiKey, User, WeeklyDigest
 
 __all__ = [
     "Answer",
     "ApiKey",
     "AuditEntry",
+    "AutopilotMembership",
     "Case",
     "CaseAttachment",
     "CaseEvent",
@@ -47,6 +56,7 @@ __all__ = [
     "QuestionSetVersion",
     "ReceivedWebhook",
     "Response",
+    "ResponseNote",
     "RoutingRule",
     "Setting",
     "Survey",

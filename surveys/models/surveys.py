@@ -103,15 +103,37 @@ class Response(Base):
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     negative: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When notes or tags were last changed through the Delighted-compatible API; the
+    # customer's answers themselves are never edited. Null until then.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Labels an integration put on the response (Delighted's `tags`), in the order given.
+    tags: Mapped[list | None] = mapped_column(sa.JSON)
 
     survey: Mapped[Survey] = relationship(back_populates="response")
     version: Mapped[QuestionSetVersion] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", order_by="Answer.position", cascade="all, delete-orphan"
     )
+    notes: Mapped[list[ResponseNote]] = relationship(
+        back_populates="response", order_by="ResponseNote.id"
+    )
 
     # Serves date ranges and the API's keyset cursor `(submitted_at, id) > (x, y)`.
     __table_args__ = (sa.Index("ix_responses_submitted_at_id", "submitted_at", "id"),)
+
+
+class ResponseNote(Base):
+    """A note an integration wrote on a response (Delighted's `notes`); only ever added."""
+
+    __tablename__ = "response_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    api_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="notes")
 
 
 class Answer(Base):

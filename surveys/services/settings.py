@@ -70,6 +70,15 @@ SPECS: dict[str, SettingSpec] = {
             maximum=365,
         ),
         SettingSpec(
+            "autopilot_interval_days",
+            90,
+            "Autopilot interval (days)",
+            "Customers in Autopilot (added through the Delighted-compatible API) are invited "
+            "to the relationship review this often; the throttle and unsubscribes still hold.",
+            minimum=1,
+            maximum=730,
+        ),
+        SettingSpec(
             "age_limit_days",
             30,
             "Age limit (days)",

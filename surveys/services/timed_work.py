@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
+from surveys.services.customers import autopilot
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -31,4 +32,5 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("reminders queued", reminders.queue_reminders),
         # Monday morning in each person's time zone; the digest's own row keeps it to one a week.
         ("weekly digests queued", digests.queue_weekly_digests),
+        ("autopilot members invited", autopilot.invite_due_members),
     ]

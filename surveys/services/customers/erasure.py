@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveys.models import (
     Answer,
+    ApiKey,
+    AutopilotMembership,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -37,6 +39,7 @@ from surveys.models import (
     OutboxMessage,
     Question,
     Response,
+    ResponseNote,
     Survey,
     SurveyToken,
     Touchpoint,
@@ -82,11 +85,14 @@ def placeholder_email() -> str:
     return f"erased-{secrets.token_hex(16)}@{PLACEHOLDER_DOMAIN}"
 
 
-def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Erasure:
+def erase_customer(
+    session: Session, customer: Customer, *, now: datetime, by_api_key: ApiKey | None = None
+) -> Erasure:
     """Erase the customer's personal data for good; running it again changes nothing more.
 
     The first run sets `erased_at`, suppresses the customer and writes an audit
-    entry; a later run keeps those and only scrubs what may have appeared since.
+    entry (naming the API key that asked, when one did); a later run keeps those and
+    only scrubs what may have appeared since.
     """
     # Waits for a purchase deciding this customer's survey right now, so none slips past.
     lock_customer(session, customer)
@@ -107,6 +113,17 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
     preferences = _delete(session, CustomerPreference, CustomerPreference.customer_id, customer)
     notes = _delete(session, CustomerNote, CustomerNote.customer_id, customer)
     tokens = _delete(session, SurveyToken, SurveyToken.customer_id, customer)
+    _delete(session, AutopilotMembership, AutopilotMembership.customer_id, customer)
+    # Notes an integration wrote on the customer's responses are about them: blanked.
+    session.execute(
+        update(ResponseNote)
+        .where(
+            ResponseNote.response_id.in_(
+                select(Response.id).where(Response.customer_id == customer.id)
+            )
+        )
+        .values(text=ERASED_TEXT)
+    )
     session.execute(
         update(Touchpoint)
         .where(Touchpoint.customer_id == customer.id, Touchpoint.note.is_not(None))
@@ -120,6 +137,7 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
         # Who asked is not known here; the entry names no personal data, only the row.
         record_admin_change(
             session,
+            actor_api_key=by_api_key,
             action="customer.erased",
             target=f"customer {customer.id}",
             before=None,

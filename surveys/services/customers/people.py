@@ -15,13 +15,14 @@ This is what the Delighted-compatible endpoints do (`POST /v1/people.json`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import Customer, Survey
-from surveys.services.customers.unsubscribe import unsubscribe_customer
+from surveys.services.customers.unsubscribe import cancel_pending_surveys, unsubscribe_customer
 from surveys.services.purchases import (
     CustomerInput,
     PurchaseInput,
@@ -29,9 +30,10 @@ from surveys.services.purchases import (
     record_purchase,
 )
 from surveys.services.question_sets.assignments import question_set_for_purchase
-from surveys.services.surveys.scheduling import schedule_survey
+from surveys.services.surveys.scheduling import lock_customer, schedule_survey
 
 API_UNSUBSCRIBE_REASON = "unsubscribed through the API"
+WITHDRAWN_REASON = "the survey request was withdrawn through the API"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class PersonInput:
     # survey delay after a purchase, right away for a manual request.
     delay: timedelta | None = None
     send: bool = True
+    # Delighted's custom properties other than the order id (text values).
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ def send_to_person(
             PurchaseInput(
                 order_id=person.order_id,
                 customer=CustomerInput(email=person.email, name=person.name),
+                **_purchase_properties(person),
             ),
             now=now,
             source=source,
@@ -95,8 +100,33 @@ def send_to_person(
     return PersonResult(customer=customer, survey=survey, created=True)
 
 
+def _purchase_properties(person: PersonInput) -> dict:
+    """The custom properties as `PurchaseInput` takes them, when it keeps them at all.
+
+    A purchase keeps its order id; where `PurchaseInput` also has `properties`
+    (custom properties stored on the purchase), the person's go there as well.
+    """
+    if "properties" in {given.name for given in fields(PurchaseInput)}:
+        return {"properties": dict(person.properties)}
+    return {}
+
+
 def unsubscribe_address(session: Session, email: str, *, now: datetime) -> Customer:
     """Never survey this address again, whether or not it belongs to a customer yet."""
     customer, _ = find_or_create_customer(session, CustomerInput(email=email), now=now)
     unsubscribe_customer(session, customer, now=now, reason=API_UNSUBSCRIBE_REASON)
     return customer
+
+
+def cancel_pending_requests(session: Session, email: str) -> int:
+    """Cancel the surveys not yet sent to this address, and their waiting emails and reminders.
+
+    What an integration does when an order is refunded: nothing more goes out for it,
+    yet the address is not suppressed (a later purchase is surveyed as usual).
+    Returns how many surveys were cancelled; an address we do not know has none.
+    """
+    customer = session.scalar(select(Customer).where(Customer.email == email))
+    if customer is None:
+        return 0
+    lock_customer(session, customer)
+    return cancel_pending_surveys(session, customer, reason=WITHDRAWN_REASON)

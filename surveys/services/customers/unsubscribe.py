@@ -28,6 +28,13 @@ def unsubscribe_customer(
         customer.suppressed_at = now
         customer.suppression_reason = reason
     why = f"the customer's address is suppressed ({customer.suppression_reason})"
+    cancel_pending_surveys(session, customer, reason=why)
+    return newly
+
+
+def cancel_pending_surveys(session: Session, customer: Customer, *, reason: str) -> int:
+    """Cancel the customer's surveys not yet sent and every survey email or reminder still
+    waiting in the outbox; returns how many surveys were cancelled. Suppresses nothing."""
     session.execute(
         update(OutboxMessage)
         .where(
@@ -35,12 +42,12 @@ def unsubscribe_customer(
             OutboxMessage.template.in_(SURVEY_TEMPLATES),
             OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(status=OutboxStatus.CANCELLED, last_error=why)
+        .values(status=OutboxStatus.CANCELLED, last_error=reason)
     )
-    session.execute(
+    cancelled = session.execute(
         update(Survey)
         .where(Survey.customer_id == customer.id, Survey.status == SurveyStatus.SCHEDULED)
-        .values(status=SurveyStatus.CANCELLED, status_reason=why)
-    )
+        .values(status=SurveyStatus.CANCELLED, status_reason=reason)
+    ).rowcount
     session.flush()
-    return newly
+    return cancelled
