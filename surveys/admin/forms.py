@@ -301,6 +301,7 @@ ROUTING_FIELD_LABELS = {
     "sku": "SKU is",
     "total_at_least": "Order total is at least",
     "email_domain": "Customer's email domain is",
+    "property": "Purchase property equals",
 }
 
 
@@ -308,10 +309,12 @@ class RoutingRuleForm(AppForm):
     field = SelectField(
         "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
     )
+    # Only for "Purchase property equals": the property's name, as the purchase gives it.
+    property_key = StringField("Property name", filters=[strip], validators=[Length(max=64)])
     value = StringField(
         "Value",
         filters=[strip],
-        validators=[DataRequired("Give the value the rule looks for."), Length(max=254)],
+        validators=[DataRequired("Give the value the rule looks for."), Length(max=500)],
     )
     owner_id = SelectField("Cases go to", coerce=int)
 
@@ -339,6 +342,8 @@ class RoutingTesterForm(AppForm):
         validators=[Length(max=20)],
         render_kw={"inputmode": "decimal"},
     )
+    property_name = StringField("Property name", filters=[strip], validators=[Length(max=64)])
+    property_value = StringField("Property value", filters=[strip], validators=[Length(max=500)])
 
 
 # --- users -----------------------------------------------------------------------------------
