@@ -1,0 +1,260 @@
+"""Answers given before the move (Delighted's history), kept as completed responses.
+
+Each answer becomes what an answered survey leaves behind, at its original time: a customer
+(found by address or created), a purchase holding its properties, a survey of kind `imported`
+and a response of the `delighted-nps` question set with the 0–10 score, the comment and any
+additional answers, so trends, the net score and the exports continue across the move.
+
+History is only recorded, never acted on: no case is opened (those customers were answered, or
+not, long ago), no email or webhook leaves, and no touch point is counted. Touch points measure
+how we treat a customer now; years of old answers landing at once would swing every customer's
+ratio and the neglected list on the day of the import. The imported survey was not sent by us
+(`sent_at` stays empty), so it counts neither in the mail figures nor towards the survey throttle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.db import insert_row
+from surveys.models import (
+    Answer,
+    Customer,
+    Purchase,
+    Question,
+    QuestionSet,
+    QuestionSetVersion,
+    Response,
+    Survey,
+)
+from surveys.models.question_sets import IMPORTED_SET_KEYS
+from surveys.models.surveys import SurveyStatus
+from surveys.services.purchases import normalize_email
+
+IMPORTED_SET_KEY = IMPORTED_SET_KEYS[0]
+ORDER_ID_PREFIX = "delighted:"
+DETRACTOR_AT_MOST = 6
+IMPORTED_QUESTIONS = (
+    {
+        "key": "recommend",
+        "type": "scale",
+        "min_value": 0,
+        "max_value": 10,
+        "text": "How likely are you to recommend us to a friend or colleague?",
+        "negative": {"at_most": DETRACTOR_AT_MOST},
+    },
+    {
+        "key": "comment",
+        "type": "text",
+        "text": "What is the most important reason for your score?",
+        "negative": None,
+    },
+    {
+        "key": "additional_answers",
+        "type": "text",
+        "text": "Other questions answered in Delighted",
+        "negative": None,
+    },
+)
+
+
+@dataclass(frozen=True)
+class HistoricAnswer:
+    """One Delighted response, checked: who, the score, what they wrote, and when."""
+
+    delighted_id: str
+    email: str
+    answered_at: datetime
+    score: int
+    name: str | None = None
+    comment: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    # (question, answer) for each additional question, as Delighted showed them.
+    additional: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class HistoryRecorded:
+    """What record_history did with a batch."""
+
+    imported: int = 0
+    known: int = 0  # imported before (same Delighted id): skipped
+    new_customers: list[str] = field(default_factory=list)
+    # Answers that could not be kept, by Delighted id, and why.
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def imported_question_set(session: Session, *, now: datetime) -> tuple[QuestionSetVersion, bool]:
+    """The `delighted-nps` set's version that history is kept in, and whether this call made it."""
+    question_set = session.scalar(select(QuestionSet).where(QuestionSet.key == IMPORTED_SET_KEY))
+    if question_set is not None:
+        version = session.scalars(
+            select(QuestionSetVersion)
+            .where(QuestionSetVersion.question_set_id == question_set.id)
+            .order_by(QuestionSetVersion.number.desc())
+            .limit(1)
+        ).one()
+        return version, False
+    question_set = QuestionSet(key=IMPORTED_SET_KEY, name="Delighted NPS (history)", created_at=now)
+    version = QuestionSetVersion(question_set=question_set, number=1, published_at=now)
+    for position, question in enumerate(IMPORTED_QUESTIONS):
+        version.questions.append(Question(position=position, required=False, **question))
+    session.add(question_set)
+    session.flush()
+    return version, True
+
+
+def record_history(
+    session: Session,
+    answers: Sequence[HistoricAnswer],
+    version: QuestionSetVersion,
+    *,
+    now: datetime,
+) -> HistoryRecorded:
+    """Keep each answer as a completed response at its original time, once per Delighted id.
+
+    Answers whose Delighted id is already kept are skipped (`known`). Flushes; the caller
+    commits. Opens no case, queues no email or webhook, counts no touch point.
+    """
+    done = HistoryRecorded()
+    kept_ids = _kept_delighted_ids(session, [answer.delighted_id for answer in answers])
+    fresh = []
+    for answer in answers:
+        if answer.delighted_id in kept_ids:
+            done.known += 1
+        else:
+            kept_ids.add(answer.delighted_id)  # a repeat later in the batch is known too
+            fresh.append(answer)
+    taken_orders = _taken_order_ids(session, [_order_id(answer) for answer in fresh])
+    customers = _customers_for(session, fresh, done, now=now)
+    questions = {question.key: question for question in version.questions}
+    for answer in fresh:
+        if _order_id(answer) in taken_orders:
+            done.refused[answer.delighted_id] = (
+                f"the order id {_order_id(answer)} is already used by another purchase"
+            )
+            continue
+        customer = customers[normalize_email(answer.email)]
+        _add_response(session, answer, customer, version, questions, now=now)
+        done.imported += 1
+    session.flush()
+    return done
+
+
+def _order_id(answer: HistoricAnswer) -> str:
+    return f"{ORDER_ID_PREFIX}{answer.delighted_id}"
+
+
+def _kept_delighted_ids(session: Session, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Response.delighted_id).where(Response.delighted_id.in_(ids))))
+
+
+def _taken_order_ids(session: Session, order_ids: list[str]) -> set[str]:
+    if not order_ids:
+        return set()
+    return set(session.scalars(select(Purchase.order_id).where(Purchase.order_id.in_(order_ids))))
+
+
+def _customers_for(
+    session: Session, answers: list[HistoricAnswer], done: HistoryRecorded, *, now: datetime
+) -> dict[str, Customer]:
+    """The customer of every address in the batch, created when new (named when we can)."""
+    names: dict[str, str | None] = {}
+    for answer in answers:
+        email = normalize_email(answer.email)
+        names[email] = names.get(email) or answer.name
+    found = {
+        customer.email: customer
+        for customer in session.scalars(select(Customer).where(Customer.email.in_(list(names))))
+    }
+    for email, name in names.items():
+        if email in found:
+            if found[email].name is None and name and found[email].erased_at is None:
+                found[email].name = name
+            continue
+        customer = insert_row(
+            session,
+            Customer,
+            {"email": email, "name": name, "created_at": now},
+            unless_exists="email",
+        )
+        if customer is None:  # created meanwhile by a purchase arriving now
+            customer = session.scalars(select(Customer).where(Customer.email == email)).one()
+        else:
+            done.new_customers.append(email)
+        found[email] = customer
+    return found
+
+
+def _add_response(
+    session: Session,
+    answer: HistoricAnswer,
+    customer: Customer,
+    version: QuestionSetVersion,
+    questions: dict[str, Question],
+    *,
+    now: datetime,
+) -> None:
+    moment = answer.answered_at
+    purchase = Purchase(
+        order_id=_order_id(answer),
+        customer_id=customer.id,
+        purchased_at=moment,
+        source="delighted",
+        properties=answer.properties,
+        created_at=now,
+    )
+    survey = Survey(
+        kind="imported",
+        status=SurveyStatus.ANSWERED,
+        customer_id=customer.id,
+        purchase=purchase,
+        question_set_id=version.question_set_id,
+        version_id=version.id,
+        answered_at=moment,
+        status_reason="answered in Delighted before the move",
+        created_at=moment,
+    )
+    negative = answer.score <= DETRACTOR_AT_MOST
+    response = Response(
+        survey=survey,
+        version_id=version.id,
+        customer_id=customer.id,
+        negative=negative,
+        submitted_at=moment,
+        delighted_id=answer.delighted_id,
+    )
+    response.answers.append(
+        Answer(
+            question_id=questions["recommend"].id,
+            position=questions["recommend"].position,
+            value=str(answer.score),
+            negative=negative,
+        )
+    )
+    if answer.comment:
+        response.answers.append(_written(questions["comment"], answer.comment))
+    if answer.additional:
+        text = "\n".join(f"{question}: {given}" for question, given in answer.additional)
+        response.answers.append(_written(questions["additional_answers"], text))
+    session.add_all([purchase, survey, response])
+
+
+def _written(question: Question, value: str) -> Answer:
+    # Its tone is read as for any written answer (the exports and the themes use it), but
+    # history never counts as a negative answer: nobody can act on it now.
+    reading = question.read_text(value)
+    return Answer(
+        question_id=question.id,
+        position=question.position,
+        value=value,
+        negative=False,
+        sentiment=reading.score,
+    )
