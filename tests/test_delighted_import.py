@@ -234,6 +234,7 @@ def test_bad_responses_are_reported_by_number_and_field_and_good_ones_go_in(
         delighted_response(5, "e@example.com", 9, MAY_1, properties={"x" * 65: "y"}),
         delighted_response(6, "f@example.com", 4, MAY_1, survey_type="csat"),
         delighted_response(7, "g@example.com", 9, datetime(2027, 1, 1, tzinfo=UTC)),
+        delighted_response(8, "h@example.com", 9, MAY_1, properties={"pl\ud800n": "gold"}),
     ]
 
     result = run_import(runner, write(tmp_path, "r.json", json.dumps(rows)))
@@ -246,6 +247,10 @@ def test_bad_responses_are_reported_by_number_and_field_and_good_ones_go_in(
     assert "response 5 (Delighted id 5): person_properties." + "x" * 65 in out
     assert "response 6 (Delighted id 6): survey_type: is csat" in out
     assert "response 7 (Delighted id 7): created_at: is in the future" in out
+    assert "response 8 (Delighted id 8): person_properties.pl" in out
+    assert (
+        "is a property name that must be valid Unicode text (it contains a lone surrogate)" in out
+    )
     assert "Imported 1 response into" in out
     assert [row[0] for row in kept_responses(session)] == ["1"]
 

@@ -10,7 +10,12 @@ from flask import Flask
 
 from surveys.db import db
 from surveys.delighted_import.files import UnreadableFile, open_history_file
-from surveys.delighted_import.importing import CHUNK_SIZE, HistoryReport, import_history
+from surveys.delighted_import.importing import (
+    CHUNK_SIZE,
+    HistoryReport,
+    import_history,
+    printable,
+)
 from surveys.services.history import IMPORTED_SET_KEY
 
 # Exit codes, as `purchases import` has them.
@@ -68,9 +73,9 @@ def register_commands(app: Flask) -> None:
 def _print_columns(history_file) -> None:
     what = "fields" if history_file.kind == "json" else "columns"
     click.echo(f"Read as {history_file.kind.upper()}: {history_file.row_count:,} responses.")
-    click.echo(f"Used {what}: {', '.join(history_file.used())}.")
+    click.echo(printable(f"Used {what}: {', '.join(history_file.used())}."))
     ignored = history_file.ignored()
-    click.echo(f"Ignored {what}: {', '.join(ignored) if ignored else 'none'}.")
+    click.echo(printable(f"Ignored {what}: {', '.join(ignored) if ignored else 'none'}."))
 
 
 def _print_report(report: HistoryReport, *, dry_run: bool) -> None:

@@ -36,7 +36,13 @@ class RefusedRow:
         reasons = "; ".join(
             f"{name}: {', '.join(messages)}" for name, messages in self.errors.items()
         )
-        return f"{self.where}{which}: {reasons}"
+        return printable(f"{self.where}{which}: {reasons}")
+
+
+def printable(text: str) -> str:
+    """The text on one line a terminal can show: control characters and lone surrogates (from
+    the file, named in a field path) written as escapes."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 @dataclass
@@ -132,7 +138,7 @@ def _raw_id(row: SourceRow, history_file: HistoryFile) -> str | None:
         roles = [column.role for column in history_file.columns]
         value = row.data[roles.index("id")] if "id" in roles else None
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-        return repr(str(value).strip())[1:-1][:64]  # escaped: a report line stays one line
+        return str(value).strip()[:64]
     return None
 
 
