@@ -396,3 +396,31 @@ def test_many_responses_are_kept_a_chunk_at_a_time(runner, session, clock, tmp_p
     assert count(session, Response) == 1200
     assert count(session, Customer) == 700
     assert count(session, Case) == 0
+
+
+def test_of_two_time_columns_the_response_timestamp_is_used(runner, session, clock, tmp_path):
+    path = write(
+        tmp_path,
+        "export.csv",
+        "Response ID,Email,Score,Created At,Response Timestamp,Updated At\n"
+        "r1,zed@example.com,9,2024-01-01,2024-05-01 12:30:00 UTC,\n",
+    )
+
+    result = run_import(runner, path)
+
+    assert result.exit_code == 0, result.output
+    assert "Ignored columns: Created At, Updated At." in result.output
+    assert kept_responses(session) == [("r1", "zed@example.com", MAY_1)]
+
+
+def test_a_column_named_twice_cannot_be_read(runner, session, clock, tmp_path):
+    path = write(
+        tmp_path,
+        "export.csv",
+        "Response ID,Email,Score,Created At,e-mail\nr1,a@example.com,9,1,b\n",
+    )
+
+    result = run_import(runner, path)
+
+    assert result.exit_code == 2
+    assert "its header names e-mail twice" in result.output

@@ -13,6 +13,7 @@ answers); the report says which columns were used and which were ignored.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -235,30 +236,55 @@ def _role_of(header: str) -> Column:
 
 
 def _open_csv(path: Path, text: str) -> HistoryFile:
-    lines = text.splitlines(keepends=True)
-    header_line = lines[0]
+    lines = io.StringIO(text, newline="")  # line breaks inside quoted cells stay in their cell
+    header_line = lines.readline()
     delimiter = max(DELIMITERS, key=lambda d: _known_headers(header_line, d))
-    columns = tuple(_role_of(cell) for cell in next(csv.reader([header_line], delimiter=delimiter)))
+    columns, twice = _one_column_per_role(
+        [_role_of(cell) for cell in next(csv.reader([header_line], delimiter=delimiter))]
+    )
     roles = [column.role for column in columns]
     missing = [role for role in REQUIRED_ROLES if role not in roles]
-    twice = sorted({role for role in roles if role in CSV_ROLES and roles.count(role) > 1})
     problems = []
     if missing:
         problems.append(f"has no column for {', '.join(missing)}")
     if twice:
-        problems.append(f"has more than one column for {', '.join(twice)}")
+        problems.append(f"names {', '.join(twice)} twice")
     if problems:
         raise UnreadableFile(
             f"{path} cannot be imported: its header {'; '.join(problems)}. Delighted's export "
             'names them "Response ID", "Email", "Score" and "Response Timestamp" (or '
             '"Created At"); "Name", "Comment", properties and additional questions are optional.'
         )
-    reader = csv.reader(lines[1:], delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
         count = sum(1 for cells in reader if any(cell.strip() for cell in cells))
     except csv.Error as exc:
         raise UnreadableFile(f"{path}, line {reader.line_num + 1}: {exc}.") from None
     return HistoryFile(path, "csv", count, columns=columns, delimiter=delimiter)
+
+
+def _one_column_per_role(columns: list[Column]) -> tuple[tuple[Column, ...], list[str]]:
+    """One column per field: where several could hold it ("Created At" and "Response
+    Timestamp"), the most particular name is used and the others ignored. Also returns the
+    headers written twice, which cannot be told apart."""
+    chosen: dict[str, Column] = {}
+    twice = []
+    for column in columns:
+        if column.role not in CSV_ROLES:
+            continue
+        rank = CSV_ROLES[column.role].index(squeeze(column.header))
+        other = chosen.get(column.role)
+        if other is None or rank < CSV_ROLES[column.role].index(squeeze(other.header)):
+            chosen[column.role] = column
+        elif squeeze(column.header) == squeeze(other.header):
+            twice.append(column.header.strip())
+    kept = tuple(
+        column
+        if column.role not in CSV_ROLES or chosen[column.role] is column
+        else Column(column.header, "ignored")
+        for column in columns
+    )
+    return kept, twice
 
 
 def _known_headers(header_line: str, delimiter: str) -> int:
