@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveys.db import insert_row
 from surveys.models import (
     Answer,
     Customer,
@@ -163,39 +163,49 @@ def _taken_order_ids(session: Session, order_ids: list[str]) -> set[str]:
 
 def _customers_for(
     session: Session, answers: list[HistoricAnswer], done: HistoryRecorded, *, now: datetime
-) -> dict[str, Customer]:
-    """The customer of every address in the batch, created when new (named when we can)."""
+) -> dict[str, int]:
+    """The customer id of every address in the batch, created when new (named when we can)."""
     names: dict[str, str | None] = {}
     for answer in answers:
         email = normalize_email(answer.email)
         names[email] = names.get(email) or answer.name
-    found = {
-        customer.email: customer
-        for customer in session.scalars(select(Customer).where(Customer.email.in_(list(names))))
-    }
-    for email, name in names.items():
-        if email in found:
-            if found[email].name is None and name and found[email].erased_at is None:
-                found[email].name = name
-            continue
-        customer = insert_row(
-            session,
-            Customer,
-            {"email": email, "name": name, "created_at": now},
-            unless_exists="email",
+    found: dict[str, int] = {}
+    for customer in session.scalars(select(Customer).where(Customer.email.in_(list(names)))):
+        found[customer.email] = customer.id
+        if customer.name is None and names[customer.email] and customer.erased_at is None:
+            customer.name = names[customer.email]
+    new = [email for email in names if email not in found]
+    if not new:
+        return found
+    # One statement for the batch; an address a purchase created meanwhile is skipped here
+    # (the database makes this insert wait for that one) and read back below.
+    table = Customer.__table__
+    dialect_insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(table.c.id, table.c.email)
+    )
+    rows = [{"email": email, "name": names[email], "created_at": now} for email in new]
+    for customer_id, email in session.execute(statement, rows):
+        found[email] = customer_id
+        done.new_customers.append(email)
+    missing = [email for email in new if email not in found]
+    if missing:
+        found.update(
+            session.execute(select(Customer.email, Customer.id).where(Customer.email.in_(missing)))
+            .tuples()
+            .all()
         )
-        if customer is None:  # created meanwhile by a purchase arriving now
-            customer = session.scalars(select(Customer).where(Customer.email == email)).one()
-        else:
-            done.new_customers.append(email)
-        found[email] = customer
     return found
 
 
 def _insert_responses(
     session: Session,
     answers: list[HistoricAnswer],
-    customers: dict[str, Customer],
+    customers: dict[str, int],
     version: QuestionSetVersion,
     *,
     now: datetime,
@@ -207,7 +217,7 @@ def _insert_responses(
     """
     if not answers:
         return
-    customer_ids = [customers[normalize_email(answer.email)].id for answer in answers]
+    customer_ids = [customers[normalize_email(answer.email)] for answer in answers]
     purchase_ids = _insert_many(
         session,
         Purchase,
@@ -276,7 +286,8 @@ def _insert_responses(
         if answer.additional:
             text = "\n".join(f"{question}: {given}" for question, given in answer.additional)
             rows.append(_written(response_id, questions["additional_answers"], text))
-    session.execute(insert(Answer), rows)
+    # The table's insert, not the model's: the ORM splits a batch wherever the keys given change.
+    session.execute(Answer.__table__.insert(), rows)
 
 
 def _insert_many(session: Session, model, rows: list[dict]) -> list[int]:
