@@ -19,6 +19,7 @@ from surveys.models import (
     Response,
     Touchpoint,
 )
+from surveys.services.customers.neglect import neglected_customers
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scores import net_score, net_score_trend
 from tests.factories import make_customer, make_user
@@ -162,6 +163,10 @@ def test_history_opens_no_case_sends_nothing_and_counts_no_touch(runner, session
     assert count(session, Touchpoint) == 0
     customers = session.scalars(select(Customer)).all()
     assert {(c.positive_touches, c.negative_touches) for c in customers} == {(0, 0)}
+    # Known from the day of the import, not from their first answer years ago: nobody lands on
+    # the neglected list because history arrived.
+    assert {c.created_at for c in customers} == {clock.now()}
+    assert neglected_customers(session, now=clock.now()) == []
 
 
 def test_importing_the_same_file_again_skips_every_response(runner, session, clock, api_file):
