@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from surveys.delighted_import.files import HistoryFile, SourceRow
+from surveys.delighted_import.rows import RowRefused, historic_answer
 from surveys.models import (
     Answer,
     Case,
@@ -240,6 +245,11 @@ def test_bad_responses_are_reported_by_number_and_field_and_good_ones_go_in(
         delighted_response(6, "f@example.com", 4, MAY_1, survey_type="csat"),
         delighted_response(7, "g@example.com", 9, datetime(2027, 1, 1, tzinfo=UTC)),
         delighted_response(8, "h@example.com", 9, MAY_1, properties={"pl\ud800n": "gold"}),
+        {**delighted_response(9, "i@example.com", 9, MAY_1), "created_at": float("inf")},
+        {
+            **delighted_response(10, "j@example.com", 9, MAY_1),
+            "created_at": "0001-01-01 00:00:00 +0100",
+        },
     ]
 
     result = run_import(runner, write(tmp_path, "r.json", json.dumps(rows)))
@@ -256,6 +266,8 @@ def test_bad_responses_are_reported_by_number_and_field_and_good_ones_go_in(
     assert (
         "is a property name that must be valid Unicode text (it contains a lone surrogate)" in out
     )
+    assert "response 9 (Delighted id 9): created_at: is not a time we can read" in out
+    assert "response 10 (Delighted id 10): created_at: is out of range" in out
     assert "Imported 1 response into" in out
     assert [row[0] for row in kept_responses(session)] == ["1"]
 
@@ -429,3 +441,43 @@ def test_a_column_named_twice_cannot_be_read(runner, session, clock, tmp_path):
 
     assert result.exit_code == 2
     assert "its header names e-mail twice" in result.output
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["\x00", "\ud800", "ana@example.com", "2024-05-01 12:30:00 UTC", "9", ""]),
+)
+any_json = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+response_shaped = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": any_json,
+        "person": st.one_of(any_json, st.fixed_dictionaries({"email": any_json})),
+        "score": any_json,
+        "comment": any_json,
+        "created_at": any_json,
+        "person_properties": any_json,
+        "additional_answers": any_json,
+        "survey_type": any_json,
+    },
+)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(item=st.one_of(response_shaped, any_json))
+def test_any_json_response_is_kept_or_refused_by_field_never_an_error(item):
+    history_file = HistoryFile(path=Path("r.json"), kind="json", row_count=1)
+    try:
+        answer = historic_answer(SourceRow("response 1", item), history_file, now=MAY_1)
+    except RowRefused as refused:
+        assert refused.errors and all(refused.errors.values())
+    else:
+        assert 0 <= answer.score <= 10 and "@" in answer.email

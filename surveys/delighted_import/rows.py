@@ -27,6 +27,7 @@ MAX_COMMENT = 10_000
 MAX_QUESTION = 500
 # A clock a little ahead is fine; an answer from next week is a wrong field.
 FUTURE_TOLERANCE = timedelta(days=1)
+UNREADABLE_TIME = "is not a time we can read: give Unix seconds or like 2024-05-01T12:30:00Z"
 # What export tools write besides RFC 3339, read as UTC when they name no zone.
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",
@@ -67,10 +68,14 @@ def _read_score(value: Any) -> int:
 
 def read_moment(value: Any) -> datetime:
     """Unix seconds (Delighted's API), RFC 3339, or an export's "2024-05-01 12:30:00 UTC"."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return read_unix_seconds(int(value))
-    if not isinstance(value, str) or not value.strip():
+    if isinstance(value, float) and value.is_integer():  # also refuses NaN and infinities
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return read_unix_seconds(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise problem("is required: when the response was given")
+    if not isinstance(value, str):
+        raise problem(UNREADABLE_TIME)
     text = value.strip()
     if re.fullmatch(r"\d{9,11}", text):
         return read_unix_seconds(text)
@@ -86,8 +91,11 @@ def read_moment(value: Any) -> datetime:
             continue
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return within_accepted_range(moment.astimezone(UTC))
-    raise problem("is not a time we can read: give Unix seconds or like 2024-05-01T12:30:00Z")
+        try:
+            return within_accepted_range(moment.astimezone(UTC))
+        except OverflowError:  # 0001-01-01 00:00:00 +0100 is in year 0 in UTC
+            raise problem("is out of range (the year must be between 1900 and 8999)") from None
+    raise problem(UNREADABLE_TIME)
 
 
 class ResponseFields(BaseModel):
@@ -110,15 +118,18 @@ def historic_answer(row: SourceRow, history_file: HistoryFile, *, now: datetime)
         fields, additional = _from_json(row.data)
     else:
         fields, additional = _from_csv(row.data, history_file.columns)
+    errors: dict[str, list[str]] = {}
     try:
         checked = ResponseFields.model_validate(fields)
     except ValidationError as exc:
         errors = field_errors(exc)
+    else:
+        if checked.created_at > now + FUTURE_TOLERANCE:
+            errors = {"created_at": ["is in the future"]}
+    if errors:
         if history_file.kind == "csv":
             errors = _by_header(errors, history_file.columns)
-        raise RowRefused(errors) from None
-    if checked.created_at > now + FUTURE_TOLERANCE:
-        raise RowRefused({"created_at": ["is in the future"]})
+        raise RowRefused(errors)
     return HistoricAnswer(
         delighted_id=checked.id,
         email=checked.email,
