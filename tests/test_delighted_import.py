@@ -27,7 +27,7 @@ from surveys.models import (
 from surveys.services.customers.neglect import neglected_customers
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scores import net_score, net_score_trend
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer, make_purchase, make_user
 from tests.pages import page
 
 MAY_1 = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
@@ -481,3 +481,21 @@ def test_any_json_response_is_kept_or_refused_by_field_never_an_error(item):
         assert refused.errors and all(refused.errors.values())
     else:
         assert 0 <= answer.score <= 10 and "@" in answer.email
+
+
+def test_a_response_whose_purchase_id_is_taken_is_refused_and_creates_nobody(
+    runner, session, clock, api_file
+):
+    make_purchase(session, make_customer(session), order_id="delighted:2")
+    session.commit()
+    customers = count(session, Customer)
+
+    result = run_import(runner, api_file)
+
+    assert result.exit_code == 1
+    assert (
+        "response 2 (Delighted id 2): id: the order id delighted:2 is already used by another "
+        "purchase" in result.output
+    )
+    assert [row[0] for row in kept_responses(session)] == ["1", "3"]
+    assert count(session, Customer) == customers + 1  # Ana; Ben's only response was refused

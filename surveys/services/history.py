@@ -118,8 +118,8 @@ def record_history(
 ) -> HistoryRecorded:
     """Keep each answer as a completed response at its original time, once per Delighted id.
 
-    Answers whose Delighted id is already kept are skipped (`known`). Flushes; the caller
-    commits. Opens no case, queues no email or webhook, counts no touch point.
+    Answers whose Delighted id is already kept are skipped (`known`); the caller commits.
+    Opens no case, queues no email or webhook, counts no touch point.
     """
     done = HistoryRecorded()
     kept_ids = _kept_delighted_ids(session, [answer.delighted_id for answer in answers])
@@ -131,7 +131,6 @@ def record_history(
             kept_ids.add(answer.delighted_id)  # a repeat later in the batch is known too
             fresh.append(answer)
     taken_orders = _taken_order_ids(session, [_order_id(answer) for answer in fresh])
-    customers = _customers_for(session, fresh, done, now=now)
     kept = []
     for answer in fresh:
         if _order_id(answer) in taken_orders:
@@ -140,6 +139,7 @@ def record_history(
             )
         else:
             kept.append(answer)
+    customers = _customers_for(session, kept, done, now=now)
     _insert_responses(session, kept, customers, version, now=now)
     done.imported = len(kept)
     return done
