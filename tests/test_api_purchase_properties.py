@@ -4,8 +4,9 @@ and a refused body changes nothing.
 The bodies are drawn from any JSON at all and from purchase-shaped objects whose
 fields hold what breaks parsers and databases: NUL bytes, lone surrogates, line
 breaks in names, dates Python cannot hold, huge numbers, blank strings, unknown time
-zones, properties that are not text. Each example runs on the same database as the last, so a purchase accepted
-earlier may make a later one a repeat (200): that is part of what is tested.
+zones, properties that are not text. Each example runs on the same database as the last,
+so a purchase accepted earlier may make a later one a repeat (200): that is part of what
+is tested.
 """
 
 from __future__ import annotations
