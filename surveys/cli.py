@@ -79,6 +79,7 @@ def register(app: Flask) -> None:
 def _command_modules():
     """Feature packages that add their own commands."""
     from surveys import data_commands, demo, people_commands
+    from surveys.delighted_import import commands as delighted_commands
     from surveys.mail import commands as mail_commands
 
-    return [people_commands, mail_commands, demo, data_commands]
+    return [people_commands, mail_commands, demo, data_commands, delighted_commands]

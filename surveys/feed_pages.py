@@ -94,6 +94,8 @@ def read_filters(args: Mapping[str, str], *, now: datetime, owner_id: int | None
         category=_text(args, "category", "category"),
         owner_id=owner_id,
         question_set_key=_text(args, "set", "question set"),
+        property_name=_text(args, "property", "property name"),
+        property_value=_text(args, "property_value", "property value"),
     )
 
 
@@ -134,6 +136,9 @@ def filter_args(filters: InsightFilters) -> dict[str, str]:
         args["owner"] = str(filters.owner_id)
     if filters.question_set_key:
         args["set"] = filters.question_set_key
+    if filters.by_property:
+        args["property"] = filters.property_name
+        args["property_value"] = filters.property_value
     return args
 
 

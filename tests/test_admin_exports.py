@@ -94,7 +94,7 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
     response = admin_client.get("/admin/export/responses.csv")
 
     header = header_of(response)
-    assert header[:9] == [
+    assert header[:10] == [
         "id",
         "submitted_at",
         "order_id",
@@ -104,14 +104,15 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         "negative",
         "sentiment",
         "net_score_group",
+        "properties",
     ]
-    assert header[9:14] == HEART_TO_HEART
-    assert {"fix_worked", "anything_else"} <= set(header[14:])
+    assert header[10:15] == HEART_TO_HEART
+    assert {"fix_worked", "anything_else"} <= set(header[15:])
     assert "issues" not in header  # nobody answered a relationship review
     rows = read_csv(response)
     assert [row["id"] for row in rows] == [str(happy.id), str(fix_check.id), str(unhappy.id)]
     first, second, third = rows
-    assert {key: first[key] for key in header[:14]} == {
+    assert {key: first[key] for key in header[:15]} == {
         "id": str(happy.id),
         "submitted_at": "2026-11-23T09:00:00Z",
         "order_id": "A-1",
@@ -121,6 +122,7 @@ def test_responses_export_has_a_row_per_response_and_a_column_per_question(
         "negative": "false",
         "sentiment": "0.2",
         "net_score_group": "promoter",
+        "properties": "",
         "expectations": "exceeding",
         "one_thing": "Très bien — gift wrapping, maybe?",
         "time_money": "",
@@ -275,7 +277,12 @@ def test_an_empty_export_is_just_its_header(admin_client):
     cases = admin_client.get("/admin/export/cases.csv").get_data(as_text=True)
 
     assert responses == ",".join(exports.RESPONSE_COLUMNS) + "\r\n"
-    assert exports.RESPONSE_COLUMNS[-3:] == ("negative", "sentiment", "net_score_group")
+    assert exports.RESPONSE_COLUMNS[-4:] == (
+        "negative",
+        "sentiment",
+        "net_score_group",
+        "properties",
+    )
     assert cases.splitlines() == [",".join(exports.CASE_COLUMNS)]
 
 

@@ -4,8 +4,9 @@ and a refused body changes nothing.
 The bodies are drawn from any JSON at all and from purchase-shaped objects whose
 fields hold what breaks parsers and databases: NUL bytes, lone surrogates, line
 breaks in names, dates Python cannot hold, huge numbers, blank strings, unknown time
-zones. Each example runs on the same database as the last, so a purchase accepted
-earlier may make a later one a repeat (200): that is part of what is tested.
+zones, properties that are not text. Each example runs on the same database as the last,
+so a purchase accepted earlier may make a later one a repeat (200): that is part of what
+is tested.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ sound_purchase = st.fixed_dictionaries(
         "currency": st.sampled_from(["EUR", "usd", None]),
         "items": st.lists(sound_item, min_size=1, max_size=3),
         "owner_email": st.sampled_from([None, "olivia@shop.test", "OLIVIA@shop.test"]),
+        "properties": st.dictionaries(
+            st.sampled_from(["plan", "store", " plan ", "x" * 64]),
+            st.sampled_from(["gold", "", "Gran Vía", "v" * 500]),
+            max_size=3,
+        ),
     },
 )
 # Where an awkward value may go in an otherwise sound purchase.
@@ -113,6 +119,8 @@ PLACES = (
     ("items", 0, "unit_price"),
     ("items", 0, "sku"),
     ("owner_email",),
+    ("properties",),
+    ("properties", "plan"),
     ("coupon",),
 )
 
@@ -126,6 +134,8 @@ def purchase_shaped(draw) -> dict:
         for step in place[:-1]:
             if step == "items" and not isinstance(target.get("items"), list):
                 target["items"] = [{}]
+            if step == "properties" and not isinstance(target.get("properties"), dict):
+                target["properties"] = {}
             target = target[step]
             if not isinstance(target, dict | list):
                 break

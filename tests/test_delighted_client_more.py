@@ -303,3 +303,33 @@ def test_auto_paging_waits_out_the_rate_limit_on_its_own(committed_app, client):
 
     assert [person.email for person in walked] == emails
     assert time.monotonic() - started >= 1  # it was held back, and waited
+
+
+def test_person_properties_are_kept_and_come_back_on_the_response(committed_app, client):
+    """Person.create's properties are stored on the purchase (routing, dashboard, CSV use
+    them) and a response shows them as `person_properties`; over the limits is a 422."""
+    person = delighted.Person.create(
+        client=client,
+        email="ana@example.com",
+        properties={"order_id": "D-1", "plan": "gold", "seats": 12},
+    )
+    with committed_app.app_context():
+        session = db.session()
+        purchase = session.scalars(select(Survey)).one().purchase
+        assert purchase.properties == {"plan": "gold", "seats": "12"}
+        submit_response(
+            session, session.scalars(select(Survey)).one(), HAPPY, now=datetime.now(UTC)
+        )
+        session.commit()
+
+    [response] = delighted.SurveyResponse.all(client=client)
+
+    assert person.email == "ana@example.com"
+    assert response.person_properties == {"plan": "gold", "seats": "12", "order_id": "D-1"}
+    with pytest.raises(ResourceValidationError) as refused:
+        delighted.Person.create(
+            client=client,
+            email="ben@example.com",
+            properties={"order_id": "D-2", **{f"p{n}": "x" for n in range(51)}},
+        )
+    assert list(json.loads(refused.value.response.body)["errors"]) == ["properties"]

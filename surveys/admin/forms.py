@@ -304,6 +304,7 @@ ROUTING_FIELD_LABELS = {
     "sku": "SKU is",
     "total_at_least": "Order total is at least",
     "email_domain": "Customer's email domain is",
+    "property": "Purchase property equals",
 }
 
 
@@ -311,10 +312,12 @@ class RoutingRuleForm(AppForm):
     field = SelectField(
         "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
     )
+    # Only for "Purchase property equals": the property's name, as the purchase gives it.
+    property_key = StringField("Property name", filters=[strip], validators=[Length(max=64)])
     value = StringField(
         "Value",
         filters=[strip],
-        validators=[DataRequired("Give the value the rule looks for."), Length(max=254)],
+        validators=[DataRequired("Give the value the rule looks for."), Length(max=500)],
     )
     owner_id = SelectField("Cases go to", coerce=int)
 
@@ -343,6 +346,8 @@ class RoutingTesterForm(AppForm):
         validators=[Length(max=20)],
         render_kw={"inputmode": "decimal"},
     )
+    property_name = StringField("Property name", filters=[strip], validators=[Length(max=64)])
+    property_value = StringField("Property value", filters=[strip], validators=[Length(max=500)])
 
 
 # --- users -----------------------------------------------------------------------------------

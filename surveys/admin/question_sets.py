@@ -23,6 +23,7 @@ from surveys.admin.forms import (
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey
+from surveys.models.question_sets import IMPORTED_SET_KEYS
 from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
 from surveys.services.question_sets import assignments, drafts, history, publishing, versions
@@ -77,7 +78,12 @@ def _list_page(*, new_form=None, default_form=None, category_form=None, status: 
                 ],
             }
         )
-    published = [SelectChoice(row["set"].key, row["set"].name) for row in rows if row["version"]]
+    published = [
+        SelectChoice(row["set"].key, row["set"].name)
+        for row in rows
+        # A set that only holds imported history is never sent.
+        if row["version"] and row["set"].key not in IMPORTED_SET_KEYS
+    ]
     default_key = get_setting(session, "purchase_question_set")
     default_form = default_form or DefaultQuestionSetForm(
         formdata=None, data={"question_set": default_key}
@@ -188,7 +194,8 @@ def _published_choices() -> list[SelectChoice]:
     return [
         SelectChoice(qs.key, qs.name)
         for qs in session.scalars(select(QuestionSet).order_by(QuestionSet.name))
-        if versions.latest_version(session, qs) is not None
+        # A set that only holds imported history is never sent.
+        if qs.key not in IMPORTED_SET_KEYS and versions.latest_version(session, qs) is not None
     ]
 
 

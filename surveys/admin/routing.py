@@ -98,13 +98,14 @@ def add_routing_rule():
         rule = routing_rules.add_rule(
             session,
             field=form.field.data,
+            property_key=form.property_key.data,
             value=form.value.data,
             owner=session.get(User, form.owner_id.data),
             actor=acting_user(),
             now=clock.now(),
         )
     except routing_rules.RoutingRuleError as exc:
-        form.value.errors = [str(exc)]
+        getattr(form, exc.field).errors = [str(exc)]
         return _routing_page(rule_form=form, status=422)
     session.commit()
     flash(f"Added: when the {describe_rule(rule)}, cases go to {rule.owner.name}.")
@@ -168,7 +169,13 @@ def test_routing():
     if form.total.errors:
         return _routing_page(tester_form=form, status=422)
     customer = _sample_customer(form.email.data)
-    purchase = Purchase(order_id="sample", total=total, items=[])
+    properties = {form.property_name.data: form.property_value.data or ""}
+    purchase = Purchase(
+        order_id="sample",
+        total=total,
+        items=[],
+        properties=properties if form.property_name.data else {},
+    )
     if form.category.data or form.sku.data:
         purchase.items.append(
             PurchaseItem(category=form.category.data or None, sku=form.sku.data or None, quantity=1)

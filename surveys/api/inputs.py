@@ -43,6 +43,7 @@ from surveys.validation.errors import field_errors, problem
 from surveys.validation.moments import OptionalTimestamp
 from surveys.validation.money import Money
 from surveys.validation.numbers import MAX_DATABASE_ID, WholeNumber
+from surveys.validation.properties import Properties
 from surveys.validation.text import OptionalText, Text
 
 MAX_ORDER_ID = 128
@@ -108,6 +109,7 @@ class PurchaseInput(ApiInput):
         description="An existing active owner (or admin), who becomes the customer's "
         "account owner.",
     )
+    properties: Properties = None
 
     def to_service_input(self) -> purchases.PurchaseInput:
         """The purchase as record_purchase takes it."""
@@ -134,6 +136,7 @@ class PurchaseInput(ApiInput):
                 for item in self.items or ()
             ),
             owner_email=self.owner_email,
+            properties=self.properties,
         )
 
 

@@ -1,4 +1,5 @@
-"""The dashboard's filter form, read from the query string: dates, category, owner, question set.
+"""The dashboard's filter form, read from the query string: dates, category, owner, question set,
+and a purchase property's name and value.
 
 Anything the form cannot use is said beside its field and answered 400, with no figures shown
 for filters that were not applied.
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import QuestionSet, User
 from surveys.services.insights.filters import DEFAULT_RANGE_DAYS, InsightFilters
+from surveys.validation.properties import MAX_PROPERTY_NAME, MAX_PROPERTY_VALUE
 from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id
 
@@ -83,6 +85,8 @@ def read_filters(
     if own_id is not None:
         values["owner"] = ""
 
+    property_name, property_value = _read_property(values, errors)
+
     set_key = values["question_set"] or None
     if set_key is not None and (
         len(set_key) > MAX_SET_KEY
@@ -92,7 +96,13 @@ def read_filters(
 
     if errors:
         return FilterChoice(values, None, errors)
-    chosen = {"category": category, "owner_id": owner_id, "question_set_key": set_key}
+    chosen = {
+        "category": category,
+        "owner_id": owner_id,
+        "question_set_key": set_key,
+        "property_name": property_name,
+        "property_value": property_value,
+    }
     # Whole days in UTC, the last one included; by default the last 90 days up to today, so the
     # page, its charts and its links (which carry the dates) count the same rows.
     end_day = end_day or max(today, start_day or today)
@@ -102,7 +112,29 @@ def read_filters(
     return FilterChoice(values, filters)
 
 
-_NAMES = ("from", "to", "category", "owner", "question_set")
+_NAMES = ("from", "to", "category", "owner", "question_set", "property", "property_value")
+
+
+def _read_property(values: dict[str, str], errors: dict[str, str]) -> tuple[str | None, str | None]:
+    """The property name and value to filter on (both, or neither), noting what is wrong."""
+    name, value = values["property"] or None, values["property_value"] or None
+    if name is not None and (
+        unstorable_text_reason(name, multiline=False) or len(name) > MAX_PROPERTY_NAME
+    ):
+        errors["property"] = (
+            f"A property name is one line of at most {MAX_PROPERTY_NAME} characters."
+        )
+    elif name is None and value is not None:
+        errors["property"] = "Give the property's name too."
+    if value is not None and (
+        unstorable_text_reason(value, multiline=False) or len(value) > MAX_PROPERTY_VALUE
+    ):
+        errors["property_value"] = (
+            f"A value is one line of at most {MAX_PROPERTY_VALUE} characters."
+        )
+    elif name is not None and value is None:
+        errors["property_value"] = "Give the value the property must have."
+    return name, value
 
 
 def query_args(filters: InsightFilters) -> dict[str, str]:
@@ -115,4 +147,7 @@ def query_args(filters: InsightFilters) -> dict[str, str]:
         args["owner"] = str(filters.owner_id)
     if filters.question_set_key is not None:
         args["question_set"] = filters.question_set_key
+    if filters.by_property:
+        args["property"] = filters.property_name
+        args["property_value"] = filters.property_value
     return args

@@ -39,13 +39,11 @@ BOUNCED = or_(
 
 
 def person_properties_of(purchase: Purchase | None) -> dict[str, str] | None:
-    """The custom properties a response shows as `person_properties` (None without a purchase).
-
-    The one place that reads them: today a purchase keeps its order id.
-    """
+    """The custom properties a response shows as `person_properties` (None without a purchase):
+    the ones kept on the purchase, and its order id."""
     if purchase is None:
         return None
-    return {"order_id": purchase.order_id}
+    return {**(purchase.properties or {}), "order_id": purchase.order_id}
 
 
 # Delighted's `updated_at`: when notes or tags last changed, else when it was submitted.

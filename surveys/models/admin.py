@@ -21,7 +21,7 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-ROUTING_FIELDS = ("category", "sku", "total_at_least", "email_domain")
+ROUTING_FIELDS = ("category", "sku", "total_at_least", "email_domain", "property")
 
 
 class RoutingRule(Base):
@@ -32,7 +32,9 @@ class RoutingRule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
     field: Mapped[str] = mapped_column(sa.String(20))
-    value: Mapped[str] = mapped_column(sa.String(254))
+    # The purchase property a "property" rule reads; None for every other field.
+    property_key: Mapped[str | None] = mapped_column(sa.String(64))
+    value: Mapped[str] = mapped_column(sa.String(500))
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

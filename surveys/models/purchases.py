@@ -23,6 +23,12 @@ class Purchase(Base):
     total: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     source: Mapped[str] = mapped_column(sa.String(20), default="api")
+    # What the sender told about the purchase beyond our fields ({"plan": "gold"}), strings only
+    # (surveys.validation.properties states the limits); shown to owners, used by routing rules,
+    # dashboard filters and the responses export.
+    properties: Mapped[dict[str, str]] = mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship()

@@ -11,6 +11,9 @@ from surveys.db import Base, UTCDateTime, utcnow
 from surveys.text_reading import TextReading, TextRule, read_answer
 
 QUESTION_TYPES = ("choice", "scale", "text")
+# Sets that only hold answers imported from elsewhere (surveys.services.history): never sent,
+# so never offered when choosing what purchases are asked.
+IMPORTED_SET_KEYS = ("delighted-nps",)
 
 
 class QuestionSet(Base):

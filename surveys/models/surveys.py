@@ -13,7 +13,8 @@ from surveys.models.customers import Customer
 from surveys.models.purchases import Purchase
 from surveys.models.question_sets import Question, QuestionSet, QuestionSetVersion
 
-SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual")
+# "imported": an answer given before the move (Delighted's history), never sent by us.
+SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual", "imported")
 
 
 # scheduled: waiting for send_at; sent: in the customer's mailbox; answered.
@@ -108,6 +109,9 @@ class Response(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Labels an integration put on the response (Delighted's `tags`), in the order given.
     tags: Mapped[list | None] = mapped_column(sa.JSON)
+    # The response's id at Delighted, for history brought over: unique, so importing the same
+    # export twice adds nothing the second time.
+    delighted_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     survey: Mapped[Survey] = relationship(back_populates="response")
     version: Mapped[QuestionSetVersion] = relationship()

@@ -9,6 +9,7 @@ downloads at its own pace) and lets go of the rows already written out.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ RESPONSE_COLUMNS = (
     "sentiment",
     # promoter (9–10), passive (7–8) or detractor (0–6) by the 0–10 recommendation answer.
     "net_score_group",
+    # The purchase's custom properties as one JSON object ({"plan": "gold"}), blank when none:
+    # one column whatever the names, and JSON's opening brace is never read as a formula.
+    "properties",
 )
 NET_SCORE_KEY = "recommend"
 CASE_COLUMNS = (
@@ -91,6 +95,7 @@ def response_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[l
             QuestionSet.key,
             QuestionSetVersion.number,
             Response.negative,
+            Purchase.properties,
         )
         .join(Survey, Survey.id == Response.survey_id)
         .outerjoin(Purchase, Purchase.id == Survey.purchase_id)
@@ -120,7 +125,7 @@ def response_table(session: Session, *, batch_size: int = BATCH_SIZE) -> tuple[l
 
 
 def _response_row(row, answers, questions: dict, width: int) -> list[Cell]:
-    response_id, submitted_at, order_id, email, set_key, version, negative = row
+    response_id, submitted_at, order_id, email, set_key, version, negative, properties = row
     given: list[Cell] = [None] * width
     group, tones = None, []
     for _response_id, question_id, value, sentiment in answers:
@@ -140,8 +145,16 @@ def _response_row(row, answers, questions: dict, width: int) -> list[Cell]:
         negative,
         round(sum(tones) / len(tones), 3) if tones else None,
         group,
+        properties_text(properties),
         *given,
     ]
+
+
+def properties_text(properties: dict[str, str] | None) -> str | None:
+    """Properties as a JSON object, names sorted, text as written (no escapes)."""
+    if not properties:
+        return None
+    return json.dumps(properties, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def answered_question_keys(session: Session) -> list[str]:

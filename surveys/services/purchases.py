@@ -21,6 +21,7 @@ from surveys.models.surveys import SurveyStatus
 from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.settings import all_settings
 from surveys.services.surveys.scheduling import record_unsent_survey, schedule_survey
+from surveys.validation.properties import check_properties
 
 # A purchase dated further ahead than this is a wrong clock or a wrong field, not a sale.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -59,6 +60,9 @@ class PurchaseInput:
     currency: str | None = None
     items: tuple[ItemInput, ...] = ()
     owner_email: str | None = None
+    # Anything else the sender told about the purchase; checked by record_purchase
+    # (surveys.validation.properties: 50 at most, names ≤ 64 and values ≤ 500 characters).
+    properties: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,16 @@ def record_purchase(
     purchased_at = purchase_input.purchased_at or now
     if purchased_at > now + FUTURE_TOLERANCE:
         raise PurchaseRejected({"purchased_at": ["is in the future"]})
+    properties, errors = check_properties(purchase_input.properties)
+    if errors:
+        raise PurchaseRejected(errors)
     owner = _find_owner(session, purchase_input.owner_email)
 
     customer, customer_is_new = _find_or_insert_customer(
         session, purchase_input.customer, owner, now=now
     )
     purchase = _insert_purchase(
-        session, purchase_input, customer, purchased_at, now=now, source=source
+        session, purchase_input, customer, purchased_at, properties, now=now, source=source
     )
     if purchase is None:
         # A repeat (or a concurrent twin) of a known order: leave no trace of this one.
@@ -246,6 +253,7 @@ def _insert_purchase(
     data: PurchaseInput,
     customer: Customer,
     purchased_at: datetime,
+    properties: dict[str, str],
     *,
     now: datetime,
     source: str,
@@ -261,6 +269,7 @@ def _insert_purchase(
             "total": data.total,
             "currency": data.currency,
             "source": source,
+            "properties": properties,
             "created_at": now,
         },
         unless_exists="order_id",

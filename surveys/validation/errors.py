@@ -43,6 +43,10 @@ _MESSAGES_WITH_LIMITS = {
 }
 
 
+# pydantic's last step of the path to a dict key that failed (rather than its value).
+KEY_MARKER = "[key]"
+
+
 class _Context(dict):
     def __missing__(self, key: str) -> None:
         return None
@@ -62,6 +66,8 @@ def field_errors(exc: ValidationError, *, prefix: str = "") -> dict[str, list[st
     errors: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False, include_input=False):
         parts = [str(part) for part in error["loc"]]
+        if parts and parts[-1] == KEY_MARKER:
+            parts.pop()  # a bad key of an object is named as the key itself: `properties.colour`
         path = ".".join(([prefix] if prefix else []) + parts) or "body"
         message = _message(error)
         if message not in errors.setdefault(path, []):

@@ -15,7 +15,7 @@ This is what the Delighted-compatible endpoints do (`POST /v1/people.json`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -71,7 +71,9 @@ def send_to_person(
             PurchaseInput(
                 order_id=person.order_id,
                 customer=CustomerInput(email=person.email, name=person.name),
-                **_purchase_properties(person),
+                # Kept on the purchase; record_purchase refuses ones over the limits, naming
+                # `properties.<name>`.
+                properties=dict(person.properties) or None,
             ),
             now=now,
             source=source,
@@ -98,17 +100,6 @@ def send_to_person(
         customer_locked=True,  # by find_or_create_customer
     )
     return PersonResult(customer=customer, survey=survey, created=True)
-
-
-def _purchase_properties(person: PersonInput) -> dict:
-    """The custom properties as `PurchaseInput` takes them, when it keeps them at all.
-
-    A purchase keeps its order id; where `PurchaseInput` also has `properties`
-    (custom properties stored on the purchase), the person's go there as well.
-    """
-    if "properties" in {given.name for given in fields(PurchaseInput)}:
-        return {"properties": dict(person.properties)}
-    return {}
 
 
 def unsubscribe_address(session: Session, email: str, *, now: datetime) -> Customer:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from surveys.models import Case, Customer, PurchaseItem, QuestionSet, QuestionSetVersion
 from surveys.models.surveys import Response, Survey
 from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights.properties import purchases_with_property
 
 
 def owner_sees(owner_id: int) -> ColumnElement[bool]:
@@ -46,6 +47,16 @@ def response_conditions(filters: InsightFilters, *, dated: bool = True) -> list[
                 survey.id == Response.survey_id,
                 item.purchase_id == survey.purchase_id,
                 item.category == filters.category,
+            )
+        )
+    if filters.by_property:
+        survey = aliased(Survey)
+        conditions.append(
+            exists().where(
+                survey.id == Response.survey_id,
+                survey.purchase_id.in_(
+                    purchases_with_property(filters.property_name, filters.property_value)
+                ),
             )
         )
     return conditions

@@ -14,7 +14,9 @@ class InsightFilters:
     """A half-open range [start, end) in UTC, and the filters every insight page shares.
 
     `owner_id` also scopes an owner's own pages (their customers' answers and their cases);
-    `category` is an item category of the purchase; `question_set_key` the set answered.
+    `category` is an item category of the purchase; `question_set_key` the set answered;
+    `property_name` and `property_value` a custom property of the purchase, exactly as stored
+    (both or neither).
     """
 
     start: datetime
@@ -22,6 +24,12 @@ class InsightFilters:
     category: str | None = None
     owner_id: int | None = None
     question_set_key: str | None = None
+    property_name: str | None = None
+    property_value: str | None = None
+
+    @property
+    def by_property(self) -> bool:
+        return self.property_name is not None and self.property_value is not None
 
     @classmethod
     def last_days(cls, now: datetime, days: int = DEFAULT_RANGE_DAYS, **filters) -> InsightFilters:

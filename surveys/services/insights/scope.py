@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, PurchaseItem, QuestionSet, Response, Survey, Touchpoint
 from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights.properties import purchases_with_property
 
 # Up to half a year, a trend is drawn week by week; longer ranges month by month (a chart of
 # 150 weekly points says less than one of 36 months).
@@ -60,6 +61,12 @@ def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.category is not None:
         conditions.append(Survey.purchase_id.in_(_purchases_in(filters.category)))
+    if filters.by_property:
+        conditions.append(
+            Survey.purchase_id.in_(
+                purchases_with_property(filters.property_name, filters.property_value)
+            )
+        )
     if filters.question_set_key is not None:
         conditions.append(Survey.question_set_id.in_(_sets_named(filters.question_set_key)))
     if filters.owner_id is not None:
@@ -93,6 +100,12 @@ def case_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
         conditions.append(Case.owner_id == filters.owner_id)
     if filters.category is not None:
         conditions.append(Case.purchase_id.in_(_purchases_in(filters.category)))
+    if filters.by_property:
+        conditions.append(
+            Case.purchase_id.in_(
+                purchases_with_property(filters.property_name, filters.property_value)
+            )
+        )
     if filters.question_set_key is not None:
         answered_set = (
             select(Response.id)

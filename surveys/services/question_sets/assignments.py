@@ -13,6 +13,7 @@ from surveys.models import (
     QuestionSetAssignment,
     User,
 )
+from surveys.models.question_sets import IMPORTED_SET_KEYS
 from surveys.services.audit import record_admin_change
 from surveys.services.question_sets.versions import latest_version
 from surveys.services.settings import get_setting, set_setting
@@ -77,6 +78,10 @@ def question_set_for_purchase(
 
 
 def _require_published(session: Session, question_set: QuestionSet) -> None:
+    if question_set.key in IMPORTED_SET_KEYS:
+        raise EditorError(
+            f"“{question_set.name}” only holds answers imported from elsewhere; it is never sent."
+        )
     if latest_version(session, question_set) is None:
         raise EditorError(
             f"“{question_set.name}” has no published version yet; "

@@ -45,12 +45,16 @@ def choose_owner(
 
 def rule_matches(rule: RoutingRule, *, customer: Customer, purchase: Purchase | None) -> bool:
     """Whether one routing rule claims this customer's purchase."""
+    if rule.field == "property":
+        return _property_matches(rule.property_key, rule.value, purchase)
     matcher = _MATCHERS.get(rule.field)
     return matcher is not None and matcher(rule.value, customer, purchase)
 
 
 def describe_rule(rule: RoutingRule) -> str:
     """A rule in words: "category is hardware", "order total is at least 500"."""
+    if rule.field == "property":
+        return f"property {rule.property_key} is {rule.value}"
     wording = {
         "category": "category is",
         "sku": "SKU is",
@@ -106,6 +110,15 @@ def _total_matches(value: str, _customer: Customer, purchase: Purchase | None) -
 def _email_domain_matches(value: str, customer: Customer, _purchase: Purchase | None) -> bool:
     domain = customer.email.rpartition("@")[2].casefold()
     return bool(domain) and domain == value.strip().lstrip("@").casefold()
+
+
+def _property_matches(key: str | None, value: str, purchase: Purchase | None) -> bool:
+    # The name as the sender spells it (names are keys in their systems); the value loosely,
+    # as categories are: "Gold" and "gold " are one plan.
+    if key is None or purchase is None:
+        return False
+    given = (purchase.properties or {}).get(key)
+    return given is not None and given.strip().casefold() == value.strip().casefold()
 
 
 _MATCHERS: dict[str, Callable[[str, Customer, Purchase | None], bool]] = {

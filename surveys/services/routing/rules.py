@@ -21,13 +21,22 @@ from surveys.services.audit import record_admin_change
 from surveys.services.cases.opening import assign_waiting_cases
 from surveys.services.routing.decisions import describe_rule
 from surveys.services.settings import get_setting, set_setting
+from surveys.validation.properties import MAX_PROPERTY_NAME, MAX_PROPERTY_VALUE
+from surveys.validation.text import unstorable_text_reason
 
 DOMAIN_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 MAX_TOTAL = Decimal("999999999999.99")
 
 
 class RoutingRuleError(ValueError):
-    """A rule or owner an admin asked for that cannot be used; the message says why."""
+    """A rule or owner an admin asked for that cannot be used; the message says why.
+
+    `field` names what was wrong: "value", "property_key" or "owner".
+    """
+
+    def __init__(self, message: str, *, field: str = "value") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def ordered_rules(session: Session) -> list[RoutingRule]:
@@ -46,6 +55,12 @@ def clean_rule_value(field: str, value: str) -> str:
         if len(value) > 128:
             raise RoutingRuleError("Keep it to 128 characters.")
         return value
+    if field == "property":
+        if unstorable_text_reason(value, multiline=False):
+            raise RoutingRuleError("Give the value as one line of text.")
+        if len(value) > MAX_PROPERTY_VALUE:
+            raise RoutingRuleError(f"Keep it to {MAX_PROPERTY_VALUE} characters.")
+        return value
     if field == "total_at_least":
         try:
             amount = Decimal(value.replace(",", ""))
@@ -62,9 +77,26 @@ def clean_rule_value(field: str, value: str) -> str:
     return domain
 
 
+def clean_property_key(field: str, key: str | None) -> str | None:
+    """The property a "property" rule reads (None for other rules), or RoutingRuleError."""
+    if field != "property":
+        return None
+    key = (key or "").strip()
+    if not key:
+        raise RoutingRuleError(
+            "Give the name of the property the rule reads.", field="property_key"
+        )
+    if unstorable_text_reason(key, multiline=False) or len(key) > MAX_PROPERTY_NAME:
+        raise RoutingRuleError(
+            f"A property name is one line of at most {MAX_PROPERTY_NAME} characters.",
+            field="property_key",
+        )
+    return key
+
+
 def _assignable_owner(owner: User | None) -> User:
     if owner is None or not owner.active:
-        raise RoutingRuleError("Choose an active person to own these cases.")
+        raise RoutingRuleError("Choose an active person to own these cases.", field="owner_id")
     return owner
 
 
@@ -72,6 +104,7 @@ def _snapshot(rule: RoutingRule, number: int) -> dict:
     return {
         "number": number,
         "field": rule.field,
+        **({"property": rule.property_key} if rule.property_key is not None else {}),
         "value": rule.value,
         "owner": rule.owner.email,
         "rule": describe_rule(rule),
@@ -84,14 +117,30 @@ def _renumber(rules: list[RoutingRule]) -> None:
 
 
 def add_rule(
-    session: Session, *, field: str, value: str, owner: User | None, actor: User, now: datetime
+    session: Session,
+    *,
+    field: str,
+    value: str,
+    owner: User | None,
+    actor: User,
+    now: datetime,
+    property_key: str | None = None,
 ) -> RoutingRule:
-    """Add a rule at the end of the list (tried after every existing rule)."""
+    """Add a rule at the end of the list (tried after every existing rule).
+
+    A "property" rule also names the purchase property it reads (`property_key`).
+    """
     value = clean_rule_value(field, value)
+    property_key = clean_property_key(field, property_key)
     owner = _assignable_owner(owner)
     last = session.scalar(select(func.max(RoutingRule.position))) or 0
     rule = RoutingRule(
-        position=last + 1, field=field, value=value, owner_id=owner.id, created_at=now
+        position=last + 1,
+        field=field,
+        property_key=property_key,
+        value=value,
+        owner_id=owner.id,
+        created_at=now,
     )
     session.add(rule)
     session.flush()
