@@ -9,6 +9,7 @@ from surveys.models.admin import (
 )
 from surveys.models.cases import Case, CaseAttachment, CaseEvent
 from surveys.models.customers import Customer, CustomerNote, CustomerPreference, Touchpoint
+from surveys.models.insights import AnswerTheme, InsightDay, InsightRollup, ThemeTally
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
 from surveys.models.question_sets import (
@@ -22,6 +23,7 @@ from surveys.models.users import ApiKey, User
 
 __all__ = [
     "Answer",
+    "AnswerTheme",
     "ApiKey",
     "AuditEntry",
     "Case",
@@ -31,6 +33,8 @@ __all__ = [
     "CustomerNote",
     "CustomerPreference",
     "EmailEvent",
+    "InsightDay",
+    "InsightRollup",
     "OutboxMessage",
     "Purchase",
     "PurchaseItem",
@@ -44,6 +48,7 @@ __all__ = [
     "Setting",
     "Survey",
     "SurveyToken",
+    "ThemeTally",
     "Touchpoint",
     "User",
     "WebhookEndpoint",

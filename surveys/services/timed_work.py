@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from surveys.services.cases import deadlines, fix_check, opening
+from surveys.services.insights import rollups
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -28,4 +29,6 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("escalated", deadlines.escalate_overdue_cases),
         ("closed unconfirmed", fix_check.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),
+        # The dashboard's day tallies up to yesterday; at most once an hour (rollups.py).
+        ("insight days counted", rollups.refresh_insight_rollups),
     ]

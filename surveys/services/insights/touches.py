@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from surveys.models import Touchpoint
 from surveys.services.customers.neglect import LIST_LIMIT, neglected_customers
 from surveys.services.customers.touchpoints import AIM
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import bucket, grain, touch_filters
 
@@ -38,20 +39,31 @@ def _tally_columns():
     )
 
 
+TOUCH_COLUMNS = ("positive_touches", "negative_touches")
+
+
 def touch_figures(session: Session, filters: InsightFilters) -> TouchFigures:
-    row = session.execute(select(*_tally_columns()).where(*touch_filters(filters))).one()
-    return TouchFigures(*row)
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(session.execute(select(*_tally_columns()).where(*touch_filters(part))).one())
+
+    return TouchFigures(*rollups.tallied(session, filters, TOUCH_COLUMNS, counted))
 
 
 def touch_trend(session: Session, filters: InsightFilters) -> list[tuple[str, TouchFigures]]:
-    period = bucket(session, Touchpoint.occurred_at, grain(filters)).label("period")
-    rows = session.execute(
-        select(period, *_tally_columns())
-        .where(*touch_filters(filters))
-        .group_by(period)
-        .order_by(period)
-    ).all()
-    return [(row[0], TouchFigures(row[1], row[2])) for row in rows]
+    step = grain(filters)
+
+    def counted(part: InsightFilters) -> list:
+        period = bucket(session, Touchpoint.occurred_at, step).label("period")
+        rows = session.execute(
+            select(period, *_tally_columns())
+            .where(*touch_filters(part))
+            .group_by(period)
+            .order_by(period)
+        ).all()
+        return [(row[0], tuple(row[1:])) for row in rows]
+
+    trend = rollups.tallied_trend(session, filters, TOUCH_COLUMNS, step, counted)
+    return [(period, TouchFigures(*values)) for period, values in trend]
 
 
 @dataclass(frozen=True)
