@@ -92,6 +92,22 @@ def upgrade() -> None:
         "ix_answer_themes_key_response_id", "answer_themes", ["key", "response_id"], unique=False
     )
     op.create_index("ix_answer_themes_response_id", "answer_themes", ["response_id"], unique=False)
+    # The neglected customers' exact count, in two parts, each read from a partial index.
+    short_of_aim = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
+    op.create_index(
+        "ix_customers_short_of_aim",
+        "customers",
+        ["id"],
+        postgresql_where=sa.text(f"erased_at IS NULL AND {short_of_aim}"),
+        sqlite_where=sa.text(f"erased_at IS NULL AND {short_of_aim}"),
+    )
+    op.create_index(
+        "ix_customers_quiet_since",
+        "customers",
+        [sa.text("coalesce(last_positive_touch_at, created_at)")],
+        postgresql_where=sa.text(f"erased_at IS NULL AND NOT ({short_of_aim})"),
+        sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({short_of_aim})"),
+    )
     # Every written answer recorded so far gets its themes, by the same function the app uses
     # (the stems and stop words of the installed NLTK and YAKE), in batches.
     from surveys.services.insights.themes import record_missing_themes
@@ -100,6 +116,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_quiet_since", table_name="customers")
+    op.drop_index("ix_customers_short_of_aim", table_name="customers")
     op.drop_index("ix_answer_themes_response_id", table_name="answer_themes")
     op.drop_index("ix_answer_themes_key_response_id", table_name="answer_themes")
     op.drop_index(op.f("ix_answer_themes_answer_id"), table_name="answer_themes")

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveys.db import Base, UTCDateTime, utcnow
 from surveys.models.users import User
 
+SHORT_OF_AIM_ONLY = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
+SHORT_OF_AIM = f"erased_at IS NULL AND {SHORT_OF_AIM_ONLY}"
+
 
 class Customer(Base):
     __tablename__ = "customers"
@@ -34,6 +37,24 @@ class Customer(Base):
     last_positive_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()
+
+    # The neglected customers' exact count, in its two parts (services/insights/touches.py):
+    # short of ten positive touches per negative one, or else quiet for too long. 10 is
+    # touchpoints.AIM, written out because an index's condition is fixed.
+    __table_args__ = (
+        sa.Index(
+            "ix_customers_short_of_aim",
+            "id",
+            postgresql_where=sa.text(SHORT_OF_AIM),
+            sqlite_where=sa.text(SHORT_OF_AIM),
+        ),
+        sa.Index(
+            "ix_customers_quiet_since",
+            sa.text("coalesce(last_positive_touch_at, created_at)"),
+            postgresql_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
+            sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
+        ),
+    )
 
     @property
     def display_name(self) -> str:
