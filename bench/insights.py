@@ -700,7 +700,9 @@ def main() -> None:
         )
         if args.reuse:
             with app.app_context():
-                upgrade_database()
+                upgrade_database()  # a newer schema's migrations fill what they add
+            derive(app, url, now)
+            vacuum(url)
             seed = reused_seed(app, url)
         else:
             with app.app_context():

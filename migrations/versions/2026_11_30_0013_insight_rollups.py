@@ -92,6 +92,8 @@ def upgrade() -> None:
         "ix_answer_themes_key_response_id", "answer_themes", ["key", "response_id"], unique=False
     )
     op.create_index("ix_answer_themes_response_id", "answer_themes", ["response_id"], unique=False)
+    # The one row saying how far the tallies reach: nowhere yet (the worker's first pass counts).
+    op.execute("INSERT INTO insight_rollups (id) VALUES (1)")
     # The neglected customers' exact count, in two parts, each read from a partial index.
     short_of_aim = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
     op.create_index(
@@ -104,7 +106,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_customers_quiet_since",
         "customers",
-        [sa.text("coalesce(last_positive_touch_at, created_at)")],
+        ["last_positive_touch_at", "created_at"],
         postgresql_where=sa.text(f"erased_at IS NULL AND NOT ({short_of_aim})"),
         sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({short_of_aim})"),
     )

@@ -50,7 +50,8 @@ class Customer(Base):
         ),
         sa.Index(
             "ix_customers_quiet_since",
-            sa.text("coalesce(last_positive_touch_at, created_at)"),
+            "last_positive_touch_at",
+            "created_at",
             postgresql_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
             sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
         ),

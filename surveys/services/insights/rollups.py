@@ -64,11 +64,12 @@ def forget_answer_themes(session: Session, answer_ids: list[int]) -> None:
         )
     )
     session.execute(delete(AnswerTheme).where(AnswerTheme.answer_id.in_(answer_ids)))
-    for day in days:
-        day = day if isinstance(day, date) else date.fromisoformat(day)
-        if _theme_days_counted(session, day):
+    done = complete_before(session)
+    for day in map(_as_date, days):
+        if done is not None and day < done:
             _count_theme_days(session, day, day + timedelta(days=1))
-            _count_theme_months(session, day, day + timedelta(days=1))
+            if _next_month(day) <= done:  # its month is counted whole: count it again
+                _count_theme_months(session, day.replace(day=1), _next_month(day))
 
 
 # --- days --------------------------------------------------------------------------------------
@@ -96,7 +97,9 @@ def _as_date(value) -> date:
 
 
 def _state(session: Session) -> InsightRollup:
-    state = session.get(InsightRollup, 1)
+    """The one row (migration 0013 writes it), locked: refreshes take turns, and the second
+    then finds the days counted."""
+    state = session.scalar(select(InsightRollup).where(InsightRollup.id == 1).with_for_update())
     if state is None:
         state = InsightRollup(id=1)
         session.add(state)
@@ -249,11 +252,6 @@ DAY_COLUMNS = (
     "positive_touches",
     "negative_touches",
 )
-
-
-def _theme_days_counted(session: Session, day: date) -> bool:
-    done = complete_before(session)
-    return done is not None and day < done
 
 
 def _count_theme_days(session: Session, start: date, end: date) -> None:
