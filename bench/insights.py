@@ -276,7 +276,8 @@ def seed_rows(conn, seed: Seed, *, responses: int, now: datetime) -> None:
         "INSERT INTO customers (id, email, name, timezone, owner_id, created_at)"
         " SELECT g, 'customer' || g || '@bench.example', 'Customer ' || g, 'Europe/Madrid',"
         " CASE WHEN g %% 3 = 0 THEN"
-        " (%(owners)s::int[])[1 + (g / 3) %% cardinality(%(owners)s::int[])] END, %(start)s::timestamptz - interval '30 days' + %(span)s::interval * random() / 2"
+        " (%(owners)s::int[])[1 + (g / 3) %% cardinality(%(owners)s::int[])] END,"
+        " %(start)s::timestamptz - interval '30 days' + %(span)s::interval * random() / 2"
         " FROM generate_series(1, %(C)s::bigint) g",
         **p,
     )
@@ -531,19 +532,24 @@ def seed_mail(conn, p: dict) -> None:
 def derive(app, url: str, now: datetime) -> None:
     """What the app keeps beside the rows, through its own functions: the written answers'
     themes and the day rollups."""
+    from sqlalchemy import func, select
+
+    from surveys.models import AnswerTheme
     from surveys.services.insights.rollups import refresh_rollups
-    from surveys.services.insights.themes import record_missing_themes
+    from surveys.services.insights.themes import record_all_themes
 
     with app.app_context():
         session = db.session()
-        started = time.perf_counter()
-        count = record_missing_themes(session)
-        session.commit()
-        print(
-            f"  {'themes of written answers':<40}{count:>11,} rows"
-            f"  {time.perf_counter() - started:6.1f} s",
-            flush=True,
-        )
+        if not session.scalar(select(func.count()).select_from(AnswerTheme)):
+            # Migration 0013 read the answers there were then: none, in a fresh database.
+            started = time.perf_counter()
+            count = record_all_themes(session)
+            session.commit()
+            print(
+                f"  {'themes of written answers':<40}{count:>11,} rows"
+                f"  {time.perf_counter() - started:6.1f} s",
+                flush=True,
+            )
         started = time.perf_counter()
         refresh_rollups(session, now=now, full=True)
         session.commit()

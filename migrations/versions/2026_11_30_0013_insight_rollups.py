@@ -41,6 +41,11 @@ def upgrade() -> None:
         sa.Column("bounces", sa.Integer(), nullable=False),
         sa.Column("positive_touches", sa.Integer(), nullable=False),
         sa.Column("negative_touches", sa.Integer(), nullable=False),
+        sa.Column("cases_opened", sa.Integer(), nullable=False),
+        sa.Column("cases_escalated", sa.Integer(), nullable=False),
+        sa.Column("cases_fix_confirmed", sa.Integer(), nullable=False),
+        sa.Column("cases_reopened", sa.Integer(), nullable=False),
+        sa.Column("cases_ever_resolved", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_insight_days")),
     )
     op.create_table(
@@ -94,6 +99,7 @@ def upgrade() -> None:
     op.create_index("ix_answer_themes_response_id", "answer_themes", ["response_id"], unique=False)
     # The one row saying how far the tallies reach: nowhere yet (the worker's first pass counts).
     op.execute("INSERT INTO insight_rollups (id) VALUES (1)")
+    op.create_index("ix_case_events_case_id_kind", "case_events", ["case_id", "kind"])
     # The neglected customers' exact count, in two parts, each read from a partial index.
     short_of_aim = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
     op.create_index(
@@ -112,12 +118,13 @@ def upgrade() -> None:
     )
     # Every written answer recorded so far gets its themes, by the same function the app uses
     # (the stems and stop words of the installed NLTK and YAKE), in batches.
-    from surveys.services.insights.themes import record_missing_themes
+    from surveys.services.insights.themes import record_all_themes
 
-    record_missing_themes(Session(bind=op.get_bind()))
+    record_all_themes(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_events_case_id_kind", table_name="case_events")
     op.drop_index("ix_customers_quiet_since", table_name="customers")
     op.drop_index("ix_customers_short_of_aim", table_name="customers")
     op.drop_index("ix_answer_themes_response_id", table_name="answer_themes")

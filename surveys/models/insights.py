@@ -34,7 +34,7 @@ class AnswerTheme(Base):
 
 class InsightDay(Base):
     """The figures of one UTC day: responses and their answers by submitted day, surveys by
-    sent day, survey mail events by their day, touch points by theirs."""
+    sent day, survey mail events by their day, touch points by theirs, cases by opened day."""
 
     __tablename__ = "insight_days"
 
@@ -58,6 +58,13 @@ class InsightDay(Base):
     bounces: Mapped[int] = mapped_column(default=0)
     positive_touches: Mapped[int] = mapped_column(default=0)
     negative_touches: Mapped[int] = mapped_column(default=0)
+    # Cases by the day they opened: how many, and how many were escalated, had their fix
+    # confirmed, were reopened, were ever resolved (services/insights/cases.py).
+    cases_opened: Mapped[int] = mapped_column(default=0)
+    cases_escalated: Mapped[int] = mapped_column(default=0)
+    cases_fix_confirmed: Mapped[int] = mapped_column(default=0)
+    cases_reopened: Mapped[int] = mapped_column(default=0)
+    cases_ever_resolved: Mapped[int] = mapped_column(default=0)
 
 
 class ThemeTally(Base):

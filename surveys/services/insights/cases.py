@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, within_group
+from sqlalchemy import func, select, within_group
 from sqlalchemy.orm import Session
 
-from surveys.models import Case, CaseEvent
+from surveys.models import Case
 from surveys.models.cases import CaseStatus
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights.rollups import CASE_COLUMNS, case_counts
 from surveys.services.insights.scope import case_filters, seconds_between, share
 from surveys.services.settings import get_setting
 
@@ -65,10 +67,6 @@ class CaseFigures:
         return share(self.reopened, self.ever_resolved)
 
 
-def _has_event(kind: str):
-    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == kind)
-
-
 def percentile(sorted_values: list[float], fraction: float) -> float | None:
     """PostgreSQL's percentile_cont: linear interpolation between the closest ranks."""
     if not sorted_values:
@@ -108,17 +106,15 @@ def _timing(
 
 
 def case_figures(session: Session, filters: InsightFilters) -> CaseFigures:
-    """Every case figure of the range (cases opened in it, scoped by the filters)."""
-    reopened = _has_event("reopened")
-    opened, escalated, confirmed, reopened_count, ever_resolved = session.execute(
-        select(
-            func.count(Case.id),
-            func.count(Case.id).filter(_has_event("escalation")),
-            func.count(Case.id).filter(_has_event("fix_confirmed")),
-            func.count(Case.id).filter(reopened),
-            func.count(Case.id).filter(Case.resolved_at.is_not(None) | reopened),
-        ).where(*case_filters(filters))
-    ).one()
+    """Every case figure of the range (cases opened in it, scoped by the filters); the counts
+    from the day tallies where they reach (rollups.py)."""
+
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(session.execute(select(*case_counts()).where(*case_filters(part))).one())
+
+    opened, escalated, confirmed, reopened_count, ever_resolved = rollups.tallied(
+        session, filters, CASE_COLUMNS, counted
+    )
     waiting = None
     if filters.owner_id is None:
         waiting = session.scalar(

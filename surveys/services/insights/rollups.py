@@ -19,12 +19,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Date, case, cast, delete, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from surveys.models import (
     Answer,
     AnswerTheme,
+    Case,
+    CaseEvent,
     EmailEvent,
     InsightDay,
     InsightRollup,
@@ -216,21 +229,31 @@ def _count_days(session: Session, start: date, end: date) -> None:
         count(Touchpoint.id).filter(Touchpoint.polarity == "positive"),
         count(Touchpoint.id).filter(Touchpoint.polarity == "negative"),
     )
+    cases = _by_day(session, Case.created_at, start, end, *case_counts())
     session.execute(delete(InsightDay).where(InsightDay.day >= start, InsightDay.day < end))
     rows = []
-    for day in sorted(set(answers) | set(choices) | set(surveys) | set(events) | set(touches)):
+    counted = set(answers) | set(choices) | set(surveys) | set(events) | set(touches) | set(cases)
+    for day in sorted(counted):
         values = (
             answers.get(day, (0, 0))
             + choices.get(day, (0,) * 9)
             + surveys.get(day, (0,) * 4)
             + events.get(day, (0, 0))
             + touches.get(day, (0, 0))
+            + cases.get(day, (0,) * 5)
         )
         rows.append(dict(zip(DAY_COLUMNS, values, strict=True), day=day))
     if rows:
         session.execute(insert(InsightDay), rows)
 
 
+CASE_COLUMNS = (
+    "cases_opened",
+    "cases_escalated",
+    "cases_fix_confirmed",
+    "cases_reopened",
+    "cases_ever_resolved",
+)
 DAY_COLUMNS = (
     "responses",
     "negative",
@@ -251,6 +274,7 @@ DAY_COLUMNS = (
     "bounces",
     "positive_touches",
     "negative_touches",
+    *CASE_COLUMNS,
 )
 
 
@@ -329,6 +353,23 @@ def _count_theme_months(session: Session, start: date, end: date) -> None:
     )
     columns = ["grain", "start", "key", "spelling", "responses", "negative"]
     session.execute(insert(ThemeTally).from_select(columns, query))
+
+
+def _has_event(kind: str):
+    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == kind)
+
+
+def case_counts() -> tuple:
+    """Cases opened, and of them escalated, fix confirmed, reopened and ever resolved (a
+    reopen clears resolved_at, so those count too): the columns of CASE_COLUMNS."""
+    reopened = _has_event("reopened")
+    return (
+        func.count(Case.id),
+        func.count(Case.id).filter(_has_event("escalation")),
+        func.count(Case.id).filter(_has_event("fix_confirmed")),
+        func.count(Case.id).filter(reopened),
+        func.count(Case.id).filter(Case.resolved_at.is_not(None) | reopened),
+    )
 
 
 # --- reading a range ---------------------------------------------------------------------------

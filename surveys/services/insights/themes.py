@@ -104,7 +104,7 @@ def theme_key(text: str) -> str | None:
 
 # --- each written answer's themes, read when it is recorded -----------------------------------
 
-BATCH = 2000
+BATCH = 5000
 
 
 def record_answer_themes(session: Session, answers: Iterable[Answer]) -> int:
@@ -127,9 +127,10 @@ def record_answer_themes(session: Session, answers: Iterable[Answer]) -> int:
     return len(rows)
 
 
-def record_missing_themes(session: Session) -> int:
-    """Read the themes of every written answer that has none yet (a backfill: the migration and
-    the benchmark's seed); returns the theme rows written."""
+def record_all_themes(session: Session) -> int:
+    """Read the themes of every written answer into the empty `answer_themes` (the backfill of
+    migration 0013, and of the benchmark's seed); returns the rows written. Answers are read a
+    batch at a time in id order, and a text seen before is not read again."""
     written = (
         select(Answer.id, Answer.response_id, Answer.value)
         .join(Question, Question.id == Answer.question_id)
@@ -143,16 +144,9 @@ def record_missing_themes(session: Session) -> int:
         if not batch:
             return total
         after = batch[-1][0]
-        have = set(
-            session.scalars(
-                select(AnswerTheme.answer_id)
-                .where(AnswerTheme.answer_id.in_([row[0] for row in batch]))
-                .distinct()
-            )
-        )
         rows = []
         for answer_id, response_id, text in batch:
-            if answer_id in have or not is_real_answer(text):
+            if not is_real_answer(text):
                 continue
             if text not in seen:
                 if len(seen) > 50_000:
