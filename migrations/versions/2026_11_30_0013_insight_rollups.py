@@ -100,6 +100,12 @@ def upgrade() -> None:
     # The one row saying how far the tallies reach: nowhere yet (the worker's first pass counts).
     op.execute("INSERT INTO insight_rollups (id) VALUES (1)")
     op.create_index("ix_case_events_case_id_kind", "case_events", ["case_id", "kind"])
+    # The figures of a range read its rows by date: the part-days the tallies leave, or the
+    # whole range when an owner, a category or a question set is chosen.
+    op.create_index("ix_cases_created_at", "cases", ["created_at"])
+    op.create_index(op.f("ix_touchpoints_occurred_at"), "touchpoints", ["occurred_at"])
+    op.create_index(op.f("ix_surveys_sent_at"), "surveys", ["sent_at"])
+    op.create_index(op.f("ix_email_events_occurred_at"), "email_events", ["occurred_at"])
     # The neglected customers' exact count, in two parts, each read from a partial index.
     short_of_aim = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
     op.create_index(
@@ -125,6 +131,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_case_events_case_id_kind", table_name="case_events")
+    op.drop_index("ix_cases_created_at", table_name="cases")
+    op.drop_index(op.f("ix_touchpoints_occurred_at"), table_name="touchpoints")
+    op.drop_index(op.f("ix_surveys_sent_at"), table_name="surveys")
+    op.drop_index(op.f("ix_email_events_occurred_at"), table_name="email_events")
     op.drop_index("ix_customers_quiet_since", table_name="customers")
     op.drop_index("ix_customers_short_of_aim", table_name="customers")
     op.drop_index("ix_answer_themes_response_id", table_name="answer_themes")

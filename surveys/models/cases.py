@@ -84,6 +84,8 @@ class Case(Base):
         sa.Index("ix_cases_owner_id_status", "owner_id", "status"),
         # `cases?status=` newest first, and its cursor `(created_at, id) < (x, y)`.
         sa.Index("ix_cases_status_created_at_id", "status", "created_at", "id"),
+        # The case figures of a range (opened in it).
+        sa.Index("ix_cases_created_at", "created_at"),
     )
 
 

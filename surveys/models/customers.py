@@ -100,7 +100,9 @@ class Touchpoint(Base):
     kind: Mapped[str] = mapped_column(sa.String(64))
     polarity: Mapped[str] = mapped_column(sa.String(8))
     note: Mapped[str | None] = mapped_column(sa.Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the insight figures read the touches of a range (the part-days their tallies
+    # leave, or a whole range for one owner).
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
