@@ -120,9 +120,25 @@ def _state(session: Session) -> InsightRollup:
     return state
 
 
+def _reach(session: Session) -> tuple[date | None, datetime | None]:
+    """(complete_before, refreshed_at), read once per session: a dashboard splits a dozen
+    ranges. A refresh in the same session forgets it."""
+    if "insight_reach" not in session.info:
+        row = session.execute(
+            select(InsightRollup.complete_before, InsightRollup.refreshed_at).where(
+                InsightRollup.id == 1
+            )
+        ).first()
+        session.info["insight_reach"] = (
+            _as_date(row[0]) if row and row[0] else None,
+            row[1] if row else None,
+        )
+    return session.info["insight_reach"]
+
+
 def complete_before(session: Session) -> date | None:
     """Every day before this one is in the tallies; None when they were never counted."""
-    return session.scalar(select(InsightRollup.complete_before).where(InsightRollup.id == 1))
+    return _reach(session)[0]
 
 
 # --- the worker's refresh ----------------------------------------------------------------------
@@ -132,6 +148,8 @@ def refresh_rollups(session: Session, now: datetime, *, full: bool = False) -> i
     """Count the days up to yesterday (UTC) into the tallies: every day the first time (or with
     `full`), then the last RECOUNT_DAYS, at most once every REFRESH_EVERY. Returns the days
     counted. Safe to run twice or in two workers at once: the second counts the same."""
+    session.info.pop("insight_reach", None)
+    session.info.pop("insight_days", None)
     state = _state(session)
     today = now.astimezone(UTC).date()
     fresh = state.refreshed_at is not None and now - state.refreshed_at < REFRESH_EVERY
@@ -154,6 +172,7 @@ def refresh_rollups(session: Session, now: datetime, *, full: bool = False) -> i
     state.complete_before = today
     state.refreshed_at = now
     session.flush()
+    session.info.pop("insight_reach", None)
     return (today - first).days
 
 
@@ -409,9 +428,8 @@ def split(session: Session, filters: InsightFilters) -> Split | None:
 def days(session: Session, cut: Split) -> list:
     """The day tallies of the split's whole days, oldest first (rows read by column name),
     read once per session and refresh: a dashboard asks for them a dozen times."""
-    state = session.scalar(select(InsightRollup.refreshed_at).where(InsightRollup.id == 1))
     cache = session.info.setdefault("insight_days", {})
-    key = (cut.first, cut.last, state)
+    key = (cut.first, cut.last, _reach(session)[1])
     if key not in cache:
         cache.clear()
         cache[key] = list(
