@@ -80,20 +80,19 @@ def _timing(
     session: Session, filters: InsightFilters, done_at, due_at, target_hours: float
 ) -> Timing:
     conditions = [*case_filters(filters), done_at.is_not(None)]
-    count, on_time = session.execute(
-        select(func.count(Case.id), func.count(Case.id).filter(done_at <= due_at)).where(
-            *conditions
-        )
-    ).one()
+    counts = (func.count(Case.id), func.count(Case.id).filter(done_at <= due_at))
     took = seconds_between(session, done_at, Case.created_at)
     if session.get_bind().dialect.name == "postgresql":
-        median, p90 = session.execute(
+        # One pass over the range's cases for the counts and both percentiles.
+        count, on_time, median, p90 = session.execute(
             select(
+                *counts,
                 within_group(func.percentile_cont(0.5), took),
                 within_group(func.percentile_cont(0.9), took),
             ).where(*conditions)
         ).one()
     else:
+        count, on_time = session.execute(select(*counts).where(*conditions)).one()
         durations = list(session.scalars(select(took).where(*conditions).order_by(took)))
         median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
     return Timing(

@@ -425,20 +425,22 @@ def split(session: Session, filters: InsightFilters) -> Split | None:
     return Split(first, last, edges)
 
 
-def days(session: Session, cut: Split) -> list:
-    """The day tallies of the split's whole days, oldest first (rows read by column name),
+def days(session: Session, cut: Split) -> list[dict]:
+    """The day tallies of the split's whole days, oldest first (a dict of columns a day),
     read once per session and refresh: a dashboard asks for them a dozen times."""
     cache = session.info.setdefault("insight_days", {})
     key = (cut.first, cut.last, _reach(session)[1])
     if key not in cache:
-        cache.clear()
-        cache[key] = list(
-            session.execute(
-                select(InsightDay.__table__)
-                .where(InsightDay.day >= cut.first, InsightDay.day < cut.last)
-                .order_by(InsightDay.day)
-            ).mappings()
+        if len(cache) >= 8:
+            cache.clear()
+        table = InsightDay.__table__
+        result = session.execute(
+            select(table)
+            .where(table.c.day >= cut.first, table.c.day < cut.last)
+            .order_by(table.c.day)
         )
+        names = list(result.keys())
+        cache[key] = [dict(zip(names, row, strict=True)) for row in result]
     return cache[key]
 
 
