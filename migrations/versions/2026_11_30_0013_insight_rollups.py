@@ -106,6 +106,8 @@ def upgrade() -> None:
     op.create_index(op.f("ix_touchpoints_occurred_at"), "touchpoints", ["occurred_at"])
     op.create_index(op.f("ix_surveys_sent_at"), "surveys", ["sent_at"])
     op.create_index(op.f("ix_email_events_occurred_at"), "email_events", ["occurred_at"])
+    # An owner's figures start from the customers they look after.
+    op.create_index(op.f("ix_customers_owner_id"), "customers", ["owner_id"])
     # The neglected customers' exact count, in two parts, each read from a partial index.
     short_of_aim = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
     op.create_index(
@@ -135,6 +137,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_touchpoints_occurred_at"), table_name="touchpoints")
     op.drop_index(op.f("ix_surveys_sent_at"), table_name="surveys")
     op.drop_index(op.f("ix_email_events_occurred_at"), table_name="email_events")
+    op.drop_index(op.f("ix_customers_owner_id"), table_name="customers")
     op.drop_index("ix_customers_quiet_since", table_name="customers")
     op.drop_index("ix_customers_short_of_aim", table_name="customers")
     op.drop_index("ix_answer_themes_response_id", table_name="answer_themes")

@@ -23,7 +23,8 @@ class Customer(Base):
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     # The account owner: when set, every case of this customer goes to them.
-    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Indexed: an owner's figures start from the customers they look after.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     # Set when the address unsubscribed, bounced or complained; never surveyed again.
     suppressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suppression_reason: Mapped[str | None] = mapped_column(sa.String(200))
