@@ -273,26 +273,13 @@ CASE_COLUMNS = (
     "cases_reopened",
     "cases_ever_resolved",
 )
+# The columns of InsightDay in the order _count_days builds them, the cases' last.
 DAY_COLUMNS = (
-    "responses",
-    "negative",
-    "promoters",
-    "passives",
-    "detractors",
-    "expectations_exceeding",
-    "expectations_meeting",
-    "expectations_short",
-    "time_money_yes",
-    "time_money_somewhat",
-    "time_money_no",
-    "sent",
-    "answered",
-    "opened",
-    "clicked",
-    "unsubscribes",
-    "bounces",
-    "positive_touches",
-    "negative_touches",
+    *"responses negative promoters passives detractors".split(),
+    *"expectations_exceeding expectations_meeting expectations_short".split(),
+    *"time_money_yes time_money_somewhat time_money_no".split(),
+    *"sent answered opened clicked unsubscribes bounces".split(),
+    *"positive_touches negative_touches".split(),
     *CASE_COLUMNS,
 )
 
