@@ -1,5 +1,6 @@
 """Insight rollups: each written answer's themes (backfilled here), the day and month tallies the
-worker keeps (filled by its first pass), and an index for the neglected customers' count.
+worker keeps (filled by its first pass), two partial indexes for the neglected customers' exact
+count, and indexes on the dates the insight figures read rows by.
 
 Revision ID: 0013
 Revises: 0010
@@ -125,7 +126,8 @@ def upgrade() -> None:
         sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({short_of_aim})"),
     )
     # Every written answer recorded so far gets its themes, by the same function the app uses
-    # (the stems and stop words of the installed NLTK and YAKE), in batches.
+    # (the stems and stop words of the installed NLTK and YAKE), in batches. It imports the app:
+    # themes must be read exactly as new answers will be, which a copy here could not promise.
     from surveys.services.insights.themes import record_all_themes
 
     record_all_themes(Session(bind=op.get_bind()))
