@@ -28,6 +28,7 @@ from surveys.models import (
     Survey,
     User,
 )
+from surveys.services.insights.themes import record_answer_themes
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.surveys.tokens import mint_token
 from surveys.services.users.accounts import hash_password
@@ -222,6 +223,7 @@ def make_case(
     response.negative = any(answer.negative for answer in response.answers)
     session.add(response)
     session.flush()
+    record_answer_themes(session, response.answers)  # as submitting it does
     case = Case(
         status=status,
         response_id=response.id,

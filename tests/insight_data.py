@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from surveys.models import Answer, Customer, Response
+from surveys.services.insights.themes import record_answer_themes
 from tests.factories import make_purchase, make_sent_survey
 
 HAPPY = {"expectations": "meeting", "time_money": "yes", "recommend": "9"}
@@ -60,4 +61,5 @@ def make_response(
     response.negative = any(a.negative for a in response.answers) if negative is None else negative
     session.add(response)
     session.flush()
+    record_answer_themes(session, response.answers)  # as submitting it does
     return response

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from surveys.models import Answer, Case, CaseEvent, EmailEvent, Response, User
 from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.insights.themes import record_answer_themes
 from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
 
 
@@ -55,6 +56,7 @@ def _respond(session, customer, now, answers, *, purchase=None, opened=False, cl
     response.negative = any(a.negative for a in response.answers)
     session.add(response)
     session.flush()
+    record_answer_themes(session, response.answers)  # as submitting it does
     return survey
 
 

@@ -186,3 +186,14 @@ def test_a_page_is_one_query_for_the_responses_and_one_for_their_answers(app, se
     assert len(result.items) == 4
     # (The test session opens a savepoint first: the test framework, not the feed.)
     assert [word for word in statements if word != "SAVEPOINT"] == ["SELECT", "SELECT"]
+
+
+def test_the_other_answers_are_shown_under_their_questions_not_their_keys(admin_client, shop):
+    case_item = next(
+        item
+        for item in page(admin_client.get("/admin/responses")).all(".feed-item")
+        if "Ben Berg" in item.get_text() and "box crushed" in item.get_text()
+    )
+    others = case_item.select_one(".feed-others").get_text(" ", strip=True)
+    assert "Are we exceeding your expectations?" in others
+    assert "expectations:" not in others

@@ -11,6 +11,7 @@ import pytest
 from surveys.services.insights.cases import case_figures, percentile
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.mail import mail_figures
+from surveys.services.insights.rollups import refresh_rollups
 from surveys.services.insights.scores import (
     choice_counts,
     choice_trend,
@@ -23,9 +24,14 @@ from surveys.services.insights.touches import neglected_count, touch_figures, to
 from tests.insights_data import make_insights_data
 
 
-@pytest.fixture
-def data(session, clock):
-    return make_insights_data(session, clock.now())
+@pytest.fixture(params=["rows", "day tallies"])
+def data(request, session, clock):
+    """The data set, read from its rows, and again after the worker counted its days into the
+    tallies (every whole day before today then comes from them): the same figures either way."""
+    made = make_insights_data(session, clock.now())
+    if request.param == "day tallies":
+        refresh_rollups(session, clock.now())
+    return made
 
 
 @pytest.fixture

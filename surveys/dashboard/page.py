@@ -188,7 +188,7 @@ def figures(
             ),
             Figure(
                 "neglected customers now",
-                ("at least " if neglected.at_least else "") + str(neglected.count),
+                str(neglected.count),
                 "–",
                 "/admin/neglected" if links.feed.startswith("/admin/") else None,
                 alert=neglected.count > 0,

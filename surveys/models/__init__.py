@@ -16,6 +16,7 @@ from surveys.models.customers import (
     Goodbye,
     Touchpoint,
 )
+from surveys.models.insights import AnswerTheme, InsightDay, InsightRollup, ThemeTally
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
 from surveys.models.question_sets import (
@@ -36,6 +37,7 @@ from surveys.models.users import ApiKey, User, WeeklyDigest
 
 __all__ = [
     "Answer",
+    "AnswerTheme",
     "ApiKey",
     "AuditEntry",
     "AutopilotMembership",
@@ -47,6 +49,8 @@ __all__ = [
     "Goodbye",
     "CustomerPreference",
     "EmailEvent",
+    "InsightDay",
+    "InsightRollup",
     "OutboxMessage",
     "Purchase",
     "PurchaseItem",
@@ -61,6 +65,7 @@ __all__ = [
     "Setting",
     "Survey",
     "SurveyToken",
+    "ThemeTally",
     "Touchpoint",
     "User",
     "WebhookEndpoint",

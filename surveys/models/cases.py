@@ -84,6 +84,8 @@ class Case(Base):
         sa.Index("ix_cases_owner_id_status", "owner_id", "status"),
         # `cases?status=` newest first, and its cursor `(created_at, id) < (x, y)`.
         sa.Index("ix_cases_status_created_at_id", "status", "created_at", "id"),
+        # The case figures of a range (opened in it).
+        sa.Index("ix_cases_created_at", "created_at"),
     )
 
 
@@ -104,6 +106,9 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
     actor_user: Mapped[User | None] = relationship()
     actor_api_key: Mapped[ApiKey | None] = relationship()
+
+    # "Has this case an escalation / a reopen / a confirmed fix?", read from the index alone.
+    __table_args__ = (sa.Index("ix_case_events_case_id_kind", "case_id", "kind"),)
 
     @property
     def actor_label(self) -> str:

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveys.db import Base, UTCDateTime, utcnow
 from surveys.models.users import User
 
+SHORT_OF_AIM_ONLY = "negative_touches > 0 AND positive_touches < 10 * negative_touches"
+SHORT_OF_AIM = f"erased_at IS NULL AND {SHORT_OF_AIM_ONLY}"
+
 
 class Customer(Base):
     __tablename__ = "customers"
@@ -20,7 +23,8 @@ class Customer(Base):
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     # The account owner: when set, every case of this customer goes to them.
-    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Indexed: an owner's figures start from the customers they look after.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     # Set when the address unsubscribed, bounced or complained; never surveyed again.
     suppressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suppression_reason: Mapped[str | None] = mapped_column(sa.String(200))
@@ -34,6 +38,25 @@ class Customer(Base):
     last_positive_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()
+
+    # The neglected customers' exact count, in its two parts (services/insights/touches.py):
+    # short of ten positive touches per negative one, or else quiet for too long. 10 is
+    # touchpoints.AIM, written out because an index's condition is fixed.
+    __table_args__ = (
+        sa.Index(
+            "ix_customers_short_of_aim",
+            "id",
+            postgresql_where=sa.text(SHORT_OF_AIM),
+            sqlite_where=sa.text(SHORT_OF_AIM),
+        ),
+        sa.Index(
+            "ix_customers_quiet_since",
+            "last_positive_touch_at",
+            "created_at",
+            postgresql_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
+            sqlite_where=sa.text(f"erased_at IS NULL AND NOT ({SHORT_OF_AIM_ONLY})"),
+        ),
+    )
 
     @property
     def display_name(self) -> str:
@@ -79,7 +102,9 @@ class Touchpoint(Base):
     kind: Mapped[str] = mapped_column(sa.String(64))
     polarity: Mapped[str] = mapped_column(sa.String(8))
     note: Mapped[str | None] = mapped_column(sa.Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the insight figures read the touches of a range (the part-days their tallies
+    # leave, or a whole range for one owner).
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -54,7 +54,8 @@ class Survey(Base):
     # Pinned when the survey is sent: it keeps showing this version after a publish.
     version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("question_set_versions.id"))
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: the mail figures read the surveys sent in a range.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -172,6 +173,6 @@ class EmailEvent(Base):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
     outbox_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_messages.id"))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     payload: Mapped[dict] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

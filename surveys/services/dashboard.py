@@ -62,6 +62,8 @@ def overview(session: Session, *, now: datetime) -> Overview:
             Response.submitted_at >= week_start, Response.submitted_at <= now
         )
     ).one()
+    # Only the failed and waiting rows, read from ix_outbox_messages_status_next_attempt_at:
+    # never every email ever sent.
     outbox = session.execute(
         select(
             func.count(OutboxMessage.id).filter(OutboxMessage.status == OutboxStatus.FAILED),
@@ -69,6 +71,10 @@ def overview(session: Session, *, now: datetime) -> Overview:
                 OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 OutboxMessage.next_attempt_at <= now,
             ),
+        ).where(
+            OutboxMessage.status.in_(
+                (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
+            )
         )
     ).one()
     return Overview(

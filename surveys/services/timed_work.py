@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.customers import autopilot
+from surveys.services.insights import rollups
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -33,4 +34,6 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         # Monday morning in each person's time zone; the digest's own row keeps it to one a week.
         ("weekly digests queued", digests.queue_weekly_digests),
         ("autopilot members invited", autopilot.invite_due_members),
+        # The dashboard's day tallies up to yesterday; at most once an hour (rollups.py).
+        ("insight days counted", rollups.refresh_insight_rollups),
     ]

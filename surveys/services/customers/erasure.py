@@ -48,6 +48,7 @@ from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.cases.queries import answer_words
+from surveys.services.insights.rollups import forget_answer_themes
 from surveys.services.surveys.scheduling import lock_customer
 
 ERASED_NAME = "erased customer"
@@ -214,6 +215,8 @@ def _blank_text_answers(session: Session, customer: Customer, scrub: _Scrubber) 
     for answer in answers:
         scrub.forget(answer.value, "")
         answer.value = ""
+    # The themes read from those words go too, and the tallies of their days are counted again.
+    forget_answer_themes(session, [answer.id for answer in answers])
     return len(answers)
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, within_group
+from sqlalchemy import func, select, within_group
 from sqlalchemy.orm import Session
 
-from surveys.models import Case, CaseEvent
+from surveys.models import Case
 from surveys.models.cases import CaseStatus
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights.rollups import CASE_COLUMNS, case_counts
 from surveys.services.insights.scope import case_filters, seconds_between, share
 from surveys.services.settings import get_setting
 
@@ -65,10 +67,6 @@ class CaseFigures:
         return share(self.reopened, self.ever_resolved)
 
 
-def _has_event(kind: str):
-    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == kind)
-
-
 def percentile(sorted_values: list[float], fraction: float) -> float | None:
     """PostgreSQL's percentile_cont: linear interpolation between the closest ranks."""
     if not sorted_values:
@@ -82,20 +80,19 @@ def _timing(
     session: Session, filters: InsightFilters, done_at, due_at, target_hours: float
 ) -> Timing:
     conditions = [*case_filters(filters), done_at.is_not(None)]
-    count, on_time = session.execute(
-        select(func.count(Case.id), func.count(Case.id).filter(done_at <= due_at)).where(
-            *conditions
-        )
-    ).one()
+    counts = (func.count(Case.id), func.count(Case.id).filter(done_at <= due_at))
     took = seconds_between(session, done_at, Case.created_at)
     if session.get_bind().dialect.name == "postgresql":
-        median, p90 = session.execute(
+        # One pass over the range's cases for the counts and both percentiles.
+        count, on_time, median, p90 = session.execute(
             select(
+                *counts,
                 within_group(func.percentile_cont(0.5), took),
                 within_group(func.percentile_cont(0.9), took),
             ).where(*conditions)
         ).one()
     else:
+        count, on_time = session.execute(select(*counts).where(*conditions)).one()
         durations = list(session.scalars(select(took).where(*conditions).order_by(took)))
         median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
     return Timing(
@@ -108,17 +105,15 @@ def _timing(
 
 
 def case_figures(session: Session, filters: InsightFilters) -> CaseFigures:
-    """Every case figure of the range (cases opened in it, scoped by the filters)."""
-    reopened = _has_event("reopened")
-    opened, escalated, confirmed, reopened_count, ever_resolved = session.execute(
-        select(
-            func.count(Case.id),
-            func.count(Case.id).filter(_has_event("escalation")),
-            func.count(Case.id).filter(_has_event("fix_confirmed")),
-            func.count(Case.id).filter(reopened),
-            func.count(Case.id).filter(Case.resolved_at.is_not(None) | reopened),
-        ).where(*case_filters(filters))
-    ).one()
+    """Every case figure of the range (cases opened in it, scoped by the filters); the counts
+    from the day tallies where they reach (rollups.py)."""
+
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(session.execute(select(*case_counts()).where(*case_filters(part))).one())
+
+    opened, escalated, confirmed, reopened_count, ever_resolved = rollups.tallied(
+        session, filters, CASE_COLUMNS, counted
+    )
     waiting = None
     if filters.owner_id is None:
         waiting = session.scalar(

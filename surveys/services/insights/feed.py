@@ -9,10 +9,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from surveys.models import Answer, Case, Customer, Question
+from surveys.models import Answer, AnswerTheme, Case, Customer, Question
 from surveys.models.surveys import Response
 from surveys.services.cases.queries import answer_words
-from surveys.services.insights import themes
 from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
 
@@ -153,13 +152,15 @@ def feed_page(session: Session, query: FeedQuery) -> FeedPage:
         .outerjoin(Case, Case.response_id == Response.id)
         .order_by(Response.submitted_at.desc(), Response.id.desc())
     )
+    page = page.where(*_conditions(query))
     if query.theme is not None:
-        page = page.where(Response.id.in_(_theme_page_ids(session, query, cursor)))
-    else:
-        page = page.where(*_conditions(query))
-        if cursor is not None:
-            # A row-value comparison, so the (submitted_at, id) order can seek its index.
-            page = page.where(tuple_(Response.submitted_at, Response.id) < tuple_(*cursor))
+        # Each written answer's themes were recorded with it (themes.record_answer_themes).
+        page = page.where(
+            Response.id.in_(select(AnswerTheme.response_id).where(AnswerTheme.key == query.theme))
+        )
+    if cursor is not None:
+        # A row-value comparison, so the (submitted_at, id) order can seek its index.
+        page = page.where(tuple_(Response.submitted_at, Response.id) < tuple_(*cursor))
     rows = session.execute(page.limit(query.per_page + 1)).all()
     more = len(rows) > query.per_page
     rows = rows[: query.per_page]
@@ -176,17 +177,6 @@ def feed_page(session: Session, query: FeedQuery) -> FeedPage:
     }
     _add_answers(session, items)
     return FeedPage(list(items.values()), rows[-1][0] if more else None)
-
-
-def _theme_page_ids(session: Session, query: FeedQuery, cursor) -> list[int]:
-    """The ids of the page's responses (one more than a page) among those mentioning the theme:
-    matched in Python, as stems are not in the database."""
-    answers = themes.written_answers(session, query.filters, conditions=_conditions(query))
-    matched = themes.response_ids_mentioning(answers, query.theme)
-    order = sorted(((at, rid) for rid, at in matched.items()), reverse=True)
-    if cursor is not None:
-        order = [pair for pair in order if pair < cursor]
-    return [rid for _at, rid in order[: query.per_page + 1]]
 
 
 def _add_answers(session: Session, items: dict[int, FeedItem]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import EmailEvent, Survey
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import share, survey_filters
 
@@ -44,8 +45,19 @@ class MailFigures:
         return share(self.clicked, self.sent)
 
 
+MAIL_COLUMNS = ("sent", "answered", "opened", "clicked", "unsubscribes", "bounces")
+
+
 def mail_figures(session: Session, filters: InsightFilters) -> MailFigures:
-    """Surveys sent in the range and what became of them; the range's unsubscribes and bounces."""
+    """Surveys sent in the range and what became of them; the range's unsubscribes and bounces
+    (from the day tallies where they reach, see rollups.py)."""
+    counted = rollups.tallied(
+        session, filters, MAIL_COLUMNS, lambda part: _mail_counts(session, part)
+    )
+    return MailFigures(*counted)
+
+
+def _mail_counts(session: Session, filters: InsightFilters) -> tuple[int, ...]:
     kept = survey_filters(filters)
     sent, answered, opened, clicked = session.execute(
         select(
@@ -69,4 +81,4 @@ def mail_figures(session: Session, filters: InsightFilters) -> MailFigures:
         )
     )
     unsubscribes, bounces = session.execute(events).one()
-    return MailFigures(sent, answered, opened, clicked, unsubscribes, bounces)
+    return sent, answered, opened, clicked, unsubscribes, bounces

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, func, literal_column, select, true, union
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, PurchaseItem, QuestionSet, Response, Survey, Touchpoint
@@ -41,8 +41,14 @@ def seconds_between(session: Session, later, earlier) -> ColumnElement[float]:
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _owned_customers(owner_id: int):
-    return select(Customer.id).where(Customer.owner_id == owner_id)
+def owner_customers(owner_id: int):
+    """The customers an owner looks after: those they are account owner of and those of their
+    cases, the people `may_see_customer` lets them open. The one rule of an owner's figures,
+    feed and themes: their answers, surveys and touch points are these customers'."""
+    return union(
+        select(Customer.id).where(Customer.owner_id == owner_id),
+        select(Case.customer_id).where(Case.owner_id == owner_id),
+    )
 
 
 def _purchases_in(category: str):
@@ -53,11 +59,7 @@ def _sets_named(key: str):
     return select(QuestionSet.id).where(QuestionSet.key == key)
 
 
-def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
-    """Which surveys the filters keep (not the date: each figure dates surveys its own way).
-
-    An owner's surveys are those to their customers and those whose answer opened their case.
-    """
+def _survey_kept(filters: InsightFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.category is not None:
         conditions.append(Survey.purchase_id.in_(_purchases_in(filters.category)))
@@ -69,25 +71,27 @@ def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
         )
     if filters.question_set_key is not None:
         conditions.append(Survey.question_set_id.in_(_sets_named(filters.question_set_key)))
-    if filters.owner_id is not None:
-        their_cases = (
-            select(Response.survey_id)
-            .join(Case, Case.response_id == Response.id)
-            .where(Case.owner_id == filters.owner_id)
-        )
-        conditions.append(
-            or_(
-                Survey.customer_id.in_(_owned_customers(filters.owner_id)),
-                Survey.id.in_(their_cases),
-            )
-        )
     return conditions
 
 
-def response_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
-    """Responses submitted in the range whose survey the filters keep."""
-    conditions = [Response.submitted_at >= filters.start, Response.submitted_at < filters.end]
-    on_survey = survey_filters(filters)
+def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """Which surveys the filters keep (not the date: each figure dates surveys its own way):
+    of the item category, of the question set, to the owner's customers."""
+    conditions = _survey_kept(filters)
+    if filters.owner_id is not None:
+        conditions.append(Survey.customer_id.in_(owner_customers(filters.owner_id)))
+    return conditions
+
+
+def response_filters(filters: InsightFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
+    """Responses submitted in the range (unless `dated` is False, for a caller reading two
+    periods at once) whose survey the filters keep, from the owner's customers."""
+    conditions: list[ColumnElement[bool]] = []
+    if dated:
+        conditions += [Response.submitted_at >= filters.start, Response.submitted_at < filters.end]
+    if filters.owner_id is not None:
+        conditions.append(Response.customer_id.in_(owner_customers(filters.owner_id)))
+    on_survey = _survey_kept(filters)
     if on_survey:
         conditions.append(Response.survey_id.in_(select(Survey.id).where(*on_survey)))
     return conditions
@@ -124,7 +128,7 @@ def touch_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
     """
     conditions = [Touchpoint.occurred_at >= filters.start, Touchpoint.occurred_at < filters.end]
     if filters.owner_id is not None:
-        conditions.append(Touchpoint.customer_id.in_(_owned_customers(filters.owner_id)))
+        conditions.append(Touchpoint.customer_id.in_(owner_customers(filters.owner_id)))
     return conditions or [true()]
 
 

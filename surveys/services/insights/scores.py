@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import Answer, Question, Response
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import bucket, grain, response_filters, share
 
@@ -81,50 +82,71 @@ def _net_columns():
     )
 
 
+NET_COLUMNS = ("promoters", "passives", "detractors")
+# The day tallies' columns of each choice question (services/insights/rollups.py).
+CHOICE_COLUMNS = {
+    "expectations": ("expectations_exceeding", "expectations_meeting", "expectations_short"),
+    "time_money": ("time_money_yes", "time_money_somewhat", "time_money_no"),
+}
+
+
 def net_score(session: Session, filters: InsightFilters) -> NetScore:
     """The range's 0–10 answers: promoters 9–10, passives 7–8, detractors 0–6."""
-    row = session.execute(_answers_to(RECOMMEND_KEY, filters).add_columns(*_net_columns())).one()
-    return NetScore(*row)
+
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(
+            session.execute(_answers_to(RECOMMEND_KEY, part).add_columns(*_net_columns())).one()
+        )
+
+    return NetScore(*rollups.tallied(session, filters, NET_COLUMNS, counted))
+
+
+def _trend(session: Session, query, step: str, *columns) -> list[tuple[str, tuple]]:
+    period = bucket(session, Response.submitted_at, step).label("period")
+    rows = session.execute(
+        query.add_columns(period, *columns).group_by(period).order_by(period)
+    ).all()
+    return [(row[0], tuple(row[1:])) for row in rows]
 
 
 def net_score_trend(session: Session, filters: InsightFilters) -> list[tuple[str, NetScore]]:
     """The net score of each week or month of the range that has answers, oldest first."""
-    period = bucket(session, Response.submitted_at, grain(filters)).label("period")
-    rows = session.execute(
-        _answers_to(RECOMMEND_KEY, filters)
-        .add_columns(period, *_net_columns())
-        .group_by(period)
-        .order_by(period)
-    ).all()
-    return [(row[0], NetScore(*row[1:])) for row in rows]
+    step = grain(filters)
+
+    def counted(part: InsightFilters) -> list:
+        return _trend(session, _answers_to(RECOMMEND_KEY, part), step, *_net_columns())
+
+    trend = rollups.tallied_trend(session, filters, NET_COLUMNS, step, counted)
+    return [(period, NetScore(*values)) for period, values in trend]
+
+
+def _choice_columns(key: str):
+    return tuple(func.count(Answer.id).filter(Answer.value == choice) for choice in CHOICES[key])
 
 
 def choice_counts(session: Session, filters: InsightFilters, key: str) -> dict[str, int]:
     """How many answered each choice of question `key` (every known choice, zero if none)."""
-    choices = CHOICES[key]
-    row = session.execute(
-        _answers_to(key, filters).add_columns(
-            *(func.count(Answer.id).filter(Answer.value == choice) for choice in choices)
+
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(
+            session.execute(_answers_to(key, part).add_columns(*_choice_columns(key))).one()
         )
-    ).one()
-    return dict(zip(choices, row, strict=True))
+
+    row = rollups.tallied(session, filters, CHOICE_COLUMNS[key], counted)
+    return dict(zip(CHOICES[key], row, strict=True))
 
 
 def choice_trend(
     session: Session, filters: InsightFilters, key: str
 ) -> list[tuple[str, dict[str, int]]]:
     """`choice_counts` for each week or month of the range that has answers."""
-    choices = CHOICES[key]
-    period = bucket(session, Response.submitted_at, grain(filters)).label("period")
-    rows = session.execute(
-        _answers_to(key, filters)
-        .add_columns(
-            period, *(func.count(Answer.id).filter(Answer.value == choice) for choice in choices)
-        )
-        .group_by(period)
-        .order_by(period)
-    ).all()
-    return [(row[0], dict(zip(choices, row[1:], strict=True))) for row in rows]
+    step = grain(filters)
+
+    def counted(part: InsightFilters) -> list:
+        return _trend(session, _answers_to(key, part), step, *_choice_columns(key))
+
+    trend = rollups.tallied_trend(session, filters, CHOICE_COLUMNS[key], step, counted)
+    return [(period, dict(zip(CHOICES[key], values, strict=True))) for period, values in trend]
 
 
 def _negative_columns():
@@ -133,16 +155,21 @@ def _negative_columns():
 
 def negative_rate(session: Session, filters: InsightFilters) -> Rate:
     """Negative responses out of all the range's responses."""
-    row = session.execute(select(*_negative_columns()).where(*response_filters(filters))).one()
-    return Rate(*row)
+
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(
+            session.execute(select(*_negative_columns()).where(*response_filters(part))).one()
+        )
+
+    return Rate(*rollups.tallied(session, filters, ("negative", "responses"), counted))
 
 
 def negative_trend(session: Session, filters: InsightFilters) -> list[tuple[str, Rate]]:
-    period = bucket(session, Response.submitted_at, grain(filters)).label("period")
-    rows = session.execute(
-        select(period, *_negative_columns())
-        .where(*response_filters(filters))
-        .group_by(period)
-        .order_by(period)
-    ).all()
-    return [(row[0], Rate(row[1], row[2])) for row in rows]
+    step = grain(filters)
+
+    def counted(part: InsightFilters) -> list:
+        query = select().select_from(Response).where(*response_filters(part))
+        return _trend(session, query, step, *_negative_columns())
+
+    trend = rollups.tallied_trend(session, filters, ("negative", "responses"), step, counted)
+    return [(period, Rate(*values)) for period, values in trend]

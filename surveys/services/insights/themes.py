@@ -24,11 +24,12 @@ from functools import cache
 from pathlib import Path
 
 from nltk.stem.snowball import SnowballStemmer
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
-from surveys.models import Answer, Question
+from surveys.models import Answer, AnswerTheme, Question
 from surveys.models.surveys import Response
+from surveys.services.insights import rollups
 from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
 from surveys.text_reading import fold, is_real_answer
@@ -101,6 +102,65 @@ def theme_key(text: str) -> str | None:
     return " ".join(stem(word) for word in runs[0])
 
 
+# --- each written answer's themes, read when it is recorded -----------------------------------
+
+BATCH = 5000
+
+
+def record_answer_themes(session: Session, answers: Iterable[Answer]) -> int:
+    """Write the themes of these (flushed) answers that are written ones; returns the rows."""
+    rows = []
+    for answer in answers:
+        if answer.question.type != "text" or not answer.value or not is_real_answer(answer.value):
+            continue
+        for key, spelling in mentions(answer.value).items():
+            rows.append(
+                {
+                    "answer_id": answer.id,
+                    "response_id": answer.response_id,
+                    "key": key[:200],
+                    "spelling": spelling[:300],
+                }
+            )
+    if rows:
+        session.execute(insert(AnswerTheme), rows)
+    return len(rows)
+
+
+def record_all_themes(session: Session) -> int:
+    """Read the themes of every written answer into the empty `answer_themes` (the backfill of
+    migration 0013, and of the benchmark's seed); returns the rows written. Answers are read a
+    batch at a time in id order, and a text seen before is not read again."""
+    written = (
+        select(Answer.id, Answer.response_id, Answer.value)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Question.type == "text", Answer.value.is_not(None))
+        .order_by(Answer.id)
+    )
+    seen: dict[str, dict[str, str]] = {}
+    total, after = 0, 0
+    while True:
+        batch = session.execute(written.where(Answer.id > after).limit(BATCH)).all()
+        if not batch:
+            return total
+        after = batch[-1][0]
+        rows = []
+        for answer_id, response_id, text in batch:
+            if not is_real_answer(text):
+                continue
+            if text not in seen:
+                if len(seen) > 50_000:
+                    seen.clear()
+                seen[text] = mentions(text)
+            rows += [
+                {"answer_id": answer_id, "response_id": response_id, "key": k, "spelling": s}
+                for k, s in seen[text].items()
+            ]
+        if rows:
+            session.execute(insert(AnswerTheme), rows)
+            total += len(rows)
+
+
 @dataclass(frozen=True)
 class Theme:
     key: str  # stems joined by spaces: what the feed's `theme` filter takes
@@ -161,9 +221,122 @@ def written_answers(
 
 
 def themes(session: Session, filters: InsightFilters, *, top: int = TOP) -> list[Theme]:
-    """The `top` themes of the period, most mentioned first, with the period before for trend."""
-    before = filters.previous()
-    return themes_of(written_answers(session, filters, since=before.start), filters, top=top)
+    """The `top` themes of the period, most mentioned first, with the period before for trend.
+
+    Counted in the database from each answer's themes (`answer_themes`, written when the answer
+    was recorded) and, for the whole days the worker has counted, from the day and month
+    tallies: a few statements whatever the number of answers."""
+    wanted = top * 4
+    while True:
+        counts = _top_counts(session, filters, wanted)
+        labels = _labels(session, filters, list(counts))
+        previous = _counts_of(session, filters.previous(), list(counts))
+        found = [
+            Theme(
+                key=key,
+                label=labels.get(key, key),
+                count=count,
+                previous=previous.get(key, 0),
+                negative=negative,
+            )
+            for key, (count, negative) in counts.items()
+        ]
+        kept = _without_fragments(found)
+        if len(kept) >= top or len(counts) < wanted:
+            break
+        wanted *= 4
+    # Most mentioned first; a longer phrase before a word it holds, as it says more.
+    kept.sort(key=lambda theme: (-theme.count, -theme.words, theme.label))
+    return kept[:top]
+
+
+def _key_rows(session: Session, filters: InsightFilters, keys: list[str] | None = None):
+    """(key, responses, negative) pieces of the period: tallies where they reach, rows else."""
+    cut = rollups.split(session, filters)
+    parts = []
+    if cut is not None:
+        for piece in rollups.theme_pieces(session, cut):
+            tally = piece.selected_columns
+            piece = piece.where(tally.spelling == "")
+            if keys is not None:
+                piece = piece.where(tally.key.in_(keys))
+            parts.append(piece.with_only_columns(tally.key, tally.responses, tally.negative))
+    for part in cut.edges if cut is not None else [filters]:
+        query = (
+            select(
+                AnswerTheme.key,
+                func.count(AnswerTheme.response_id.distinct()),
+                rollups.negative_responses(),
+            )
+            .join(Response, Response.id == AnswerTheme.response_id)
+            .where(*response_conditions(part))
+            .group_by(AnswerTheme.key)
+        )
+        if keys is not None:
+            query = query.where(AnswerTheme.key.in_(keys))
+        parts.append(query)
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    key, responses, negative = rows.c
+    return key, responses, negative, rows
+
+
+def _top_counts(session: Session, filters: InsightFilters, limit: int):
+    """key → (responses, negative responses) of the `limit` most mentioned keys (at least
+    MIN_RESPONSES), more words first among equals."""
+    key, responses, negative, _rows = _key_rows(session, filters)
+    count = func.sum(responses)
+    words = func.length(key) - func.length(func.replace(key, " ", ""))
+    query = (
+        select(key, count, func.sum(negative))
+        .group_by(key)
+        .having(count >= MIN_RESPONSES)
+        .order_by(count.desc(), words.desc(), key)
+        .limit(limit)
+    )
+    return {row[0]: (int(row[1]), int(row[2])) for row in session.execute(query)}
+
+
+def _counts_of(session: Session, filters: InsightFilters, keys: list[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    key, responses, _negative, _rows = _key_rows(session, filters, keys)
+    return {
+        row[0]: int(row[1])
+        for row in session.execute(select(key, func.sum(responses)).group_by(key))
+    }
+
+
+def _labels(session: Session, filters: InsightFilters, keys: list[str]) -> dict[str, str]:
+    """Each key's most written spelling in the period (among equals the first alphabetically)."""
+    if not keys:
+        return {}
+    cut = rollups.split(session, filters)
+    parts = []
+    if cut is not None:
+        for piece in rollups.theme_pieces(session, cut):
+            tally = piece.selected_columns
+            parts.append(
+                piece.where(tally.spelling != "", tally.key.in_(keys)).with_only_columns(
+                    tally.key, tally.spelling, tally.responses
+                )
+            )
+    for part in cut.edges if cut is not None else [filters]:
+        parts.append(
+            select(AnswerTheme.key, AnswerTheme.spelling, func.count(AnswerTheme.id))
+            .join(Response, Response.id == AnswerTheme.response_id)
+            .where(AnswerTheme.key.in_(keys), *response_conditions(part))
+            .group_by(AnswerTheme.key, AnswerTheme.spelling)
+        )
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    key, spelling, answers = rows.c
+    best: dict[str, tuple[int, str]] = {}
+    for row_key, row_spelling, count in session.execute(
+        select(key, spelling, func.sum(answers)).group_by(key, spelling)
+    ):
+        candidate = (-int(count), row_spelling)
+        if row_key not in best or candidate < best[row_key]:
+            best[row_key] = candidate
+    return {row_key: spelling for row_key, (_count, spelling) in best.items()}
 
 
 def themes_of(

@@ -4,16 +4,17 @@ ten to one, their trend, and how many customers are neglected now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal_column, not_, select
 from sqlalchemy.orm import Session
 
-from surveys.models import Touchpoint
-from surveys.services.customers.neglect import LIST_LIMIT, neglected_customers
+from surveys.models import Customer, Touchpoint
+from surveys.services.customers.neglect import NEGLECT_DAYS
 from surveys.services.customers.touchpoints import AIM
+from surveys.services.insights import rollups
 from surveys.services.insights.filters import InsightFilters
-from surveys.services.insights.scope import bucket, grain, touch_filters
+from surveys.services.insights.scope import bucket, grain, owner_customers, touch_filters
 
 
 @dataclass(frozen=True)
@@ -38,34 +39,54 @@ def _tally_columns():
     )
 
 
+TOUCH_COLUMNS = ("positive_touches", "negative_touches")
+
+
 def touch_figures(session: Session, filters: InsightFilters) -> TouchFigures:
-    row = session.execute(select(*_tally_columns()).where(*touch_filters(filters))).one()
-    return TouchFigures(*row)
+    def counted(part: InsightFilters) -> tuple:
+        return tuple(session.execute(select(*_tally_columns()).where(*touch_filters(part))).one())
+
+    return TouchFigures(*rollups.tallied(session, filters, TOUCH_COLUMNS, counted))
 
 
 def touch_trend(session: Session, filters: InsightFilters) -> list[tuple[str, TouchFigures]]:
-    period = bucket(session, Touchpoint.occurred_at, grain(filters)).label("period")
-    rows = session.execute(
-        select(period, *_tally_columns())
-        .where(*touch_filters(filters))
-        .group_by(period)
-        .order_by(period)
-    ).all()
-    return [(row[0], TouchFigures(row[1], row[2])) for row in rows]
+    step = grain(filters)
+
+    def counted(part: InsightFilters) -> list:
+        period = bucket(session, Touchpoint.occurred_at, step).label("period")
+        rows = session.execute(
+            select(period, *_tally_columns())
+            .where(*touch_filters(part))
+            .group_by(period)
+            .order_by(period)
+        ).all()
+        return [(row[0], tuple(row[1:])) for row in rows]
+
+    trend = rollups.tallied_trend(session, filters, TOUCH_COLUMNS, step, counted)
+    return [(period, TouchFigures(*values)) for period, values in trend]
 
 
 @dataclass(frozen=True)
 class NeglectCount:
     count: int
-    # The neglected list stops at LIST_LIMIT; past it the page says "at least".
-    at_least: bool
+    # Kept for callers that said "at least" past the list's length: the count is exact now.
+    at_least: bool = False
 
 
 def neglected_count(session: Session, *, now: datetime, owner_id: int | None) -> NeglectCount:
-    """How many customers are neglected now (the neglected page's list, the owner's own when
-    given); it is a figure of today, not of the range."""
-    everyone = neglected_customers(session, now=now)
-    listed = everyone
+    """How many customers are neglected now, exactly (the owner's own customers when given);
+    a figure of today, not of the range. The neglected page's rule, counted in two parts that
+    each have a partial index (ix_customers_short_of_aim, ix_customers_quiet_since)."""
+    positive, negative = Customer.positive_touches, Customer.negative_touches
+    # Inline, not a parameter: the planner matches it against the partial indexes' condition.
+    short = and_(negative > 0, positive < literal_column(str(AIM)) * negative)
+    quiet_since = func.coalesce(Customer.last_positive_touch_at, Customer.created_at)
+    cutoff = now - timedelta(days=NEGLECT_DAYS)
+    kept = [Customer.erased_at.is_(None)]
     if owner_id is not None:
-        listed = [row for row in everyone if row.customer.owner_id == owner_id]
-    return NeglectCount(len(listed), len(everyone) >= LIST_LIMIT)
+        kept.append(Customer.id.in_(owner_customers(owner_id)))
+    short_of_aim = session.scalar(select(func.count()).select_from(Customer).where(*kept, short))
+    quiet = session.scalar(
+        select(func.count()).select_from(Customer).where(*kept, not_(short), quiet_since < cutoff)
+    )
+    return NeglectCount(short_of_aim + quiet)

@@ -23,6 +23,7 @@ from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import add_to_fix_check, answer_fix_check
 from surveys.services.cases.opening import note_negative_answers, open_case
 from surveys.services.customers.ledger import record_answer_touches
+from surveys.services.insights.themes import record_answer_themes
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import emit_response_created
@@ -88,6 +89,7 @@ def submit_response(
     survey.answered_at = now
     _cancel_reminders(session, survey)
     session.flush()
+    record_answer_themes(session, response.answers)
     emit_response_created(session, response, now=now)
     if survey.kind == "fix_check":
         # "Yes" closes the case it asks about; "no" or "partly" reopens it.
@@ -128,6 +130,7 @@ def add_answers(
     added = _record_answers(session, survey, response, given, now=now)
     response.negative = was_negative or any(answer.negative for answer in added)
     session.flush()
+    record_answer_themes(session, added)
     negatives = [answer for answer in added if answer.negative]
     if survey.kind == "fix_check":
         add_to_fix_check(
