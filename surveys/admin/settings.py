@@ -29,6 +29,7 @@ GROUPS = (
         ("acknowledge_hours", "resolve_hours", "fix_check_delay_days", "fix_check_days"),
     ),
     ("What customers see", ("sender_name", "thank_you_message")),
+    ("Keeping records", ("outbox_retention_days",)),
 )
 
 

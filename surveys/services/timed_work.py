@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from surveys.outbox import retention
 from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.surveys import reminders
 
@@ -28,4 +29,5 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("escalated", deadlines.escalate_overdue_cases),
         ("closed unconfirmed", fix_check.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),
+        ("old outbox rows deleted", retention.delete_old_delivered_messages),
     ]
