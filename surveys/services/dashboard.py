@@ -70,6 +70,13 @@ def overview(session: Session, *, now: datetime) -> Overview:
                 OutboxMessage.next_attempt_at <= now,
             ),
         )
+        # Only the waiting rows, found by the (status, next_attempt_at) index: never a scan
+        # of every email ever sent.
+        .where(
+            OutboxMessage.status.in_(
+                (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
+            )
+        )
     ).one()
     return Overview(
         waiting_for_owner=cases[4],
