@@ -43,6 +43,7 @@ _ESCAPED = {b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"
 _ESCAPED[b"v"] = b"\v"
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 
+PIECE_SIZE = 64 * 1024
 # Columns of answers: for each, the ids of the questions whose answers go there.
 Questions = dict[int, tuple[int, bool, bool]]
 
@@ -61,13 +62,19 @@ def response_lines(session: Session, questions: Questions, *, width: int) -> Ite
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
-            pending = b""
+            # PostgreSQL sends a line at a time: pass them on some 64 KB at a time, not
+            # with a write to the client for each line.
+            pending, parts, size = b"", [], 0
             for block in copy:
-                pending += bytes(block)
-                end = pending.rfind(b"\n") + 1
-                if end:
+                parts.append(bytes(block))
+                size += len(block)
+                if size >= PIECE_SIZE:
+                    pending += b"".join(parts)
+                    parts, size = [], 0
+                    end = pending.rfind(b"\n") + 1
                     yield _as_csv(pending[:end])
                     pending = pending[end:]
+            pending += b"".join(parts)
             if pending:
                 yield _as_csv(pending)
     finally:
