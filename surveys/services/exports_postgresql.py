@@ -41,8 +41,15 @@ from surveys.services.csv_cells import (
 
 # What COPY's text format writes for a character it escapes (backslash, and the
 # control characters it names), and what it stands for.
-_ESCAPED = {b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-_ESCAPED[b"v"] = b"\v"
+_ESCAPED = {
+    b"\\": b"\\",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"v": b"\v",
+}
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 
 PIECE_SIZE = 64 * 1024
@@ -55,8 +62,8 @@ def response_lines(session: Session, questions: Questions, *, width: int) -> Ite
     sql = _compiled(_response_lines_query(questions, width=width))
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        # Throughput, not a fast first row; floats to text in their shortest exact form,
-        # which mean_sentiment_sql rounds; JIT compiling costs more than it saves here.
+        # Floats to text in their shortest exact form, which mean_sentiment_sql rounds;
+        # compiling the query (JIT) cost seconds and saved less.
         cursor.execute("SET LOCAL extra_float_digits = 1")
         cursor.execute("SET LOCAL jit = off")
         # The answers are grouped by response in memory, not in a hundred spilled parts,
@@ -73,9 +80,10 @@ def response_lines(session: Session, questions: Questions, *, width: int) -> Ite
                 if size >= PIECE_SIZE:
                     pending += b"".join(parts)
                     parts, size = [], 0
-                    end = pending.rfind(b"\n") + 1
-                    yield _as_csv(pending[:end])
-                    pending = pending[end:]
+                    end = pending.rfind(b"\n") + 1  # 0 inside one very long line: wait
+                    if end:
+                        yield _as_csv(pending[:end])
+                        pending = pending[end:]
             pending += b"".join(parts)
             if pending:
                 yield _as_csv(pending)
@@ -87,7 +95,8 @@ def _as_csv(text: bytes) -> bytes:
     """Whole lines of COPY's text format as CSV lines (CRLF), their escapes undone."""
     text = text.replace(b"\n", b"\r\n")
     if b"\\" in text:
-        text = _ESCAPE.sub(lambda match: _ESCAPED[match.group(1)], text)
+        # (A backslash before any other character stands for that character.)
+        text = _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(1)), text)
     return text
 
 
