@@ -82,12 +82,15 @@ def csv_text(header: list[str], batches: Iterable[Sequence[Sequence[Cell]]]) -> 
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    # The header goes with the first rows: a view starts the generator at once, and it
+    # must not wait there holding a read open.
     writer.writerow(header)
-    yield buffer.getvalue().encode()
     for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(batch)
+    if buffer.tell():
         yield buffer.getvalue().encode()
 
 
@@ -114,10 +117,14 @@ def responses_csv_read_in_python(session: Session) -> Iterator[bytes]:
 def responses_csv_from_postgresql(session: Session) -> Iterator[bytes]:
     """The responses export, each line written by PostgreSQL."""
     header, questions = _response_columns(session)
-    yield from csv_text(header, ())
-    yield from exports_postgresql.response_lines(
+    first = b"".join(csv_text(header, ()))
+    for piece in exports_postgresql.response_lines(
         session, questions, width=len(header) - len(RESPONSE_COLUMNS)
-    )
+    ):
+        yield first + piece
+        first = b""
+    if first:
+        yield first
 
 
 def cases_csv(session: Session) -> Iterator[bytes]:

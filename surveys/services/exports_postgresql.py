@@ -85,10 +85,12 @@ def response_lines(session: Session, questions: Questions, *, width: int) -> Ite
                         yield _as_csv(pending[:end])
                         pending = pending[end:]
             pending += b"".join(parts)
-            if pending:
-                yield _as_csv(pending)
     finally:
         cursor.close()
+    # The read is over: end it before the last piece, so nothing waits holding it open.
+    session.close()
+    if pending:
+        yield _as_csv(pending)
 
 
 def _as_csv(text: bytes) -> bytes:
