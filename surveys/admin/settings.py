@@ -30,6 +30,7 @@ GROUPS = (
     ),
     ("What customers see", ("sender_name", "thank_you_message")),
     ("The team", ("business_time_zone",)),
+    ("Keeping records", ("outbox_retention_days",)),
 )
 
 

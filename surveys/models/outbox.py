@@ -62,4 +62,6 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         sa.Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # Retention finds the sent rows past their time here (surveys/outbox/retention.py).
+        sa.Index("ix_outbox_messages_status_sent_at", "status", "sent_at"),
     )

@@ -172,7 +172,10 @@ class EmailEvent(Base):
     event: Mapped[str] = mapped_column(sa.String(32))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
-    outbox_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_messages.id"))
+    # Indexed: retention clears it before deleting an old outbox row.
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("outbox_messages.id"), index=True
+    )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     payload: Mapped[dict] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

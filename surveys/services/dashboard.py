@@ -71,7 +71,15 @@ def overview(session: Session, *, now: datetime) -> Overview:
                 OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 OutboxMessage.next_attempt_at <= now,
             ),
-        ).where(
+        )
+        .where(
+            OutboxMessage.status.in_(
+                (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
+            )
+        )
+        # Only the waiting rows, found by the (status, next_attempt_at) index: never a scan
+        # of every email ever sent.
+        .where(
             OutboxMessage.status.in_(
                 (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
             )

@@ -81,8 +81,14 @@ def _forget_unknown_ids(session: Session, events: list[EmailEventInput]) -> list
     survey_ids = {event.survey_id for event in events if event.survey_id is not None}
     message_ids = {event.message_id for event in events if event.message_id is not None}
     known_surveys = set(session.scalars(select(Survey.id).where(Survey.id.in_(survey_ids))))
+    # FOR KEY SHARE on PostgreSQL: outbox retention (which locks before it deletes)
+    # cannot delete a message between this look-up and the insert that points at it.
     known_messages = set(
-        session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(message_ids)))
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.id.in_(message_ids))
+            .with_for_update(read=True, key_share=True)
+        )
     )
     return [
         replace(

@@ -144,6 +144,15 @@ SPECS: dict[str, SettingSpec] = {
             maximum=30,
         ),
         SettingSpec(
+            "outbox_retention_days",
+            90,
+            "Keep delivered outbox rows (days)",
+            "Sent and cancelled emails and webhooks are deleted from the outbox this long after "
+            "they went; failed and waiting ones stay. The dashboard's figures do not change.",
+            minimum=7,
+            maximum=3650,
+        ),
+        SettingSpec(
             "sender_name",
             "Heart to Heart",
             "Sender name",

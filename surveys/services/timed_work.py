@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from surveys.outbox import retention
 from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.customers import autopilot
@@ -36,4 +37,5 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("autopilot members invited", autopilot.invite_due_members),
         # The dashboard's day tallies up to yesterday; at most once an hour (rollups.py).
         ("insight days counted", rollups.refresh_insight_rollups),
+        ("old outbox rows deleted", retention.delete_old_delivered_messages),
     ]
