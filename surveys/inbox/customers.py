@@ -15,6 +15,7 @@ from flask_login import login_required
 from surveys import clock
 from surveys.auth import acting_user
 from surveys.db import db
+from surveys.inbox import occasion_pages
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
     CustomerNoteForm,
@@ -72,10 +73,14 @@ def _load_customer(customer_id: int) -> Customer:
 
 
 def _render_customer(
-    customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200
+    customer: Customer, *, note_form: CustomerNoteForm | None = None, status: int = 200, **forms
 ):
+    """The profile; `forms` are submitted forms of dates and gestures to show with their errors."""
     pages = {section: _page_number(request.args.get(section)) for section in customers.PAGE_SIZES}
     profile = customers.customer_profile(db.session(), customer, pages=pages)
+    occasions = occasion_pages.customer_context(
+        db.session(), customer, acting_user(), now=clock.now(), forms=forms
+    )
     return render_template(
         "inbox/show_customer.html",
         profile=profile,
@@ -83,6 +88,7 @@ def _render_customer(
         note_form=note_form or CustomerNoteForm(formdata=None),
         aim=touchpoints.AIM,
         kind_label=touchpoints.kind_label,
+        **occasions,
     ), status
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SearchField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
@@ -15,6 +23,7 @@ from surveys.services.cases.actions import (
 from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.cases.replies import MAX_UNDERSTOOD_LENGTH, MAX_WILL_DO_LENGTH
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
+from surveys.services.occasions.gestures import KINDS as GESTURE_KINDS
 from surveys.web_input import database_id
 
 
@@ -88,6 +97,21 @@ class ResolveForm(AppForm):
         coerce=_ask_in_days,
         choices=ASK_IN_DAYS_CHOICES,
         validate_choice=False,
+    )
+    # Optional: the gesture that went with the fix (surveys.services.occasions.gestures).
+    gesture_kind = SelectField(
+        "A gesture that went with it (optional)",
+        id="resolve-gesture-kind",
+        choices=[SelectChoice("", "None")]
+        + [SelectChoice(kind, words) for kind, words in GESTURE_KINDS.items()],
+        validate_choice=False,
+    )
+    gesture_cost = StringField(
+        "What it cost (optional)",
+        id="resolve-gesture-cost",
+        filters=[strip],
+        validators=[Optional(), Length(max=20, message="Give the cost as an amount, like 12.50.")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
 

@@ -42,6 +42,7 @@ TITLES = {
     "case_reassigned_customer": "To the customer: who looks after them now",
     "case_reopened": "To the owner: the fix did not work",
     "customer_replied": "To the owner: the customer answered by email",
+    "date_coming_up": "To the owner: a date that matters to their customer",
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
@@ -245,6 +246,15 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "attachments": [{"id": 1, "filename": "space-bar.mp4", "size": 2_400_000}],
         "reopened": False,
         "answer_by_email": bool(current_app.config.get("INBOUND_DOMAIN")),
+        # A date that matters to the customer (surveys.services.occasions.reminders).
+        "occasion": "Emma's graduation",
+        "occurs_on": (now + timedelta(days=7)).date(),
+        "days_away": 7,
+        "their_words": ["My daughter Emma graduates on June 12; we are so proud of her."],
+        "notes": ["Prefers a call to an email.", "Loves walnut wood."],
+        "last_purchase": purchase,
+        "gesture": "A handwritten card to congratulate them.",
+        "profile_url": external_url("inbox.show_customer", customer_id=customer.id),
         "words": [
             {
                 "question": "You told us about a problem and we worked on it. Did our fix work?",

@@ -9,6 +9,7 @@ from surveys.models.admin import (
 )
 from surveys.models.cases import Case, CaseAttachment, CaseEvent
 from surveys.models.customers import Customer, CustomerNote, CustomerPreference, Touchpoint
+from surveys.models.occasions import Gesture, RefusedDateSuggestion, RememberedDate
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
 from surveys.models.question_sets import (
@@ -31,6 +32,7 @@ __all__ = [
     "CustomerNote",
     "CustomerPreference",
     "EmailEvent",
+    "Gesture",
     "OutboxMessage",
     "Purchase",
     "PurchaseItem",
@@ -39,6 +41,8 @@ __all__ = [
     "QuestionSetAssignment",
     "QuestionSetVersion",
     "ReceivedWebhook",
+    "RefusedDateSuggestion",
+    "RememberedDate",
     "Response",
     "RoutingRule",
     "Setting",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -28,6 +29,9 @@ class User(UserMixin, Base):
     # sessions at their next request (logout, a new password, deactivation).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What they may spend on gestures each calendar month without asking (set by an admin);
+    # None: no allowance set, so only gestures that cost nothing.
+    monthly_gesture_allowance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
 
     __table_args__ = (sa.CheckConstraint("role in ('admin', 'owner')", name="role"),)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from surveys.services.cases import deadlines, fix_check, opening
+from surveys.services.occasions.reminders import queue_date_reminders
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -28,4 +29,5 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("escalated", deadlines.escalate_overdue_cases),
         ("closed unconfirmed", fix_check.close_unconfirmed_cases),
         ("reminders queued", reminders.queue_reminders),
+        ("date reminders queued", queue_date_reminders),
     ]
