@@ -15,6 +15,7 @@ from surveys.models import (
     RefusedDateSuggestion,
     RememberedDate,
 )
+from surveys.services.customers.erasure import erase_customer
 from surveys.services.occasions.reminders import queue_date_reminders
 from surveys.services.settings import set_setting
 from tests.factories import make_customer, make_purchase, make_user
@@ -366,3 +367,13 @@ def test_the_reminder_job_seeks_the_dates_due_and_nothing_else(session, clock, o
 
     assert queue_date_reminders(session, clock.now()) == 0
     assert far.next_occurrence == (clock.now() + timedelta(days=190)).date()
+
+
+def test_erasing_a_customer_forgets_their_dates(client, session, clock, olivia, ana):
+    log_in(client, olivia)
+    add_date(client, ana, label="Emma’s graduation", day="12", month="6")
+
+    erase_customer(session, ana, now=clock.now())
+    session.commit()
+
+    assert dates_of(session, ana) == []

@@ -33,8 +33,11 @@ from surveys.models import (
     CustomerNote,
     CustomerPreference,
     EmailEvent,
+    Gesture,
     OutboxMessage,
     Question,
+    RefusedDateSuggestion,
+    RememberedDate,
     Response,
     Survey,
     SurveyToken,
@@ -53,6 +56,7 @@ PLACEHOLDER_DOMAIN = "erased.invalid"
 REASON = "the customer's data was erased"
 # Timeline events whose body a person wrote to or about the customer.
 FREE_TEXT_EVENTS = (
+    "gesture",
     "reply",
     "note",
     "resolved",
@@ -106,6 +110,10 @@ def erase_customer(session: Session, customer: Customer, *, now: datetime) -> Er
     preferences = _delete(session, CustomerPreference, CustomerPreference.customer_id, customer)
     notes = _delete(session, CustomerNote, CustomerNote.customer_id, customer)
     tokens = _delete(session, SurveyToken, SurveyToken.customer_id, customer)
+    # Their dates and what was said of them go; a gesture stays counted for its owner.
+    _delete(session, RememberedDate, RememberedDate.customer_id, customer)
+    _delete(session, RefusedDateSuggestion, RefusedDateSuggestion.customer_id, customer)
+    session.execute(update(Gesture).where(Gesture.customer_id == customer.id).values(note=None))
     session.execute(
         update(Touchpoint)
         .where(Touchpoint.customer_id == customer.id, Touchpoint.note.is_not(None))

@@ -33,6 +33,7 @@ KINDS = {
 }
 MAX_NOTE_LENGTH = 2000
 MAX_COST = Decimal("999999999999.99")
+CENT = Decimal("0.01")
 # The touch point's kind in the customer's ledger.
 TOUCH_KIND = "gesture"
 
@@ -57,7 +58,7 @@ class Allowance:
     def left(self) -> Decimal:
         if self.monthly is None:
             return Decimal("0.00")
-        return max(Decimal("0.00"), self.monthly - self.spent)
+        return max(Decimal("0.00"), self.monthly - self.spent).quantize(CENT)
 
 
 def month_start(now: datetime) -> datetime:
@@ -96,7 +97,7 @@ def read_cost(text: str | None) -> Decimal | None:
         or cost != cost.quantize(Decimal("0.01"))
     ):
         raise GestureError({"cost": "Give the cost as an amount, like 12.50."})
-    return cost
+    return cost.quantize(CENT)
 
 
 def check_gesture(
@@ -237,7 +238,7 @@ def gestures_by_owner(session: Session, *, since: datetime) -> list[OwnerGesture
         for user in session.scalars(select(User).where(User.id.in_({row[0] for row in rows})))
     }
     tallies = [
-        OwnerGestures(owners[owner_id], int(surprises), int(heroics), Decimal(spent))
+        OwnerGestures(owners[owner_id], int(surprises), int(heroics), Decimal(spent).quantize(CENT))
         for owner_id, surprises, heroics, spent in rows
     ]
     return sorted(tallies, key=lambda t: (-(t.surprises + t.heroics), t.owner.name))
