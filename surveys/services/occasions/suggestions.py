@@ -43,6 +43,8 @@ _YEAR = re.compile(r"\b(1[9][0-9]{2}|[2-8][0-9]{3})\b")
 # Words left dangling before or after a date once it is cut out of the sentence.
 _DANGLING = {"on", "in", "at", "the", "of", "is", "and", "by", "this", "next", "from", "for"}
 MAX_TEXT_READ = 2000
+# Occasions that come back every year.
+_YEARLY_WORDS = ("birthday", "anniversary", "name day", "wedding day", "every year")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,12 @@ class Suggestion:
     @property
     def key(self) -> str:
         return f"{self.source}-{self.source_id}-{self.month}-{self.day}"
+
+
+def comes_every_year(label: str) -> bool:
+    """Whether an occasion of these words comes back each year (a birthday), as a guess the
+    owner can change (a graduation comes once)."""
+    return any(word in label.lower() for word in _YEARLY_WORDS)
 
 
 def _names_a_day_and_month(matched: str) -> bool:
@@ -149,9 +157,8 @@ def suggestions_for(session: Session, customer: Customer, *, now: datetime) -> l
     ):
         for row_id, body in rows:
             for label, day, month, year, _matched in dates_in(body, now=now):
-                found.append(
-                    Suggestion(source, row_id, label, day, month, year, year is None, body)
-                )
+                yearly = year is None and comes_every_year(label)
+                found.append(Suggestion(source, row_id, label, day, month, year, yearly, body))
     first = _first_purchase(session, customer)
     if first is not None:
         moment = first.purchased_at
