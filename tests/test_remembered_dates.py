@@ -3,11 +3,13 @@ dates the page suggests, and the worker reminds the account owner once per occur
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from surveys.db import db
 from surveys.models import (
     CustomerNote,
     CustomerPreference,
@@ -377,3 +379,56 @@ def test_erasing_a_customer_forgets_their_dates(client, session, clock, olivia, 
     session.commit()
 
     assert dates_of(session, ana) == []
+
+
+def test_two_workers_at_once_remind_of_each_occurrence_once(committed_app):
+    now = datetime.now(UTC)
+    soon = (now + timedelta(days=3)).date()
+    with committed_app.app_context():
+        session = db.session()
+        owner = make_user(session, email="olivia@shop.example", name="Olivia Bennett")
+        for number in range(20):
+            customer = make_customer(session, owner=owner, email=f"c{number}@example.com")
+            session.add(
+                RememberedDate(
+                    customer_id=customer.id,
+                    label="Birthday",
+                    day=soon.day,
+                    month=soon.month,
+                    yearly=True,
+                    next_occurrence=soon,
+                )
+            )
+        session.commit()
+
+    counts: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def queue():
+        with committed_app.app_context():
+            session = db.session()
+            barrier.wait()
+            counts.append(queue_date_reminders(session, now))
+            session.commit()
+
+    threads = [threading.Thread(target=queue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    with committed_app.app_context():
+        session = db.session()
+        reminded = session.scalars(
+            select(OutboxMessage.customer_id).where(OutboxMessage.template == "date_coming_up")
+        ).all()
+        assert sum(counts) == 20
+        assert len(reminded) == len(set(reminded)) == 20
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(RememberedDate)
+                .where(RememberedDate.next_occurrence == soon)
+            )
+            == 0
+        )
