@@ -78,6 +78,8 @@ def remove_customer_date(customer_id: int, date_id: int):
 
 
 def _offered(customer, key: str) -> suggestions.Suggestion:
+    if not suggestions.SUGGESTION_KEY.fullmatch(key):
+        abort(404)  # no suggestion is ever called this
     suggestion = suggestions.find_suggestion(db.session(), customer, key, now=clock.now())
     if suggestion is None:
         # Confirmed or refused already (another tab, someone else): nothing to do here.

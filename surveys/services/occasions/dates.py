@@ -116,6 +116,8 @@ def record_date(
     source: str = "owner",
 ) -> RememberedDate:
     """Remember a date for the customer. Raises DateError naming each field at fault."""
+    if customer.erased_at is not None:
+        raise DateError({"label": "This customer's data was erased: nothing more is kept."})
     errors = problems(data)
     if errors:
         raise DateError(errors)

@@ -148,6 +148,8 @@ def record_gesture(
 
     Checked first by `check_gesture` (GestureError, and nothing written).
     """
+    if customer.erased_at is not None:
+        raise GestureError({"kind": "This customer's data was erased: nothing more is kept."})
     check_gesture(session, kind=kind, by_user=by_user, now=now, cost=cost, note=note)
     note = (note or "").strip() or None
     currency = shop_currency(session)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.models import (
@@ -32,6 +33,9 @@ from surveys.models import (
 from surveys.services.occasions.dates import MAX_LABEL_LENGTH
 
 SUGGESTION_SOURCES = ("preference", "note", "first_order")
+# What a suggestion is called in its page's addresses (`Suggestion.key`): anything else
+# names no suggestion there could be.
+SUGGESTION_KEY = re.compile(r"(?:preference|note|first_order)-[0-9]{1,10}-[0-9]{1,2}-[0-9]{1,2}")
 FIRST_ORDER_LABEL = "First order anniversary"
 # Month names and their usual short forms, in English: the words that make a match a date.
 _MONTH_WORDS = {
@@ -198,9 +202,11 @@ def find_suggestion(
 def refuse_suggestion(
     session: Session, customer: Customer, suggestion: Suggestion, *, by_user: User, now: datetime
 ) -> None:
-    """ "Not a date": never suggest this one again."""
-    session.add(
-        RefusedDateSuggestion(
+    """Never suggest this one again ("Not a date"); refusing it twice at once keeps one row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RefusedDateSuggestion)
+        .values(
             customer_id=customer.id,
             source=suggestion.source,
             source_id=suggestion.source_id,
@@ -209,8 +215,10 @@ def refuse_suggestion(
             refused_by_id=by_user.id,
             created_at=now,
         )
+        .on_conflict_do_nothing(
+            index_elements=["customer_id", "source", "source_id", "month", "day"]
+        )
     )
-    session.flush()
 
 
 def _preferences(session: Session, customer: Customer) -> list[tuple[int, str]]:
