@@ -28,7 +28,7 @@ KINDS = {
     "card": "A handwritten card",
     "upgrade": "An upgrade",
     "gift": "A gift",
-    "call": "A call just to check in",
+    "call": "A call, just to check in",
     "beyond": "Going beyond what was asked",
 }
 MAX_NOTE_LENGTH = 2000

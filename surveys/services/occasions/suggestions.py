@@ -175,7 +175,7 @@ def suggestions_for(session: Session, customer: Customer, *, now: datetime) -> l
                 moment.month,
                 None,
                 True,
-                f"First order {first.order_id}, {moment.day} {calendar.month_name[moment.month]} "
+                f"Their first order, {moment.day} {calendar.month_name[moment.month]} "
                 f"{moment.year}",
             )
         )
