@@ -30,6 +30,7 @@ from surveys.models import (
     CaseEvent,
     OutboxMessage,
     QuestionSetAssignment,
+    RememberedDate,
     RoutingRule,
     WebhookEndpoint,
 )
@@ -92,6 +93,23 @@ ACCESS = {
     ("POST", "/customers/<int:customer_id>/notes"): (LOGIN, 422, 404, 422),
     ("POST", "/customers/<int:customer_id>/goodbye"): (LOGIN, 422, 404, 422),  # no letter
     ("POST", "/customers/<int:customer_id>/contacts"): (LOGIN, 422, 404, 422),  # no kind
+    ("POST", "/customers/<int:customer_id>/dates"): (LOGIN, 422, 404, 422),
+    ("POST", "/customers/<int:customer_id>/dates/<int:date_id>/delete"): (LOGIN, 302, 404, 302),
+    # a suggestion the page no longer offers: back to the profile, saying so
+    ("POST", "/customers/<int:customer_id>/date-suggestions/<suggestion>/confirm"): (
+        LOGIN,
+        302,
+        404,
+        302,
+    ),
+    ("POST", "/customers/<int:customer_id>/date-suggestions/<suggestion>/refuse"): (
+        LOGIN,
+        302,
+        404,
+        302,
+    ),
+    ("POST", "/customers/<int:customer_id>/gestures"): (LOGIN, 422, 404, 422),
+    ("POST", "/cases/<int:case_id>/gestures"): (LOGIN, 422, 404, 422),
     # everyone's own feed: the responses of the customers they look after
     ("GET", "/dashboard/responses"): (LOGIN, 200, 200, 200),
     # --- admin pages
@@ -126,6 +144,7 @@ ACCESS = {
     ("POST", "/admin/users/<int:user_id>/password"): (*ADMIN_ONLY, 422),
     ("POST", "/admin/users/<int:user_id>/deactivate"): (*ADMIN_ONLY, 302),
     ("POST", "/admin/users/<int:user_id>/reactivate"): (*ADMIN_ONLY, 302),
+    ("POST", "/admin/users/<int:user_id>/gesture-allowance"): (*ADMIN_ONLY, 302),  # empty: none
     ("GET", "/admin/settings"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/settings"): (*ADMIN_ONLY, 422),
     ("GET", "/admin/neglected"): (*ADMIN_ONLY, 200),
@@ -161,6 +180,9 @@ ACCESS = {
     ("POST", "/api/v1/cases/<int:case_id>/replies"): NEEDS_A_KEY,
     ("POST", "/api/v1/cases/<int:case_id>/resolve"): NEEDS_A_KEY,
     ("GET", "/api/v1/customers"): NEEDS_A_KEY,
+    ("GET", "/api/v1/customers/<int:customer_id>/dates"): NEEDS_A_KEY,
+    ("POST", "/api/v1/customers/<int:customer_id>/dates"): NEEDS_A_KEY,
+    ("DELETE", "/api/v1/customers/<int:customer_id>/dates/<int:date_id>"): NEEDS_A_KEY,
     ("POST", "/api/v1/touchpoints"): NEEDS_A_KEY,
     ("GET", "/api/v1/responses"): NEEDS_A_KEY,
     ("GET", "/api/v1/question-sets"): NEEDS_A_KEY,
@@ -273,6 +295,8 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         content=b"png",
     )
     session.add(attachment)
+    remembered = RememberedDate(customer_id=customer.id, label="Birthday", day=12, month=6)
+    session.add(remembered)
     session.flush()
     return {
         "case_id": case.id,
@@ -292,6 +316,8 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         "key_id": key.id,
         "filename": "app.css",
         "attachment_id": attachment.id,
+        "date_id": remembered.id,
+        "suggestion": "note-1-6-12",
     }
 
 

@@ -14,6 +14,7 @@ else the API refuses is a failure.
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime
 
 import email_validator
@@ -27,6 +28,7 @@ from sqlalchemy import select
 
 from surveys.models import Case, User
 from surveys.validation.moments import parse_rfc3339
+from surveys.validation.numbers import as_whole_number
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_case, make_customer, make_user
 
@@ -87,6 +89,11 @@ def fit_rules_no_schema_states(case, session, case_id: int) -> None:
     if case.path_parameters and "case_id" in case.path_parameters:
         # Ids past 2**31 are the URL converter's to refuse (404); here, the one case there is.
         case.path_parameters["case_id"] = case_id
+    if case.path_parameters and "customer_id" in case.path_parameters:
+        # The customer there is (the one of the case); an unknown one answers 404.
+        case.path_parameters["customer_id"] = session.scalar(
+            select(Case.customer_id).where(Case.id == case_id)
+        )
     if body is None:
         return
     if operation == "POST /api/v1/purchases":
@@ -101,6 +108,8 @@ def fit_rules_no_schema_states(case, session, case_id: int) -> None:
         body["customer_email"] = CUSTOMER  # a customer we know
         if "occurred_at" in body:  # not in the future
             body["occurred_at"] = _moment_not_after(body["occurred_at"], TEST_START)
+    elif operation == "POST /api/v1/customers/{customer_id}/dates":
+        _fit_day_to_month(body)
     elif operation == "POST /api/v1/cases/{case_id}/reassign":
         current = session.scalar(
             select(User.email).join(Case, Case.owner_id == User.id).where(Case.id == case_id)
@@ -111,6 +120,15 @@ def fit_rules_no_schema_states(case, session, case_id: int) -> None:
             body["key"] = case.path_parameters["key"]
         if isinstance(body.get("questions"), list):
             _fit_questions(body["questions"])
+
+
+def _fit_day_to_month(body: dict) -> None:
+    """A day the month has (30 April, 29 February only in a leap year, or with no year)."""
+    day, month, year = (as_whole_number(body.get(name)) for name in ("day", "month", "year"))
+    if day is None or month is None or not 1 <= month <= 12:
+        return
+    longest = calendar.monthrange(year if year and 1 <= year <= 9999 else 2000, month)[1]
+    body["day"] = min(day, longest)
 
 
 def _fit_questions(questions: list) -> None:

@@ -13,6 +13,7 @@ from surveys.db import db
 from surveys.feed_pages import themes_section
 from surveys.services import dashboard
 from surveys.services.cases.queries import waiting_cases
+from surveys.services.occasions import gestures
 
 
 @bp.get("/")
@@ -41,6 +42,7 @@ def show_dashboard():
         "admin/show_dashboard.html",
         overview=dashboard.overview(session, now=now),
         busiest=dashboard.busiest_owners(session, now=now),
+        gestures_by_owner=gestures.gestures_by_owner(session, since=gestures.month_start(now)),
         waiting=waiting_cases(session),
         choice=choice,
         form_choices=page.form_choices(session, with_owners=True),

@@ -1,6 +1,7 @@
 """Every admin page family, imported so that its routes join the blueprint the app registers."""
 
 from surveys.admin import (  # noqa: F401
+    allowances,
     api_keys,
     audit,
     dashboard,

@@ -21,7 +21,7 @@ from surveys.services.users import accounts as users
 # audit log in the same transaction, so a change and its audit entry commit together.
 
 
-def _users_page(*, new_form=None, password_forms=None, status: int = 200):
+def _users_page(*, new_form=None, password_forms=None, status: int = 200, **extra):
     session = db.session()
     people = session.scalars(select(User).order_by(User.active.desc(), User.name, User.id)).all()
     password_forms = password_forms or {}
@@ -34,6 +34,7 @@ def _users_page(*, new_form=None, password_forms=None, status: int = 200):
             p.id: password_forms.get(p.id) or ResetPasswordForm(formdata=None, prefix=f"u{p.id}")
             for p in people
         },
+        **{"allowance_errors": {}, "allowance_values": {}, **extra},
     ), status
 
 

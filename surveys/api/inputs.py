@@ -419,10 +419,10 @@ class _OpenApiJsonSchema(GenerateJsonSchema):
         return False
 
 
-def openapi_schemas() -> dict[str, dict]:
-    """The component schemas of every request body, keyed by model name."""
+def openapi_schemas(models: tuple[type[BaseModel], ...] = BODY_MODELS) -> dict[str, dict]:
+    """The component schemas of every request body (or of `models`), keyed by model name."""
     _, top = models_json_schema(
-        [(model, "validation") for model in BODY_MODELS],
+        [(model, "validation") for model in models],
         ref_template=COMPONENTS,
         schema_generator=_OpenApiJsonSchema,
     )

@@ -6,6 +6,7 @@ from surveys.api import (  # noqa: F401
     openapi,
     purchases,
     question_sets,
+    remembered_dates,
     responses,
 )
 from surveys.api.blueprint import bp

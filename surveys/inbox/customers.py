@@ -15,6 +15,7 @@ from flask_login import login_required
 from surveys import clock
 from surveys.auth import acting_user
 from surveys.db import db
+from surveys.inbox import occasion_pages
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
     ContactForm,
@@ -132,10 +133,15 @@ def _render_customer(
     goodbye_form: GoodbyeLetterForm | None = None,
     contact_form: ContactForm | None = None,
     status: int = 200,
+    **forms,
 ):
+    """The profile; `forms` are submitted forms of dates and gestures to show with their errors."""
     session = db.session()
     pages = {section: _page_number(request.args.get(section)) for section in customers.PAGE_SIZES}
     profile = customers.customer_profile(session, customer, pages=pages)
+    occasions = occasion_pages.customer_context(
+        session, customer, acting_user(), now=clock.now(), forms=forms
+    )
     goodbye = goodbyes.open_goodbye(session, customer)
     if goodbye_form is None and goodbye is None and customer.erased_at is None:
         draft = goodbyes.goodbye_letter_draft(
@@ -154,6 +160,7 @@ def _render_customer(
         goodbye_reason=goodbyes.reason_in_words,
         aim=touchpoints.AIM,
         kind_label=ledger.kind_label,
+        **occasions,
     ), status
 
 

@@ -10,6 +10,7 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
@@ -27,6 +28,7 @@ from surveys.services.customers.goodbyes import MAX_LETTER_LENGTH
 from surveys.services.customers.ledger import OWNER_CONTACTS
 from surveys.services.customers.profile import MAX_NOTE_LENGTH as MAX_CUSTOMER_NOTE_LENGTH
 from surveys.services.customers.touchpoints import MAX_NOTE_LENGTH as MAX_TOUCH_NOTE_LENGTH
+from surveys.services.occasions.gestures import KINDS as GESTURE_KINDS
 from surveys.web_input import database_id
 
 
@@ -118,6 +120,21 @@ class ResolveForm(AppForm):
         coerce=_ask_in_days,
         choices=ASK_IN_DAYS_CHOICES,
         validate_choice=False,
+    )
+    # Optional: the gesture that went with the fix (surveys.services.occasions.gestures).
+    gesture_kind = SelectField(
+        "A gesture that went with it (optional)",
+        id="resolve-gesture-kind",
+        choices=[SelectChoice("", "None")]
+        + [SelectChoice(kind, words) for kind, words in GESTURE_KINDS.items()],
+        validate_choice=False,
+    )
+    gesture_cost = StringField(
+        "What it cost (optional)",
+        id="resolve-gesture-cost",
+        filters=[strip],
+        validators=[Optional(), Length(max=20, message="Give the cost as an amount, like 12.50.")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
 

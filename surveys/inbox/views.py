@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from surveys import clock
 from surveys.auth import acting_user
 from surveys.db import db
+from surveys.inbox import occasion_pages
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
     AcknowledgeForm,
@@ -27,11 +28,13 @@ from surveys.inbox.forms import (
     ReplyForm,
     ResolveForm,
 )
+from surveys.inbox.occasion_pages import record_resolve_gesture, resolve_gesture
 from surveys.models import Case, User
 from surveys.services.cases import actions, conversation, deadlines, queries, states, timeline
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, inbox_cases
 from surveys.services.customers import profile as customers
+from surveys.services.occasions.dates import coming_up_for
 from surveys.services.settings import get_setting
 from surveys.web_input import page_number
 
@@ -94,6 +97,7 @@ def _inbox_page(inbox, form, *, show: InboxFilter, everyone: bool, status: int =
         ],
         page_args={**scope, **searched, **shown},
         clear_args={**scope, **shown},
+        coming_up=coming_up_for(db.session(), acting_user(), today=clock.now().date()),
     ), status
 
 
@@ -132,6 +136,7 @@ def resolve_case(case_id: int):
         # say that, rather than point at a form the page no longer shows.
         states.ensure_can_resolve(case)
         return _render_case(case, resolve_form=form, status=422)
+    gesture = resolve_gesture(s, form, by_user=acting_user(), now=clock.now())
     event = actions.resolve_case(
         s,
         case,
@@ -140,6 +145,8 @@ def resolve_case(case_id: int):
         by_user=acting_user(),
         now=clock.now(),
     )
+    if gesture is not None:
+        record_resolve_gesture(s, case, gesture, by_user=acting_user(), now=clock.now())
     s.commit()
     days = event.data["ask_in_days"]
     when = "right away" if days == 0 else ("in 1 day" if days == 1 else f"in {days} days")
@@ -296,6 +303,7 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         "reassign_form": ReassignForm(formdata=None),
         "customer_note_form": CustomerNoteForm(formdata=None),
     }
+    shown.update(occasion_pages.case_context(s, case, acting_user(), now=clock.now()))
     shown.update({name: form for name, form in forms.items() if form is not None})
     candidates = queries.reassign_candidates(s, case)
     shown["reassign_form"].owner_id.choices = [("", "Choose someone")] + [

@@ -46,7 +46,13 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 
 # Importing the builders registers them: from here on the registry is complete.
-from surveys.mail import case_emails, digest_emails, goodbye_emails, survey_emails  # noqa: F401
+from surveys.mail import (  # noqa: F401
+    case_emails,
+    digest_emails,
+    goodbye_emails,
+    occasion_emails,
+    survey_emails,
+)
 from surveys.mail.batch import batch_memo, mint, write_batch
 from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate

@@ -52,6 +52,7 @@ TITLES = {
     "customer_said_why": "To the owner: why a customer unsubscribed",
     "goodbye_letter": "The owner's goodbye letter, ending a relationship",
     "weekly_digest": "To admins and owners: the weekly digest",
+    "date_coming_up": "To the owner: a date that matters to their customer",
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
@@ -269,6 +270,15 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         "reason_words": REASONS["too_often"],
         "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
         "letter": goodbye_letter_draft(customer, owner, get_setting(session, "sender_name")),
+        # A date that matters to the customer (surveys.services.occasions.reminders).
+        "occasion": "Emma's graduation",
+        "occurs_on": (now + timedelta(days=7)).date(),
+        "days_away": 7,
+        "their_words": ["My daughter Emma graduates on June 12; we are so proud of her."],
+        "notes": ["Prefers a call to an email.", "Loves walnut wood."],
+        "last_purchase": purchase,
+        "gesture": "A handwritten card to congratulate them.",
+        "profile_url": external_url("inbox.show_customer", customer_id=customer.id),
         "words": [
             {
                 "question": "You told us about a problem and we worked on it. Did our fix work?",

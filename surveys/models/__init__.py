@@ -17,6 +17,7 @@ from surveys.models.customers import (
     Touchpoint,
 )
 from surveys.models.insights import AnswerTheme, InsightDay, InsightRollup, ThemeTally
+from surveys.models.occasions import Gesture, RefusedDateSuggestion, RememberedDate
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
 from surveys.models.question_sets import (
@@ -51,6 +52,7 @@ __all__ = [
     "EmailEvent",
     "InsightDay",
     "InsightRollup",
+    "Gesture",
     "OutboxMessage",
     "Purchase",
     "PurchaseItem",
@@ -59,6 +61,8 @@ __all__ = [
     "QuestionSetAssignment",
     "QuestionSetVersion",
     "ReceivedWebhook",
+    "RefusedDateSuggestion",
+    "RememberedDate",
     "Response",
     "ResponseNote",
     "RoutingRule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -32,6 +33,9 @@ class User(UserMixin, Base):
     weekly_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # An IANA name; None follows the business's time zone setting.
     time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    # What they may spend on gestures each calendar month without asking (set by an admin);
+    # None: no allowance set, so only gestures that cost nothing.
+    monthly_gesture_allowance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
 
     __table_args__ = (sa.CheckConstraint("role in ('admin', 'owner')", name="role"),)
 

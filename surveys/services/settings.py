@@ -40,6 +40,9 @@ class SettingSpec:
     max_length: int | None = None
     # False for settings edited on their own page (routing, question sets).
     on_settings_page: bool = True
+    # For a line of text that must have a shape (a currency code): the pattern, and why.
+    pattern: str | None = None
+    pattern_message: str | None = None
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -151,6 +154,25 @@ SPECS: dict[str, SettingSpec] = {
             "they went; failed and waiting ones stay. The dashboard's figures do not change.",
             minimum=7,
             maximum=3650,
+        ),
+        SettingSpec(
+            "date_reminder_days",
+            7,
+            "Remind of a customer's date (days before)",
+            "The account owner is emailed this many days before a date that matters to their "
+            "customer (a birthday, a graduation); 0 reminds on the day itself.",
+            minimum=0,
+            maximum=60,
+        ),
+        SettingSpec(
+            "shop_currency",
+            "USD",
+            "Shop currency",
+            "The currency of gesture costs and allowances, as a three-letter code (EUR, USD).",
+            kind="line",
+            max_length=3,
+            pattern=r"[A-Z]{3}",
+            pattern_message="Use a three-letter currency code, like EUR or USD.",
         ),
         SettingSpec(
             "sender_name",
@@ -277,6 +299,8 @@ def _clean_text(spec: SettingSpec, value) -> str:
     if spec.kind == "line" and (any(ch in text for ch in '\r\n<>"') or not text.isprintable()):
         # It goes into an email header: one plain line, no angle brackets or quotes.
         raise SettingError("Use one plain line, without quotes or angle brackets.")
+    if spec.pattern is not None and not re.fullmatch(spec.pattern, text):
+        raise SettingError(spec.pattern_message or "This does not have the expected form.")
     return text
 
 

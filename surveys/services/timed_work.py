@@ -18,6 +18,7 @@ from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
 from surveys.services.customers import autopilot
 from surveys.services.insights import rollups
+from surveys.services.occasions.reminders import queue_date_reminders
 from surveys.services.surveys import reminders
 
 TimedJob = Callable[[Session, datetime], int]
@@ -38,4 +39,5 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         # The dashboard's day tallies up to yesterday; at most once an hour (rollups.py).
         ("insight days counted", rollups.refresh_insight_rollups),
         ("old outbox rows deleted", retention.delete_old_delivered_messages),
+        ("date reminders queued", queue_date_reminders),
     ]

@@ -35,9 +35,12 @@ from surveys.models import (
     CustomerNote,
     CustomerPreference,
     EmailEvent,
+    Gesture,
     Goodbye,
     OutboxMessage,
     Question,
+    RefusedDateSuggestion,
+    RememberedDate,
     Response,
     ResponseNote,
     Survey,
@@ -58,6 +61,7 @@ PLACEHOLDER_DOMAIN = "erased.invalid"
 REASON = "the customer's data was erased"
 # Timeline events whose body a person wrote to or about the customer.
 FREE_TEXT_EVENTS = (
+    "gesture",
     "reply",
     "note",
     "resolved",
@@ -125,6 +129,10 @@ def erase_customer(
         )
         .values(text=ERASED_TEXT)
     )
+    # Their dates and what was said of them go; a gesture stays counted for its owner.
+    _delete(session, RememberedDate, RememberedDate.customer_id, customer)
+    _delete(session, RefusedDateSuggestion, RefusedDateSuggestion.customer_id, customer)
+    session.execute(update(Gesture).where(Gesture.customer_id == customer.id).values(note=None))
     session.execute(
         update(Touchpoint)
         .where(Touchpoint.customer_id == customer.id, Touchpoint.note.is_not(None))

@@ -1,0 +1,1 @@
+"""Keeping it personal: dates that matter to a customer, and the gestures owners make."""
