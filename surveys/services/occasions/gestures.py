@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, Gesture, User
 from surveys.services.cases.timeline import record_event
-from surveys.services.customers.touchpoints import record_touchpoint
+from surveys.services.customers.ledger import record_service_touch
 from surveys.services.settings import get_setting
 from surveys.validation.text import unstorable_text_reason
 
@@ -154,11 +154,11 @@ def record_gesture(
     note = (note or "").strip() or None
     currency = shop_currency(session)
     words = KINDS[kind] + (f" ({cost} {currency})" if cost else "") + (f": {note}" if note else "")
-    touch = record_touchpoint(
+    # Its polarity is the ledger's to give (surveys.services.customers.ledger).
+    touch = record_service_touch(
         session,
         customer=customer,
         kind=TOUCH_KIND,
-        polarity="positive",
         now=now,
         note=words[:MAX_NOTE_LENGTH],
         case=case,
