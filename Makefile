@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs in this many processes (pytest-xdist); each has its own test databases.
+TEST_PROCESSES ?= 2
 RUFF_OPTIONS := --line-length 100 --target-version py311
 
 .PHONY: run test lint clean
@@ -33,7 +35,7 @@ run: $(VENV)/.runtime-installed
 
 ## test: the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL too)
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest tests -ra --strict-markers $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -ra --strict-markers -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## lint: ruff's checks and formatting, as CI runs them
 lint: $(VENV)/.dev-installed

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 from tests.insights_data import make_insights_data
@@ -54,7 +55,7 @@ def test_the_admin_reads_the_dashboard_and_follows_a_figure(
     _log_in(page, base, admin_email, "/admin/dashboard")
     _charts_drawn(page)
     page.locator("#chart-net-score summary").click()
-    assert page.locator("#chart-net-score table").is_visible()
+    expect(page.locator("#chart-net-score table")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / f"dashboard-admin-1280-{backend}.png"), full_page=True)
     negative = page.locator('[data-figure="negative responses"]')
     assert negative.get_attribute("href").startswith("/admin/responses?from=")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from surveys.models import OutboxMessage
@@ -70,7 +71,8 @@ def test_admin_retries_a_failed_survey_and_previews_an_email_on_a_phone(
 
     page.goto(f"{base}/admin/emails/survey?variant=purchase")
     frame = page.frame_locator("iframe")
-    assert frame.locator("p", has_text="Are we exceeding your expectations?").is_visible()
+    # The preview loads inside its frame after the page itself; wait for it.
+    expect(frame.locator("p", has_text="Are we exceeding your expectations?")).to_be_visible()
     assert page.is_visible("text=Warmly,")
     page.screenshot(path=artifacts_dir / f"admin-email-preview-phone-{backend}.png", full_page=True)
     page.locator("iframe").screenshot(

@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from surveys.db import db
@@ -236,7 +237,8 @@ def test_a_person_sees_a_page_saying_we_are_back_in_a_moment(
     page.screenshot(path=artifacts_dir / f"database-unavailable-{width}.png", full_page=True)
     relay.restore()
     page.get_by_role("link", name="Try again").click()
-    assert page.get_by_role("button", name="Send my answers").is_visible()
+    # The link starts a navigation; wait for the survey to arrive rather than read the old page.
+    expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
     page.close()
 
 
