@@ -34,6 +34,8 @@ def _channels_page(*, form: ChatChannelForm | None = None, status: int = 200):
         form=form or _form(submitted=False),
         kinds=chat.KINDS,
         event_labels=chat.EVENTS,
+        event_names=chat.EVENT_NAMES,
+        masked_url=chat.masked_url,
         now=clock.now(),
     ), status
 

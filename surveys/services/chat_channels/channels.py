@@ -19,6 +19,7 @@ from surveys.models import OutboxMessage, User, WebhookEndpoint
 from surveys.models.outbox import OutboxStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.chat_channels.events import (
+    EVENT_NAMES,
     EVENTS,
     KINDS,
     TEST_TEMPLATE,
@@ -121,6 +122,12 @@ def clean_owner(session: Session, owner_id: str | int | None) -> User | None:
     if owner is None or not owner.active:
         raise WebhookEndpointError("Choose someone who can own cases, or everyone.", "owner_id")
     return owner
+
+
+def masked_url(url: str) -> str:
+    """The URL as the page shows it: the host, not the path that works as the password."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
 
 
 def label(endpoint: WebhookEndpoint) -> str:
@@ -284,7 +291,7 @@ def send_test_message(
         headline="Heart to Heart will post here. This is a test message.",
         quote="This is where the customer's own words come first.",
         facts=[
-            ("Events", ", ".join(EVENTS[event].lower() for event in channel.events)),
+            ("Posts", ", ".join(EVENT_NAMES[event] for event in channel.events)),
             ("Cases of", owner),
         ],
         link=Link(external_url("admin.list_chat_channels"), "The channel's settings"),

@@ -34,6 +34,16 @@ EVENTS = {
     FIX_CONFIRMED: "A customer confirmed the fix worked",
     WEEKLY_SUMMARY: "The weekly summary (Monday morning)",
 }
+# How a channel's card lists what it chose: "Posts negative answers, cases opened …".
+EVENT_NAMES = {
+    NEGATIVE_RESPONSE: "negative answers",
+    CASE_OPENED: "cases opened",
+    CASE_OVERDUE: "missed deadlines",
+    CASE_REOPENED: "reopened cases",
+    CUSTOMER_REPLIED: "customers' replies",
+    FIX_CONFIRMED: "confirmed fixes",
+    WEEKLY_SUMMARY: "the weekly summary",
+}
 # The outbox template of a test message; the others are "chat." + the event.
 TEST_TEMPLATE = "chat.test"
 TEMPLATE_PREFIX = "chat."

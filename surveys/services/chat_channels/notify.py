@@ -101,7 +101,9 @@ def notify_negative_answers(
     session: Session, case: Case, answers: list[Answer], *, now: datetime
 ) -> int:
     """A negative answer: the one that opened the case, or one added to its response later."""
-    return notify_case(session, NEGATIVE_RESPONSE, case, now=now, quote=_words_of(answers) or None)
+    written = [answer for answer in answers if answer.question.type == "text"]
+    quote = _words_of(written) or _words_of(answers)
+    return notify_case(session, NEGATIVE_RESPONSE, case, now=now, quote=quote or None)
 
 
 def notify_overdue(session: Session, case: Case, *, missed: str, now: datetime) -> int:
@@ -132,11 +134,15 @@ def case_note(case: Case, headline: str, *, quote: str | None) -> ChatNote:
 
 
 def customer_words(response: Response | None) -> str:
-    """What the customer wrote (their written answers), else the negative answers in words."""
+    """What the customer wrote that made the answer negative; else all they wrote; else their
+    negative answers in words ("4 out of 10")."""
     if response is None:
         return ""
-    return _words_of([a for a in response.answers if a.question.type == "text"]) or _words_of(
-        [a for a in response.answers if a.negative]
+    written = [a for a in response.answers if a.question.type == "text"]
+    return (
+        _words_of([a for a in written if a.negative])
+        or _words_of(written)
+        or _words_of([a for a in response.answers if a.negative])
     )
 
 
