@@ -495,3 +495,35 @@ def test_two_workers_queue_the_weeks_summary_once(committed_app, tmp_path):
                 select(OutboxMessage).where(OutboxMessage.template == "chat.weekly_summary")
             ).all()
             assert len(queued) == 1
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+def test_erasing_the_customer_removes_the_words_from_every_chat_message_and_stops_unsent_ones(
+    app, client, session, runner, clock, fake_sendgrid, people, webhook_receiver
+):
+    from surveys.services.chat_channels.notify import notify_case
+    from surveys.services.customers.erasure import erase_customer
+
+    add_channel(session, webhook_receiver.url_for(), events=["case_opened", "case_reopened"])
+    case = open_a_case(client, session, runner, fake_sendgrid, people)
+    run_worker(runner)  # case_opened is posted
+    with app.app_context():  # the worker's, or a request's, in the app: links need BASE_URL
+        notify_case(session, "case_reopened", case, now=clock.now())  # queued, not posted yet
+    session.flush()
+
+    erase_customer(session, case.customer, now=clock.now())
+    session.commit()
+
+    chat = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.template.like("chat.%"))
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert [(m.template, m.status, m.payload) for m in chat] == [
+        ("chat.case_opened", "sent", {}),
+        ("chat.case_reopened", "cancelled", {}),
+    ]
+    run_worker(runner)
+    assert len(webhook_receiver.requests) == 1
