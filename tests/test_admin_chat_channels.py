@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from surveys.models import AuditEntry, OutboxMessage, WebhookEndpoint
@@ -327,8 +328,6 @@ def test_an_admin_adds_a_teams_channel_in_a_browser_and_sends_a_test_message(
     tab.get_by_role("checkbox", name=re.compile("weekly summary")).check()
     tab.select_option("select[name=owner_id]", label="Olivia Owner's cases")
     tab.get_by_role("button", name="Add the channel").click()
-    from playwright.sync_api import expect
-
     expect(tab.get_by_role("heading", name="Customer care")).to_be_visible()
     tab.get_by_role("button", name=re.compile("Send a test message")).click()
     expect(tab.locator(".flash, [role=status]").first).to_be_visible()

@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from surveys.clock import FrozenClock
 from surveys.models import Case, OutboxMessage, WebhookEndpoint
 from surveys.services.chat_channels.events import EVENTS
+from surveys.services.chat_channels.notify import notify_case, queue_weekly_summaries
+from surveys.services.customers.erasure import erase_customer
+from surveys.services.webhooks_out.endpoints import send_ping
 from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_user
 from tests.fake_sendgrid import Reply
@@ -26,7 +30,7 @@ from tests.journey import (
 )
 from tests.pages import page, text_of
 from tests.test_inbound_email import ANA, address, post_parsed
-from tests.web import csrf_token
+from tests.web import csrf_token, log_in
 
 WORDS = UNHAPPY["one_thing"]
 ALL_EVENTS = list(EVENTS)
@@ -359,8 +363,6 @@ def test_a_channel_that_is_gone_is_paused_with_the_reason_and_resumed_by_an_admi
 
     admin = make_user(session, role="admin", name="Alex Admin")
     session.commit()
-    from tests.web import log_in
-
     log_in(client, admin)
     shown = page(client.get("/admin/channels"))
     card = shown.by_id(f"channel-{channel.id}")
@@ -390,8 +392,6 @@ def test_a_plain_webhook_endpoint_answering_410_is_not_paused(
     )
     session.add(endpoint)
     session.flush()
-    from surveys.services.webhooks_out.endpoints import send_ping
-
     admin = make_user(session, role="admin")
     webhook_receiver.respond_with(Reply(410))
     send_ping(session, endpoint, actor=admin, now=clock.now())
@@ -464,9 +464,6 @@ def test_an_owners_channel_summarises_that_owners_cases_only(
 
 
 def test_two_workers_queue_the_weeks_summary_once(committed_app, tmp_path):
-    from surveys.clock import FrozenClock
-    from surveys.services.chat_channels.notify import queue_weekly_summaries
-
     with committed_app.app_context():
         factory = committed_app.extensions["db"]["sessionmaker"]
         with factory() as session:
@@ -503,9 +500,6 @@ def test_two_workers_queue_the_weeks_summary_once(committed_app, tmp_path):
 def test_erasing_the_customer_removes_the_words_from_every_chat_message_and_stops_unsent_ones(
     app, client, session, runner, clock, fake_sendgrid, people, webhook_receiver
 ):
-    from surveys.services.chat_channels.notify import notify_case
-    from surveys.services.customers.erasure import erase_customer
-
     add_channel(session, webhook_receiver.url_for(), events=["case_opened", "case_reopened"])
     case = open_a_case(client, session, runner, fake_sendgrid, people)
     run_worker(runner)  # case_opened is posted
