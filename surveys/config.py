@@ -64,6 +64,10 @@ def config_from_environment(instance_path: Path) -> dict:
         # Requests per API key to /api/v1 and /v1 together (README's *Rate limits*).
         "API_RATE_LIMIT": api_rate_limit(env.get("API_RATE_LIMIT")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
+        # Slack and Teams channels may post to any http(s) URL, not only Slack's and
+        # Microsoft's hosts: for tests and a local stand-in, never for a real installation.
+        "CHAT_WEBHOOKS_ANY_HOST": env.get("CHAT_WEBHOOKS_ANY_HOST", "").lower()
+        in ("1", "true", "yes"),
         # API bodies larger than 1 MiB answer 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,

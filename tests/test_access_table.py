@@ -163,6 +163,12 @@ ACCESS = {
     ("POST", "/admin/webhooks/<int:endpoint_id>/ping"): (*ADMIN_ONLY, 302),
     ("POST", "/admin/webhooks/<int:endpoint_id>/secret"): (*ADMIN_ONLY, 200),  # shown once
     ("POST", "/admin/webhooks/<int:endpoint_id>/delete"): (*ADMIN_ONLY, 302),
+    ("GET", "/admin/channels"): (*ADMIN_ONLY, 200),
+    ("POST", "/admin/channels"): (*ADMIN_ONLY, 422),  # no URL given
+    ("POST", "/admin/channels/<int:channel_id>/test"): (*ADMIN_ONLY, 302),
+    ("POST", "/admin/channels/<int:channel_id>/pause"): (*ADMIN_ONLY, 302),
+    ("POST", "/admin/channels/<int:channel_id>/resume"): (*ADMIN_ONLY, 302),
+    ("POST", "/admin/channels/<int:channel_id>/delete"): (*ADMIN_ONLY, 302),
     ("GET", "/admin/api-keys"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/api-keys"): (*ADMIN_ONLY, 422),
     ("POST", "/admin/api-keys/<int:key_id>/revoke"): (*ADMIN_ONLY, 302),
@@ -278,10 +284,16 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
     endpoint = WebhookEndpoint(
         url="https://hooks.example/h2h", events=["case.opened"], secret="whsec_x" * 6
     )
+    channel = WebhookEndpoint(
+        kind="slack",
+        url="https://hooks.slack.com/services/T0/B0/x",
+        events=["case_opened"],
+        secret="whsec_x" * 6,
+    )
     assignment = QuestionSetAssignment(
         category="hardware", question_set_id=get_question_set(session, "fix-check").id
     )
-    session.add_all([*rules, message, endpoint, assignment])
+    session.add_all([*rules, message, endpoint, channel, assignment])
     key, _raw = make_api_key(session, "shop")
     event = CaseEvent(case_id=case.id, kind="customer_replied", body="Photo attached.")
     session.add(event)
@@ -313,6 +325,7 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         "message_id": message.id,
         "name": "survey",
         "endpoint_id": endpoint.id,
+        "channel_id": channel.id,
         "key_id": key.id,
         "filename": "app.css",
         "attachment_id": attachment.id,

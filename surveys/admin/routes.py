@@ -4,6 +4,7 @@ from surveys.admin import (  # noqa: F401
     allowances,
     api_keys,
     audit,
+    channels,
     dashboard,
     exports,
     neglected,

@@ -12,6 +12,7 @@ from surveys.db import db
 from surveys.models import WebhookEndpoint
 from surveys.services.webhooks_out import endpoints as webhook_endpoints
 from surveys.services.webhooks_out.endpoints import WebhookEndpointError
+from surveys.services.webhooks_out.events import WEBHOOK_KIND
 
 
 def _webhooks_page(
@@ -146,8 +147,8 @@ def delete_webhook_endpoint(endpoint_id: int):
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
     endpoint = db.session().get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        abort(404)
+    if endpoint is None or endpoint.kind != WEBHOOK_KIND:
+        abort(404)  # Slack and Teams channels are changed on their own page
     return endpoint
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,16 +68,33 @@ class AuditEntry(Base):
 
 
 class WebhookEndpoint(Base):
-    """A URL an admin registered to hear about responses and cases."""
+    """A URL an admin registered to hear about responses and cases.
+
+    `kind` "webhook" is a JSON webhook out (README's *Webhooks out*); "slack" and
+    "teams" are chat channels posted to through the same outbox rows and delivery
+    (README's *Slack and Microsoft Teams*), with their own events.
+    """
 
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), default="webhook", server_default="webhook")
     url: Mapped[str] = mapped_column(sa.String(2000))
     events: Mapped[list] = mapped_column(sa.JSON)
+    # Chat channels are not signed (Slack and Teams check nothing); they have one all the same.
     secret: Mapped[str] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Chat channels only: what the admin calls it ("#support"), and whose cases it hears
+    # about (None: everyone's).
+    name: Mapped[str | None] = mapped_column(sa.String(80))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Why we paused it ourselves (Slack or Teams answered 404 or 410); None when an admin did.
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    # The Monday of the last week whose summary was queued: one a week, never two.
+    summary_week: Mapped[date | None] = mapped_column(sa.Date)
+
+    owner: Mapped[User | None] = relationship()
 
 
 class ReceivedWebhook(Base):

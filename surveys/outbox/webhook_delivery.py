@@ -16,6 +16,11 @@ the email, with its own `surveys.outbox.claims.Claims`. The pattern is the email
 
 Redirects are not followed: a POST redirected to a GET would look delivered
 when nothing was received.
+
+Slack and Teams channels (`surveys.services.chat_channels`) are endpoints of
+their own kind and go the same way, unsigned (they check no signature); one
+that answers 404 or 410 is gone, so it is paused with that reason, and its
+messages wait for an admin to fix and resume it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from surveys.mail.senders import DeliveryFailure, PermanentFailure, TemporaryFai
 from surveys.models import OutboxMessage, WebhookEndpoint
 from surveys.models.outbox import OutboxStatus
 from surveys.outbox.claims import Claims, unclaim
+from surveys.services.chat_channels import channels as chat
 from surveys.services.webhooks_out import events as webhooks_out
 
 log = logging.getLogger(__name__)
@@ -59,7 +65,17 @@ class WebhookRequest:
     url: str
     event: str
     body: bytes
-    secret: str
+    # None: a Slack or Teams channel, posted to unsigned.
+    secret: str | None
+    kind: str = webhooks_out.WEBHOOK_KIND
+
+
+class EndpointRefused(TemporaryFailure):
+    """The endpoint answered, with a status other than 2xx (kept: 404 and 410 pause a chat)."""
+
+    def __init__(self, reason: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(reason, retry_after=retry_after)
+        self.status = status
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -107,7 +123,24 @@ class WebhookDelivery:
         if failure is None:
             return Counter(sent=self.claims.record_sent([message_id]))
         log.info("webhook delivery %s to %s: %s", message_id, request.url, failure.reason)
-        return self.claims.record_failures([message_id], failure)
+        outcomes = self.claims.record_failures([message_id], failure)
+        if (
+            request.kind in chat.KINDS
+            and isinstance(failure, EndpointRefused)
+            and failure.status in chat.GONE_STATUSES
+        ):
+            self._pause_gone_channel(message_id, failure.reason)
+        return outcomes
+
+    def _pause_gone_channel(self, message_id: int, reason: str) -> None:
+        with db.sessionmaker() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is not None and message.webhook_endpoint_id is not None:
+                if chat.pause_gone_channel(
+                    session, message.webhook_endpoint_id, reason, now=clock.now()
+                ):
+                    log.warning("chat channel %s paused: %s", message.webhook_endpoint_id, reason)
+            session.commit()
 
     def prepare(self, message_id: int) -> WebhookRequest | str:
         """Renew our lease and read what to send; else the outcome to count instead."""
@@ -134,7 +167,8 @@ class WebhookDelivery:
             url=endpoint.url,
             event=message.template,
             body=webhooks_out.body_bytes(message.payload),
-            secret=endpoint.secret,
+            secret=None if endpoint.kind in chat.KINDS else endpoint.secret,
+            kind=endpoint.kind,
         )
 
     def _give_up(self, message_id: int, reason: str) -> str:
@@ -153,12 +187,13 @@ def post(request: WebhookRequest, *, timeout: float, now: datetime) -> DeliveryF
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        webhooks_out.SIGNATURE_HEADER: webhooks_out.signature(
-            request.secret, int(now.timestamp()), request.body
-        ),
         "X-Surveys-Event": request.event,
         "X-Surveys-Delivery": str(request.message_id),
     }
+    if request.secret is not None:
+        headers[webhooks_out.SIGNATURE_HEADER] = webhooks_out.signature(
+            request.secret, int(now.timestamp()), request.body
+        )
     http_request = urllib.request.Request(
         request.url, data=request.body, headers=headers, method="POST"
     )
@@ -167,7 +202,7 @@ def post(request: WebhookRequest, *, timeout: float, now: datetime) -> DeliveryF
             answer.read(64 * 1024)  # let the receiver finish; what it says does not matter
         return None
     except urllib.error.HTTPError as exc:
-        return TemporaryFailure(_refusal(exc), retry_after=_retry_after(exc))
+        return EndpointRefused(_refusal(exc), status=exc.code, retry_after=_retry_after(exc))
     except TimeoutError:
         return TemporaryFailure(f"the endpoint did not answer within {timeout:g} s")
     except urllib.error.URLError as exc:

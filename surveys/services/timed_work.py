@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.outbox import retention
 from surveys.services import digests
 from surveys.services.cases import deadlines, fix_check, opening
+from surveys.services.chat_channels import notify as chat_notify
 from surveys.services.customers import autopilot
 from surveys.services.insights import rollups
 from surveys.services.occasions.reminders import queue_date_reminders
@@ -35,6 +36,9 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("reminders queued", reminders.queue_reminders),
         # Monday morning in each person's time zone; the digest's own row keeps it to one a week.
         ("weekly digests queued", digests.queue_weekly_digests),
+        # Monday morning in the business's time zone; each channel's `summary_week` keeps it
+        # to one a week.
+        ("weekly chat summaries queued", chat_notify.queue_weekly_summaries),
         ("autopilot members invited", autopilot.invite_due_members),
         # The dashboard's day tallies up to yesterday; at most once an hour (rollups.py).
         ("insight days counted", rollups.refresh_insight_rollups),

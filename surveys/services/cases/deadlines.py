@@ -16,6 +16,7 @@ from surveys.models import Case, User
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.timeline import record_event
+from surveys.services.chat_channels.notify import notify_overdue
 
 BREACHES = ("acknowledge", "resolve")
 
@@ -112,4 +113,5 @@ def _escalate(
             "notified": [person.email for person in recipients],
         },
     )
+    notify_overdue(session, case, missed=missed, now=now)
     # No touch point: a missed deadline is ours, not a contact with the customer (ledger).

@@ -15,6 +15,8 @@ from surveys.models.surveys import SurveyStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.queries import answer_words
 from surveys.services.cases.timeline import lock_case, record_event
+from surveys.services.chat_channels import events as chat
+from surveys.services.chat_channels.notify import notify_case
 from surveys.services.customers.ledger import record_service_touch
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
@@ -196,7 +198,9 @@ def reopen_case(
     # A new promise to the customer, with its own deadline and its own escalation.
     case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     case.resolve_escalated_at = None
-    return record_event(session, case, "reopened", now=now, body=body, data=data)
+    event = record_event(session, case, "reopened", now=now, body=body, data=data)
+    notify_case(session, chat.CASE_REOPENED, case, now=now)
+    return event
 
 
 def _route_away_from_inactive_owner(session: Session, case: Case, *, now: datetime) -> None:
@@ -251,6 +255,7 @@ def _confirm_fix(
     else:
         case.closed_reason = "confirmed"  # closed unconfirmed, and now confirmed after all
     record_service_touch(session, customer=case.customer, kind="fix_confirmed", now=now, case=case)
+    notify_case(session, chat.FIX_CONFIRMED, case, now=now)
     return event
 
 

@@ -25,6 +25,8 @@ from surveys.services.cases.conversation import CUSTOMER, waiting_on
 from surveys.services.cases.errors import CaseError
 from surveys.services.cases.fix_check import reopen_case
 from surveys.services.cases.timeline import lock_case, record_event
+from surveys.services.chat_channels import events as chat
+from surveys.services.chat_channels.notify import notify_case
 from surveys.services.settings import get_setting
 from surveys.services.webhooks_out.events import CASE_CUSTOMER_REPLIED, emit_case_event
 
@@ -159,6 +161,7 @@ def _customer_replied(session: Session, case: Case, email: ReceivedEmail, now: d
         )
     session.flush()
     emit_case_event(session, CASE_CUSTOMER_REPLIED, case, now=now)
+    notify_case(session, chat.CUSTOMER_REPLIED, case, now=now, quote=event.body or "")
     return Receipt("customer_replied", detail, case.id, event.id, listed)
 
 

@@ -29,6 +29,8 @@ from surveys.models import Answer, Case, CaseEvent, Response
 from surveys.models.cases import CaseStatus
 from surveys.outbox.enqueue import enqueue_email_to_user
 from surveys.services.cases.timeline import record_event
+from surveys.services.chat_channels import events as chat
+from surveys.services.chat_channels.notify import notify_case
 from surveys.services.customers.ledger import record_service_touch
 from surveys.services.routing.decisions import NoOwnerAvailable, RoutingDecision, choose_owner
 from surveys.services.settings import get_setting
@@ -93,6 +95,7 @@ def open_case(session: Session, response: Response, *, now: datetime) -> Case:
     )
     session.flush()
     emit_case_event(session, CASE_OPENED, case, now=now)
+    notify_case(session, chat.CASE_OPENED, case, now=now)
     return case
 
 

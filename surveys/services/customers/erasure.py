@@ -51,6 +51,7 @@ from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.audit import record_admin_change
 from surveys.services.cases.queries import answer_words
+from surveys.services.chat_channels.events import TEMPLATE_PREFIX as CHAT_TEMPLATE_PREFIX
 from surveys.services.insights.rollups import forget_answer_themes
 from surveys.services.surveys.scheduling import lock_customer
 
@@ -315,6 +316,13 @@ def _scrub_outbox(
     ).all()
     cancelled = 0
     for message in messages:
+        if message.template.startswith(CHAT_TEMPLATE_PREFIX):
+            # A Slack or Teams message quotes the customer inside its own sentences: nothing
+            # to scrub in place, so the body goes, and one not posted yet is not posted.
+            if message.status == OutboxStatus.PENDING:
+                message.status, message.last_error = OutboxStatus.CANCELLED, REASON
+            message.payload = {}
+            continue
         to_customer = (message.to_email or "").lower() == scrub.email
         if to_customer and message.status == OutboxStatus.PENDING:
             message.status, message.last_error = OutboxStatus.CANCELLED, REASON

@@ -22,6 +22,7 @@ from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import add_to_fix_check, answer_fix_check
 from surveys.services.cases.opening import note_negative_answers, open_case
+from surveys.services.chat_channels.notify import notify_negative_answers
 from surveys.services.customers.ledger import record_answer_touches
 from surveys.services.insights.themes import record_answer_themes
 from surveys.services.question_sets.versions import current_version
@@ -95,7 +96,10 @@ def submit_response(
         # "Yes" closes the case it asks about; "no" or "partly" reopens it.
         answer_fix_check(session, response, now=now)
     elif response.negative and survey.kind not in KINDS_WITHOUT_CASES:
-        open_case(session, response, now=now)
+        case = open_case(session, response, now=now)
+        notify_negative_answers(
+            session, case, [answer for answer in response.answers if answer.negative], now=now
+        )
     record_answer_touches(session, response, now=now)
     return response
 
@@ -143,9 +147,10 @@ def add_answers(
     elif negatives and survey.kind not in KINDS_WITHOUT_CASES:
         case = session.scalar(select(Case).where(Case.response_id == response.id))
         if case is None:
-            open_case(session, response, now=now)
+            case = open_case(session, response, now=now)
         else:
             note_negative_answers(session, case, negatives, now=now)
+        notify_negative_answers(session, case, negatives, now=now)
     return added
 
 

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from surveys.models import OutboxMessage, User, WebhookEndpoint
 from surveys.models.outbox import OutboxStatus
 from surveys.services.audit import record_admin_change
-from surveys.services.webhooks_out.events import EVENTS, PING, event_payload, queue_delivery
+from surveys.services.webhooks_out.events import (
+    EVENTS,
+    PING,
+    WEBHOOK_KIND,
+    event_payload,
+    queue_delivery,
+)
 
 MAX_URL_LENGTH = 2000
 SECRET_PREFIX = "whsec_"
@@ -144,7 +150,27 @@ def delete_endpoint(
     entry keeps its URL and events.
     """
     before = _snapshot(endpoint)
-    why = f"the endpoint was deleted by {actor.name}"[:300]
+    cancelled = cancel_undelivered(session, endpoint, f"the endpoint was deleted by {actor.name}")
+    record_admin_change(
+        session,
+        actor_user=actor,
+        action="webhook.deleted",
+        target=_target(endpoint),
+        before=before,
+        after={"cancelled_deliveries": cancelled},
+        now=now,
+    )
+    session.delete(endpoint)
+    session.flush()
+    return cancelled
+
+
+def cancel_undelivered(session: Session, endpoint: WebhookEndpoint, why: str) -> int:
+    """Before the endpoint goes: cancel what it has not received, unlink what it has.
+
+    Returns how many deliveries were cancelled. Past deliveries stay in the outbox.
+    """
+    why = why[:300]
     of_endpoint = OutboxMessage.webhook_endpoint_id == endpoint.id
     cancelled = session.execute(
         update(OutboxMessage)
@@ -168,17 +194,6 @@ def delete_endpoint(
         .values(webhook_endpoint_id=None),
         execution_options={"synchronize_session": False},
     )
-    record_admin_change(
-        session,
-        actor_user=actor,
-        action="webhook.deleted",
-        target=_target(endpoint),
-        before=before,
-        after={"cancelled_deliveries": cancelled},
-        now=now,
-    )
-    session.delete(endpoint)
-    session.flush()
     return cancelled
 
 
@@ -246,7 +261,13 @@ class EndpointSummary:
 
 def list_endpoints(session: Session) -> list[EndpointSummary]:
     """Every endpoint, oldest first, with its last few deliveries (newest first)."""
-    endpoints = list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+    endpoints = list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.kind == WEBHOOK_KIND)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
     if not endpoints:
         return []
     counts: dict[tuple[int, str], int] = {}

@@ -43,6 +43,9 @@ EVENTS = (
 # Sent to one endpoint when an admin asks for a test; nobody subscribes to it.
 PING = "ping"
 CHANNEL = "webhook"
+# The endpoints that get these JSON bodies; Slack and Teams channels share the table and the
+# delivery (`surveys.services.chat_channels`).
+WEBHOOK_KIND = "webhook"
 SIGNATURE_HEADER = "X-Surveys-Signature"
 
 
@@ -99,7 +102,9 @@ def emit_response_created(session: Session, response: Response, *, now: datetime
 def subscribed_endpoints(session: Session, event: str) -> list[WebhookEndpoint]:
     """The active endpoints that asked for `event`, oldest first."""
     active = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.kind == WEBHOOK_KIND, WebhookEndpoint.active.is_(True))
+        .order_by(WebhookEndpoint.id)
     )
     return [endpoint for endpoint in active if event in (endpoint.events or ())]
 

@@ -1,0 +1,80 @@
+"""What a chat channel can hear about, and the outbox row that posts one message to it.
+
+Kept apart from `channels` (the admins' changes, which reuse the webhooks' own) so
+that the services which queue messages import nothing of the webhooks out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from surveys.models import OutboxMessage, WebhookEndpoint
+from surveys.models.outbox import OutboxStatus
+from surveys.services.chat_channels.messages import SLACK, TEAMS, ChatNote, body_for
+
+# The webhooks' outbox channel (`webhooks_out.events.CHANNEL`): the same worker delivers both.
+OUTBOX_CHANNEL = "webhook"
+KINDS = {SLACK: "Slack", TEAMS: "Microsoft Teams"}
+
+NEGATIVE_RESPONSE = "negative_response"
+CASE_OPENED = "case_opened"
+CASE_OVERDUE = "case_overdue"
+CASE_REOPENED = "case_reopened"
+CUSTOMER_REPLIED = "customer_replied"
+FIX_CONFIRMED = "fix_confirmed"
+WEEKLY_SUMMARY = "weekly_summary"
+EVENTS = {
+    NEGATIVE_RESPONSE: "A customer gave a negative answer",
+    CASE_OPENED: "A case opened",
+    CASE_OVERDUE: "A case missed its deadline",
+    CASE_REOPENED: "A case reopened",
+    CUSTOMER_REPLIED: "A customer replied on their case",
+    FIX_CONFIRMED: "A customer confirmed the fix worked",
+    WEEKLY_SUMMARY: "The weekly summary (Monday morning)",
+}
+# How a channel's card lists what it chose: "Posts negative answers, cases opened …".
+EVENT_NAMES = {
+    NEGATIVE_RESPONSE: "negative answers",
+    CASE_OPENED: "cases opened",
+    CASE_OVERDUE: "missed deadlines",
+    CASE_REOPENED: "reopened cases",
+    CUSTOMER_REPLIED: "customers' replies",
+    FIX_CONFIRMED: "confirmed fixes",
+    WEEKLY_SUMMARY: "the weekly summary",
+}
+# The outbox template of a test message; the others are "chat." + the event.
+TEST_TEMPLATE = "chat.test"
+TEMPLATE_PREFIX = "chat."
+
+
+def queue_message(
+    session: Session,
+    channel: WebhookEndpoint,
+    template: str,
+    note: ChatNote,
+    *,
+    now: datetime,
+    case_id: int | None = None,
+    customer_id: int | None = None,
+) -> OutboxMessage:
+    """One outbox row posting `note` to the channel, formatted now, due now.
+
+    The body is a snapshot, as a webhook out's is: the channel hears what the
+    case looked like when it happened.
+    """
+    message = OutboxMessage(
+        channel=OUTBOX_CHANNEL,
+        template=template,
+        webhook_endpoint_id=channel.id,
+        payload=body_for(channel.kind, note),
+        context={},
+        case_id=case_id,
+        customer_id=customer_id,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message
