@@ -242,3 +242,20 @@ def test_the_case_page_says_nothing_when_no_purchase_waits(client, session, cloc
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
 
     assert "A new purchase is waiting" not in html
+
+
+def test_the_worker_decides_a_survey_held_after_its_case_closed(
+    client, auth, session, clock, runner, olivia, ana
+):
+    # The race the safety net is for: the purchase read the case as open while its close was
+    # committing, so the close did not see the survey it held.
+    case = open_case(session, olivia, ana, opened=clock.now() - 40 * DAY)
+    buy(client, auth, "W-10", clock.now())
+    case.status, case.closed_at, case.closed_reason = "closed", clock.now(), "confirmed"
+    session.commit()
+
+    run_worker(runner)
+
+    survey = survey_of(session, "W-10")
+    assert (survey.status, survey.send_at) in (("scheduled", clock.now()), ("sent", clock.now()))
+    assert len(survey_emails(session, survey)) == 1

@@ -137,12 +137,16 @@ def _known_purchase(order_id: str) -> Purchase:
 def _purchase_of_charge(charge: stripe.StripeCharge) -> Purchase:
     """The purchase a refunded charge paid for: by the order id on the payment, else by the
     payment itself; Ignored when we recorded neither."""
+    session = db.session()
     order_id = charge.metadata.order_id if charge.metadata else None
     if order_id is not None:
-        return _known_purchase(order_id)
+        try:
+            return purchase_with_order_id(session, order_id)
+        except PurchaseNotFound:
+            pass  # that order id never reached us; the payment itself may have
     purchase = None
     if charge.payment_intent is not None:
-        purchase = purchase_paid_by(db.session(), charge.payment_intent)
+        purchase = purchase_paid_by(session, charge.payment_intent)
     if purchase is None:
         raise Ignored(f"no purchase was paid by charge {charge.id}")
     return purchase

@@ -7,8 +7,10 @@ nothing is queued for it.
 
 Every close goes through one function (`surveys.services.cases.fix_check._close`: confirmed by
 the customer, or unconfirmed by the worker), which calls `release_held_surveys` in the same
-transaction: the survey is decided again in the very commit that closes the case, so no timed
-job has to find it later and no close can be missed. Each held survey of the customer then:
+transaction: the survey is decided again in the very commit that closes the case. One race is
+left to the worker: a purchase that read the case as open while the close was committing holds
+its survey after the close looked; `release_surveys_held_for_closed_cases` (a timed job, as a
+safety net) decides those on its next pass. Each held survey of the customer then:
 
 - stays held, naming the next case, while another of theirs is still unfinished;
 - is `skipped` when its purchase is now older than the age limit (`age_limit_days`);
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from surveys.models import Case, Customer, Survey
@@ -135,3 +137,25 @@ def _schedule(
         survey=survey,
         send_at=send_at,
     )
+
+
+# Customers handled per pass of the safety net.
+BATCH = 500
+
+
+def release_surveys_held_for_closed_cases(session: Session, now: datetime) -> int:
+    """The worker's safety net: decide the held surveys of customers with no case open any
+    more (a purchase that raced its customer's close); returns how many were scheduled."""
+    unfinished = exists().where(
+        Case.customer_id == Survey.customer_id, Case.status.in_(UNFINISHED_CASE_STATUSES)
+    )
+    customer_ids = session.scalars(
+        select(Survey.customer_id)
+        .where(Survey.status == SurveyStatus.HELD, ~unfinished)
+        .distinct()
+        .limit(BATCH)
+    ).all()
+    scheduled = 0
+    for customer_id in customer_ids:
+        scheduled += release_held_surveys(session, session.get(Customer, customer_id), now=now)
+    return scheduled
