@@ -7,6 +7,7 @@ way every close goes, with the clock under the test's control.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -259,3 +260,22 @@ def test_the_worker_decides_a_survey_held_after_its_case_closed(
     survey = survey_of(session, "W-10")
     assert (survey.status, survey.send_at) in (("scheduled", clock.now()), ("sent", clock.now()))
     assert len(survey_emails(session, survey)) == 1
+
+
+def test_withdrawing_pending_survey_requests_cancels_a_held_one_too(
+    client, session, clock, runner, olivia, ana
+):
+    # What an integrator does for a refunded order through the Delighted-compatible API.
+    _key, raw = make_api_key(session)
+    open_case(session, olivia, ana, opened=clock.now() - 40 * DAY, resolved=clock.now() - 8 * DAY)
+    bearer = {"Authorization": f"Bearer {raw}"}
+    buy(client, bearer, "W-11", clock.now())
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{raw}:".encode()).decode()}
+
+    response = client.delete("/v1/people/ana%40example.com/survey_requests/pending", headers=basic)
+    run_worker(runner)
+
+    assert response.status_code == 200
+    survey = survey_of(session, "W-11")
+    assert survey.status == "cancelled"
+    assert survey_emails(session, survey) == []
