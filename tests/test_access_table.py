@@ -59,6 +59,7 @@ ACCESS = {
     ("POST", "/s/<token>"): (422, 422, 422, 422),  # the required answer is missing
     ("POST", "/s/<token>/answer"): (422, 422, 422, 422),  # no answer chosen to send
     ("POST", "/s/<token>/more"): (303, 303, 303, 303),  # not answered yet: to the survey
+    ("GET", "/s/<token>/review"): (404, 404, 404, 404),  # no public review site is set
     ("GET", "/u/<token>"): (200, 200, 200, 200),
     ("POST", "/u/<token>"): (200, 200, 200, 200),  # RFC 8058 one click
     ("POST", "/u/<token>/why"): (409, 409, 409, 409),  # not unsubscribed: nothing to explain
@@ -178,6 +179,7 @@ ACCESS = {
     # --- the API: a bearer key, never a session (its description is public)
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200),
     ("POST", "/api/v1/purchases"): NEEDS_A_KEY,
+    ("POST", "/api/v1/purchases/<path:order_id>/cancel"): NEEDS_A_KEY,
     ("GET", "/api/v1/cases"): NEEDS_A_KEY,
     ("GET", "/api/v1/cases/<int:case_id>"): NEEDS_A_KEY,
     ("POST", "/api/v1/cases/<int:case_id>/acknowledge"): NEEDS_A_KEY,
@@ -331,6 +333,7 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         "attachment_id": attachment.id,
         "date_id": remembered.id,
         "suggestion": "note-1-6-12",
+        "order_id": purchase.order_id,
     }
 
 

@@ -406,6 +406,14 @@ _SETTING_FIELDS = {
         StringField,
         {"autocapitalize": "none", "spellcheck": "false", "placeholder": "Europe/Madrid"},
     ),
+    "https_url": (
+        URLField,
+        {
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "placeholder": "https://www.trustpilot.com/review/shop.example",
+        },
+    ),
 }
 
 

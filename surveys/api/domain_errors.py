@@ -16,6 +16,7 @@ from surveys.api.schemas import validation_problem
 from surveys.db import db
 from surveys.errors import ApiProblem
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
+from surveys.services.purchase_cancellations import PurchaseNotFound
 from surveys.services.purchases import PurchaseRejected
 
 # The services name a case's new owner `owner`; the API's body names it `owner_email`.
@@ -28,6 +29,7 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], ApiProblem]] = {
         {_FIELD_NAMES.get(exc.field, exc.field): [str(exc)]}
     ),
     PurchaseRejected: lambda exc: validation_problem(exc.errors),
+    PurchaseNotFound: lambda exc: ApiProblem(404, "Not Found", str(exc)),
 }
 
 

@@ -21,6 +21,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -31,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from surveys.api.json_body import read_json_body
 from surveys.api.schemas import validation_problem
 from surveys.models.cases import CASE_STATUSES
-from surveys.services import purchases
+from surveys.services import purchase_cancellations, purchases
 from surveys.services.cases import actions as case_actions
 from surveys.services.cases import replies
 from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
@@ -149,6 +151,32 @@ def check_purchase(data: object) -> tuple[purchases.PurchaseInput | None, dict[s
         return read_model(PurchaseInput, data).to_service_input(), {}
     except InvalidInput as exc:
         return None, exc.errors
+
+
+class CancelPurchaseInput(ApiInput):
+    """Why the order was refunded or cancelled: its survey and reminder are not sent."""
+
+    reason: Text(purchase_cancellations.MAX_REASON_LENGTH, multiline=False) = Field(
+        description='Why, in a few words ("returned: wrong size"); kept as the survey\'s '
+        "reason, and on the customer's ledger for a refund."
+    )
+    refunded: StrictBool = Field(
+        False,
+        description="True when the money went back to the customer: the refund is then "
+        "recorded as a negative touch on the customer's ledger (once per order).",
+    )
+
+
+_ORDER_ID = TypeAdapter(Text(MAX_ORDER_ID))
+
+
+def order_id_in_path(value: str) -> str | None:
+    """The order id of an address as stored, or None when no order can have it (too long, a
+    control character, spaces around it): such an address has nothing at it."""
+    try:
+        return value if _ORDER_ID.validate_python(value) == value else None
+    except ValidationError:
+        return None
 
 
 # --- case actions -------------------------------------------------------------------------
@@ -402,6 +430,7 @@ def parse_query(model: type[M]) -> M:
 
 BODY_MODELS = (
     PurchaseInput,
+    CancelPurchaseInput,
     AcknowledgeInput,
     ReplyInput,
     CommentInput,

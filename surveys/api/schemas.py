@@ -180,8 +180,10 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
                     "status": {
                         "type": "string",
                         "description": "At purchase time: `scheduled`, `throttled` (surveyed "
-                        "recently), `suppressed` (unsubscribed or bounced) or "
-                        "`skipped` (purchase too old); later `sent`, `answered`…",
+                        "recently), `suppressed` (unsubscribed or bounced), `skipped` "
+                        "(purchase too old) or `held` (the customer has a case open: decided "
+                        "again when it closes); later `sent`, `answered`, `cancelled` (the "
+                        "order was refunded or cancelled)…",
                     },
                     "send_at": {
                         **_NULLABLE_TIMESTAMP,

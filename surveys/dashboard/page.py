@@ -18,6 +18,7 @@ from surveys.services.customers.touchpoints import AIM
 from surveys.services.insights.cases import case_figures
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.mail import mail_figures
+from surveys.services.insights.reviews import review_link_clicks
 from surveys.services.insights.scores import choice_counts, negative_rate, net_score
 from surveys.services.insights.touches import neglected_count, touch_figures
 
@@ -88,6 +89,10 @@ def figures(
     cases, cases_before = case_figures(session, filters), case_figures(session, before)
     touch, touch_before = touch_figures(session, filters), touch_figures(session, before)
     neglected = neglected_count(session, now=now, owner_id=filters.owner_id)
+    reviews, reviews_before = (
+        review_link_clicks(session, filters),
+        review_link_clicks(session, before),
+    )
     sections = {
         "Surveys and mail": [
             Figure("surveys sent", str(mail.sent), str(mail_before.sent)),
@@ -136,6 +141,12 @@ def figures(
                 links.responses(negative="1"),
                 f"{negative.part} of {negative.whole}",
                 alert=bool(negative.part),
+            ),
+            Figure(
+                "review link followed",
+                str(reviews),
+                str(reviews_before),
+                note="people who went on to review us in public",
             ),
         ],
         "Closing the loop": [

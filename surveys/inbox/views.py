@@ -36,6 +36,7 @@ from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, 
 from surveys.services.customers import profile as customers
 from surveys.services.occasions.dates import coming_up_for
 from surveys.services.settings import get_setting
+from surveys.services.surveys import held
 from surveys.web_input import page_number
 
 
@@ -319,6 +320,9 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
         handover=conversation.handover(case),
         reopened=conversation.reopened_count(case),
         remembered=customers.remembered_about(s, case.customer),
+        # Purchases whose survey waits for the customer's open case to close.
+        waiting_purchases=held.held_surveys(s, case.customer_id),
+        age_limit_days=get_setting(s, "age_limit_days"),
         has_candidates=bool(candidates),
         error=error,
         **shown,

@@ -306,6 +306,8 @@ def reminder_email(session: Session, message: OutboxMessage, now: datetime) -> d
         raise CancelDelivery(f"the survey is {survey.status}; a reminder would only annoy")
     if survey.expires_at is not None and survey.expires_at <= now:
         raise CancelDelivery("the survey's link has expired")
+    if survey.purchase is not None and survey.purchase.cancelled_at is not None:
+        raise CancelDelivery(survey.purchase.cancellation_reason or "the order was cancelled")
     _refuse_unreachable(survey.customer)
     _hold_for_quiet_hours(session, survey.customer, now)
     return _survey_context(session, survey, message, now)

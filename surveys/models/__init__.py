@@ -31,6 +31,7 @@ from surveys.models.surveys import (
     EmailEvent,
     Response,
     ResponseNote,
+    ReviewLinkClick,
     Survey,
     SurveyToken,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "RememberedDate",
     "Response",
     "ResponseNote",
+    "ReviewLinkClick",
     "RoutingRule",
     "Setting",
     "Survey",

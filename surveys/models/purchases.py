@@ -29,6 +29,15 @@ class Purchase(Base):
     properties: Mapped[dict[str, str]] = mapped_column(
         sa.JSON, default=dict, server_default=sa.text("'{}'")
     )
+    # Stripe's PaymentIntent (`pi_…`) of the checkout that paid it: a refund names the payment,
+    # not the checkout, so this is how `charge.refunded` finds its purchase.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    # Refunded or cancelled (the shop's webhook, or the API's cancel): its survey and reminder
+    # are not sent. Set once; a repeated cancellation changes nothing.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    # When a full refund was reported: recorded once as a negative touch.
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship()

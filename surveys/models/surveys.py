@@ -19,8 +19,10 @@ SURVEY_KINDS = ("purchase", "fix_check", "relationship_review", "manual", "impor
 
 # scheduled: waiting for send_at; sent: in the customer's mailbox; answered.
 # throttled / suppressed / skipped: decided at purchase time, never sent.
-# cancelled: not sent after all (the address was suppressed meanwhile);
-# failed: refused by the mail service.
+# held: the customer has a case still open; decided again when it closes
+# (surveys.services.surveys.held).
+# cancelled: not sent after all (the address was suppressed meanwhile, the order was
+# refunded or cancelled); failed: refused by the mail service.
 class SurveyStatus(StrEnum):
     """Stored as these strings; a member compares equal to its string."""
 
@@ -30,6 +32,7 @@ class SurveyStatus(StrEnum):
     THROTTLED = "throttled"
     SUPPRESSED = "suppressed"
     SKIPPED = "skipped"
+    HELD = "held"
     CANCELLED = "cancelled"
     FAILED = "failed"
 
@@ -159,6 +162,19 @@ class Answer(Base):
     question: Mapped[Question] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("response_id", "question_id"),)
+
+
+class ReviewLinkClick(Base):
+    """A respondent followed the public review link from the thank-you page; one per survey,
+    however often they follow it (the dashboard counts people, not clicks of one person)."""
+
+    __tablename__ = "review_link_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    # Indexed: the dashboard counts the clicks of a range.
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class EmailEvent(Base):

@@ -33,6 +33,7 @@ from surveys.services.surveys.responses import (
     survey_version,
     unanswered_questions,
 )
+from surveys.services.surveys.review_link import public_review_url, record_review_click
 from surveys.services.surveys.tokens import find_token
 from surveys.templating import first_name
 
@@ -87,7 +88,7 @@ def submit_survey(token: str):
         session.rollback()  # another submit won the race; show what it recorded
         return _already_answered_page(survey, token)
     session.commit()
-    return _thank_you_page(survey, response)
+    return _thank_you_page(survey, response, link_token=token)
 
 
 @bp.post("/s/<token>/answer")
@@ -112,7 +113,7 @@ def send_one_answer(token: str):
         session.rollback()  # a second tap, or another tab, got there first
         return _already_answered_page(survey, token)
     session.commit()
-    return _thank_you_page(survey, response, token=token, offer_the_rest=True)
+    return _thank_you_page(survey, response, token=token, link_token=token, offer_the_rest=True)
 
 
 @bp.post("/s/<token>/more")
@@ -127,7 +128,9 @@ def add_more_answers(token: str):
     remaining = unanswered_questions(response)
     form = survey_form_class(remaining, required=False)()
     if not form.validate():
-        return _thank_you_page(survey, response, token=token, form=form, questions=remaining), 422
+        return _thank_you_page(
+            survey, response, token=token, link_token=token, form=form, questions=remaining
+        ), 422
     try:
         add_answers(session, survey, answers_from(form, remaining), now=clock.now())
     except SurveyClosed:
@@ -138,9 +141,32 @@ def add_more_answers(token: str):
         session.rollback()
         for key, why in invalid.errors.items():
             form[key].errors = [why]
-        return _thank_you_page(survey, response, token=token, form=form, questions=remaining), 422
+        return _thank_you_page(
+            survey, response, token=token, link_token=token, form=form, questions=remaining
+        ), 422
     session.commit()
-    return _thank_you_page(survey, response)
+    return _thank_you_page(survey, response, link_token=token)
+
+
+@bp.get("/s/<token>/review")
+def follow_review_link(token: str):
+    """The public review link of the thank-you page: count the click, then go to the review site.
+
+    A GET that records, unlike every other GET here: this link is only on the page shown after
+    answering, never in an email, so no mail scanner follows it; and the count is of people
+    who went to review us, nothing the customer said.
+    """
+    session = db.session()
+    survey = _token_or_abort(token).survey
+    review_url = public_review_url(session)
+    if survey is None or review_url is None:
+        abort(_page("public/link_not_found.html", 404))
+    if not _is_answered(survey):
+        # Offered after answering only: the survey itself comes first.
+        return redirect(url_for(".show_survey", token=token), 303)
+    record_review_click(session, survey, now=clock.now())
+    session.commit()
+    return redirect(review_url, 303)
 
 
 @bp.get("/u/<token>")
@@ -272,11 +298,13 @@ def _is_answered(survey: Survey) -> bool:
 
 
 def _already_answered_page(survey: Survey, token: str):
-    """Already answered; the questions still open are offered, as on the thank-you page."""
+    """Already answered; the questions still open, and the review link, are offered as on the
+    thank-you page."""
     remaining = unanswered_questions(survey.response) if survey.response else []
     return render_template(
         "public/already_answered.html",
         survey=survey,
+        review_link=_review_link(token),
         first_name=first_name(survey.customer.name),
         token=token,
         questions=remaining,
@@ -288,12 +316,17 @@ def _thank_you_page(
     survey: Survey,
     response: Response,
     *,
+    link_token: str,
     token: str | None = None,
     offer_the_rest: bool = False,
     form=None,
     questions: list[Question] | None = None,
 ) -> str:
-    """Thank the customer; after the one tap (or a refused addition), offer what is still open."""
+    """Thank the customer; after the one tap (or a refused addition), offer what is still open.
+
+    The public review link is offered to everyone who answered, whatever they answered.
+    `link_token` is the survey's link (`token` only when the other questions are offered).
+    """
     session = db.session()
     if offer_the_rest:
         questions = unanswered_questions(response)
@@ -306,10 +339,19 @@ def _thank_you_page(
         # No name while the case waits for an owner: the message already promises a person.
         owner_name=first_name(case.owner.name) if case and case.owner else None,
         message=get_setting(session, "thank_you_message"),
+        review_link=_review_link(link_token),
         token=token,
         questions=questions or [],
         more_form=form,
     )
+
+
+def _review_link(token: str) -> str | None:
+    """Our address that counts a click and leads to the public review site; None while an admin
+    has set no review site."""
+    if public_review_url(db.session()) is None:
+        return None
+    return url_for(".follow_review_link", token=token)
 
 
 def _survey_page(survey: Survey, questions: list[Question], form, token: str) -> str:

@@ -20,6 +20,7 @@ from surveys.models import Customer, Purchase, PurchaseItem, Survey, User
 from surveys.models.surveys import SurveyStatus
 from surveys.services.question_sets.assignments import question_set_for_purchase
 from surveys.services.settings import all_settings
+from surveys.services.surveys.held import first_unfinished_case, hold_reason
 from surveys.services.surveys.scheduling import record_unsent_survey, schedule_survey
 from surveys.validation.properties import check_properties
 
@@ -63,6 +64,8 @@ class PurchaseInput:
     # Anything else the sender told about the purchase; checked by record_purchase
     # (surveys.validation.properties: 50 at most, names ≤ 64 and values ≤ 500 characters).
     properties: dict[str, str] | None = None
+    # The provider's id of the payment (Stripe's PaymentIntent), which its refunds name.
+    payment_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ def _insert_purchase(
             "currency": data.currency,
             "source": source,
             "properties": properties,
+            "payment_reference": data.payment_reference,
             "created_at": now,
         },
         unless_exists="order_id",
@@ -305,7 +309,8 @@ def _decide_survey(
     survey_delay: timedelta | None = None,
     send_survey: bool = True,
 ) -> Survey:
-    """Skip purchases too old to ask about; otherwise schedule (or throttle, or suppress)."""
+    """Skip purchases too old to ask about; hold the survey while the customer has a case
+    open; otherwise schedule (or throttle, or suppress)."""
     settings = all_settings(session)  # one query for every setting this decision needs
     question_set = question_set_for_purchase(
         session,
@@ -330,6 +335,20 @@ def _decide_survey(
             status=SurveyStatus.SKIPPED,
             reason=skip_reason,
         )
+    if not customer_is_new and customer.suppressed_at is None:
+        # Decided again when the case closes (surveys.services.surveys.held).
+        waiting_on = first_unfinished_case(session, customer.id)
+        if waiting_on is not None:
+            return record_unsent_survey(
+                session,
+                customer=customer,
+                kind="purchase",
+                question_set=question_set,
+                now=now,
+                purchase=purchase,
+                status=SurveyStatus.HELD,
+                reason=hold_reason(waiting_on),
+            )
     delay = (
         survey_delay
         if survey_delay is not None

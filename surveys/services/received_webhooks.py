@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveys.models import ReceivedWebhook
+from surveys.models import Purchase, ReceivedWebhook
+from surveys.services.purchase_cancellations import Cancellation, cancel_purchase
 from surveys.services.purchases import (
     PurchaseInput,
     PurchaseResult,
@@ -62,3 +63,24 @@ def record_webhook_purchase(
     ):
         return find_purchase(session, purchase_input.order_id)
     return record_purchase(session, purchase_input, now=now, source=source)
+
+
+def cancel_webhook_purchase(
+    session: Session,
+    purchase: Purchase,
+    *,
+    source: str,
+    external_id: str | None,
+    reason: str,
+    refunded: bool,
+    now: datetime,
+) -> Cancellation | None:
+    """Stop asking about the purchase a webhook says was refunded or cancelled, once per
+    webhook id; None for a webhook seen before (it changes nothing). The purchase itself is
+    cancelled once too, however many webhooks say so (surveys.services.purchase_cancellations).
+    """
+    if external_id is not None and not claim_webhook(
+        session, source=source, external_id=external_id, now=now
+    ):
+        return None
+    return cancel_purchase(session, purchase, reason=reason, refunded=refunded, now=now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +20,9 @@ from surveys.services.audit import record_admin_change
 from surveys.validation.codes import known_timezones
 
 # Kinds of value: whole numbers in a range, a local time of day, a line of text,
-# a paragraph, a user's id (or none), a question set's key, an IANA time zone name.
-KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone")
+# a paragraph, a user's id (or none), a question set's key, an IANA time zone name,
+# an https:// address on the web (or none: empty).
+KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone", "https_url")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -192,6 +194,17 @@ SPECS: dict[str, SettingSpec] = {
             max_length=1000,
         ),
         SettingSpec(
+            "public_review_url",
+            "",
+            "Public review link",
+            "Where customers can review you in public (your Google Business profile, "
+            "Trustpilot…), as an https:// address. The thank-you page offers it to everyone "
+            "who answers, happy or not: review sites forbid asking only the happy ones. "
+            "Empty offers none.",
+            kind="https_url",
+            max_length=500,
+        ),
+        SettingSpec(
             "default_owner_id",
             None,
             "Default owner",
@@ -266,6 +279,8 @@ def clean_setting_value(key: str, value):
         if text not in known_timezones():
             raise SettingError("Enter an IANA time zone name, for example Europe/Madrid.")
         return text
+    if spec.kind == "https_url":
+        return _clean_https_url(spec, value)
     if spec.kind == "question_set":
         text = str(value or "").strip()
         if not text:
@@ -301,6 +316,29 @@ def _clean_text(spec: SettingSpec, value) -> str:
         raise SettingError("Use one plain line, without quotes or angle brackets.")
     if spec.pattern is not None and not re.fullmatch(spec.pattern, text):
         raise SettingError(spec.pattern_message or "This does not have the expected form.")
+    return text
+
+
+def _clean_https_url(spec: SettingSpec, value) -> str:
+    """An absolute https:// address with a host, or "" for none."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise SettingError(f"Keep it to {spec.max_length} characters or fewer.")
+    if not text.isprintable() or any(character.isspace() for character in text):
+        raise SettingError("An address cannot contain spaces or line breaks.")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise SettingError("That is not a web address.") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise SettingError(
+            "Give an https:// address, like https://www.trustpilot.com/review/shop.example."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise SettingError("Leave any user name and password out of a public address.")
     return text
 
 

@@ -20,7 +20,7 @@ from surveys.services.chat_channels import notify as chat_notify
 from surveys.services.customers import autopilot
 from surveys.services.insights import rollups
 from surveys.services.occasions.reminders import queue_date_reminders
-from surveys.services.surveys import reminders
+from surveys.services.surveys import held, reminders
 
 TimedJob = Callable[[Session, datetime], int]
 
@@ -33,6 +33,9 @@ def timed_jobs() -> list[tuple[str, TimedJob]]:
         ("cases given an owner", opening.assign_waiting_cases),
         ("escalated", deadlines.escalate_overdue_cases),
         ("closed unconfirmed", fix_check.close_unconfirmed_cases),
+        # A safety net too: a case's close decides its held surveys in the same commit, but a
+        # purchase that raced the close holds one the close could not see yet.
+        ("held surveys decided", held.release_surveys_held_for_closed_cases),
         ("reminders queued", reminders.queue_reminders),
         # Monday morning in each person's time zone; the digest's own row keeps it to one a week.
         ("weekly digests queued", digests.queue_weekly_digests),

@@ -1,4 +1,5 @@
-"""Shopify's `orders/paid` webhook: checking its signature, reading its order.
+"""Shopify's `orders/paid`, `orders/cancelled` and `refunds/create` webhooks: checking their
+signature, reading their order or refund.
 
 Shopify signs the raw body alone: `X-Shopify-Hmac-Sha256` is the base64
 HMAC-SHA256 of the body, keyed with the app's client secret (or, for a
@@ -19,6 +20,14 @@ How an order becomes a purchase:
 - items: `line_items` with `sku`, `title` (else `name`), `quantity` and
   `price`. Shopify's order does not carry the product type, so Shopify items
   have no category: route them by SKU or order total.
+
+A cancelled order (`orders/cancelled`, the order again with its `cancel_reason`) and a full
+refund (`refunds/create`) stop the ask for the purchase `shopify:<id>`
+(surveys.services.purchase_cancellations). A refund names its order (`order_id`) but not the
+order's total, so it is judged against the purchase we recorded: it is full when its
+transactions of kind `refund` that succeeded (or are still pending) add up to the order's
+total, or when its `refund_line_items` give back every item we recorded; anything less is a
+partial refund and changes nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +37,9 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -52,6 +63,11 @@ from surveys.webhooks.payloads import (
 )
 
 ORDERS_PAID = "orders/paid"
+ORDERS_CANCELLED = "orders/cancelled"
+REFUNDS_CREATE = "refunds/create"
+TOPICS = (ORDERS_PAID, ORDERS_CANCELLED, REFUNDS_CREATE)
+# A refund transaction that gives (or is giving) the money back; failed ones gave nothing.
+REFUNDING_STATUSES = ("success", "pending")
 PREFIX = "shopify:"
 MAX_WEBHOOK_ID = 200  # ReceivedWebhook.external_id
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
@@ -114,6 +130,87 @@ class ShopifyOrder(BaseModel):
     total_price: RoundedMoney = None
     currency: Currency = None
     line_items: Annotated[list[ShopifyLineItem], Field(max_length=MAX_ITEMS)] | None = None
+
+
+class ShopifyCancelledOrder(BaseModel):
+    """An orders/cancelled order: which order, and why Shopify says it was cancelled."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: ShopifyId
+    # customer, fraud, inventory, declined, staff, other
+    cancel_reason: ProviderText(100) = None
+
+
+class ShopifyRefundTransaction(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: ProviderText(32) = None
+    status: ProviderText(32) = None
+    amount: RoundedMoney = None
+
+
+class ShopifyRefundLineItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    quantity: WholeNumber(0, 1_000_000) = 0
+
+
+class ShopifyRefund(BaseModel):
+    """A refunds/create refund: the money given back and the lines it covers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: ShopifyId
+    note: ProviderText(200) = None
+    transactions: Annotated[list[ShopifyRefundTransaction], Field(max_length=MAX_ITEMS)] | None = (
+        None
+    )
+    refund_line_items: (
+        Annotated[list[ShopifyRefundLineItem], Field(max_length=MAX_ITEMS)] | None
+    ) = None
+
+
+@dataclass(frozen=True)
+class Refund:
+    """What a refund gives back: money, and how many items."""
+
+    order_id: str
+    amount: Decimal
+    quantity: int
+    note: str | None
+
+    def is_full(self, total: Decimal | None, item_quantities: list[int]) -> bool:
+        """Whether it gives back the whole order: its total, or every item recorded."""
+        if total is not None and total > 0 and self.amount >= total:
+            return True
+        ordered = sum(item_quantities)
+        return ordered > 0 and self.quantity >= ordered
+
+
+def order_id_of_cancelled(data: object) -> tuple[str, str | None]:
+    """The purchase's order id of an orders/cancelled order, and Shopify's reason."""
+    order = parse(ShopifyCancelledOrder, data)
+    return f"{PREFIX}{order.id}", order.cancel_reason
+
+
+def refund_from(data: object) -> Refund:
+    """A refunds/create refund as what it gives back."""
+    refund = parse(ShopifyRefund, data)
+    amount = sum(
+        (
+            transaction.amount
+            for transaction in refund.transactions or ()
+            if transaction.kind == "refund"
+            and transaction.status in REFUNDING_STATUSES
+            and transaction.amount is not None
+        ),
+        Decimal(0),
+    )
+    quantity = sum(line.quantity for line in refund.refund_line_items or ())
+    return Refund(
+        order_id=f"{PREFIX}{refund.order_id}", amount=amount, quantity=quantity, note=refund.note
+    )
 
 
 _WEBHOOK_ID = TypeAdapter(OptionalText(MAX_WEBHOOK_ID))

@@ -22,6 +22,14 @@ later with the second event). How a Checkout Session becomes a purchase:
   an API call that expands them, and we keep no Stripe API key). A session
   created with `metadata.item_name`, `metadata.sku` or `metadata.category`
   gives one item with those, which routing and question sets can use.
+- payment: the session's `payment_intent` (`pi_…`) is kept, because a refund names the
+  payment, not the checkout.
+
+Two events stop the ask (surveys.services.purchase_cancellations): `charge.refunded` when the
+charge is refunded in full (`refunded` true, or `amount_refunded` reaching `amount`; a partial
+refund changes nothing), found by the charge's `metadata.order_id` when the shop set one on the
+payment, else by its `payment_intent`; and `checkout.session.expired` for a session we recorded
+(rare: a session is recorded only once paid, and a paid one does not expire).
 """
 
 from __future__ import annotations
@@ -54,6 +62,9 @@ from surveys.webhooks.payloads import (
 
 TOLERANCE = timedelta(seconds=300)
 PAID_CHECKOUT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+EXPIRED_CHECKOUT = "checkout.session.expired"
+CHARGE_REFUNDED = "charge.refunded"
+RECORDED_EVENTS = (*PAID_CHECKOUT_EVENTS, EXPIRED_CHECKOUT, CHARGE_REFUNDED)
 MAX_EVENT_ID = 200  # ReceivedWebhook.external_id
 MAX_ORDER_ID = 128  # Purchase.order_id
 SESSION_PATH = "data.object"
@@ -109,8 +120,12 @@ def _minor_units(value: Any) -> Any:
 
 
 def _customer_id(value: Any) -> Any:
-    # Expanded, the customer is the object with its id inside.
+    # Expanded, the customer (or the payment intent) is the object with its id inside.
     return value.get("id") if isinstance(value, dict) else value
+
+
+# An id of Stripe's, as a string or inside its expanded object.
+StripeObjectId = Annotated[OptionalText(255), BeforeValidator(_customer_id)]
 
 
 class StripeMetadata(BaseModel):
@@ -143,6 +158,7 @@ class CheckoutSession(BaseModel):
     customer_details: StripeCustomerDetails | None = None
     customer_email: CandidateAddress = None
     customer: Annotated[OptionalText(128, cut=True), BeforeValidator(_customer_id)] = None
+    payment_intent: StripeObjectId = None
     created: Annotated[datetime | None, BeforeValidator(_unix_seconds)] = None
     # Before amount_total, which is read in it.
     currency: Currency = None
@@ -161,6 +177,43 @@ class CheckoutSession(BaseModel):
         if amount > MAX_MONEY:
             raise _problem(f"must be at most {MAX_MONEY}")
         return amount
+
+
+class ChargeMetadata(BaseModel):
+    """What the shop wrote on the payment (`payment_intent_data.metadata`): its order id."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: OptionalText(MAX_ORDER_ID) = None
+
+
+class StripeCharge(BaseModel):
+    """A refunded charge: how much of it went back, and the payment it belongs to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: OptionalText(255) = None
+    amount: Annotated[int | None, BeforeValidator(_minor_units)] = None
+    amount_refunded: Annotated[int | None, BeforeValidator(_minor_units)] = None
+    refunded: bool = False
+    payment_intent: StripeObjectId = None
+    metadata: ChargeMetadata | None = None
+
+    @property
+    def refunded_in_full(self) -> bool:
+        """Stripe's `refunded` is true only once the whole charge went back."""
+        if self.refunded:
+            return True
+        return bool(self.amount) and (self.amount_refunded or 0) >= self.amount
+
+
+class ExpiredSession(BaseModel):
+    """An expired Checkout Session: only which order it was."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: OptionalText(MAX_ORDER_ID) = None
+    metadata: StripeMetadata | None = None
 
 
 def _decimals(currency_code: str) -> int:
@@ -217,13 +270,34 @@ def _parse_header(header: str) -> tuple[str | None, list[bytes]]:
     return timestamp, signatures
 
 
-def checkout_event(data: object) -> tuple[StripeEvent, dict]:
-    """The event and its session, if it is one we record; Ignored for other types."""
+def recorded_event(data: object) -> tuple[StripeEvent, dict]:
+    """The event and its object (a session or a charge), if it is one we act on; Ignored for
+    other types."""
     event = parse(StripeEvent, data)
-    if event.type not in PAID_CHECKOUT_EVENTS:
+    if event.type not in RECORDED_EVENTS:
         raise Ignored(f"{event.type} events are not recorded")
     body = parse(CheckoutEventBody, data)
     return event, body.data.object
+
+
+def refunded_charge(charge: dict) -> StripeCharge:
+    """The charge of a charge.refunded event; Ignored when it is refunded only in part."""
+    read = parse(StripeCharge, charge, prefix=SESSION_PATH)
+    if not read.refunded_in_full:
+        raise Ignored(
+            f"charge {read.id} is refunded only in part ({read.amount_refunded} of "
+            f"{read.amount}): a partial refund changes nothing"
+        )
+    return read
+
+
+def order_id_of_expired(session: dict) -> str:
+    """The order id an expired session's purchase would have (see `purchase_from_session`)."""
+    expired = parse(ExpiredSession, session, prefix=SESSION_PATH)
+    order_id = (expired.metadata.order_id if expired.metadata else None) or expired.id
+    if order_id is None:
+        raise InvalidPayload({f"{SESSION_PATH}.id": ["is required"]})
+    return order_id
 
 
 def purchase_from_session(session: dict) -> PurchaseInput:
@@ -249,6 +323,7 @@ def purchase_from_session(session: dict) -> PurchaseInput:
         total=checkout.amount_total,
         currency=checkout.currency,
         items=_metadata_item(metadata),
+        payment_reference=checkout.payment_intent,
     )
 
 

@@ -1,5 +1,6 @@
 """Webhook endpoints: SendGrid's signed Event Webhook, Shopify orders and Stripe
-checkouts (README's *Shopify and Stripe*), and emails back from Inbound Parse (`inbound`).
+checkouts, with their cancellations and refunds (README's *Shopify and Stripe*), and emails
+back from Inbound Parse (`inbound`).
 
 Machines call these, so they answer problem documents, carry no session and
 need no CSRF token: each request proves itself with its signature instead.
@@ -18,9 +19,15 @@ from surveys.api.json_body import parse_json_document
 from surveys.api.schemas import purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import api_problem_response, problem_response
+from surveys.models import Purchase
 from surveys.outbox.outcomes import record_sendgrid_events
+from surveys.services.purchase_cancellations import (
+    PurchaseNotFound,
+    purchase_paid_by,
+    purchase_with_order_id,
+)
 from surveys.services.purchases import PurchaseInput
-from surveys.services.received_webhooks import record_webhook_purchase
+from surveys.services.received_webhooks import cancel_webhook_purchase, record_webhook_purchase
 from surveys.webhooks import inbound, sendgrid, shopify, stripe
 from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature
 
@@ -64,31 +71,105 @@ SHOPIFY_MAX_BODY = 8 * 1024 * 1024
 
 @bp.post("/shopify")
 def receive_shopify_order():
-    """Shopify's orders/paid webhook: verify it, then record the order's purchase once."""
+    """Shopify's order webhooks: verify them, then record a paid order's purchase once, or stop
+    asking about a cancelled or fully refunded one."""
     secrets = _configured_secrets("SHOPIFY_WEBHOOK_SECRET")
     request.max_content_length = SHOPIFY_MAX_BODY
     raw = request.get_data(cache=False)
     shopify.verify_signature(raw, request.headers.get("X-Shopify-Hmac-Sha256"), secrets)
     topic = request.headers.get("X-Shopify-Topic")
-    if topic != shopify.ORDERS_PAID:
+    if topic not in shopify.TOPICS:
         raise Ignored(
             f"the {topic or 'unnamed'} topic is not recorded; "
-            f"subscribe this address to {shopify.ORDERS_PAID} only"
+            f"subscribe this address to {', '.join(shopify.TOPICS)} only"
         )
-    purchase_input = shopify.purchase_from_order(parse_json_document(raw))
+    data = parse_json_document(raw)
     external_id = shopify.webhook_id(request.headers.get(shopify.WEBHOOK_ID_HEADER))
+    if topic == shopify.ORDERS_CANCELLED:
+        order_id, why = shopify.order_id_of_cancelled(data)
+        purchase = _known_purchase(order_id)
+        reason = f"the order was cancelled in Shopify ({why or 'no reason given'})"
+        return _cancel(purchase, "shopify", external_id, reason=reason, refunded=False)
+    if topic == shopify.REFUNDS_CREATE:
+        refund = shopify.refund_from(data)
+        purchase = _known_purchase(refund.order_id)
+        if not refund.is_full(purchase.total, [item.quantity for item in purchase.items]):
+            raise Ignored(f"order {refund.order_id} is refunded only in part: nothing changes")
+        reason = "the order was refunded in full in Shopify" + (
+            f" ({refund.note})" if refund.note else ""
+        )
+        return _cancel(purchase, "shopify", external_id, reason=reason, refunded=True)
+    purchase_input = shopify.purchase_from_order(data)
     return _record_purchase(purchase_input, source="shopify", external_id=external_id)
 
 
 @bp.post("/stripe")
 def receive_stripe_event():
-    """Stripe's Checkout events: verify them, then record each paid session's purchase once."""
+    """Stripe's events: verify them, then record each paid session's purchase once, or stop
+    asking about a fully refunded (or expired) one."""
     secrets = _configured_secrets("STRIPE_WEBHOOK_SECRET")
     raw = request.get_data(cache=False)
     stripe.verify_signature(raw, request.headers.get("Stripe-Signature"), secrets, now=clock.now())
-    event, checkout_session = stripe.checkout_event(parse_json_document(raw))
-    purchase_input = stripe.purchase_from_session(checkout_session)
+    event, event_object = stripe.recorded_event(parse_json_document(raw))
+    if event.type == stripe.CHARGE_REFUNDED:
+        charge = stripe.refunded_charge(event_object)
+        purchase = _purchase_of_charge(charge)
+        reason = "the order was refunded in full in Stripe"
+        return _cancel(purchase, "stripe", event.id, reason=reason, refunded=True)
+    if event.type == stripe.EXPIRED_CHECKOUT:
+        purchase = _known_purchase(stripe.order_id_of_expired(event_object))
+        reason = "the Stripe checkout session expired"
+        return _cancel(purchase, "stripe", event.id, reason=reason, refunded=False)
+    purchase_input = stripe.purchase_from_session(event_object)
     return _record_purchase(purchase_input, source="stripe", external_id=event.id)
+
+
+def _known_purchase(order_id: str) -> Purchase:
+    """The purchase of this order id; Ignored (200) for one we never recorded."""
+    try:
+        return purchase_with_order_id(db.session(), order_id)
+    except PurchaseNotFound:
+        # Not ours to survey (another channel's order, or one recorded before we were set up):
+        # a retry would never change that.
+        raise Ignored(f"no purchase has the order id {order_id}") from None
+
+
+def _purchase_of_charge(charge: stripe.StripeCharge) -> Purchase:
+    """The purchase a refunded charge paid for: by the order id on the payment, else by the
+    payment itself; Ignored when we recorded neither."""
+    session = db.session()
+    order_id = charge.metadata.order_id if charge.metadata else None
+    if order_id is not None:
+        try:
+            return purchase_with_order_id(session, order_id)
+        except PurchaseNotFound:
+            pass  # that order id never reached us; the payment itself may have
+    purchase = None
+    if charge.payment_intent is not None:
+        purchase = purchase_paid_by(session, charge.payment_intent)
+    if purchase is None:
+        raise Ignored(f"no purchase was paid by charge {charge.id}")
+    return purchase
+
+
+def _cancel(
+    purchase: Purchase, source: str, external_id: str | None, *, reason: str, refunded: bool
+):
+    """Stop asking about the purchase and answer with its receipt (200 either way)."""
+    session = db.session()
+    cancellation = cancel_webhook_purchase(
+        session,
+        purchase,
+        source=source,
+        external_id=external_id,
+        reason=reason,
+        refunded=refunded,
+        now=clock.now(),
+    )
+    session.commit()
+    if cancellation is None:
+        return {"ignored": "this webhook was received before"}, 200
+    return purchase_json(cancellation.result), 200
 
 
 def _configured_secrets(name: str) -> list[str]:

@@ -21,6 +21,7 @@ from surveys.services.customers.ledger import record_service_touch
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner
 from surveys.services.settings import get_setting
+from surveys.services.surveys.held import release_held_surveys
 from surveys.services.surveys.scheduling import schedule_survey
 from surveys.services.webhooks_out.events import CASE_CLOSED, emit_case_event
 
@@ -265,6 +266,8 @@ def _close(session: Session, case: Case, *, reason: str, body: str, now: datetim
     case.closed_reason = reason
     event = record_event(session, case, "closed", now=now, body=body, data={"reason": reason})
     emit_case_event(session, CASE_CLOSED, case, now=now)
+    # Every close passes here: a purchase's survey held for this case is decided in this commit.
+    release_held_surveys(session, case.customer, now=now)
     return event
 
 

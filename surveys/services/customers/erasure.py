@@ -287,7 +287,10 @@ def _cancel_surveys(session: Session, customer: Customer, scrub: _Scrubber) -> i
     """Surveys not yet sent will not be; the others keep their status, their reasons scrubbed."""
     cancelled = session.execute(
         update(Survey)
-        .where(Survey.customer_id == customer.id, Survey.status == SurveyStatus.SCHEDULED)
+        .where(
+            Survey.customer_id == customer.id,
+            Survey.status.in_((SurveyStatus.SCHEDULED, SurveyStatus.HELD)),
+        )
         .values(status=SurveyStatus.CANCELLED, status_reason=REASON)
     ).rowcount
     for survey in session.scalars(

@@ -6,8 +6,8 @@ The aim is ten positive touches for every negative one, so the ledger must be ho
   surprise, a service heroic), a congratulation on a date that matters to them, a fix they
   confirmed worked, a relationship review they answered well;
 - **negative**: something went wrong for them: a case opened by their answer, a fix that did
-  not work, a goodbye (they unsubscribed), an invoice or other negative contact an integrator
-  reports through the API;
+  not work, a goodbye (they unsubscribed), an order refunded in full (its reason kept), an
+  invoice or other negative contact an integrator reports through the API;
 - **neutral**: we asked and gave nothing: a survey, a reminder, a fix-check email, the
   survey they answered (its thank-you page is our manners, not a gift).
 
@@ -50,6 +50,7 @@ SERVICE_TOUCHES: dict[str, TouchKind] = {
         TouchKind("negative_answer", "negative", "Answered a survey unhappily; a case opened"),
         TouchKind("reopened", "negative", "The fix did not work; case reopened"),
         TouchKind("unsubscribed", "negative", "Unsubscribed from our surveys"),
+        TouchKind("refund", "negative", "An order refunded"),
         TouchKind("survey_sent", "neutral", "Sent a survey"),
         TouchKind("reminder_sent", "neutral", "Sent a reminder"),
         TouchKind("fix_check_sent", "neutral", "Asked whether the fix worked"),

@@ -46,7 +46,11 @@ def cancel_pending_surveys(session: Session, customer: Customer, *, reason: str)
     )
     cancelled = session.execute(
         update(Survey)
-        .where(Survey.customer_id == customer.id, Survey.status == SurveyStatus.SCHEDULED)
+        .where(
+            Survey.customer_id == customer.id,
+            # A survey held for an open case would otherwise be decided again when it closes.
+            Survey.status.in_((SurveyStatus.SCHEDULED, SurveyStatus.HELD)),
+        )
         .values(status=SurveyStatus.CANCELLED, status_reason=reason)
     ).rowcount
     session.flush()

@@ -6,7 +6,7 @@ still unanswered, its link still works and its customer can still be
 written to. `Survey.reminder_sent_at` is stamped when the reminder is queued,
 so it is never queued twice, even by two workers at once; the email itself
 re-checks all of this when it is delivered and is cancelled if the reminder
-became moot meanwhile (an answer, an unsubscribe, a bounce, expiry).
+became moot meanwhile (an answer, an unsubscribe, a bounce, expiry, a refund).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from surveys.models import Customer, OutboxMessage, Survey
+from surveys.models import Customer, OutboxMessage, Purchase, Survey
 from surveys.models.outbox import OutboxStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.settings import get_setting
@@ -32,6 +32,8 @@ def due_for_a_reminder(now: datetime, delay: timedelta):
     return (
         select(Survey.id)
         .join(Customer, Customer.id == Survey.customer_id)
+        # A refunded or cancelled order's survey may still be answered, but is not pressed.
+        .outerjoin(Purchase, Purchase.id == Survey.purchase_id)
         .where(
             Survey.status == SurveyStatus.SENT,
             Survey.reminder_sent_at.is_(None),
@@ -39,6 +41,7 @@ def due_for_a_reminder(now: datetime, delay: timedelta):
             Survey.expires_at > now,
             Customer.suppressed_at.is_(None),
             Customer.erased_at.is_(None),
+            Purchase.cancelled_at.is_(None),
         )
     )
 

@@ -189,6 +189,7 @@ _STATUS_SENTENCES = {
     SurveyStatus.THROTTLED: "The customer was surveyed recently.",
     SurveyStatus.SUPPRESSED: "The address unsubscribed or bounced.",
     SurveyStatus.SKIPPED: "The purchase is too old to ask about.",
+    SurveyStatus.HELD: "The customer has a case open; it waits until the case closes.",
     SurveyStatus.CANCELLED: "It was cancelled before it was sent.",
     SurveyStatus.FAILED: "The mail service refused it.",
 }
