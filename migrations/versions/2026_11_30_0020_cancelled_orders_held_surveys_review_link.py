@@ -2,7 +2,7 @@
 public review link (a survey `held` while its customer has a case open needs no column).
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0021
 Create Date: 2026-11-30
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
