@@ -59,12 +59,32 @@ QUESTION_TYPE_CHOICES = [
 BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
 
 
+class LabelTranslationForm(AppSubform):
+    """An option's label in one other language."""
+
+    language = HiddenField()
+    label = StringField("Label", filters=[strip])
+
+
+class TextTranslationForm(AppSubform):
+    """A question's text, and a written answer's words, in one other language."""
+
+    language = HiddenField()
+    text = TextAreaField("Question", filters=[strip], render_kw={"rows": 2})
+    words = TextAreaField("Negative when it mentions", filters=[strip], render_kw={"rows": 2})
+
+
+# Every language the editor offers, with room (see translations.editor_languages).
+MAX_EDITOR_LANGUAGES = 60
+
+
 class OptionForm(AppSubform):
     value = StringField(
         "Value", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
     )
     label = StringField("Label the customer sees", filters=[strip])
     negative = BooleanField("Negative")
+    translations = FieldList(FormField(LabelTranslationForm), max_entries=MAX_EDITOR_LANGUAGES)
 
 
 class QuestionForm(AppSubform):
@@ -87,6 +107,7 @@ class QuestionForm(AppSubform):
         "Negative when its tone is below", filters=[strip], render_kw={"inputmode": "decimal"}
     )
     not_empty = BooleanField("Negative whenever it is answered")
+    translations = FieldList(FormField(TextTranslationForm), max_entries=MAX_EDITOR_LANGUAGES)
 
 
 class DraftForm(AppForm):
@@ -99,12 +120,22 @@ class DraftForm(AppForm):
     name = StringField("Name", filters=[strip], validators=[Length(max=MAX_NAME)])
     questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 5)
 
-    def to_document(self) -> list[dict]:
-        """The questions as a document (the API's shape); blank option rows are dropped."""
-        return [question_document(entry.form) for entry in self.questions]
+    def to_document(self, default_language: str = "en") -> list[dict]:
+        """The questions as a document (the API's shape); blank option rows are dropped, and so
+        are blank translations (a language left empty reads the default text)."""
+        return [question_document(entry.form, default_language) for entry in self.questions]
 
 
-def question_document(form: QuestionForm) -> dict:
+def _translations(entries, field: str) -> dict[str, str]:
+    texts = {}
+    for entry in entries:
+        language, text = entry.form.language.data, entry.form[field].data
+        if language and text:
+            texts[language] = text
+    return texts
+
+
+def question_document(form: QuestionForm, default_language: str = "en") -> dict:
     """One question of the form in the document's shape, with only its type's fields."""
     kind = form.type.data
     question = {
@@ -113,11 +144,18 @@ def question_document(form: QuestionForm) -> dict:
         "text": form.text.data or "",
         "required": bool(form.required.data),
     }
+    translations = _translations(form.translations, "text")
+    if translations:
+        question["translations"] = translations
     if kind == "choice":
         rows = [row.form for row in form.options if (row.form.value.data or row.form.label.data)]
-        question["options"] = [
-            {"value": row.value.data or "", "label": row.label.data or ""} for row in rows
-        ]
+        question["options"] = []
+        for row in rows:
+            option = {"value": row.value.data or "", "label": row.label.data or ""}
+            labels = _translations(row.translations, "label")
+            if labels:
+                option["translations"] = labels
+            question["options"].append(option)
         negative = [row.value.data for row in rows if row.negative.data and row.value.data]
         question["negative"] = {"values": negative} if negative else None
     elif kind == "scale":
@@ -126,14 +164,26 @@ def question_document(form: QuestionForm) -> dict:
         at_most = _number(form.at_most.data)
         question["negative"] = None if at_most in (None, "") else {"at_most": at_most}
     else:
-        question["negative"] = _text_rule(form)
+        question["negative"] = _text_rule(form, default_language)
     return question
 
 
-def _text_rule(form: QuestionForm) -> dict | None:
+def _word_list(text: str | None) -> list[str]:
+    return [word.strip() for word in re.split(r"[,\n]", text or "") if word.strip()]
+
+
+def _text_rule(form: QuestionForm, default_language: str) -> dict | None:
     rule: dict = {}
-    words = [word.strip() for word in re.split(r"[,\n]", form.words.data or "") if word.strip()]
-    if words:
+    words = _word_list(form.words.data)
+    per_language = {
+        entry.form.language.data: _word_list(entry.form.words.data)
+        for entry in form.translations
+        if entry.form.language.data and _word_list(entry.form.words.data)
+    }
+    if per_language:
+        # Lists per language; the default field is the default language's list.
+        rule["words"] = ({default_language: words} if words else {}) | per_language
+    elif words:
         rule["words"] = words
     threshold = _decimal(form.sentiment_below.data)
     if threshold is not None:
@@ -162,30 +212,64 @@ def _number(text: str | None) -> int | str | None:
         return text
 
 
-def draft_form_data(document: list[dict], *, name: str, revision: int) -> dict:
-    """The editor's form data for a document (plus empty option rows to type into)."""
+def draft_form_data(
+    document: list[dict],
+    *,
+    name: str,
+    revision: int,
+    languages: list[str] = (),
+    default_language: str = "en",
+) -> dict:
+    """The editor's form data for a document (plus empty option rows to type into), with a
+    text per language of `languages` for each question and option."""
     return {
         "revision": revision,
         "name": name,
-        "questions": [question_form_data(question) for question in document],
+        "questions": [
+            question_form_data(question, languages, default_language) for question in document
+        ],
     }
 
 
-def question_form_data(question: dict) -> dict:
+def _texts(item: dict) -> dict:
+    texts = item.get("translations")
+    return texts if isinstance(texts, dict) else {}
+
+
+def _words_in(rule: dict) -> tuple[list, dict]:
+    """A rule's words as (the default field's list, lists by other language)."""
+    words = rule.get("words") or []
+    if isinstance(words, dict):
+        return [], words
+    return (words if isinstance(words, list) else []), {}
+
+
+def question_form_data(
+    question: dict, languages: list[str] = (), default_language: str = "en"
+) -> dict:
     """One question as the editor's form shows it."""
     rule = question.get("negative") or {}
     negative_values = set(rule.get("values") or ())
+    default_words, words_by_language = _words_in(rule)
+    if words_by_language:
+        default_words = words_by_language.get(default_language) or []
     options = [
         {
             "value": option.get("value", ""),
             "label": option.get("label", ""),
             "negative": option.get("value") in negative_values,
+            "translations": [
+                {"language": tag, "label": _texts(option).get(tag, "")} for tag in languages
+            ],
         }
         for option in question.get("options") or ()
     ]
     # Room for new options without JavaScript: empty rows are ignored on save.
     blanks = 2 if len(options) < 2 else 1
-    options += [{"value": "", "label": "", "negative": False}] * blanks
+    blank_translations = [{"language": tag, "label": ""} for tag in languages]
+    options += [
+        {"value": "", "label": "", "negative": False, "translations": blank_translations}
+    ] * blanks
     is_scale = question.get("type") == "scale"
     return {
         "key": question.get("key", ""),
@@ -196,9 +280,17 @@ def question_form_data(question: dict) -> dict:
         "max": _text(question.get("max")) if is_scale else "10",
         "at_most": _text(rule.get("at_most")),
         "options": options,
-        "words": ", ".join(rule.get("words") or ()),
+        "words": ", ".join(default_words),
         "sentiment_below": _text(rule.get("sentiment_below")),
         "not_empty": bool(rule.get("not_empty")),
+        "translations": [
+            {
+                "language": tag,
+                "text": _texts(question).get(tag, ""),
+                "words": ", ".join(words_by_language.get(tag) or ()),
+            }
+            for tag in languages
+        ],
     }
 
 
@@ -227,7 +319,17 @@ def apply_editor_action(document: list[dict], action: str) -> list[dict]:
     return document
 
 
-QUESTION_FIELD_NAMES = ("key", "type", "text", "required", "min", "max", "options", "negative")
+QUESTION_FIELD_NAMES = (
+    "key",
+    "type",
+    "text",
+    "translations",
+    "required",
+    "min",
+    "max",
+    "options",
+    "negative",
+)
 
 
 def group_question_errors(

@@ -21,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
@@ -42,6 +43,7 @@ from surveys.services.question_sets.fields import (
     Option,
     QuestionKey,
     QuestionText,
+    QuestionTranslations,
     Required,
     ScaleBound,
     ScaleRule,
@@ -53,6 +55,7 @@ from surveys.services.question_sets.fields import (
     read_scale_rule,
     read_text_rule,
     refusal,
+    without_empty_translations,
 )
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
@@ -73,8 +76,15 @@ class QuestionSetInvalid(ValueError):
 
 class _Question(DocumentModel):
     key: QuestionKey
-    text: QuestionText = Field(description="The question as the customer reads it.")
+    text: QuestionText = Field(
+        description="The question as the customer reads it, in the shop's default language."
+    )
+    translations: QuestionTranslations = Field(default_factory=dict)
     required: Required = False
+
+    @model_serializer(mode="wrap")
+    def _translated_only(self, handler) -> dict:
+        return without_empty_translations(handler(self))
 
 
 class ChoiceQuestion(_Question):

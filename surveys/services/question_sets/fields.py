@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from surveys.validation.languages import TAG_PATTERN, UnknownLanguage, language_tag
 from surveys.validation.numbers import as_whole_number
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
@@ -50,7 +51,17 @@ RESERVED_FIELD_NAMES = frozenset(
 SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-QUESTION_FIELDS = ("key", "type", "text", "required", "min", "max", "options", "negative")
+QUESTION_FIELDS = (
+    "key",
+    "type",
+    "text",
+    "translations",
+    "required",
+    "min",
+    "max",
+    "options",
+    "negative",
+)
 TYPES = ("choice", "scale", "text")
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 12
@@ -64,6 +75,8 @@ MAX_RULE_WORD = 80
 MAX_SCALE_POINTS = 11
 # Wide enough for any scale people answer, narrow enough for every integer column.
 SCALE_BOUND = 100
+# Languages one text may be written in besides the default (every shipped one, with room).
+MAX_LANGUAGES = 50
 
 TYPE_MESSAGE = "The type must be “choice”, “scale” or “text”."
 QUESTION_SHAPE = "Each question is an object with a key, a type and a text."
@@ -132,6 +145,58 @@ def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_l
     return Annotated[str, BeforeValidator(read), WithJsonSchema(schema)]
 
 
+def _translations(what: str, max_length: int, *, multiline: bool):
+    """A reader of a text's other languages: `{"es": "…", "pt-BR": "…"}` by BCP 47 tag.
+
+    Each text follows the default text's rules (storable, not blank, as long at most);
+    tags are written back as BCP 47 writes them (`pt_br` → `pt-BR`), each once.
+    """
+
+    def read(value: Any) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise refusal(
+                f'Give the {what} in other languages as {{"es": "…", "fr": "…"}}, by language code.'
+            )
+        if len(value) > MAX_LANGUAGES:
+            raise refusal(f"Keep it to {MAX_LANGUAGES} languages.")
+        texts: dict[str, str] = {}
+        for raw_tag, text in value.items():
+            try:
+                tag = language_tag(raw_tag)
+            except UnknownLanguage as exc:
+                raise refusal(str(exc)) from None
+            if tag in texts:
+                raise refusal(f"{tag} is given twice; keep one.")
+            if not isinstance(text, str) or not text.strip():
+                raise refusal(f"The {what} in {tag} is empty; write it, or leave the language out.")
+            reason = unstorable_text_reason(text, multiline=multiline)
+            if reason:
+                raise refusal(f"The {what} in {tag} {reason}.")
+            text = text.strip()
+            if len(text) > max_length:
+                raise refusal(f"Keep the {what} in {tag} to {max_length} characters.")
+            texts[tag] = text
+        return texts
+
+    schema = {
+        "type": ["object", "null"],
+        "maxProperties": MAX_LANGUAGES,
+        "propertyNames": {"pattern": TAG_PATTERN},
+        "additionalProperties": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_length,
+            "pattern": text_pattern(multiline=multiline, required=True),
+        },
+        "description": f"The {what} in other languages, by BCP 47 language code (es, fr, "
+        "pt-BR): each a language Babel knows, given once. A reader whose language is "
+        "missing gets the default text.",
+    }
+    return Annotated[dict[str, str], BeforeValidator(read), WithJsonSchema(schema)]
+
+
 def _question_key(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise refusal(MISSING["key"])
@@ -164,6 +229,8 @@ QuestionText = _written(
     missing=MISSING["text"],
     too_long=f"Keep the question to {MAX_QUESTION_TEXT} characters.",
 )
+QuestionTranslations = _translations("question", MAX_QUESTION_TEXT, multiline=True)
+LabelTranslations = _translations("label", MAX_LABEL, multiline=False)
 
 
 def _required(value: Any) -> bool:
@@ -215,6 +282,14 @@ class DocumentModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def without_empty_translations(dumped: dict) -> dict:
+    """A part as stored and compared: `translations` only when there are some, so a set
+    nobody translated reads exactly as it did before translations existed."""
+    if not dumped.get("translations"):
+        dumped.pop("translations", None)
+    return dumped
+
+
 class Option(DocumentModel):
     """One answer of a choice question: the value in links and exports, the label shown."""
 
@@ -230,6 +305,11 @@ class Option(DocumentModel):
         missing=MISSING["label"],
         too_long=f"Keep the label to {MAX_LABEL} characters.",
     )
+    translations: LabelTranslations = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _translated_only(self, handler) -> dict:
+        return without_empty_translations(handler(self))
 
 
 def _empty_rule(value: Any) -> Any:
@@ -308,7 +388,34 @@ def _sentiment_threshold(value: Any) -> float:
     return float(value)
 
 
-def _rule_words(value: Any) -> list[str]:
+def _rule_words(value: Any) -> list[str] | dict[str, list[str]]:
+    """One list for every answer (the default language's), or a list per language."""
+    if isinstance(value, dict):
+        return _words_by_language(value)
+    return _word_list(value)
+
+
+def _words_by_language(value: dict) -> dict[str, list[str]]:
+    if not value:
+        raise refusal('List the words per language, like {"en": ["refund"], "es": ["reembolso"]}.')
+    if len(value) > MAX_LANGUAGES:
+        raise refusal(f"Keep it to {MAX_LANGUAGES} languages.")
+    lists: dict[str, list[str]] = {}
+    for raw_tag, words in value.items():
+        try:
+            tag = language_tag(raw_tag)
+        except UnknownLanguage as exc:
+            raise refusal(str(exc)) from None
+        if tag in lists:
+            raise refusal(f"{tag} is given twice; keep one list.")
+        try:
+            lists[tag] = _word_list(words)
+        except PydanticCustomError as exc:
+            raise refusal(f"{tag}: {exc.message()}") from None
+    return lists
+
+
+def _word_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
         raise refusal('List the words or phrases that make an answer negative, like ["refund"].')
     if len(value) > MAX_RULE_WORDS:
@@ -339,6 +446,19 @@ def _not_empty(value: Any) -> bool:
     return value
 
 
+_WORD_LIST_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": MAX_RULE_WORDS,
+    "items": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_RULE_WORD,
+        "pattern": text_pattern(multiline=False, required=True),
+    },
+}
+
+
 class TextRule(DocumentModel):
     """When a written answer is negative: any part that matches is enough."""
 
@@ -356,21 +476,26 @@ class TextRule(DocumentModel):
         ),
     ] = None
     words: Annotated[
-        list[str] | None,
+        list[str] | dict[str, list[str]] | None,
         BeforeValidator(_rule_words),
         WithJsonSchema(
             {
-                "type": ["array", "null"],
-                "minItems": 1,
-                "maxItems": MAX_RULE_WORDS,
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": MAX_RULE_WORD,
-                    "pattern": text_pattern(multiline=False, required=True),
-                },
+                "anyOf": [
+                    {"type": "null"},
+                    _WORD_LIST_SCHEMA,
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "maxProperties": MAX_LANGUAGES,
+                        "propertyNames": {"pattern": TAG_PATTERN},
+                        "additionalProperties": _WORD_LIST_SCHEMA,
+                    },
+                ],
                 "description": "Negative when the answer has any of these words or phrases "
-                "(whole words, without regard to case or accents).",
+                "(whole words, without regard to case or accents): one list for every answer, "
+                'or a list per language (`{"en": [...], "es": [...]}`, each a BCP 47 code '
+                "Babel knows, given once), read by the customer's language, else the shop's "
+                "default language.",
             }
         ),
     ] = None
