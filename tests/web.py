@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from surveys.admin.forms import draft_form_data
+from surveys.admin.question_set_forms import draft_form_data
 from surveys.models import User
 from surveys.services.question_sets import drafts
 from surveys.services.question_sets.versions import get_question_set

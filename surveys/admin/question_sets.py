@@ -9,9 +9,9 @@ from wtforms import SelectChoice
 
 from surveys import clock
 from surveys.admin.blueprint import bp
-from surveys.admin.forms import (
+from surveys.admin.forms import CsrfOnlyForm
+from surveys.admin.question_set_forms import (
     CategoryAssignmentForm,
-    CsrfOnlyForm,
     DefaultQuestionSetForm,
     DiscardDraftForm,
     DraftForm,
@@ -22,14 +22,13 @@ from surveys.admin.forms import (
 )
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey
+from surveys.models import QuestionSet, QuestionSetAssignment, Survey
 from surveys.models.question_sets import IMPORTED_SET_KEYS
 from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
 from surveys.services.question_sets import (
     assignments,
     drafts,
-    history,
     publishing,
     translations,
     versions,
@@ -46,7 +45,7 @@ PREVIEW_FIRST_NAME = "Ana"
 PREVIEW_KINDS = {"fix-check": "fix_check", "relationship-review": "relationship_review"}
 
 
-def _question_set_or_404(key: str) -> QuestionSet:
+def question_set_or_404(key: str) -> QuestionSet:
     # No set's key holds a control character, and PostgreSQL cannot even compare a NUL.
     if unstorable_text_reason(key, multiline=False):
         abort(404)
@@ -144,7 +143,7 @@ def set_default_question_set():
     if not form.validate():
         return _list_page(default_form=form, status=422)
     session = db.session()
-    question_set = _question_set_or_404(form.question_set.data)
+    question_set = question_set_or_404(form.question_set.data)
     assignments.set_purchase_question_set(
         session, question_set, actor=acting_user(), now=clock.now()
     )
@@ -164,7 +163,7 @@ def assign_category():
     if not form.validate():
         return _list_page(category_form=form, status=422)
     session = db.session()
-    question_set = _question_set_or_404(form.question_set.data)
+    question_set = question_set_or_404(form.question_set.data)
     try:
         assignments.assign_category(
             session,
@@ -214,7 +213,7 @@ def _published_choices() -> list[SelectChoice]:
 def edit_question_set(key: str):
     """The draft editor: the questions, with the phone preview beside them."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     document = drafts.editor_document(session, question_set)
     default_language = translations.shop_default_language(session)
     languages = translations.editor_languages(default_language, document)
@@ -235,7 +234,7 @@ def edit_question_set(key: str):
 def save_question_set(key: str):
     """Save the draft after a button (add, remove, move, save), or publish it."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     form = DraftForm()
     if not form.validate():
         if form.revision.errors:  # not a form this editor produced
@@ -425,7 +424,7 @@ def _editor_page(
 def discard_draft(key: str):
     """Throw the draft away and start again from the published version."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     form = DiscardDraftForm()
     if not form.validate() or not (form.revision.data or "").isdigit():
         abort(400)
@@ -453,7 +452,7 @@ def discard_draft(key: str):
 def preview_question_set(key: str):
     """The draft (or `?version=N`) rendered by the customer's own survey page and form."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     if "version" in request.args:
         # Version numbers are whole numbers in an `integer` column, like ids.
         number = database_id(request.args["version"])
@@ -484,56 +483,3 @@ def preview_question_set(key: str):
     # The editor shows this page in a frame; other sites still may not.
     response.headers["Content-Security-Policy"] = FRAMED_BY_THIS_SITE
     return response
-
-
-# --- history ---------------------------------------------------------------------------------
-
-
-@bp.get("/question-sets/<key>/versions")
-def show_question_set_history(key: str):
-    """Every published version, newest first, with what changed from the one before."""
-    session = db.session()
-    question_set = _question_set_or_404(key)
-    published = list(question_set.versions)
-    counts = versions.answer_counts_by_version(session, question_set)
-    publishers = _publishers(question_set)
-    entries = []
-    previous = None
-    for version in published:
-        document = versions.version_document(version)
-        entries.append(
-            {
-                "version": version,
-                "answers": counts.get(version.id, 0),
-                "by": publishers.get(version.number),
-                "diff": history.diff_documents(previous, document)
-                if previous is not None
-                else None,
-                "questions": document,
-            }
-        )
-        previous = document
-    return render_template(
-        "admin/show_question_set_history.html",
-        question_set=question_set,
-        entries=list(reversed(entries)),
-    )
-
-
-def _publishers(question_set: QuestionSet) -> dict[int, str]:
-    """Who published each version (a person or an API key), from the audit log."""
-    entries = (
-        db.session()
-        .scalars(
-            select(AuditEntry).where(
-                AuditEntry.action == "question_set.published",
-                AuditEntry.target == f"question set {question_set.key}",
-            )
-        )
-        .all()
-    )
-    return {
-        entry.after["version"]: entry.actor_label
-        for entry in entries
-        if isinstance(entry.after, dict) and "version" in entry.after
-    }

@@ -47,16 +47,15 @@ from surveys.services.question_sets.fields import (
     Required,
     ScaleBound,
     ScaleRule,
-    TextRule,
     document_errors,
     error_at,
     error_details,
     read_choice_rule,
     read_scale_rule,
-    read_text_rule,
     refusal,
     without_empty_translations,
 )
+from surveys.services.question_sets.text_rules import TextRule, read_text_rule
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
 

@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from surveys.services.settings import SPECS, get_setting
 from surveys.text_reading import sentiment_reads
-from surveys.validation.languages import language_name, language_or_none, pick
+from surveys.validation.languages import (
+    is_right_to_left,
+    language_name,
+    language_or_none,
+    pick,
+)
 
 # The languages the product's own sentences ship in, in the order the editor shows them.
 SHIPPED_LANGUAGES = ("en", "es", "fr", "de", "pt-BR", "it", "nl", "ar")
@@ -33,9 +38,14 @@ def shop_default_language(session: Session) -> str:
     return language_or_none(get_setting(session, DEFAULT_LANGUAGE_SETTING)) or FALLBACK_LANGUAGE
 
 
-def reader_language(session: Session, customer) -> str:
+def reader_language(customer, *, default: str) -> str:
+    """The language a customer reads questions in: their locale, else `default` (the shop's)."""
+    return language_or_none(getattr(customer, "locale", None)) or default
+
+
+def customer_language(session: Session, customer) -> str:
     """The language a customer reads questions in: their locale, else the shop's default."""
-    return language_or_none(getattr(customer, "locale", None)) or shop_default_language(session)
+    return reader_language(customer, default=shop_default_language(session))
 
 
 def _field(item, name: str):
@@ -110,8 +120,6 @@ def editor_languages(default_language: str, document: list[dict]) -> list[Editor
 
 
 def describe_language(tag: str) -> EditorLanguage:
-    from surveys.validation.languages import is_right_to_left
-
     return EditorLanguage(
         tag=tag,
         name=language_name(tag),
