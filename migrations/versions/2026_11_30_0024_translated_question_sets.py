@@ -659,7 +659,18 @@ def _translate_if_never_edited(connection, set_id: int, seeded: list[dict], now)
             .order_by(questions.c.position)
         )
     ]
-    as_published = [{name: row[name] for name in COMPARED} for row in rows]
+    # (An option's translations are left out: after a downgrade they stay in its JSON.)
+    as_published = [
+        {
+            **{name: row[name] for name in COMPARED},
+            "options": [
+                {"value": option["value"], "label": option["label"]} for option in row["options"]
+            ]
+            if row["options"]
+            else row["options"],
+        }
+        for row in rows
+    ]
     if as_published != seeded or any(row["translations"] for row in rows):
         return  # an admin's version: theirs to translate
     version_id = connection.execute(
