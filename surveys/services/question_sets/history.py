@@ -73,19 +73,18 @@ def _question_differences(old: dict, new: dict) -> list[str]:
 
 
 def _translation_differences(what: str, old: dict | None, new: dict | None) -> list[str]:
-    """Each language whose text was added, changed or removed: “text (es): … → …”."""
+    """Languages whose text was added or removed (one line each), and each text reworded."""
     old, new = old or {}, new or {}
+    added = [tag for tag in new if tag not in old]
+    removed = [tag for tag in old if tag not in new]
     details = []
-    for tag in [*new, *(tag for tag in old if tag not in new)]:
-        before, after = old.get(tag), new.get(tag)
-        if before == after:
-            continue
-        if before is None:
-            details.append(f"{what} ({tag}) added: “{after}”")
-        elif after is None:
-            details.append(f"{what} ({tag}) removed")
-        else:
-            details.append(f"{what} ({tag}): “{before}” → “{after}”")
+    if added:
+        details.append(f"{what} added in {', '.join(added)}")
+    for tag in new:
+        if tag in old and old[tag] != new[tag]:
+            details.append(f"{what} ({tag}): “{old[tag]}” → “{new[tag]}”")
+    if removed:
+        details.append(f"{what} removed in {', '.join(removed)}")
     return details
 
 
