@@ -24,6 +24,7 @@ from tests.conftest import TEST_START
 from tests.factories import make_api_key, make_customer, make_purchase, make_sent_survey
 from tests.test_admin_question_sets import editor_form, form_from, press
 from tests.test_database import _migrate
+from tests.test_mail_rendering import html_links, parts, schedule, send_and_read
 
 OTHER_LANGUAGES = [tag for tag in SHIPPED_LANGUAGES if tag != "en"]
 SEEDED_SETS = ("heart-to-heart", "fix-check", "relationship-review")
@@ -353,3 +354,18 @@ def test_the_migration_translates_only_the_sets_nobody_edited(committed_app):
         heart = current(session, "heart-to-heart")
         assert heart.number == 4 and heart.questions[0].translations["nl"]
         session.close()
+
+
+def test_a_spanish_customers_survey_email_asks_in_spanish(app, session, runner, clock):
+    if "locale" not in Customer.__table__.columns:
+        pytest.skip("customers.locale arrives with the work on languages (issue 14)")
+    customer = make_customer(session, name="Ana Díaz")
+    customer.locale = "es"
+    session.commit()
+    schedule(session, clock, customer=customer)
+
+    text, html = parts(send_and_read(app, runner))
+
+    assert "¿Estamos superando tus expectativas?" in text
+    labels = [label for href, label in html_links(html) if "?a=" in href]
+    assert labels == ["Sí, y con creces", "Justo lo que esperaba", "Esperaba algo más"]
