@@ -25,6 +25,7 @@ from tests.factories import make_api_key, make_customer, make_purchase, make_sen
 from tests.test_admin_question_sets import editor_form, form_from, press
 from tests.test_database import _migrate
 from tests.test_mail_rendering import html_links, parts, schedule, send_and_read
+from tests.web import csrf_token_from
 
 OTHER_LANGUAGES = [tag for tag in SHIPPED_LANGUAGES if tag != "en"]
 SEEDED_SETS = ("heart-to-heart", "fix-check", "relationship-review")
@@ -369,3 +370,33 @@ def test_a_spanish_customers_survey_email_asks_in_spanish(app, session, runner, 
     assert "¿Estamos superando tus expectativas?" in text
     labels = [label for href, label in html_links(html) if "?a=" in href]
     assert labels == ["Sí, y con creces", "Justo lo que esperaba", "Esperaba algo más"]
+
+
+def test_a_spanish_customers_survey_page_asks_in_spanish_and_records_the_values(
+    client, session, clock
+):
+    if "locale" not in Customer.__table__.columns:
+        pytest.skip("customers.locale arrives with the work on languages (issue 14)")
+    customer = make_customer(session)
+    customer.locale = "es-ES"
+    purchase = make_purchase(session, customer, purchased_at=clock.now())
+    survey, token = make_sent_survey(session, customer, purchase=purchase, sent_at=clock.now())
+    session.commit()
+
+    shown = client.get(f"/s/{token}?a=short").get_data(as_text=True)
+    assert "¿Estamos superando tus expectativas?" in shown and "Esperaba algo más" in shown
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "¿Con qué probabilidad nos recomendarías" in html
+    response = client.post(
+        f"/s/{token}",
+        data={
+            "csrf_token": csrf_token_from(html),
+            "expectations": "short",
+            "one_thing": "El envío llegó tarde.",
+        },
+    )
+    assert response.status_code == 200
+    session.refresh(survey)
+    answers = {answer.question.key: answer for answer in survey.response.answers}
+    assert answers["expectations"].value == "short"
+    assert answers["one_thing"].negative_words == ["tarde"]
