@@ -17,6 +17,8 @@ from functools import cache
 from rapidfuzz.distance import OSA
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from surveys.validation.languages import pick
+
 # Whole answers that say "nothing to report". Compared after folding case, accents and punctuation.
 NON_ANSWERS = frozenset(
     {
@@ -50,6 +52,33 @@ NON_ANSWERS = frozenset(
         "not sure",
         "idk",
         "dunno",
+        # The same, in the other languages we ship (folded: no accents).
+        "nada",
+        "nada mas",
+        "ninguno",
+        "ninguna",
+        "todo bien",
+        "rien",
+        "rien du tout",
+        "non",
+        "tout va bien",
+        "nichts",
+        "nein",
+        "alles gut",
+        "nao",
+        "nenhum",
+        "nenhuma",
+        "tudo bem",
+        "niente",
+        "nulla",
+        "tutto bene",
+        "niets",
+        "nee",
+        "geen",
+        "alles goed",
+        "لا",
+        "لا شيء",
+        "لا يوجد",
     }
 )
 
@@ -133,6 +162,35 @@ DEFAULT_COMPLAINT_WORDS = (
     "get hold",
     "threw",
 )
+
+# The languages VADER's word list is written in. An answer in another language is still
+# scored (the score says little), but a rule's tone threshold is not applied to it: only its
+# words and "not empty" are. The editor says so beside each such language.
+SENTIMENT_LANGUAGES = ("en",)
+
+
+def sentiment_reads(language: str | None) -> bool:
+    """Whether the sentiment library can read answers written in `language` (a BCP 47 tag)."""
+    return language is None or language.replace("_", "-").split("-")[0].lower() in (
+        SENTIMENT_LANGUAGES
+    )
+
+
+def words_for(
+    words: list | dict | None, language: str | None, default_language: str = "en"
+) -> list[str]:
+    """The words a rule looks for in an answer written in `language`.
+
+    A plain list is for every answer (rules written before lists per language). A list per
+    language (`{"en": [...], "es": [...]}`) gives the customer's language's list, else the
+    shop's default language's, else none.
+    """
+    if not words:
+        return []
+    if isinstance(words, list):
+        return words
+    return pick(words, language) or pick(words, default_language) or []
+
 
 # Answers scoring below this are complaints. Chosen from tests/data/comments.csv; the confusion
 # table for each candidate is in bench/README.md ("Reading written answers").
@@ -222,8 +280,11 @@ class TextReading:
     reasons: list[str] = field(default_factory=list)
 
 
-def read_answer(text: str, rule: TextRule | None) -> TextReading:
-    """Score the answer and say which parts of the rule, if any, make it negative."""
+def read_answer(text: str, rule: TextRule | None, language: str | None = None) -> TextReading:
+    """Score the answer and say which parts of the rule, if any, make it negative.
+
+    `language` is the answer's (the customer's); the tone threshold applies only where the
+    sentiment library reads that language."""
     score = sentiment_score(text)
     if rule is None or not is_real_answer(text):
         return TextReading(score=score, negative=False)
@@ -231,7 +292,11 @@ def read_answer(text: str, rule: TextRule | None) -> TextReading:
     words = matching_words(text, rule.words) if rule.words else []
     if words:
         reasons.append("words")
-    if rule.sentiment_below is not None and score < rule.sentiment_below:
+    if (
+        rule.sentiment_below is not None
+        and score < rule.sentiment_below
+        and sentiment_reads(language)
+    ):
         reasons.append("sentiment")
     if rule.not_empty:
         reasons.append("not_empty")

@@ -27,8 +27,9 @@ from tests.journey import bearer
 from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
-# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule.
-SEEDED = 2
+# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule,
+# version 3 its texts in every shipped language.
+SEEDED = 3
 
 
 class _FormReader(HTMLParser):
@@ -215,13 +216,16 @@ def test_a_written_answers_rule_is_edited_in_the_form(admin_client, session):
     )
     assert press(admin_client, data, "publish").status_code == 302
     questions = current_version(session, the_set(session)).questions
-    assert questions[1].negative == {"sentiment_below": -0.5, "words": ["refund", "never arrived"]}
+    # The default field is the English list; the other languages' lists are kept as they were.
+    assert questions[1].negative["sentiment_below"] == -0.5
+    assert questions[1].negative["words"]["en"] == ["refund", "never arrived"]
+    assert questions[1].negative["words"]["es"][:2] == ["reembolso", "devolución del dinero"]
     assert questions[4].negative == {"not_empty": True}
     shown = editor_form(admin_client)
     assert shown["questions-1-words"] == "refund, never arrived"
     assert shown["questions-4-not_empty"] == "y"
     history_page = page(admin_client.get("/admin/question-sets/heart-to-heart/versions"))
-    assert "words removed: money back" in history_page.text
+    assert "words removed (en): money back" in history_page.text
     assert "negative when: never → any answer" in history_page.text
 
 

@@ -11,8 +11,9 @@ from surveys.models import AuditEntry, QuestionSet, QuestionSetVersion
 from surveys.text_reading import DEFAULT_COMPLAINT_WORDS, DEFAULT_SENTIMENT_THRESHOLD
 from tests.factories import make_api_key, make_user
 
-# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule.
-SEEDED = 2
+# The seeded heart-to-heart set's newest version: version 2 gave its written answer a rule,
+# version 3 its texts in every shipped language.
+SEEDED = 3
 
 
 @pytest.fixture
@@ -46,6 +47,13 @@ def test_get_shows_the_seeded_set_in_the_contract_shape(client, auth):
     assert body["version"] == SEEDED
     assert body["published_at"].endswith("Z")
     first = body["questions"][0]
+    # Every text also in the other shipped languages (tests/test_translated_question_sets.py).
+    assert first.pop("translations")["es"] == "¿Estamos superando tus expectativas?"
+    assert [option.pop("translations")["fr"] for option in first["options"]] == [
+        "Oui, et même largement",
+        "Oui, vous y répondez",
+        "Pas vraiment, j’attendais mieux",
+    ]
     assert first == {
         "key": "expectations",
         "type": "choice",
@@ -61,10 +69,8 @@ def test_get_shows_the_seeded_set_in_the_contract_shape(client, auth):
     recommend = next(q for q in body["questions"] if q["key"] == "recommend")
     assert (recommend["min"], recommend["max"], recommend["negative"]) == (0, 10, {"at_most": 6})
     one_thing = next(q for q in body["questions"] if q["key"] == "one_thing")
-    assert one_thing["negative"] == {
-        "sentiment_below": DEFAULT_SENTIMENT_THRESHOLD,
-        "words": list(DEFAULT_COMPLAINT_WORDS),
-    }
+    assert one_thing["negative"]["sentiment_below"] == DEFAULT_SENTIMENT_THRESHOLD
+    assert one_thing["negative"]["words"]["en"] == list(DEFAULT_COMPLAINT_WORDS)
     assert "options" not in one_thing
 
 
@@ -171,7 +177,8 @@ def test_the_order_of_negative_values_does_not_make_a_new_version(client, sessio
     body["questions"][0]["negative"] = {"values": ["no", "partly"]}
     response = client.put("/api/v1/question-sets/fix-check", headers=auth, json=body)
     assert response.status_code == 200
-    assert version_count(session, "fix-check") == 1
+    # Version 1 as seeded, version 2 its translations (migration 0024).
+    assert version_count(session, "fix-check") == 2
 
 
 def test_putting_an_unknown_key_creates_the_set_as_version_1(client, session, auth):

@@ -20,6 +20,7 @@ from datetime import datetime
 import email_validator
 import pytest
 import schemathesis
+from babel import localedata
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from schemathesis import GenerationMode
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from sqlalchemy import select
 
 from surveys.models import Case, User
+from surveys.validation.languages import language_or_none
 from surveys.validation.moments import parse_rfc3339
 from surveys.validation.numbers import as_whole_number
 from tests.conftest import TEST_START
@@ -131,12 +133,42 @@ def _fit_day_to_month(body: dict) -> None:
     body["day"] = min(day, longest)
 
 
+def _known_languages() -> list[str]:
+    """Language codes Babel knows (the document asks for those, in words), enough for any map."""
+    known = []
+    for identifier in sorted(localedata.locale_identifiers()):
+        tag = language_or_none(identifier)
+        if tag is not None and tag not in known:
+            known.append(tag)
+    return known
+
+
+KNOWN_LANGUAGES = _known_languages()
+
+
+def _in_known_languages(texts):
+    """The same texts, each under a language Babel knows (generated codes rarely are one)."""
+    if not isinstance(texts, dict):
+        return texts
+    return dict(zip(KNOWN_LANGUAGES, texts.values(), strict=False))
+
+
 def _fit_questions(questions: list) -> None:
-    """Distinct keys and option values; rules that name options; scales of 2 to 11 points."""
+    """Distinct keys and option values; rules that name options; scales of 2 to 11 points;
+    translations and word lists under languages Babel knows."""
     keys: set[str] = set()
     for index, question in enumerate(questions):
         if not isinstance(question, dict):
             continue
+        question["translations"] = _in_known_languages(question.get("translations"))
+        if question["translations"] is None:
+            del question["translations"]
+        for option in question.get("options") or ():
+            if isinstance(option, dict) and "translations" in option:
+                option["translations"] = _in_known_languages(option["translations"])
+        rule = question.get("negative")
+        if isinstance(rule, dict) and isinstance(rule.get("words"), dict):
+            rule["words"] = _in_known_languages(rule["words"])
         if question.get("key") in keys:
             question["key"] = f"q{index}_{question.get('key') or ''}"[:64]
         keys.add(question.get("key"))

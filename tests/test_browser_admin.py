@@ -98,8 +98,8 @@ def test_admin_adds_moves_previews_and_publishes_a_question(
 
     # Publish.
     # Version 2 gave the written answer its rule (migration 0006); the admin publishes 3.
-    page.get_by_role("button", name="Publish as version 3").click()
-    page.wait_for_selector("text=Published version 3.")
+    page.get_by_role("button", name="Publish as version 4").click()
+    page.wait_for_selector("text=Published version 4.")
     page.screenshot(path=artifacts_dir / f"{shot}-4-published.png", full_page=True)
     context.close()
     with sessions() as session:
@@ -107,7 +107,7 @@ def test_admin_adds_moves_previews_and_publishes_a_question(
             select(QuestionSet).where(QuestionSet.key == "heart-to-heart")
         )
         version = current_version(session, question_set)
-        assert version.number == 3
+        assert version.number == 4
         assert [q.key for q in version.questions][3:6] == ["recommend", "on_time", "preferences"]
 
     # A new purchase arrives; the worker sends its survey; the customer opens it on a phone.

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from surveys.admin.forms import DraftForm, NewUserForm, settings_form_class
+from surveys.admin.forms import NewUserForm, settings_form_class
+from surveys.admin.question_set_forms import DraftForm
 from surveys.forms import AppForm, AppSubform
 from surveys.inbox.forms import LoginForm, NoteForm
 from surveys.models import CaseEvent, CustomerNote

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from surveys.admin.forms import draft_form_data
+from surveys.admin.question_set_forms import draft_form_data
 from surveys.models import User
 from surveys.services.question_sets import drafts
+from surveys.services.question_sets.translations import editor_languages
 from surveys.services.question_sets.versions import get_question_set
 from tests.factories import PASSWORD
 from tests.pages import page
@@ -59,9 +60,12 @@ def _nested_form_data(prefix: str, value) -> dict[str, str]:
 def editor_form_data(session, key: str) -> dict[str, str]:
     """The question-set editor's form for the set's draft, as its page posts it (Save)."""
     question_set = get_question_set(session, key)
+    document = drafts.editor_document(session, question_set)
     data = draft_form_data(
-        drafts.editor_document(session, question_set),
+        document,
         name=question_set.name,
         revision=question_set.draft_revision,
+        # Every language's texts, as the page carries them (shown or hidden).
+        languages=[language.tag for language in editor_languages("en", document)],
     )
     return {**_nested_form_data("", data), "action": "save"}

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import math
-import re
-
 from wtforms import (
-    BooleanField,
     EmailField,
-    FieldList,
-    FormField,
-    HiddenField,
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -22,279 +14,21 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.forms import AppForm, AppSubform, strip
+from surveys.forms import AppForm, strip
 from surveys.models.admin import ROUTING_FIELDS
-from surveys.services.question_sets.assignments import MAX_CATEGORY
-from surveys.services.question_sets.fields import (
-    MAX_NAME,
-    MAX_OPTIONS,
-    MAX_QUESTIONS,
-    TEXT_RULE_PARTS,
-)
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
 from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
 from surveys.services.webhooks_out.events import EVENTS as WEBHOOK_EVENTS
-from surveys.validation.numbers import MAX_DATABASE_ID
 
 
 class CsrfOnlyForm(AppForm):
     """A button that changes something: only the CSRF token (delete, move, deactivate…)."""
-
-
-# --- the question-set editor -----------------------------------------------------------------
-
-QUESTION_TYPE_CHOICES = [
-    SelectChoice("choice", "Choice"),
-    SelectChoice("scale", "Scale"),
-    SelectChoice("text", "Text"),
-]
-BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
-
-
-class OptionForm(AppSubform):
-    value = StringField(
-        "Value", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
-    )
-    label = StringField("Label the customer sees", filters=[strip])
-    negative = BooleanField("Negative")
-
-
-class QuestionForm(AppSubform):
-    key = StringField(
-        "Key", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
-    )
-    type = SelectField("Type", choices=QUESTION_TYPE_CHOICES, default="text")
-    text = TextAreaField("Question", filters=[strip], render_kw={"rows": 2})
-    required = BooleanField("Required")
-    # Kept as text so that whatever the admin typed survives a save; the
-    # service's validation says what is wrong with it before publishing.
-    min = StringField("From", filters=[strip], render_kw={"inputmode": "numeric"})
-    max = StringField("To", filters=[strip], render_kw={"inputmode": "numeric"})
-    at_most = StringField(
-        "Negative at or below", filters=[strip], render_kw={"inputmode": "numeric"}
-    )
-    options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
-    words = TextAreaField("Negative when it mentions", filters=[strip], render_kw={"rows": 3})
-    sentiment_below = StringField(
-        "Negative when its tone is below", filters=[strip], render_kw={"inputmode": "decimal"}
-    )
-    not_empty = BooleanField("Negative whenever it is answered")
-
-
-class DraftForm(AppForm):
-    """The whole draft, posted by every button of the editor."""
-
-    # The draft's revision as the editor wrote it: never negative, and an `integer` column.
-    revision = IntegerField(
-        "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
-    )
-    name = StringField("Name", filters=[strip], validators=[Length(max=MAX_NAME)])
-    questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 5)
-
-    def to_document(self) -> list[dict]:
-        """The questions as a document (the API's shape); blank option rows are dropped."""
-        return [question_document(entry.form) for entry in self.questions]
-
-
-def question_document(form: QuestionForm) -> dict:
-    """One question of the form in the document's shape, with only its type's fields."""
-    kind = form.type.data
-    question = {
-        "key": form.key.data or "",
-        "type": kind,
-        "text": form.text.data or "",
-        "required": bool(form.required.data),
-    }
-    if kind == "choice":
-        rows = [row.form for row in form.options if (row.form.value.data or row.form.label.data)]
-        question["options"] = [
-            {"value": row.value.data or "", "label": row.label.data or ""} for row in rows
-        ]
-        negative = [row.value.data for row in rows if row.negative.data and row.value.data]
-        question["negative"] = {"values": negative} if negative else None
-    elif kind == "scale":
-        question["min"] = _number(form.min.data)
-        question["max"] = _number(form.max.data)
-        at_most = _number(form.at_most.data)
-        question["negative"] = None if at_most in (None, "") else {"at_most": at_most}
-    else:
-        question["negative"] = _text_rule(form)
-    return question
-
-
-def _text_rule(form: QuestionForm) -> dict | None:
-    rule: dict = {}
-    words = [word.strip() for word in re.split(r"[,\n]", form.words.data or "") if word.strip()]
-    if words:
-        rule["words"] = words
-    threshold = _decimal(form.sentiment_below.data)
-    if threshold is not None:
-        rule["sentiment_below"] = threshold
-    if form.not_empty.data:
-        rule["not_empty"] = True
-    return rule or None
-
-
-def _decimal(text: str | None) -> float | str | None:
-    """A number when the text is one ("-0,4", "−0.4"); else the text, kept (JSON has no NaN)."""
-    try:
-        number = float(text.replace("−", "-").replace(",", ".")) if text else None
-    except ValueError:
-        return text
-    return text if number is not None and not math.isfinite(number) else number
-
-
-def _number(text: str | None) -> int | str | None:
-    """A whole number when the text is one; otherwise the text itself, kept for the admin."""
-    if text in (None, ""):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def draft_form_data(document: list[dict], *, name: str, revision: int) -> dict:
-    """The editor's form data for a document (plus empty option rows to type into)."""
-    return {
-        "revision": revision,
-        "name": name,
-        "questions": [question_form_data(question) for question in document],
-    }
-
-
-def question_form_data(question: dict) -> dict:
-    """One question as the editor's form shows it."""
-    rule = question.get("negative") or {}
-    negative_values = set(rule.get("values") or ())
-    options = [
-        {
-            "value": option.get("value", ""),
-            "label": option.get("label", ""),
-            "negative": option.get("value") in negative_values,
-        }
-        for option in question.get("options") or ()
-    ]
-    # Room for new options without JavaScript: empty rows are ignored on save.
-    blanks = 2 if len(options) < 2 else 1
-    options += [{"value": "", "label": "", "negative": False}] * blanks
-    is_scale = question.get("type") == "scale"
-    return {
-        "key": question.get("key", ""),
-        "type": question.get("type") or "text",
-        "text": question.get("text", ""),
-        "required": bool(question.get("required")),
-        "min": _text(question.get("min")) if is_scale else "0",
-        "max": _text(question.get("max")) if is_scale else "10",
-        "at_most": _text(rule.get("at_most")),
-        "options": options,
-        "words": ", ".join(rule.get("words") or ()),
-        "sentiment_below": _text(rule.get("sentiment_below")),
-        "not_empty": bool(rule.get("not_empty")),
-    }
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
-def apply_editor_action(document: list[dict], action: str) -> list[dict]:
-    """The document after the editor's button: add, remove, or move a question up or down."""
-    document = list(document)
-    verb, _, index_text = action.partition("-")
-    if verb == "add":
-        return [*document, dict(BLANK_QUESTION)]
-    # str.isdigit() would take "²", which int() refuses.
-    if not index_text.isascii() or not index_text.isdigit() or len(index_text) > 4:
-        return document
-    index = int(index_text)
-    if index >= len(document):
-        return document
-    if verb == "remove":
-        del document[index]
-    elif verb == "up" and index > 0:
-        document[index - 1], document[index] = document[index], document[index - 1]
-    elif verb == "down" and index < len(document) - 1:
-        document[index + 1], document[index] = document[index], document[index + 1]
-    return document
-
-
-QUESTION_FIELD_NAMES = ("key", "type", "text", "required", "min", "max", "options", "negative")
-
-
-def group_question_errors(
-    errors: dict[str, list[str]], count: int
-) -> tuple[list[str], list[dict[str, list[str]]]]:
-    """Split the service's errors by dotted path into the set's own and each question's.
-
-    Option errors (`questions.0.options.1.label`) are shown with their question's options,
-    as "Option 2: …".
-    """
-    general: list[str] = []
-    per_question: list[dict[str, list[str]]] = [{} for _ in range(count)]
-    for path, messages in errors.items():
-        parts = path.split(".")
-        if (
-            parts[0] != "questions"
-            or len(parts) < 2
-            or not parts[1].isdigit()
-            or int(parts[1]) >= count
-        ):
-            general.extend(messages)
-            continue
-        bucket = per_question[int(parts[1])]
-        field = parts[2] if len(parts) > 2 else "other"
-        if field == "options" and len(parts) > 3 and parts[3].isdigit():
-            messages = [f"Option {int(parts[3]) + 1}: {m}" for m in messages]
-        if field not in QUESTION_FIELD_NAMES:
-            field = "other"
-        elif field == "negative" and len(parts) > 3 and parts[3] in TEXT_RULE_PARTS:
-            # A text rule's part is shown at its own input: "negative.words".
-            field = f"negative.{parts[3]}"
-        bucket.setdefault(field, []).extend(messages)
-    return general, per_question
-
-
-class NewQuestionSetForm(AppForm):
-    key = StringField(
-        "Key",
-        filters=[strip],
-        validators=[DataRequired("Give the set a key, like after-repair.")],
-        render_kw={"autocapitalize": "none", "spellcheck": "false", "placeholder": "after-repair"},
-    )
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[DataRequired("Give the set a name."), Length(max=MAX_NAME)],
-    )
-
-
-class DefaultQuestionSetForm(AppForm):
-    # The page also has the category form's `question_set`: each box keeps an id of its own.
-    question_set = SelectField(
-        "Sent after a purchase", validators=[DataRequired()], id="default_question_set"
-    )
-
-
-class CategoryAssignmentForm(AppForm):
-    category = StringField(
-        "Item category",
-        filters=[strip],
-        validators=[DataRequired("Name the item category."), Length(max=MAX_CATEGORY)],
-    )
-    question_set = SelectField("Question set", validators=[DataRequired()])
-
-
-class DiscardDraftForm(AppForm):
-    revision = HiddenField()
 
 
 # --- routing ---------------------------------------------------------------------------------

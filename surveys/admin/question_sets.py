@@ -9,9 +9,9 @@ from wtforms import SelectChoice
 
 from surveys import clock
 from surveys.admin.blueprint import bp
-from surveys.admin.forms import (
+from surveys.admin.forms import CsrfOnlyForm
+from surveys.admin.question_set_forms import (
     CategoryAssignmentForm,
-    CsrfOnlyForm,
     DefaultQuestionSetForm,
     DiscardDraftForm,
     DraftForm,
@@ -22,13 +22,20 @@ from surveys.admin.forms import (
 )
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.models import AuditEntry, QuestionSet, QuestionSetAssignment, Survey
+from surveys.models import QuestionSet, QuestionSetAssignment, Survey
 from surveys.models.question_sets import IMPORTED_SET_KEYS
 from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
-from surveys.services.question_sets import assignments, drafts, history, publishing, versions
+from surveys.services.question_sets import (
+    assignments,
+    drafts,
+    publishing,
+    translations,
+    versions,
+)
 from surveys.services.question_sets.document import QuestionSetInvalid
 from surveys.services.settings import get_setting
+from surveys.validation.languages import language_name, language_or_none
 from surveys.validation.text import unstorable_text_reason
 from surveys.web_input import database_id
 
@@ -38,7 +45,7 @@ PREVIEW_FIRST_NAME = "Ana"
 PREVIEW_KINDS = {"fix-check": "fix_check", "relationship-review": "relationship_review"}
 
 
-def _question_set_or_404(key: str) -> QuestionSet:
+def question_set_or_404(key: str) -> QuestionSet:
     # No set's key holds a control character, and PostgreSQL cannot even compare a NUL.
     if unstorable_text_reason(key, multiline=False):
         abort(404)
@@ -136,7 +143,7 @@ def set_default_question_set():
     if not form.validate():
         return _list_page(default_form=form, status=422)
     session = db.session()
-    question_set = _question_set_or_404(form.question_set.data)
+    question_set = question_set_or_404(form.question_set.data)
     assignments.set_purchase_question_set(
         session, question_set, actor=acting_user(), now=clock.now()
     )
@@ -156,7 +163,7 @@ def assign_category():
     if not form.validate():
         return _list_page(category_form=form, status=422)
     session = db.session()
-    question_set = _question_set_or_404(form.question_set.data)
+    question_set = question_set_or_404(form.question_set.data)
     try:
         assignments.assign_category(
             session,
@@ -206,35 +213,51 @@ def _published_choices() -> list[SelectChoice]:
 def edit_question_set(key: str):
     """The draft editor: the questions, with the phone preview beside them."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
+    document = drafts.editor_document(session, question_set)
+    default_language = translations.shop_default_language(session)
+    languages = translations.editor_languages(default_language, document)
     form = DraftForm(
         formdata=None,
         data=draft_form_data(
-            drafts.editor_document(session, question_set),
+            document,
             name=question_set.name,
             revision=question_set.draft_revision,
+            languages=[language.tag for language in languages],
+            default_language=default_language,
         ),
     )
-    return _editor_page(question_set, form)
+    return _editor_page(question_set, form, language=request.args.get("lang"))
 
 
 @bp.post("/question-sets/<key>")
 def save_question_set(key: str):
     """Save the draft after a button (add, remove, move, save), or publish it."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     form = DraftForm()
     if not form.validate():
         if form.revision.errors:  # not a form this editor produced
             abort(400)
         return _editor_page(question_set, form, status=422)
     action = request.form.get("action", "save")
+    # The language shown beside the default texts: a tab's button chooses another, and every
+    # other button comes back to the same one.
+    language = request.form.get("lang")
+    if action.startswith("lang-"):
+        language, action = action.removeprefix("lang-"), "switch-language"
+    language = language_or_none(language)
     if action in ("publish", "publish-anyway"):
         # "publish-anyway" is the warning's own button: the admin read that no answer to
         # this version can open a case, and publishes all the same.
-        return _publish(question_set, form, never_negative_confirmed=action == "publish-anyway")
-    document = form.to_document()
-    if action != "save":
+        return _publish(
+            question_set,
+            form,
+            never_negative_confirmed=action == "publish-anyway",
+            language=language,
+        )
+    document = form.to_document(translations.shop_default_language(session))
+    if action not in ("save", "switch-language"):
         document = apply_editor_action(document, action)
     try:
         drafts.save_draft(
@@ -251,12 +274,21 @@ def save_question_set(key: str):
     session.commit()
     if action == "save":
         flash("Draft saved. Customers keep getting the published version until you publish.")
-    return redirect(url_for(".edit_question_set", key=key) + _anchor_after(action, document))
+    return redirect(
+        url_for(".edit_question_set", key=key, lang=language) + _anchor_after(action, document)
+    )
 
 
-def _publish(question_set: QuestionSet, form: DraftForm, *, never_negative_confirmed: bool):
+def _publish(
+    question_set: QuestionSet,
+    form: DraftForm,
+    *,
+    never_negative_confirmed: bool,
+    language: str | None = None,
+):
     session = db.session()
-    document = form.to_document()
+    default_language = translations.shop_default_language(session)
+    document = form.to_document(default_language)
     try:
         result = drafts.publish_draft(
             session,
@@ -270,10 +302,10 @@ def _publish(question_set: QuestionSet, form: DraftForm, *, never_negative_confi
         )
     except publishing.NothingCanBeNegative as exc:
         flash("Not published yet: " + exc.errors["questions"][0], "error")
-        return _editor_page(question_set, form, status=422)
+        return _editor_page(question_set, form, status=422, language=language)
     except QuestionSetInvalid as exc:
         flash("Not published yet: fix what is marked below first.", "error")
-        return _editor_page(question_set, form, errors=exc.errors, status=422)
+        return _editor_page(question_set, form, errors=exc.errors, status=422, language=language)
     except drafts.StaleDraft as exc:
         return _conflict_page(question_set, form, document, exc)
     session.commit()
@@ -286,7 +318,20 @@ def _publish(question_set: QuestionSet, form: DraftForm, *, never_negative_confi
         flash(
             f"Nothing changed since version {result.version.number}, so nothing new was published."
         )
-    return redirect(url_for(".edit_question_set", key=question_set.key))
+    published = versions.version_document(result.version)
+    missing = translations.missing_texts(published, translations.translated_languages(published))
+    if missing:
+        flash(_missing_texts_warning(missing, default_language), "error")
+    return redirect(url_for(".edit_question_set", key=question_set.key, lang=language))
+
+
+def _missing_texts_warning(missing: dict[str, list[str]], default_language: str) -> str:
+    """Which texts a version lacks in each language, and what those customers read instead."""
+    gaps = "; ".join(f"{language_name(tag)}: {', '.join(items)}" for tag, items in missing.items())
+    return (
+        f"Some texts are not translated yet ({gaps}). Customers who read those languages get "
+        f"them in {language_name(default_language)} until you add them."
+    )
 
 
 def _conflict_page(
@@ -298,10 +343,18 @@ def _conflict_page(
     session.refresh(question_set)
     # The form now carries the current revision: saving again is a deliberate choice to
     # replace the other admin's draft, made after reading this page.
+    default_language = translations.shop_default_language(session)
     mine = DraftForm(
         formdata=None,
         data=draft_form_data(
-            document, name=form.name.data or question_set.name, revision=stale.current_revision
+            document,
+            name=form.name.data or question_set.name,
+            revision=stale.current_revision,
+            languages=[
+                language.tag
+                for language in translations.editor_languages(default_language, document)
+            ],
+            default_language=default_language,
         ),
     )
     return _editor_page(question_set, mine, conflict=True, status=409)
@@ -326,9 +379,14 @@ def _editor_page(
     errors=None,
     conflict: bool = False,
     status: int = 200,
+    language: str | None = None,
 ):
     session = db.session()
-    document = form.to_document()
+    default_language = translations.shop_default_language(session)
+    document = form.to_document(default_language)
+    languages = translations.editor_languages(default_language, document)
+    selected = next((item for item in languages if item.tag == language_or_none(language)), None)
+    missing = translations.missing_texts(document, [item.tag for item in languages])
     if errors is None:
         errors = versions.question_errors(document)
     general_errors, question_errors = group_question_errors(errors, len(form.questions))
@@ -352,6 +410,10 @@ def _editor_page(
             discard_form=DiscardDraftForm(
                 formdata=None, data={"revision": question_set.draft_revision}
             ),
+            default_language=translations.describe_language(default_language),
+            languages=languages,
+            language=selected,
+            missing=missing,
         ),
         status,
     )
@@ -362,7 +424,7 @@ def _editor_page(
 def discard_draft(key: str):
     """Throw the draft away and start again from the published version."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     form = DiscardDraftForm()
     if not form.validate() or not (form.revision.data or "").isdigit():
         abort(400)
@@ -390,7 +452,7 @@ def discard_draft(key: str):
 def preview_question_set(key: str):
     """The draft (or `?version=N`) rendered by the customer's own survey page and form."""
     session = db.session()
-    question_set = _question_set_or_404(key)
+    question_set = question_set_or_404(key)
     if "version" in request.args:
         # Version numbers are whole numbers in an `integer` column, like ids.
         number = database_id(request.args["version"])
@@ -400,6 +462,9 @@ def preview_question_set(key: str):
         questions = list(version.questions)
     else:
         questions = versions.transient_questions(drafts.editor_document(session, question_set))
+    # `?lang=es`: the texts as a customer reading Spanish gets them (the default where missing).
+    language = language_or_none(request.args.get("lang"))
+    questions = translations.localized_questions(questions, language)
     form = survey_form_class(questions)(formdata=None)
     # An unsaved survey: the page needs its kind for the opening words, and nothing else.
     survey = Survey(kind=PREVIEW_KINDS.get(question_set.key, "purchase"))
@@ -418,56 +483,3 @@ def preview_question_set(key: str):
     # The editor shows this page in a frame; other sites still may not.
     response.headers["Content-Security-Policy"] = FRAMED_BY_THIS_SITE
     return response
-
-
-# --- history ---------------------------------------------------------------------------------
-
-
-@bp.get("/question-sets/<key>/versions")
-def show_question_set_history(key: str):
-    """Every published version, newest first, with what changed from the one before."""
-    session = db.session()
-    question_set = _question_set_or_404(key)
-    published = list(question_set.versions)
-    counts = versions.answer_counts_by_version(session, question_set)
-    publishers = _publishers(question_set)
-    entries = []
-    previous = None
-    for version in published:
-        document = versions.version_document(version)
-        entries.append(
-            {
-                "version": version,
-                "answers": counts.get(version.id, 0),
-                "by": publishers.get(version.number),
-                "diff": history.diff_documents(previous, document)
-                if previous is not None
-                else None,
-                "questions": document,
-            }
-        )
-        previous = document
-    return render_template(
-        "admin/show_question_set_history.html",
-        question_set=question_set,
-        entries=list(reversed(entries)),
-    )
-
-
-def _publishers(question_set: QuestionSet) -> dict[int, str]:
-    """Who published each version (a person or an API key), from the audit log."""
-    entries = (
-        db.session()
-        .scalars(
-            select(AuditEntry).where(
-                AuditEntry.action == "question_set.published",
-                AuditEntry.target == f"question set {question_set.key}",
-            )
-        )
-        .all()
-    )
-    return {
-        entry.after["version"]: entry.actor_label
-        for entry in entries
-        if isinstance(entry.after, dict) and "version" in entry.after
-    }

@@ -10,6 +10,7 @@ from surveys.admin import (  # noqa: F401
     neglected,
     outbox,
     previews,
+    question_set_history,
     question_sets,
     responses,
     routing,

@@ -24,6 +24,11 @@ from surveys.models.cases import CaseStatus
 from surveys.models.surveys import SurveyStatus
 from surveys.services.cases.fix_check import record_fix_check_sent
 from surveys.services.customers.ledger import record_asks
+from surveys.services.question_sets.translations import (
+    localized_question,
+    reader_language,
+    shop_default_language,
+)
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
 from surveys.templating import first_name, purchase_phrase
@@ -139,8 +144,22 @@ def _survey_context(
     else:
         version = survey.version
     questions = version.questions
-    first_question = questions[0] if questions else None
     customer = survey.customer
+    # The first question and its one-tap answers in the customer's language, where the set has
+    # it; one object per question and language, so a batch's emails still share their renders.
+    first_question = None
+    if questions:
+        language = reader_language(
+            customer,
+            default=batch_memo(
+                session, "shop_default_language", lambda: shop_default_language(session)
+            ),
+        )
+        first_question = batch_memo(
+            session,
+            ("localized_question", questions[0].id, language),
+            lambda: localized_question(questions[0], language),
+        )
     token = Personal("token", mint(session, customer_id=customer.id, survey_id=survey.id))
     survey_url = personal_url("public.show_survey", token=token)
     case = session.get(Case, survey.case_id) if survey.case_id else None

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, UTCDateTime, utcnow
-from surveys.text_reading import TextReading, TextRule, read_answer
+from surveys.text_reading import TextReading, TextRule, read_answer, words_for
 
 QUESTION_TYPES = ("choice", "scale", "text")
 # Sets that only hold answers imported from elsewhere (surveys.services.history): never sent,
@@ -61,13 +61,17 @@ class Question(Base):
     key: Mapped[str] = mapped_column(sa.String(64))
     type: Mapped[str] = mapped_column(sa.String(10))
     text: Mapped[str] = mapped_column(sa.Text)
+    # The text in other languages by BCP 47 tag ({"es": "…", "pt-BR": "…"}); `text` is the
+    # shop's default language, and the fallback for any language missing here.
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)
     required: Mapped[bool] = mapped_column(default=False)
     min_value: Mapped[int | None]
     max_value: Mapped[int | None]
-    # [{"value": "exceeding", "label": "Yes, you are exceeding them"}, …] for choices.
+    # [{"value": "exceeding", "label": "Yes, you are exceeding them",
+    #   "translations": {"es": "Sí, las superáis"}}, …] for choices (translations when given).
     options: Mapped[list | None] = mapped_column(sa.JSON)
     # {"values": [...]} for choices, {"at_most": n} for scales, None for never; for text any of
-    # {"sentiment_below": -0.4, "words": [...], "not_empty": true}.
+    # {"sentiment_below": -0.4, "words": [...] or {"en": [...], "es": [...]}, "not_empty": true}.
     negative: Mapped[dict | None] = mapped_column(sa.JSON)
 
     version: Mapped[QuestionSetVersion] = relationship(back_populates="questions")
@@ -77,12 +81,15 @@ class Question(Base):
         sa.CheckConstraint("type in ('choice', 'scale', 'text')", name="type"),
     )
 
-    def is_negative(self, value: str | None) -> bool:
-        """Whether an answer meets this question's negative rule."""
+    def is_negative(
+        self, value: str | None, language: str | None = None, default_language: str = "en"
+    ) -> bool:
+        """Whether an answer meets this question's negative rule (a written one read as
+        `language`'s, see read_text)."""
         if value in (None, "") or not self.negative:
             return False
         if self.type == "text":
-            return self.read_text(value).negative
+            return self.read_text(value, language, default_language).negative
         if "values" in self.negative:
             return value in self.negative["values"]
         if "at_most" in self.negative:
@@ -92,16 +99,22 @@ class Question(Base):
                 return False
         return False
 
-    def read_text(self, value: str) -> TextReading:
-        """A written answer's sentiment, and which parts of the rule (if any) it meets."""
+    def read_text(
+        self, value: str, language: str | None = None, default_language: str = "en"
+    ) -> TextReading:
+        """A written answer's sentiment, and which parts of the rule (if any) it meets.
+
+        `language` is the customer's (their locale; None for the shop's default language):
+        a rule's words may be listed per language, and the tone is read only in a language
+        the sentiment library knows."""
         rule = None
         if self.type == "text" and self.negative:
             rule = TextRule(
                 sentiment_below=self.negative.get("sentiment_below"),
-                words=tuple(self.negative.get("words") or ()),
+                words=tuple(words_for(self.negative.get("words"), language, default_language)),
                 not_empty=bool(self.negative.get("not_empty")),
             )
-        return read_answer(value, rule)
+        return read_answer(value, rule, language or default_language)
 
     def label_for(self, value: str | None) -> str | None:
         """The words the customer chose, rather than the stored value."""

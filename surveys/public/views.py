@@ -23,6 +23,8 @@ from surveys.public.forms import (
     survey_form_class,
 )
 from surveys.services.customers import goodbyes
+from surveys.services.question_sets import translations
+from surveys.services.question_sets.translations import LocalizedQuestion
 from surveys.services.settings import get_setting
 from surveys.services.surveys.responses import (
     AlreadyAnswered,
@@ -62,7 +64,7 @@ def show_survey(token: str):
     survey = _open_survey_or_abort(token)
     if _is_answered(survey):
         return _already_answered_page(survey, token)
-    questions = survey_version(session, survey).questions
+    questions = _in_customer_language(survey, survey_version(session, survey).questions)
     tapped = _one_click_answer(questions, request.args.get("a"))
     if tapped:
         form = survey_form_class(questions[:1], required=True)(data=tapped)
@@ -78,7 +80,7 @@ def submit_survey(token: str):
     survey = _open_survey_or_abort(token)
     if _is_answered(survey):
         return _already_answered_page(survey, token)
-    questions = survey_version(session, survey).questions
+    questions = _in_customer_language(survey, survey_version(session, survey).questions)
     form = survey_form_class(questions)()
     if not form.validate():
         return _survey_page(survey, questions, form, token), 422
@@ -101,7 +103,7 @@ def send_one_answer(token: str):
     survey = _open_survey_or_abort(token)
     if _is_answered(survey):
         return _already_answered_page(survey, token)
-    first = survey_version(session, survey).questions[:1]
+    first = _in_customer_language(survey, survey_version(session, survey).questions[:1])
     form = survey_form_class(first, required=True)()
     if not first or not form.validate():
         return _one_tap_page(survey, first[0] if first else None, form, token), 422
@@ -125,7 +127,7 @@ def add_more_answers(token: str):
     if response is None:
         # Nothing to add to yet: the survey itself asks the first question.
         return redirect(url_for(".show_survey", token=token), 303)
-    remaining = unanswered_questions(response)
+    remaining = _in_customer_language(survey, unanswered_questions(response))
     form = survey_form_class(remaining, required=False)()
     if not form.validate():
         return _thank_you_page(
@@ -293,6 +295,12 @@ def _open_survey_or_abort(raw: str) -> Survey:
     return survey
 
 
+def _in_customer_language(survey: Survey, questions: list[Question]) -> list[LocalizedQuestion]:
+    """The questions as this customer reads them: in their language where the set has it."""
+    language = translations.customer_language(db.session(), survey.customer)
+    return translations.localized_questions(questions, language)
+
+
 def _is_answered(survey: Survey) -> bool:
     return survey.status == SurveyStatus.ANSWERED or survey.response is not None
 
@@ -300,7 +308,11 @@ def _is_answered(survey: Survey) -> bool:
 def _already_answered_page(survey: Survey, token: str):
     """Already answered; the questions still open, and the review link, are offered as on the
     thank-you page."""
-    remaining = unanswered_questions(survey.response) if survey.response else []
+    remaining = (
+        _in_customer_language(survey, unanswered_questions(survey.response))
+        if survey.response
+        else []
+    )
     return render_template(
         "public/already_answered.html",
         survey=survey,
@@ -329,7 +341,7 @@ def _thank_you_page(
     """
     session = db.session()
     if offer_the_rest:
-        questions = unanswered_questions(response)
+        questions = _in_customer_language(survey, unanswered_questions(response))
         form = survey_form_class(questions, required=False)() if questions else None
     case = session.scalar(select(Case).where(Case.response_id == response.id))
     return render_template(

@@ -21,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
@@ -42,18 +43,19 @@ from surveys.services.question_sets.fields import (
     Option,
     QuestionKey,
     QuestionText,
+    QuestionTranslations,
     Required,
     ScaleBound,
     ScaleRule,
-    TextRule,
     document_errors,
     error_at,
     error_details,
     read_choice_rule,
     read_scale_rule,
-    read_text_rule,
     refusal,
+    without_empty_translations,
 )
+from surveys.services.question_sets.text_rules import TextRule, read_text_rule
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
 
@@ -73,8 +75,15 @@ class QuestionSetInvalid(ValueError):
 
 class _Question(DocumentModel):
     key: QuestionKey
-    text: QuestionText = Field(description="The question as the customer reads it.")
+    text: QuestionText = Field(
+        description="The question as the customer reads it, in the shop's default language."
+    )
+    translations: QuestionTranslations = Field(default_factory=dict)
     required: Required = False
+
+    @model_serializer(mode="wrap")
+    def _translated_only(self, handler) -> dict:
+        return without_empty_translations(handler(self))
 
 
 class ChoiceQuestion(_Question):

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from surveys.validation.languages import TAG_PATTERN, UnknownLanguage, language_tag
 from surveys.validation.numbers import as_whole_number
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
@@ -50,7 +51,17 @@ RESERVED_FIELD_NAMES = frozenset(
 SET_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUESTION_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 OPTION_VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-QUESTION_FIELDS = ("key", "type", "text", "required", "min", "max", "options", "negative")
+QUESTION_FIELDS = (
+    "key",
+    "type",
+    "text",
+    "translations",
+    "required",
+    "min",
+    "max",
+    "options",
+    "negative",
+)
 TYPES = ("choice", "scale", "text")
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 12
@@ -64,6 +75,8 @@ MAX_RULE_WORD = 80
 MAX_SCALE_POINTS = 11
 # Wide enough for any scale people answer, narrow enough for every integer column.
 SCALE_BOUND = 100
+# Languages one text may be written in besides the default (every shipped one, with room).
+MAX_LANGUAGES = 50
 
 TYPE_MESSAGE = "The type must be “choice”, “scale” or “text”."
 QUESTION_SHAPE = "Each question is an object with a key, a type and a text."
@@ -132,6 +145,58 @@ def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_l
     return Annotated[str, BeforeValidator(read), WithJsonSchema(schema)]
 
 
+def _translations(what: str, max_length: int, *, multiline: bool):
+    """A reader of a text's other languages: `{"es": "…", "pt-BR": "…"}` by BCP 47 tag.
+
+    Each text follows the default text's rules (storable, not blank, as long at most);
+    tags are written back as BCP 47 writes them (`pt_br` → `pt-BR`), each once.
+    """
+
+    def read(value: Any) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise refusal(
+                f'Give the {what} in other languages as {{"es": "…", "fr": "…"}}, by language code.'
+            )
+        if len(value) > MAX_LANGUAGES:
+            raise refusal(f"Keep it to {MAX_LANGUAGES} languages.")
+        texts: dict[str, str] = {}
+        for raw_tag, text in value.items():
+            try:
+                tag = language_tag(raw_tag)
+            except UnknownLanguage as exc:
+                raise refusal(str(exc)) from None
+            if tag in texts:
+                raise refusal(f"{tag} is given twice; keep one.")
+            if not isinstance(text, str) or not text.strip():
+                raise refusal(f"The {what} in {tag} is empty; write it, or leave the language out.")
+            reason = unstorable_text_reason(text, multiline=multiline)
+            if reason:
+                raise refusal(f"The {what} in {tag} {reason}.")
+            text = text.strip()
+            if len(text) > max_length:
+                raise refusal(f"Keep the {what} in {tag} to {max_length} characters.")
+            texts[tag] = text
+        return texts
+
+    schema = {
+        "type": ["object", "null"],
+        "maxProperties": MAX_LANGUAGES,
+        "propertyNames": {"pattern": TAG_PATTERN},
+        "additionalProperties": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_length,
+            "pattern": text_pattern(multiline=multiline, required=True),
+        },
+        "description": f"The {what} in other languages, by BCP 47 language code (es, fr, "
+        "pt-BR): each a language Babel knows, given once. A reader whose language is "
+        "missing gets the default text.",
+    }
+    return Annotated[dict[str, str], BeforeValidator(read), WithJsonSchema(schema)]
+
+
 def _question_key(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise refusal(MISSING["key"])
@@ -164,6 +229,8 @@ QuestionText = _written(
     missing=MISSING["text"],
     too_long=f"Keep the question to {MAX_QUESTION_TEXT} characters.",
 )
+QuestionTranslations = _translations("question", MAX_QUESTION_TEXT, multiline=True)
+LabelTranslations = _translations("label", MAX_LABEL, multiline=False)
 
 
 def _required(value: Any) -> bool:
@@ -215,6 +282,14 @@ class DocumentModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def without_empty_translations(dumped: dict) -> dict:
+    """A part as stored and compared: `translations` only when there are some, so a set
+    nobody translated reads exactly as it did before translations existed."""
+    if not dumped.get("translations"):
+        dumped.pop("translations", None)
+    return dumped
+
+
 class Option(DocumentModel):
     """One answer of a choice question: the value in links and exports, the label shown."""
 
@@ -230,15 +305,20 @@ class Option(DocumentModel):
         missing=MISSING["label"],
         too_long=f"Keep the label to {MAX_LABEL} characters.",
     )
+    translations: LabelTranslations = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _translated_only(self, handler) -> dict:
+        return without_empty_translations(handler(self))
 
 
-def _empty_rule(value: Any) -> Any:
+def empty_rule(value: Any) -> Any:
     # `{}` is how the editor writes "never negative", as null is.
     return None if value == {} else value
 
 
 def read_choice_rule(value: Any) -> Any:
-    value = _empty_rule(value)
+    value = empty_rule(value)
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) != {"values"}:
@@ -253,7 +333,7 @@ def read_choice_rule(value: Any) -> Any:
 
 
 def read_scale_rule(value: Any) -> Any:
-    value = _empty_rule(value)
+    value = empty_rule(value)
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) != {"at_most"}:
@@ -262,27 +342,6 @@ def read_scale_rule(value: Any) -> Any:
     if at_most is None:
         raise refusal("“at most” is a whole number on the scale.")
     return {"at_most": at_most}
-
-
-TEXT_RULE_PARTS = ("sentiment_below", "words", "not_empty")
-TEXT_RULE_SHAPE = (
-    'For a text, the rule is {"sentiment_below": -0.4, "words": ["refund", …], '
-    '"not_empty": true}, any of them, or null for never.'
-)
-
-
-def read_text_rule(value: Any) -> Any:
-    value = _empty_rule(value)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise refusal(TEXT_RULE_SHAPE)
-    unknown = [str(part) for part in value if part not in TEXT_RULE_PARTS]
-    if unknown:
-        raise refusal(f"Unknown part “{unknown[0]}”. {TEXT_RULE_SHAPE}")
-    # A part left null (or "not_empty": false) asks nothing; a rule asking nothing is "never".
-    given = {part: v for part, v in value.items() if v is not None and v is not False}
-    return given or None
 
 
 class ChoiceRule(DocumentModel):
@@ -295,101 +354,6 @@ class ScaleRule(DocumentModel):
     """Answers at most this are negative; from the minimum to one below the maximum."""
 
     at_most: int
-
-
-def _sentiment_threshold(value: Any) -> float:
-    # The range test also refuses NaN and infinity (no comparison with NaN is true), and
-    # unlike float() it does not overflow on an integer too large for a float.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
-        raise refusal(
-            "The sentiment threshold is a number from -1 (very unhappy) to 1 (very happy), "
-            "like -0.4."
-        )
-    return float(value)
-
-
-def _rule_words(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value:
-        raise refusal('List the words or phrases that make an answer negative, like ["refund"].')
-    if len(value) > MAX_RULE_WORDS:
-        raise refusal(f"Keep the list to {MAX_RULE_WORDS} words or phrases.")
-    words: list[str] = []
-    seen: set[str] = set()
-    for number, word in enumerate(value, start=1):
-        if not isinstance(word, str) or not word.strip():
-            raise refusal(f"Word {number} is empty; write the word or phrase, or remove it.")
-        reason = unstorable_text_reason(word, multiline=False)
-        if reason:
-            raise refusal(f"Word {number} {reason}.")
-        word = word.strip()
-        if len(word) > MAX_RULE_WORD:
-            raise refusal(
-                f"Keep each word or phrase to {MAX_RULE_WORD} characters; word {number} is longer."
-            )
-        # The same word twice matches no more than once; keep the first.
-        if word.casefold() not in seen:
-            seen.add(word.casefold())
-            words.append(word)
-    return words
-
-
-def _not_empty(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise refusal("“not_empty” is true or false.")
-    return value
-
-
-class TextRule(DocumentModel):
-    """When a written answer is negative: any part that matches is enough."""
-
-    sentiment_below: Annotated[
-        float | None,
-        BeforeValidator(_sentiment_threshold),
-        WithJsonSchema(
-            {
-                "type": ["number", "null"],
-                "minimum": -1,
-                "maximum": 1,
-                "description": "Negative when the answer's sentiment (from -1, very unhappy, "
-                "to 1, very happy) is below this.",
-            }
-        ),
-    ] = None
-    words: Annotated[
-        list[str] | None,
-        BeforeValidator(_rule_words),
-        WithJsonSchema(
-            {
-                "type": ["array", "null"],
-                "minItems": 1,
-                "maxItems": MAX_RULE_WORDS,
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": MAX_RULE_WORD,
-                    "pattern": text_pattern(multiline=False, required=True),
-                },
-                "description": "Negative when the answer has any of these words or phrases "
-                "(whole words, without regard to case or accents).",
-            }
-        ),
-    ] = None
-    not_empty: Annotated[
-        bool | None,
-        BeforeValidator(_not_empty),
-        WithJsonSchema(
-            {
-                "type": ["boolean", "null"],
-                "description": "Negative for any real answer (“no”, “none”, “n/a” do not count).",
-            }
-        ),
-    ] = None
-
-    @model_serializer(mode="wrap")
-    def _given_parts_only(self, handler) -> dict:
-        # Stored and compared with only the parts that ask something.
-        # (`is`, not `in`: a threshold of 0.0 equals False.)
-        return {part: v for part, v in handler(self).items() if v is not None and v is not False}
 
 
 def _scale_bound(value: Any) -> int:

@@ -54,6 +54,9 @@ def _question_differences(old: dict, new: dict) -> list[str]:
         details.append(f"type: {old['type']} → {new['type']}")
     if old["text"] != new["text"]:
         details.append(f"text: “{old['text']}” → “{new['text']}”")
+    details.extend(
+        _translation_differences("text", old.get("translations"), new.get("translations"))
+    )
     if old["required"] != new["required"]:
         details.append("now required" if new["required"] else "no longer required")
     if (old.get("min"), old.get("max")) != (new.get("min"), new.get("max")) and new[
@@ -69,26 +72,68 @@ def _question_differences(old: dict, new: dict) -> list[str]:
     return details
 
 
+def _translation_differences(what: str, old: dict | None, new: dict | None) -> list[str]:
+    """Languages whose text was added or removed (one line each), and each text reworded."""
+    old, new = old or {}, new or {}
+    added = [tag for tag in new if tag not in old]
+    removed = [tag for tag in old if tag not in new]
+    details = []
+    if added:
+        details.append(f"{what} added in {', '.join(added)}")
+    for tag in new:
+        if tag in old and old[tag] != new[tag]:
+            details.append(f"{what} ({tag}): “{old[tag]}” → “{new[tag]}”")
+    if removed:
+        details.append(f"{what} removed in {', '.join(removed)}")
+    return details
+
+
+def _words_by_language(words) -> dict[str, list[str]]:
+    # A single list is the default language's (English unless the shop chose another).
+    if isinstance(words, dict):
+        return words
+    return {"en": words} if words else {}
+
+
 def _word_differences(old: dict | None, new: dict | None) -> list[str]:
     # A long word list reads "mentions any of 62 words" in the rule; say which ones changed.
-    old_words = (old or {}).get("words") or []
-    new_words = (new or {}).get("words") or []
-    if not (old_words and new_words):
-        return []
+    old_lists = _words_by_language((old or {}).get("words"))
+    new_lists = _words_by_language((new or {}).get("words"))
+    per_language = isinstance((new or {}).get("words"), dict) or isinstance(
+        (old or {}).get("words"), dict
+    )
     details = []
-    added = [word for word in new_words if word not in old_words]
-    removed = [word for word in old_words if word not in new_words]
-    if added:
-        details.append("words added: " + ", ".join(added))
-    if removed:
-        details.append("words removed: " + ", ".join(removed))
+    for tag in [*new_lists, *(tag for tag in old_lists if tag not in new_lists)]:
+        old_words, new_words = old_lists.get(tag) or [], new_lists.get(tag) or []
+        where = f" ({tag})" if per_language else ""
+        if not old_words and new_words and per_language and old_lists:
+            details.append(f"words{where} listed: " + ", ".join(new_words[:WORDS_NAMED]))
+            continue
+        if not (old_words and new_words):
+            continue
+        added = [word for word in new_words if word not in old_words]
+        removed = [word for word in old_words if word not in new_words]
+        if added:
+            details.append(f"words added{where}: " + ", ".join(added))
+        if removed:
+            details.append(f"words removed{where}: " + ", ".join(removed))
     return details
 
 
 def _option_differences(old: list[dict], new: list[dict]) -> list[str]:
     old_labels = {o["value"]: o["label"] for o in old}
     new_labels = {o["value"]: o["label"] for o in new}
+    old_translations = {o["value"]: o.get("translations") for o in old}
     details = []
+    for option in new:
+        if option["value"] in old_labels:
+            details.extend(
+                _translation_differences(
+                    f"option {option['value']}",
+                    old_translations[option["value"]],
+                    option.get("translations"),
+                )
+            )
     for value, label in new_labels.items():
         if value not in old_labels:
             details.append(f"option added: {value} (“{label}”)")
@@ -120,11 +165,15 @@ def describe_rule(question: dict) -> str:
     parts = []
     if rule.get("sentiment_below") is not None:
         parts.append(f"tone below {rule['sentiment_below']:g}")
-    words = rule.get("words") or []
+    lists = _words_by_language(rule.get("words"))
+    words = lists.get("en") or next(iter(lists.values()), [])
     if words:
         named = ", ".join(words[:WORDS_NAMED])
         more = len(words) - WORDS_NAMED
-        parts.append(f"mentions {named}" + (f" or {more} more words" if more > 0 else ""))
+        mentions = f"mentions {named}" + (f" or {more} more words" if more > 0 else "")
+        if isinstance(rule.get("words"), dict) and len(lists) > 1:
+            mentions += f" (lists in {', '.join(lists)})"
+        parts.append(mentions)
     if rule.get("not_empty"):
         parts.append("any answer")
     return " or ".join(parts) or "never"

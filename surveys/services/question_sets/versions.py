@@ -1,7 +1,8 @@
 """Reading question sets and their published versions, and each version as a questions document.
 
 A *questions document* is the API's JSON shape (README's *Keep your questions in git*): a list of
-`{"key", "type", "text", "required", "options", "min", "max", "negative"}`. Published versions
+`{"key", "type", "text", "translations", "required", "options", "min", "max", "negative"}`
+(`translations`, on a question or an option, only when it has some). Published versions
 are never changed: publishing adds version N+1, and surveys and responses keep pointing at the
 version they were sent or answered with.
 """
@@ -94,13 +95,20 @@ def question_document(question: Question) -> dict:
         "text": question.text,
         "required": bool(question.required),
     }
+    if question.translations:
+        result["translations"] = dict(question.translations)
     if question.type == "choice":
-        result["options"] = [
-            {"value": o["value"], "label": o["label"]} for o in question.options or ()
-        ]
+        result["options"] = [_option_document(o) for o in question.options or ()]
     if question.type == "scale":
         result["min"], result["max"] = question.min_value, question.max_value
     result["negative"] = question.negative or None
+    return result
+
+
+def _option_document(option: dict) -> dict:
+    result = {"value": option["value"], "label": option["label"]}
+    if option.get("translations"):
+        result["translations"] = dict(option["translations"])
     return result
 
 
@@ -128,6 +136,7 @@ def question_row(cleaned: dict, position: int) -> Question:
         key=cleaned["key"],
         type=cleaned["type"],
         text=cleaned["text"],
+        translations=cleaned.get("translations") or None,
         required=cleaned["required"],
         min_value=cleaned.get("min"),
         max_value=cleaned.get("max"),

@@ -25,6 +25,7 @@ from surveys.services.cases.opening import note_negative_answers, open_case
 from surveys.services.chat_channels.notify import notify_negative_answers
 from surveys.services.customers.ledger import record_answer_touches
 from surveys.services.insights.themes import record_answer_themes
+from surveys.services.question_sets.translations import customer_language, shop_default_language
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.scheduling import lock_customer
 from surveys.services.webhooks_out.events import emit_response_created
@@ -160,11 +161,11 @@ def unanswered_questions(response: Response) -> list[Question]:
     return [question for question in response.version.questions if question.id not in answered]
 
 
-def _answer(question: Question, value: str) -> Answer:
+def _answer(question: Question, value: str, language: str, default_language: str) -> Answer:
     answer = Answer(question=question, position=question.position, value=value)
     if question.type == "text":
         # Every written answer keeps its sentiment, whether or not its question has a rule.
-        reading = question.read_text(value)
+        reading = question.read_text(value, language, default_language)
         answer.sentiment = reading.score
         answer.negative_words = reading.words or None
         answer.negative = reading.negative
@@ -200,8 +201,12 @@ def _record_answers(
 ) -> list[Answer]:
     """Add checked answers to the response (and preferences to the customer's profile)."""
     added = []
+    # Written answers are read in the customer's language: its words, and the tone only where
+    # the sentiment library knows the language.
+    default_language = shop_default_language(session)
+    language = customer_language(session, survey.customer)
     for question, value in given:
-        answer = _answer(question, value)
+        answer = _answer(question, value, language, default_language)
         response.answers.append(answer)
         added.append(answer)
         if question.key == PREFERENCES_KEY:

@@ -1,0 +1,180 @@
+"""Question sets in the customer's language: each question's text and option labels per language.
+
+A question's `text` (and an option's `label`) is written in the shop's default language;
+`translations` holds it in others, by BCP 47 tag. A reader gets their language's text, else
+their language's other variant (`pt-BR` for `pt`), else the default text: a version published
+with gaps still sends, in the default language where a text is missing. The survey page, the
+survey and reminder emails (the first question and its one-tap answers), the admin's preview
+and the API all read texts through `question_text` and `option_label`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from surveys.services.settings import SPECS, get_setting
+from surveys.text_reading import sentiment_reads
+from surveys.validation.languages import (
+    is_right_to_left,
+    language_name,
+    language_or_none,
+    pick,
+)
+
+# The languages the product's own sentences ship in, in the order the editor shows them.
+SHIPPED_LANGUAGES = ("en", "es", "fr", "de", "pt-BR", "it", "nl", "ar")
+FALLBACK_LANGUAGE = "en"
+# The shop's default language, once the settings have it (Flask-Babel's part of issue 14).
+DEFAULT_LANGUAGE_SETTING = "default_language"
+
+
+def shop_default_language(session: Session) -> str:
+    """The language default texts are written in: the shop's setting, else English."""
+    if DEFAULT_LANGUAGE_SETTING not in SPECS:
+        return FALLBACK_LANGUAGE
+    return language_or_none(get_setting(session, DEFAULT_LANGUAGE_SETTING)) or FALLBACK_LANGUAGE
+
+
+def reader_language(customer, *, default: str) -> str:
+    """The language a customer reads questions in: their locale, else `default` (the shop's)."""
+    return language_or_none(getattr(customer, "locale", None)) or default
+
+
+def customer_language(session: Session, customer) -> str:
+    """The language a customer reads questions in: their locale, else the shop's default."""
+    return reader_language(customer, default=shop_default_language(session))
+
+
+def _field(item, name: str):
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def question_text(question, language: str | None) -> str:
+    """A question's text (a Question row or a document's dict) as a reader of `language` reads
+    it; None or a missing translation gives the default text."""
+    return pick(_field(question, "translations"), language) or _field(question, "text") or ""
+
+
+def option_label(option: dict, language: str | None) -> str:
+    """An option's label as a reader of `language` reads it (the default label when missing)."""
+    return pick(option.get("translations"), language) or option.get("label") or ""
+
+
+class LocalizedQuestion:
+    """A question as one reader sees it: its text and option labels in their language, every
+    other attribute the question's own. For the page, the form and the email; answers and
+    rules keep working on the question itself."""
+
+    def __init__(self, question, language: str | None) -> None:
+        self.question = question
+        self.language = language
+        self.text = question_text(question, language)
+        self.options = (
+            [{**option, "label": option_label(option, language)} for option in question.options]
+            if question.options
+            else question.options
+        )
+
+    def __getattr__(self, name: str):
+        return getattr(self.question, name)
+
+    def label_for(self, value: str | None) -> str | None:
+        for option in self.options or ():
+            if option["value"] == value:
+                return option["label"]
+        return value
+
+
+def localized_question(question, language: str | None) -> LocalizedQuestion:
+    """The question in `language` (see LocalizedQuestion)."""
+    return LocalizedQuestion(question, language)
+
+
+def localized_questions(questions: Iterable, language: str | None) -> list[LocalizedQuestion]:
+    return [LocalizedQuestion(question, language) for question in questions]
+
+
+# --- what the editor shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorLanguage:
+    """A language the editor offers beside the default text."""
+
+    tag: str
+    name: str
+    right_to_left: bool
+    # False where the sentiment library cannot read answers: its tone rule does nothing there.
+    tone_is_read: bool
+
+
+def editor_languages(default_language: str, document: list[dict]) -> list[EditorLanguage]:
+    """The shipped languages other than the default, then any other the document has."""
+    tags = [tag for tag in SHIPPED_LANGUAGES if tag != default_language]
+    tags += sorted(tag for tag in languages_in(document) if tag not in tags)
+    tags = [tag for tag in tags if tag != default_language]
+    return [describe_language(tag) for tag in tags]
+
+
+def describe_language(tag: str) -> EditorLanguage:
+    return EditorLanguage(
+        tag=tag,
+        name=language_name(tag),
+        right_to_left=is_right_to_left(tag),
+        tone_is_read=sentiment_reads(tag),
+    )
+
+
+def languages_in(document: list[dict]) -> set[str]:
+    """Every language some text of the document is translated into."""
+    found: set[str] = set()
+    for question in document if isinstance(document, list) else ():
+        if not isinstance(question, dict):
+            continue
+        found.update(_tags(question.get("translations")))
+        for option in question.get("options") or ():
+            if isinstance(option, dict):
+                found.update(_tags(option.get("translations")))
+        words = (question.get("negative") or {}).get("words") if question.get("negative") else None
+        if isinstance(words, dict):
+            found.update(_tags(words))
+    return found
+
+
+def _tags(texts) -> list[str]:
+    return [tag for tag in (texts or {}) if isinstance(tag, str)] if isinstance(texts, dict) else []
+
+
+def missing_texts(document: list[dict], languages: Iterable[str]) -> dict[str, list[str]]:
+    """For each language, the texts the document lacks in it ("question 2", "question 1,
+    option “short”"); languages missing nothing are left out."""
+    missing: dict[str, list[str]] = {}
+    for tag in languages:
+        gaps = []
+        for number, question in enumerate(document, start=1):
+            if not (question.get("translations") or {}).get(tag):
+                gaps.append(f"question {number}")
+            for option in question.get("options") or ():
+                if not (option.get("translations") or {}).get(tag):
+                    gaps.append(f"question {number}, option “{option.get('value')}”")
+        if gaps:
+            missing[tag] = gaps
+    return missing
+
+
+def translated_languages(document: list[dict]) -> list[str]:
+    """The languages a publish is checked for: every language any text is written in."""
+    return sorted(languages_in_texts(document))
+
+
+def languages_in_texts(document: list[dict]) -> set[str]:
+    """Languages of question texts and option labels (word lists aside)."""
+    found: set[str] = set()
+    for question in document:
+        found.update(_tags(question.get("translations")))
+        for option in question.get("options") or ():
+            found.update(_tags(option.get("translations")))
+    return found
