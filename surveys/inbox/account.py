@@ -21,6 +21,7 @@ from surveys import throttle
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.humanize import MINUTES_TO_SECONDS, duration_words
+from surveys.i18n import refresh_language, shop_language
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import AccountSettingsForm, LoginForm
 from surveys.services.digests import business_zone_name
@@ -129,6 +130,7 @@ def safe_next_path(target: str | None) -> str | None:
 
 def _settings_form(session) -> AccountSettingsForm:
     form = AccountSettingsForm()
+    form.with_languages(shop_language())
     return form.with_zones(sorted(known_timezones()), business_zone_name(session))
 
 
@@ -141,6 +143,7 @@ def edit_account_settings():
     form = _settings_form(session)
     form.weekly_digest.data = me.weekly_digest
     form.time_zone.data = me.time_zone or ""
+    form.language.data = me.locale or ""
     return render_template("inbox/edit_account_settings.html", form=form)
 
 
@@ -158,7 +161,9 @@ def update_account_settings():
         weekly_digest=form.weekly_digest.data,
         time_zone=form.time_zone.data or None,
     )
+    users.set_own_language(session, acting_user(), form.language.data or None)
     session.commit()
+    refresh_language()  # the message below already reads in the language just chosen
     flash(
         "Saved. The weekly digest comes on Monday mornings in your time zone."
         if form.weekly_digest.data

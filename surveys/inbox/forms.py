@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import (
     BooleanField,
     EmailField,
@@ -16,6 +17,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
+from surveys.languages import language_choices, language_name
 from surveys.services.cases.actions import (
     MAX_ASK_IN_DAYS,
     MAX_NOTE_LENGTH,
@@ -75,6 +77,27 @@ class AccountSettingsForm(AppForm):
     weekly_digest = BooleanField("Email me the weekly digest on Monday mornings")
     # "" follows the business time zone; `with_zones` fills in the choices.
     time_zone = SelectField("My time zone", validate_choice=False)
+    # "" follows the shop's default language; `with_languages` fills in the choices.
+    language = SelectField(
+        lazy_gettext("My language"), validate_choice=False, filters=[lambda value: value or ""]
+    )
+
+    def with_languages(self, shop_language: str) -> AccountSettingsForm:
+        shipped = [SelectChoice(code, name) for code, name in language_choices()]
+        self.language.choices = [
+            SelectChoice(
+                "",
+                lazy_gettext("Shop default (%(language)s)", language=language_name(shop_language)),
+            )
+        ] + shipped
+        self.language.validators = [
+            *self.language.validators,
+            AnyOf(
+                ["", *(choice.value for choice in shipped)],
+                message=lazy_gettext("Choose a language from the list."),
+            ),
+        ]
+        return self
 
     def with_zones(self, zones: list[str], business_zone: str) -> AccountSettingsForm:
         self.time_zone.choices = [("", f"Business default ({business_zone})")] + [

@@ -14,13 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.languages import SHIPPED
 from surveys.models import Setting, User
 from surveys.services.audit import record_admin_change
 from surveys.validation.codes import known_timezones
 
 # Kinds of value: whole numbers in a range, a local time of day, a line of text,
 # a paragraph, a user's id (or none), a question set's key, an IANA time zone name.
-KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone")
+KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone", "language")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -111,6 +112,14 @@ SPECS: dict[str, SettingSpec] = {
             "An IANA name such as Europe/Madrid. The weekly digest reaches people who have not "
             "chosen their own time zone on Monday morning in this one.",
             kind="time_zone",
+        ),
+        SettingSpec(
+            "default_language",
+            "en",
+            "Default language",
+            "Customers whose language we were not told, and people who have not chosen their "
+            "own, read pages and emails in this language.",
+            kind="language",
         ),
         SettingSpec(
             "acknowledge_hours",
@@ -265,6 +274,11 @@ def clean_setting_value(key: str, value):
         text = str(value or "").strip()
         if text not in known_timezones():
             raise SettingError("Enter an IANA time zone name, for example Europe/Madrid.")
+        return text
+    if spec.kind == "language":
+        text = str(value or "").strip()
+        if text not in SHIPPED:
+            raise SettingError("Choose one of the languages we ship.")
         return text
     if spec.kind == "question_set":
         text = str(value or "").strip()

@@ -19,6 +19,7 @@ How an order becomes a purchase:
 - items: `line_items` with `sku`, `title` (else `name`), `quantity` and
   `price`. Shopify's order does not carry the product type, so Shopify items
   have no category: route them by SKU or order total.
+- language: `customer_locale` (the storefront language the customer used), when readable.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
-from surveys.validation.codes import Currency
+from surveys.validation.codes import Currency, ProviderLocale
 from surveys.validation.errors import field_errors
 from surveys.validation.moments import read_timestamp
 from surveys.validation.money import RoundedMoney
@@ -114,6 +115,8 @@ class ShopifyOrder(BaseModel):
     total_price: RoundedMoney = None
     currency: Currency = None
     line_items: Annotated[list[ShopifyLineItem], Field(max_length=MAX_ITEMS)] | None = None
+    # The language the customer shopped in (`es`, `pt-BR`): their emails and pages use it.
+    customer_locale: ProviderLocale = None
 
 
 _WEBHOOK_ID = TypeAdapter(OptionalText(MAX_WEBHOOK_ID))
@@ -162,6 +165,7 @@ def purchase_from_order(data: object) -> PurchaseInput:
             email=email,
             name=customer.full_name,
             external_id=f"{PREFIX}{customer.id}" if customer.id is not None else None,
+            locale=order.customer_locale,
         ),
         # When the order was placed; created_at when Shopify did not say.
         purchased_at=order.processed_at or order.created_at,
