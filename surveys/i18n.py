@@ -84,9 +84,12 @@ def select_time_zone() -> str:
     return _shop_setting("business_time_zone", "UTC")
 
 
-def read_by_customer(customer) -> None:
-    """From here on, this request's page speaks to `customer`: their language and zone."""
-    g.reader_locale = languages.shipped_or_default(customer.locale, shop_language())
+def read_by_customer(customer, *, chosen_language: str | None = None) -> None:
+    """From here on, this request's page speaks to `customer`: their language (or the shipped
+    one they just picked on the page) and their time zone."""
+    g.reader_locale = chosen_language or languages.shipped_or_default(
+        customer.locale, shop_language()
+    )
     g.reader_time_zone = customer.timezone or _shop_setting("business_time_zone", "UTC")
     flask_babel.refresh()
 
@@ -114,6 +117,12 @@ def reading_as(
 def refresh_language() -> None:
     """After the signed-in person changed their language, this request speaks it at once."""
     flask_babel.refresh()
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """The shipped languages but the one the page is in: (catalog, its own name)."""
+    here = current_language()
+    return [(code, name) for code, name in languages.language_choices() if code != here]
 
 
 def current_language() -> str:
