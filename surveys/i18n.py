@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from surveys import languages
 from surveys.catalogs import TRANSLATIONS
+from surveys.db import db
+from surveys.services.settings import get_setting
 
 # English keeps the house style the pages always had ("23 Nov 2026, 09:00 UTC"); every other
 # language writes a date and time the way CLDR says its readers expect.
@@ -42,9 +44,6 @@ def _shop_setting(key: str, fallback: str) -> str:
     memo = g.setdefault("_shop_language_settings", {})
     if key not in memo:
         try:
-            from surveys.db import db
-            from surveys.services.settings import get_setting
-
             memo[key] = get_setting(db.session(), key) or fallback
         except SQLAlchemyError:
             memo[key] = fallback
