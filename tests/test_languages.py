@@ -290,7 +290,7 @@ def test_a_spanish_customer_gets_a_spanish_email_and_survey_while_the_owner_read
     html = survey_page.get_data(as_text=True)
     assert survey_page.status_code == 200
     assert '<html lang="es" dir="ltr">' in html
-    assert "Hola, Ana:" in html
+    assert "¡Hola, Ana!" in html
     assert "Enviar esta respuesta" in html
 
     full = page(client.get(path))
