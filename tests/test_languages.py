@@ -300,7 +300,10 @@ def test_a_spanish_customer_gets_a_spanish_email_and_survey_while_the_owner_read
     answered = client.post(
         path, data={"csrf_token": full.field_value("csrf_token"), **UNHAPPY_ANSWERS}
     )
-    assert "Gracias, Ana." in answered.get_data(as_text=True)
+    thanks = answered.get_data(as_text=True)
+    assert "Gracias, Ana." in thanks
+    # Our own thank-you words (the setting's default) in her language.
+    assert "Gracias por contárnoslo. Cada respuesta la lee una persona" in thanks
 
     # Olivia chose no language: her email and her case page are in the shop's (English).
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
@@ -457,3 +460,19 @@ def test_the_shops_default_language_is_an_admin_setting(client, session, clock):
     session.commit()
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account/settings")})
     assert "Hoi Ana," in client.get(f"/s/{token}").get_data(as_text=True)
+
+
+def test_a_thank_you_message_the_shop_wrote_itself_is_shown_as_written(client, session, clock):
+    set_setting(session, "thank_you_message", "Gracias de parte de todo el equipo de Madrid.")
+    customer = make_customer(session, name="Ana Diaz")
+    customer.locale = "fr"
+    _survey, token = make_sent_survey(session, customer)
+    session.commit()
+    shown = page(client.get(f"/s/{token}"))
+
+    thanks = client.post(
+        f"/s/{token}", data={"csrf_token": shown.field_value("csrf_token"), **UNHAPPY_ANSWERS}
+    ).get_data(as_text=True)
+
+    assert "Merci, Ana." in thanks
+    assert "Gracias de parte de todo el equipo de Madrid." in thanks

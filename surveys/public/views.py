@@ -9,6 +9,7 @@ the thank-you page then offers the other questions, which add to the same respon
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from surveys import clock
@@ -25,7 +26,7 @@ from surveys.public.forms import (
     survey_form_class,
 )
 from surveys.services.customers import goodbyes, language
-from surveys.services.settings import get_setting
+from surveys.services.settings import SPECS, get_setting
 from surveys.services.surveys.responses import (
     AlreadyAnswered,
     InvalidAnswers,
@@ -336,7 +337,7 @@ def _thank_you_page(
         first_name=first_name(survey.customer.name),
         # No name while the case waits for an owner: the message already promises a person.
         owner_name=first_name(case.owner.name) if case and case.owner else None,
-        message=get_setting(session, "thank_you_message"),
+        message=_shop_words(get_setting(session, "thank_you_message"), "thank_you_message"),
         token=token,
         questions=questions or [],
         more_form=form,
@@ -374,6 +375,12 @@ def _one_click_answer(questions: list[Question], value: str | None) -> dict[str,
     if questions and preselectable(questions[0], value):
         return {questions[0].key: value}
     return {}
+
+
+def _shop_words(text: str, key: str) -> str:
+    """A setting's words for the customer: our default in their language, the shop's own as
+    written."""
+    return gettext(text) if text == SPECS[key].default else text
 
 
 def _page(template: str, status: int, **context):
