@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import flask_babel
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_timezone_gmt
 from flask import Flask, g, has_request_context
 from flask_babel import Babel, get_locale
 from flask_login import current_user
@@ -31,6 +31,7 @@ from surveys.services.settings import get_setting
 # English keeps the house style the pages always had ("23 Nov 2026, 09:00 UTC"); every other
 # language writes a date and time the way CLDR says its readers expect.
 ENGLISH_DATETIME = "d MMM y, HH:mm zzz"
+ENGLISH_LONG_DATE = "d MMMM y"
 
 babel = Babel()
 
@@ -140,14 +141,24 @@ def local_datetime(moment: datetime | None) -> str:
     if locale.language == "en":
         return flask_babel.format_datetime(moment, ENGLISH_DATETIME)
     local = flask_babel.to_user_timezone(moment)
+    # CLDR has no one pattern for "day, month, year, hours and minutes": its own way of joining
+    # a date and a time ("{1}, {0}", "{1} 'à' {0}"), around the shortest of each.
+    day = format_skeleton("yMMMd", local, locale=locale)
+    time = format_skeleton("Hm", local, locale=locale)
+    joined = str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", time)
     zone = flask_babel.format_datetime(moment, "zzz")
-    return f"{format_skeleton('yMMMdHm', local, locale=locale)} {zone}"
+    if zone[:1] in "+-":  # no abbreviation in this language: "UTC+01:00" rather than "+0100"
+        zone = get_timezone_gmt(local, width="long", locale=locale)
+    return f"{joined} {zone}"
 
 
 def local_date(day: date | datetime | None, style: str = "long") -> str:
     """A day in the reader's language ('22 de noviembre de 2026'); a moment in their zone."""
     if day is None:
         return ""
+    locale = get_locale() or Locale.parse(languages.FALLBACK)
+    if locale.language == "en" and style == "long":
+        style = ENGLISH_LONG_DATE
     if isinstance(day, datetime):
         return flask_babel.format_date(day, style)
     return flask_babel.format_date(day, style, rebase=False)

@@ -476,3 +476,27 @@ def test_a_thank_you_message_the_shop_wrote_itself_is_shown_as_written(client, s
 
     assert "Merci, Ana." in thanks
     assert "Gracias de parte de todo el equipo de Madrid." in thanks
+
+
+def test_an_owner_who_reads_german_gets_the_new_case_email_in_german_in_their_zone(
+    client, session, clock, runner, fake_sendgrid
+):
+    owner = make_user(session, role="owner", email="jonas@shop.example", name="Jonas Weber")
+    owner.locale, owner.time_zone = "de", "Europe/Berlin"
+    customer = make_customer(session, name="Ana Diaz", owner=owner)
+    customer.locale = "es"
+    _survey, token = make_sent_survey(session, customer)
+    session.commit()
+    shown = page(client.get(f"/s/{token}"))
+    client.post(
+        f"/s/{token}", data={"csrf_token": shown.field_value("csrf_token"), **UNHAPPY_ANSWERS}
+    )
+
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+
+    [mail] = [m for m in fake_sendgrid.accepted if m.to_email == "jonas@shop.example"]
+    case = session.scalars(select(Case)).one()
+    assert mail.subject == f"Ana Diaz braucht Sie: Fall Nr. {case.id}"
+    assert mail.text.startswith("Hallo Jonas,")
+    # Four hours to acknowledge from Monday 09:00 UTC: 14:00 in Berlin, written the German way.
+    assert "Bitte übernehmen Sie ihn bis 23. Nov. 2026, 14:00 MEZ." in mail.text
