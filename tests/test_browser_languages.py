@@ -9,10 +9,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from surveys.db import utcnow
-from surveys.models import Customer
+from surveys.models import Customer, User
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
 from tests.factories import make_customer, make_purchase, make_user
+from tests.test_browser_account_settings import DESKTOP, _log_in
+from tests.test_browser_account_settings import PHONE as ACCOUNT_PHONE
 from tests.test_browser_survey import PHONE, assert_fits_the_phone, one_click_link_from_the_email
 
 pytestmark = pytest.mark.browser
@@ -103,4 +105,48 @@ def test_an_arabic_customer_reads_the_survey_right_to_left_and_can_switch_langua
     sessions = committed_app.extensions["db"]["sessionmaker"]
     with sessions() as session:
         assert session.scalar(select(Customer.locale).where(Customer.id == customer_id)) == "ar"
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, ACCOUNT_PHONE], ids=["1280", "360"])
+def test_an_owner_chooses_arabic_and_their_pages_turn_right_to_left(
+    committed_app, live_server, browser, artifacts_dir, backend, viewport
+):
+    base = live_server(committed_app)
+    sessions = committed_app.extensions["db"]["sessionmaker"]
+    with sessions() as session:
+        owner = make_user(session, name="Olivia Moreno")
+        session.commit()
+        owner_id, email = owner.id, owner.email
+    width = viewport["viewport"]["width"]
+    context = browser.new_context(**viewport)
+    page = context.new_page()
+    _log_in(page, base, email, "/account/settings")
+
+    page.get_by_label("My language").select_option("ar")
+    page.get_by_role("button", name="Save my settings").click()
+    expect(page.get_by_role("heading", name="إعداداتي")).to_be_visible()
+    assert page.get_attribute("html", "dir") == "rtl"
+    expect(page.get_by_text("تم الحفظ.")).to_be_visible()
+    assert page.get_by_label("لغتي").input_value() == "ar"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(
+        path=str(artifacts_dir / f"languages-account-ar-{width}-{backend}.png"), full_page=True
+    )
+    with sessions() as session:
+        assert session.get(User, owner_id).locale == "ar"
+    context.close()
+
+
+def test_the_arabic_survey_on_a_wide_screen(
+    committed_app, live_server, browser, artifacts_dir, backend
+):
+    live_server(committed_app)
+    deliver_a_survey(committed_app, name="Layla Haddad", locale="ar")
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.goto(one_click_link_from_the_email(committed_app, "short").split("?")[0])
+    expect(page.get_by_role("heading", name="مرحبًا Layla،")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=str(artifacts_dir / f"languages-ar-1280px-{backend}.png"), full_page=True)
     context.close()
