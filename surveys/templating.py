@@ -8,7 +8,8 @@ from flask import Flask
 from flask_babel import gettext, ngettext
 
 from surveys import clock
-from surveys.i18n import local_datetime
+from surveys.i18n import current_language, local_datetime
+from surveys.languages import is_right_to_left
 from surveys.services.surveys.scheduling import survey_reason
 
 
@@ -56,6 +57,10 @@ def purchase_phrase(purchase) -> str:
     )
     if not names:
         return gettext("your recent order")
+    if is_right_to_left(current_language()):
+        # A Latin product name inside Arabic text: isolated, so its words keep their order and
+        # the brackets around it stay where the sentence put them.
+        names = [f"\u2068{name}\u2069" for name in names]
     if len(names) == 1:
         return gettext("your %(item)s", item=names[0])
     return ngettext(

@@ -116,8 +116,8 @@ def test_locales_are_kept_as_bcp_47_writes_them():
         ("es", ["Monitor", "Cable", "Soporte"], "tu Monitor y 2 artículos más"),
         ("fr", ["Écran", "Câble", "Pied"], "votre Écran et 2 autres articles"),
         ("de", ["Monitor", "Kabel"], "Ihre Bestellung mit „Monitor“ und einem weiteren Artikel"),
-        ("ar", ["شاشة", "كابل", "حامل"], "طلبك (شاشة ومنتجان آخران)"),
-        ("ar", ["شاشة", "كابل", "حامل", "مصباح"], "طلبك (شاشة و3 منتجات أخرى)"),
+        ("ar", ["Monitor", "Cable", "Stand"], "طلبك (\u2068Monitor\u2069 ومنتجان آخران)"),
+        ("ar", ["شاشة", "كابل", "حامل", "مصباح"], "طلبك (\u2068شاشة\u2069 و3 منتجات أخرى)"),
     ],
 )
 def test_what_they_bought_reads_naturally_with_each_languages_plural_rules(
