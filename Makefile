@@ -9,7 +9,22 @@ PORT ?= 5000
 TEST_PROCESSES ?= 2
 RUFF_OPTIONS := --line-length 100 --target-version py311
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean translations catalog
+
+# The translation catalogs: sources (.po) in git, compiled (.mo) here when a source is newer.
+CATALOG_SOURCES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
+CATALOGS := $(CATALOG_SOURCES:.po=.mo)
+
+surveys/translations/%/LC_MESSAGES/messages.mo: surveys/translations/%/LC_MESSAGES/messages.po | $(VENV)/.runtime-installed
+	$(BIN)/pybabel compile --statistics -d surveys/translations -l $*
+
+## translations: compile the catalogs whose source changed
+translations: $(CATALOGS)
+
+## catalog: extract every message the code uses into messages.pot and merge it into each .po
+catalog: $(VENV)/.runtime-installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -o surveys/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i surveys/translations/messages.pot -d surveys/translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +40,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 ## run: migrate, seed the demo once, serve the web app and the worker (Ctrl-C stops both)
 # Links in emails and the demo's login link follow the port served, unless BASE_URL is set.
 run: export BASE_URL ?= http://$(HOST):$(PORT)
-run: $(VENV)/.runtime-installed
+run: $(VENV)/.runtime-installed translations
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	@echo "Web app on http://$(HOST):$(PORT), worker delivering mail to instance/outbox/. Ctrl-C stops both."
@@ -34,7 +49,7 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL too)
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed translations
 	$(BIN)/python -m pytest tests -ra --strict-markers -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## lint: ruff's checks and formatting, as CI runs them

@@ -61,6 +61,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.extensions.setdefault("clock", SystemClock())
+    register_languages(app)
+
+
+def register_languages(app: Flask) -> None:
+    from surveys.i18n import register
+
+    register(app)
 
 
 def register_url_converters(app: Flask) -> None:

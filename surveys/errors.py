@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import flask_babel
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from surveys.db import database_error_summary, database_unreachable
+from surveys.languages import FALLBACK
 
 PROBLEM_TYPE_BASE = "https://hearttoheart.dev/problems/"
 # While the database cannot be reached, clients are asked to come back after this
@@ -114,7 +117,9 @@ def register(app: Flask) -> None:
         if wants_problem_json():
             return problem_response(400, "Missing or invalid CSRF token", exc.description)
         return render_error_page(
-            400, "This form has expired", "Please go back, reload the page and try again."
+            400,
+            gettext("This form has expired"),
+            gettext("Please go back, reload the page and try again."),
         )
 
     @app.errorhandler(HTTPException)
@@ -134,7 +139,7 @@ def register(app: Flask) -> None:
                 response = problem_response(exc.code or 500, exc.name, detail)
         else:
             response = make_response(
-                render_error_page(exc.code or 500, exc.name, _friendly_message(exc))
+                render_error_page(exc.code or 500, _friendly_title(exc), _friendly_message(exc))
             )
         return with_exception_headers(response, exc)
 
@@ -165,8 +170,8 @@ def register(app: Flask) -> None:
                 "Internal Server Error",
                 "Something went wrong on our side; nothing was changed.",
             )
-        message = "Something went wrong on our side. Please try again in a moment."
-        return render_error_page(500, "Something went wrong", message)
+        message = gettext("Something went wrong on our side. Please try again in a moment.")
+        return render_error_page(500, gettext("Something went wrong"), message)
 
 
 def _roll_back_request_session() -> None:
@@ -207,7 +212,10 @@ def database_unavailable_response() -> Response:
         )
     else:
         # Rendered without the context processors: Flask-Login's would load the
-        # logged-in user, from the database this page is about.
+        # logged-in user, from the database this page is about. For the same reason it speaks
+        # the language already chosen for this request (a customer's page) or English.
+        g.setdefault("reader_locale", FALLBACK)
+        flask_babel.refresh()
         page = current_app.jinja_env.get_template("errors/unavailable.html")
         response = Response(page.render(retry=request.method == "GET"), status=503)
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
@@ -230,9 +238,26 @@ def with_exception_headers(response: Response, exc: HTTPException) -> Response:
     return response
 
 
+def _friendly_title(exc: HTTPException) -> str:
+    """The page's heading: werkzeug's name for the status, in the reader's language."""
+    return {
+        400: gettext("Bad Request"),
+        403: gettext("Forbidden"),
+        404: gettext("Not Found"),
+        405: gettext("Method Not Allowed"),
+        410: gettext("Gone"),
+        413: gettext("Request Entity Too Large"),
+        429: gettext("Too Many Requests"),
+    }.get(exc.code, exc.name)
+
+
 def _friendly_message(exc: HTTPException) -> str:
     return {
-        403: "You do not have access to this page.",
-        404: "We could not find this page. The link may be mistyped.",
-        410: "This link has expired.",
+        400: gettext("Nothing was changed. Please go back and try again."),
+        403: gettext("You do not have access to this page."),
+        404: gettext("We could not find this page. The link may be mistyped."),
+        405: gettext("Nothing was changed. Please go back and try again."),
+        410: gettext("This link has expired."),
+        413: gettext("What you sent is too large. Nothing was changed."),
+        429: gettext("Please wait a moment, then try again."),
     }.get(exc.code, exc.description or "")

@@ -38,6 +38,7 @@ COLUMNS = (
     "currency",
     "category",
     "owner_email",
+    "locale",
 )
 REQUIRED_COLUMNS = ("order_id", "email")
 # Spreadsheets in many countries save "CSV" with semicolons; tabs come from copy and paste.
@@ -47,6 +48,7 @@ CHUNK_SIZE = 500
 COLUMN_OF_FIELD = {
     "customer.email": "email",
     "customer.name": "name",
+    "customer.locale": "locale",
     "items.0.category": "category",
 }
 # The order the summary lists survey outcomes in (the statuses record_purchase gives).
@@ -275,7 +277,7 @@ def purchase_input_from(values: dict[str, str]) -> PurchaseInput:
     cell = {column: (values.get(column) or "").strip() or None for column in COLUMNS}
     body = {
         "order_id": cell["order_id"],
-        "customer": {"email": cell["email"], "name": cell["name"]},
+        "customer": {"email": cell["email"], "name": cell["name"], "locale": cell["locale"]},
         "purchased_at": cell["purchased_at"],
         "total": cell["total"],
         "currency": cell["currency"],

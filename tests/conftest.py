@@ -33,6 +33,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from surveys import create_app
+from surveys.catalogs import compile_catalogs
 from surveys.cli import upgrade_database
 from surveys.clock import FrozenClock
 
@@ -58,6 +59,8 @@ def _postgres_url() -> str | None:
 
 
 def pytest_configure(config):
+    # The compiled catalogs are not in git: make them, as `make test` does, for a bare pytest.
+    compile_catalogs()
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
     config.addinivalue_line(
         "markers", "postgresql: runs on PostgreSQL only (a fault SQLite cannot have)"

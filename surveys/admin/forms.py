@@ -20,7 +20,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.forms import AppForm, strip
+from surveys.forms import AppForm, AppSubform, strip
+from surveys.languages import language_choices
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs
 from surveys.services.users.accounts import MIN_PASSWORD_LENGTH
@@ -155,6 +156,15 @@ def settings_form_class() -> type[AppForm]:
     """A form with one field per setting of the settings page, validated as the service does."""
     fields = {}
     for spec in page_specs():
+        if spec.kind == "language":
+            fields[spec.key] = SelectField(
+                spec.label,
+                choices=[SelectChoice(code, name) for code, name in language_choices()],
+                validators=[_setting_validator(spec)],
+                validate_choice=False,
+                description=spec.explanation,
+            )
+            continue
         field_class, render_kw = _SETTING_FIELDS.get(spec.kind, (StringField, {}))
         fields[spec.key] = field_class(
             spec.label,

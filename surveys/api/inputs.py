@@ -40,7 +40,7 @@ from surveys.services.cases.inbox import MAX_SEARCH_LENGTH
 from surveys.services.customers import touchpoints
 from surveys.services.question_sets.document import QuestionSetInput
 from surveys.validation.addresses import EmailAddress, EmailToLookUp, OptionalEmailToLookUp
-from surveys.validation.codes import Currency, TimeZoneName
+from surveys.validation.codes import Currency, LocaleTag, TimeZoneName
 from surveys.validation.errors import field_errors, problem
 from surveys.validation.moments import OptionalTimestamp
 from surveys.validation.money import Money
@@ -78,6 +78,7 @@ class CustomerInput(ApiInput):
     name: OptionalText(MAX_NAME) = None
     id: OptionalText(MAX_ORDER_ID) = Field(None, description="The customer's id in your system.")
     timezone: TimeZoneName = None
+    locale: LocaleTag = None
 
 
 class ItemInput(ApiInput):
@@ -123,6 +124,7 @@ class PurchaseInput(ApiInput):
                 name=customer.name,
                 external_id=customer.id,
                 timezone=customer.timezone,
+                locale=customer.locale,
             ),
             purchased_at=self.purchased_at,
             total=self.total,

@@ -31,6 +31,7 @@ from surveys.api.schemas import validation_problem
 from surveys.errors import ApiProblem
 from surveys.services.customers.people import PersonInput
 from surveys.validation.addresses import EmailAddress, OptionalEmailAddress
+from surveys.validation.codes import LocaleTag
 from surveys.validation.errors import field_errors
 from surveys.validation.json_values import StorableJson
 from surveys.validation.moments import EARLIEST_MOMENT, LATEST_MOMENT
@@ -172,6 +173,8 @@ class PersonProperties(BaseModel):
     __pydantic_extra__: dict[str, StorableJson]
 
     order_id: Annotated[OptionalText(MAX_ORDER_ID), BeforeValidator(_number_as_text)] = None
+    # Delighted's special property: the language of the person's survey (`es`, `pt-BR`).
+    locale: LocaleTag = None
 
     @model_validator(mode="before")
     @classmethod
@@ -202,6 +205,7 @@ class PersonParams(BaseModel):
             email=self.email,
             name=self.name,
             order_id=self.properties.order_id,
+            locale=self.properties.locale,
             delay=self.delay,
             send=self.send,
             properties=self.custom_properties(),

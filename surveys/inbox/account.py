@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,13 +15,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from surveys import throttle
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.humanize import MINUTES_TO_SECONDS, duration_words
+from surveys.i18n import refresh_language, shop_language
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import AccountSettingsForm, LoginForm
 from surveys.services.digests import business_zone_name
@@ -28,7 +30,7 @@ from surveys.services.users import accounts as users
 from surveys.validation.codes import known_timezones
 from surveys.validation.text import unstorable_text_reason
 
-WRONG_CREDENTIALS = "That email and password do not match. Please try again."
+WRONG_CREDENTIALS = lazy_gettext("That email and password do not match. Please try again.")
 
 
 # --- logging in and out --------------------------------------------------------
@@ -73,11 +75,20 @@ def show_login_throttled(limit: RequestLimit) -> Response:
     """The login form again, 429: too many failed attempts for this account or from this address."""
     wait = throttle.retry_after_seconds(limit)
     # Rounded up: told "1 minute" with 90 seconds to go, a person would be refused again.
-    wait_words = duration_words(wait, units=MINUTES_TO_SECONDS, round_up=True)
     form = LoginForm()
-    form.form_errors.append(
-        f"Too many failed attempts to log in. Please wait {wait_words} and try again."
-    )
+    if wait >= 60:
+        refusal = ngettext(
+            "Too many failed attempts to log in. Please wait %(num)d minute and try again.",
+            "Too many failed attempts to log in. Please wait %(num)d minutes and try again.",
+            math.ceil(wait / 60),
+        )
+    else:
+        refusal = ngettext(
+            "Too many failed attempts to log in. Please wait %(num)d second and try again.",
+            "Too many failed attempts to log in. Please wait %(num)d seconds and try again.",
+            math.ceil(wait),
+        )
+    form.form_errors.append(refusal)
     page = render_template(
         "inbox/login.html", form=form, next=safe_next_path(request.args.get("next"))
     )
@@ -106,7 +117,7 @@ def logout():
         s.commit()
     logout_user()
     session.clear()
-    flash("You are logged out. See you soon.")
+    flash(gettext("You are logged out. See you soon."))
     return redirect(url_for(".login"))
 
 
@@ -129,6 +140,7 @@ def safe_next_path(target: str | None) -> str | None:
 
 def _settings_form(session) -> AccountSettingsForm:
     form = AccountSettingsForm()
+    form.with_languages(shop_language())
     return form.with_zones(sorted(known_timezones()), business_zone_name(session))
 
 
@@ -141,6 +153,7 @@ def edit_account_settings():
     form = _settings_form(session)
     form.weekly_digest.data = me.weekly_digest
     form.time_zone.data = me.time_zone or ""
+    form.language.data = me.locale or ""
     return render_template("inbox/edit_account_settings.html", form=form)
 
 
@@ -158,11 +171,13 @@ def update_account_settings():
         weekly_digest=form.weekly_digest.data,
         time_zone=form.time_zone.data or None,
     )
+    users.set_own_language(session, acting_user(), form.language.data or None)
     session.commit()
+    refresh_language()  # the message below already reads in the language just chosen
     flash(
-        "Saved. The weekly digest comes on Monday mornings in your time zone."
+        gettext("Saved. The weekly digest comes on Monday mornings in your time zone.")
         if form.weekly_digest.data
-        else "Saved. We will not send you the weekly digest."
+        else gettext("Saved. We will not send you the weekly digest.")
     )
     return redirect(url_for(".edit_account_settings"), 303)
 

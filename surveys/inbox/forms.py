@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import (
     BooleanField,
     EmailField,
@@ -16,6 +17,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from surveys.forms import AppForm, strip
+from surveys.languages import language_choices, language_name
 from surveys.services.cases.actions import (
     MAX_ASK_IN_DAYS,
     MAX_NOTE_LENGTH,
@@ -57,14 +59,14 @@ class LoginForm(AppForm):
     # No syntax check on the address: a mistyped one simply does not match,
     # and gets the same answer as a wrong password.
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1000)],
+        lazy_gettext("Password"),
+        validators=[DataRequired(lazy_gettext("Enter your password.")), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -72,17 +74,38 @@ class LoginForm(AppForm):
 class AccountSettingsForm(AppForm):
     """A person's own settings: the weekly digest and their time zone."""
 
-    weekly_digest = BooleanField("Email me the weekly digest on Monday mornings")
+    weekly_digest = BooleanField(lazy_gettext("Email me the weekly digest on Monday mornings"))
     # "" follows the business time zone; `with_zones` fills in the choices.
-    time_zone = SelectField("My time zone", validate_choice=False)
+    time_zone = SelectField(lazy_gettext("My time zone"), validate_choice=False)
+    # "" follows the shop's default language; `with_languages` fills in the choices.
+    language = SelectField(
+        lazy_gettext("My language"), validate_choice=False, filters=[lambda value: value or ""]
+    )
+
+    def with_languages(self, shop_language: str) -> AccountSettingsForm:
+        shipped = [SelectChoice(code, name) for code, name in language_choices()]
+        self.language.choices = [
+            SelectChoice(
+                "",
+                lazy_gettext("Shop default (%(language)s)", language=language_name(shop_language)),
+            )
+        ] + shipped
+        self.language.validators = [
+            *self.language.validators,
+            AnyOf(
+                ["", *(choice.value for choice in shipped)],
+                message=lazy_gettext("Choose a language from the list."),
+            ),
+        ]
+        return self
 
     def with_zones(self, zones: list[str], business_zone: str) -> AccountSettingsForm:
-        self.time_zone.choices = [("", f"Business default ({business_zone})")] + [
-            (zone, zone.replace("_", " ")) for zone in zones
-        ]
+        self.time_zone.choices = [
+            ("", lazy_gettext("Business default (%(zone)s)", zone=business_zone))
+        ] + [(zone, zone.replace("_", " ")) for zone in zones]
         self.time_zone.validators = [
             *self.time_zone.validators,
-            AnyOf(["", *zones], message="Choose a time zone from the list."),
+            AnyOf(["", *zones], message=lazy_gettext("Choose a time zone from the list.")),
         ]
         return self
 

@@ -44,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
+from surveys.i18n import reading_as
 
 # Importing the builders registers them: from here on the registry is complete.
 from surveys.mail import (  # noqa: F401
@@ -58,7 +59,7 @@ from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
 from surveys.mail.reply_addresses import reply_to_for
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
-from surveys.models import Customer, OutboxMessage
+from surveys.models import Customer, OutboxMessage, User
 from surveys.services.settings import get_setting
 from surveys.templating import first_name
 
@@ -167,6 +168,45 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
     spec = get_email_template(message.template)
     if not message.to_email:
         raise CancelDelivery("the message has no recipient address")
+    locale, time_zone = _reader_of(session, message, to_customer=spec.to_customer)
+    shop_language, business_zone = batch_memo(
+        session,
+        "shop_language_and_zone",
+        lambda: (
+            get_setting(session, "default_language"),
+            get_setting(session, "business_time_zone"),
+        ),
+    )
+    # Built and rendered in the reader's language and zone: the builder's own words (what
+    # they bought) as much as the templates'.
+    with reading_as(
+        locale, time_zone, shop_language=shop_language, business_zone=business_zone
+    ) as language:
+        return _build_in_language(session, message, spec, language=language, now=now)
+
+
+def _reader_of(
+    session: Session, message: OutboxMessage, *, to_customer: bool
+) -> tuple[str | None, str | None]:
+    """The recipient's locale and time zone: a customer's own, or a person's chosen ones."""
+    if to_customer:
+        customer = (
+            session.get(Customer, message.customer_id)
+            if message.customer_id is not None
+            else session.scalar(select(Customer).where(Customer.email == message.to_email))
+        )
+        return (customer.locale, customer.timezone) if customer else (None, None)
+    person = batch_memo(
+        session,
+        ("reader", message.to_email),
+        lambda: session.scalar(select(User).where(User.email == message.to_email)),
+    )
+    return (person.locale, person.time_zone) if person else (None, None)
+
+
+def _build_in_language(
+    session: Session, message: OutboxMessage, spec: EmailTemplate, *, language: str, now: datetime
+) -> OutgoingEmail:
     context = spec.build(session, message, now)
     config = current_app.config
     sender_name = batch_memo(session, "sender_name", lambda: get_setting(session, "sender_name"))
@@ -189,6 +229,8 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
         message.template,
         {
             "sender_name": sender_name,
+            # Also keeps a batch's shared renders apart by language.
+            "language": language,
             "recipient_name": message.to_name,
             "first_name": first_name(message.to_name),
             **context,

@@ -22,6 +22,9 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    # BCP 47 (`es-MX`), normalised; None reads the shop's default language. Which shipped
+    # catalog it reads is decided when a page or email is made (surveys.languages).
+    locale: Mapped[str | None] = mapped_column(sa.String(35))
     # The account owner: when set, every case of this customer goes to them.
     # Indexed: an owner's figures start from the customers they look after.
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)

@@ -33,6 +33,8 @@ class User(UserMixin, Base):
     weekly_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # An IANA name; None follows the business's time zone setting.
     time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    # A shipped catalog name (`es`, `pt_BR`); None follows the shop's default language.
+    locale: Mapped[str | None] = mapped_column(sa.String(35))
     # What they may spend on gestures each calendar month without asking (set by an admin);
     # None: no allowance set, so only gestures that cost nothing.
     monthly_gesture_allowance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import Field, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -11,14 +12,21 @@ from surveys.services.customers.goodbyes import MAX_WORDS_LENGTH, REASONS
 from surveys.services.question_sets.fields import RESERVED_FIELD_NAMES
 from surveys.services.surveys.responses import MAX_TEXT_LENGTH
 
-REQUIRED_MESSAGE = "We would love your answer to this one."
-INVALID_CHOICE_MESSAGE = "Please choose one of the answers shown."
-TOO_LONG_MESSAGE = (
+# Lazy: each is read in the language of the page that shows it (the customer's).
+REQUIRED_MESSAGE = lazy_gettext("We would love your answer to this one.")
+INVALID_CHOICE_MESSAGE = lazy_gettext("Please choose one of the answers shown.")
+TOO_LONG_MESSAGE = lazy_gettext(
     "Thank you for writing so much! Please keep it to %(max)d characters (this is %(length)d)."
 )
-
-
-CHOOSE_MESSAGE = "Please choose an answer to send."
+CHOOSE_MESSAGE = lazy_gettext("Please choose an answer to send.")
+# The goodbye reasons as the customer reads them (the service keeps its English for owners).
+REASON_LABELS = {
+    "too_often": lazy_gettext("You wrote to me too often"),
+    "not_relevant": lazy_gettext("The questions were not for me"),
+    "bad_experience": lazy_gettext("I had a bad experience"),
+    "not_buying": lazy_gettext("I no longer buy from you"),
+    "other": lazy_gettext("Something else"),
+}
 
 
 def _presence(question: Question, required: bool | None = None) -> list:
@@ -95,13 +103,15 @@ class GoodbyeReasonForm(AppForm):
         csrf = False
 
     reason = RadioField(
-        "What made you unsubscribe?",
+        lazy_gettext("What made you unsubscribe?"),
         validators=[Optional()],
-        choices=[SelectChoice(key, words) for key, words in REASONS.items()],
+        choices=[
+            SelectChoice(key, REASON_LABELS.get(key, words)) for key, words in REASONS.items()
+        ],
         invalid_choice_message=INVALID_CHOICE_MESSAGE,
     )
     words = TextAreaField(
-        "Anything you would like us to know?",
+        lazy_gettext("Anything you would like us to know?"),
         filters=[strip],
         validators=[Optional(), Length(max=MAX_WORDS_LENGTH, message=TOO_LONG_MESSAGE)],
         render_kw={"rows": 3},

@@ -8,12 +8,15 @@ the thank-you page then offers the other questions, which add to the same respon
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from surveys import clock
 from surveys.auth import csrf
 from surveys.db import db
+from surveys.i18n import other_languages, read_by_customer
+from surveys.languages import SHIPPED
 from surveys.models import Case, Question, Response, Survey, SurveyToken
 from surveys.models.surveys import SurveyStatus
 from surveys.public.forms import (
@@ -22,10 +25,10 @@ from surveys.public.forms import (
     preselectable,
     survey_form_class,
 )
-from surveys.services.customers import goodbyes
+from surveys.services.customers import goodbyes, language
 from surveys.services.question_sets import translations
 from surveys.services.question_sets.translations import LocalizedQuestion
-from surveys.services.settings import get_setting
+from surveys.services.settings import SPECS, get_setting
 from surveys.services.surveys.responses import (
     AlreadyAnswered,
     InvalidAnswers,
@@ -45,7 +48,22 @@ bp = Blueprint("public", __name__)
 @bp.context_processor
 def inject_sender_name() -> dict:
     # Customers know the shop, not this software: pages carry the sender's name.
-    return {"sender_name": get_setting(db.session(), "sender_name")}
+    return {
+        "sender_name": get_setting(db.session(), "sender_name"),
+    }
+
+
+@bp.app_template_global()
+def language_args() -> dict:
+    """A language picked on the page (`?lang=es`) travels with the forms' actions, so the
+    answers that follow remember it on the customer. (A global: the form macros see it.)"""
+    return {"lang": g.chosen_language} if g.get("chosen_language") else {}
+
+
+@bp.app_template_global()
+def language_link(token: str, language: str) -> str:
+    """The same survey page in another language, the tapped answer (if any) kept."""
+    return url_for(".show_survey", token=token, a=request.args.get("a"), lang=language)
 
 
 @bp.after_request
@@ -89,6 +107,7 @@ def submit_survey(token: str):
     except AlreadyAnswered:
         session.rollback()  # another submit won the race; show what it recorded
         return _already_answered_page(survey, token)
+    _remember_chosen_language(session, survey.customer)
     session.commit()
     return _thank_you_page(survey, response, link_token=token)
 
@@ -114,6 +133,7 @@ def send_one_answer(token: str):
     except AlreadyAnswered:
         session.rollback()  # a second tap, or another tab, got there first
         return _already_answered_page(survey, token)
+    _remember_chosen_language(session, survey.customer)
     session.commit()
     return _thank_you_page(survey, response, token=token, link_token=token, offer_the_rest=True)
 
@@ -146,6 +166,7 @@ def add_more_answers(token: str):
         return _thank_you_page(
             survey, response, token=token, link_token=token, form=form, questions=remaining
         ), 422
+    _remember_chosen_language(session, survey.customer)
     session.commit()
     return _thank_you_page(survey, response, link_token=token)
 
@@ -281,7 +302,18 @@ def _token_or_abort(raw: str) -> SurveyToken:
     token = find_token(db.session(), raw)
     if token is None:
         abort(_page("public/link_not_found.html", 404))
+    # From here the page speaks to this customer: their language (or the one just picked
+    # from the page's language links), their time zone.
+    chosen = request.args.get("lang")
+    g.chosen_language = chosen if chosen in SHIPPED else None
+    read_by_customer(token.customer, chosen_language=g.chosen_language)
     return token
+
+
+def _remember_chosen_language(session, customer) -> None:
+    """Answers sent from a page read in a language the customer picked: keep it for them."""
+    if g.get("chosen_language"):
+        language.choose_language(session, customer, g.chosen_language)
 
 
 def _open_survey_or_abort(raw: str) -> Survey:
@@ -350,7 +382,7 @@ def _thank_you_page(
         first_name=first_name(survey.customer.name),
         # No name while the case waits for an owner: the message already promises a person.
         owner_name=first_name(case.owner.name) if case and case.owner else None,
-        message=get_setting(session, "thank_you_message"),
+        message=_shop_words(get_setting(session, "thank_you_message"), "thank_you_message"),
         review_link=_review_link(link_token),
         token=token,
         questions=questions or [],
@@ -374,6 +406,7 @@ def _survey_page(survey: Survey, questions: list[Question], form, token: str) ->
         form=form,
         token=token,
         first_name=first_name(survey.customer.name),
+        other_languages=other_languages(),
     )
 
 
@@ -387,6 +420,7 @@ def _one_tap_page(survey: Survey, question: Question | None, form, token: str) -
         form=form,
         token=token,
         first_name=first_name(survey.customer.name),
+        other_languages=other_languages(),
     )
 
 
@@ -395,6 +429,12 @@ def _one_click_answer(questions: list[Question], value: str | None) -> dict[str,
     if questions and preselectable(questions[0], value):
         return {questions[0].key: value}
     return {}
+
+
+def _shop_words(text: str, key: str) -> str:
+    """A setting's words for the customer: our default in their language, the shop's own as
+    written."""
+    return gettext(text) if text == SPECS[key].default else text
 
 
 def _page(template: str, status: int, **context):

@@ -37,6 +37,8 @@ class CustomerInput:
     name: str | None = None
     external_id: str | None = None
     timezone: str | None = None
+    # BCP 47, normalised (surveys.languages.normalise_locale); None keeps what we knew.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ def _find_or_insert_customer(
             "name": data.name,
             "external_id": data.external_id,
             "timezone": data.timezone,
+            "locale": data.locale,
             "owner_id": owner.id if owner else None,
             "created_at": now,
         },
@@ -247,6 +250,8 @@ def _apply_customer_fields(customer: Customer, data: CustomerInput, owner: User 
         customer.external_id = data.external_id
     if data.timezone is not None:
         customer.timezone = data.timezone
+    if data.locale is not None:
+        customer.locale = data.locale
     if owner is not None:
         customer.owner_id = owner.id
 

@@ -15,15 +15,31 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.languages import SHIPPED
 from surveys.models import Setting, User
 from surveys.services.audit import record_admin_change
 from surveys.validation.codes import known_timezones
 
 # Kinds of value: whole numbers in a range, a local time of day, a line of text,
 # a paragraph, a user's id (or none), a question set's key, an IANA time zone name,
-# an https:// address on the web (or none: empty).
-KINDS = ("int", "time", "line", "paragraph", "user", "question_set", "time_zone", "https_url")
+# an https:// address on the web (or none: empty), a language we ship.
+KINDS = (
+    "int",
+    "time",
+    "line",
+    "paragraph",
+    "user",
+    "question_set",
+    "time_zone",
+    "https_url",
+    "language",
+)
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def N_(text: str) -> str:
+    """Marks a default for the catalogs; the page translates it while it is not changed."""
+    return text
 
 
 class SettingError(ValueError):
@@ -115,6 +131,14 @@ SPECS: dict[str, SettingSpec] = {
             kind="time_zone",
         ),
         SettingSpec(
+            "default_language",
+            "en",
+            "Default language",
+            "Customers whose language we were not told, and people who have not chosen their "
+            "own, read pages and emails in this language.",
+            kind="language",
+        ),
+        SettingSpec(
             "acknowledge_hours",
             4,
             "Acknowledge within (hours)",
@@ -186,8 +210,10 @@ SPECS: dict[str, SettingSpec] = {
         ),
         SettingSpec(
             "thank_you_message",
-            "Thank you for telling us. Every answer is read by a person, and if something "
-            "is not right, the one person who owns it will be in touch with you personally.",
+            N_(
+                "Thank you for telling us. Every answer is read by a person, and if something "
+                "is not right, the one person who owns it will be in touch with you personally."
+            ),
             "Thank-you message",
             "Shown to the customer after they answer a survey.",
             kind="paragraph",
@@ -281,6 +307,11 @@ def clean_setting_value(key: str, value):
         return text
     if spec.kind == "https_url":
         return _clean_https_url(spec, value)
+    if spec.kind == "language":
+        text = str(value or "").strip()
+        if text not in SHIPPED:
+            raise SettingError("Choose one of the languages we ship.")
+        return text
     if spec.kind == "question_set":
         text = str(value or "").strip()
         if not text:

@@ -1,4 +1,4 @@
-"""Codes: ISO 4217 currencies and IANA time zone names."""
+"""Codes: ISO 4217 currencies, IANA time zone names and BCP 47 language tags."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from surveys.languages import MAX_LOCALE_LENGTH, InvalidLocale, normalise_locale
 from surveys.validation.errors import problem
 
 MAX_TIMEZONE_LENGTH = 64
@@ -65,3 +67,43 @@ class _TimeZoneNames:
 
 
 TimeZoneName = Annotated[str | None, BeforeValidator(read_timezone), _TimeZoneNames()]
+
+
+def read_locale(value: Any) -> str | None:
+    """A BCP 47 language tag (`es`, `pt-BR`), normalised, or None when absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise problem("must be a string")
+    try:
+        return normalise_locale(value)
+    except InvalidLocale:
+        raise problem("is not a BCP 47 language tag (like es or pt-BR)") from None
+
+
+LocaleTag = Annotated[
+    str | None,
+    BeforeValidator(read_locale),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "maxLength": MAX_LOCALE_LENGTH,
+            "description": "A BCP 47 language tag, like es or pt-BR: the language of the "
+            "customer's emails and pages (the nearest language we ship, else the shop's).",
+            "examples": ["es", "pt-BR"],
+        }
+    ),
+]
+
+
+def _locale_or_none(value: Any) -> str | None:
+    """A provider's locale, or None when it sent one we cannot read: an order is never refused
+    for it; the customer then reads the shop's default language."""
+    try:
+        return read_locale(value)
+    except PydanticCustomError:
+        return None
+
+
+# For signed provider payloads (Shopify, Stripe) and imports: forgiving, like their text.
+ProviderLocale = Annotated[str | None, BeforeValidator(_locale_or_none)]

@@ -20,6 +20,7 @@ How an order becomes a purchase:
 - items: `line_items` with `sku`, `title` (else `name`), `quantity` and
   `price`. Shopify's order does not carry the product type, so Shopify items
   have no category: route them by SKU or order total.
+- language: `customer_locale` (the storefront language the customer used), when readable.
 
 A cancelled order (`orders/cancelled`, the order again with its `cancel_reason`) and a full
 refund (`refunds/create`) stop the ask for the purchase `shopify:<id>`
@@ -45,7 +46,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
-from surveys.validation.codes import Currency
+from surveys.validation.codes import Currency, ProviderLocale
 from surveys.validation.errors import field_errors
 from surveys.validation.moments import read_timestamp
 from surveys.validation.money import RoundedMoney
@@ -130,6 +131,8 @@ class ShopifyOrder(BaseModel):
     total_price: RoundedMoney = None
     currency: Currency = None
     line_items: Annotated[list[ShopifyLineItem], Field(max_length=MAX_ITEMS)] | None = None
+    # The language the customer shopped in (`es`, `pt-BR`): their emails and pages use it.
+    customer_locale: ProviderLocale = None
 
 
 class ShopifyCancelledOrder(BaseModel):
@@ -259,6 +262,7 @@ def purchase_from_order(data: object) -> PurchaseInput:
             email=email,
             name=customer.full_name,
             external_id=f"{PREFIX}{customer.id}" if customer.id is not None else None,
+            locale=order.customer_locale,
         ),
         # When the order was placed; created_at when Shopify did not say.
         purchased_at=order.processed_at or order.created_at,

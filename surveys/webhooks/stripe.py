@@ -14,7 +14,8 @@ later with the second event). How a Checkout Session becomes a purchase:
   so the same order posted through the API or a CSV is recognised), else the
   session id (`cs_live_…`, what Stripe's dashboard finds).
 - customer: `customer_details.email` (else `customer_email`),
-  `customer_details.name`, and the Stripe customer id (`cus_…`) when any.
+  `customer_details.name`, and the Stripe customer id (`cus_…`) when any;
+  the session's `locale` (the Checkout page's language) when readable.
 - when: the session's `created`.
 - total and currency: `amount_total`, in the currency's smallest unit, as a
   decimal amount (1999 in EUR is 19.99; 500 in JPY is 500).
@@ -46,7 +47,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, fie
 from pydantic_core import PydanticCustomError
 
 from surveys.services.purchases import CustomerInput, ItemInput, PurchaseInput
-from surveys.validation.codes import Currency
+from surveys.validation.codes import Currency, ProviderLocale
 from surveys.validation.moments import read_unix_seconds
 from surveys.validation.money import MAX_MONEY
 from surveys.validation.text import OptionalText, Text
@@ -157,6 +158,8 @@ class CheckoutSession(BaseModel):
     metadata: StripeMetadata | None = None
     customer_details: StripeCustomerDetails | None = None
     customer_email: CandidateAddress = None
+    # The Checkout page's language (`es`, `pt-BR`; `auto` and unreadable ones are ignored).
+    locale: ProviderLocale = None
     customer: Annotated[OptionalText(128, cut=True), BeforeValidator(_customer_id)] = None
     payment_intent: StripeObjectId = None
     created: Annotated[datetime | None, BeforeValidator(_unix_seconds)] = None
@@ -318,7 +321,12 @@ def purchase_from_session(session: dict) -> PurchaseInput:
         raise Ignored(f"checkout session {order_id} has no email address we could write to")
     return PurchaseInput(
         order_id=order_id,
-        customer=CustomerInput(email=email, name=details.name, external_id=checkout.customer),
+        customer=CustomerInput(
+            email=email,
+            name=details.name,
+            external_id=checkout.customer,
+            locale=checkout.locale,
+        ),
         purchased_at=checkout.created,
         total=checkout.amount_total,
         currency=checkout.currency,

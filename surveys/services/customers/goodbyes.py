@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -111,17 +112,19 @@ def say_why(
     """
     goodbye = open_goodbye(session, customer)
     if goodbye is None or goodbye.kind != "unsubscribed":
-        raise GoodbyeError("You are not unsubscribed, so there is nothing to explain.")
+        raise GoodbyeError(gettext("You are not unsubscribed, so there is nothing to explain."))
     if goodbye.said_why_at is not None:
-        raise GoodbyeError("You already told us why. Thank you; it has been passed on.")
+        raise GoodbyeError(gettext("You already told us why. Thank you; it has been passed on."))
     reason = (reason or "").strip() or None
     words = (words or "").strip() or None
     if reason is not None and reason not in REASONS:
-        raise GoodbyeError("Please choose one of the reasons shown.", field="reason")
+        raise GoodbyeError(gettext("Please choose one of the reasons shown."), field="reason")
     if reason is None and words is None:
-        raise GoodbyeError("Choose a reason or write a few words.", field="reason")
+        raise GoodbyeError(gettext("Choose a reason or write a few words."), field="reason")
     if words is not None and len(words) > MAX_WORDS_LENGTH:
-        raise GoodbyeError(f"Please keep it under {MAX_WORDS_LENGTH} characters.", field="words")
+        raise GoodbyeError(
+            gettext("Please keep it under %(max)d characters.", max=MAX_WORDS_LENGTH), field="words"
+        )
     goodbye.reason, goodbye.words, goodbye.said_why_at = reason, words, now
     touch = session.get(Touchpoint, goodbye.touchpoint_id) if goodbye.touchpoint_id else None
     if touch is not None:
@@ -160,8 +163,10 @@ def come_back(session: Session, customer: Customer, *, now: datetime) -> None:
         return
     if customer.suppression_reason != SELF_SERVICE_REASON:
         raise GoodbyeError(
-            "We stopped writing to this address for a reason you cannot undo here. "
-            "Reply to any of our emails and a person will help."
+            gettext(
+                "We stopped writing to this address for a reason you cannot undo here. "
+                "Reply to any of our emails and a person will help."
+            )
         )
     customer.suppressed_at = None
     customer.suppression_reason = None

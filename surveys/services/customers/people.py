@@ -43,6 +43,8 @@ class PersonInput:
     email: str
     name: str | None = None
     order_id: str | None = None
+    # BCP 47, normalised; the language of their survey (None keeps what we knew).
+    locale: str | None = None
     # From now until the survey goes out; None means the usual: the configured
     # survey delay after a purchase, right away for a manual request.
     delay: timedelta | None = None
@@ -70,7 +72,7 @@ def send_to_person(
             session,
             PurchaseInput(
                 order_id=person.order_id,
-                customer=CustomerInput(email=person.email, name=person.name),
+                customer=CustomerInput(email=person.email, name=person.name, locale=person.locale),
                 # Kept on the purchase; record_purchase refuses ones over the limits, naming
                 # `properties.<name>`.
                 properties=dict(person.properties) or None,
@@ -85,7 +87,7 @@ def send_to_person(
         )
 
     customer, customer_is_new = find_or_create_customer(
-        session, CustomerInput(email=person.email, name=person.name), now=now
+        session, CustomerInput(email=person.email, name=person.name, locale=person.locale), now=now
     )
     if not person.send:
         return PersonResult(customer=customer, survey=None, created=True)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from surveys.languages import SHIPPED
 from surveys.models import Case, User
 from surveys.models.cases import CaseStatus
 from surveys.models.users import ROLES
@@ -107,6 +108,15 @@ def set_digest_preferences(
         raise UserError(f"“{time_zone}” is not a time zone we know; choose one from the list.")
     user.weekly_digest = weekly_digest
     user.time_zone = time_zone
+    session.flush()
+
+
+def set_own_language(session: Session, user: User, language: str | None) -> None:
+    """The language of the person's own pages and emails (None: the shop's default).
+    Raises UserError for one we do not ship."""
+    if language is not None and language not in SHIPPED:
+        raise UserError(f"“{language}” is not a language we ship; choose one from the list.")
+    user.locale = language
     session.flush()
 
 
