@@ -36,7 +36,7 @@ from surveys.services.csv_cells import (
     csv_field_sql,
     mean_sentiment_sql,
     net_score_group_sql,
-    properties_text_sql,
+    properties_cell_sql,
     timestamp_sql,
 )
 
@@ -69,7 +69,7 @@ def response_lines(session: Session, questions: Questions, *, width: int) -> Ite
         cursor.execute("SET LOCAL jit = off")
         # The answers are grouped by response in memory, not in a hundred spilled parts,
         # once: a parallel plan had each of its workers group all of them again.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
             # PostgreSQL sends a line at a time: pass them on some 64 KB at a time, not
@@ -155,7 +155,7 @@ def _response_lines_query(questions: Questions, *, width: int):
         cast(Response.negative, Text),
         mean_sentiment_sql(given.c.tone),
         net_score_group_sql(given.c.score),
-        csv_field_sql(properties_text_sql(Purchase.properties)),
+        properties_cell_sql(Purchase.properties),
         # A response with no answer row at all has every answer cell empty.
         *(csv_field_sql(given.c[f"a{number}"]) for number in range(width)),
     ]
