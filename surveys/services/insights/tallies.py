@@ -24,6 +24,7 @@ from surveys.services.insights.day_counts import (
     midnight,
     next_month,
     reach,
+    small_reads,
 )
 from surveys.services.insights.filters import InsightFilters
 
@@ -77,6 +78,7 @@ def prepare(session: Session, ranges: list[InsightFilters]) -> None:
     """Read what the figures of these ranges need from the tallies and the rows, in as few
     statements as there are: the tallies' days of all of them in one, the rows of all their
     edges (and of an owner's corrections) in six. Each figure then adds up what is read."""
+    small_reads(session)
     cuts = [cut for cut in (split(session, filters) for filters in ranges) if cut is not None]
     for owner_id in {cut.owner_id for cut in cuts}:
         mine = [cut for cut in cuts if cut.owner_id == owner_id]

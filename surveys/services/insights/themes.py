@@ -18,7 +18,7 @@ import importlib.util
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -226,25 +226,31 @@ def themes(session: Session, filters: InsightFilters, *, top: int = TOP) -> list
     Counted in the database from each answer's themes (`answer_themes`, written when the answer
     was recorded) and, for the whole days the worker has counted, from the day and month
     tallies: a few statements whatever the number of answers."""
+    day_counts.small_reads(session)
     wanted = top * 4
     while True:
         counts = _top_counts(session, filters, wanted)
-        labels = _labels(session, filters, list(counts))
-        previous = _counts_of(session, filters.previous(), list(counts))
         found = [
-            Theme(
-                key=key,
-                label=labels.get(key, key),
-                count=count,
-                previous=previous.get(key, 0),
-                negative=negative,
-            )
+            Theme(key=key, label=key, count=count, previous=0, negative=negative)
             for key, (count, negative) in counts.items()
         ]
         kept = _without_fragments(found)
         if len(kept) >= top or len(counts) < wanted:
             break
         wanted *= 4
+    # Labels and the period before only for the themes shown (and those tied with the last
+    # shown, whose labels decide which of them is).
+    kept.sort(key=lambda theme: (-theme.count, -theme.words))
+    if len(kept) > top:
+        last = (kept[top - 1].count, kept[top - 1].words)
+        kept = kept[:top] + [t for t in kept[top:] if (t.count, t.words) == last]
+    keys = [theme.key for theme in kept]
+    labels = _labels(session, filters, keys)
+    previous = _counts_of(session, filters.previous(), keys)
+    kept = [
+        replace(theme, label=labels.get(theme.key, theme.key), previous=previous.get(theme.key, 0))
+        for theme in kept
+    ]
     # Most mentioned first; a longer phrase before a word it holds, as it says more.
     kept.sort(key=lambda theme: (-theme.count, -theme.words, theme.label))
     return kept[:top]
