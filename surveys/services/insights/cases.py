@@ -21,7 +21,7 @@ from surveys.services.insights import tallies
 from surveys.services.insights.day_counts import CASE_COLUMNS, case_counts
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import case_filters, seconds_between, share
-from surveys.services.settings import get_setting
+from surveys.services.settings import all_settings
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,8 @@ def case_figures(session: Session, filters: InsightFilters, *, waiting: bool = T
                 Case.owner_id.is_(None), Case.status != CaseStatus.CLOSED
             )
         )
-    targets = (
-        float(get_setting(session, "acknowledge_hours")),
-        float(get_setting(session, "resolve_hours")),
-    )
+    settings = all_settings(session)  # one statement for both targets
+    targets = (float(settings["acknowledge_hours"]), float(settings["resolve_hours"]))
     acknowledge, resolve = _timings(session, filters, targets)
     return CaseFigures(
         opened=opened,
