@@ -192,3 +192,25 @@ def test_the_owners_tallies_count_only_their_customers_and_cases(session, data, 
     )
     # A: c2 and c3; B: c1. The case waiting for an owner is nobody's.
     assert opened == {data.owner_a.id: 2, data.owner_b.id: 1}
+
+
+def test_ranges_read_together_count_each_part_once(session, data, clock):
+    """A page may read two ranges whose part-days overlap (here both end today, one an hour
+    before the other): read in one pass, each still gets exactly its own rows."""
+    now = clock.now()
+    rollups.refresh_rollups(session, now)
+    make_response(session, make_customer(session), at=now - timedelta(minutes=30))
+    session.commit()
+    ranges = [
+        InsightFilters.last_days(now, 30),
+        InsightFilters.last_days(now - timedelta(hours=1), 30),
+        InsightFilters.last_days(now, 30, owner_id=data.owner_a.id),
+    ]
+    alone = []
+    for filters in ranges:
+        session.info.clear()
+        alone.append(_figures(session, filters))
+    session.info.clear()
+    tallies.prepare(session, ranges + [filters.previous() for filters in ranges])
+    assert [_figures(session, filters) for filters in ranges] == alone
+    assert alone[0]["range"]["score"].answers == alone[1]["range"]["score"].answers + 1

@@ -119,16 +119,25 @@ def _scope_key(part: InsightFilters) -> tuple:
 
 
 def _computed(session: Session, parts: list[tuple[InsightFilters, int]]) -> dict:
-    """{(scope, start, end): [(day, columns)]} of the parts read from the rows (signed), the
-    missing ones read now: one pass (six statements) for the parts of each scope."""
+    """{(refresh, scope, start, end): [(day, columns)]} of the parts read from the rows, the
+    missing ones read now: one pass (six statements) for the parts of each scope (a part that
+    overlaps another of its pass waits for the next: a row belongs to one part of a pass)."""
     cache = session.info.setdefault("insight_parts", {})
     refreshed = reach(session)[1]
-    missing: dict[tuple, list[InsightFilters]] = {}
+    passes: list[list[InsightFilters]] = []
     for part, _sign in parts:
         key = (refreshed, _scope_key(part), part.start, part.end)
-        if key not in cache and part not in missing.get(_scope_key(part), []):
-            missing.setdefault(_scope_key(part), []).append(part)
-    for scoped in missing.values():
+        if key in cache or any(part in held for held in passes):
+            continue
+        for held in passes:
+            if _scope_key(held[0]) == _scope_key(part) and all(
+                part.end <= other.start or other.end <= part.start for other in held
+            ):
+                held.append(part)
+                break
+        else:
+            passes.append([part])
+    for scoped in passes:
         intervals = tuple((part.start, part.end) for part in scoped)
         found = day_rows(session, Count(intervals, scope=scoped[0]))
         for i, part in enumerate(scoped):
