@@ -97,9 +97,9 @@ def small_reads(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
-    if session.info.get("small_reads") is not transaction:
+    if transaction is None or session.info.get("small_reads") is not transaction:
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        session.info["small_reads"] = transaction
+        session.info["small_reads"] = session.get_transaction()
 
 
 def within(column, intervals) -> ColumnElement[bool]:
