@@ -16,7 +16,16 @@ from surveys.models.customers import (
     Goodbye,
     Touchpoint,
 )
-from surveys.models.insights import AnswerTheme, InsightDay, InsightRollup, ThemeTally
+from surveys.models.insights import (
+    AnswerTheme,
+    InsightDay,
+    InsightOwnerCase,
+    InsightOwnerCustomer,
+    InsightOwnerDay,
+    InsightRollup,
+    OwnerThemeTally,
+    ThemeTally,
+)
 from surveys.models.occasions import Gesture, RefusedDateSuggestion, RememberedDate
 from surveys.models.outbox import OutboxMessage
 from surveys.models.purchases import Purchase, PurchaseItem
@@ -52,9 +61,13 @@ __all__ = [
     "CustomerPreference",
     "EmailEvent",
     "InsightDay",
+    "InsightOwnerCase",
+    "InsightOwnerCustomer",
+    "InsightOwnerDay",
     "InsightRollup",
     "Gesture",
     "OutboxMessage",
+    "OwnerThemeTally",
     "Purchase",
     "PurchaseItem",
     "Question",

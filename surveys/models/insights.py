@@ -32,13 +32,10 @@ class AnswerTheme(Base):
     )
 
 
-class InsightDay(Base):
+class DayFigures:
     """The figures of one UTC day: responses and their answers by submitted day, surveys by
     sent day, survey mail events by their day, touch points by theirs, cases by opened day."""
 
-    __tablename__ = "insight_days"
-
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     responses: Mapped[int] = mapped_column(default=0)
     negative: Mapped[int] = mapped_column(default=0)
     promoters: Mapped[int] = mapped_column(default=0)
@@ -65,6 +62,62 @@ class InsightDay(Base):
     cases_fix_confirmed: Mapped[int] = mapped_column(default=0)
     cases_reopened: Mapped[int] = mapped_column(default=0)
     cases_ever_resolved: Mapped[int] = mapped_column(default=0)
+
+
+class InsightDay(DayFigures, Base):
+    """A day's figures across the business."""
+
+    __tablename__ = "insight_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+
+class InsightOwnerDay(DayFigures, Base):
+    """A day's figures of one owner's customers and cases, as they were when counted: the
+    customers of `insight_owner_customers` and the cases of `insight_owner_cases`."""
+
+    __tablename__ = "insight_owner_days"
+
+    owner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+
+class InsightOwnerCustomer(Base):
+    """A customer an owner looked after when their day tallies were counted (the rule of
+    scope.owner_customers, then). Plain ids, no foreign keys: a customer gone since is a
+    difference to correct for, not a row to lose."""
+
+    __tablename__ = "insight_owner_customers"
+
+    owner_id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class InsightOwnerCase(Base):
+    """Who owned a case when the day tallies were counted."""
+
+    __tablename__ = "insight_owner_cases"
+
+    case_id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(index=True)
+
+
+class OwnerThemeTally(Base):
+    """Responses of an owner's customers (as counted, see InsightOwnerCustomer) mentioning a
+    theme in one whole month; `spelling` as in ThemeTally."""
+
+    __tablename__ = "owner_theme_tallies"
+
+    owner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    spelling: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    responses: Mapped[int] = mapped_column(default=0)
+    negative: Mapped[int] = mapped_column(default=0)
 
 
 class ThemeTally(Base):

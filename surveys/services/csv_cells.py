@@ -111,23 +111,28 @@ def properties_text(properties: dict[str, str] | None) -> str | None:
     return json.dumps(properties, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def properties_text_sql(properties):
-    """properties_text in SQL over the stored JSON column; NULL when there are none.
+def properties_cell_sql(properties):
+    """csv_field_sql(properties_text) in SQL over the stored JSON column; '' when there are none.
 
     to_json(text) escapes as json.dumps(ensure_ascii=False) does (quote, backslash, the
-    control characters); names sort by code point, as UTF-8 bytes under "C" do.
+    control characters); names sort by code point, as UTF-8 bytes under "C" do. The field's
+    rule is applied inside the subquery (its aggregate is computed once however often the rule
+    names it), so each purchase's properties are read once, and not at all when there are none
+    (most purchases: no subquery to start for them).
     """
     entry = func.json_each_text(properties).table_valued("key", "value").alias("entry")
     pair = func.concat(
         cast(func.to_json(entry.c.key), String), ":", cast(func.to_json(entry.c.value), String)
     )
     joined = func.string_agg(pair, aggregate_order_by(literal(","), entry.c.key.collate("C")))
-    return (
-        select(func.concat("{", joined, "}"))
+    cell = (
+        select(csv_field_sql(func.concat("{", joined, "}")))
         .select_from(entry)
         .having(func.count() > 0)
         .scalar_subquery()
     )
+    none = properties.is_(None) | (cast(properties, String) == "{}")
+    return case((none, ""), else_=func.coalesce(cell, ""))
 
 
 def timestamp(moment: datetime | None) -> str | None:

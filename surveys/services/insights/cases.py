@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Case
 from surveys.models.cases import CaseStatus
-from surveys.services.insights import rollups
+from surveys.services.insights import tallies
+from surveys.services.insights.day_counts import CASE_COLUMNS, case_counts
 from surveys.services.insights.filters import InsightFilters
-from surveys.services.insights.rollups import CASE_COLUMNS, case_counts
 from surveys.services.insights.scope import case_filters, seconds_between, share
-from surveys.services.settings import get_setting
+from surveys.services.settings import all_settings
 
 
 @dataclass(frozen=True)
@@ -76,70 +76,75 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def _timing(
-    session: Session, filters: InsightFilters, done_at, due_at, target_hours: float
-) -> Timing:
-    conditions = [*case_filters(filters), done_at.is_not(None)]
-    counts = (func.count(Case.id), func.count(Case.id).filter(done_at <= due_at))
-    took = seconds_between(session, done_at, Case.created_at)
-    if session.get_bind().dialect.name == "postgresql":
-        # One pass over the range's cases for the counts and both percentiles.
-        count, on_time, median, p90 = session.execute(
-            select(
-                *counts,
-                within_group(func.percentile_cont(0.5), took),
-                within_group(func.percentile_cont(0.9), took),
-            ).where(*conditions)
-        ).one()
-    else:
-        count, on_time = session.execute(select(*counts).where(*conditions)).one()
-        durations = list(session.scalars(select(took).where(*conditions).order_by(took)))
-        median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
-    return Timing(
-        count=count,
-        on_time=on_time,
-        median_hours=None if median is None else float(median) / 3600,
-        p90_hours=None if p90 is None else float(p90) / 3600,
-        target_hours=target_hours,
-    )
+def _timings(session: Session, filters: InsightFilters, targets: tuple[float, float]):
+    """The Timing to acknowledge and the one to resolve; on PostgreSQL one pass over the range's
+    cases for the counts and the four percentiles (a case not there yet has no duration, and
+    percentile_cont leaves out the NULLs)."""
+    stages = ((Case.acknowledged_at, Case.acknowledge_by), (Case.resolved_at, Case.resolve_by))
+    conditions = case_filters(filters)
+    columns = []
+    for done_at, due_at in stages:
+        took = seconds_between(session, done_at, Case.created_at)
+        columns.append(func.count(Case.id).filter(done_at.is_not(None)))
+        columns.append(func.count(Case.id).filter(done_at.is_not(None), done_at <= due_at))
+        if session.get_bind().dialect.name == "postgresql":
+            columns.append(within_group(func.percentile_cont(0.5), took))
+            columns.append(within_group(func.percentile_cont(0.9), took))
+    row = session.execute(select(*columns).where(*conditions)).one()
+    timings = []
+    for i, ((done_at, _due_at), target) in enumerate(zip(stages, targets, strict=True)):
+        if session.get_bind().dialect.name == "postgresql":
+            count, on_time, median, p90 = row[4 * i : 4 * i + 4]
+        else:
+            # SQLite has no ordered-set aggregate: the sorted durations, interpolated alike.
+            count, on_time = row[2 * i : 2 * i + 2]
+            took = seconds_between(session, done_at, Case.created_at)
+            durations = list(
+                session.scalars(
+                    select(took).where(*conditions, done_at.is_not(None)).order_by(took)
+                )
+            )
+            median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
+        timings.append(
+            Timing(
+                count=count,
+                on_time=on_time,
+                median_hours=None if median is None else float(median) / 3600,
+                p90_hours=None if p90 is None else float(p90) / 3600,
+                target_hours=target,
+            )
+        )
+    return timings
 
 
-def case_figures(session: Session, filters: InsightFilters) -> CaseFigures:
+def case_figures(session: Session, filters: InsightFilters, *, waiting: bool = True) -> CaseFigures:
     """Every case figure of the range (cases opened in it, scoped by the filters); the counts
-    from the day tallies where they reach (rollups.py)."""
+    from the day tallies where they reach (tallies.py). `waiting` False leaves out the count of
+    now (for the previous period, which does not show it)."""
 
     def counted(part: InsightFilters) -> tuple:
         return tuple(session.execute(select(*case_counts()).where(*case_filters(part))).one())
 
-    opened, escalated, confirmed, reopened_count, ever_resolved = rollups.tallied(
+    opened, escalated, confirmed, reopened_count, ever_resolved = tallies.tallied(
         session, filters, CASE_COLUMNS, counted
     )
-    waiting = None
-    if filters.owner_id is None:
-        waiting = session.scalar(
+    waiting_now = None
+    if waiting and filters.owner_id is None:
+        waiting_now = session.scalar(
             select(func.count(Case.id)).where(
                 Case.owner_id.is_(None), Case.status != CaseStatus.CLOSED
             )
         )
+    settings = all_settings(session)  # one statement for both targets
+    targets = (float(settings["acknowledge_hours"]), float(settings["resolve_hours"]))
+    acknowledge, resolve = _timings(session, filters, targets)
     return CaseFigures(
         opened=opened,
-        acknowledge=_timing(
-            session,
-            filters,
-            Case.acknowledged_at,
-            Case.acknowledge_by,
-            float(get_setting(session, "acknowledge_hours")),
-        ),
-        resolve=_timing(
-            session,
-            filters,
-            Case.resolved_at,
-            Case.resolve_by,
-            float(get_setting(session, "resolve_hours")),
-        ),
+        acknowledge=acknowledge,
+        resolve=resolve,
         escalated=escalated,
         fix_confirmed=confirmed,
         reopened=reopened_count,
         ever_resolved=ever_resolved,
-        waiting_for_owner=waiting,
+        waiting_for_owner=waiting_now,
     )

@@ -26,6 +26,22 @@ class InsightFilters:
     question_set_key: str | None = None
     property_name: str | None = None
     property_value: str | None = None
+    # Instead of an owner's: the rows of exactly these customers and cases (the tallies'
+    # corrections for customers and cases that joined or left an owner since their count).
+    customer_ids: tuple[int, ...] | None = None
+    case_ids: tuple[int, ...] | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter beyond the range and the owner is chosen (the tallies count the
+        business and each owner, nothing narrower)."""
+        return bool(
+            self.category
+            or self.question_set_key
+            or self.by_property
+            or self.customer_ids is not None
+            or self.case_ids is not None
+        )
 
     @property
     def by_property(self) -> bool:

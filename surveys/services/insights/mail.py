@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import EmailEvent, Survey
-from surveys.services.insights import rollups
+from surveys.services.insights import tallies
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import share, survey_filters
 
@@ -50,8 +50,8 @@ MAIL_COLUMNS = ("sent", "answered", "opened", "clicked", "unsubscribes", "bounce
 
 def mail_figures(session: Session, filters: InsightFilters) -> MailFigures:
     """Surveys sent in the range and what became of them; the range's unsubscribes and bounces
-    (from the day tallies where they reach, see rollups.py)."""
-    counted = rollups.tallied(
+    (from the day tallies where they reach, see tallies.py)."""
+    counted = tallies.tallied(
         session, filters, MAIL_COLUMNS, lambda part: _mail_counts(session, part)
     )
     return MailFigures(*counted)

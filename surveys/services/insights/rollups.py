@@ -8,24 +8,20 @@ Day tallies: the worker counts each UTC day's figures into `insight_days` (and t
 tallies of the whole days the tallies reach, and reads the rows themselves only for what is
 left: the part-days at either end and the days since the last refresh. So a figure costs about
 a row per day of the range, however many answers a day brings. Each pass recounts the last
-RECOUNT_DAYS, as answers, opens and clicks of a survey arrive while its link works. Only the
-unfiltered figures use the tallies: an owner, a category or a question set narrows the rows
-read, and those figures read them directly.
+RECOUNT_DAYS, as answers, opens and clicks of a survey arrive while its link works.
+
+Owner tallies: the same figures per owner (`insight_owner_days`, and themes by whole month in
+`owner_theme_tallies`), counted for the customers and cases each owner had then; owner_scope.py
+keeps those and tells a page what changed hands since. Reading a range: tallies.py; counting
+a day: day_counts.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
-    ColumnElement,
-    Date,
-    case,
-    cast,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -34,30 +30,35 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from surveys.models import (
-    Answer,
     AnswerTheme,
-    Case,
-    CaseEvent,
-    EmailEvent,
     InsightDay,
+    InsightOwnerCustomer,
+    InsightOwnerDay,
     InsightRollup,
-    Question,
+    OwnerThemeTally,
     Response,
     Survey,
     ThemeTally,
     Touchpoint,
 )
-from surveys.services.insights.filters import InsightFilters
+from surveys.services.insights import owner_scope
+from surveys.services.insights.day_counts import (
+    Count,
+    as_date,
+    complete_before,
+    day_of,
+    day_rows,
+    midnight,
+    month_of,
+    month_of_day,
+    negative_responses,
+    next_month,
+)
 
 # Answers, opens and clicks come in while a survey's link works (30 days by default): each
 # refresh counts these last days again.
 RECOUNT_DAYS = 45
 REFRESH_EVERY = timedelta(hours=1)
-UNSUBSCRIBE_EVENTS = ("unsubscribe", "group_unsubscribe")
-BOUNCE_EVENTS = ("bounce",)
-PROMOTER_VALUES = ("9", "10")
-PASSIVE_VALUES = ("7", "8")
-DETRACTOR_VALUES = tuple(str(n) for n in range(7))
 
 
 # --- themes of each written answer (recorded by themes.record_answer_themes) -------------------
@@ -68,45 +69,33 @@ def forget_answer_themes(session: Session, answer_ids: list[int]) -> None:
     are counted again."""
     if not answer_ids:
         return
-    days = set(
+    theirs = (
+        select(day_of(session, Response.submitted_at), Response.customer_id)
+        .join(AnswerTheme, AnswerTheme.response_id == Response.id)
+        .where(AnswerTheme.answer_id.in_(answer_ids))
+        .distinct()
+    )
+    found = session.execute(theirs).all()
+    days = {as_date(day) for day, _customer in found}
+    owners = tuple(
         session.scalars(
-            select(day_of(session, Response.submitted_at))
-            .join(AnswerTheme, AnswerTheme.response_id == Response.id)
-            .where(AnswerTheme.answer_id.in_(answer_ids))
+            select(InsightOwnerCustomer.owner_id)
+            .where(InsightOwnerCustomer.customer_id.in_({c for _day, c in found}))
             .distinct()
         )
     )
     session.execute(delete(AnswerTheme).where(AnswerTheme.answer_id.in_(answer_ids)))
     done = complete_before(session)
-    for day in map(_as_date, days):
+    for day in days:
         if done is not None and day < done:
             _count_theme_days(session, day, day + timedelta(days=1))
-            if _next_month(day) <= done:  # its month is counted whole: count it again
-                _count_theme_months(session, day.replace(day=1), _next_month(day))
+            if next_month(day) <= done:  # its month is counted whole: count it again
+                _count_theme_months(session, day.replace(day=1), next_month(day))
+                if owners:
+                    _count_owner_theme_months(session, day, next_month(day), owners)
 
 
 # --- days --------------------------------------------------------------------------------------
-
-
-def day_of(session: Session, column) -> ColumnElement:
-    """The UTC day of a timestamp column, as a date (PostgreSQL) or 'YYYY-MM-DD' (SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
-def _month_of_day(session: Session, column) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.date(column, "start of month")
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _state(session: Session) -> InsightRollup:
@@ -120,34 +109,15 @@ def _state(session: Session) -> InsightRollup:
     return state
 
 
-def _reach(session: Session) -> tuple[date | None, datetime | None]:
-    """(complete_before, refreshed_at), read once per session: a dashboard splits a dozen
-    ranges. A refresh in the same session forgets it."""
-    if "insight_reach" not in session.info:
-        row = session.execute(
-            select(InsightRollup.complete_before, InsightRollup.refreshed_at).where(
-                InsightRollup.id == 1
-            )
-        ).first()
-        session.info["insight_reach"] = (
-            _as_date(row[0]) if row and row[0] else None,
-            row[1] if row else None,
-        )
-    return session.info["insight_reach"]
-
-
-def complete_before(session: Session) -> date | None:
-    """Every day before this one is in the tallies; None when they were never counted."""
-    return _reach(session)[0]
-
-
 # --- the worker's refresh ----------------------------------------------------------------------
 
 
 def refresh_rollups(session: Session, now: datetime, *, full: bool = False) -> int:
     """Count the days up to yesterday (UTC) into the tallies: every day the first time (or with
-    `full`), then the last RECOUNT_DAYS, at most once every REFRESH_EVERY. Returns the days
-    counted. Safe to run twice or in two workers at once: the second counts the same."""
+    `full`), then the last RECOUNT_DAYS, at most once every REFRESH_EVERY. Each owner's days
+    too: the last RECOUNT_DAYS for every owner, and every day of the owners whose customers or
+    cases changed since their count (owner_scope.py). Returns the days counted. Safe to run
+    twice or in two workers at once: the second counts the same."""
     session.info.pop("insight_reach", None)
     session.info.pop("insight_days", None)
     state = _state(session)
@@ -155,25 +125,40 @@ def refresh_rollups(session: Session, now: datetime, *, full: bool = False) -> i
     fresh = state.refreshed_at is not None and now - state.refreshed_at < REFRESH_EVERY
     if not full and state.complete_before == today and fresh:
         return 0
+    oldest = _oldest_day(session, today)
+    everything = full or state.complete_before is None
     first = (
-        None
-        if full or state.complete_before is None
-        else (min(state.complete_before, today) - timedelta(days=RECOUNT_DAYS))
+        oldest if everything else min(state.complete_before, today) - timedelta(days=RECOUNT_DAYS)
     )
-    if first is None:
-        oldest = session.scalar(select(func.min(Response.submitted_at)))
-        oldest_survey = session.scalar(select(func.min(Survey.sent_at)))
-        oldest_touch = session.scalar(select(func.min(Touchpoint.occurred_at)))
-        known = [moment for moment in (oldest, oldest_survey, oldest_touch) if moment]
-        first = min(known).astimezone(UTC).date() if known else today
+    changed = owner_scope.bring_up_to_date(session, recounted_from=midnight(first))
+    if everything:
+        session.execute(delete(InsightOwnerDay))
+        session.execute(delete(OwnerThemeTally))
     _count_days(session, first, today)
     _count_theme_days(session, first, today)
     _count_theme_months(session, first, today)
+    _count_owner_days(session, first, today)
+    _count_owner_theme_months(session, first, today)
+    if changed and oldest < first:
+        owners = tuple(sorted(changed))
+        _count_owner_days(session, oldest, first, owners)
+        _count_owner_theme_months(session, oldest, first, owners)
     state.complete_before = today
     state.refreshed_at = now
     session.flush()
     session.info.pop("insight_reach", None)
+    owner_scope.forget_scope_changes(session)
     return (today - first).days
+
+
+def _oldest_day(session: Session, today: date) -> date:
+    """The first day anything counted happened on (today when nothing did)."""
+    known = [
+        session.scalar(select(func.min(column)))
+        for column in (Response.submitted_at, Survey.sent_at, Touchpoint.occurred_at)
+    ]
+    known = [moment for moment in known if moment]
+    return min(min(known).astimezone(UTC).date(), today) if known else today
 
 
 def refresh_insight_rollups(session: Session, now: datetime) -> int:
@@ -181,107 +166,34 @@ def refresh_insight_rollups(session: Session, now: datetime) -> int:
     return refresh_rollups(session, now)
 
 
-def _by_day(session: Session, column, start: date, end: date, *columns, joins=(), where=()):
-    day = day_of(session, column).label("day")
-    query = select(day, *columns)
-    for target, on in joins:
-        query = query.join(target, on)
-    query = query.where(column >= _midnight(start), column < _midnight(end), *where)
-    return {_as_date(row[0]): row[1:] for row in session.execute(query.group_by(day))}
+def _whole_days(start: date, end: date) -> tuple[tuple[datetime, datetime], ...]:
+    return ((midnight(start), midnight(end)),)
 
 
 def _count_days(session: Session, start: date, end: date) -> None:
-    count = func.count
-    answers = _by_day(
-        session,
-        Response.submitted_at,
-        start,
-        end,
-        count(Response.id),
-        count(Response.id).filter(Response.negative),
-    )
-
-    def answered(key: str, values):
-        return count(Answer.id).filter(Question.key == key, Answer.value.in_(values))
-
-    choices = _by_day(
-        session,
-        Response.submitted_at,
-        start,
-        end,
-        answered("recommend", PROMOTER_VALUES),
-        answered("recommend", PASSIVE_VALUES),
-        answered("recommend", DETRACTOR_VALUES),
-        *(answered("expectations", (v,)) for v in ("exceeding", "meeting", "short")),
-        *(answered("time_money", (v,)) for v in ("yes", "somewhat", "no")),
-        joins=[
-            (Answer, Answer.response_id == Response.id),
-            (Question, Question.id == Answer.question_id),
-        ],
-        where=[Question.key.in_(("recommend", "expectations", "time_money"))],
-    )
-    surveys = _by_day(
-        session,
-        Survey.sent_at,
-        start,
-        end,
-        count(Survey.id),
-        count(Survey.id).filter(Survey.answered_at.is_not(None)),
-        count(Survey.id).filter(Survey.opened_at.is_not(None)),
-        count(Survey.id).filter(Survey.clicked_at.is_not(None)),
-    )
-    events = _by_day(
-        session,
-        EmailEvent.occurred_at,
-        start,
-        end,
-        count(EmailEvent.id).filter(EmailEvent.event.in_(UNSUBSCRIBE_EVENTS)),
-        count(EmailEvent.id).filter(EmailEvent.event.in_(BOUNCE_EVENTS)),
-        joins=[(Survey, Survey.id == EmailEvent.survey_id)],
-        where=[EmailEvent.event.in_(UNSUBSCRIBE_EVENTS + BOUNCE_EVENTS)],
-    )
-    touches = _by_day(
-        session,
-        Touchpoint.occurred_at,
-        start,
-        end,
-        count(Touchpoint.id).filter(Touchpoint.polarity == "positive"),
-        count(Touchpoint.id).filter(Touchpoint.polarity == "negative"),
-    )
-    cases = _by_day(session, Case.created_at, start, end, *case_counts())
+    rows = day_rows(session, Count(_whole_days(start, end)))
     session.execute(delete(InsightDay).where(InsightDay.day >= start, InsightDay.day < end))
-    rows = []
-    counted = set(answers) | set(choices) | set(surveys) | set(events) | set(touches) | set(cases)
-    for day in sorted(counted):
-        values = (
-            answers.get(day, (0, 0))
-            + choices.get(day, (0,) * 9)
-            + surveys.get(day, (0,) * 4)
-            + events.get(day, (0, 0))
-            + touches.get(day, (0, 0))
-            + cases.get(day, (0,) * 5)
-        )
-        rows.append(dict(zip(DAY_COLUMNS, values, strict=True), day=day))
     if rows:
-        session.execute(insert(InsightDay), rows)
+        session.execute(
+            insert(InsightDay), [{**row, "day": day} for (_i, _o, day), row in rows.items()]
+        )
 
 
-CASE_COLUMNS = (
-    "cases_opened",
-    "cases_escalated",
-    "cases_fix_confirmed",
-    "cases_reopened",
-    "cases_ever_resolved",
-)
-# The columns of InsightDay in the order _count_days builds them, the cases' last.
-DAY_COLUMNS = (
-    *"responses negative promoters passives detractors".split(),
-    *"expectations_exceeding expectations_meeting expectations_short".split(),
-    *"time_money_yes time_money_somewhat time_money_no".split(),
-    *"sent answered opened clicked unsubscribes bounces".split(),
-    *"positive_touches negative_touches".split(),
-    *CASE_COLUMNS,
-)
+def _count_owner_days(
+    session: Session, start: date, end: date, owners: tuple[int, ...] | None = None
+) -> None:
+    """Each owner's days from `start` to `end`, for the customers and cases counted for them
+    (owner_scope.bring_up_to_date brought those up to date first); only `owners` if given."""
+    rows = day_rows(session, Count(_whole_days(start, end), by_owner=True, owners=owners))
+    old = delete(InsightOwnerDay).where(InsightOwnerDay.day >= start, InsightOwnerDay.day < end)
+    if owners is not None:
+        old = old.where(InsightOwnerDay.owner_id.in_(owners))
+    session.execute(old)
+    if rows:
+        session.execute(
+            insert(InsightOwnerDay),
+            [{**row, "owner_id": owner, "day": day} for (_i, owner, day), row in rows.items()],
+        )
 
 
 def _count_theme_days(session: Session, start: date, end: date) -> None:
@@ -294,8 +206,8 @@ def _count_theme_days(session: Session, start: date, end: date) -> None:
     )
     day = day_of(session, Response.submitted_at)
     in_range = (
-        Response.submitted_at >= _midnight(start),
-        Response.submitted_at < _midnight(end),
+        Response.submitted_at >= midnight(start),
+        Response.submitted_at < midnight(end),
     )
     keys = (
         select(
@@ -328,9 +240,47 @@ def _count_theme_days(session: Session, start: date, end: date) -> None:
         session.execute(insert(ThemeTally).from_select(columns, query))
 
 
-def negative_responses():
-    """How many distinct responses of the group are negative (portable: no FILTER on DISTINCT)."""
-    return func.count(case((Response.negative, AnswerTheme.response_id)).distinct())
+def _count_owner_theme_months(
+    session: Session, start: date, end: date, owners: tuple[int, ...] | None = None
+) -> None:
+    """Each owner's theme tallies of the whole months from `start`'s to before `end`'s, read
+    from the answers' themes of the customers counted for them; only `owners` if given."""
+    first, last = start.replace(day=1), end.replace(day=1)
+    if first >= last:
+        return
+    old = delete(OwnerThemeTally).where(
+        OwnerThemeTally.month >= first, OwnerThemeTally.month < last
+    )
+    if owners is not None:
+        old = old.where(OwnerThemeTally.owner_id.in_(owners))
+    session.execute(old)
+    month = month_of(session, Response.submitted_at)
+    counted = InsightOwnerCustomer
+    conditions = [
+        Response.submitted_at >= midnight(first),
+        Response.submitted_at < midnight(last),
+    ]
+    if owners is not None:
+        conditions.append(counted.owner_id.in_(owners))
+
+    def grouped(*columns, by=()):
+        return (
+            select(counted.owner_id, month, AnswerTheme.key, *columns)
+            .join(Response, Response.id == AnswerTheme.response_id)
+            .join(counted, counted.customer_id == Response.customer_id)
+            .where(*conditions)
+            .group_by(counted.owner_id, month, AnswerTheme.key, *by)
+        )
+
+    keys = grouped(
+        literal(""), func.count(AnswerTheme.response_id.distinct()), negative_responses()
+    )
+    spellings = grouped(
+        AnswerTheme.spelling, func.count(AnswerTheme.id), literal(0), by=[AnswerTheme.spelling]
+    )
+    columns = ["owner_id", "month", "key", "spelling", "responses", "negative"]
+    for query in (keys, spellings):
+        session.execute(insert(OwnerThemeTally).from_select(columns, query))
 
 
 def _count_theme_months(session: Session, start: date, end: date) -> None:
@@ -344,7 +294,7 @@ def _count_theme_months(session: Session, start: date, end: date) -> None:
             ThemeTally.grain == "month", ThemeTally.start >= first, ThemeTally.start < last
         )
     )
-    month = _month_of_day(session, ThemeTally.start)
+    month = month_of_day(session, ThemeTally.start)
     query = (
         select(
             literal("month"),
@@ -359,156 +309,3 @@ def _count_theme_months(session: Session, start: date, end: date) -> None:
     )
     columns = ["grain", "start", "key", "spelling", "responses", "negative"]
     session.execute(insert(ThemeTally).from_select(columns, query))
-
-
-def _has_event(kind: str):
-    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == kind)
-
-
-def case_counts() -> tuple:
-    """Cases opened, and of them escalated, fix confirmed, reopened and ever resolved (a
-    reopen clears resolved_at, so those count too): the columns of CASE_COLUMNS."""
-    reopened = _has_event("reopened")
-    return (
-        func.count(Case.id),
-        func.count(Case.id).filter(_has_event("escalation")),
-        func.count(Case.id).filter(_has_event("fix_confirmed")),
-        func.count(Case.id).filter(reopened),
-        func.count(Case.id).filter(Case.resolved_at.is_not(None) | reopened),
-    )
-
-
-# --- reading a range ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Split:
-    """A range cut in three: the whole days `first` to `last` (exclusive) the tallies hold,
-    and the rest (`edges`: the part-days at the ends and the days not counted yet)."""
-
-    first: date
-    last: date
-    edges: list[InsightFilters] = field(default_factory=list)
-
-
-def split(session: Session, filters: InsightFilters) -> Split | None:
-    """How the tallies serve the range, or None when they cannot (filters chosen, never counted,
-    or no whole counted day inside the range)."""
-    if filters.owner_id is not None or filters.category or filters.question_set_key:
-        return None
-    done = complete_before(session)
-    if done is None:
-        return None
-    start, end = filters.start.astimezone(UTC), filters.end.astimezone(UTC)
-    first = start.date() if start == _midnight(start.date()) else start.date() + timedelta(1)
-    last = min(end.date(), done)
-    if first >= last:
-        return None
-    edges = []
-    if start < _midnight(first):
-        edges.append(replace(filters, start=start, end=_midnight(first)))
-    if _midnight(last) < end:
-        edges.append(replace(filters, start=_midnight(last), end=end))
-    return Split(first, last, edges)
-
-
-def days(session: Session, cut: Split) -> list[dict]:
-    """The day tallies of the split's whole days, oldest first (a dict of columns a day),
-    read once per session and refresh: a dashboard asks for them a dozen times."""
-    cache = session.info.setdefault("insight_days", {})
-    key = (cut.first, cut.last, _reach(session)[1])
-    if key not in cache:
-        if len(cache) >= 8:
-            cache.clear()
-        table = InsightDay.__table__
-        result = session.execute(
-            select(table)
-            .where(table.c.day >= cut.first, table.c.day < cut.last)
-            .order_by(table.c.day)
-        )
-        names = list(result.keys())
-        cache[key] = [dict(zip(names, row, strict=True)) for row in result]
-    return cache[key]
-
-
-def tallied(
-    session: Session,
-    filters: InsightFilters,
-    names: tuple[str, ...],
-    raw: Callable[[InsightFilters], tuple],
-) -> tuple[int, ...]:
-    """The columns `names` summed over the range: the tallies' whole days, and `raw(part)` (the
-    same figures read from the rows) for the rest, or for all of it when the tallies cannot."""
-    cut = split(session, filters)
-    if cut is None:
-        return tuple(raw(filters))
-    rows = days(session, cut)
-    sums = [sum(row[name] for row in rows) for name in names]
-    for edge in cut.edges:
-        sums = [a + b for a, b in zip(sums, raw(edge), strict=True)]
-    return tuple(sums)
-
-
-def tallied_trend(
-    session: Session,
-    filters: InsightFilters,
-    names: tuple[str, ...],
-    step: str,
-    raw: Callable[[InsightFilters], list],
-) -> list[tuple[str, tuple[int, ...]]]:
-    """The columns `names` summed per week or month (`step`), periods with anything counted,
-    oldest first; `raw(part)` gives [(period, values)] read from the rows for a part."""
-    cut = split(session, filters)
-    if cut is None:
-        return [(period, tuple(values)) for period, values in raw(filters)]
-    periods: dict[str, list[int]] = {}
-    for row in days(session, cut):
-        values = [row[name] for name in names]
-        if any(values):
-            period = period_of(row["day"], step)
-            sums = periods.setdefault(period, [0] * len(names))
-            periods[period] = [a + b for a, b in zip(sums, values, strict=True)]
-    for edge in cut.edges:
-        for period, values in raw(edge):
-            sums = periods.setdefault(period, [0] * len(names))
-            periods[period] = [a + b for a, b in zip(sums, values, strict=True)]
-    return [(period, tuple(periods[period])) for period in sorted(periods)]
-
-
-def period_of(day, step: str) -> str:
-    """The trend bucket a day falls in, as scope.bucket writes it: its week's Monday or its
-    month's first day, 'YYYY-MM-DD'."""
-    day = _as_date(day)
-    if step == "week":
-        return (day - timedelta(days=day.weekday())).isoformat()
-    return day.replace(day=1).isoformat()
-
-
-def theme_pieces(session: Session, cut: Split):
-    """The tallies' rows of the split's whole days (month rows for whole months, day rows for
-    the rest): a selectable of (key, spelling, responses, negative)."""
-    first_month = cut.first if cut.first.day == 1 else _next_month(cut.first)
-    last_month = cut.last.replace(day=1)
-    columns = (ThemeTally.key, ThemeTally.spelling, ThemeTally.responses, ThemeTally.negative)
-    if first_month >= last_month:
-        return [select(*columns).where(*_day_rows(cut.first, cut.last))]
-    parts = [
-        select(*columns).where(
-            ThemeTally.grain == "month",
-            ThemeTally.start >= first_month,
-            ThemeTally.start < last_month,
-        )
-    ]
-    if cut.first < first_month:
-        parts.append(select(*columns).where(*_day_rows(cut.first, first_month)))
-    if last_month < cut.last:
-        parts.append(select(*columns).where(*_day_rows(last_month, cut.last)))
-    return parts
-
-
-def _day_rows(start: date, end: date):
-    return (ThemeTally.grain == "day", ThemeTally.start >= start, ThemeTally.start < end)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, literal_column, select, true, union
+from sqlalchemy import ColumnElement, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from surveys.models import Case, Customer, PurchaseItem, QuestionSet, Response, Survey, Touchpoint
@@ -51,6 +51,24 @@ def owner_customers(owner_id: int):
     )
 
 
+def customers_kept(filters: InsightFilters, column) -> list[ColumnElement[bool]]:
+    """`column` (a customer id) among the customers the filters name, or the owner's."""
+    if filters.customer_ids is not None:
+        return [column.in_(filters.customer_ids)]
+    if filters.owner_id is not None:
+        return [column.in_(owner_customers(filters.owner_id))]
+    return []
+
+
+def cases_kept(filters: InsightFilters) -> list[ColumnElement[bool]]:
+    """The cases the filters name, or the owner's own."""
+    if filters.case_ids is not None:
+        return [Case.id.in_(filters.case_ids)]
+    if filters.owner_id is not None:
+        return [Case.owner_id == filters.owner_id]
+    return []
+
+
 def _purchases_in(category: str):
     return select(PurchaseItem.purchase_id).where(PurchaseItem.category == category)
 
@@ -77,10 +95,7 @@ def _survey_kept(filters: InsightFilters) -> list[ColumnElement[bool]]:
 def survey_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
     """Which surveys the filters keep (not the date: each figure dates surveys its own way):
     of the item category, of the question set, to the owner's customers."""
-    conditions = _survey_kept(filters)
-    if filters.owner_id is not None:
-        conditions.append(Survey.customer_id.in_(owner_customers(filters.owner_id)))
-    return conditions
+    return _survey_kept(filters) + customers_kept(filters, Survey.customer_id)
 
 
 def response_filters(filters: InsightFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
@@ -89,8 +104,7 @@ def response_filters(filters: InsightFilters, *, dated: bool = True) -> list[Col
     conditions: list[ColumnElement[bool]] = []
     if dated:
         conditions += [Response.submitted_at >= filters.start, Response.submitted_at < filters.end]
-    if filters.owner_id is not None:
-        conditions.append(Response.customer_id.in_(owner_customers(filters.owner_id)))
+    conditions += customers_kept(filters, Response.customer_id)
     on_survey = _survey_kept(filters)
     if on_survey:
         conditions.append(Response.survey_id.in_(select(Survey.id).where(*on_survey)))
@@ -100,8 +114,7 @@ def response_filters(filters: InsightFilters, *, dated: bool = True) -> list[Col
 def case_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
     """Cases opened in the range, the owner's own when an owner is chosen."""
     conditions = [Case.created_at >= filters.start, Case.created_at < filters.end]
-    if filters.owner_id is not None:
-        conditions.append(Case.owner_id == filters.owner_id)
+    conditions += cases_kept(filters)
     if filters.category is not None:
         conditions.append(Case.purchase_id.in_(_purchases_in(filters.category)))
     if filters.by_property:
@@ -126,10 +139,11 @@ def touch_filters(filters: InsightFilters) -> list[ColumnElement[bool]]:
     A touch belongs to a customer, not to a purchase or a question set: those two filters do not
     narrow it (the dashboard says so beside the figure).
     """
-    conditions = [Touchpoint.occurred_at >= filters.start, Touchpoint.occurred_at < filters.end]
-    if filters.owner_id is not None:
-        conditions.append(Touchpoint.customer_id.in_(owner_customers(filters.owner_id)))
-    return conditions or [true()]
+    return [
+        Touchpoint.occurred_at >= filters.start,
+        Touchpoint.occurred_at < filters.end,
+        *customers_kept(filters, Touchpoint.customer_id),
+    ]
 
 
 def share(part: int, whole: int) -> float | None:

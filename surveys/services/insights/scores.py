@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import Answer, Question, Response
-from surveys.services.insights import rollups
+from surveys.services.insights import tallies
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import bucket, grain, response_filters, share
 
@@ -83,7 +83,7 @@ def _net_columns():
 
 
 NET_COLUMNS = ("promoters", "passives", "detractors")
-# The day tallies' columns of each choice question (services/insights/rollups.py).
+# The day tallies' columns of each choice question (services/insights/tallies.py).
 CHOICE_COLUMNS = {
     "expectations": ("expectations_exceeding", "expectations_meeting", "expectations_short"),
     "time_money": ("time_money_yes", "time_money_somewhat", "time_money_no"),
@@ -98,7 +98,7 @@ def net_score(session: Session, filters: InsightFilters) -> NetScore:
             session.execute(_answers_to(RECOMMEND_KEY, part).add_columns(*_net_columns())).one()
         )
 
-    return NetScore(*rollups.tallied(session, filters, NET_COLUMNS, counted))
+    return NetScore(*tallies.tallied(session, filters, NET_COLUMNS, counted))
 
 
 def _trend(session: Session, query, step: str, *columns) -> list[tuple[str, tuple]]:
@@ -116,7 +116,7 @@ def net_score_trend(session: Session, filters: InsightFilters) -> list[tuple[str
     def counted(part: InsightFilters) -> list:
         return _trend(session, _answers_to(RECOMMEND_KEY, part), step, *_net_columns())
 
-    trend = rollups.tallied_trend(session, filters, NET_COLUMNS, step, counted)
+    trend = tallies.tallied_trend(session, filters, NET_COLUMNS, step, counted)
     return [(period, NetScore(*values)) for period, values in trend]
 
 
@@ -132,7 +132,7 @@ def choice_counts(session: Session, filters: InsightFilters, key: str) -> dict[s
             session.execute(_answers_to(key, part).add_columns(*_choice_columns(key))).one()
         )
 
-    row = rollups.tallied(session, filters, CHOICE_COLUMNS[key], counted)
+    row = tallies.tallied(session, filters, CHOICE_COLUMNS[key], counted)
     return dict(zip(CHOICES[key], row, strict=True))
 
 
@@ -145,7 +145,7 @@ def choice_trend(
     def counted(part: InsightFilters) -> list:
         return _trend(session, _answers_to(key, part), step, *_choice_columns(key))
 
-    trend = rollups.tallied_trend(session, filters, CHOICE_COLUMNS[key], step, counted)
+    trend = tallies.tallied_trend(session, filters, CHOICE_COLUMNS[key], step, counted)
     return [(period, dict(zip(CHOICES[key], values, strict=True))) for period, values in trend]
 
 
@@ -161,7 +161,7 @@ def negative_rate(session: Session, filters: InsightFilters) -> Rate:
             session.execute(select(*_negative_columns()).where(*response_filters(part))).one()
         )
 
-    return Rate(*rollups.tallied(session, filters, ("negative", "responses"), counted))
+    return Rate(*tallies.tallied(session, filters, ("negative", "responses"), counted))
 
 
 def negative_trend(session: Session, filters: InsightFilters) -> list[tuple[str, Rate]]:
@@ -171,5 +171,5 @@ def negative_trend(session: Session, filters: InsightFilters) -> list[tuple[str,
         query = select().select_from(Response).where(*response_filters(part))
         return _trend(session, query, step, *_negative_columns())
 
-    trend = rollups.tallied_trend(session, filters, ("negative", "responses"), step, counted)
+    trend = tallies.tallied_trend(session, filters, ("negative", "responses"), step, counted)
     return [(period, Rate(*values)) for period, values in trend]

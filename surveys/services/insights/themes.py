@@ -18,7 +18,7 @@ import importlib.util
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Answer, AnswerTheme, Question
 from surveys.models.surveys import Response
-from surveys.services.insights import rollups
+from surveys.services.insights import day_counts, tallies
 from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
 from surveys.text_reading import fold, is_real_answer
@@ -226,47 +226,54 @@ def themes(session: Session, filters: InsightFilters, *, top: int = TOP) -> list
     Counted in the database from each answer's themes (`answer_themes`, written when the answer
     was recorded) and, for the whole days the worker has counted, from the day and month
     tallies: a few statements whatever the number of answers."""
+    day_counts.small_reads(session)
     wanted = top * 4
     while True:
         counts = _top_counts(session, filters, wanted)
-        labels = _labels(session, filters, list(counts))
-        previous = _counts_of(session, filters.previous(), list(counts))
         found = [
-            Theme(
-                key=key,
-                label=labels.get(key, key),
-                count=count,
-                previous=previous.get(key, 0),
-                negative=negative,
-            )
+            Theme(key=key, label=key, count=count, previous=0, negative=negative)
             for key, (count, negative) in counts.items()
         ]
         kept = _without_fragments(found)
         if len(kept) >= top or len(counts) < wanted:
             break
         wanted *= 4
+    # Labels and the period before only for the themes shown (and those tied with the last
+    # shown, whose labels decide which of them is).
+    kept.sort(key=lambda theme: (-theme.count, -theme.words))
+    if len(kept) > top:
+        last = (kept[top - 1].count, kept[top - 1].words)
+        kept = kept[:top] + [t for t in kept[top:] if (t.count, t.words) == last]
+    keys = [theme.key for theme in kept]
+    labels = _labels(session, filters, keys)
+    previous = _counts_of(session, filters.previous(), keys)
+    kept = [
+        replace(theme, label=labels.get(theme.key, theme.key), previous=previous.get(theme.key, 0))
+        for theme in kept
+    ]
     # Most mentioned first; a longer phrase before a word it holds, as it says more.
     kept.sort(key=lambda theme: (-theme.count, -theme.words, theme.label))
     return kept[:top]
 
 
 def _key_rows(session: Session, filters: InsightFilters, keys: list[str] | None = None):
-    """(key, responses, negative) pieces of the period: tallies where they reach, rows else."""
-    cut = rollups.split(session, filters)
+    """(key, responses, negative) pieces of the period: tallies where they reach, rows else
+    (an owner's corrections signed: what joined added, what left taken away)."""
+    cut = tallies.theme_split(session, filters)
     parts = []
     if cut is not None:
-        for piece in rollups.theme_pieces(session, cut):
+        for piece in cut.pieces:
             tally = piece.selected_columns
             piece = piece.where(tally.spelling == "")
             if keys is not None:
                 piece = piece.where(tally.key.in_(keys))
             parts.append(piece.with_only_columns(tally.key, tally.responses, tally.negative))
-    for part in cut.edges if cut is not None else [filters]:
+    for part, sign in _raw_parts(cut, filters):
         query = (
             select(
                 AnswerTheme.key,
-                func.count(AnswerTheme.response_id.distinct()),
-                rollups.negative_responses(),
+                _signed(sign, func.count(AnswerTheme.response_id.distinct())),
+                _signed(sign, day_counts.negative_responses()),
             )
             .join(Response, Response.id == AnswerTheme.response_id)
             .where(*response_conditions(part))
@@ -278,6 +285,17 @@ def _key_rows(session: Session, filters: InsightFilters, keys: list[str] | None 
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     key, responses, negative = rows.c
     return key, responses, negative, rows
+
+
+def _signed(sign: int, count):
+    return count if sign > 0 else -count
+
+
+def _raw_parts(cut, filters: InsightFilters) -> list[tuple[InsightFilters, int]]:
+    """What is read from the answers' themes: all of the period when no tallies serve it."""
+    if cut is None:
+        return [(filters, 1)]
+    return [(edge, 1) for edge in cut.edges] + cut.corrections
 
 
 def _top_counts(session: Session, filters: InsightFilters, limit: int):
@@ -310,19 +328,19 @@ def _labels(session: Session, filters: InsightFilters, keys: list[str]) -> dict[
     """Each key's most written spelling in the period (among equals the first alphabetically)."""
     if not keys:
         return {}
-    cut = rollups.split(session, filters)
+    cut = tallies.theme_split(session, filters)
     parts = []
     if cut is not None:
-        for piece in rollups.theme_pieces(session, cut):
+        for piece in cut.pieces:
             tally = piece.selected_columns
             parts.append(
                 piece.where(tally.spelling != "", tally.key.in_(keys)).with_only_columns(
                     tally.key, tally.spelling, tally.responses
                 )
             )
-    for part in cut.edges if cut is not None else [filters]:
+    for part, sign in _raw_parts(cut, filters):
         parts.append(
-            select(AnswerTheme.key, AnswerTheme.spelling, func.count(AnswerTheme.id))
+            select(AnswerTheme.key, AnswerTheme.spelling, _signed(sign, func.count(AnswerTheme.id)))
             .join(Response, Response.id == AnswerTheme.response_id)
             .where(AnswerTheme.key.in_(keys), *response_conditions(part))
             .group_by(AnswerTheme.key, AnswerTheme.spelling)

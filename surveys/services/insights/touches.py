@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from surveys.models import Customer, Touchpoint
 from surveys.services.customers.neglect import NEGLECT_DAYS
 from surveys.services.customers.touchpoints import AIM
-from surveys.services.insights import rollups
+from surveys.services.insights import tallies
 from surveys.services.insights.filters import InsightFilters
 from surveys.services.insights.scope import bucket, grain, owner_customers, touch_filters
 
@@ -46,7 +46,7 @@ def touch_figures(session: Session, filters: InsightFilters) -> TouchFigures:
     def counted(part: InsightFilters) -> tuple:
         return tuple(session.execute(select(*_tally_columns()).where(*touch_filters(part))).one())
 
-    return TouchFigures(*rollups.tallied(session, filters, TOUCH_COLUMNS, counted))
+    return TouchFigures(*tallies.tallied(session, filters, TOUCH_COLUMNS, counted))
 
 
 def touch_trend(session: Session, filters: InsightFilters) -> list[tuple[str, TouchFigures]]:
@@ -62,7 +62,7 @@ def touch_trend(session: Session, filters: InsightFilters) -> list[tuple[str, To
         ).all()
         return [(row[0], tuple(row[1:])) for row in rows]
 
-    trend = rollups.tallied_trend(session, filters, TOUCH_COLUMNS, step, counted)
+    trend = tallies.tallied_trend(session, filters, TOUCH_COLUMNS, step, counted)
     return [(period, TouchFigures(*values)) for period, values in trend]
 
 
