@@ -3,7 +3,7 @@ for (the worker's next pass fills them: every owner's customers differ from the 
 it counts each owner's days; until then an owner's figures are read from the rows).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0022
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
