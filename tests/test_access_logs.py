@@ -95,7 +95,9 @@ def run_server(command: list[str], app, port: int, requests: list[tuple[str, dic
         for path, headers in requests:
             request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:
+                # The port opens before the worker has imported the app; on a loaded
+                # machine the first answer can take a while, which is not what is tested.
+                with urllib.request.urlopen(request, timeout=60) as response:
                     statuses.append(response.status)
             except urllib.error.HTTPError as error:
                 statuses.append(error.code)
