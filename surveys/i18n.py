@@ -94,6 +94,13 @@ def read_by_customer(customer, *, chosen_language: str | None = None) -> None:
     flask_babel.refresh()
 
 
+def read_in(language: str) -> None:
+    """From here on, this request's page speaks `language` (the nearest shipped catalog): for
+    an admin's preview of what a customer reading it would see."""
+    g.reader_locale = languages.shipped_or_default(language, shop_language())
+    flask_babel.refresh()
+
+
 @contextmanager
 def reading_as(
     locale: str | None, time_zone: str | None, *, shop_language: str, business_zone: str

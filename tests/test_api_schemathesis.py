@@ -102,6 +102,9 @@ def fit_rules_no_schema_states(case, session, case_id: int) -> None:
         customer = body.get("customer")
         if isinstance(customer, dict) and isinstance(customer.get("email"), str):
             customer["email"] = _outside_special_use(customer["email"])
+        if isinstance(customer, dict) and isinstance(customer.get("locale"), str):
+            # A tag Babel knows (the document says so in words; generated text rarely is one).
+            customer["locale"] = KNOWN_LANGUAGES[len(customer["locale"]) % len(KNOWN_LANGUAGES)]
         if body.get("owner_email") is not None:
             body["owner_email"] = OWNERS[0]  # an existing owner
         if "purchased_at" in body:  # at most a day ahead

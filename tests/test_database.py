@@ -260,7 +260,10 @@ def test_the_honest_ledger_migration_corrects_what_was_miscounted_and_goes_back(
             ("thank_you", "positive"),
             ("reopened", "negative"),
         ]
-        ana = session.get(Customer, 1)
-        assert (ana.positive_touches, ana.negative_touches) == (3, 1)
+        # Columns by name, not the model: at 0017 the table lacks the newer columns.
+        tallies = session.execute(
+            text("SELECT positive_touches, negative_touches FROM customers WHERE id = 1")
+        ).one()
+        assert tuple(tallies) == (3, 1)
         session.close()
     _migrate(committed_app, "upgrade", "head")

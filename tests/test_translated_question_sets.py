@@ -226,7 +226,10 @@ def test_the_editor_says_which_languages_the_tone_is_not_read_in(admin_client):
 
 def test_the_preview_speaks_arabic_right_to_left_where_the_editor_writes_it(admin_client):
     preview = admin_client.get("/admin/question-sets/heart-to-heart/preview?lang=ar")
-    assert "هل نتجاوز توقعاتكم؟" in preview.get_data(as_text=True)
+    page = preview.get_data(as_text=True)
+    assert "هل نتجاوز توقعاتكم؟" in page
+    # The page around the questions speaks Arabic too, right to left.
+    assert '<html lang="ar" dir="rtl">' in page
     editor = admin_client.get("/admin/question-sets/heart-to-heart?lang=ar").get_data(as_text=True)
     assert 'lang="ar" dir="rtl"' in editor
 

@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.forms import AppForm, AppSubform, strip
+from surveys.forms import AppForm, strip
 from surveys.languages import language_choices
 from surveys.models.admin import ROUTING_FIELDS
 from surveys.services.settings import SettingError, SettingSpec, clean_setting_value, page_specs

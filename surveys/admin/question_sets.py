@@ -7,7 +7,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from surveys import clock
+from surveys import clock, i18n
 from surveys.admin.blueprint import bp
 from surveys.admin.forms import CsrfOnlyForm
 from surveys.admin.question_set_forms import (
@@ -465,6 +465,9 @@ def preview_question_set(key: str):
     # `?lang=es`: the texts as a customer reading Spanish gets them (the default where missing).
     language = language_or_none(request.args.get("lang"))
     questions = translations.localized_questions(questions, language)
+    if language:
+        # The page around the questions speaks that language too (right to left for Arabic).
+        i18n.read_in(language)
     form = survey_form_class(questions)(formdata=None)
     # An unsaved survey: the page needs its kind for the opening words, and nothing else.
     survey = Survey(kind=PREVIEW_KINDS.get(question_set.key, "purchase"))

@@ -28,7 +28,10 @@ GROUPS = (
         "Looking after cases",
         ("acknowledge_hours", "resolve_hours", "fix_check_delay_days", "fix_check_days"),
     ),
-    ("What customers see", ("default_language", "sender_name", "thank_you_message", "public_review_url")),
+    (
+        "What customers see",
+        ("default_language", "sender_name", "thank_you_message", "public_review_url"),
+    ),
     ("The team", ("business_time_zone",)),
     ("Keeping records", ("outbox_retention_days",)),
 )
