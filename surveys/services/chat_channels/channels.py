@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
@@ -345,27 +345,13 @@ def list_channels(session: Session) -> list[ChannelSummary]:
     )
     if not channels:
         return []
-    counts: dict[tuple[int, str], int] = {}
-    for channel_id, status, count in session.execute(
-        select(
-            OutboxMessage.webhook_endpoint_id, OutboxMessage.status, func.count(OutboxMessage.id)
-        )
-        .where(
-            OutboxMessage.webhook_endpoint_id.in_([c.id for c in channels]),
-            OutboxMessage.status.in_(
-                (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
-            ),
-        )
-        .group_by(OutboxMessage.webhook_endpoint_id, OutboxMessage.status)
-    ):
-        counts[channel_id, status] = count
+    counts = webhook_endpoints.undelivered_counts(session, [channel.id for channel in channels])
     return [
         ChannelSummary(
             channel=channel,
             recent=webhook_endpoints.recent_deliveries(session, channel),
-            failed=counts.get((channel.id, OutboxStatus.FAILED), 0),
-            waiting=counts.get((channel.id, OutboxStatus.PENDING), 0)
-            + counts.get((channel.id, OutboxStatus.SENDING), 0),
+            failed=counts.get(channel.id, (0, 0))[0],
+            waiting=counts.get(channel.id, (0, 0))[1],
         )
         for channel in channels
     ]

@@ -270,30 +270,41 @@ def list_endpoints(session: Session) -> list[EndpointSummary]:
     )
     if not endpoints:
         return []
-    counts: dict[tuple[int, str], int] = {}
+    counts = undelivered_counts(session, [endpoint.id for endpoint in endpoints])
+    return [
+        EndpointSummary(
+            endpoint=endpoint,
+            recent=recent_deliveries(session, endpoint),
+            failed=counts.get(endpoint.id, (0, 0))[0],
+            waiting=counts.get(endpoint.id, (0, 0))[1],
+        )
+        for endpoint in endpoints
+    ]
+
+
+def undelivered_counts(session: Session, endpoint_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """For each endpoint (a webhook or a chat channel): how many of its messages failed, and how
+    many wait to go (pending, or being sent now). Endpoints with neither are left out."""
+    counts: dict[int, tuple[int, int]] = {}
     for endpoint_id, status, count in session.execute(
         select(
             OutboxMessage.webhook_endpoint_id, OutboxMessage.status, func.count(OutboxMessage.id)
         )
         .where(
-            OutboxMessage.webhook_endpoint_id.in_([e.id for e in endpoints]),
+            OutboxMessage.webhook_endpoint_id.in_(endpoint_ids),
             OutboxMessage.status.in_(
                 (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
             ),
         )
         .group_by(OutboxMessage.webhook_endpoint_id, OutboxMessage.status)
     ):
-        counts[endpoint_id, status] = count
-    return [
-        EndpointSummary(
-            endpoint=endpoint,
-            recent=recent_deliveries(session, endpoint),
-            failed=counts.get((endpoint.id, OutboxStatus.FAILED), 0),
-            waiting=counts.get((endpoint.id, OutboxStatus.PENDING), 0)
-            + counts.get((endpoint.id, OutboxStatus.SENDING), 0),
-        )
-        for endpoint in endpoints
-    ]
+        failed, waiting = counts.get(endpoint_id, (0, 0))
+        if status == OutboxStatus.FAILED:
+            failed += count
+        else:
+            waiting += count
+        counts[endpoint_id] = (failed, waiting)
+    return counts
 
 
 def recent_deliveries(
