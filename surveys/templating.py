@@ -32,12 +32,46 @@ def first_name(name: str | None) -> str | None:
     return name.split()[0] if name and name.strip() else None
 
 
+SMALL_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
 def purchase_phrase(purchase) -> str:
-    """What they bought, as it reads after "your" ("your Keyboard and 2 more")."""
+    """What they bought, as a person writes it after a verb.
+
+    "your desk lamp", "your 27-inch monitor and one other item", "your keyboard and 3 other
+    items". One function on purpose: the translation of this phrase (with each language's
+    plural rules) replaces it whole.
+    """
     if purchase is None:
         return "your recent order"
-    summary = purchase.summary
-    return summary if summary.startswith("your ") else f"your {summary}"
+    names = [item.name or item.sku for item in purchase.items if item.name or item.sku]
+    if not names:
+        # Order ids are often machine-made (a Stripe session id); they read badly to people.
+        return "your recent order"
+    phrase = f"your {mid_sentence(names[0])}"
+    others = len(names) - 1
+    if others == 0:
+        return phrase
+    count = SMALL_NUMBERS[others] if others < len(SMALL_NUMBERS) else str(others)
+    return f"{phrase} and {count} other item{'' if others == 1 else 's'}"
+
+
+def mid_sentence(name: str) -> str:
+    """An item's name as it reads inside a sentence: "Desk lamp" becomes "desk lamp".
+
+    Only a name written like a sentence (its first word capitalised, the others in lower
+    case) loses its capital; "iPhone 15", "USB-C cable", "Sonos" and "Walnut Keyboard Pro"
+    are names, kept as given.
+    """
+    words = name.split()
+    first = words[0] if words else ""
+    sentence_case = (
+        len(words) > 1
+        and first[:1].isupper()
+        and first[1:].islower()
+        and all(not any(ch.isupper() for ch in word) for word in words[1:])
+    )
+    return first[:1].lower() + name.lstrip()[1:] if sentence_case else name
 
 
 def format_datetime(moment: datetime | None) -> str:

@@ -81,7 +81,7 @@ def test_survey_previews_show_todays_first_question_in_each_kinds_words(admin_cl
 
     html, text = parts(admin_client, purchase)
     assert "Are we exceeding your expectations?" in text
-    assert "Thank you for choosing us for your Walnut keyboard." in text
+    assert "Thank you for choosing us for your walnut keyboard." in text
     assert "http://surveys.test/s/your-personal-link?a=short" in html
     _html, text = parts(admin_client, fix_check)
     assert "You told us about a problem and we worked on it. Did our fix work?" in text

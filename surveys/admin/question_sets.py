@@ -411,7 +411,7 @@ def preview_question_set(key: str):
             form=form,
             token="preview",
             first_name=PREVIEW_FIRST_NAME,
-            sender_name=get_setting(session, "sender_name"),
+            sender_name=get_setting(session, "shop_name"),
         )
     )
     response.headers["Cache-Control"] = "no-store"

@@ -5,6 +5,7 @@ from surveys.admin import (  # noqa: F401
     api_keys,
     audit,
     dashboard,
+    email_words,
     exports,
     neglected,
     outbox,

@@ -58,8 +58,9 @@ from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
 from surveys.mail.reply_addresses import reply_to_for
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
+from surveys.mail.words import brand_for_batch, brand_variables, customer_email_extras
 from surveys.models import Customer, OutboxMessage
-from surveys.services.settings import get_setting
+from surveys.services import email_words
 from surveys.templating import first_name
 
 # Every email, by template name.
@@ -169,10 +170,13 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
         raise CancelDelivery("the message has no recipient address")
     context = spec.build(session, message, now)
     config = current_app.config
-    sender_name = batch_memo(session, "sender_name", lambda: get_setting(session, "sender_name"))
+    brand = brand_for_batch(session)
+    sender_name = brand.sender_name
     mail_from_name, from_email = split_address(config["MAIL_FROM"])
     headers: dict[str, str] = {}
     if spec.to_customer:
+        # Customers hear from the shop: its sender address when one is set.
+        from_email = brand.sender_address or from_email
         token = context.get("token") or Personal(
             "token", mint(session, customer_id=_customer_id_for(session, message))
         )
@@ -184,16 +188,17 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
             f"<{external_url('public.show_unsubscribe', token=raw_token)}>"
         )
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    rendered = _render_shared(
-        session,
-        message.template,
-        {
-            "sender_name": sender_name,
-            "recipient_name": message.to_name,
-            "first_name": first_name(message.to_name),
-            **context,
-        },
-    )
+    context = {
+        "recipient_name": message.to_name,
+        "first_name": first_name(message.to_name),
+        **context,
+    }
+    if spec.to_customer:
+        locale = email_words.reader_locale(_reader(session, message, context))
+        context.update(customer_email_extras(session, message.template, context, locale=locale))
+    else:
+        context.update(brand_variables(brand))
+    rendered = _render_shared(session, message.template, context)
     if spec.to_customer and not all(
         unsubscribe_url in part for part in (rendered.text, rendered.html)
     ):
@@ -266,6 +271,14 @@ def preload_messages(session: Session, messages: list[OutboxMessage]) -> None:
         spec = EMAIL_TEMPLATES.get(name)
         if spec is not None and spec.preload is not None:
             spec.preload(session, group)
+
+
+def _reader(session: Session, message: OutboxMessage, context: dict):
+    """The customer an email goes to (for their language), when there is one."""
+    customer = context.get("customer")
+    if customer is None and message.customer_id is not None:
+        customer = session.get(Customer, message.customer_id)
+    return customer
 
 
 def _customer_id_for(session: Session, message: OutboxMessage) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from surveys import clock
 from surveys.auth import csrf
+from surveys.brand.pages import brand_page_variables
 from surveys.db import db
 from surveys.models import Case, Question, Response, Survey, SurveyToken
 from surveys.models.surveys import SurveyStatus
@@ -22,6 +23,8 @@ from surveys.public.forms import (
     preselectable,
     survey_form_class,
 )
+from surveys.services.brand import current_brand
+from surveys.services.cases.queries import negative_reasons, written_words
 from surveys.services.customers import goodbyes
 from surveys.services.settings import get_setting
 from surveys.services.surveys.responses import (
@@ -40,9 +43,10 @@ bp = Blueprint("public", __name__)
 
 
 @bp.context_processor
-def inject_sender_name() -> dict:
-    # Customers know the shop, not this software: pages carry the sender's name.
-    return {"sender_name": get_setting(db.session(), "sender_name")}
+def inject_brand() -> dict:
+    # Customers know the shop, not this software: pages carry its name, logo and colours.
+    # (`sender_name` is the shop's name in these templates, as it signs their pages.)
+    return brand_page_variables(current_brand(db.session()))
 
 
 @bp.after_request
@@ -313,6 +317,7 @@ def _thank_you_page(
 
 
 def _survey_page(survey: Survey, questions: list[Question], form, token: str) -> str:
+    case = db.session().get(Case, survey.case_id) if survey.kind == "fix_check" else None
     return render_template(
         "public/show_survey.html",
         survey=survey,
@@ -320,7 +325,21 @@ def _survey_page(survey: Survey, questions: list[Question], form, token: str) ->
         form=form,
         token=token,
         first_name=first_name(survey.customer.name),
+        problem=the_problem(case) if case is not None else None,
+        resolution=case.resolution if case is not None else None,
     )
+
+
+def the_problem(case: Case) -> str | None:
+    """What the customer told us, as the fix-check page names it: "“the key is broken”"."""
+    written = written_words(case)
+    if written:
+        words = written[0]
+        return f"“{words if len(words) <= 300 else words[:297].rstrip() + '…'}”"
+    reasons = negative_reasons(case)
+    if reasons:
+        return f"“{reasons[0].answer}” when we asked “{reasons[0].question}”"
+    return None
 
 
 def _one_tap_page(survey: Survey, question: Question | None, form, token: str) -> str:
