@@ -33,8 +33,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
-    register_static_files(app)
+    # Compression's hook is registered first so that it runs last, after the static files'.
     register_compression(app)
+    register_static_files(app)
     return app
 
 

@@ -47,6 +47,10 @@ def register(app: Flask) -> None:
     @app.after_request
     def cache_fingerprinted_files(response: Response) -> Response:
         if request.endpoint == "static" and response.status_code == 200:
+            # Our files are small: read them into the response, so that it can be compressed
+            # (a file passed through is streamed as it is on disk).
+            response.direct_passthrough = False
+            response.set_data(response.get_data())
             filename = (request.view_args or {}).get("filename", "")
             if request.args.get("v") and request.args.get("v") == static_fingerprint(filename):
                 response.headers["Cache-Control"] = ONE_YEAR_IMMUTABLE

@@ -60,15 +60,14 @@ def mid_sentence(name: str) -> str:
     """An item's name as it reads inside a sentence: "Desk lamp" becomes "desk lamp".
 
     Only a name written like a sentence (its first word capitalised, the others in lower
-    case) loses its capital; "iPhone 15", "USB-C cable", "Sonos" and "Walnut Keyboard Pro"
-    are names, kept as given.
+    case: "Keyboard", "Desk lamp") loses its capital; "iPhone 15", "USB-C cable" and "Walnut
+    Keyboard Pro" are written as names, and kept as given.
     """
     words = name.split()
     first = words[0] if words else ""
     sentence_case = (
-        len(words) > 1
-        and first[:1].isupper()
-        and first[1:].islower()
+        first[:1].isupper()
+        and (first[1:].islower() or len(first) == 1)
         and all(not any(ch.isupper() for ch in word) for word in words[1:])
     )
     return first[:1].lower() + name.lstrip()[1:] if sentence_case else name

@@ -49,28 +49,28 @@ def list_email_words():
     )
 
 
-@bp.get("/emails/words/<key>")
-def edit_email_words(key: str):
+@bp.get("/emails/words/<email_key>")
+def edit_email_words(email_key: str):
     """The words of one email in one language, and the email as it goes out with them."""
-    email, locale = _email_and_locale(key)
+    email, locale = _email_and_locale(email_key)
     words = email_words.words_for(db.session(), email, locale)
     form = EmailWordsForm(formdata=None, data=words)
     return _editor_page(email, locale, form, {})
 
 
-@bp.post("/emails/words/<key>/preview")
-def preview_email_words(key: str):
+@bp.post("/emails/words/<email_key>/preview")
+def preview_email_words(email_key: str):
     """The editor again with the draft in the preview; nothing is saved."""
-    email, locale = _email_and_locale(key)
+    email, locale = _email_and_locale(email_key)
     form = EmailWordsForm()
     errors = _draft_errors(email, form)
     return _editor_page(email, locale, form, errors, drafting=True, status=422 if errors else 200)
 
 
-@bp.post("/emails/words/<key>")
-def update_email_words(key: str):
+@bp.post("/emails/words/<email_key>")
+def update_email_words(email_key: str):
     """Save the words (checked first: a bad placeholder is refused and nothing is saved)."""
-    email, locale = _email_and_locale(key)
+    email, locale = _email_and_locale(email_key)
     form = EmailWordsForm()
     if not form.validate():
         return _editor_page(email, locale, form, {}, status=422)
@@ -88,13 +88,13 @@ def update_email_words(key: str):
         if changed
         else "Nothing changed."
     )
-    return redirect(url_for(".edit_email_words", key=email.key, locale=locale))
+    return redirect(url_for(".edit_email_words", email_key=email.key, locale=locale))
 
 
-@bp.post("/emails/words/<key>/restore")
-def restore_email_words(key: str):
+@bp.post("/emails/words/<email_key>/restore")
+def restore_email_words(email_key: str):
     """Go back to the default words of this email in this language."""
-    email, locale = _email_and_locale(key)
+    email, locale = _email_and_locale(email_key)
     if not CsrfOnlyForm().validate():
         abort(400)
     session = db.session()
@@ -103,13 +103,13 @@ def restore_email_words(key: str):
     )
     session.commit()
     flash("The default words are back." if restored else "These were the default words already.")
-    return redirect(url_for(".edit_email_words", key=email.key, locale=locale))
+    return redirect(url_for(".edit_email_words", email_key=email.key, locale=locale))
 
 
-@bp.get("/emails/words/<key>/html")
-def show_email_words_html(key: str):
+@bp.get("/emails/words/<email_key>/html")
+def show_email_words_html(email_key: str):
     """The email's HTML with the draft words (from the query string), for the preview's frame."""
-    email, locale = _email_and_locale(key)
+    email, locale = _email_and_locale(email_key)
     form = EmailWordsForm(formdata=request.args, meta={"csrf": False})
     if not form.validate() or _draft_errors(email, form):
         abort(404)
@@ -122,8 +122,8 @@ def show_email_words_html(key: str):
     return response
 
 
-def _email_and_locale(key: str):
-    email = email_words.WORDED_EMAILS.get(key)
+def _email_and_locale(email_key: str):
+    email = email_words.WORDED_EMAILS.get(email_key)
     locale = request.args.get("locale") or email_words.DEFAULT_LOCALE
     if email is None or locale not in EDITOR_LOCALES:
         abort(404)

@@ -55,7 +55,7 @@ def _settings_page(form, status: int = 200, logo_error: str | None = None):
         brand=current_brand(db.session()),
         logo_form=CsrfOnlyForm(),
         logo_error=logo_error,
-        logo_max_mb=LOGO_MAX_BYTES // 1024 // 1024,
+        logo_max_kb=LOGO_MAX_BYTES // 1024,
     ), status
 
 

@@ -317,7 +317,7 @@ def _thank_you_page(
 
 
 def _survey_page(survey: Survey, questions: list[Question], form, token: str) -> str:
-    case = db.session().get(Case, survey.case_id) if survey.kind == "fix_check" else None
+    case = db.session().get(Case, survey.case_id) if survey.case_id is not None else None
     return render_template(
         "public/show_survey.html",
         survey=survey,

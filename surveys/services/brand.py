@@ -21,9 +21,10 @@ from surveys.models import BrandLogo, Setting, User
 from surveys.services.audit import record_admin_change
 from surveys.services.settings import all_settings
 
-# What a logo upload may weigh before it is even looked at, and how large it is kept: shown
-# about 40 pixels high, so 600×200 stays sharp on a phone's dense screen.
-LOGO_MAX_BYTES = 1024 * 1024
+# What a logo upload may weigh before it is even looked at (below the 1 MiB any request body
+# may have), and how large it is kept: shown about 40 pixels high, so 600×200 stays sharp on a
+# phone's dense screen.
+LOGO_MAX_BYTES = 512 * 1024
 LOGO_KEPT_SIZE = (600, 200)
 # An image that claims more pixels than this is refused before it is decoded (a "bomb").
 LOGO_MAX_PIXELS = 40_000_000
@@ -92,8 +93,7 @@ def read_logo(data: bytes) -> tuple[bytes, str, int, int]:
         raise LogoRefused("Choose an image file to upload.")
     if len(data) > LOGO_MAX_BYTES:
         raise LogoRefused(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; a logo may be at most "
-            f"{LOGO_MAX_BYTES // 1024 // 1024} MB."
+            f"The file is larger than {LOGO_MAX_BYTES // 1024} KB, the most a logo may weigh."
         )
     if _looks_like_svg(data):
         raise LogoRefused(
