@@ -3,9 +3,14 @@ customer's first, cold visit to the survey page."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
+from surveys.services.brand import replace_logo
+from surveys.services.settings import set_setting
 from tests.factories import PASSWORD, make_customer, make_purchase, make_sent_survey, make_user
 
 pytestmark = pytest.mark.browser
@@ -43,7 +48,7 @@ def test_admin_previews_edited_words_before_saving_them(
 
     page.fill("input[name=greeting]", "Dear {{ first_name }},")
     page.fill("textarea[name=paragraphs]", "Be blunt with us about {{ purchase }}.")
-    page.click("text=Preview")
+    page.click("button:has-text('Preview')")
 
     expect(page.locator("pre.email-text")).to_contain_text("Dear Ana,")
     frame = page.frame_locator("iframe[sandbox]")
@@ -55,7 +60,7 @@ def test_admin_previews_edited_words_before_saving_them(
     )
 
     page.fill("input[name=subject]", "Hello {{ nickname }}")
-    page.click("text=Save these words")
+    page.click("button:has-text('Save these words')")
     expect(page.locator(".field-errors")).to_contain_text("no placeholder {{ nickname }}")
     page.screenshot(
         path=str(artifacts_dir / f"email-words-refused-{device}-{backend}.png"), full_page=True
@@ -99,3 +104,40 @@ def test_a_cold_survey_page_weighs_at_most_30_kb_with_its_stylesheet(
     page.screenshot(path=str(artifacts_dir / f"survey-page-cold-{backend}.png"), full_page=True)
     assert any("/static/app.css" in url for url in loaded)
     assert total <= MAX_SURVEY_PAGE_BYTES, loaded
+
+
+def test_a_branded_survey_page_and_the_settings_that_brand_it(
+    committed_app, live_server, browser, artifacts_dir, backend
+):
+    base = live_server(committed_app)
+    logo = io.BytesIO()
+    picture = Image.new("RGBA", (480, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).rounded_rectangle((0, 0, 479, 119), radius=24, fill=(31, 95, 139))
+    picture.save(logo, format="PNG")
+    with committed_app.extensions["db"]["sessionmaker"]() as session:
+        admin = make_user(session, role="admin", name="Ada Admin", email="ada@shop.test")
+        replace_logo(
+            session, logo.getvalue(), actor=admin, now=committed_app.extensions["clock"].now()
+        )
+        set_setting(session, "shop_name", "Lumen Lamps")
+        set_setting(session, "accent_colour", "#1f5f8b")
+        customer = make_customer(session, name="Ana Diaz")
+        _survey, token = make_sent_survey(
+            session, customer, purchase=make_purchase(session, customer)
+        )
+        session.commit()
+        admin_email = admin.email
+    for device, options in (("phone", PHONE), ("desk", DESK)):
+        page = browser.new_context(**options).new_page()
+        page.goto(f"{base}/s/{token}")
+        expect(page.locator("header img.brand-logo")).to_be_visible()
+        button = page.locator("button", has_text="Send my answers")
+        assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(31, 95, 139)"
+        page.screenshot(
+            path=str(artifacts_dir / f"survey-branded-{device}-{backend}.png"), full_page=True
+        )
+        log_in(page, base, admin_email, "/admin/settings")
+        expect(page.locator("#logo img.brand-logo")).to_be_visible()
+        page.screenshot(
+            path=str(artifacts_dir / f"settings-brand-{device}-{backend}.png"), full_page=True
+        )
