@@ -141,3 +141,11 @@ def test_a_branded_survey_page_and_the_settings_that_brand_it(
         page.screenshot(
             path=str(artifacts_dir / f"settings-brand-{device}-{backend}.png"), full_page=True
         )
+        # The email carries the logo too, and the preview's frame may load it.
+        page.goto(f"{base}/admin/emails/survey?variant=purchase")
+        email_logo = page.frame_locator("iframe[sandbox]").locator("img[alt='Lumen Lamps']")
+        expect(email_logo).to_be_visible()
+        assert email_logo.evaluate("img => img.naturalWidth") > 0
+        page.screenshot(
+            path=str(artifacts_dir / f"email-branded-{device}-{backend}.png"), full_page=True
+        )
