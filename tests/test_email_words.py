@@ -107,6 +107,16 @@ def test_a_customers_name_in_edited_words_is_escaped_in_the_html(
     assert "<b>Ana</b>" not in html_of(email)
 
 
+def test_a_placeholder_without_a_value_reads_as_nothing(app, admin_client, session, runner, clock):
+    save(admin_client, greeting="Dear {{ first_name }},")
+    schedule_purchase_survey(session, clock, name=None)
+
+    [email] = deliver(app, runner)
+
+    assert text_of(email).startswith("Dear ,")
+    assert "None" not in text_of(email) + html_of(email)
+
+
 @pytest.mark.parametrize(
     ("field", "words", "message"),
     [

@@ -77,8 +77,9 @@ def customer_email_extras(
     if opens_with_greeting(str(context.get("message_body") or "")):
         # The owner's own words greet already: the letter does not greet a second time.
         words = {**words, "greeting": ""}
+    # A value we do not have reads as nothing, never as "None".
     values = {
-        name: value
+        name: "" if value is None else value
         for name, value in placeholder_values(context, brand).items()
         if name in email.placeholders
     }
