@@ -227,6 +227,10 @@ def test_the_default_words_are_in_the_customers_language_until_an_admin_writes_t
     assert editor.one("input[name=greeting]")["value"] == (
         "Hola{% if first_name %}, {{ first_name }}{% endif %}:"
     )
+    # And its preview reads as the Spanish customer will: words and template alike.
+    shown = editor.one("pre.email-text").get_text()
+    assert shown.startswith("Hola, Ana:\n\nGracias por elegirnos para tu Walnut keyboard.")
+    assert "Un abrazo," in shown and "Date de baja con un clic" in shown
 
     spanish = "{{ first_name }}, una pregunta sincera sobre {{ purchase }}"
     assert save(admin_client, locale="es", subject=spanish).status_code == 302
