@@ -33,6 +33,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
+    # Compression's hook is registered first so that it runs last, after the static files'.
+    register_compression(app)
+    register_static_files(app)
     return app
 
 
@@ -81,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.admin.routes import bp as admin_bp
     from surveys.api.routes import bp as api_bp
     from surveys.auth import csrf
+    from surveys.brand.views import bp as brand_bp
     from surveys.delighted.routes import bp as delighted_bp
     from surveys.inbox.routes import bp as inbox_bp
     from surveys.public.views import bp as public_bp
@@ -92,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(webhooks_bp)
     csrf.exempt(delighted_bp)  # Basic auth, no cookie: like the API
     app.register_blueprint(public_bp)
+    app.register_blueprint(brand_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
@@ -140,3 +145,33 @@ def register_template_helpers(app: Flask) -> None:
     from surveys.templating import register
 
     register(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from surveys.static_files import register
+
+    register(app)
+
+
+def register_compression(app: Flask) -> None:
+    from flask_compress import Compress
+
+    # Text answers travel compressed (gzip or Brotli, whichever the client accepts), so a
+    # survey page and its stylesheet weigh a few kilobytes on a phone. Streamed answers (the
+    # CSV exports) are left as they are: each chunk goes out as soon as it is read.
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "text/css",
+            "text/plain",
+            "text/csv",
+            "text/xml",
+            "application/json",
+            "application/problem+json",
+            "image/svg+xml",
+        ],
+    )
+    Compress(app)

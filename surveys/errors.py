@@ -188,13 +188,27 @@ def _roll_back_request_session() -> None:
 def render_error_page(code: int, title: str, message: str):
     """The error page for people; 503 when the page itself cannot reach the database."""
     try:
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+        return render_template(
+            "errors/error.html", code=code, title=title, message=message, shop_name=_shop_name()
+        ), code
     except DBAPIError as exc:
         # Its layout shows who is logged in, and some blueprints add the shop's
         # settings: with the database gone, say that rather than fail again.
         if not database_unreachable(exc):
             raise
         return database_unavailable_response()
+
+
+def _shop_name() -> str | None:
+    """The shop's name for an error page a customer may land on; None if it cannot be read."""
+    from surveys.db import db
+    from surveys.services.settings import get_setting
+
+    try:
+        return str(get_setting(db.session(), "shop_name"))
+    except SQLAlchemyError:
+        _roll_back_request_session()
+        return None
 
 
 def database_unavailable_response() -> Response:

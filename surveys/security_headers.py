@@ -36,6 +36,17 @@ EMAIL_HTML_PREVIEW = (
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
 )
 
+
+def email_html_preview_policy() -> str:
+    """EMAIL_HTML_PREVIEW, also letting the frame load the shop's logo from BASE_URL.
+
+    The frame is sandboxed (its origin is opaque, so 'self' would match nothing) and in
+    development BASE_URL is plain http, which `https:` does not cover.
+    """
+    origin = "/".join(current_app.config["BASE_URL"].split("/")[:3])
+    return EMAIL_HTML_PREVIEW.replace("img-src https: data:", f"img-src https: data: {origin}")
+
+
 # Survey and unsubscribe links carry a personal token in their path. `strict-origin` sends only
 # the origin, to us and to others, so the token never travels in a Referer header (nor into a
 # proxy's or gunicorn's log of the stylesheet request); Flask-WTF's HTTPS check of the Referer

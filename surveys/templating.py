@@ -47,28 +47,65 @@ def first_name(name: str | None) -> str | None:
     return name.split()[0] if name and name.strip() else None
 
 
+SMALL_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
 def purchase_phrase(purchase) -> str:
-    """What they bought, in the reader's language ("your Keyboard and 2 more", "tu Keyboard y
-    2 más"): plural rules from the catalog, so each language counts the rest its own way."""
+    """What they bought, as a person writes it after a verb, in the reader's language.
+
+    "your desk lamp", "your 27-inch monitor and one other item", "tu Monitor y 2 artículos
+    más": one phrase per count from the catalog, so each language counts the rest its own way
+    (Babel's plural rules).
+    """
     names = (
         [item.name or item.sku for item in purchase.items if item.name or item.sku]
         if (purchase is not None)
         else []
     )
     if not names:
+        # Order ids are often machine-made (a Stripe session id); they read badly to people.
         return gettext("your recent order")
-    if is_right_to_left(current_language()):
+    language = current_language()
+    first = mid_sentence(names[0]) if language in LOWER_CASED_MID_SENTENCE else names[0]
+    if is_right_to_left(language):
         # A Latin product name inside Arabic text: isolated, so its words keep their order and
         # the brackets around it stay where the sentence put them.
-        names = [f"\u2068{name}\u2069" for name in names]
-    if len(names) == 1:
-        return gettext("your %(item)s", item=names[0])
+        first = f"\u2068{first}\u2069"
+    others = len(names) - 1
+    if others == 0:
+        return gettext("your %(item)s", item=first)
+    words = NUMBER_WORDS.get(language, ())
     return ngettext(
-        "your %(item)s and %(num)d more",
-        "your %(item)s and %(num)d more",
-        len(names) - 1,
-        item=names[0],
+        "your %(item)s and %(count)s other item",
+        "your %(item)s and %(count)s other items",
+        others,
+        item=first,
+        count=words[others] if others < len(words) else str(others),
     )
+
+
+# Small counts read better in words ("two other items"); languages not listed show digits.
+NUMBER_WORDS = {"en": SMALL_NUMBERS}
+# Languages whose sentences lower-case a name written like a sentence ("your desk lamp");
+# German writes nouns with a capital, and the others keep the shop's spelling for now.
+LOWER_CASED_MID_SENTENCE = frozenset({"en"})
+
+
+def mid_sentence(name: str) -> str:
+    """An item's name as it reads inside a sentence: "Desk lamp" becomes "desk lamp".
+
+    Only a name written like a sentence (its first word capitalised, the others in lower
+    case: "Keyboard", "Desk lamp") loses its capital; "iPhone 15", "USB-C cable" and "Walnut
+    Keyboard Pro" are written as names, and kept as given.
+    """
+    words = name.split()
+    first = words[0] if words else ""
+    sentence_case = (
+        first[:1].isupper()
+        and (first[1:].islower() or len(first) == 1)
+        and all(not any(ch.isupper() for ch in word) for word in words[1:])
+    )
+    return first[:1].lower() + name.lstrip()[1:] if sentence_case else name
 
 
 def format_datetime(moment: datetime | None) -> str:

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from surveys.models import (
+    BrandLogo,
     CaseAttachment,
     CaseEvent,
     OutboxMessage,
@@ -65,6 +66,8 @@ ACCESS = {
     ("POST", "/u/<token>/why"): (409, 409, 409, 409),  # not unsubscribed: nothing to explain
     ("POST", "/u/<token>/back"): (200, 200, 200, 200),  # subscribed already: welcome back
     ("GET", "/static/<path:filename>"): (200, 200, 200, 200),
+    ("GET", "/brand/logo/<digest>"): (200, 200, 200, 200),  # on customers' pages and emails
+    ("GET", "/brand/theme/<fingerprint>.css"): (200, 200, 200, 200),
     # --- logging in and out
     ("GET", "/"): (LOGIN, 302, 302, 302),  # to the inbox once logged in
     ("GET", "/login"): (200, 302, 302, 302),
@@ -148,6 +151,8 @@ ACCESS = {
     ("POST", "/admin/users/<int:user_id>/gesture-allowance"): (*ADMIN_ONLY, 302),  # empty: none
     ("GET", "/admin/settings"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/settings"): (*ADMIN_ONLY, 422),
+    ("POST", "/admin/settings/logo"): (*ADMIN_ONLY, 422),  # no file
+    ("POST", "/admin/settings/logo/remove"): (*ADMIN_ONLY, 302),
     ("GET", "/admin/neglected"): (*ADMIN_ONLY, 200),
     ("GET", "/admin/responses"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/neglected/invite"): (*ADMIN_ONLY, 422),  # nobody chosen
@@ -157,6 +162,12 @@ ACCESS = {
     ("GET", "/admin/emails"): (*ADMIN_ONLY, 200),
     ("GET", "/admin/emails/<name>"): (*ADMIN_ONLY, 200),
     ("GET", "/admin/emails/<name>/html"): (*ADMIN_ONLY, 200),  # the preview frame's document
+    ("GET", "/admin/emails/words"): (*ADMIN_ONLY, 200),
+    ("GET", "/admin/emails/words/<email_key>"): (*ADMIN_ONLY, 200),
+    ("POST", "/admin/emails/words/<email_key>"): (*ADMIN_ONLY, 422),  # an empty subject
+    ("POST", "/admin/emails/words/<email_key>/preview"): (*ADMIN_ONLY, 422),
+    ("POST", "/admin/emails/words/<email_key>/restore"): (*ADMIN_ONLY, 302),
+    ("GET", "/admin/emails/words/<email_key>/html"): (*ADMIN_ONLY, 404),  # no draft to show
     ("GET", "/admin/webhooks"): (*ADMIN_ONLY, 200),
     ("POST", "/admin/webhooks"): (*ADMIN_ONLY, 422),
     ("POST", "/admin/webhooks/<int:endpoint_id>/pause"): (*ADMIN_ONLY, 302),
@@ -311,6 +322,10 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
     session.add(attachment)
     remembered = RememberedDate(customer_id=customer.id, label="Birthday", day=12, month=6)
     session.add(remembered)
+    logo = BrandLogo(
+        digest="a" * 64, media_type="image/png", width=1, height=1, size=3, content=b"png"
+    )
+    session.add(logo)
     session.flush()
     return {
         "case_id": case.id,
@@ -330,6 +345,9 @@ def url_arguments(session, clock, *, owner, other_owner) -> dict[str, object]:
         "channel_id": channel.id,
         "key_id": key.id,
         "filename": "app.css",
+        "email_key": "survey.purchase",
+        "digest": logo.digest,
+        "fingerprint": "0123456789abcdef",
         "attachment_id": attachment.id,
         "date_id": remembered.id,
         "suggestion": "note-1-6-12",

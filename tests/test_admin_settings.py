@@ -83,7 +83,7 @@ def test_saving_changes_only_what_changed_and_audits_each_change(admin_client, s
         (
             "setting.changed",
             "setting sender_name",
-            {"sender_name": "Heart to Heart"},
+            {"sender_name": ""},
             {"sender_name": "Lena at Lumen Lamps"},
             admin.id,
         ),
@@ -109,7 +109,7 @@ def test_saving_changes_only_what_changed_and_audits_each_change(admin_client, s
         ("quiet_hours_end", "21:00", "Quiet hours must end at a different time than they start."),
         ("acknowledge_hours", "0", "Enter 1 or more."),
         ("resolve_hours", "2", "The resolve target cannot be shorter than the acknowledge target."),
-        ("sender_name", "", "This cannot be empty."),
+        ("shop_name", "", "This cannot be empty."),
         (
             "sender_name",
             "Evil <x@evil.test>",

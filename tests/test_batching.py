@@ -79,7 +79,7 @@ def test_2500_due_surveys_go_in_requests_of_at_most_1000_each_recipient_with_the
         }
         # Their own name, and their own link: a token of their survey.
         number = mail.to_email.split("-")[0][1:]
-        assert mail.subject.startswith(f"Customer{number}, how is your Mug number")
+        assert mail.subject.startswith(f"Customer{number}, how is your mug number")
         assert mail.text.startswith(f"Hi Customer{number},")
         unsubscribe = mail.headers["List-Unsubscribe"].strip("<>")
         raw = token_of(unsubscribe)

@@ -58,7 +58,7 @@ def test_a_negative_answer_reaches_one_owner_who_finds_it_in_the_inbox(
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     [survey_mail] = fake_sendgrid.accepted
     assert survey_mail.to_email == "ana@example.com"
-    assert "Keyboard" in survey_mail.text
+    assert "your keyboard" in survey_mail.text
     links = one_click_links(survey_mail)
     assert set(links) == {"exceeding", "meeting", "short"}
 

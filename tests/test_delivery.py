@@ -70,7 +70,7 @@ def test_due_survey_is_sent_through_sendgrid_and_marked_sent(session, runner, cl
     assert request.path == "/v3/mail/send"
     assert request.headers["Authorization"] == f"Bearer {fake_sendgrid.api_key}"
     assert mail.to_email == survey.customer.email and mail.to_name == "Ana Diaz"
-    assert mail.from_email == "surveys@shop.test" and mail.from_name == "Heart to Heart"
+    assert mail.from_email == "surveys@shop.test" and mail.from_name == "Our shop"
     message = outbox_message(session, survey)
     assert mail.custom_args == {"message_id": str(message.id), "survey_id": str(survey.id)}
     assert mail.categories == ["survey"]

@@ -81,21 +81,22 @@ def test_survey_previews_show_todays_first_question_in_each_kinds_words(admin_cl
 
     html, text = parts(admin_client, purchase)
     assert "Are we exceeding your expectations?" in text
-    assert "Thank you for choosing us for your Walnut keyboard." in text
+    assert "Thank you for choosing us for your walnut keyboard." in text
     assert "http://surveys.test/s/your-personal-link?a=short" in html
     _html, text = parts(admin_client, fix_check)
     assert "You told us about a problem and we worked on it. Did our fix work?" in text
     assert "Olivia has been working on it" in text
 
 
-def test_previews_use_the_sender_name_setting(admin_client, session):
+def test_previews_use_the_sender_name_and_sign_with_the_shop_name(admin_client, session):
     set_setting(session, "sender_name", "Walnut & Co")
+    set_setting(session, "shop_name", "The Walnut Workshop")
     session.commit()
 
     preview = page(admin_client.get("/admin/emails/reminder?variant=purchase"))
 
     assert headers(preview)["From"] == "Walnut & Co <surveys@shop.test>"
-    assert "Warmly,\nWalnut & Co" in parts(admin_client, preview)[1]
+    assert "Warmly,\nThe Walnut Workshop" in parts(admin_client, preview)[1]
 
 
 def test_the_html_is_shown_in_a_sandbox_that_runs_no_script(admin_client):

@@ -108,9 +108,10 @@ def test_locales_are_kept_as_bcp_47_writes_them():
 @pytest.mark.parametrize(
     ("language", "items", "expected"),
     [
-        ("en", ["Desk lamp"], "your Desk lamp"),
-        ("en", ["27-inch monitor", "Cable"], "your 27-inch monitor and 1 more"),
-        ("en", ["27-inch monitor", "Cable", "Stand"], "your 27-inch monitor and 2 more"),
+        # English lower-cases a name written like a sentence and spells small counts out.
+        ("en", ["Desk lamp"], "your desk lamp"),
+        ("en", ["27-inch monitor", "Cable"], "your 27-inch monitor and one other item"),
+        ("en", ["27-inch monitor", "Cable", "Stand"], "your 27-inch monitor and two other items"),
         ("es", ["Lámpara"], "tu Lámpara"),
         ("es", ["Monitor", "Cable"], "tu Monitor y 1 artículo más"),
         ("es", ["Monitor", "Cable", "Soporte"], "tu Monitor y 2 artículos más"),

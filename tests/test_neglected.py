@@ -191,7 +191,7 @@ def test_an_invited_customer_answering_unhappily_gets_a_case_like_any_other(
 
     run_worker(runner)
     [mail] = mails_to(fake_sendgrid, customer.email)
-    assert mail.subject == "Ratio, how are we doing together?"
+    assert mail.subject == "Ratio, are we still exceeding your expectations?"
     answer_survey(
         client, survey_path(mail), {"expectations": "short", "issues": "Nobody calls me back."}
     )

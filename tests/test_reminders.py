@@ -78,7 +78,7 @@ def test_unanswered_survey_gets_its_reminder_after_the_delay(
     assert "reminders queued 1" in output
     [mail] = reminders(fake_sendgrid)
     assert mail.to_email == "ana@example.com"
-    assert mail.subject == "Ana, still a minute for your Walnut keyboard?"
+    assert mail.subject == "Ana, still a minute for your walnut keyboard?"
     assert mail.custom_args["survey_id"] == str(survey_sent.id)
     survey = session.get(Survey, survey_sent.id)
     assert survey.reminder_sent_at == clock.now()

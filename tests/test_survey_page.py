@@ -81,7 +81,8 @@ def test_survey_page_shows_the_questions_of_heart_to_heart(client, sent):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Hi Ana," in html
-    assert "We hope you are enjoying your Keyboard." in html
+    assert "Thank you for choosing us for your keyboard." in html
+    assert "How did we do?" not in html
     for text in (
         "Are we exceeding your expectations?",
         "If there was one thing we could be doing better, what would that be?",

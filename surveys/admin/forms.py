@@ -137,6 +137,11 @@ _SETTING_FIELDS = {
         {"inputmode": "numeric", "placeholder": "HH:MM", "pattern": "[0-2][0-9]:[0-5][0-9]"},
     ),
     "int": (StringField, {"inputmode": "numeric"}),
+    "colour": (StringField, {"type": "color"}),
+    "email": (
+        StringField,
+        {"type": "email", "autocapitalize": "none", "spellcheck": "false", "autocomplete": "email"},
+    ),
     "time_zone": (
         StringField,
         {"autocapitalize": "none", "spellcheck": "false", "placeholder": "Europe/Madrid"},
@@ -247,3 +252,16 @@ class NewApiKeyForm(AppForm):
         default="write",
         description="A read key may only GET; anything that changes data answers 403.",
     )
+
+
+# --- the words of customer emails ------------------------------------------------------------
+
+
+class EmailWordsForm(AppForm):
+    """The editable words of one customer email; each field checked by the service on save."""
+
+    subject = StringField("Subject", filters=[strip])
+    preheader = StringField("Preheader", filters=[strip])
+    greeting = StringField("Greeting", filters=[strip])
+    paragraphs = TextAreaField("Paragraphs", filters=[strip], render_kw={"rows": 6})
+    closing = TextAreaField("After the links", filters=[strip], render_kw={"rows": 3})

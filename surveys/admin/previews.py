@@ -8,7 +8,7 @@ from surveys import clock
 from surveys.admin.blueprint import bp
 from surveys.db import db
 from surveys.mail import samples
-from surveys.security_headers import EMAIL_HTML_PREVIEW
+from surveys.security_headers import email_html_preview_policy
 
 
 @bp.get("/emails")
@@ -35,7 +35,7 @@ def show_email_html(name: str):
     response = make_response(preview.html)
     # Its own policy: emails need inline styles (mail clients drop stylesheets), which the
     # site's policy forbids, and a frame's srcdoc would inherit that policy from the page.
-    response.headers["Content-Security-Policy"] = EMAIL_HTML_PREVIEW
+    response.headers["Content-Security-Policy"] = email_html_preview_policy()
     response.headers["Cache-Control"] = "no-store"
     return response
 

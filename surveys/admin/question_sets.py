@@ -21,11 +21,13 @@ from surveys.admin.question_set_forms import (
     group_question_errors,
 )
 from surveys.auth import acting_user
+from surveys.brand.pages import brand_page_variables
 from surveys.db import db
 from surveys.models import QuestionSet, QuestionSetAssignment, Survey
 from surveys.models.question_sets import IMPORTED_SET_KEYS
 from surveys.public.forms import survey_form_class
 from surveys.security_headers import FRAMED_BY_THIS_SITE
+from surveys.services.brand import current_brand
 from surveys.services.question_sets import (
     assignments,
     drafts,
@@ -479,7 +481,7 @@ def preview_question_set(key: str):
             form=form,
             token="preview",
             first_name=PREVIEW_FIRST_NAME,
-            sender_name=get_setting(session, "sender_name"),
+            **brand_page_variables(current_brand(session)),
         )
     )
     response.headers["Cache-Control"] = "no-store"

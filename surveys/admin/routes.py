@@ -6,6 +6,7 @@ from surveys.admin import (  # noqa: F401
     audit,
     channels,
     dashboard,
+    email_words,
     exports,
     neglected,
     outbox,

@@ -145,7 +145,7 @@ def _render_customer(
     goodbye = goodbyes.open_goodbye(session, customer)
     if goodbye_form is None and goodbye is None and customer.erased_at is None:
         draft = goodbyes.goodbye_letter_draft(
-            customer, acting_user(), get_setting(session, "sender_name")
+            customer, acting_user(), get_setting(session, "shop_name")
         )
         goodbye_form = GoodbyeLetterForm(formdata=None, data={"letter": draft})
     return render_template(

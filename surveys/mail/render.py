@@ -59,8 +59,13 @@ from surveys.mail.personal import Personal, html_subject, personal_url
 from surveys.mail.registry import REGISTERED, CancelDelivery, DeferDelivery, EmailTemplate
 from surveys.mail.reply_addresses import reply_to_for
 from surveys.mail.senders import OutgoingEmail, split_address, substitute
+from surveys.mail.words import (
+    brand_for_batch,
+    brand_variables,
+    customer_email_extras,
+    settings_for_batch,
+)
 from surveys.models import Customer, OutboxMessage, User
-from surveys.services.settings import get_setting
 from surveys.templating import first_name
 
 # Every email, by template name.
@@ -169,14 +174,9 @@ def _build(session: Session, message: OutboxMessage, *, now: datetime) -> Outgoi
     if not message.to_email:
         raise CancelDelivery("the message has no recipient address")
     locale, time_zone = _reader_of(session, message, to_customer=spec.to_customer)
-    shop_language, business_zone = batch_memo(
-        session,
-        "shop_language_and_zone",
-        lambda: (
-            get_setting(session, "default_language"),
-            get_setting(session, "business_time_zone"),
-        ),
-    )
+    settings = settings_for_batch(session)
+    shop_language = str(settings["default_language"])
+    business_zone = str(settings["business_time_zone"])
     # Built and rendered in the reader's language and zone: the builder's own words (what
     # they bought) as much as the templates'.
     with reading_as(
@@ -209,10 +209,13 @@ def _build_in_language(
 ) -> OutgoingEmail:
     context = spec.build(session, message, now)
     config = current_app.config
-    sender_name = batch_memo(session, "sender_name", lambda: get_setting(session, "sender_name"))
+    brand = brand_for_batch(session)
+    sender_name = brand.sender_name
     mail_from_name, from_email = split_address(config["MAIL_FROM"])
     headers: dict[str, str] = {}
     if spec.to_customer:
+        # Customers hear from the shop: its sender address when one is set.
+        from_email = brand.sender_address or from_email
         token = context.get("token") or Personal(
             "token", mint(session, customer_id=_customer_id_for(session, message))
         )
@@ -224,18 +227,20 @@ def _build_in_language(
             f"<{external_url('public.show_unsubscribe', token=raw_token)}>"
         )
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    rendered = _render_shared(
-        session,
-        message.template,
-        {
-            "sender_name": sender_name,
-            # Also keeps a batch's shared renders apart by language.
-            "language": language,
-            "recipient_name": message.to_name,
-            "first_name": first_name(message.to_name),
-            **context,
-        },
-    )
+    context = {
+        # Also keeps a batch's shared renders apart by language.
+        "language": language,
+        "recipient_name": message.to_name,
+        "first_name": first_name(message.to_name),
+        **context,
+    }
+    if spec.to_customer:
+        # The words of the reader's language: an admin's edit of them, else the defaults,
+        # translated (surveys/services/email_words).
+        context.update(customer_email_extras(session, message.template, context, locale=language))
+    else:
+        context.update(brand_variables(brand))
+    rendered = _render_shared(session, message.template, context)
     if spec.to_customer and not all(
         unsubscribe_url in part for part in (rendered.text, rendered.html)
     ):

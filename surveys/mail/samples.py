@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
@@ -19,8 +20,11 @@ from surveys.mail.digest_emails import digest_context
 from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
 from surveys.mail.survey_emails import SURVEY_LINK_DAYS, answer_links
+from surveys.mail.words import brand_for_batch, brand_variables, customer_email_extras
 from surveys.models import Case, Customer, Goodbye, Purchase, PurchaseItem, Question, User
 from surveys.models.cases import CaseStatus
+from surveys.services import email_words
+from surveys.services.brand import current_brand
 from surveys.services.cases.replies import compose_letter
 from surveys.services.customers.goodbyes import REASONS, goodbye_letter_draft
 from surveys.services.digests import digest_weeks, week_start
@@ -117,23 +121,51 @@ def find_entry(name: str, variant: str | None) -> PreviewEntry | None:
     return next((entry for entry in entries if entry.name == name and variant is None), None)
 
 
-def render_preview(session: Session, entry: PreviewEntry, *, now: datetime) -> Preview:
-    """The email as its recipient would see it, with sample data; errors are shown, not raised."""
+def render_preview(
+    session: Session,
+    entry: PreviewEntry,
+    *,
+    now: datetime,
+    locale: str = email_words.DEFAULT_LOCALE,
+    draft: dict[str, str] | None = None,
+) -> Preview:
+    """The email as its recipient would see it, with sample data; errors are shown, not raised.
+
+    A customer's email reads in `locale` (its words, or `draft`: the editor's live preview,
+    and the template's own sentences); others in the reader's language, the page's.
+    """
+    if entry.to_customer:
+        with force_locale(locale):
+            return _render_preview(session, entry, now=now, locale=locale, draft=draft)
+    return _render_preview(session, entry, now=now, locale=locale, draft=draft)
+
+
+def _render_preview(
+    session: Session, entry: PreviewEntry, *, now: datetime, locale: str, draft
+) -> Preview:
     config = current_app.config
     context = sample_context(session, entry, now=now)
     preview = Preview(entry)
     try:
+        if entry.to_customer:
+            context.update(
+                customer_email_extras(session, entry.name, context, locale=locale, draft=draft)
+            )
+        else:
+            context.update(brand_variables(brand_for_batch(session)))
         rendered = render_email(entry.name, context)
     except Exception as exc:  # a template needing data the sample lacks: say so on the page
         preview.error = f"{type(exc).__name__}: {exc}"
         return preview
     mail_from_name, from_email = split_address(config["MAIL_FROM"])
+    if entry.to_customer:
+        from_email = context["brand"].sender_address or from_email
     recipient = context["customer"] if entry.to_customer else context["owner"]
     preview.subject, preview.text, preview.html = rendered.subject, rendered.text, rendered.html
     sender = (
         context["owner_name"]
         if entry.name in ("reply", "case_reassigned_customer")
-        else context["sender_name"] or mail_from_name
+        else context["brand"].sender_name or mail_from_name
     )
     preview.headers = [
         ("From", f"{sender} <{from_email}>"),
@@ -210,7 +242,6 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     digest = _sample_digest(owner, now) if entry.name == "weekly_digest" else {}
     return {
         **digest,
-        "sender_name": get_setting(session, "sender_name"),
         "recipient_name": recipient.name,
         "first_name": first_name(recipient.name),
         "unsubscribe_url": external_url("public.show_unsubscribe", token=SAMPLE_TOKEN),
@@ -269,7 +300,7 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
         ),
         "reason_words": REASONS["too_often"],
         "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
-        "letter": goodbye_letter_draft(customer, owner, get_setting(session, "sender_name")),
+        "letter": goodbye_letter_draft(customer, owner, current_brand(session).shop_name),
         # A date that matters to the customer (surveys.services.occasions.reminders).
         "occasion": "Emma's graduation",
         "occurs_on": (now + timedelta(days=7)).date(),

@@ -8,6 +8,7 @@ from surveys.models.admin import (
     WebhookEndpoint,
 )
 from surveys.models.autopilot import AutopilotMembership
+from surveys.models.brand import BrandLogo, EmailWording
 from surveys.models.cases import Case, CaseAttachment, CaseEvent
 from surveys.models.customers import (
     Customer,
@@ -52,6 +53,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AutopilotMembership",
+    "BrandLogo",
     "Case",
     "CaseAttachment",
     "CaseEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "Goodbye",
     "CustomerPreference",
     "EmailEvent",
+    "EmailWording",
     "InsightDay",
     "InsightOwnerCase",
     "InsightOwnerCustomer",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from surveys import clock
 from surveys.auth import csrf
+from surveys.brand.pages import brand_page_variables
 from surveys.db import db
 from surveys.i18n import other_languages, read_by_customer
 from surveys.languages import SHIPPED
@@ -25,6 +26,8 @@ from surveys.public.forms import (
     preselectable,
     survey_form_class,
 )
+from surveys.services.brand import current_brand
+from surveys.services.cases.queries import negative_reasons, written_words
 from surveys.services.customers import goodbyes, language
 from surveys.services.question_sets import translations
 from surveys.services.question_sets.translations import LocalizedQuestion
@@ -46,11 +49,10 @@ bp = Blueprint("public", __name__)
 
 
 @bp.context_processor
-def inject_sender_name() -> dict:
-    # Customers know the shop, not this software: pages carry the sender's name.
-    return {
-        "sender_name": get_setting(db.session(), "sender_name"),
-    }
+def inject_brand() -> dict:
+    # Customers know the shop, not this software: pages carry its name, logo and colours.
+    # (`sender_name` is the shop's name in these templates, as it signs their pages.)
+    return brand_page_variables(current_brand(db.session()))
 
 
 @bp.app_template_global()
@@ -399,6 +401,7 @@ def _review_link(token: str) -> str | None:
 
 
 def _survey_page(survey: Survey, questions: list[Question], form, token: str) -> str:
+    case = db.session().get(Case, survey.case_id) if survey.case_id is not None else None
     return render_template(
         "public/show_survey.html",
         survey=survey,
@@ -407,7 +410,25 @@ def _survey_page(survey: Survey, questions: list[Question], form, token: str) ->
         token=token,
         first_name=first_name(survey.customer.name),
         other_languages=other_languages(),
+        problem=the_problem(case) if case is not None else None,
+        resolution=case.resolution if case is not None else None,
     )
+
+
+def the_problem(case: Case) -> str | None:
+    """What the customer told us, as the fix-check page names it: "“the key is broken”"."""
+    written = written_words(case)
+    if written:
+        words = written[0]
+        return f"“{words if len(words) <= 300 else words[:297].rstrip() + '…'}”"
+    reasons = negative_reasons(case)
+    if reasons:
+        return gettext(
+            "“%(answer)s” when we asked “%(question)s”",
+            answer=reasons[0].answer,
+            question=reasons[0].question,
+        )
+    return None
 
 
 def _one_tap_page(survey: Survey, question: Question | None, form, token: str) -> str:

@@ -12,17 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.languages import SHIPPED
 from surveys.models import Setting, User
 from surveys.services.audit import record_admin_change
+from surveys.validation.addresses import read_email
 from surveys.validation.codes import known_timezones
+from surveys.validation.colours import HEX_COLOUR, MINIMUM_CONTRAST, contrast_with_white
 
 # Kinds of value: whole numbers in a range, a local time of day, a line of text,
 # a paragraph, a user's id (or none), a question set's key, an IANA time zone name,
-# an https:// address on the web (or none: empty), a language we ship.
+# an https:// address on the web (or none: empty), a language we ship, a hex colour
+# (readable under white text) and an email address.
 KINDS = (
     "int",
     "time",
@@ -33,6 +37,8 @@ KINDS = (
     "time_zone",
     "https_url",
     "language",
+    "colour",
+    "email",
 )
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -61,6 +67,8 @@ class SettingSpec:
     # For a line of text that must have a shape (a currency code): the pattern, and why.
     pattern: str | None = None
     pattern_message: str | None = None
+    # A text setting that may be left empty: empty means "use what the explanation says".
+    optional: bool = False
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -201,12 +209,50 @@ SPECS: dict[str, SettingSpec] = {
             pattern_message="Use a three-letter currency code, like EUR or USD.",
         ),
         SettingSpec(
-            "sender_name",
-            "Heart to Heart",
-            "Sender name",
-            "The name customers see on survey emails.",
+            "shop_name",
+            "Our shop",
+            "Shop name",
+            "Your shop's name as customers know it: it heads their pages and signs their emails.",
             kind="line",
             max_length=100,
+        ),
+        SettingSpec(
+            "sender_name",
+            "",
+            "Sender name",
+            "The name customers see as the sender of their emails; empty uses the shop name.",
+            kind="line",
+            max_length=100,
+            optional=True,
+        ),
+        SettingSpec(
+            "sender_address",
+            "",
+            "Sender address",
+            "The address customers' emails come from; empty uses the server's MAIL_FROM. "
+            "Use an address of a domain your mail service is allowed to send for.",
+            kind="email",
+            max_length=254,
+            optional=True,
+        ),
+        SettingSpec(
+            "accent_colour",
+            "#b4233c",
+            "Accent colour",
+            "The colour of buttons and links on customers' pages and emails, as #rrggbb. It "
+            "must keep white text on it readable (a contrast of at least 4.5 to 1).",
+            kind="colour",
+            max_length=7,
+        ),
+        SettingSpec(
+            "signature",
+            "",
+            "Signature",
+            "How the shop signs its emails to customers, a few lines; empty signs "
+            "\u201cWarmly,\u201d and the shop name.",
+            kind="paragraph",
+            max_length=500,
+            optional=True,
         ),
         SettingSpec(
             "thank_you_message",
@@ -294,8 +340,14 @@ def clean_setting_value(key: str, value):
         if not TIME_PATTERN.match(text):
             raise SettingError("Enter a time of day as HH:MM, for example 08:30.")
         return text
+    if spec.optional and not str(value or "").strip():
+        return ""
     if spec.kind in ("line", "paragraph"):
         return _clean_text(spec, value)
+    if spec.kind == "colour":
+        return clean_accent_colour(value)
+    if spec.kind == "email":
+        return _clean_email(value)
     if spec.kind == "user":
         if value in (None, ""):
             return None
@@ -371,6 +423,27 @@ def _clean_https_url(spec: SettingSpec, value) -> str:
     if parts.username is not None or parts.password is not None:
         raise SettingError("Leave any user name and password out of a public address.")
     return text
+
+
+def clean_accent_colour(value) -> str:
+    """`#rrggbb` in lower case, or SettingError when it is not one or white text is unreadable."""
+    text = str(value or "").strip()
+    if not HEX_COLOUR.match(text):
+        raise SettingError("Enter a colour as # and six hexadecimal digits, like #b4233c.")
+    ratio = contrast_with_white(text)
+    if ratio < MINIMUM_CONTRAST:
+        raise SettingError(
+            f"White text on {text} has a contrast of {ratio:.1f} to 1; it needs at least "
+            f"{MINIMUM_CONTRAST:g} to 1 to be readable. Choose a darker colour."
+        )
+    return text.lower()
+
+
+def _clean_email(value) -> str:
+    try:
+        return read_email(value)
+    except PydanticCustomError as exc:
+        raise SettingError(f"This {exc.message().rstrip('.')}.") from None
 
 
 def page_specs() -> list[SettingSpec]:

@@ -100,6 +100,12 @@ def copied_words(paraphrase: str, originals: list[str]) -> str | None:
     return next((text for text in candidates if is_copy(paraphrase, text)), None)
 
 
+def opens_with_greeting(text: str) -> bool:
+    """Whether the text begins by greeting someone ("Hi Ana,", "Dear Ana!"): the letter then
+    leaves out its own greeting, so nobody is greeted twice."""
+    return bool(_GREETING_LINE.match(text) or _GREETING_LEAD.match(text))
+
+
 def without_greeting(text: str) -> str:
     """The text without a greeting the owner typed: the letter opens with its own."""
     stripped = _GREETING_LINE.sub("", text, count=1).strip()
