@@ -85,16 +85,16 @@ class InboxPage:
         return self.page * self.per_page < self.total
 
 
-def _filter_condition(show: InboxFilter, waiting_on):
+def _filter_condition(show: InboxFilter, waiting_on, status=Case.status):
     if show == InboxFilter.NEEDS_ME:
         return waiting_on == OWNER
     if show == InboxFilter.WAITING:
         return waiting_on == CUSTOMER
     if show == InboxFilter.RESOLVED:
-        return Case.status == CaseStatus.RESOLVED
+        return status == CaseStatus.RESOLVED
     if show == InboxFilter.CLOSED:
-        return Case.status == CaseStatus.CLOSED
-    return Case.status.in_(UNFINISHED_STATUSES)
+        return status == CaseStatus.CLOSED
+    return status.in_(UNFINISHED_STATUSES)
 
 
 def _search_condition(search: str):
@@ -139,7 +139,7 @@ def inbox_cases(
     if search:
         scope.append(_search_condition(search))
     base = select(Case).join(Case.customer).where(*scope)
-    counts = _counts(session, scope, waiting_on)
+    counts = _counts(session, scope, waiting_on, search=search)
     total = counts[show]
     page = shown_page(page, total=total, per_page=per_page)
     called_back = sql_case(
@@ -191,18 +191,28 @@ def inbox_cases(
     return InboxPage(rows, total=total, page=page, per_page=per_page, counts=counts)
 
 
-def _counts(session: Session, scope: list, waiting_on) -> dict[InboxFilter, int]:
+def _counts(
+    session: Session, scope: list, waiting_on, *, search: str | None
+) -> dict[InboxFilter, int]:
     """How many cases each filter holds, in one query."""
 
     def count(condition):
         return func.coalesce(func.sum(sql_case((condition, 1), else_=0)), 0)
 
+    # Who each case waits on is worked out once per case (it reads the case's last exchange),
+    # then counted under every filter; the customer is joined only when the search needs them.
+    cases = select(Case.status.label("status"), waiting_on.label("waiting_on")).select_from(Case)
+    if search:
+        cases = cases.join(Case.customer)
+    cases = cases.where(*scope).subquery()
     filters = list(InboxFilter)
     row = session.execute(
-        select(*(count(_filter_condition(show, waiting_on)) for show in filters))
-        .select_from(Case)
-        .join(Case.customer)
-        .where(*scope)
+        select(
+            *(
+                count(_filter_condition(show, cases.c.waiting_on, cases.c.status))
+                for show in filters
+            )
+        )
     ).one()
     return {show: int(number) for show, number in zip(filters, row, strict=True)}
 
