@@ -55,6 +55,9 @@ def overview(session: Session, *, now: datetime) -> Overview:
             func.count(Case.id).filter(Case.status == CaseStatus.RESOLVED),
             func.count(Case.id).filter(Case.owner_id.is_(None)),
         )
+        # Every figure here is of unfinished cases (an unowned case cannot be resolved, so it
+        # is never closed): read them by the status index, not every case ever opened.
+        .where(Case.status.in_((*OPEN_STATUSES, CaseStatus.RESOLVED)))
     ).one()
     week_start = now - timedelta(days=7)
     responses = session.execute(
