@@ -18,6 +18,8 @@ bp = Blueprint("brand", __name__, url_prefix="/brand")
 
 ONE_YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
+# What theme_fingerprint gives: an address of any other shape was never one of ours.
+FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 
 
 def theme_fingerprint(css: str) -> str:
@@ -43,6 +45,8 @@ def show_logo(digest: str):
 @bp.get("/theme/<fingerprint>.css")
 def show_theme(fingerprint: str):
     """The accent colour as CSS custom properties, read by static/app.css."""
+    if not FINGERPRINT.match(fingerprint):
+        abort(404)
     css = theme_stylesheet(current_brand(db.session()))
     response = make_response(css)
     response.headers["Content-Type"] = "text/css; charset=utf-8"
