@@ -22,6 +22,7 @@ from surveys.services.cases.conversation import (
 )
 from surveys.services.cases.queries import negative_reasons, written_words
 from surveys.services.cases.states import UNFINISHED_STATUSES
+from surveys.services.insights.day_counts import small_reads
 from surveys.services.paging import shown_page
 
 INBOX_PAGE_SIZE = 50
@@ -131,6 +132,7 @@ def inbox_cases(
     overdue case is never below one that is not due yet. Resolved ones, which
     wait on the customer, come last, newest first; closed ones newest first.
     """
+    small_reads(session)
     waiting_on = waiting_on_sql()
     last_kind = last_exchange_kind_sql().label("last_kind")
     scope = []
