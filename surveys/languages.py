@@ -72,8 +72,13 @@ def language_name(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def is_right_to_left(name: str) -> bool:
-    return Locale.parse(name).character_order == "right-to-left"
+def is_right_to_left(tag: str) -> bool:
+    """Whether a language (a catalog name like `ar`, or any BCP 47 tag) is written right to
+    left; False for a tag Babel does not know."""
+    try:
+        return parse_locale(tag).character_order == "right-to-left"
+    except InvalidLocale:
+        return False
 
 
 def html_lang(name: str) -> str:

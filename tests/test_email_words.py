@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -244,13 +243,6 @@ def test_the_default_words_are_in_the_customers_language_until_an_admin_writes_t
     email = delivered_to(app, runner, "chloe@example.com")
     assert email["Subject"] == "Chloé, que vaut votre Keyboard à l'usage ?"
     assert text_of(email).startswith("Bonjour Chloé,\n\nMerci de nous avoir choisis pour votre")
-
-
-def test_the_readers_language_is_the_customers_when_known_else_english():
-    assert email_words.reader_locale(SimpleNamespace(locale="pt-BR")) == "pt_BR"
-    assert email_words.reader_locale(SimpleNamespace(locale="es")) == "es"
-    assert email_words.reader_locale(SimpleNamespace(locale=None)) == "en"
-    assert email_words.reader_locale(object()) == "en"
 
 
 def test_the_preview_shows_a_draft_without_saving_it(admin_client, session):

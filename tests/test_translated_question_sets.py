@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from surveys.db import db
 from surveys.mail.survey_emails import answer_links
-from surveys.models import Customer, Question, QuestionSet, QuestionSetVersion
+from surveys.models import Question, QuestionSet, QuestionSetVersion
 from surveys.services.question_sets.translations import (
     SHIPPED_LANGUAGES,
     localized_question,
@@ -306,10 +306,7 @@ def test_the_tone_is_not_read_in_a_language_the_library_does_not_know():
     assert not question.is_negative(happy, "es")
 
 
-def test_customers_locale_column_when_present_picks_the_language(session):
-    # Once customers.locale is a column, the locale read is the stored one.
-    if "locale" not in Customer.__table__.columns:
-        pytest.skip("customers.locale arrives with the work on languages (issue 14)")
+def test_the_customers_stored_locale_picks_the_language(session):
     customer = make_customer(session)
     customer.locale = "pt-BR"
     session.commit()
@@ -361,8 +358,6 @@ def test_the_migration_translates_only_the_sets_nobody_edited(committed_app):
 
 
 def test_a_spanish_customers_survey_email_asks_in_spanish(app, session, runner, clock):
-    if "locale" not in Customer.__table__.columns:
-        pytest.skip("customers.locale arrives with the work on languages (issue 14)")
     customer = make_customer(session, name="Ana Díaz")
     customer.locale = "es"
     session.commit()
@@ -378,8 +373,6 @@ def test_a_spanish_customers_survey_email_asks_in_spanish(app, session, runner, 
 def test_a_spanish_customers_survey_page_asks_in_spanish_and_records_the_values(
     client, session, clock
 ):
-    if "locale" not in Customer.__table__.columns:
-        pytest.skip("customers.locale arrives with the work on languages (issue 14)")
     customer = make_customer(session)
     customer.locale = "es-ES"
     purchase = make_purchase(session, customer, purchased_at=clock.now())

@@ -94,10 +94,3 @@ def language_name(tag: str, in_language: str = "en") -> str:
     except (UnknownLocaleError, ValueError, TypeError):
         return tag
     return (name[:1].upper() + name[1:]) if name else tag
-
-
-def is_right_to_left(tag: str) -> bool:
-    try:
-        return Locale.parse(tag.replace("-", "_")).character_order == "right-to-left"
-    except (UnknownLocaleError, ValueError, TypeError):
-        return False

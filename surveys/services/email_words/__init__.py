@@ -21,7 +21,6 @@ from surveys.services.email_words.catalogue import (
     PLACEHOLDERS,
     WORDED_EMAILS,
     WordedEmail,
-    reader_locale,
     worded_email_for,
 )
 from surveys.services.email_words.checking import (
@@ -55,7 +54,6 @@ __all__ = [
     "WordsInvalid",
     "check_words",
     "default_words",
-    "reader_locale",
     "render_words",
     "restore_default",
     "sample_values",

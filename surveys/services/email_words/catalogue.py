@@ -265,9 +265,3 @@ def worded_email_for(template: str, variant: str | None) -> WordedEmail | None:
         else template
     )
     return WORDED_EMAILS.get(key)
-
-
-def reader_locale(customer, shop_language: str | None = None) -> str:
-    """The shipped language a customer reads: the nearest to their locale, else the shop's
-    default language, else English (`es-MX` → `es`, `pt-BR` → `pt_BR`)."""
-    return languages.shipped_or_default(getattr(customer, "locale", None), shop_language)

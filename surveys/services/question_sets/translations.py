@@ -15,32 +15,28 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from surveys.services.settings import SPECS, get_setting
+from surveys.languages import FALLBACK, SHIPPED, html_lang, is_right_to_left
+from surveys.services.settings import get_setting
 from surveys.text_reading import sentiment_reads
 from surveys.validation.languages import (
-    is_right_to_left,
     language_name,
     language_or_none,
     pick,
 )
 
-# The languages the product's own sentences ship in, in the order the editor shows them.
-SHIPPED_LANGUAGES = ("en", "es", "fr", "de", "pt-BR", "it", "nl", "ar")
-FALLBACK_LANGUAGE = "en"
-# The shop's default language, once the settings have it (Flask-Babel's part of issue 14).
-DEFAULT_LANGUAGE_SETTING = "default_language"
+# The languages the product's own sentences ship in (surveys.languages), as BCP 47 tags.
+SHIPPED_LANGUAGES = tuple(html_lang(name) for name in SHIPPED)
+FALLBACK_LANGUAGE = html_lang(FALLBACK)
 
 
 def shop_default_language(session: Session) -> str:
     """The language default texts are written in: the shop's setting, else English."""
-    if DEFAULT_LANGUAGE_SETTING not in SPECS:
-        return FALLBACK_LANGUAGE
-    return language_or_none(get_setting(session, DEFAULT_LANGUAGE_SETTING)) or FALLBACK_LANGUAGE
+    return language_or_none(get_setting(session, "default_language")) or FALLBACK_LANGUAGE
 
 
 def reader_language(customer, *, default: str) -> str:
     """The language a customer reads questions in: their locale, else `default` (the shop's)."""
-    return language_or_none(getattr(customer, "locale", None)) or default
+    return language_or_none(customer.locale) or default
 
 
 def customer_language(session: Session, customer) -> str:
