@@ -32,9 +32,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """A headless Chromium for this module's tests (Playwright's sync API allows one at a time)."""
+    """One headless Chromium for the whole run (per test process): Playwright's sync API allows
+    one at a time, and starting it again for each module cost a second or two each time. Tests
+    stay apart by opening their own context (`new_context` / `new_page`)."""
     if not CHROMIUM.exists():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
@@ -53,15 +55,23 @@ class WatchedBrowser:
     def __init__(self, chromium) -> None:
         self._chromium = chromium
         self.csp_violations: list[str] = []
+        self._contexts: list = []
 
     def new_context(self, **options):
         context = self._chromium.new_context(**options)
+        self._contexts.append(context)
         # The context's console carries the messages of all its pages and their frames.
         context.on("console", self._note_csp_violation)
         return context
 
     def new_page(self, **options):
         return self.new_context(**options).new_page()
+
+    def close_contexts(self) -> None:
+        """Close what a test opened, so the next test starts with a browser of its own."""
+        for context in self._contexts:
+            context.close()
+        self._contexts.clear()
 
     def _note_csp_violation(self, message) -> None:
         if "Content Security Policy" in message.text:
@@ -79,7 +89,10 @@ def _no_csp_violations(request):
         return
     watched = request.getfixturevalue("browser")
     watched.csp_violations.clear()
-    yield
+    try:
+        yield
+    finally:
+        watched.close_contexts()
     assert watched.csp_violations == [], "the Content-Security-Policy blocked something"
 
 

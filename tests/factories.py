@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from surveys.models import (
     Answer,
@@ -31,7 +32,6 @@ from surveys.models import (
 from surveys.services.insights.themes import record_answer_themes
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.surveys.tokens import mint_token
-from surveys.services.users.accounts import hash_password
 from surveys.services.users.api_keys import PREFIX_LENGTH, hash_api_key, new_api_key_value
 
 _sequence = itertools.count(1)
@@ -40,8 +40,11 @@ PASSWORD = "correct horse battery"
 
 @functools.cache
 def _password_hash(password: str) -> str:
-    # Hashing is deliberately slow (scrypt); one hash per password keeps the suite quick.
-    return hash_password(password)
+    # The app hashes with scrypt at its full, deliberately slow cost (tests/test_login.py
+    # checks it). People made for tests get scrypt at a small cost instead: every login checks
+    # the hash, and at full cost the suite's logins alone took minutes. The login code is the
+    # same; werkzeug reads the cost from the stored hash.
+    return generate_password_hash(password, method="scrypt:1024:8:1")
 
 
 def make_user(
