@@ -50,7 +50,7 @@ class LabelTranslationForm(AppSubform):
     """An option's label in one other language."""
 
     language = HiddenField()
-    label = StringField(_l("Label"), filters=[strip])
+    label = StringField(_l("Label"), filters=[strip], render_kw={"dir": "auto"})
 
 
 class TextTranslationForm(AppSubform):
@@ -67,19 +67,25 @@ MAX_EDITOR_LANGUAGES = 60
 
 class OptionForm(AppSubform):
     value = StringField(
-        _l("Value"), filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        _l("Value"),
+        filters=[strip],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "dir": "ltr"},
     )
-    label = StringField(_l("Label the customer sees"), filters=[strip])
+    # Written in the shop's language, whichever way the admin's page reads: "auto" keeps an
+    # English text left to right on an Arabic page (and an Arabic one right to left).
+    label = StringField(_l("Label the customer sees"), filters=[strip], render_kw={"dir": "auto"})
     negative = BooleanField(_l("Negative"))
     translations = FieldList(FormField(LabelTranslationForm), max_entries=MAX_EDITOR_LANGUAGES)
 
 
 class QuestionForm(AppSubform):
     key = StringField(
-        _l("Key"), filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        _l("Key"),
+        filters=[strip],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "dir": "ltr"},
     )
     type = SelectField(_l("Type"), choices=QUESTION_TYPE_CHOICES, default="text")
-    text = TextAreaField(_l("Question"), filters=[strip], render_kw={"rows": 2})
+    text = TextAreaField(_l("Question"), filters=[strip], render_kw={"rows": 2, "dir": "auto"})
     required = BooleanField(_l("Required"))
     # Kept as text so that whatever the admin typed survives a save; the
     # service's validation says what is wrong with it before publishing.
@@ -89,7 +95,9 @@ class QuestionForm(AppSubform):
         _l("Negative at or below"), filters=[strip], render_kw={"inputmode": "numeric"}
     )
     options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
-    words = TextAreaField(_l("Negative when it mentions"), filters=[strip], render_kw={"rows": 3})
+    words = TextAreaField(
+        _l("Negative when it mentions"), filters=[strip], render_kw={"rows": 3, "dir": "auto"}
+    )
     sentiment_below = StringField(
         _l("Negative when its tone is below"), filters=[strip], render_kw={"inputmode": "decimal"}
     )
