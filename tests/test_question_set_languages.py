@@ -186,3 +186,8 @@ def test_the_api_explains_in_the_shops_language_english_by_default(client, sessi
     assert response.get_json()["errors"] == {
         "questions.0.text": ["Escribe la pregunta tal como la leerá el cliente."]
     }
+    control = {"questions": [{"key": "said", "type": "text", "text": "Hola\x07"}]}
+    response = client.put("/api/v1/question-sets/written", headers=bearer(raw), json=control)
+    assert response.get_json()["errors"] == {
+        "questions.0.text": ["La pregunta no puede contener caracteres de control."]
+    }

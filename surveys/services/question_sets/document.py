@@ -54,6 +54,7 @@ from surveys.services.question_sets.fields import (
     read_choice_rule,
     read_scale_rule,
     refusal,
+    unstorable_message,
     without_empty_translations,
 )
 from surveys.services.question_sets.text_rules import TextRule, read_text_rule
@@ -272,7 +273,7 @@ def read_set_name(value: Any) -> str | None:
         raise refusal(_("Give the set a name people will recognise."))
     reason = unstorable_text_reason(value, multiline=False)
     if reason:
-        raise refusal(f"The name {reason}.")
+        raise refusal(unstorable_message("name", reason))
     value = value.strip()
     if len(value) > MAX_NAME:
         raise refusal(_("Keep the name to %(num)s characters.", num=MAX_NAME))

@@ -124,6 +124,52 @@ def error_details(exc: ValidationError) -> list[InitErrorDetails]:
     ]
 
 
+# Why a text cannot be stored (surveys.validation.text), as a whole sentence about what the admin
+# wrote, in their language: by what was written, the reason, and whether it is a translation.
+_NUL = "must not contain NUL characters"
+_SURROGATE = "must be valid Unicode text (it contains a lone surrogate)"
+_CONTROL = "must not contain control characters"
+_ONE_LINE = "must be a single line"
+_UNSTORABLE = {
+    ("question", _NUL): _l("The question must not contain NUL characters."),
+    ("question", _SURROGATE): _l(
+        "The question must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("question", _CONTROL): _l("The question must not contain control characters."),
+    ("label", _NUL): _l("The label must not contain NUL characters."),
+    ("label", _SURROGATE): _l(
+        "The label must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("label", _ONE_LINE): _l("The label must be a single line."),
+    ("name", _NUL): _l("The name must not contain NUL characters."),
+    ("name", _SURROGATE): _l("The name must be valid Unicode text (it contains a lone surrogate)."),
+    ("name", _ONE_LINE): _l("The name must be a single line."),
+}
+_UNSTORABLE_TRANSLATION = {
+    ("question", _NUL): _l("The question in %(language)s must not contain NUL characters."),
+    ("question", _SURROGATE): _l(
+        "The question in %(language)s must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("question", _CONTROL): _l("The question in %(language)s must not contain control characters."),
+    ("label", _NUL): _l("The label in %(language)s must not contain NUL characters."),
+    ("label", _SURROGATE): _l(
+        "The label in %(language)s must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("label", _ONE_LINE): _l("The label in %(language)s must be a single line."),
+}
+
+
+def unstorable_message(what: str, reason: str, *, language: str | None = None) -> str:
+    """The sentence saying why the `what` (in `language`, for a translation) cannot be stored."""
+    if language is None:
+        message = _UNSTORABLE.get((what, reason))
+        return str(message) if message is not None else f"The {what} {reason}."
+    message = _UNSTORABLE_TRANSLATION.get((what, reason))
+    if message is None:
+        return f"The {what} in {language} {reason}."
+    return message % {"language": language}
+
+
 # --- the parts of a question ----------------------------------------------------------------
 
 
@@ -135,7 +181,7 @@ def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_l
             raise refusal(missing)
         reason = unstorable_text_reason(value, multiline=multiline)
         if reason:
-            raise refusal(f"The {what} {reason}.")
+            raise refusal(unstorable_message(what, reason))
         value = value.strip()
         if len(value) > max_length:
             raise refusal(too_long)
@@ -196,7 +242,7 @@ def _translations(what: str, max_length: int, *, multiline: bool):
                 )
             reason = unstorable_text_reason(text, multiline=multiline)
             if reason:
-                raise refusal(f"The {what} in {tag} {reason}.")
+                raise refusal(unstorable_message(what, reason, language=tag))
             text = text.strip()
             if len(text) > max_length:
                 raise refusal(
