@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
     PasswordField,
@@ -35,31 +36,31 @@ class CsrfOnlyForm(AppForm):
 # --- routing ---------------------------------------------------------------------------------
 
 ROUTING_FIELD_LABELS = {
-    "category": "Item category is",
-    "sku": "SKU is",
-    "total_at_least": "Order total is at least",
-    "email_domain": "Customer's email domain is",
-    "property": "Purchase property equals",
+    "category": _l("Item category is"),
+    "sku": _l("SKU is"),
+    "total_at_least": _l("Order total is at least"),
+    "email_domain": _l("Customer's email domain is"),
+    "property": _l("Purchase property equals"),
 }
 
 
 class RoutingRuleForm(AppForm):
     field = SelectField(
-        "When", choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
+        _l("When"), choices=[SelectChoice(f, ROUTING_FIELD_LABELS[f]) for f in ROUTING_FIELDS]
     )
     # Only for "Purchase property equals": the property's name, as the purchase gives it.
-    property_key = StringField("Property name", filters=[strip], validators=[Length(max=64)])
+    property_key = StringField(_l("Property name"), filters=[strip], validators=[Length(max=64)])
     value = StringField(
-        "Value",
+        _l("Value"),
         filters=[strip],
-        validators=[DataRequired("Give the value the rule looks for."), Length(max=500)],
+        validators=[DataRequired(_l("Give the value the rule looks for.")), Length(max=500)],
     )
-    owner_id = SelectField("Cases go to", coerce=int)
+    owner_id = SelectField(_l("Cases go to"), coerce=int)
 
 
 class DefaultOwnerForm(AppForm):
     # Shown beside the rule form's `owner_id`: an id of its own ties the label to this box.
-    owner_id = SelectField("Default owner", coerce=str, id="default_owner_id")
+    owner_id = SelectField(_l("Default owner"), coerce=str, id="default_owner_id")
 
 
 class RoutingTesterForm(AppForm):
@@ -69,20 +70,22 @@ class RoutingTesterForm(AppForm):
         csrf = False
 
     email = EmailField(
-        "Customer's email",
+        _l("Customer's email"),
         filters=[strip],
-        validators=[DataRequired("Give the customer's email."), Length(max=254)],
+        validators=[DataRequired(_l("Give the customer's email.")), Length(max=254)],
     )
-    category = StringField("Item category", filters=[strip], validators=[Length(max=128)])
-    sku = StringField("SKU", filters=[strip], validators=[Length(max=128)])
+    category = StringField(_l("Item category"), filters=[strip], validators=[Length(max=128)])
+    sku = StringField(_l("SKU"), filters=[strip], validators=[Length(max=128)])
     total = StringField(
-        "Order total",
+        _l("Order total"),
         filters=[strip],
         validators=[Length(max=20)],
         render_kw={"inputmode": "decimal"},
     )
-    property_name = StringField("Property name", filters=[strip], validators=[Length(max=64)])
-    property_value = StringField("Property value", filters=[strip], validators=[Length(max=500)])
+    property_name = StringField(_l("Property name"), filters=[strip], validators=[Length(max=64)])
+    property_value = StringField(
+        _l("Property value"), filters=[strip], validators=[Length(max=500)]
+    )
 
 
 # --- users -----------------------------------------------------------------------------------

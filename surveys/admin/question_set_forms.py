@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
@@ -37,9 +39,9 @@ from surveys.validation.numbers import MAX_DATABASE_ID
 # --- the question-set editor -----------------------------------------------------------------
 
 QUESTION_TYPE_CHOICES = [
-    SelectChoice("choice", "Choice"),
-    SelectChoice("scale", "Scale"),
-    SelectChoice("text", "Text"),
+    SelectChoice("choice", _l("Choice")),
+    SelectChoice("scale", _l("Scale")),
+    SelectChoice("text", _l("Text")),
 ]
 BLANK_QUESTION = {"key": "", "type": "text", "text": "", "required": False, "negative": None}
 
@@ -48,15 +50,15 @@ class LabelTranslationForm(AppSubform):
     """An option's label in one other language."""
 
     language = HiddenField()
-    label = StringField("Label", filters=[strip])
+    label = StringField(_l("Label"), filters=[strip], render_kw={"dir": "auto"})
 
 
 class TextTranslationForm(AppSubform):
     """A question's text, and a written answer's words, in one other language."""
 
     language = HiddenField()
-    text = TextAreaField("Question", filters=[strip], render_kw={"rows": 2})
-    words = TextAreaField("Negative when it mentions", filters=[strip], render_kw={"rows": 2})
+    text = TextAreaField(_l("Question"), filters=[strip], render_kw={"rows": 2})
+    words = TextAreaField(_l("Negative when it mentions"), filters=[strip], render_kw={"rows": 2})
 
 
 # Every language the editor offers, with room (see translations.editor_languages).
@@ -65,33 +67,41 @@ MAX_EDITOR_LANGUAGES = 60
 
 class OptionForm(AppSubform):
     value = StringField(
-        "Value", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        _l("Value"),
+        filters=[strip],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "dir": "ltr"},
     )
-    label = StringField("Label the customer sees", filters=[strip])
-    negative = BooleanField("Negative")
+    # Written in the shop's language, whichever way the admin's page reads: "auto" keeps an
+    # English text left to right on an Arabic page (and an Arabic one right to left).
+    label = StringField(_l("Label the customer sees"), filters=[strip], render_kw={"dir": "auto"})
+    negative = BooleanField(_l("Negative"))
     translations = FieldList(FormField(LabelTranslationForm), max_entries=MAX_EDITOR_LANGUAGES)
 
 
 class QuestionForm(AppSubform):
     key = StringField(
-        "Key", filters=[strip], render_kw={"autocapitalize": "none", "spellcheck": "false"}
+        _l("Key"),
+        filters=[strip],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "dir": "ltr"},
     )
-    type = SelectField("Type", choices=QUESTION_TYPE_CHOICES, default="text")
-    text = TextAreaField("Question", filters=[strip], render_kw={"rows": 2})
-    required = BooleanField("Required")
+    type = SelectField(_l("Type"), choices=QUESTION_TYPE_CHOICES, default="text")
+    text = TextAreaField(_l("Question"), filters=[strip], render_kw={"rows": 2, "dir": "auto"})
+    required = BooleanField(_l("Required"))
     # Kept as text so that whatever the admin typed survives a save; the
     # service's validation says what is wrong with it before publishing.
-    min = StringField("From", filters=[strip], render_kw={"inputmode": "numeric"})
-    max = StringField("To", filters=[strip], render_kw={"inputmode": "numeric"})
+    min = StringField(_l("From"), filters=[strip], render_kw={"inputmode": "numeric"})
+    max = StringField(_l("To"), filters=[strip], render_kw={"inputmode": "numeric"})
     at_most = StringField(
-        "Negative at or below", filters=[strip], render_kw={"inputmode": "numeric"}
+        _l("Negative at or below"), filters=[strip], render_kw={"inputmode": "numeric"}
     )
     options = FieldList(FormField(OptionForm), max_entries=MAX_OPTIONS + 4)
-    words = TextAreaField("Negative when it mentions", filters=[strip], render_kw={"rows": 3})
-    sentiment_below = StringField(
-        "Negative when its tone is below", filters=[strip], render_kw={"inputmode": "decimal"}
+    words = TextAreaField(
+        _l("Negative when it mentions"), filters=[strip], render_kw={"rows": 3, "dir": "auto"}
     )
-    not_empty = BooleanField("Negative whenever it is answered")
+    sentiment_below = StringField(
+        _l("Negative when its tone is below"), filters=[strip], render_kw={"inputmode": "decimal"}
+    )
+    not_empty = BooleanField(_l("Negative whenever it is answered"))
     translations = FieldList(FormField(TextTranslationForm), max_entries=MAX_EDITOR_LANGUAGES)
 
 
@@ -100,9 +110,9 @@ class DraftForm(AppForm):
 
     # The draft's revision as the editor wrote it: never negative, and an `integer` column.
     revision = IntegerField(
-        "Revision", validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
+        _l("Revision"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DATABASE_ID)]
     )
-    name = StringField("Name", filters=[strip], validators=[Length(max=MAX_NAME)])
+    name = StringField(_l("Name"), filters=[strip], validators=[Length(max=MAX_NAME)])
     questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 5)
 
     def to_document(self, default_language: str = "en") -> list[dict]:
@@ -340,7 +350,10 @@ def group_question_errors(
         bucket = per_question[int(parts[1])]
         field = parts[2] if len(parts) > 2 else "other"
         if field == "options" and len(parts) > 3 and parts[3].isdigit():
-            messages = [f"Option {int(parts[3]) + 1}: {m}" for m in messages]
+            messages = [
+                _("Option %(number)s: %(message)s", number=int(parts[3]) + 1, message=m)
+                for m in messages
+            ]
         if field not in QUESTION_FIELD_NAMES:
             field = "other"
         elif field == "negative" and len(parts) > 3 and parts[3] in TEXT_RULE_PARTS:
@@ -352,32 +365,32 @@ def group_question_errors(
 
 class NewQuestionSetForm(AppForm):
     key = StringField(
-        "Key",
+        _l("Key"),
         filters=[strip],
-        validators=[DataRequired("Give the set a key, like after-repair.")],
+        validators=[DataRequired(_l("Give the set a key, like after-repair."))],
         render_kw={"autocapitalize": "none", "spellcheck": "false", "placeholder": "after-repair"},
     )
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
-        validators=[DataRequired("Give the set a name."), Length(max=MAX_NAME)],
+        validators=[DataRequired(_l("Give the set a name.")), Length(max=MAX_NAME)],
     )
 
 
 class DefaultQuestionSetForm(AppForm):
     # The page also has the category form's `question_set`: each box keeps an id of its own.
     question_set = SelectField(
-        "Sent after a purchase", validators=[DataRequired()], id="default_question_set"
+        _l("Sent after a purchase"), validators=[DataRequired()], id="default_question_set"
     )
 
 
 class CategoryAssignmentForm(AppForm):
     category = StringField(
-        "Item category",
+        _l("Item category"),
         filters=[strip],
-        validators=[DataRequired("Name the item category."), Length(max=MAX_CATEGORY)],
+        validators=[DataRequired(_l("Name the item category.")), Length(max=MAX_CATEGORY)],
     )
-    question_set = SelectField("Question set", validators=[DataRequired()])
+    question_set = SelectField(_l("Question set"), validators=[DataRequired()])
 
 
 class DiscardDraftForm(AppForm):

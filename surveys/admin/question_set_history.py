@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from surveys.admin.blueprint import bp
@@ -10,6 +11,10 @@ from surveys.admin.question_sets import question_set_or_404
 from surveys.db import db
 from surveys.models import AuditEntry, QuestionSet
 from surveys.services.question_sets import history, versions
+
+# How the page names a change and a question's type, in the reader's language.
+CHANGE_KINDS = {"added": _l("Added"), "removed": _l("Removed"), "changed": _l("Changed")}
+QUESTION_TYPES = {"choice": _l("choice"), "scale": _l("scale"), "text": _l("text")}
 
 
 @bp.get("/question-sets/<key>/versions")
@@ -40,6 +45,9 @@ def show_question_set_history(key: str):
         "admin/show_question_set_history.html",
         question_set=question_set,
         entries=list(reversed(entries)),
+        change_kinds=CHANGE_KINDS,
+        question_types=QUESTION_TYPES,
+        describe_negative=history.describe_rule,
     )
 
 

@@ -4,6 +4,7 @@ and which set follows a purchase (the default, and overrides by item category)."
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -132,7 +133,7 @@ def create_question_set():
             form[name].errors = list(messages)
         return _list_page(new_form=form, status=422)
     session.commit()
-    flash(f"“{question_set.name}” is ready for its first questions.")
+    flash(_("“%(set)s” is ready for its first questions.", set=question_set.name))
     return redirect(url_for(".edit_question_set", key=question_set.key))
 
 
@@ -151,8 +152,11 @@ def set_default_question_set():
     )
     session.commit()
     flash(
-        f"After a purchase, customers now get “{question_set.name}”, unless an item "
-        "category says otherwise."
+        _(
+            "After a purchase, customers now get “%(set)s”, unless an item category says "
+            "otherwise.",
+            set=question_set.name,
+        )
     )
     return redirect(url_for(".list_question_sets"))
 
@@ -178,7 +182,13 @@ def assign_category():
         form.category.errors = [str(exc)]
         return _list_page(category_form=form, status=422)
     session.commit()
-    flash(f"Purchases in “{form.category.data}” now get “{question_set.name}”.")
+    flash(
+        _(
+            "Purchases in “%(category)s” now get “%(set)s”.",
+            category=form.category.data,
+            set=question_set.name,
+        )
+    )
     return redirect(url_for(".list_question_sets"))
 
 
@@ -194,7 +204,7 @@ def remove_category(assignment_id: int):
         session, assignment, actor=acting_user(), now=clock.now()
     )
     session.commit()
-    flash(f"Purchases in “{category}” get the default set again.")
+    flash(_("Purchases in “%(category)s” get the default set again.", category=category))
     return redirect(url_for(".list_question_sets"))
 
 
@@ -218,7 +228,9 @@ def edit_question_set(key: str):
     question_set = question_set_or_404(key)
     document = drafts.editor_document(session, question_set)
     default_language = translations.shop_default_language(session)
-    languages = translations.editor_languages(default_language, document)
+    languages = translations.editor_languages(
+        default_language, document, in_language=i18n.current_language()
+    )
     form = DraftForm(
         formdata=None,
         data=draft_form_data(
@@ -275,7 +287,7 @@ def save_question_set(key: str):
         return _conflict_page(question_set, form, document, exc)
     session.commit()
     if action == "save":
-        flash("Draft saved. Customers keep getting the published version until you publish.")
+        flash(_("Draft saved. Customers keep getting the published version until you publish."))
     return redirect(
         url_for(".edit_question_set", key=key, lang=language) + _anchor_after(action, document)
     )
@@ -303,22 +315,28 @@ def _publish(
             never_negative_confirmed=never_negative_confirmed,
         )
     except publishing.NothingCanBeNegative as exc:
-        flash("Not published yet: " + exc.errors["questions"][0], "error")
+        flash(_("Not published yet: %(reason)s", reason=exc.errors["questions"][0]), "error")
         return _editor_page(question_set, form, status=422, language=language)
     except QuestionSetInvalid as exc:
-        flash("Not published yet: fix what is marked below first.", "error")
+        flash(_("Not published yet: fix what is marked below first."), "error")
         return _editor_page(question_set, form, errors=exc.errors, status=422, language=language)
     except drafts.StaleDraft as exc:
         return _conflict_page(question_set, form, document, exc)
     session.commit()
     if result.created:
         flash(
-            f"Published version {result.version.number}. New surveys ask these questions; "
-            "surveys already sent keep the version they were sent with."
+            _(
+                "Published version %(number)s. New surveys ask these questions; surveys already "
+                "sent keep the version they were sent with.",
+                number=result.version.number,
+            )
         )
     else:
         flash(
-            f"Nothing changed since version {result.version.number}, so nothing new was published."
+            _(
+                "Nothing changed since version %(number)s, so nothing new was published.",
+                number=result.version.number,
+            )
         )
     published = versions.version_document(result.version)
     missing = translations.missing_texts(published, translations.translated_languages(published))
@@ -329,10 +347,16 @@ def _publish(
 
 def _missing_texts_warning(missing: dict[str, list[str]], default_language: str) -> str:
     """Which texts a version lacks in each language, and what those customers read instead."""
-    gaps = "; ".join(f"{language_name(tag)}: {', '.join(items)}" for tag, items in missing.items())
-    return (
-        f"Some texts are not translated yet ({gaps}). Customers who read those languages get "
-        f"them in {language_name(default_language)} until you add them."
+    reader = i18n.current_language()
+    gaps = "; ".join(
+        _("%(language)s: %(texts)s", language=language_name(tag, reader), texts=", ".join(items))
+        for tag, items in missing.items()
+    )
+    return _(
+        "Some texts are not translated yet (%(gaps)s). Customers who read those languages get "
+        "them in %(default)s until you add them.",
+        gaps=gaps,
+        default=translations.name_in_sentence(default_language, reader),
     )
 
 
@@ -386,7 +410,8 @@ def _editor_page(
     session = db.session()
     default_language = translations.shop_default_language(session)
     document = form.to_document(default_language)
-    languages = translations.editor_languages(default_language, document)
+    reader = i18n.current_language()
+    languages = translations.editor_languages(default_language, document, in_language=reader)
     selected = next((item for item in languages if item.tag == language_or_none(language)), None)
     missing = translations.missing_texts(document, [item.tag for item in languages])
     if errors is None:
@@ -412,7 +437,7 @@ def _editor_page(
             discard_form=DiscardDraftForm(
                 formdata=None, data={"revision": question_set.draft_revision}
             ),
-            default_language=translations.describe_language(default_language),
+            default_language=translations.describe_language(default_language, reader),
             languages=languages,
             language=selected,
             missing=missing,
@@ -440,13 +465,15 @@ def discard_draft(key: str):
         )
     except drafts.StaleDraft:
         flash(
-            "Someone saved the draft since you opened it, so it was not discarded. "
-            "Have a look at their changes first.",
+            _(
+                "Someone saved the draft since you opened it, so it was not discarded. "
+                "Have a look at their changes first."
+            ),
             "error",
         )
         return redirect(url_for(".edit_question_set", key=key))
     session.commit()
-    flash("Draft discarded. The editor shows the published version again.")
+    flash(_("Draft discarded. The editor shows the published version again."))
     return redirect(url_for(".edit_question_set", key=key))
 
 

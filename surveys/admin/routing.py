@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
@@ -23,6 +25,39 @@ from surveys.models import Customer, Purchase, PurchaseItem, RoutingRule, User
 from surveys.services.routing import rules as routing_rules
 from surveys.services.routing.decisions import NoOwnerAvailable, choose_owner, describe_rule
 from surveys.services.settings import get_setting
+
+# A rule's condition in the reader's words. The English of `describe_rule` stays what cases
+# and the audit log store (`routed_by`); pages and flashes say the same in the admin's language.
+_CONDITIONS = {
+    "category": _l("category is %(value)s"),
+    "sku": _l("SKU is %(value)s"),
+    "total_at_least": _l("order total is at least %(value)s"),
+    "email_domain": _l("email domain is %(value)s"),
+}
+# Why the default owner got a case, as `choose_owner` says it (stored in English on cases).
+_DEFAULT_REASONS = {
+    "default owner": _l("default owner"),
+    "earliest admin, as the default owner is no longer active": _l(
+        "earliest admin, as the default owner is no longer active"
+    ),
+    "earliest admin, as no default owner is chosen": _l(
+        "earliest admin, as no default owner is chosen"
+    ),
+}
+
+
+def rule_in_words(rule: RoutingRule) -> str:
+    """A rule's condition for the admin reading it: "category is hardware"."""
+    if rule.field == "property":
+        return _("property %(name)s is %(value)s", name=rule.property_key, value=rule.value)
+    condition = _CONDITIONS.get(rule.field)
+    return condition % {"value": rule.value} if condition is not None else describe_rule(rule)
+
+
+def default_reason(reason: str) -> str:
+    """The default owner's reason in the reader's language (as stored when not one we know)."""
+    known = _DEFAULT_REASONS.get(reason)
+    return str(known) if known is not None else reason
 
 
 def _people() -> list[User]:
@@ -48,7 +83,7 @@ def _default_form(formdata=None) -> DefaultOwnerForm:
         form = DefaultOwnerForm(formdata=None, data={"owner_id": str(current or "")})
     else:
         form = DefaultOwnerForm(formdata=formdata)
-    form.owner_id.choices = [SelectChoice("", "The earliest admin (nobody chosen)")] + [
+    form.owner_id.choices = [SelectChoice("", _("The earliest admin (nobody chosen)"))] + [
         SelectChoice(str(u.id), f"{u.name} ({u.email})") for u in _people()
     ]
     return form
@@ -69,7 +104,8 @@ def _routing_page(
     return render_template(
         "admin/show_routing.html",
         rules=routing_rules.ordered_rules(session),
-        describe_rule=describe_rule,
+        rule_in_words=rule_in_words,
+        default_reason=default_reason,
         field_labels=ROUTING_FIELD_LABELS,
         default_owner=session.get(User, int(default_id)) if default_id is not None else None,
         rule_form=rule_form or _rule_form(submitted=False),
@@ -108,7 +144,13 @@ def add_routing_rule():
         getattr(form, exc.field).errors = [str(exc)]
         return _routing_page(rule_form=form, status=422)
     session.commit()
-    flash(f"Added: when the {describe_rule(rule)}, cases go to {rule.owner.name}.")
+    flash(
+        _(
+            "Added: when the %(rule)s, cases go to %(owner)s.",
+            rule=rule_in_words(rule),
+            owner=rule.owner.name,
+        )
+    )
     return redirect(url_for(".show_routing"))
 
 
@@ -117,10 +159,10 @@ def delete_routing_rule(rule_id: int):
     """Remove a rule; the ones below move up."""
     session = db.session()
     rule = _rule_or_404(rule_id)
-    words = describe_rule(rule)
+    words = rule_in_words(rule)
     routing_rules.delete_rule(session, rule, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(f"Removed the rule “{words}”.")
+    flash(_("Removed the rule “%(rule)s”.", rule=words))
     return redirect(url_for(".show_routing"))
 
 
@@ -151,9 +193,9 @@ def set_default_owner():
         return _routing_page(default_form=form, status=422)
     session.commit()
     flash(
-        f"Unclaimed cases now go to {owner.name}."
+        _("Unclaimed cases now go to %(owner)s.", owner=owner.name)
         if owner
-        else "Unclaimed cases now go to the earliest admin."
+        else _("Unclaimed cases now go to the earliest admin.")
     )
     return redirect(url_for(".show_routing"))
 
@@ -186,7 +228,7 @@ def test_routing():
     except NoOwnerAvailable:
         return _routing_page(
             tester_form=form,
-            tester_error=(
+            tester_error=_(
                 "Nobody could own this case: there is no active admin, and no rule or default "
                 "owner claims it."
             ),
@@ -206,7 +248,7 @@ def _sample_total(form: RoutingTesterForm) -> Decimal | None:
     except InvalidOperation:
         total = None
     if total is None or not total.is_finite() or total < 0:
-        form.total.errors = ["Give an amount, like 129.90."]
+        form.total.errors = [_("Give an amount, like 129.90.")]
         return None
     return total
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -80,12 +81,18 @@ def question_set_for_purchase(
 def _require_published(session: Session, question_set: QuestionSet) -> None:
     if question_set.key in IMPORTED_SET_KEYS:
         raise EditorError(
-            f"“{question_set.name}” only holds answers imported from elsewhere; it is never sent."
+            _(
+                "“%(set)s” only holds answers imported from elsewhere; it is never sent.",
+                set=question_set.name,
+            )
         )
     if latest_version(session, question_set) is None:
         raise EditorError(
-            f"“{question_set.name}” has no published version yet; "
-            "publish it before sending it to customers."
+            _(
+                "“%(set)s” has no published version yet; publish it before sending it to "
+                "customers.",
+                set=question_set.name,
+            )
         )
 
 
@@ -115,9 +122,9 @@ def assign_category(
     """Send this set after purchases of items in `category` (replaces that category's set)."""
     category = (category or "").strip()
     if not category:
-        raise EditorError("Name the item category, exactly as your shop sends it.")
+        raise EditorError(_("Name the item category, exactly as your shop sends it."))
     if len(category) > MAX_CATEGORY:
-        raise EditorError(f"Keep the category to {MAX_CATEGORY} characters.")
+        raise EditorError(_("Keep the category to %(num)s characters.", num=MAX_CATEGORY))
     _require_published(session, question_set)
     assignment = session.scalar(
         select(QuestionSetAssignment).where(QuestionSetAssignment.category == category)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext as _
 from pydantic import (
     BeforeValidator,
     ConfigDict,
@@ -53,6 +54,7 @@ from surveys.services.question_sets.fields import (
     read_choice_rule,
     read_scale_rule,
     refusal,
+    unstorable_message,
     without_empty_translations,
 )
 from surveys.services.question_sets.text_rules import TextRule, read_text_rule
@@ -105,7 +107,7 @@ class ChoiceQuestion(_Question):
             if option.value in seen:
                 raise error_at(
                     (index, "value"),
-                    f"Another option already has the value “{option.value}”.",
+                    _("Another option already has the value “%(value)s”.", value=option.value),
                     option.value,
                 )
             seen.add(option.value)
@@ -120,14 +122,19 @@ class ChoiceQuestion(_Question):
         if unknown:
             raise error_at(
                 ("negative",),
-                "These are not values of this question's options: " + ", ".join(unknown) + ".",
+                _(
+                    "These are not values of this question's options: %(values)s.",
+                    values=", ".join(unknown),
+                ),
                 self.negative.values,
             )
         if set(self.negative.values) >= set(known):
             raise error_at(
                 ("negative",),
-                "If every answer is negative, the question cannot tell anything; leave at "
-                "least one answer out of the rule.",
+                _(
+                    "If every answer is negative, the question cannot tell anything; leave at "
+                    "least one answer out of the rule."
+                ),
                 self.negative.values,
             )
         # Kept in the options' order, so the same rule written twice compares equal.
@@ -150,18 +157,25 @@ class ScaleQuestion(_Question):
     @model_validator(mode="after")
     def _a_scale_that_fits(self) -> ScaleQuestion:
         if self.min >= self.max:
-            raise error_at(("max",), "The maximum must be above the minimum.", self.max)
+            raise error_at(("max",), _("The maximum must be above the minimum."), self.max)
         if self.max - self.min + 1 > MAX_SCALE_POINTS:
             raise error_at(
                 ("max",),
-                f"A scale has at most {MAX_SCALE_POINTS} points (0 to 10), so it fits a phone.",
+                _(
+                    "A scale has at most %(num)s points (0 to 10), so it fits a phone.",
+                    num=MAX_SCALE_POINTS,
+                ),
                 self.max,
             )
         if self.negative is not None and not self.min <= self.negative.at_most < self.max:
             raise error_at(
                 ("negative",),
-                f"“at most” must be from {self.min} to {self.max - 1}, so that some answers "
-                "are not negative.",
+                _(
+                    "“at most” must be from %(low)s to %(high)s, so that some answers are not "
+                    "negative.",
+                    low=self.min,
+                    high=self.max - 1,
+                ),
                 self.negative.at_most,
             )
         return self
@@ -230,7 +244,7 @@ def _distinct_keys(value: Any, handler) -> list:
         if key in seen:
             errors.append(
                 InitErrorDetails(
-                    type=refusal(f"Another question already uses the key “{key}”."),
+                    type=refusal(_("Another question already uses the key “%(key)s”.", key=key)),
                     loc=(index, "key"),
                     input=key,
                 )
@@ -256,13 +270,13 @@ def read_set_name(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise refusal("Give the set a name people will recognise.")
+        raise refusal(_("Give the set a name people will recognise."))
     reason = unstorable_text_reason(value, multiline=False)
     if reason:
-        raise refusal(f"The name {reason}.")
+        raise refusal(unstorable_message("name", reason))
     value = value.strip()
     if len(value) > MAX_NAME:
-        raise refusal(f"Keep the name to {MAX_NAME} characters.")
+        raise refusal(_("Keep the name to %(num)s characters.", num=MAX_NAME))
     return value
 
 
@@ -298,7 +312,13 @@ class QuestionSetInput(DocumentModel):
     def _key_of_the_address(cls, key: Any, info: ValidationInfo) -> Any:
         address = (info.context or {}).get("key")
         if key is not None and address is not None and key != address:
-            raise refusal(f"The body's key “{key}” does not match the address’s “{address}”.")
+            raise refusal(
+                _(
+                    "The body's key “%(key)s” does not match the address’s “%(address)s”.",
+                    key=key,
+                    address=address,
+                )
+            )
         return key
 
     @field_validator("questions", mode="wrap")
@@ -320,7 +340,7 @@ def read_question_set(data: object, *, key: str | None = None) -> QuestionSetInp
     A body that names its key must name the set it is sent to.
     """
     if not isinstance(data, dict):
-        raise QuestionSetInvalid({"body": ["Send a JSON object with a “questions” list."]})
+        raise QuestionSetInvalid({"body": [_("Send a JSON object with a “questions” list.")]})
     try:
         return QuestionSetInput.model_validate(data, context={"key": key})
     except ValidationError as exc:

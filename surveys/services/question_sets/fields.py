@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -78,27 +80,30 @@ SCALE_BOUND = 100
 # Languages one text may be written in besides the default (every shipped one, with room).
 MAX_LANGUAGES = 50
 
-TYPE_MESSAGE = "The type must be “choice”, “scale” or “text”."
-QUESTION_SHAPE = "Each question is an object with a key, a type and a text."
-OPTION_SHAPE = "Each option has a value and a label."
-NO_OPTIONS = "A choice question needs its options."
-SCALE_BOUNDS = "A scale needs a whole-number minimum and maximum."
-QUESTIONS_LIST = "Send the questions as a list."
+# In the reader's language (the admin's in the editor, the shop's in the API): lazy, so each
+# validation says them in the language of the request it runs in.
+TYPE_MESSAGE = _l("The type must be “choice”, “scale” or “text”.")
+QUESTION_SHAPE = _l("Each question is an object with a key, a type and a text.")
+OPTION_SHAPE = _l("Each option has a value and a label.")
+NO_OPTIONS = _l("A choice question needs its options.")
+SCALE_BOUNDS = _l("A scale needs a whole-number minimum and maximum.")
+QUESTIONS_LIST = _l("Send the questions as a list.")
 # What a missing field means, by its name.
 MISSING = {
-    "key": "Give the question a key: a short name for its answer, like one_thing.",
-    "text": "Write the question as the customer will read it.",
+    "key": _l("Give the question a key: a short name for its answer, like one_thing."),
+    "text": _l("Write the question as the customer will read it."),
     "options": NO_OPTIONS,
     "min": SCALE_BOUNDS,
     "max": SCALE_BOUNDS,
-    "value": "Give the option a value, like yes or short.",
-    "label": "Write the words the customer sees.",
+    "value": _l("Give the option a value, like yes or short."),
+    "label": _l("Write the words the customer sees."),
     "questions": QUESTIONS_LIST,
 }
 
 
 def refusal(message: str) -> PydanticCustomError:
-    return PydanticCustomError("invalid", message)
+    # str(): a lazy message is said now, in the language of the request validating.
+    return PydanticCustomError("invalid", str(message))
 
 
 def error_at(loc: tuple, message: str, value: Any) -> ValidationError:
@@ -119,6 +124,52 @@ def error_details(exc: ValidationError) -> list[InitErrorDetails]:
     ]
 
 
+# Why a text cannot be stored (surveys.validation.text), as a whole sentence about what the admin
+# wrote, in their language: by what was written, the reason, and whether it is a translation.
+_NUL = "must not contain NUL characters"
+_SURROGATE = "must be valid Unicode text (it contains a lone surrogate)"
+_CONTROL = "must not contain control characters"
+_ONE_LINE = "must be a single line"
+_UNSTORABLE = {
+    ("question", _NUL): _l("The question must not contain NUL characters."),
+    ("question", _SURROGATE): _l(
+        "The question must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("question", _CONTROL): _l("The question must not contain control characters."),
+    ("label", _NUL): _l("The label must not contain NUL characters."),
+    ("label", _SURROGATE): _l(
+        "The label must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("label", _ONE_LINE): _l("The label must be a single line."),
+    ("name", _NUL): _l("The name must not contain NUL characters."),
+    ("name", _SURROGATE): _l("The name must be valid Unicode text (it contains a lone surrogate)."),
+    ("name", _ONE_LINE): _l("The name must be a single line."),
+}
+_UNSTORABLE_TRANSLATION = {
+    ("question", _NUL): _l("The question in %(language)s must not contain NUL characters."),
+    ("question", _SURROGATE): _l(
+        "The question in %(language)s must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("question", _CONTROL): _l("The question in %(language)s must not contain control characters."),
+    ("label", _NUL): _l("The label in %(language)s must not contain NUL characters."),
+    ("label", _SURROGATE): _l(
+        "The label in %(language)s must be valid Unicode text (it contains a lone surrogate)."
+    ),
+    ("label", _ONE_LINE): _l("The label in %(language)s must be a single line."),
+}
+
+
+def unstorable_message(what: str, reason: str, *, language: str | None = None) -> str:
+    """The sentence saying why the `what` (in `language`, for a translation) cannot be stored."""
+    if language is None:
+        message = _UNSTORABLE.get((what, reason))
+        return str(message) if message is not None else f"The {what} {reason}."
+    message = _UNSTORABLE_TRANSLATION.get((what, reason))
+    if message is None:
+        return f"The {what} in {language} {reason}."
+    return message % {"language": language}
+
+
 # --- the parts of a question ----------------------------------------------------------------
 
 
@@ -130,7 +181,7 @@ def _written(what: str, max_length: int, *, multiline: bool, missing: str, too_l
             raise refusal(missing)
         reason = unstorable_text_reason(value, multiline=multiline)
         if reason:
-            raise refusal(f"The {what} {reason}.")
+            raise refusal(unstorable_message(what, reason))
         value = value.strip()
         if len(value) > max_length:
             raise refusal(too_long)
@@ -157,10 +208,17 @@ def _translations(what: str, max_length: int, *, multiline: bool):
             return {}
         if not isinstance(value, dict):
             raise refusal(
-                f'Give the {what} in other languages as {{"es": "…", "fr": "…"}}, by language code.'
+                _(
+                    'Give the question in other languages as {"es": "…", "fr": "…"}, by language '
+                    "code."
+                )
+                if what == "question"
+                else _(
+                    'Give the label in other languages as {"es": "…", "fr": "…"}, by language code.'
+                )
             )
         if len(value) > MAX_LANGUAGES:
-            raise refusal(f"Keep it to {MAX_LANGUAGES} languages.")
+            raise refusal(_("Keep it to %(num)s languages.", num=MAX_LANGUAGES))
         texts: dict[str, str] = {}
         for raw_tag, text in value.items():
             try:
@@ -168,15 +226,38 @@ def _translations(what: str, max_length: int, *, multiline: bool):
             except UnknownLanguage as exc:
                 raise refusal(str(exc)) from None
             if tag in texts:
-                raise refusal(f"{tag} is given twice; keep one.")
+                raise refusal(_("%(language)s is given twice; keep one.", language=tag))
             if not isinstance(text, str) or not text.strip():
-                raise refusal(f"The {what} in {tag} is empty; write it, or leave the language out.")
+                raise refusal(
+                    _(
+                        "The question in %(language)s is empty; write it, or leave the language "
+                        "out.",
+                        language=tag,
+                    )
+                    if what == "question"
+                    else _(
+                        "The label in %(language)s is empty; write it, or leave the language out.",
+                        language=tag,
+                    )
+                )
             reason = unstorable_text_reason(text, multiline=multiline)
             if reason:
-                raise refusal(f"The {what} in {tag} {reason}.")
+                raise refusal(unstorable_message(what, reason, language=tag))
             text = text.strip()
             if len(text) > max_length:
-                raise refusal(f"Keep the {what} in {tag} to {max_length} characters.")
+                raise refusal(
+                    _(
+                        "Keep the question in %(language)s to %(num)s characters.",
+                        language=tag,
+                        num=max_length,
+                    )
+                    if what == "question"
+                    else _(
+                        "Keep the label in %(language)s to %(num)s characters.",
+                        language=tag,
+                        num=max_length,
+                    )
+                )
             texts[tag] = text
         return texts
 
@@ -203,10 +284,12 @@ def _question_key(value: Any) -> str:
     value = value.strip()
     if not QUESTION_KEY_PATTERN.match(value):
         raise refusal(
-            "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
+            _(
+                "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."  # noqa: E501
+            )
         )
     if value in RESERVED_FIELD_NAMES:
-        raise refusal(f"“{value}” is reserved by the survey form; choose another key.")
+        raise refusal(_("“%(key)s” is reserved by the survey form; choose another key.", key=value))
     return value
 
 
@@ -227,7 +310,7 @@ QuestionText = _written(
     MAX_QUESTION_TEXT,
     multiline=True,
     missing=MISSING["text"],
-    too_long=f"Keep the question to {MAX_QUESTION_TEXT} characters.",
+    too_long=_l("Keep the question to %(num)s characters.", num=MAX_QUESTION_TEXT),
 )
 QuestionTranslations = _translations("question", MAX_QUESTION_TEXT, multiline=True)
 LabelTranslations = _translations("label", MAX_LABEL, multiline=False)
@@ -237,7 +320,7 @@ def _required(value: Any) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise refusal("“required” is true or false.")
+        raise refusal(_("“required” is true or false."))
     return value
 
 
@@ -263,8 +346,8 @@ def _only_for(kind: str, message: str, empty: tuple = (None,)):
     return Annotated[None, BeforeValidator(read), WithJsonSchema(schema), Field(exclude=True)]
 
 
-NoOptions = _only_for("choice", "Only choice questions have options.", empty=(None, []))
-NoBound = _only_for("scale", "Only scale questions have a minimum and maximum.")
+NoOptions = _only_for("choice", _l("Only choice questions have options."), empty=(None, []))
+NoBound = _only_for("scale", _l("Only scale questions have a minimum and maximum."))
 
 
 def _option_value(value: Any) -> str:
@@ -272,7 +355,9 @@ def _option_value(value: Any) -> str:
         raise refusal(MISSING["value"])
     value = value.strip()
     if not OPTION_VALUE_PATTERN.match(value):
-        raise refusal("Use lower-case letters, digits, - and _ (it appears in the email's links).")
+        raise refusal(
+            _("Use lower-case letters, digits, - and _ (it appears in the email's links).")
+        )
     return value
 
 
@@ -303,7 +388,7 @@ class Option(DocumentModel):
         MAX_LABEL,
         multiline=False,
         missing=MISSING["label"],
-        too_long=f"Keep the label to {MAX_LABEL} characters.",
+        too_long=_l("Keep the label to %(num)s characters.", num=MAX_LABEL),
     )
     translations: LabelTranslations = Field(default_factory=dict)
 
@@ -323,12 +408,13 @@ def read_choice_rule(value: Any) -> Any:
         return None
     if not isinstance(value, dict) or set(value) != {"values"}:
         raise refusal(
-            "For a choice, the rule names the negative answers: "
-            '{"values": [...]}, or null for never.'
+            _(
+                'For a choice, the rule names the negative answers: {"values": [...]}, or null for never.'  # noqa: E501
+            )
         )
     values = value["values"]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise refusal("List the negative answers' values.")
+        raise refusal(_("List the negative answers' values."))
     return value
 
 
@@ -337,10 +423,10 @@ def read_scale_rule(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) != {"at_most"}:
-        raise refusal('For a scale, the rule is {"at_most": n}, or null for never.')
+        raise refusal(_('For a scale, the rule is {"at_most": n}, or null for never.'))
     at_most = as_whole_number(value["at_most"])
     if at_most is None:
-        raise refusal("“at most” is a whole number on the scale.")
+        raise refusal(_("“at most” is a whole number on the scale."))
     return {"at_most": at_most}
 
 
@@ -361,7 +447,9 @@ def _scale_bound(value: Any) -> int:
     if number is None:
         raise refusal(SCALE_BOUNDS)
     if not -SCALE_BOUND <= number <= SCALE_BOUND:
-        raise refusal(f"Keep the scale between {-SCALE_BOUND} and {SCALE_BOUND}.")
+        raise refusal(
+            _("Keep the scale between %(low)s and %(high)s.", low=-SCALE_BOUND, high=SCALE_BOUND)
+        )
     return number
 
 
@@ -385,6 +473,7 @@ def document_errors(exc: ValidationError) -> dict[str, list[str]]:
         if len(loc) > 3 and loc[0] == "questions" and isinstance(loc[1], int) and loc[2] in TYPES:
             del loc[2]
         loc, message = _in_words(error, loc)
+        message = str(message)
         path = ".".join(str(part) for part in loc) or "body"
         if message not in errors.setdefault(path, []):
             errors[path].append(message)
@@ -400,21 +489,27 @@ def _in_words(error: dict, loc: list) -> tuple[list, str]:
         return loc, OPTION_SHAPE if in_options else QUESTION_SHAPE
     if kind == "extra_forbidden":
         if len(loc) == 1:
-            return loc, f"Unknown field “{name}”."
+            return loc, _("Unknown field “%(name)s”.", name=name)
         if len(loc) > 2 and loc[-3] == "options":
-            return loc, f"Unknown field “{name}”; an option has a value and a label."
-        return loc, f"Unknown field “{name}”; a question has {', '.join(QUESTION_FIELDS)}."
+            return loc, _("Unknown field “%(name)s”; an option has a value and a label.", name=name)
+        return loc, _(
+            "Unknown field “%(name)s”; a question has %(fields)s.",
+            name=name,
+            fields=", ".join(QUESTION_FIELDS),
+        )
     if kind == "missing":
-        return loc, MISSING.get(name, "is required")
+        return loc, MISSING.get(name, _("is required"))
     if kind == "list_type":
         return loc, NO_OPTIONS if name == "options" else QUESTIONS_LIST
     if kind == "too_short":
         if name == "options":
             empty = (error.get("ctx") or {}).get("actual_length") == 0
-            return loc, NO_OPTIONS if empty else "Give at least two options to choose from."
-        return loc, "A question set needs at least one question."
+            return loc, NO_OPTIONS if empty else _("Give at least two options to choose from.")
+        return loc, _("A question set needs at least one question.")
     if kind == "too_long":
         if name == "options":
-            return loc, f"Keep it to {MAX_OPTIONS} options or fewer."
-        return loc, f"Keep it to {MAX_QUESTIONS} questions or fewer; short surveys get answered."
+            return loc, _("Keep it to %(num)s options or fewer.", num=MAX_OPTIONS)
+        return loc, _(
+            "Keep it to %(num)s questions or fewer; short surveys get answered.", num=MAX_QUESTIONS
+        )
     return loc, error["msg"]

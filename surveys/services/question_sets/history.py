@@ -1,8 +1,12 @@
-"""What changed between two published versions of a question set, in words."""
+"""What changed between two published versions of a question set, in words (the reader's
+language: the history page computes them as it renders)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 
 @dataclass
@@ -51,40 +55,74 @@ def diff_documents(old: list[dict], new: list[dict]) -> VersionDiff:
 def _question_differences(old: dict, new: dict) -> list[str]:
     details = []
     if old["type"] != new["type"]:
-        details.append(f"type: {old['type']} → {new['type']}")
+        details.append(_("type: %(before)s → %(after)s", before=old["type"], after=new["type"]))
     if old["text"] != new["text"]:
-        details.append(f"text: “{old['text']}” → “{new['text']}”")
-    details.extend(
-        _translation_differences("text", old.get("translations"), new.get("translations"))
-    )
+        details.append(_("text: “%(before)s” → “%(after)s”", before=old["text"], after=new["text"]))
+    details.extend(_translation_differences(None, old.get("translations"), new.get("translations")))
     if old["required"] != new["required"]:
-        details.append("now required" if new["required"] else "no longer required")
+        details.append(_("now required") if new["required"] else _("no longer required"))
     if (old.get("min"), old.get("max")) != (new.get("min"), new.get("max")) and new[
         "type"
     ] == "scale":
         details.append(
-            f"scale: {old.get('min')}–{old.get('max')} → {new.get('min')}–{new.get('max')}"
+            _(
+                "scale: %(before)s → %(after)s",
+                before=f"{old.get('min')}–{old.get('max')}",
+                after=f"{new.get('min')}–{new.get('max')}",
+            )
         )
     details.extend(_option_differences(old.get("options") or [], new.get("options") or []))
     if old.get("negative") != new.get("negative"):
-        details.append(f"negative when: {describe_rule(old)} → {describe_rule(new)}")
+        details.append(
+            _(
+                "negative when: %(before)s → %(after)s",
+                before=describe_rule(old),
+                after=describe_rule(new),
+            )
+        )
         details.extend(_word_differences(old.get("negative"), new.get("negative")))
     return details
 
 
-def _translation_differences(what: str, old: dict | None, new: dict | None) -> list[str]:
-    """Languages whose text was added or removed (one line each), and each text reworded."""
+def _translation_differences(option: str | None, old: dict | None, new: dict | None) -> list[str]:
+    """Languages whose text (or `option`'s label) was added or removed (one line each), and
+    each text reworded."""
     old, new = old or {}, new or {}
     added = [tag for tag in new if tag not in old]
     removed = [tag for tag in old if tag not in new]
     details = []
     if added:
-        details.append(f"{what} added in {', '.join(added)}")
+        languages = ", ".join(added)
+        details.append(
+            _("text added in %(languages)s", languages=languages)
+            if option is None
+            else _("option %(value)s added in %(languages)s", value=option, languages=languages)
+        )
     for tag in new:
         if tag in old and old[tag] != new[tag]:
-            details.append(f"{what} ({tag}): “{old[tag]}” → “{new[tag]}”")
+            details.append(
+                _(
+                    "text (%(language)s): “%(before)s” → “%(after)s”",
+                    language=tag,
+                    before=old[tag],
+                    after=new[tag],
+                )
+                if option is None
+                else _(
+                    "option %(value)s (%(language)s): “%(before)s” → “%(after)s”",
+                    value=option,
+                    language=tag,
+                    before=old[tag],
+                    after=new[tag],
+                )
+            )
     if removed:
-        details.append(f"{what} removed in {', '.join(removed)}")
+        languages = ", ".join(removed)
+        details.append(
+            _("text removed in %(languages)s", languages=languages)
+            if option is None
+            else _("option %(value)s removed in %(languages)s", value=option, languages=languages)
+        )
     return details
 
 
@@ -105,18 +143,26 @@ def _word_differences(old: dict | None, new: dict | None) -> list[str]:
     details = []
     for tag in [*new_lists, *(tag for tag in old_lists if tag not in new_lists)]:
         old_words, new_words = old_lists.get(tag) or [], new_lists.get(tag) or []
-        where = f" ({tag})" if per_language else ""
         if not old_words and new_words and per_language and old_lists:
-            details.append(f"words{where} listed: " + ", ".join(new_words[:WORDS_NAMED]))
+            listed = ", ".join(new_words[:WORDS_NAMED])
+            details.append(_("words (%(language)s) listed: %(words)s", language=tag, words=listed))
             continue
         if not (old_words and new_words):
             continue
-        added = [word for word in new_words if word not in old_words]
-        removed = [word for word in old_words if word not in new_words]
+        added = ", ".join(word for word in new_words if word not in old_words)
+        removed = ", ".join(word for word in old_words if word not in new_words)
         if added:
-            details.append(f"words added{where}: " + ", ".join(added))
+            details.append(
+                _("words added (%(language)s): %(words)s", language=tag, words=added)
+                if per_language
+                else _("words added: %(words)s", words=added)
+            )
         if removed:
-            details.append(f"words removed{where}: " + ", ".join(removed))
+            details.append(
+                _("words removed (%(language)s): %(words)s", language=tag, words=removed)
+                if per_language
+                else _("words removed: %(words)s", words=removed)
+            )
     return details
 
 
@@ -129,23 +175,36 @@ def _option_differences(old: list[dict], new: list[dict]) -> list[str]:
         if option["value"] in old_labels:
             details.extend(
                 _translation_differences(
-                    f"option {option['value']}",
+                    option["value"],
                     old_translations[option["value"]],
                     option.get("translations"),
                 )
             )
     for value, label in new_labels.items():
         if value not in old_labels:
-            details.append(f"option added: {value} (“{label}”)")
+            details.append(_("option added: %(value)s (“%(label)s”)", value=value, label=label))
         elif old_labels[value] != label:
-            details.append(f"option {value} relabelled: “{old_labels[value]}” → “{label}”")
+            details.append(
+                _(
+                    "option %(value)s relabelled: “%(before)s” → “%(after)s”",
+                    value=value,
+                    before=old_labels[value],
+                    after=label,
+                )
+            )
     for value in old_labels:
         if value not in new_labels:
-            details.append(f"option removed: {value}")
+            details.append(_("option removed: %(value)s", value=value))
     kept_old = [v for v in old_labels if v in new_labels]
     kept_new = [v for v in new_labels if v in old_labels]
     if kept_old != kept_new:
-        details.append(f"options reordered: {', '.join(kept_old)} → {', '.join(kept_new)}")
+        details.append(
+            _(
+                "options reordered: %(before)s → %(after)s",
+                before=", ".join(kept_old),
+                after=", ".join(kept_new),
+            )
+        )
     return details
 
 
@@ -157,23 +216,44 @@ def describe_rule(question: dict) -> str:
     """A question's negative rule in words: "short", "at most 6", "tone below -0.4", "never"."""
     rule = question.get("negative")
     if not rule:
-        return "never"
+        return _("never")
     if "values" in rule:
-        return " or ".join(rule["values"])
+        return _either(rule["values"])
     if "at_most" in rule:
-        return f"at most {rule['at_most']}"
+        return _("at most %(number)s", number=rule["at_most"])
     parts = []
     if rule.get("sentiment_below") is not None:
-        parts.append(f"tone below {rule['sentiment_below']:g}")
+        parts.append(_("tone below %(threshold)s", threshold=f"{rule['sentiment_below']:g}"))
     lists = _words_by_language(rule.get("words"))
     words = lists.get("en") or next(iter(lists.values()), [])
     if words:
         named = ", ".join(words[:WORDS_NAMED])
         more = len(words) - WORDS_NAMED
-        mentions = f"mentions {named}" + (f" or {more} more words" if more > 0 else "")
+        mentions = (
+            ngettext(
+                "mentions %(words)s or %(num)d more word",
+                "mentions %(words)s or %(num)d more words",
+                more,
+                words=named,
+            )
+            if more > 0
+            else _("mentions %(words)s", words=named)
+        )
         if isinstance(rule.get("words"), dict) and len(lists) > 1:
-            mentions += f" (lists in {', '.join(lists)})"
+            mentions = _(
+                "%(rule)s (lists in %(languages)s)", rule=mentions, languages=", ".join(lists)
+            )
         parts.append(mentions)
     if rule.get("not_empty"):
-        parts.append("any answer")
-    return " or ".join(parts) or "never"
+        parts.append(_("any answer"))
+    return _either(parts) if parts else _("never")
+
+
+def _either(alternatives: list[str]) -> str:
+    """ "a or b or c", in the reader's language."""
+    if not alternatives:
+        return ""
+    text = alternatives[0]
+    for alternative in alternatives[1:]:
+        text = _("%(one)s or %(other)s", one=text, other=alternative)
+    return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,12 +41,13 @@ class NothingCanBeNegative(QuestionSetInvalid):
     def __init__(self, question_set: QuestionSet) -> None:
         self.refused = question_set.key in SETS_THAT_FIND_PROBLEMS
         if self.refused:
-            message = (
-                f"No question here can make a response negative, so “{question_set.name}” "
-                "would never open a case again. Give at least one question a negative rule."
+            message = _(
+                "No question here can make a response negative, so “%(set)s” would never open "
+                "a case again. Give at least one question a negative rule.",
+                set=question_set.name,
             )
         else:
-            message = (
+            message = _(
                 "No question here can make a response negative, so answers to this set will "
                 "never open a case. Give a question a negative rule, or publish anyway if "
                 "that is what you want."
@@ -91,7 +93,7 @@ def create_question_set(
     key = _clean_set_key(key, errors)
     name = _clean_name(name, errors)
     if not errors.by_path and session.scalar(select(QuestionSet.id).where(QuestionSet.key == key)):
-        errors.add("key", f"There is already a question set with the key “{key}”.")
+        errors.add("key", _("There is already a question set with the key “%(key)s”.", key=key))
     if errors.by_path:
         raise QuestionSetInvalid(errors.by_path)
     question_set = QuestionSet(key=key, name=name, draft=[], draft_revision=0, created_at=now)
@@ -102,7 +104,7 @@ def create_question_set(
             session.add(question_set)
     except IntegrityError:
         raise QuestionSetInvalid(
-            {"key": [f"There is already a question set with the key “{key}”."]}
+            {"key": [_("There is already a question set with the key “%(key)s”.", key=key)]}
         ) from None
     record_admin_change(
         session,
@@ -121,7 +123,8 @@ def _clean_set_key(key, errors: _Errors) -> str:
     key = key.strip() if isinstance(key, str) else ""
     if not SET_KEY_PATTERN.match(key):
         errors.add(
-            "key", "Use lower-case letters, digits and hyphens (at most 64), like heart-to-heart."
+            "key",
+            _("Use lower-case letters, digits and hyphens (at most 64), like heart-to-heart."),
         )
     return key
 
@@ -218,7 +221,14 @@ def put_question_set(
     """
     errors = _Errors()
     if body.key is not None and body.key != key:  # read_question_set(…, key=key) says so too
-        errors.add("key", f"The body's key “{body.key}” does not match the address’s “{key}”.")
+        errors.add(
+            "key",
+            _(
+                "The body's key “%(key)s” does not match the address’s “%(address)s”.",
+                key=body.key,
+                address=key,
+            ),
+        )
     _clean_set_key(key, errors)  # before any query: no set has a key that does not fit
     if errors.by_path:
         raise QuestionSetInvalid(errors.by_path)

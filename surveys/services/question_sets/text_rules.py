@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator, WithJsonSchema, model_serializer
 from pydantic_core import PydanticCustomError
 
@@ -23,7 +25,7 @@ from surveys.validation.languages import TAG_PATTERN, UnknownLanguage, language_
 from surveys.validation.text import text_pattern, unstorable_text_reason
 
 TEXT_RULE_PARTS = ("sentiment_below", "words", "not_empty")
-TEXT_RULE_SHAPE = (
+TEXT_RULE_SHAPE = _l(
     'For a text, the rule is {"sentiment_below": -0.4, "words": ["refund", …], '
     '"not_empty": true}, any of them, or null for never.'
 )
@@ -37,7 +39,9 @@ def read_text_rule(value: Any) -> Any:
         raise refusal(TEXT_RULE_SHAPE)
     unknown = [str(part) for part in value if part not in TEXT_RULE_PARTS]
     if unknown:
-        raise refusal(f"Unknown part “{unknown[0]}”. {TEXT_RULE_SHAPE}")
+        raise refusal(
+            _("Unknown part “%(part)s”. %(shape)s", part=unknown[0], shape=str(TEXT_RULE_SHAPE))
+        )
     # A part left null (or "not_empty": false) asks nothing; a rule asking nothing is "never".
     given = {part: v for part, v in value.items() if v is not None and v is not False}
     return given or None
@@ -48,8 +52,10 @@ def _sentiment_threshold(value: Any) -> float:
     # unlike float() it does not overflow on an integer too large for a float.
     if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
         raise refusal(
-            "The sentiment threshold is a number from -1 (very unhappy) to 1 (very happy), "
-            "like -0.4."
+            _(
+                "The sentiment threshold is a number from -1 (very unhappy) to 1 (very happy), "
+                "like -0.4."
+            )
         )
     return float(value)
 
@@ -63,9 +69,11 @@ def _rule_words(value: Any) -> list[str] | dict[str, list[str]]:
 
 def _words_by_language(value: dict) -> dict[str, list[str]]:
     if not value:
-        raise refusal('List the words per language, like {"en": ["refund"], "es": ["reembolso"]}.')
+        raise refusal(
+            _('List the words per language, like {"en": ["refund"], "es": ["reembolso"]}.')
+        )
     if len(value) > MAX_LANGUAGES:
-        raise refusal(f"Keep it to {MAX_LANGUAGES} languages.")
+        raise refusal(_("Keep it to %(num)s languages.", num=MAX_LANGUAGES))
     lists: dict[str, list[str]] = {}
     for raw_tag, words in value.items():
         try:
@@ -73,31 +81,42 @@ def _words_by_language(value: dict) -> dict[str, list[str]]:
         except UnknownLanguage as exc:
             raise refusal(str(exc)) from None
         if tag in lists:
-            raise refusal(f"{tag} is given twice; keep one list.")
+            raise refusal(_("%(language)s is given twice; keep one list.", language=tag))
         try:
             lists[tag] = _word_list(words)
         except PydanticCustomError as exc:
-            raise refusal(f"{tag}: {exc.message()}") from None
+            raise refusal(
+                _("%(language)s: %(message)s", language=tag, message=exc.message())
+            ) from None
     return lists
 
 
 def _word_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
-        raise refusal('List the words or phrases that make an answer negative, like ["refund"].')
+        raise refusal(_('List the words or phrases that make an answer negative, like ["refund"].'))
     if len(value) > MAX_RULE_WORDS:
-        raise refusal(f"Keep the list to {MAX_RULE_WORDS} words or phrases.")
+        raise refusal(_("Keep the list to %(num)s words or phrases.", num=MAX_RULE_WORDS))
     words: list[str] = []
     seen: set[str] = set()
     for number, word in enumerate(value, start=1):
         if not isinstance(word, str) or not word.strip():
-            raise refusal(f"Word {number} is empty; write the word or phrase, or remove it.")
+            raise refusal(
+                _(
+                    "Word %(number)s is empty; write the word or phrase, or remove it.",
+                    number=number,
+                )
+            )
         reason = unstorable_text_reason(word, multiline=False)
         if reason:
             raise refusal(f"Word {number} {reason}.")
         word = word.strip()
         if len(word) > MAX_RULE_WORD:
             raise refusal(
-                f"Keep each word or phrase to {MAX_RULE_WORD} characters; word {number} is longer."
+                _(
+                    "Keep each word or phrase to %(num)s characters; word %(number)s is longer.",
+                    num=MAX_RULE_WORD,
+                    number=number,
+                )
             )
         # The same word twice matches no more than once; keep the first.
         if word.casefold() not in seen:
@@ -108,7 +127,7 @@ def _word_list(value: Any) -> list[str]:
 
 def _not_empty(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise refusal("“not_empty” is true or false.")
+        raise refusal(_("“not_empty” is true or false."))
     return value
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from babel import Locale, UnknownLocaleError
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from surveys.languages import FALLBACK, SHIPPED, html_lang, is_right_to_left
@@ -103,22 +105,37 @@ class EditorLanguage:
     tag: str
     name: str
     right_to_left: bool
+    # The name as a sentence writes it in the admin's language ("en espagnol", "in Spanish").
+    in_sentence: str
     # False where the sentiment library cannot read answers: its tone rule does nothing there.
     tone_is_read: bool
 
 
-def editor_languages(default_language: str, document: list[dict]) -> list[EditorLanguage]:
-    """The shipped languages other than the default, then any other the document has."""
+def editor_languages(
+    default_language: str, document: list[dict], *, in_language: str = "en"
+) -> list[EditorLanguage]:
+    """The shipped languages other than the default, then any other the document has, named
+    in `in_language` (the admin's)."""
     tags = [tag for tag in SHIPPED_LANGUAGES if tag != default_language]
     tags += sorted(tag for tag in languages_in(document) if tag not in tags)
     tags = [tag for tag in tags if tag != default_language]
-    return [describe_language(tag) for tag in tags]
+    return [describe_language(tag, in_language) for tag in tags]
 
 
-def describe_language(tag: str) -> EditorLanguage:
+def name_in_sentence(tag: str, in_language: str) -> str:
+    """A tag's name as a sentence writes it (`espagnol` in French, `Spanish` in English)."""
+    try:
+        name = Locale.parse(tag.replace("-", "_")).get_display_name(in_language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return tag
+    return name or tag
+
+
+def describe_language(tag: str, in_language: str = "en") -> EditorLanguage:
     return EditorLanguage(
         tag=tag,
-        name=language_name(tag),
+        name=language_name(tag, in_language),
+        in_sentence=name_in_sentence(tag, in_language),
         right_to_left=is_right_to_left(tag),
         tone_is_read=sentiment_reads(tag),
     )
@@ -152,10 +169,16 @@ def missing_texts(document: list[dict], languages: Iterable[str]) -> dict[str, l
         gaps = []
         for number, question in enumerate(document, start=1):
             if not (question.get("translations") or {}).get(tag):
-                gaps.append(f"question {number}")
+                gaps.append(_("question %(number)s", number=number))
             for option in question.get("options") or ():
                 if not (option.get("translations") or {}).get(tag):
-                    gaps.append(f"question {number}, option “{option.get('value')}”")
+                    gaps.append(
+                        _(
+                            "question %(number)s, option “%(value)s”",
+                            number=number,
+                            value=option.get("value"),
+                        )
+                    )
         if gaps:
             missing[tag] = gaps
     return missing

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -47,33 +48,33 @@ def ordered_rules(session: Session) -> list[RoutingRule]:
 def clean_rule_value(field: str, value: str) -> str:
     """The value as the rule stores it, or RoutingRuleError saying what is wrong with it."""
     if field not in ROUTING_FIELDS:
-        raise RoutingRuleError("Choose what the rule looks at.")
+        raise RoutingRuleError(_("Choose what the rule looks at."))
     value = (value or "").strip()
     if not value:
-        raise RoutingRuleError("Give the value the rule looks for.")
+        raise RoutingRuleError(_("Give the value the rule looks for."))
     if field in ("category", "sku"):
         if len(value) > 128:
-            raise RoutingRuleError("Keep it to 128 characters.")
+            raise RoutingRuleError(_("Keep it to %(num)s characters.", num=128))
         return value
     if field == "property":
         if unstorable_text_reason(value, multiline=False):
-            raise RoutingRuleError("Give the value as one line of text.")
+            raise RoutingRuleError(_("Give the value as one line of text."))
         if len(value) > MAX_PROPERTY_VALUE:
-            raise RoutingRuleError(f"Keep it to {MAX_PROPERTY_VALUE} characters.")
+            raise RoutingRuleError(_("Keep it to %(num)s characters.", num=MAX_PROPERTY_VALUE))
         return value
     if field == "total_at_least":
         try:
             amount = Decimal(value.replace(",", ""))
         except InvalidOperation:
-            raise RoutingRuleError("Give an amount, like 500 or 99.90.") from None
+            raise RoutingRuleError(_("Give an amount, like 500 or 99.90.")) from None
         if not amount.is_finite() or amount < 0 or amount > MAX_TOTAL:
-            raise RoutingRuleError("Give an amount of 0 or more, like 500 or 99.90.")
+            raise RoutingRuleError(_("Give an amount of 0 or more, like 500 or 99.90."))
         if amount != amount.quantize(Decimal("0.01")):
-            raise RoutingRuleError("Use at most two decimals.")
+            raise RoutingRuleError(_("Use at most two decimals."))
         return format(amount.normalize(), "f")
     domain = value.lstrip("@").lower()
     if not DOMAIN_PATTERN.match(domain) or len(domain) > 253:
-        raise RoutingRuleError("Give a domain like example.com (the part after the @).")
+        raise RoutingRuleError(_("Give a domain like example.com (the part after the @)."))
     return domain
 
 
@@ -84,11 +85,14 @@ def clean_property_key(field: str, key: str | None) -> str | None:
     key = (key or "").strip()
     if not key:
         raise RoutingRuleError(
-            "Give the name of the property the rule reads.", field="property_key"
+            _("Give the name of the property the rule reads."), field="property_key"
         )
     if unstorable_text_reason(key, multiline=False) or len(key) > MAX_PROPERTY_NAME:
         raise RoutingRuleError(
-            f"A property name is one line of at most {MAX_PROPERTY_NAME} characters.",
+            _(
+                "A property name is one line of at most %(num)s characters.",
+                num=MAX_PROPERTY_NAME,
+            ),
             field="property_key",
         )
     return key
@@ -96,7 +100,7 @@ def clean_property_key(field: str, key: str | None) -> str | None:
 
 def _assignable_owner(owner: User | None) -> User:
     if owner is None or not owner.active:
-        raise RoutingRuleError("Choose an active person to own these cases.", field="owner_id")
+        raise RoutingRuleError(_("Choose an active person to own these cases."), field="owner_id")
     return owner
 
 
@@ -183,7 +187,7 @@ def move_rule(
 ) -> None:
     """Swap a rule with the one above ("up") or below ("down"); at either end nothing moves."""
     if direction not in ("up", "down"):
-        raise RoutingRuleError("A rule moves up or down.")
+        raise RoutingRuleError(_("A rule moves up or down."))
     rules = ordered_rules(session)
     index = rules.index(rule)
     other = index - 1 if direction == "up" else index + 1
