@@ -43,6 +43,7 @@ def show_dashboard():
         overview=dashboard.overview(session, now=now),
         busiest=dashboard.busiest_owners(session, now=now),
         gestures_by_owner=gestures.gestures_by_owner(session, since=gestures.month_start(now)),
+        shop_currency=gestures.shop_currency(session),
         waiting=waiting_cases(session),
         choice=choice,
         form_choices=page.form_choices(session, with_owners=True),
