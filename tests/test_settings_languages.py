@@ -283,7 +283,7 @@ def test_the_dashboard_speaks_the_admins_language(client, session, admin_reading
 
     shown = page(client.get("/admin/dashboard"))
 
-    assert shown.one("h1").get_text() == "Wie es uns geht"
+    assert shown.one("h1").get_text() == "Wo wir stehen"
     assert "überfällige Fälle" in shown.stats()
     assert "Das Gespräch gestalten" in shown.text
 
