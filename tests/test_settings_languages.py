@@ -156,7 +156,7 @@ def test_the_email_previews_speak_spanish_and_offer_every_language(client, sessi
 
     listed = page(client.get("/admin/emails"))
 
-    assert listed.one("h1").get_text() == "Vistas previas de correos"
+    assert listed.one("h1").get_text() == "Vista previa de correos"
     assert "A clientes" in listed.text and "Al equipo" in listed.text
     languages = listed.one("nav.preview-languages")
     assert [link.get_text() for link in languages.find_all("a")] == [
