@@ -46,7 +46,7 @@ def test_the_page_shows_every_setting_with_its_explanation(admin_client):
         field = shown.field(key)
         # The explanation is the field's description, read out with it.
         assert field["aria-describedby"] == f"{key}-hint"
-        assert text_of(shown.by_id(f"{key}-hint")).startswith(SPECS[key].explanation)
+        assert text_of(shown.by_id(f"{key}-hint")).startswith(str(SPECS[key].explanation))
     assert "0 turns reminders off" in shown.text
     assert shown.field_value("reminder_delay_hours") == "72"
 
@@ -89,7 +89,7 @@ def test_saving_changes_only_what_changed_and_audits_each_change(admin_client, s
         ),
     ]
     page = admin_client.get("/admin/settings").get_data(as_text=True)
-    assert "Saved: Reminder delay (hours), Quiet hours start, Sender name." in page
+    assert "Saved: Reminder delay (hours), Quiet hours start, and Sender name." in page
 
     assert post_settings(admin_client, session).status_code == 302
     assert len(session.scalars(select(AuditEntry)).all()) == 3

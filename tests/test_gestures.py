@@ -246,7 +246,7 @@ def test_the_dashboard_counts_gestures_and_heroics_per_owner(
             "Owner": "Olivia Bennett",
             "Pleasant surprises": "1",
             "Service heroics": "2",
-            "Spent": "0.00",
+            "Spent": "€0.00",
         }
     ]
 

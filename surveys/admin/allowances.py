@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from surveys import clock
 from surveys.admin.blueprint import bp
 from surveys.admin.users import _users_page
 from surveys.auth import acting_user
 from surveys.db import db
+from surveys.i18n import money
 from surveys.models import User
 from surveys.services.audit import record_admin_change
 from surveys.services.occasions import gestures
@@ -27,13 +29,18 @@ def set_gesture_allowance(user_id: int):
     raw = request.form.get("allowance", "")
     try:
         if unstorable_text_reason(raw, multiline=False):
-            raise gestures.GestureError({"allowance": "Give an amount, like 50."})
+            raise gestures.GestureError({"allowance": _("Give an amount, like 50.")})
         amount = gestures.read_cost(raw[:30]) if raw.strip() else None
         before = user.monthly_gesture_allowance
         gestures.set_allowance(session, user, amount)
     except gestures.GestureError as exc:
         session.rollback()
-        message = next(iter(exc.errors.values())).replace("cost", "allowance")
+        # read_cost speaks of a gesture's cost; here the amount is an allowance.
+        message = (
+            _("Give the allowance as an amount, like 12.50.")
+            if "cost" in exc.errors
+            else next(iter(exc.errors.values()))
+        )
         return _users_page(
             status=422,
             allowance_errors={user_id: [message]},
@@ -50,9 +57,13 @@ def set_gesture_allowance(user_id: int):
     )
     session.commit()
     flash(
-        f"{user.name} may spend {amount} {gestures.shop_currency(session)} a month on gestures."
+        _(
+            "%(name)s may spend %(amount)s a month on gestures.",
+            name=user.name,
+            amount=money(amount, gestures.shop_currency(session)),
+        )
         if amount is not None
-        else f"{user.name} has no gesture allowance now."
+        else _("%(name)s has no gesture allowance now.", name=user.name)
     )
     return redirect(url_for(".list_users", _anchor=f"user-{user.id}"))
 

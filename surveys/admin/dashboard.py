@@ -4,6 +4,7 @@ and a way to every admin page."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import format_percent
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -28,6 +29,8 @@ def show_dashboard():
     session = db.session()
     now = clock.now()
     choice = read_filters(request.args, session=session, now=now)
+    overview = dashboard.overview(session, now=now)
+    share = overview.negative_share
     context = {}
     if choice.filters is not None:
         links = page.links_for(choice.filters, admin=True)
@@ -40,9 +43,12 @@ def show_dashboard():
         }
     return render_template(
         "admin/show_dashboard.html",
-        overview=dashboard.overview(session, now=now),
+        overview=overview,
+        # "75%", "75 %": the share as the reader's language writes a percentage.
+        negative_percent="–" if share is None else format_percent(share),
         busiest=dashboard.busiest_owners(session, now=now),
         gestures_by_owner=gestures.gestures_by_owner(session, since=gestures.month_start(now)),
+        shop_currency=gestures.shop_currency(session),
         waiting=waiting_cases(session),
         choice=choice,
         form_choices=page.form_choices(session, with_owners=True),

@@ -11,13 +11,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from surveys import clock
 from surveys.admin.blueprint import bp
 from surveys.admin.forms import CsrfOnlyForm, EmailWordsForm
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.languages import SHIPPED, language_name
+from surveys.languages import SHIPPED, html_lang, is_right_to_left, language_name
 from surveys.mail import samples
 from surveys.security_headers import email_html_preview_policy
 from surveys.services import email_words
@@ -76,9 +77,9 @@ def update_email_words(email_key: str):
         return _editor_page(email, locale, form, exc.errors, status=422)
     session.commit()
     flash(
-        "Saved: this email goes out with these words from now on."
+        _("Saved: this email goes out with these words from now on.")
         if changed
-        else "Nothing changed."
+        else _("Nothing changed.")
     )
     return redirect(url_for(".edit_email_words", email_key=email.key, locale=locale))
 
@@ -94,7 +95,9 @@ def restore_email_words(email_key: str):
         session, email, locale, actor=acting_user(), now=clock.now()
     )
     session.commit()
-    flash("The default words are back." if restored else "These were the default words already.")
+    flash(
+        _("The default words are back.") if restored else _("These were the default words already.")
+    )
     return redirect(url_for(".edit_email_words", email_key=email.key, locale=locale))
 
 
@@ -143,6 +146,15 @@ def _preview(email, locale: str, draft: dict[str, str] | None):
 
 def _editor_page(email, locale, form, errors, *, drafting: bool = False, status: int = 200):
     session = db.session()
+    # The words are written in the language being edited, which may read right to left
+    # while the page around them is in the admin's own.
+    text_direction = "rtl" if is_right_to_left(locale) else "ltr"
+    for name in email.fields:
+        form[name].render_kw = {
+            **(form[name].render_kw or {}),
+            "lang": html_lang(locale),
+            "dir": text_direction,
+        }
     draft = _draft(email, form) if drafting and not errors else None
     preview = _preview(email, locale, draft) if not errors else None
     frame_query = urlencode({"locale": locale, **(draft or {})}) if draft else None
@@ -161,4 +173,5 @@ def _editor_page(email, locale, form, errors, *, drafting: bool = False, status:
         versions=email_words.versions(session, email, locale),
         is_default=email_words.stored_words(session, email, locale) is None,
         restore_form=CsrfOnlyForm(),
+        text_direction=text_direction,
     ), status

@@ -263,8 +263,8 @@ class NewApiKeyForm(AppForm):
 class EmailWordsForm(AppForm):
     """The editable words of one customer email; each field checked by the service on save."""
 
-    subject = StringField("Subject", filters=[strip])
-    preheader = StringField("Preheader", filters=[strip])
-    greeting = StringField("Greeting", filters=[strip])
-    paragraphs = TextAreaField("Paragraphs", filters=[strip], render_kw={"rows": 6})
-    closing = TextAreaField("After the links", filters=[strip], render_kw={"rows": 3})
+    subject = StringField(_l("Subject"), filters=[strip])
+    preheader = StringField(_l("Preheader"), filters=[strip])
+    greeting = StringField(_l("Greeting"), filters=[strip])
+    paragraphs = TextAreaField(_l("Paragraphs"), filters=[strip], render_kw={"rows": 6})
+    closing = TextAreaField(_l("After the links"), filters=[strip], render_kw={"rows": 3})

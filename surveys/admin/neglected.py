@@ -5,6 +5,7 @@ ten to one); invite the ones chosen to a relationship review."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -83,34 +84,42 @@ def _invite_summary(result: neglect.InviteResult) -> str:
     counts = result.counts
     waiting = result.waiting
     invited = counts.get(SurveyStatus.SCHEDULED, 0)
+    # Whole sentences, each in the reader's language, one after the other.
     parts = []
     if invited or not result.already_invited:
         parts.append(
-            f"Invited {invited} {'customer' if invited == 1 else 'customers'} "
-            "to a relationship review."
+            ngettext(
+                "Invited %(num)d customer to a relationship review.",
+                "Invited %(num)d customers to a relationship review.",
+                invited,
+            )
         )
     if result.already_invited:
-        n = len(result.already_invited)
-        first = format_datetime(min(result.already_invited.values()))
         parts.append(
-            f"{n} already had an invitation on its way, so {'was' if n == 1 else 'were'} not "
-            f"invited twice (the first goes on {first})."
+            ngettext(
+                "%(num)d already had an invitation on its way, so was not invited twice "
+                "(the first goes on %(first)s).",
+                "%(num)d already had an invitation on its way, so were not invited twice "
+                "(the first goes on %(first)s).",
+                len(result.already_invited),
+                first=format_datetime(min(result.already_invited.values())),
+            )
         )
     if waiting:
-        n = len(waiting)
-        first = format_datetime(waiting[0].send_at)
         parts.append(
-            f"{n} {'was' if n == 1 else 'were'} surveyed recently: "
-            + (
-                f"the invitation waits and goes on {first}."
-                if n == 1
-                else f"their invitations wait and go from {first}."
+            ngettext(
+                "%(num)d was surveyed recently: the invitation waits and goes on %(first)s.",
+                "%(num)d were surveyed recently: their invitations wait and go from %(first)s.",
+                len(waiting),
+                first=format_datetime(waiting[0].send_at),
             )
         )
     if counts.get(SurveyStatus.SUPPRESSED):
-        n = counts[SurveyStatus.SUPPRESSED]
         parts.append(
-            f"{n} {'has' if n == 1 else 'have'} unsubscribed or bounced, so "
-            f"{'is' if n == 1 else 'are'} never asked."
+            ngettext(
+                "%(num)d has unsubscribed or bounced, so is never asked.",
+                "%(num)d have unsubscribed or bounced, so are never asked.",
+                counts[SurveyStatus.SUPPRESSED],
+            )
         )
     return " ".join(parts)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -21,7 +25,7 @@ from surveys.services.brand import (
 # How the page groups the settings, in order.
 GROUPS = (
     (
-        "Sending surveys",
+        _l("Sending surveys"),
         (
             "survey_delay_minutes",
             "reminder_delay_hours",
@@ -32,16 +36,16 @@ GROUPS = (
         ),
     ),
     (
-        "Looking after cases",
+        _l("Looking after cases"),
         ("acknowledge_hours", "resolve_hours", "fix_check_delay_days", "fix_check_days"),
     ),
     (
-        "Your brand",
+        _l("Your brand"),
         ("shop_name", "accent_colour", "sender_name", "sender_address", "signature"),
     ),
-    ("What customers see", ("default_language", "thank_you_message", "public_review_url")),
-    ("The team", ("business_time_zone",)),
-    ("Keeping records", ("outbox_retention_days",)),
+    (_l("What customers see"), ("default_language", "thank_you_message", "public_review_url")),
+    (_l("The team"), ("business_time_zone",)),
+    (_l("Keeping records"), ("outbox_retention_days",)),
 )
 
 
@@ -83,10 +87,10 @@ def update_settings():
         return _settings_page(form, 422)
     session.commit()
     if changed:
-        labels = ", ".join(settings.SPECS[key].label for key in changed)
-        flash(f"Saved: {labels}.")
+        labels = [str(settings.SPECS[key].label) for key in changed]
+        flash(_("Saved: %(settings)s.", settings=format_list(labels, locale=get_locale())))
     else:
-        flash("Nothing changed.")
+        flash(_("Nothing changed."))
     return redirect(url_for(".show_settings"))
 
 
@@ -101,7 +105,7 @@ def upload_logo():
     """Keep an uploaded logo (PNG, JPEG or WebP, read by its content) as the shop's."""
     form = CsrfOnlyForm()
     if not form.validate():
-        return _settings_page(_current_settings_form(), 422, logo_error="Please try again.")
+        return _settings_page(_current_settings_form(), 422, logo_error=_("Please try again."))
     upload = request.files.get("logo")
     # Read one byte past the limit: enough to say it is too big without reading it all.
     data = upload.stream.read(LOGO_MAX_BYTES + 1) if upload is not None else b""
@@ -112,7 +116,7 @@ def upload_logo():
         session.rollback()
         return _settings_page(_current_settings_form(), 422, logo_error=str(exc))
     session.commit()
-    flash("Your logo is saved: customers' pages and emails show it from now on.")
+    flash(_("Your logo is saved: customers' pages and emails show it from now on."))
     return redirect(url_for(".show_settings"))
 
 
@@ -121,9 +125,9 @@ def remove_shop_logo():
     """Show the shop's name instead of a logo from now on."""
     form = CsrfOnlyForm()
     if not form.validate():
-        return _settings_page(_current_settings_form(), 422, logo_error="Please try again.")
+        return _settings_page(_current_settings_form(), 422, logo_error=_("Please try again."))
     session = db.session()
     remove_logo(session, actor=acting_user(), now=clock.now())
     session.commit()
-    flash("The logo is removed: customers see the shop's name instead.")
+    flash(_("The logo is removed: customers see the shop's name instead."))
     return redirect(url_for(".show_settings"))

@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,7 +55,7 @@ class Brand:
     def signature_lines(self) -> list[str]:
         """How the shop signs its emails, line by line ("Warmly," and the shop's name)."""
         # The default signs in the reader's language; a shop's own signature is kept as written.
-        text = self.signature or gettext("Warmly,") + "\n" + self.shop_name
+        text = self.signature or _("Warmly,") + "\n" + self.shop_name
         return [line.rstrip() for line in text.splitlines()]
 
 
@@ -93,32 +93,40 @@ def read_logo(data: bytes) -> tuple[bytes, str, int, int]:
     picture. SVG is refused, since an SVG is a document that can carry scripts and links.
     """
     if not data:
-        raise LogoRefused("Choose an image file to upload.")
+        raise LogoRefused(_("Choose an image file to upload."))
     if len(data) > LOGO_MAX_BYTES:
         raise LogoRefused(
-            f"The file is larger than {LOGO_MAX_BYTES // 1024} KB, the most a logo may weigh."
+            _(
+                "The file is larger than %(size)s KB, the most a logo may weigh.",
+                size=LOGO_MAX_BYTES // 1024,
+            )
         )
     if _looks_like_svg(data):
         raise LogoRefused(
-            "SVG logos are not taken: an SVG can carry scripts. Upload a PNG, JPEG or WebP."
+            _("SVG logos are not taken: an SVG can carry scripts. Upload a PNG, JPEG or WebP.")
         )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.format not in LOGO_FORMATS:
-                raise LogoRefused(f"This is a {image.format} image; upload a PNG, JPEG or WebP.")
+                raise LogoRefused(
+                    _(
+                        "This is a %(format)s image; upload a PNG, JPEG or WebP.",
+                        format=image.format,
+                    )
+                )
             if image.width * image.height > LOGO_MAX_PIXELS:
-                raise LogoRefused("The image has too many pixels for a logo.")
+                raise LogoRefused(_("The image has too many pixels for a logo."))
             image.load()
     except LogoRefused:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise LogoRefused(
-            "This file is not a picture we can read: upload a PNG, JPEG or WebP."
+            _("This file is not a picture we can read: upload a PNG, JPEG or WebP.")
         ) from None
     except (OSError, ValueError, SyntaxError):
-        raise LogoRefused("This picture is damaged or cut short: upload it again.") from None
+        raise LogoRefused(_("This picture is damaged or cut short: upload it again.")) from None
     return _made_afresh(image)
 
 

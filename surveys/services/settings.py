@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,6 +59,7 @@ class SettingError(ValueError):
 class SettingSpec:
     key: str
     default: object
+    # Lazy translations: the page shows them in the reader's language.
     label: str
     explanation: str
     kind: str = "int"
@@ -77,150 +81,170 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "survey_delay_minutes",
             0,
-            "Survey delay (minutes)",
-            "How long after a purchase the survey is sent; 0 sends it right away.",
+            _l("Survey delay (minutes)"),
+            _l("How long after a purchase the survey is sent; 0 sends it right away."),
             minimum=0,
             maximum=7 * 24 * 60,
         ),
         SettingSpec(
             "reminder_delay_hours",
             72,
-            "Reminder delay (hours)",
-            "One reminder goes this long after an unanswered survey; 0 turns reminders off.",
+            _l("Reminder delay (hours)"),
+            _l("One reminder goes this long after an unanswered survey; 0 turns reminders off."),
             minimum=0,
             maximum=28 * 24,
         ),
         SettingSpec(
             "throttle_days",
             30,
-            "Throttle window (days)",
-            "A customer gets at most one purchase survey in this many days.",
+            _l("Throttle window (days)"),
+            _l("A customer gets at most one purchase survey in this many days."),
             minimum=0,
             maximum=365,
         ),
         SettingSpec(
             "autopilot_interval_days",
             90,
-            "Autopilot interval (days)",
-            "Customers in Autopilot (added through the Delighted-compatible API) are invited "
-            "to the relationship review this often; the throttle and unsubscribes still hold.",
+            _l("Autopilot interval (days)"),
+            _l(
+                "Customers in Autopilot (added through the Delighted-compatible API) are invited "
+                "to the relationship review this often; the throttle and unsubscribes still hold."
+            ),
             minimum=1,
             maximum=730,
         ),
         SettingSpec(
             "age_limit_days",
             30,
-            "Age limit (days)",
-            "Purchases older than this when they reach us are not surveyed.",
+            _l("Age limit (days)"),
+            _l("Purchases older than this when they reach us are not surveyed."),
             minimum=1,
             maximum=365,
         ),
         SettingSpec(
             "quiet_hours_start",
             "21:00",
-            "Quiet hours start",
-            "From this local time, mail to customers whose time zone we know waits for "
-            "the morning.",
+            _l("Quiet hours start"),
+            _l(
+                "From this local time, mail to customers whose time zone we know waits for "
+                "the morning."
+            ),
             kind="time",
         ),
         SettingSpec(
             "quiet_hours_end",
             "08:00",
-            "Quiet hours end",
-            "Held mail goes out at this local time.",
+            _l("Quiet hours end"),
+            _l("Held mail goes out at this local time."),
             kind="time",
         ),
         SettingSpec(
             "business_time_zone",
             "UTC",
-            "Business time zone",
-            "An IANA name such as Europe/Madrid. The weekly digest reaches people who have not "
-            "chosen their own time zone on Monday morning in this one.",
+            _l("Business time zone"),
+            _l(
+                "An IANA name such as Europe/Madrid. The weekly digest reaches people who have not "
+                "chosen their own time zone on Monday morning in this one."
+            ),
             kind="time_zone",
         ),
         SettingSpec(
             "default_language",
             "en",
-            "Default language",
-            "Customers whose language we were not told, and people who have not chosen their "
-            "own, read pages and emails in this language.",
+            _l("Default language"),
+            _l(
+                "Customers whose language we were not told, and people who have not chosen their "
+                "own, read pages and emails in this language."
+            ),
             kind="language",
         ),
         SettingSpec(
             "acknowledge_hours",
             4,
-            "Acknowledge within (hours)",
-            "A case not acknowledged in this time is escalated to its owner and the admins.",
+            _l("Acknowledge within (hours)"),
+            _l("A case not acknowledged in this time is escalated to its owner and the admins."),
             minimum=1,
             maximum=30 * 24,
         ),
         SettingSpec(
             "resolve_hours",
             48,
-            "Resolve within (hours)",
-            "A case not resolved in this time is escalated to its owner and the admins.",
+            _l("Resolve within (hours)"),
+            _l("A case not resolved in this time is escalated to its owner and the admins."),
             minimum=1,
             maximum=90 * 24,
         ),
         SettingSpec(
             "fix_check_days",
             7,
-            "Fix-check answer window (days)",
-            "A resolved case whose fix-check survey is unanswered this long is closed as "
-            "unconfirmed.",
+            _l("Fix-check answer window (days)"),
+            _l(
+                "A resolved case whose fix-check survey is unanswered this long is closed as "
+                "unconfirmed."
+            ),
             minimum=1,
             maximum=30,
         ),
         SettingSpec(
             "fix_check_delay_days",
             2,
-            "Ask whether the fix worked after (days)",
-            "When a case is resolved, the owner chooses when we ask the customer whether the "
-            "fix worked; this is what the form suggests. 0 asks right away.",
+            _l("Ask whether the fix worked after (days)"),
+            _l(
+                "When a case is resolved, the owner chooses when we ask the customer whether the "
+                "fix worked; this is what the form suggests. 0 asks right away."
+            ),
             minimum=0,
             maximum=30,
         ),
         SettingSpec(
             "outbox_retention_days",
             90,
-            "Keep delivered outbox rows (days)",
-            "Sent and cancelled emails and webhooks are deleted from the outbox this long after "
-            "they went; failed and waiting ones stay. The dashboard's figures do not change.",
+            _l("Keep delivered outbox rows (days)"),
+            _l(
+                "Sent and cancelled emails and webhooks are deleted from the outbox this long "
+                "after they went; failed and waiting ones stay. The dashboard's figures do not "
+                "change."
+            ),
             minimum=7,
             maximum=3650,
         ),
         SettingSpec(
             "date_reminder_days",
             7,
-            "Remind of a customer's date (days before)",
-            "The account owner is emailed this many days before a date that matters to their "
-            "customer (a birthday, a graduation); 0 reminds on the day itself.",
+            _l("Remind of a customer's date (days before)"),
+            _l(
+                "The account owner is emailed this many days before a date that matters to their "
+                "customer (a birthday, a graduation); 0 reminds on the day itself."
+            ),
             minimum=0,
             maximum=60,
         ),
         SettingSpec(
             "shop_currency",
             "USD",
-            "Shop currency",
-            "The currency of gesture costs and allowances, as a three-letter code (EUR, USD).",
+            _l("Shop currency"),
+            _l("The currency of gesture costs and allowances, as a three-letter code (EUR, USD)."),
             kind="line",
             max_length=3,
             pattern=r"[A-Z]{3}",
-            pattern_message="Use a three-letter currency code, like EUR or USD.",
+            pattern_message=_l("Use a three-letter currency code, like EUR or USD."),
         ),
         SettingSpec(
             "shop_name",
             "Our shop",
-            "Shop name",
-            "Your shop's name as customers know it: it heads their pages and signs their emails.",
+            _l("Shop name"),
+            _l(
+                "Your shop's name as customers know it: it heads their pages and signs their "
+                "emails."
+            ),
             kind="line",
             max_length=100,
         ),
         SettingSpec(
             "sender_name",
             "",
-            "Sender name",
-            "The name customers see as the sender of their emails; empty uses the shop name.",
+            _l("Sender name"),
+            _l("The name customers see as the sender of their emails; empty uses the shop name."),
             kind="line",
             max_length=100,
             optional=True,
@@ -228,9 +252,11 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "sender_address",
             "",
-            "Sender address",
-            "The address customers' emails come from; empty uses the server's MAIL_FROM. "
-            "Use an address of a domain your mail service is allowed to send for.",
+            _l("Sender address"),
+            _l(
+                "The address customers' emails come from; empty uses the server's MAIL_FROM. "
+                "Use an address of a domain your mail service is allowed to send for."
+            ),
             kind="email",
             max_length=254,
             optional=True,
@@ -238,18 +264,22 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "accent_colour",
             "#b4233c",
-            "Accent colour",
-            "The colour of buttons and links on customers' pages and emails, as #rrggbb. It "
-            "must keep white text on it readable (a contrast of at least 4.5 to 1).",
+            _l("Accent colour"),
+            _l(
+                "The colour of buttons and links on customers' pages and emails, as #rrggbb. It "
+                "must keep white text on it readable (a contrast of at least 4.5 to 1)."
+            ),
             kind="colour",
             max_length=7,
         ),
         SettingSpec(
             "signature",
             "",
-            "Signature",
-            "How the shop signs its emails to customers, a few lines; empty signs "
-            "\u201cWarmly,\u201d and the shop name.",
+            _l("Signature"),
+            _l(
+                "How the shop signs its emails to customers, a few lines; empty signs "
+                "\u201cWarmly,\u201d and the shop name."
+            ),
             kind="paragraph",
             max_length=500,
             optional=True,
@@ -260,35 +290,40 @@ SPECS: dict[str, SettingSpec] = {
                 "Thank you for telling us. Every answer is read by a person, and if something "
                 "is not right, the one person who owns it will be in touch with you personally."
             ),
-            "Thank-you message",
-            "Shown to the customer after they answer a survey.",
+            _l("Thank-you message"),
+            _l("Shown to the customer after they answer a survey."),
             kind="paragraph",
             max_length=1000,
         ),
         SettingSpec(
             "public_review_url",
             "",
-            "Public review link",
-            "Where customers can review you in public (your Google Business profile, "
-            "Trustpilot…), as an https:// address. The thank-you page offers it to everyone "
-            "who answers, happy or not: review sites forbid asking only the happy ones. "
-            "Empty offers none.",
+            _l("Public review link"),
+            _l(
+                "Where customers can review you in public (your Google Business profile, "
+                "Trustpilot…), as an https:// address. The thank-you page offers it to everyone "
+                "who answers, happy or not: review sites forbid asking only the happy ones. "
+                "Empty offers none."
+            ),
             kind="https_url",
             max_length=500,
         ),
         SettingSpec(
             "default_owner_id",
             None,
-            "Default owner",
-            "Owns cases no account owner or routing rule claims; the earliest admin until chosen.",
+            _l("Default owner"),
+            _l(
+                "Owns cases no account owner or routing rule claims; the earliest admin until "
+                "chosen."
+            ),
             kind="user",
             on_settings_page=False,
         ),
         SettingSpec(
             "purchase_question_set",
             "heart-to-heart",
-            "Question set after a purchase",
-            "The set sent after a purchase unless an item category chooses another.",
+            _l("Question set after a purchase"),
+            _l("The set sent after a purchase unless an item category chooses another."),
             kind="question_set",
             on_settings_page=False,
         ),
@@ -338,7 +373,7 @@ def clean_setting_value(key: str, value):
     if spec.kind == "time":
         text = str(value or "").strip()
         if not TIME_PATTERN.match(text):
-            raise SettingError("Enter a time of day as HH:MM, for example 08:30.")
+            raise SettingError(_("Enter a time of day as HH:MM, for example 08:30."))
         return text
     if spec.optional and not str(value or "").strip():
         return ""
@@ -355,34 +390,34 @@ def clean_setting_value(key: str, value):
     if spec.kind == "time_zone":
         text = str(value or "").strip()
         if text not in known_timezones():
-            raise SettingError("Enter an IANA time zone name, for example Europe/Madrid.")
+            raise SettingError(_("Enter an IANA time zone name, for example Europe/Madrid."))
         return text
     if spec.kind == "https_url":
         return _clean_https_url(spec, value)
     if spec.kind == "language":
         text = str(value or "").strip()
         if text not in SHIPPED:
-            raise SettingError("Choose one of the languages we ship.")
+            raise SettingError(_("Choose one of the languages we ship."))
         return text
     if spec.kind == "question_set":
         text = str(value or "").strip()
         if not text:
-            raise SettingError("Choose a question set.")
+            raise SettingError(_("Choose a question set."))
         return text
     raise SettingError(f"Unknown kind of setting: {spec.kind}")
 
 
 def _clean_int(spec: SettingSpec, value) -> int:
     if isinstance(value, bool):
-        raise SettingError("Enter a whole number.")
+        raise SettingError(_("Enter a whole number."))
     try:
         number = int(str(value).strip()) if not isinstance(value, int) else value
     except (TypeError, ValueError):
-        raise SettingError("Enter a whole number.") from None
+        raise SettingError(_("Enter a whole number.")) from None
     if spec.minimum is not None and number < spec.minimum:
-        raise SettingError(f"Enter {spec.minimum} or more.")
+        raise SettingError(_("Enter %(minimum)s or more.", minimum=spec.minimum))
     if spec.maximum is not None and number > spec.maximum:
-        raise SettingError(f"Enter at most {spec.maximum}.")
+        raise SettingError(_("Enter at most %(maximum)s.", maximum=spec.maximum))
     return number
 
 
@@ -391,14 +426,14 @@ def _clean_text(spec: SettingSpec, value) -> str:
     if spec.kind == "paragraph":
         text = text.replace("\r\n", "\n")
     if not text:
-        raise SettingError("This cannot be empty.")
+        raise SettingError(_("This cannot be empty."))
     if spec.max_length is not None and len(text) > spec.max_length:
-        raise SettingError(f"Keep it to {spec.max_length} characters or fewer.")
+        raise SettingError(_("Keep it to %(count)s characters or fewer.", count=spec.max_length))
     if spec.kind == "line" and (any(ch in text for ch in '\r\n<>"') or not text.isprintable()):
         # It goes into an email header: one plain line, no angle brackets or quotes.
-        raise SettingError("Use one plain line, without quotes or angle brackets.")
+        raise SettingError(_("Use one plain line, without quotes or angle brackets."))
     if spec.pattern is not None and not re.fullmatch(spec.pattern, text):
-        raise SettingError(spec.pattern_message or "This does not have the expected form.")
+        raise SettingError(str(spec.pattern_message or _("This does not have the expected form.")))
     return text
 
 
@@ -408,20 +443,20 @@ def _clean_https_url(spec: SettingSpec, value) -> str:
     if not text:
         return ""
     if spec.max_length is not None and len(text) > spec.max_length:
-        raise SettingError(f"Keep it to {spec.max_length} characters or fewer.")
+        raise SettingError(_("Keep it to %(count)s characters or fewer.", count=spec.max_length))
     if not text.isprintable() or any(character.isspace() for character in text):
-        raise SettingError("An address cannot contain spaces or line breaks.")
+        raise SettingError(_("An address cannot contain spaces or line breaks."))
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
-        raise SettingError("That is not a web address.") from None
+        raise SettingError(_("That is not a web address.")) from None
     if parts.scheme.lower() != "https" or not parts.hostname:
         raise SettingError(
-            "Give an https:// address, like https://www.trustpilot.com/review/shop.example."
+            _("Give an https:// address, like https://www.trustpilot.com/review/shop.example.")
         )
     if parts.username is not None or parts.password is not None:
-        raise SettingError("Leave any user name and password out of a public address.")
+        raise SettingError(_("Leave any user name and password out of a public address."))
     return text
 
 
@@ -429,12 +464,17 @@ def clean_accent_colour(value) -> str:
     """`#rrggbb` in lower case, or SettingError when it is not one or white text is unreadable."""
     text = str(value or "").strip()
     if not HEX_COLOUR.match(text):
-        raise SettingError("Enter a colour as # and six hexadecimal digits, like #b4233c.")
+        raise SettingError(_("Enter a colour as # and six hexadecimal digits, like #b4233c."))
     ratio = contrast_with_white(text)
     if ratio < MINIMUM_CONTRAST:
         raise SettingError(
-            f"White text on {text} has a contrast of {ratio:.1f} to 1; it needs at least "
-            f"{MINIMUM_CONTRAST:g} to 1 to be readable. Choose a darker colour."
+            _(
+                "White text on %(colour)s has a contrast of %(ratio)s to 1; it needs at least "
+                "%(minimum)s to 1 to be readable. Choose a darker colour.",
+                colour=text,
+                ratio=format_decimal(ratio, "0.0"),
+                minimum=format_decimal(MINIMUM_CONTRAST),
+            )
         )
     return text.lower()
 
@@ -442,8 +482,11 @@ def clean_accent_colour(value) -> str:
 def _clean_email(value) -> str:
     try:
         return read_email(value)
-    except PydanticCustomError as exc:
-        raise SettingError(f"This {exc.message().rstrip('.')}.") from None
+    except PydanticCustomError:
+        # The validator's reasons are English only; one sentence says it in every language.
+        raise SettingError(
+            _("This is not a valid email address; write it like hello@shop.example.")
+        ) from None
 
 
 def page_specs() -> list[SettingSpec]:
@@ -502,10 +545,12 @@ def _cross_field_errors(values: dict, errors: dict) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     if "quiet_hours_start" not in errors and "quiet_hours_end" not in errors:
         if values["quiet_hours_start"] == values["quiet_hours_end"]:
-            found["quiet_hours_end"] = ["Quiet hours must end at a different time than they start."]
+            found["quiet_hours_end"] = [
+                _("Quiet hours must end at a different time than they start.")
+            ]
     if "acknowledge_hours" not in errors and "resolve_hours" not in errors:
         if int(values["resolve_hours"]) < int(values["acknowledge_hours"]):
             found["resolve_hours"] = [
-                "The resolve target cannot be shorter than the acknowledge target."
+                _("The resolve target cannot be shorter than the acknowledge target.")
             ]
     return found

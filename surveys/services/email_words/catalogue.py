@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from surveys import languages
 
 # The language whose words are the defaults' source text (the msgids of the catalogs).
@@ -16,25 +18,26 @@ def N_(text: str) -> str:
 
 
 FIELDS = ("subject", "preheader", "greeting", "paragraphs", "closing")
+# What the editor calls each field, and what each placeholder stands for: in the admin's language.
 FIELD_LABELS = {
-    "subject": "Subject",
-    "preheader": "Preheader (the line a mail app shows after the subject)",
-    "greeting": "Greeting",
-    "paragraphs": "Paragraphs (a blank line between two)",
-    "closing": "After the links",
+    "subject": _l("Subject"),
+    "preheader": _l("Preheader (the line a mail app shows after the subject)"),
+    "greeting": _l("Greeting"),
+    "paragraphs": _l("Paragraphs (a blank line between two)"),
+    "closing": _l("After the links"),
 }
 # One line for the subject and preheader and greeting, a few paragraphs for the others.
 ONE_LINE_FIELDS = ("subject", "preheader", "greeting")
 MAX_LENGTH = {"subject": 200, "preheader": 200, "greeting": 100, "paragraphs": 3000}
 PLACEHOLDERS = {
-    "first_name": "the customer's first name (may be empty: use it inside {% if first_name %})",
-    "purchase": "what they bought, as it reads after a verb (“your Walnut keyboard”)",
-    "several_items": "true when the order has more than one item",
-    "shop_name": "the shop's name",
-    "owner": "the name of the person looking after the customer",
-    "resolution": "what was done to fix the problem, in the owner's words (may be empty)",
-    "link_days": "how many days the survey link works",
-    "first_question": "the survey's first question",
+    "first_name": _l("the customer's first name (may be empty: use it inside {% if first_name %})"),
+    "purchase": _l("what they bought, as it reads after a verb (“your Walnut keyboard”)"),
+    "several_items": _l("true when the order has more than one item"),
+    "shop_name": _l("the shop's name"),
+    "owner": _l("the name of the person looking after the customer"),
+    "resolution": _l("what was done to fix the problem, in the owner's words (may be empty)"),
+    "link_days": _l("how many days the survey link works"),
+    "first_question": _l("the survey's first question"),
 }
 
 GREETING = N_("Hi{% if first_name %} {{ first_name }}{% endif %},")
@@ -62,7 +65,7 @@ class WordedEmail:
     key: str
     template: str
     variant: str | None
-    title: str
+    title: str  # a lazy translation: the editor shows it in the admin's language
     placeholders: tuple[str, ...]
     defaults: dict[str, str]
 
@@ -76,7 +79,7 @@ def _survey(kind: str, title: str, subject: str, paragraphs: str, placeholders=N
         f"survey.{kind}",
         "survey",
         kind,
-        f"Survey: {title}",
+        title,
         placeholders or SURVEY_PLACEHOLDERS,
         {
             "subject": subject,
@@ -93,7 +96,7 @@ def _reminder(kind: str, title: str, subject: str, paragraphs: str, placeholders
         f"reminder.{kind}",
         "reminder",
         kind,
-        f"Reminder: {title}",
+        title,
         placeholders or SURVEY_PLACEHOLDERS,
         {
             "subject": subject,
@@ -110,7 +113,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
     for email in (
         _survey(
             "purchase",
-            "after a purchase",
+            _l("Survey: after a purchase"),
             N_(
                 "{% if first_name %}{{ first_name }}, how{% else %}How{% endif %} "
                 "{% if several_items %}are{% else %}is{% endif %} {{ purchase }} treating you?"
@@ -123,7 +126,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _survey(
             "fix_check",
-            "did our fix work?",
+            _l("Survey: did our fix work?"),
             N_(
                 "{% if first_name %}{{ first_name }}, is{% else %}Is{% endif %} it fixed for you "
                 "now?"
@@ -136,7 +139,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _survey(
             "relationship_review",
-            "relationship review",
+            _l("Survey: relationship review"),
             N_(
                 "{% if first_name %}{{ first_name }}, are{% else %}Are{% endif %} we still "
                 "exceeding your expectations?"
@@ -149,7 +152,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _survey(
             "manual",
-            "sent by hand",
+            _l("Survey: sent by hand"),
             N_(
                 "{% if first_name %}{{ first_name }}, what{% else %}What{% endif %} is the one "
                 "thing we could be doing better?"
@@ -161,7 +164,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _reminder(
             "purchase",
-            "after a purchase",
+            _l("Reminder: after a purchase"),
             N_(
                 "{% if first_name %}{{ first_name }}, still{% else %}Still{% endif %} a minute for "
                 "{{ purchase }}?"
@@ -173,7 +176,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _reminder(
             "fix_check",
-            "did our fix work?",
+            _l("Reminder: did our fix work?"),
             N_("{% if first_name %}{{ first_name }}, is{% else %}Is{% endif %} it really fixed?"),
             N_(
                 "We only want to be sure the problem you told us about is really gone"
@@ -183,7 +186,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _reminder(
             "relationship_review",
-            "relationship review",
+            _l("Reminder: relationship review"),
             N_(
                 "{% if first_name %}{{ first_name }}, we{% else %}We{% endif %} would still love "
                 "to hear from you"
@@ -195,7 +198,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
         ),
         _reminder(
             "manual",
-            "sent by hand",
+            _l("Reminder: sent by hand"),
             N_(
                 "{% if first_name %}{{ first_name }}, we{% else %}We{% endif %} would still love "
                 "to hear from you"
@@ -209,7 +212,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
             "reply",
             "reply",
             None,
-            "The owner's personal reply (their own words come between greeting and closing)",
+            _l("The owner's personal reply (their own words come between greeting and closing)"),
             OWNER_PLACEHOLDERS,
             {
                 "subject": N_(
@@ -225,7 +228,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
             "case_reassigned_customer",
             "case_reassigned_customer",
             None,
-            "To the customer: who looks after them now",
+            _l("To the customer: who looks after them now"),
             OWNER_PLACEHOLDERS,
             {
                 "subject": N_("{{ owner }} is looking after you now"),
@@ -246,7 +249,7 @@ WORDED_EMAILS: dict[str, WordedEmail] = {
             "goodbye_letter",
             "goodbye_letter",
             None,
-            "The owner's goodbye letter (the letter itself is theirs, greeting included)",
+            _l("The owner's goodbye letter (the letter itself is theirs, greeting included)"),
             OWNER_PLACEHOLDERS,
             {
                 "subject": N_("A personal note from {{ owner }}"),

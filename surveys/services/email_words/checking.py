@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -40,6 +42,16 @@ def sandbox(*, html: bool) -> SandboxedEnvironment:
 # The only parts of Jinja's syntax words may use: text, a placeholder, and if/else with
 # `not`, `and`, `or`. No filters, calls or attributes: a placeholder may stand for a value
 # each recipient fills in later (surveys.mail.personal), which only prints and tests.
+# Why text cannot be stored (surveys.validation.text), as whole sentences in the admin's language.
+_UNSTORABLE = {
+    "must be a single line": _l("This must be a single line."),
+    "must not contain control characters": _l("This must not contain control characters."),
+    "must not contain NUL characters": _l("This must not contain NUL characters."),
+    "must be valid Unicode text (it contains a lone surrogate)": _l(
+        "This must be valid Unicode text (it contains a lone surrogate)."
+    ),
+}
+
 _ALLOWED_NODES = (
     nodes.Template,
     nodes.Output,
@@ -69,8 +81,10 @@ def check_words(email: WordedEmail, words: dict[str, str]) -> dict[str, str]:
         and opens_with_greeting(cleaned.get("paragraphs", ""))
     ):
         errors["paragraphs"] = [
-            "The greeting has its own field above: start the paragraphs with what you want "
-            "to say, or nobody would be greeted twice."
+            _(
+                "The greeting has its own field above: start the paragraphs with what you want "
+                "to say, or nobody would be greeted twice."
+            )
         ]
     if errors:
         raise WordsInvalid(errors)
@@ -79,19 +93,24 @@ def check_words(email: WordedEmail, words: dict[str, str]) -> dict[str, str]:
 
 def _field_problem(email: WordedEmail, field: str, text: str) -> str | None:
     if not text and field in ("subject", "paragraphs"):
-        return "This cannot be empty."
+        return _("This cannot be empty.")
     if len(text) > MAX_LENGTH.get(field, 1000):
-        return f"Keep it to {MAX_LENGTH.get(field, 1000)} characters or fewer."
+        return _("Keep it to %(count)s characters or fewer.", count=MAX_LENGTH.get(field, 1000))
     reason = unstorable_text_reason(text, multiline=field not in ONE_LINE_FIELDS)
     if reason:
-        return f"This {reason}."
+        return str(_UNSTORABLE.get(reason, f"This {reason}."))
     try:
         tree = sandbox(html=False).parse(text)
     except TemplateSyntaxError as exc:
-        return f"The placeholders do not read right (line {exc.lineno}): {exc.message}."
+        # Jinja's own description of the mistake is English: it follows the translated words.
+        return _(
+            "The placeholders do not read right (line %(line)s): %(problem)s.",
+            line=exc.lineno,
+            problem=exc.message,
+        )
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, _ALLOWED_NODES):
-            return (
+            return _(
                 "Only placeholders like {{ first_name }} and {% if first_name %}…{% else %}…"
                 "{% endif %} may be used here."
             )
@@ -99,7 +118,11 @@ def _field_problem(email: WordedEmail, field: str, text: str) -> str | None:
     if unknown:
         allowed = ", ".join("{{ " + name + " }}" for name in email.placeholders)
         named = ", ".join("{{ " + name + " }}" for name in unknown)
-        return f"This email has no placeholder {named}. It knows: {allowed}."
+        return _(
+            "This email has no placeholder %(unknown)s. It knows: %(known)s.",
+            unknown=named,
+            known=allowed,
+        )
     return None
 
 

@@ -82,7 +82,9 @@ def save_words(
         try:
             render_words({field: cleaned[field]}, sample_values(email), html=True)
         except TemplateError as exc:  # the sandbox's refusal, or a value it cannot use
-            raise WordsInvalid({field: [f"These words cannot be filled in: {exc}."]}) from None
+            raise WordsInvalid(
+                {field: [gettext("These words cannot be filled in: %(problem)s.", problem=exc)]}
+            ) from None
     before = words_for(session, email, locale)
     if cleaned == before:
         return False
