@@ -38,6 +38,8 @@ class ChatChannelForm(AppForm):
         validators=[DataRequired(_l("Paste the incoming-webhook URL Slack or Teams gave you."))],
         render_kw={
             "placeholder": "https://hooks.slack.com/services/…",
+            # A URL reads left to right, also on a right-to-left page.
+            "dir": "ltr",
             "autocapitalize": "none",
             "spellcheck": "false",
         },

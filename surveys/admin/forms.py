@@ -94,7 +94,10 @@ class NewUserForm(AppForm):
         _l("Name"), filters=[strip], validators=[DataRequired(_l("Give their name."))]
     )
     email = EmailField(
-        _l("Email"), filters=[strip], validators=[DataRequired(_l("Give their email address."))]
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give their email address."))],
+        render_kw={"dir": "ltr"},
     )
     role = SelectField(
         _l("Role"),
@@ -220,6 +223,8 @@ class WebhookEndpointForm(AppForm):
         validators=[DataRequired(_l("Give the URL we should post to."))],
         render_kw={
             "placeholder": "https://example.com/hooks/heart-to-heart",
+            # A URL reads left to right, also on a right-to-left page.
+            "dir": "ltr",
             "autocapitalize": "none",
             "spellcheck": "false",
         },
