@@ -15,6 +15,7 @@ from tests.pages import page, text_of
 from tests.web import csrf_token, log_in
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SLACK_URL = "https://hooks.slack.com/services/T0AAA/B0BBB/abcdefghijklmnop"
 
 
 @pytest.fixture
@@ -177,6 +178,38 @@ def test_a_french_admin_reads_the_slack_and_teams_page_in_french(admin_reading):
     assert "Un dossier a été ouvert" in channels.text
     assert refused.status_code == 422
     assert "Collez l'URL du webhook entrant" in _read(refused)
+
+
+def test_a_french_admin_adds_pauses_and_deletes_a_channel_in_french(admin_reading, session):
+    client = admin_reading("fr")
+
+    added = _post(
+        client,
+        "/admin/channels",
+        {"kind": "slack", "url": SLACK_URL, "name": "#care", "events": ["case_opened"]},
+        token_from="/admin/channels",
+        follow_redirects=True,
+    )
+    channel = session.query(WebhookEndpoint).one()
+    paused = _post(
+        client,
+        f"/admin/channels/{channel.id}/pause",
+        {},
+        token_from="/admin/channels",
+        follow_redirects=True,
+    )
+    deleted = _post(
+        client,
+        f"/admin/channels/{channel.id}/delete",
+        {},
+        token_from="/admin/channels",
+        follow_redirects=True,
+    )
+
+    assert "Canal Slack #care ajouté. Envoyez-lui un message de test" in _read(added)
+    assert "Publie : les dossiers ouverts." in _read(added)
+    assert "Canal Slack #care mis en pause." in _read(paused)
+    assert "Canal Slack #care supprimé." in _read(deleted)
 
 
 def test_a_french_admin_reads_the_outbox_and_the_audit_log_in_french(admin_reading):

@@ -76,8 +76,9 @@ def create_chat_channel():
     session.commit()
     flash(
         _(
-            "Added the %(channel)s. Send it a test message to see that it arrives.",
-            channel=_channel_label(channel),
+            "Added the %(service)s channel %(name)s. Send it a test message to see that it "
+            "arrives.",
+            **_named(channel),
         )
     )
     return _back_to(channel)
@@ -117,8 +118,10 @@ def resume_chat_channel(channel_id: int):
     return _switch(channel_id, chat.resume_channel, RESUMED)
 
 
-PAUSED = _l("Paused the %(channel)s.")
-RESUMED = _l("Resumed the %(channel)s. What waited goes on the worker's next pass.")
+PAUSED = _l("Paused the %(service)s channel %(name)s.")
+RESUMED = _l(
+    "Resumed the %(service)s channel %(name)s. What waited goes on the worker's next pass."
+)
 
 
 def _switch(channel_id: int, switch, done):
@@ -126,7 +129,7 @@ def _switch(channel_id: int, switch, done):
     channel = _channel_or_404(channel_id)
     switch(session, channel, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(done % {"channel": _channel_label(channel)})
+    flash(done % _named(channel))
     return _back_to(channel)
 
 
@@ -135,30 +138,30 @@ def delete_chat_channel(channel_id: int):
     """Remove the channel; what it has not received is cancelled."""
     session = db.session()
     channel = _channel_or_404(channel_id)
-    named = _channel_label(channel)
+    named = _named(channel)
     cancelled = chat.delete_channel(session, channel, actor=acting_user(), now=clock.now())
     session.commit()
     if cancelled:
         flash(
             ngettext(
-                "Deleted the %(channel)s. %(num)d unsent message was cancelled.",
-                "Deleted the %(channel)s. %(num)d unsent messages were cancelled.",
+                "Deleted the %(service)s channel %(name)s. %(num)d unsent message was cancelled.",
+                "Deleted the %(service)s channel %(name)s. %(num)d unsent messages were cancelled.",
                 cancelled,
-                channel=named,
+                **named,
             )
         )
     else:
-        flash(_("Deleted the %(channel)s.", channel=named))
+        flash(_("Deleted the %(service)s channel %(name)s.", **named))
     return redirect(url_for(".list_chat_channels"))
 
 
-def _channel_label(channel: WebhookEndpoint) -> str:
-    """How a flash names the channel: "Slack channel #care" (the audit log keeps `chat.label`)."""
-    return _(
-        "%(service)s channel %(name)s",
-        service=chat.KINDS.get(channel.kind, channel.kind),
-        name=channel.name or channel.id,
-    )
+def _named(channel: WebhookEndpoint) -> dict[str, str]:
+    """How a flash names the channel, "the Slack channel #care", as the audit log does
+    (`chat.label`), with its parts apart so that each language orders them its own way."""
+    return {
+        "service": chat.KINDS.get(channel.kind, channel.kind),
+        "name": channel.name or str(channel.id),
+    }
 
 
 def _channel_or_404(channel_id: int) -> WebhookEndpoint:
