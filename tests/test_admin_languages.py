@@ -159,6 +159,26 @@ def test_a_french_admin_adds_a_webhook_in_french(admin_reading, session):
     assert "https://example.com/hook est en pause." in _read(paused)
     badge = page(paused.get_data(as_text=True)).one(f"#endpoint-{endpoint.id} .badge-inactive")
     assert text_of(badge) == "en pause"
+    resumed = _post(
+        client,
+        f"/admin/webhooks/{endpoint.id}/resume",
+        {},
+        token_from="/admin/webhooks",
+        follow_redirects=True,
+    )
+    pinged = _post(
+        client,
+        f"/admin/webhooks/{endpoint.id}/ping",
+        {},
+        token_from="/admin/webhooks",
+        follow_redirects=True,
+    )
+    assert "https://example.com/hook a repris." in _read(resumed)
+    assert "est en route : le processus d'envoi l'expédie en quelques secondes." in _read(pinged)
+    delivery = page(pinged.get_data(as_text=True)).one(f"#endpoint-{endpoint.id} table.deliveries")
+    assert "en attente" in text_of(delivery)
+    assert "0 tentative" in text_of(delivery)
+    assert "prochain essai à l'instant" in text_of(delivery)
 
 
 def test_a_french_admin_reads_the_slack_and_teams_page_in_french(admin_reading):
