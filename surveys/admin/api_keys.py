@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -71,7 +72,20 @@ def revoke_api_key(key_id: int):
         abort(404)
     if api_keys.revoke_api_key(session, key, now=clock.now(), actor=acting_user()):
         session.commit()
-        flash(f"Revoked {api_keys.describe(key)}. Requests with it are refused from now on.")
+        flash(
+            _(
+                "Revoked API key “%(name)s” (%(prefix)s…). Requests with it are refused from "
+                "now on.",
+                name=key.name,
+                prefix=key.prefix,
+            )
+        )
     else:
-        flash(f"{api_keys.describe(key)} was already revoked.")
+        flash(
+            _(
+                "API key “%(name)s” (%(prefix)s…) was already revoked.",
+                name=key.name,
+                prefix=key.prefix,
+            )
+        )
     return redirect(url_for(".list_api_keys") + f"#api-key-{key.id}")

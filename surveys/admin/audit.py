@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from surveys.admin.blueprint import bp
@@ -18,13 +20,13 @@ def show_audit_log():
     session = db.session()
     form = AuditFilterForm(formdata=request.args)
     users, keys = audit.recorded_actors(session)
-    form.action.choices = [SelectChoice("", "Every action")] + [
+    form.action.choices = [SelectChoice("", _("Every action"))] + [
         SelectChoice(action) for action in audit.recorded_actions(session)
     ]
     form.actor.choices = (
-        [SelectChoice("", "Everyone")]
+        [SelectChoice("", _("Everyone"))]
         + [SelectChoice(f"user-{u.id}", u.name) for u in users]
-        + [SelectChoice(f"key-{k.id}", f"API key “{k.name}”") for k in keys]
+        + [SelectChoice(f"key-{k.id}", _("API key “%(name)s”", name=k.name)) for k in keys]
     )
     form.validate()
     kind, actor_id = _parse_actor_choice(form.actor.data)
@@ -46,7 +48,7 @@ def show_audit_log():
     return _audit_page(form, page, filters)
 
 
-NOBODY = "Choose someone from the list."
+NOBODY = _l("Choose someone from the list.")
 
 
 def _parse_actor_choice(value: str | None) -> tuple[str | None, int | None]:

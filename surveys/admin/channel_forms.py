@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
 from surveys.forms import AppForm, strip
+from surveys.services.chat_channels.events import (
+    CASE_OPENED,
+    CASE_OVERDUE,
+    CASE_REOPENED,
+    CUSTOMER_REPLIED,
+    FIX_CONFIRMED,
+    NEGATIVE_RESPONSE,
+    WEEKLY_SUMMARY,
+)
 from surveys.services.chat_channels.events import EVENTS as CHAT_EVENTS
 from surveys.services.chat_channels.events import KINDS as CHAT_KINDS
-from surveys.services.chat_channels.events import WEEKLY_SUMMARY
 
 
 class ChatChannelForm(AppForm):
     """A new Slack or Teams channel; the service checks the URL, events and owner (`chat`)."""
 
     kind = SelectField(
-        "Post to",
+        _l("Post to"),
         choices=[SelectChoice(kind, label) for kind, label in CHAT_KINDS.items()],
         default="slack",
         widget=ListWidget(prefix_label=False),
@@ -24,23 +33,25 @@ class ChatChannelForm(AppForm):
         validate_choice=False,
     )
     url = URLField(
-        "Incoming-webhook URL",
+        _l("Incoming-webhook URL"),
         filters=[strip],
-        validators=[DataRequired("Paste the incoming-webhook URL Slack or Teams gave you.")],
+        validators=[DataRequired(_l("Paste the incoming-webhook URL Slack or Teams gave you."))],
         render_kw={
             "placeholder": "https://hooks.slack.com/services/…",
+            # A URL reads left to right, also on a right-to-left page.
+            "dir": "ltr",
             "autocapitalize": "none",
             "spellcheck": "false",
         },
     )
     name = StringField(
-        "Name (optional)",
+        _l("Name (optional)"),
         filters=[strip],
         validators=[Length(max=80)],
         render_kw={"placeholder": "#customer-care"},
     )
     events = SelectMultipleField(
-        "Events",
+        _l("Events"),
         choices=[SelectChoice(event, label) for event, label in CHAT_EVENTS.items()],
         default=[event for event in CHAT_EVENTS if event != WEEKLY_SUMMARY],
         widget=ListWidget(prefix_label=False),
@@ -48,4 +59,22 @@ class ChatChannelForm(AppForm):
         validate_choice=False,
     )
     # "" is everyone's cases; the choices are set by the view (active people).
-    owner_id = SelectField("Cases of", coerce=str, validate_choice=False)
+    owner_id = SelectField(_l("Cases of"), coerce=str, validate_choice=False)
+
+
+# How a channel's card lists what it chose, in the reader's words ("Posts negative answers,
+# cases opened …"); the messages posted to the channel keep the service's own EVENT_NAMES.
+EVENT_NAMES_ON_PAGE = {
+    NEGATIVE_RESPONSE: _l("negative answers"),
+    CASE_OPENED: _l("cases opened"),
+    CASE_OVERDUE: _l("missed deadlines"),
+    CASE_REOPENED: _l("reopened cases"),
+    CUSTOMER_REPLIED: _l("customers' replies"),
+    FIX_CONFIRMED: _l("confirmed fixes"),
+    WEEKLY_SUMMARY: _l("the weekly summary"),
+}
+
+
+def event_list(events: list[str]) -> str:
+    """The events a channel posts, as the card lists them."""
+    return ", ".join(str(EVENT_NAMES_ON_PAGE.get(event, event)) for event in events)

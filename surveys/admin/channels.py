@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from surveys import clock
 from surveys.admin.blueprint import bp
-from surveys.admin.channel_forms import ChatChannelForm
+from surveys.admin.channel_forms import ChatChannelForm, event_list
 from surveys.auth import acting_user
 from surveys.db import db
 from surveys.models import User, WebhookEndpoint
@@ -21,8 +24,8 @@ def _form(*, submitted: bool) -> ChatChannelForm:
     people = db.session().scalars(
         select(User).where(User.active.is_(True)).order_by(User.name, User.id)
     )
-    form.owner_id.choices = [SelectChoice("", "Everyone's cases")] + [
-        SelectChoice(str(person.id), f"{person.name}'s cases") for person in people
+    form.owner_id.choices = [SelectChoice("", _("Everyone's cases"))] + [
+        SelectChoice(str(person.id), _("%(name)s's cases", name=person.name)) for person in people
     ]
     return form
 
@@ -34,7 +37,7 @@ def _channels_page(*, form: ChatChannelForm | None = None, status: int = 200):
         form=form or _form(submitted=False),
         kinds=chat.KINDS,
         event_labels=chat.EVENTS,
-        event_names=chat.EVENT_NAMES,
+        event_list=event_list,
         masked_url=chat.masked_url,
         now=clock.now(),
     ), status
@@ -71,7 +74,13 @@ def create_chat_channel():
         getattr(form, exc.field or "url").errors = [str(exc)]
         return _channels_page(form=form, status=422)
     session.commit()
-    flash(f"Added the {chat.label(channel)}. Send it a test message to see that it arrives.")
+    flash(
+        _(
+            "Added the %(service)s channel %(name)s. Send it a test message to see that it "
+            "arrives.",
+            **_named(channel),
+        )
+    )
     return _back_to(channel)
 
 
@@ -88,8 +97,11 @@ def test_chat_channel(channel_id: int):
         return _back_to(channel)
     session.commit()
     flash(
-        f"Test message {message.id} is on its way: the worker sends it within seconds. "
-        "Reload this page to see how the channel answered."
+        _(
+            "Test message %(id)s is on its way: the worker sends it within seconds. "
+            "Reload this page to see how the channel answered.",
+            id=message.id,
+        )
     )
     return _back_to(channel)
 
@@ -97,25 +109,27 @@ def test_chat_channel(channel_id: int):
 @bp.post("/channels/<int:channel_id>/pause")
 def pause_chat_channel(channel_id: int):
     """Post nothing to the channel until it is resumed."""
-    return _switch(channel_id, chat.pause_channel, "Paused the {label}.")
+    return _switch(channel_id, chat.pause_channel, PAUSED)
 
 
 @bp.post("/channels/<int:channel_id>/resume")
 def resume_chat_channel(channel_id: int):
     """Post to the channel again, starting with what waited."""
-    return _switch(
-        channel_id,
-        chat.resume_channel,
-        "Resumed the {label}. What waited goes on the worker's next pass.",
-    )
+    return _switch(channel_id, chat.resume_channel, RESUMED)
 
 
-def _switch(channel_id: int, switch, done: str):
+PAUSED = _l("Paused the %(service)s channel %(name)s.")
+RESUMED = _l(
+    "Resumed the %(service)s channel %(name)s. What waited goes on the worker's next pass."
+)
+
+
+def _switch(channel_id: int, switch, done):
     session = db.session()
     channel = _channel_or_404(channel_id)
     switch(session, channel, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(done.format(label=chat.label(channel)))
+    flash(done % _named(channel))
     return _back_to(channel)
 
 
@@ -124,18 +138,30 @@ def delete_chat_channel(channel_id: int):
     """Remove the channel; what it has not received is cancelled."""
     session = db.session()
     channel = _channel_or_404(channel_id)
-    named = chat.label(channel)
+    named = _named(channel)
     cancelled = chat.delete_channel(session, channel, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(
-        f"Deleted the {named}."
-        + (
-            f" {cancelled} unsent {'message was' if cancelled == 1 else 'messages were'} cancelled."
-            if cancelled
-            else ""
+    if cancelled:
+        flash(
+            ngettext(
+                "Deleted the %(service)s channel %(name)s. %(num)d unsent message was cancelled.",
+                "Deleted the %(service)s channel %(name)s. %(num)d unsent messages were cancelled.",
+                cancelled,
+                **named,
+            )
         )
-    )
+    else:
+        flash(_("Deleted the %(service)s channel %(name)s.", **named))
     return redirect(url_for(".list_chat_channels"))
+
+
+def _named(channel: WebhookEndpoint) -> dict[str, str]:
+    """How a flash names the channel, "the Slack channel #care", as the audit log does
+    (`chat.label`), with its parts apart so that each language orders them its own way."""
+    return {
+        "service": chat.KINDS.get(channel.kind, channel.kind),
+        "name": channel.name or str(channel.id),
+    }
 
 
 def _channel_or_404(channel_id: int) -> WebhookEndpoint:

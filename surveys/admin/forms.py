@@ -92,29 +92,36 @@ class RoutingTesterForm(AppForm):
 
 
 class NewUserForm(AppForm):
-    name = StringField("Name", filters=[strip], validators=[DataRequired("Give their name.")])
+    name = StringField(
+        _l("Name"), filters=[strip], validators=[DataRequired(_l("Give their name."))]
+    )
     email = EmailField(
-        "Email", filters=[strip], validators=[DataRequired("Give their email address.")]
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give their email address."))],
+        render_kw={"dir": "ltr"},
     )
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            SelectChoice("owner", "Owner: answers the cases they own"),
-            SelectChoice("admin", "Admin: also runs these admin pages"),
+            SelectChoice("owner", _l("Owner: answers the cases they own")),
+            SelectChoice("admin", _l("Admin: also runs these admin pages")),
         ],
     )
     password = PasswordField(
-        "First password",
-        validators=[DataRequired("Give them a first password.")],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters; send it to them privately.",
+        _l("First password"),
+        validators=[DataRequired(_l("Give them a first password."))],
+        description=_l(
+            "At least %(num)d characters; send it to them privately.", num=MIN_PASSWORD_LENGTH
+        ),
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class ResetPasswordForm(AppForm):
     password = PasswordField(
-        "New password",
-        validators=[DataRequired("Type the new password.")],
+        _l("New password"),
+        validators=[DataRequired(_l("Type the new password."))],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -194,18 +201,18 @@ class AuditFilterForm(AppForm):
         csrf = False
 
     # Any value filters: an action or a person no longer in the log simply matches nothing.
-    action = SelectField("Action", validators=[Optional()], validate_choice=False)
-    actor = SelectField("Who", validators=[Optional()], validate_choice=False)
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    actor = SelectField(_l("Who"), validators=[Optional()], validate_choice=False)
 
 
 # --- webhooks out ----------------------------------------------------------------------------
 
 WEBHOOK_EVENT_LABELS = {
-    "response.created": "A customer answered a survey",
-    "case.opened": "A negative answer opened a case",
-    "case.resolved": "An owner resolved a case (the customer is asked whether the fix worked)",
-    "case.closed": "A case closed (the customer confirmed the fix, or did not answer in time)",
-    "case.customer_replied": "A customer answered an email about their case",
+    "response.created": _l("A customer answered a survey"),
+    "case.opened": _l("A negative answer opened a case"),
+    "case.resolved": _l("An owner resolved a case (the customer is asked whether the fix worked)"),
+    "case.closed": _l("A case closed (the customer confirmed the fix, or did not answer in time)"),
+    "case.customer_replied": _l("A customer answered an email about their case"),
 }
 
 
@@ -213,17 +220,19 @@ class WebhookEndpointForm(AppForm):
     """A new endpoint; the service checks the URL and the events (`webhook_endpoints`)."""
 
     url = URLField(
-        "URL",
+        _l("URL"),
         filters=[strip],
-        validators=[DataRequired("Give the URL we should post to.")],
+        validators=[DataRequired(_l("Give the URL we should post to."))],
         render_kw={
             "placeholder": "https://example.com/hooks/heart-to-heart",
+            # A URL reads left to right, also on a right-to-left page.
+            "dir": "ltr",
             "autocapitalize": "none",
             "spellcheck": "false",
         },
     )
     events = SelectMultipleField(
-        "Events",
+        _l("Events"),
         choices=[SelectChoice(event, WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS],
         default=list(WEBHOOK_EVENTS),
         widget=ListWidget(prefix_label=False),
@@ -238,22 +247,22 @@ class WebhookEndpointForm(AppForm):
 
 class NewApiKeyForm(AppForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired("Give the key a name that says who uses it, e.g. “Helpdesk”."),
-            Length(max=100, message="At most 100 characters."),
+            DataRequired(_l("Give the key a name that says who uses it, e.g. “Helpdesk”.")),
+            Length(max=100, message=_l("At most 100 characters.")),
         ],
-        description="Who or what uses it, e.g. “Shopify store” or “Helpdesk”.",
+        description=_l("Who or what uses it, e.g. “Shopify store” or “Helpdesk”."),
     )
     scope = SelectField(
-        "Scope",
+        _l("Scope"),
         choices=[
-            SelectChoice("write", "Write (may also read)"),
-            SelectChoice("read", "Read only"),
+            SelectChoice("write", _l("Write (may also read)")),
+            SelectChoice("read", _l("Read only")),
         ],
         default="write",
-        description="A read key may only GET; anything that changes data answers 403.",
+        description=_l("A read key may only GET; anything that changes data answers 403."),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -33,17 +34,17 @@ def retry_outbox_message(message_id: int):
     return _act(
         message_id,
         outbox_admin.retry_message,
-        "Message {id} is back in the queue; the worker sends it on its next pass.",
+        _l("Message %(id)s is back in the queue; the worker sends it on its next pass."),
     )
 
 
 @bp.post("/outbox/<int:message_id>/cancel")
 def cancel_outbox_message(message_id: int):
     """Cancel a message that has not gone yet."""
-    return _act(message_id, outbox_admin.cancel_message, "Message {id} is cancelled.")
+    return _act(message_id, outbox_admin.cancel_message, _l("Message %(id)s is cancelled."))
 
 
-def _act(message_id: int, action, done: str):
+def _act(message_id: int, action, done):
     # The form carries only its CSRF token, which CSRFProtect checks for every POST.
     session = db.session()
     try:
@@ -55,7 +56,7 @@ def _act(message_id: int, action, done: str):
         flash(str(exc), "error")
         return redirect(_back())
     session.commit()
-    flash(done.format(id=message_id))
+    flash(done % {"id": message_id})
     return redirect(_back())
 
 

@@ -4,6 +4,7 @@ with each person's workload beside them."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_user
 from sqlalchemy import select
 
@@ -76,7 +77,13 @@ def create_user():
         return _users_page(new_form=form, status=422)
     _record_user_change(session, "user.created", user, before=None)
     session.commit()
-    flash(f"{user.name} can now log in as {user.email}. Send them their password privately.")
+    flash(
+        _(
+            "%(name)s can now log in as %(email)s. Send them their password privately.",
+            name=user.name,
+            email=user.email,
+        )
+    )
     return redirect(url_for(".list_users"))
 
 
@@ -107,7 +114,7 @@ def reset_password(user_id: int):
     if user.id == acting_user().id:
         # Their own password: every other session ended, this one carries on.
         login_user(user)
-    flash(f"New password set for {user.name}.")
+    flash(_("New password set for %(name)s.", name=user.name))
     return redirect(url_for(".list_users"))
 
 
@@ -126,7 +133,7 @@ def deactivate_user(user_id: int):
     if before["active"]:
         _record_user_change(session, "user.deactivated", user, before=before)
     session.commit()
-    flash(f"{user.name} can no longer log in.")
+    flash(_("%(name)s can no longer log in.", name=user.name))
     return redirect(url_for(".list_users"))
 
 
@@ -140,7 +147,7 @@ def reactivate_user(user_id: int):
     if not before["active"]:
         _record_user_change(session, "user.reactivated", user, before=before)
     session.commit()
-    flash(f"{user.name} can log in again.")
+    flash(_("%(name)s can log in again.", name=user.name))
     return redirect(url_for(".list_users"))
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from surveys import clock
 from surveys.admin.blueprint import bp
@@ -67,7 +70,7 @@ def pause_webhook_endpoint(endpoint_id: int):
     return _switch_endpoint(
         endpoint_id,
         webhook_endpoints.pause_endpoint,
-        "Paused {url}. Nothing is sent to it until you resume it.",
+        _l("Paused %(url)s. Nothing is sent to it until you resume it."),
     )
 
 
@@ -77,16 +80,16 @@ def resume_webhook_endpoint(endpoint_id: int):
     return _switch_endpoint(
         endpoint_id,
         webhook_endpoints.resume_endpoint,
-        "Resumed {url}. What waited goes on the worker's next pass.",
+        _l("Resumed %(url)s. What waited goes on the worker's next pass."),
     )
 
 
-def _switch_endpoint(endpoint_id: int, switch, done: str):
+def _switch_endpoint(endpoint_id: int, switch, done):
     session = db.session()
     endpoint = _endpoint_or_404(endpoint_id)
     switch(session, endpoint, actor=acting_user(), now=clock.now())
     session.commit()
-    flash(done.format(url=endpoint.url))
+    flash(done % {"url": endpoint.url})
     return _back_to(endpoint)
 
 
@@ -105,8 +108,11 @@ def ping_webhook_endpoint(endpoint_id: int):
         return _back_to(endpoint)
     session.commit()
     flash(
-        f"Ping {message.id} is on its way: the worker sends it within seconds. Reload this "
-        "page to see how the endpoint answered."
+        _(
+            "Ping %(id)s is on its way: the worker sends it within seconds. Reload this "
+            "page to see how the endpoint answered.",
+            id=message.id,
+        )
     )
     return _back_to(endpoint)
 
@@ -133,15 +139,17 @@ def delete_webhook_endpoint(endpoint_id: int):
         session, endpoint, actor=acting_user(), now=clock.now()
     )
     session.commit()
-    flash(
-        f"Deleted {url}."
-        + (
-            f" {cancelled} undelivered "
-            f"{'event was' if cancelled == 1 else 'events were'} cancelled."
-            if cancelled
-            else ""
+    if cancelled:
+        flash(
+            ngettext(
+                "Deleted %(url)s. %(num)d undelivered event was cancelled.",
+                "Deleted %(url)s. %(num)d undelivered events were cancelled.",
+                cancelled,
+                url=url,
+            )
         )
-    )
+    else:
+        flash(_("Deleted %(url)s.", url=url))
     return redirect(url_for(".list_webhook_endpoints"))
 
 

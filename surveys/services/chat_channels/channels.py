@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ def is_chat(endpoint: WebhookEndpoint) -> bool:
 
 def clean_kind(kind: str | None) -> str:
     if kind not in KINDS:
-        raise WebhookEndpointError("Choose Slack or Microsoft Teams.", "kind")
+        raise WebhookEndpointError(_("Choose Slack or Microsoft Teams."), "kind")
     return kind
 
 
@@ -74,19 +75,29 @@ def clean_url(kind: str, url: str | None, *, any_host: bool = False) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() != "https":
-        raise WebhookEndpointError(f"{KINDS[kind]} webhook URLs start with https://.", "url")
+        raise WebhookEndpointError(
+            _("%(service)s webhook URLs start with https://.", service=KINDS[kind]), "url"
+        )
     if not any(
         host.endswith(allowed) if allowed.startswith(".") else host == allowed
         for allowed in HOSTS[kind]
     ):
         raise WebhookEndpointError(
-            f"That is not a {KINDS[kind]} incoming-webhook URL: paste the one "
-            f"{KINDS[kind]} gave you, like {EXAMPLES[kind]}.",
+            _(
+                "That is not a %(service)s incoming-webhook URL: paste the one %(service)s gave "
+                "you, like %(example)s.",
+                service=KINDS[kind],
+                example=EXAMPLES[kind],
+            ),
             "url",
         )
     if kind == SLACK and not parts.path.startswith(("/services/", "/triggers/", "/workflows/")):
         raise WebhookEndpointError(
-            f"Slack webhook URLs look like {EXAMPLES[SLACK]}: paste the whole URL.", "url"
+            _(
+                "Slack webhook URLs look like %(example)s: paste the whole URL.",
+                example=EXAMPLES[SLACK],
+            ),
+            "url",
         )
     return url
 
@@ -96,16 +107,20 @@ def clean_events(events: list[str] | None) -> list[str]:
     chosen = set(events or ())
     unknown = chosen - set(EVENTS)
     if unknown:
-        raise WebhookEndpointError(f"We do not post {', '.join(sorted(unknown))}.", "events")
+        raise WebhookEndpointError(
+            _("We do not post %(events)s.", events=", ".join(sorted(unknown))), "events"
+        )
     if not chosen:
-        raise WebhookEndpointError("Choose at least one event.", "events")
+        raise WebhookEndpointError(_("Choose at least one event."), "events")
     return [event for event in EVENTS if event in chosen]
 
 
 def clean_name(name: str | None) -> str | None:
     name = " ".join((name or "").split())
     if len(name) > MAX_NAME:
-        raise WebhookEndpointError(f"Keep the name under {MAX_NAME} characters.", "name")
+        raise WebhookEndpointError(
+            _("Keep the name under %(num)d characters.", num=MAX_NAME), "name"
+        )
     return name or None
 
 
@@ -120,7 +135,7 @@ def clean_owner(session: Session, owner_id: str | int | None) -> User | None:
         else None
     )
     if owner is None or not owner.active:
-        raise WebhookEndpointError("Choose someone who can own cases, or everyone.", "owner_id")
+        raise WebhookEndpointError(_("Choose someone who can own cases, or everyone."), "owner_id")
     return owner
 
 
@@ -285,7 +300,7 @@ def send_test_message(
 ) -> OutboxMessage:
     """Queue a test message to the channel, to see that it arrives and how it looks."""
     if not channel.active:
-        raise WebhookEndpointError("This channel is paused: resume it to send a test message.")
+        raise WebhookEndpointError(_("This channel is paused: resume it to send a test message."))
     owner = channel.owner.name if channel.owner is not None else "everyone"
     note = ChatNote(
         headline="Heart to Heart will post here. This is a test message.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveys.models import OutboxMessage, WebhookEndpoint
@@ -26,13 +27,13 @@ CUSTOMER_REPLIED = "customer_replied"
 FIX_CONFIRMED = "fix_confirmed"
 WEEKLY_SUMMARY = "weekly_summary"
 EVENTS = {
-    NEGATIVE_RESPONSE: "A customer gave a negative answer",
-    CASE_OPENED: "A case opened",
-    CASE_OVERDUE: "A case missed its deadline",
-    CASE_REOPENED: "A case reopened",
-    CUSTOMER_REPLIED: "A customer replied on their case",
-    FIX_CONFIRMED: "A customer confirmed the fix worked",
-    WEEKLY_SUMMARY: "The weekly summary (Monday morning)",
+    NEGATIVE_RESPONSE: _l("A customer gave a negative answer"),
+    CASE_OPENED: _l("A case opened"),
+    CASE_OVERDUE: _l("A case missed its deadline"),
+    CASE_REOPENED: _l("A case reopened"),
+    CUSTOMER_REPLIED: _l("A customer replied on their case"),
+    FIX_CONFIRMED: _l("A customer confirmed the fix worked"),
+    WEEKLY_SUMMARY: _l("The weekly summary (Monday morning)"),
 }
 # How a channel's card lists what it chose: "Posts negative answers, cases opened …".
 EVENT_NAMES = {

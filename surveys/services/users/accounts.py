@@ -6,6 +6,8 @@ import functools
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,7 +41,9 @@ def normalise_email(email: str) -> str:
     try:
         result = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise UserError(f"“{email}” is not a valid email address: {exc}") from None
+        raise UserError(
+            _("“%(email)s” is not a valid email address: %(reason)s", email=email, reason=exc)
+        ) from None
     return result.normalized.lower()
 
 
@@ -59,14 +63,14 @@ def create_user(
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
-        raise UserError("Give the person's name.")
+        raise UserError(_("Give the person's name."))
     if len(name) > MAX_NAME_LENGTH:
-        raise UserError(f"The name is longer than {MAX_NAME_LENGTH} characters.")
+        raise UserError(_("The name is longer than %(num)d characters.", num=MAX_NAME_LENGTH))
     if role not in ROLES:
-        raise UserError(f"The role must be “admin” or “owner”, not “{role or ''}”.")
+        raise UserError(_("The role must be “admin” or “owner”, not “%(role)s”.", role=role or ""))
     _check_password(password)
     if find_user_by_email(session, email) is not None:
-        raise UserError(f"There is already a user with the email {email}.")
+        raise UserError(_("There is already a user with the email %(email)s.", email=email))
     user = User(
         email=email, name=name, role=role, password_hash=hash_password(password), active=True
     )
@@ -76,7 +80,9 @@ def create_user(
         with session.begin_nested():
             session.add(user)
     except IntegrityError:
-        raise UserError(f"There is already a user with the email {email}.") from None
+        raise UserError(
+            _("There is already a user with the email %(email)s.", email=email)
+        ) from None
     assign_waiting_cases(session, now)
     return user
 
@@ -122,7 +128,9 @@ def set_own_language(session: Session, user: User, language: str | None) -> None
 
 def _check_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise UserError(
+            _("The password must be at least %(num)d characters long.", num=MIN_PASSWORD_LENGTH)
+        )
 
 
 def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
@@ -138,17 +146,24 @@ def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
             Case.owner_id == user.id, Case.status != CaseStatus.CLOSED
         )
     )
-    if unfinished == 1:
-        raise UserError(
-            f"{user.name} still owns 1 case that is not closed. Reassign it to someone else first."
-        )
     if unfinished:
         raise UserError(
-            f"{user.name} still owns {unfinished} cases that are not closed. "
-            "Reassign them to someone else first."
+            ngettext(
+                "%(name)s still owns %(num)d case that is not closed. Reassign it to someone "
+                "else first.",
+                "%(name)s still owns %(num)d cases that are not closed. Reassign them to someone "
+                "else first.",
+                unfinished,
+                name=user.name,
+            )
         )
     if user.is_admin and _active_admin_count(session) <= 1:
-        raise UserError(f"{user.name} is the only active admin; make someone else an admin first.")
+        raise UserError(
+            _(
+                "%(name)s is the only active admin; make someone else an admin first.",
+                name=user.name,
+            )
+        )
     user.active = False
     end_sessions(session, user)
 

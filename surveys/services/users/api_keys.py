@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -62,11 +63,11 @@ def create_api_key(
     """Create a key; returns the row and the raw key, which exists only in this moment."""
     name = (name or "").strip()
     if not name:
-        raise ApiKeyError("Give the API key a name that says who uses it, e.g. “Helpdesk”.")
+        raise ApiKeyError(_("Give the API key a name that says who uses it, e.g. “Helpdesk”."))
     if len(name) > MAX_NAME_LENGTH:
-        raise ApiKeyError(f"The name is longer than {MAX_NAME_LENGTH} characters.")
+        raise ApiKeyError(_("The name is longer than %(num)d characters.", num=MAX_NAME_LENGTH))
     if scope not in API_KEY_SCOPES:
-        raise ApiKeyError(f"The scope must be “read” or “write”, not “{scope}”.")
+        raise ApiKeyError(_("The scope must be “read” or “write”, not “%(scope)s”.", scope=scope))
     raw = new_api_key_value()
     key = ApiKey(
         name=name,

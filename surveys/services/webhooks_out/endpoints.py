@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -47,29 +48,34 @@ def clean_url(url: str | None) -> str:
     """The URL as stored: absolute http(s) with a host; else WebhookEndpointError."""
     url = (url or "").strip()
     if not url:
-        raise WebhookEndpointError("Give the URL we should post to.", "url")
+        raise WebhookEndpointError(_("Give the URL we should post to."), "url")
     if len(url) > MAX_URL_LENGTH:
-        raise WebhookEndpointError(f"Keep the URL under {MAX_URL_LENGTH} characters.", "url")
+        raise WebhookEndpointError(
+            _("Keep the URL under %(num)d characters.", num=MAX_URL_LENGTH), "url"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
-        raise WebhookEndpointError("That is not a URL we can post to.", "url") from None
+        raise WebhookEndpointError(_("That is not a URL we can post to."), "url") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise WebhookEndpointError(
-            "Give an absolute http:// or https:// URL, like https://example.com/hooks/h2h.", "url"
+            _("Give an absolute http:// or https:// URL, like https://example.com/hooks/h2h."),
+            "url",
         )
     if any(character.isspace() for character in url):
-        raise WebhookEndpointError("A URL cannot contain spaces.", "url")
+        raise WebhookEndpointError(_("A URL cannot contain spaces."), "url")
     if parts.username is not None or parts.password is not None:
         # Deliveries are signed; a password in the URL would only end up in logs.
         raise WebhookEndpointError(
-            "Leave the user name and password out of the URL: every delivery is signed, so "
-            "your receiver can check that it came from us.",
+            _(
+                "Leave the user name and password out of the URL: every delivery is signed, so "
+                "your receiver can check that it came from us."
+            ),
             "url",
         )
     if parts.fragment:
-        raise WebhookEndpointError("Leave out the #fragment: it is never sent.", "url")
+        raise WebhookEndpointError(_("Leave out the #fragment: it is never sent."), "url")
     return url
 
 
@@ -78,9 +84,11 @@ def clean_events(events: list[str] | None) -> list[str]:
     chosen = set(events or ())
     unknown = chosen - set(EVENTS)
     if unknown:
-        raise WebhookEndpointError(f"We do not send {', '.join(sorted(unknown))}.", "events")
+        raise WebhookEndpointError(
+            _("We do not send %(events)s.", events=", ".join(sorted(unknown))), "events"
+        )
     if not chosen:
-        raise WebhookEndpointError("Choose at least one event.", "events")
+        raise WebhookEndpointError(_("Choose at least one event."), "events")
     return [event for event in EVENTS if event in chosen]
 
 
@@ -221,7 +229,7 @@ def send_ping(
 ) -> OutboxMessage:
     """Queue a `ping` to the endpoint, to see that it answers and checks the signature."""
     if not endpoint.active:
-        raise WebhookEndpointError("This endpoint is paused: resume it to ping it.")
+        raise WebhookEndpointError(_("This endpoint is paused: resume it to ping it."))
     payload = event_payload(
         PING,
         {
