@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, pgettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -206,8 +206,8 @@ def touches_chart(session: Session, filters: InsightFilters) -> Chart:
         ),
         x_labels=[period for period, _tally in trend],
         series={
-            _("Positive"): [tally.positive for _p, tally in trend],
-            _("Negative"): [tally.negative for _p, tally in trend],
+            pgettext("touches", "Positive"): [tally.positive for _p, tally in trend],
+            pgettext("touches", "Negative"): [tally.negative for _p, tally in trend],
         },
         unit="",
         colors=(GOOD, BAD),
