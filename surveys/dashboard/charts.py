@@ -35,6 +35,8 @@ STYLE = dict(
     label_font_size=22,
     major_label_font_size=22,
     legend_font_size=22,
+    # Small enough for "Keine Antworten in diesem Zeitraum" to fit the chart's width.
+    no_data_font_size=28,
 )
 
 
