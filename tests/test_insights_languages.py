@@ -229,6 +229,11 @@ def test_a_date_coming_up_reaches_a_spanish_owner_in_spanish(
             "del lunes 16 al domingo 22 de noviembre (hora de UTC).",
         ),
         (
+            "ar",
+            "الأسبوع الماضي مع عملائك: لا إجابات من 0 إلى 10، لا ردود",
+            "من الاثنين 16 إلى الأحد 22 نوفمبر (بتوقيت UTC).",
+        ),
+        (
             None,
             "Last week with your customers: no 0–10 answers, 0 responses",
             "Monday 16 to Sunday 22 November (UTC time).",
@@ -249,3 +254,5 @@ def test_the_weekly_digest_comes_in_the_owners_language(
     [digest] = mails_of(fake_sendgrid, "weekly_digest", "lucia@shop.example")
     assert digest.subject == subject
     assert period in digest.text
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'dir="{direction}"' in digest.html
