@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from surveys import clock
@@ -41,16 +43,32 @@ def _moment(text: str, field: str, *, end: bool) -> datetime:
             return datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BadFilter(f"“{field}” must be a date like 2026-11-30.") from None
+        raise BadFilter(_("“%(field)s” must be a date like 2026-11-30.", field=field)) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _text(args: Mapping[str, str], name: str, label: str) -> str | None:
+# What each text field is called in its errors, by its name in the query string.
+_TEXT_FIELDS = {
+    "category": _l("category"),
+    "set": _l("question set"),
+    "property": _l("property name"),
+    "property_value": _l("property value"),
+    "theme": _l("theme"),
+    "q": _l("search"),
+}
+
+
+def _text(args: Mapping[str, str], name: str) -> str | None:
     value = (args.get(name) or "").strip()
+    label = _TEXT_FIELDS[name]
     if len(value) > MAX_TEXT:
-        raise BadFilter(f"The {label} is too long (at most {MAX_TEXT} characters).")
+        raise BadFilter(
+            _("The %(field)s is too long (at most %(max)d characters).", field=label, max=MAX_TEXT)
+        )
     if any(ord(char) < 32 for char in value):
-        raise BadFilter(f"The {label} holds characters that cannot be searched for.")
+        raise BadFilter(
+            _("The %(field)s holds characters that cannot be searched for.", field=label)
+        )
     return value or None
 
 
@@ -59,7 +77,7 @@ def _group(args: Mapping[str, str]) -> str | None:
     if not value:
         return None
     if value not in NET_SCORE_GROUPS:
-        raise BadFilter("“group” must be promoter, passive or detractor, or left out.")
+        raise BadFilter(_("“group” must be promoter, passive or detractor, or left out."))
     return value
 
 
@@ -69,7 +87,7 @@ def _flag(args: Mapping[str, str], name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise BadFilter(f"“{name}” must be 1 or left out.")
+    raise BadFilter(_("“%(field)s” must be 1 or left out.", field=name))
 
 
 def read_filters(args: Mapping[str, str], *, now: datetime, owner_id: int | None) -> InsightFilters:
@@ -83,19 +101,19 @@ def read_filters(args: Mapping[str, str], *, now: datetime, owner_id: int | None
         else end - timedelta(days=DEFAULT_RANGE_DAYS)
     )
     if start >= end:
-        raise BadFilter("“from” must come before “to”.")
+        raise BadFilter(_("“from” must come before “to”."))
     if owner_id is None and (args.get("owner") or "").strip():
         owner_id = database_id(args.get("owner", "").strip())
         if owner_id is None:
-            raise BadFilter("“owner” must be one of the owners listed.")
+            raise BadFilter(_("“owner” must be one of the owners listed."))
     return InsightFilters(
         start=start,
         end=end,
-        category=_text(args, "category", "category"),
+        category=_text(args, "category"),
         owner_id=owner_id,
-        question_set_key=_text(args, "set", "question set"),
-        property_name=_text(args, "property", "property name"),
-        property_value=_text(args, "property_value", "property value"),
+        question_set_key=_text(args, "set"),
+        property_name=_text(args, "property"),
+        property_value=_text(args, "property_value"),
     )
 
 
@@ -103,26 +121,26 @@ def read_feed_query(
     args: Mapping[str, str], *, now: datetime, owner_id: int | None = None
 ) -> FeedQuery:
     filters = read_filters(args, now=now, owner_id=owner_id)
-    theme_text = _text(args, "theme", "theme")
+    theme_text = _text(args, "theme")
     theme = None
     if theme_text is not None:
         theme = themes.theme_key(theme_text)
         if theme is None:
             raise BadFilter(
-                "A theme is one to three words that are not all common words like “the”."
+                _("A theme is one to three words that are not all common words like “the”.")
             )
     before = None
     if (args.get("before") or "").strip():
         before = database_id(args["before"].strip())
         if before is None:
-            raise BadFilter("“before” must be the number of a response.")
+            raise BadFilter(_("“before” must be the number of a response."))
     return FeedQuery(
         filters=filters,
         negative=_flag(args, "negative"),
         with_comment=_flag(args, "comment"),
         theme=theme,
         group=_group(args),
-        search=_text(args, "q", "search"),
+        search=_text(args, "q"),
         before=before,
     )
 

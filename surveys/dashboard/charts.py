@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import format_decimal, pgettext
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from surveys.services.customers.touchpoints import AIM
@@ -33,6 +35,8 @@ STYLE = dict(
     label_font_size=22,
     major_label_font_size=22,
     legend_font_size=22,
+    # Small enough for "Keine Antworten in diesem Zeitraum" to fit the chart's width.
+    no_data_font_size=28,
 )
 
 
@@ -44,7 +48,7 @@ class Chart:
     description: str
     x_labels: list[str]
     series: dict[str, list[float | None]]
-    unit: str  # "%" or " points" or ""
+    unit: str  # "%" or "points" or ""
     stacked: bool = False
     range_: tuple[float, float] | None = None
     colors: tuple[str, ...] = (GOOD, NEUTRAL, BAD)
@@ -65,53 +69,69 @@ class Chart:
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
-    return f"{value:.0f}{unit}" if unit else f"{value:g}"
+    if unit == "%":
+        return f"{format_decimal(round(value))}%"
+    if unit == "points":
+        return _("%(points)s points", points=format_decimal(round(value)))
+    return format_decimal(value)
 
 
 def _pct(part: int, whole: int) -> float | None:
     return 100 * part / whole if whole else None
 
 
-def _period_word(filters: InsightFilters) -> str:
-    return "week" if grain(filters) == "week" else "month"
+def _weekly(filters: InsightFilters) -> bool:
+    return grain(filters) == "week"
 
 
 def _latest(chart_values: list[float | None], unit: str) -> str:
     known = [value for value in chart_values if value is not None]
-    return _number(known[-1], unit) if known else "no answers"
+    return _number(known[-1], unit) if known else _("no answers")
 
 
 def net_score_chart(session: Session, filters: InsightFilters) -> Chart:
     trend = scores.net_score_trend(session, filters)
     values = [score.score for _period, score in trend]
+    latest = _latest(values, "points")
     return Chart(
         name="net-score",
-        title="Net score by " + _period_word(filters),
+        title=_("Net score by week") if _weekly(filters) else _("Net score by month"),
         description=(
-            f"Net recommendation score (promoters minus detractors, -100 to 100) for each "
-            f"{_period_word(filters)} with answers; the latest is {_latest(values, ' points')}."
+            _(
+                "Net recommendation score (promoters minus detractors, -100 to 100) for each "
+                "week with answers; the latest is %(latest)s.",
+                latest=latest,
+            )
+            if _weekly(filters)
+            else _(
+                "Net recommendation score (promoters minus detractors, -100 to 100) for each "
+                "month with answers; the latest is %(latest)s.",
+                latest=latest,
+            )
         ),
         x_labels=[period for period, _score in trend],
-        series={"Net score": values},
-        unit=" points",
+        series={_("Net score"): values},
+        unit="points",
         range_=(-100, 100),
         colors=(LINE,),
     )
 
 
-def _choice_chart(session, filters, key, name, title, labels) -> Chart:
+def _choice_chart(session, filters, key, name, titles, labels) -> Chart:
+    """`titles`: the chart's title by week and by month."""
     trend = scores.choice_trend(session, filters, key)
     series = {
         labels[choice]: [_pct(counts[choice], sum(counts.values())) for _p, counts in trend]
         for choice in scores.CHOICES[key]
     }
+    answers = ", ".join(series)
     return Chart(
         name=name,
-        title=title + " by " + _period_word(filters),
+        title=titles[0] if _weekly(filters) else titles[1],
         description=(
-            f"Share of each answer per {_period_word(filters)}, in percent: "
-            + ", ".join(series)
-            + "."
+            _("Share of each answer per week, in percent: %(answers)s.", answers=answers)
+            if _weekly(filters)
+            else _("Share of each answer per month, in percent: %(answers)s.", answers=answers)
         ),
         x_labels=[period for period, _counts in trend],
         series=series,
@@ -122,29 +142,41 @@ def _choice_chart(session, filters, key, name, title, labels) -> Chart:
 
 
 def expectations_chart(session: Session, filters: InsightFilters) -> Chart:
-    labels = {"exceeding": "Exceeding", "meeting": "Meeting", "short": "Falling short"}
-    return _choice_chart(session, filters, "expectations", "expectations", "Expectations", labels)
+    labels = {"exceeding": _("Exceeding"), "meeting": _("Meeting"), "short": _("Falling short")}
+    titles = (_("Expectations by week"), _("Expectations by month"))
+    return _choice_chart(session, filters, "expectations", "expectations", titles, labels)
 
 
 def time_money_chart(session: Session, filters: InsightFilters) -> Chart:
-    labels = {"yes": "Yes", "somewhat": "Somewhat", "no": "No"}
-    return _choice_chart(
-        session, filters, "time_money", "time-money", "Worth the time and money", labels
-    )
+    labels = {"yes": _("Yes"), "somewhat": _("Somewhat"), "no": _("No")}
+    titles = (_("Worth the time and money by week"), _("Worth the time and money by month"))
+    return _choice_chart(session, filters, "time_money", "time-money", titles, labels)
 
 
 def negative_chart(session: Session, filters: InsightFilters) -> Chart:
     trend = scores.negative_trend(session, filters)
     values = [_pct(rate.part, rate.whole) for _period, rate in trend]
+    latest = _latest(values, "%")
     return Chart(
         name="negative",
-        title="Negative responses by " + _period_word(filters),
+        title=(
+            _("Negative responses by week")
+            if _weekly(filters)
+            else _("Negative responses by month")
+        ),
         description=(
-            f"Share of responses that were negative, per {_period_word(filters)}; the latest is "
-            f"{_latest(values, '%')}."
+            _(
+                "Share of responses that were negative, per week; the latest is %(latest)s.",
+                latest=latest,
+            )
+            if _weekly(filters)
+            else _(
+                "Share of responses that were negative, per month; the latest is %(latest)s.",
+                latest=latest,
+            )
         ),
         x_labels=[period for period, _rate in trend],
-        series={"Negative": values},
+        series={_("Negative"): values},
         unit="%",
         range_=(0, 100),
         colors=(BAD,),
@@ -153,17 +185,31 @@ def negative_chart(session: Session, filters: InsightFilters) -> Chart:
 
 def touches_chart(session: Session, filters: InsightFilters) -> Chart:
     trend = touches.touch_trend(session, filters)
+    aim = format_decimal(AIM)
     return Chart(
         name="touches",
-        title="Positive and negative touches by " + _period_word(filters),
+        title=(
+            _("Positive and negative touches by week")
+            if _weekly(filters)
+            else _("Positive and negative touches by month")
+        ),
         description=(
-            f"Positive and negative touch points per {_period_word(filters)}; the aim is {AIM} "
-            "positive touches for each negative one."
+            _(
+                "Positive and negative touch points per week; the aim is %(aim)s positive "
+                "touches for each negative one.",
+                aim=aim,
+            )
+            if _weekly(filters)
+            else _(
+                "Positive and negative touch points per month; the aim is %(aim)s positive "
+                "touches for each negative one.",
+                aim=aim,
+            )
         ),
         x_labels=[period for period, _tally in trend],
         series={
-            "Positive": [tally.positive for _p, tally in trend],
-            "Negative": [tally.negative for _p, tally in trend],
+            pgettext("touches", "Positive"): [tally.positive for _p, tally in trend],
+            pgettext("touches", "Negative"): [tally.negative for _p, tally in trend],
         },
         unit="",
         colors=(GOOD, BAD),
@@ -200,7 +246,7 @@ def render_svg(chart: Chart) -> str:
         show_y_guides=True,
         range=chart.range_,
         print_values=False,
-        no_data_text="No answers in this range",
+        no_data_text=_("No answers in this range"),
         width=800,
         height=450,
         value_formatter=lambda value: _number(value, chart.unit),

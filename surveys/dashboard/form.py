@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,25 +64,27 @@ def read_filters(
     start_day = _read_date(values["from"]) if values["from"] else None
     end_day = _read_date(values["to"]) if values["to"] else None
     if values["from"] and start_day is None:
-        errors["from"] = "Give the first day as a date, YYYY-MM-DD, from 2000 on."
+        errors["from"] = _("Give the first day as a date, YYYY-MM-DD, from 2000 on.")
     if values["to"] and end_day is None:
-        errors["to"] = "Give the last day as a date, YYYY-MM-DD, from 2000 on."
+        errors["to"] = _("Give the last day as a date, YYYY-MM-DD, from 2000 on.")
     if start_day and end_day and start_day > end_day:
-        errors["to"] = "The last day comes before the first day."
+        errors["to"] = _("The last day comes before the first day.")
     elif start_day and end_day and end_day - start_day > LONGEST_RANGE:
-        errors["to"] = "Choose at most ten years."
+        errors["to"] = _("Choose at most ten years.")
 
     category = values["category"] or None
     if category is not None:
         reason = unstorable_text_reason(category, multiline=False)
         if reason or len(category) > MAX_CATEGORY:
-            errors["category"] = f"A category is one line of at most {MAX_CATEGORY} characters."
+            errors["category"] = _(
+                "A category is one line of at most %(max)d characters.", max=MAX_CATEGORY
+            )
 
     owner_id = own_id
     if own_id is None and values["owner"]:
         owner_id = database_id(values["owner"])
         if owner_id is None or session.get(User, owner_id) is None:
-            errors["owner"] = "Choose an owner from the list."
+            errors["owner"] = _("Choose an owner from the list.")
     if own_id is not None:
         values["owner"] = ""
 
@@ -92,7 +95,7 @@ def read_filters(
         len(set_key) > MAX_SET_KEY
         or session.scalar(select(QuestionSet.id).where(QuestionSet.key == set_key)) is None
     ):
-        errors["question_set"] = "Choose a question set from the list."
+        errors["question_set"] = _("Choose a question set from the list.")
 
     if errors:
         return FilterChoice(values, None, errors)
@@ -121,19 +124,19 @@ def _read_property(values: dict[str, str], errors: dict[str, str]) -> tuple[str 
     if name is not None and (
         unstorable_text_reason(name, multiline=False) or len(name) > MAX_PROPERTY_NAME
     ):
-        errors["property"] = (
-            f"A property name is one line of at most {MAX_PROPERTY_NAME} characters."
+        errors["property"] = _(
+            "A property name is one line of at most %(max)d characters.", max=MAX_PROPERTY_NAME
         )
     elif name is None and value is not None:
-        errors["property"] = "Give the property's name too."
+        errors["property"] = _("Give the property's name too.")
     if value is not None and (
         unstorable_text_reason(value, multiline=False) or len(value) > MAX_PROPERTY_VALUE
     ):
-        errors["property_value"] = (
-            f"A value is one line of at most {MAX_PROPERTY_VALUE} characters."
+        errors["property_value"] = _(
+            "A value is one line of at most %(max)d characters.", max=MAX_PROPERTY_VALUE
         )
     elif name is not None and value is None:
-        errors["property_value"] = "Give the value the property must have."
+        errors["property_value"] = _("Give the value the property must have.")
     return name, value
 
 

@@ -8,6 +8,9 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Response, abort, make_response
+from flask_babel import format_decimal, format_percent, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,14 +33,47 @@ CHART_POLICY = (
 )
 
 
+# Each figure by its name (the page's `data-figure`, the same in every language) and the words
+# its reader sees under it.
+FIGURE_LABELS = {
+    "surveys sent": _l("surveys sent"),
+    "response rate": _l("response rate"),
+    "opened": _l("opened"),
+    "clicked": _l("clicked"),
+    "unsubscribed": _l("unsubscribed"),
+    "bounced": _l("bounced"),
+    "net score": _l("net score"),
+    "promoters (9–10)": _l("promoters (9–10)"),
+    "passives (7–8)": _l("passives (7–8)"),
+    "detractors (0–6)": _l("detractors (0–6)"),
+    "negative responses": _l("negative responses"),
+    "review link followed": _l("review link followed"),
+    "waiting for an owner now": _l("waiting for an owner now"),
+    "cases opened": _l("cases opened"),
+    "acknowledged in (median)": _l("acknowledged in (median)"),
+    "acknowledged in (90% within)": _l("acknowledged in (90% within)"),
+    "resolved in (median)": _l("resolved in (median)"),
+    "resolved in (90% within)": _l("resolved in (90% within)"),
+    "escalated": _l("escalated"),
+    "fix worked": _l("fix worked"),
+    "reopened": _l("reopened"),
+    "positive per negative": _l("positive per negative"),
+    "neglected customers now": _l("neglected customers now"),
+}
+
+
 @dataclass(frozen=True)
 class Figure:
-    label: str
+    name: str  # a key of FIGURE_LABELS
     value: str
     previous: str
     href: str | None = None
     note: str | None = None
     alert: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(FIGURE_LABELS[self.name])
 
 
 @dataclass(frozen=True)
@@ -63,7 +99,11 @@ class Links:
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{round(100 * value)}%"
+    return "–" if value is None else format_percent(round(100 * value) / 100)
+
+
+def count(value: int) -> str:
+    return format_decimal(value)
 
 
 def points(value: float | None) -> str:
@@ -76,7 +116,9 @@ def points(value: float | None) -> str:
 def hours(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
+    if value < 48:
+        return _("%(hours)s h", hours=format_decimal(value, "0.0"))
+    return _("%(days)s days", days=format_decimal(value / 24, "0.0"))
 
 
 def figures(
@@ -97,28 +139,96 @@ def figures(
         review_link_clicks(session, filters),
         review_link_clicks(session, before),
     )
-    sections = {
-        "Surveys and mail": [
-            Figure("surveys sent", str(mail.sent), str(mail_before.sent)),
+    closing_the_loop = [
+        Figure("cases opened", count(cases.opened), count(cases_before.opened), links.cases()),
+        _timing_figure("acknowledged in (median)", cases.acknowledge, cases_before.acknowledge),
+        Figure(
+            "acknowledged in (90% within)",
+            hours(cases.acknowledge.p90_hours),
+            hours(cases_before.acknowledge.p90_hours),
+            note=_("target %(time)s", time=hours(cases.acknowledge.target_hours)),
+            alert=_late(cases.acknowledge.p90_hours, cases.acknowledge.target_hours),
+        ),
+        _timing_figure("resolved in (median)", cases.resolve, cases_before.resolve),
+        Figure(
+            "resolved in (90% within)",
+            hours(cases.resolve.p90_hours),
+            hours(cases_before.resolve.p90_hours),
+            note=_("target %(time)s", time=hours(cases.resolve.target_hours)),
+            alert=_late(cases.resolve.p90_hours, cases.resolve.target_hours),
+        ),
+        Figure(
+            "escalated",
+            count(cases.escalated),
+            count(cases_before.escalated),
+            links.cases(),
+            alert=cases.escalated > 0,
+        ),
+        Figure(
+            "fix worked",
+            pct(cases.fix_worked_rate),
+            pct(cases_before.fix_worked_rate),
+            links.cases("closed"),
+            _(
+                "%(confirmed)s confirmed, %(reopened)s reopened",
+                confirmed=count(cases.fix_confirmed),
+                reopened=count(cases.reopened),
+            ),
+        ),
+        Figure(
+            "reopened",
+            pct(cases.reopen_rate),
+            pct(cases_before.reopen_rate),
+            links.cases(),
+            _("of %(count)s resolved", count=count(cases.ever_resolved)),
+        ),
+    ]
+    if cases.waiting_for_owner is not None:
+        closing_the_loop.insert(
+            0,
+            Figure(
+                "waiting for an owner now",
+                count(cases.waiting_for_owner),
+                "–",
+                links.cases(),
+                alert=cases.waiting_for_owner > 0,
+            ),
+        )
+    # Titles in the reader's language: the template shows the keys.
+    return {
+        _("Surveys and mail"): [
+            Figure("surveys sent", count(mail.sent), count(mail_before.sent)),
             Figure(
                 "response rate",
                 pct(mail.response_rate),
                 pct(mail_before.response_rate),
                 links.responses(),
-                f"{mail.answered} answered",
+                ngettext(
+                    "%(count)s answered",
+                    "%(count)s answered",
+                    mail.answered,
+                    count=count(mail.answered),
+                ),
             ),
             Figure("opened", pct(mail.open_rate), pct(mail_before.open_rate)),
             Figure("clicked", pct(mail.click_rate), pct(mail_before.click_rate)),
-            Figure("unsubscribed", str(mail.unsubscribes), str(mail_before.unsubscribes)),
-            Figure("bounced", str(mail.bounces), str(mail_before.bounces), alert=mail.bounces > 0),
+            Figure("unsubscribed", count(mail.unsubscribes), count(mail_before.unsubscribes)),
+            Figure(
+                "bounced", count(mail.bounces), count(mail_before.bounces), alert=mail.bounces > 0
+            ),
         ],
-        "What customers say": [
+        _("What customers say"): [
             Figure(
                 "net score",
                 points(score.score),
                 points(score_before.score),
                 links.responses(),
-                f"{score.answers} answers to 0–10",
+                ngettext(
+                    "%(count)s answer to 0–10",
+                    "%(count)s answers to 0–10",
+                    score.answers,
+                    count=count(score.answers),
+                ),
             ),
             Figure(
                 "promoters (9–10)",
@@ -143,85 +253,43 @@ def figures(
                 pct(negative.value),
                 pct(negative_before.value),
                 links.responses(negative="1"),
-                f"{negative.part} of {negative.whole}",
+                _(
+                    "%(part)s of %(whole)s",
+                    part=count(negative.part),
+                    whole=count(negative.whole),
+                ),
                 alert=bool(negative.part),
             ),
             Figure(
                 "review link followed",
-                str(reviews),
-                str(reviews_before),
-                note="people who went on to review us in public",
+                count(reviews),
+                count(reviews_before),
+                note=_("people who went on to review us in public"),
             ),
         ],
-        "Closing the loop": [
-            Figure("cases opened", str(cases.opened), str(cases_before.opened), links.cases()),
-            _timing_figure("acknowledged in (median)", cases.acknowledge, cases_before.acknowledge),
-            Figure(
-                "acknowledged in (90% within)",
-                hours(cases.acknowledge.p90_hours),
-                hours(cases_before.acknowledge.p90_hours),
-                note=f"target {hours(cases.acknowledge.target_hours)}",
-                alert=_late(cases.acknowledge.p90_hours, cases.acknowledge.target_hours),
-            ),
-            _timing_figure("resolved in (median)", cases.resolve, cases_before.resolve),
-            Figure(
-                "resolved in (90% within)",
-                hours(cases.resolve.p90_hours),
-                hours(cases_before.resolve.p90_hours),
-                note=f"target {hours(cases.resolve.target_hours)}",
-                alert=_late(cases.resolve.p90_hours, cases.resolve.target_hours),
-            ),
-            Figure(
-                "escalated",
-                str(cases.escalated),
-                str(cases_before.escalated),
-                links.cases(),
-                alert=cases.escalated > 0,
-            ),
-            Figure(
-                "fix worked",
-                pct(cases.fix_worked_rate),
-                pct(cases_before.fix_worked_rate),
-                links.cases("closed"),
-                f"{cases.fix_confirmed} confirmed, {cases.reopened} reopened",
-            ),
-            Figure(
-                "reopened",
-                pct(cases.reopen_rate),
-                pct(cases_before.reopen_rate),
-                links.cases(),
-                f"of {cases.ever_resolved} resolved",
-            ),
-        ],
-        "Touch points": [
+        _("Closing the loop"): closing_the_loop,
+        _("Touch points"): [
             Figure(
                 "positive per negative",
                 _ratio(touch.ratio, touch.positive),
                 _ratio(touch_before.ratio, touch_before.positive),
-                note=f"aim {AIM}:1 · {touch.positive} positive, {touch.negative} negative",
+                note=_(
+                    "aim %(aim)s:1 · %(positive)s positive, %(negative)s negative",
+                    aim=count(AIM),
+                    positive=count(touch.positive),
+                    negative=count(touch.negative),
+                ),
                 alert=not touch.meets_aim,
             ),
             Figure(
                 "neglected customers now",
-                str(neglected.count),
+                count(neglected.count),
                 "–",
                 "/admin/neglected" if links.feed.startswith("/admin/") else None,
                 alert=neglected.count > 0,
             ),
         ],
     }
-    if cases.waiting_for_owner is not None:
-        sections["Closing the loop"].insert(
-            0,
-            Figure(
-                "waiting for an owner now",
-                str(cases.waiting_for_owner),
-                "–",
-                links.cases(),
-                alert=cases.waiting_for_owner > 0,
-            ),
-        )
-    return sections
 
 
 def _late(value: float | None, target: float) -> bool:
@@ -230,18 +298,20 @@ def _late(value: float | None, target: float) -> bool:
 
 def _ratio(ratio: float | None, positive: int) -> str:
     if ratio is None:
-        return f"{positive}:0" if positive else "–"
-    return f"{ratio:.1f}:1"
+        return f"{count(positive)}:0" if positive else "–"
+    return f"{format_decimal(ratio, '0.0')}:1"
 
 
-def _timing_figure(label, timing, timing_before) -> Figure:
+def _timing_figure(name, timing, timing_before) -> Figure:
     return Figure(
-        label,
+        name,
         hours(timing.median_hours),
         hours(timing_before.median_hours),
-        note=(
-            f"target {hours(timing.target_hours)} · {pct(timing.on_time_share)} on time "
-            f"of {timing.count}"
+        note=_(
+            "target %(time)s · %(share)s on time of %(count)s",
+            time=hours(timing.target_hours),
+            share=pct(timing.on_time_share),
+            count=count(timing.count),
         ),
         alert=_late(timing.median_hours, timing.target_hours),
     )

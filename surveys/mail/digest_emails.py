@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel.dates import get_month_names
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
@@ -86,15 +89,34 @@ def change_words(change: float | None) -> str | None:
         return None
     whole = round(change)
     if whole == 0:
-        return "unchanged"
-    unit = "point" if abs(whole) == 1 else "points"
-    return f"{'up' if whole > 0 else 'down'} {abs(whole)} {unit}"
+        return _("unchanged")
+    if whole > 0:
+        return ngettext("up %(num)d point", "up %(num)d points", whole)
+    return ngettext("down %(num)d point", "down %(num)d points", -whole)
 
 
 def period_words(first: date, last: date) -> str:
-    """ "Monday 16 to Sunday 22 November", or across months and years in full."""
+    """ "Monday 16 to Sunday 22 November", or across months and years in full, in the
+    reader's language."""
+    months = get_month_names("wide", locale=get_locale())
+    days = {"first_day": first.day, "last_day": last.day}
     if first.year != last.year:
-        return f"Monday {first.day} {first:%B %Y} to Sunday {last.day} {last:%B %Y}"
+        return _(
+            "Monday %(first_day)s %(first_month)s %(first_year)s to Sunday %(last_day)s "
+            "%(last_month)s %(last_year)s",
+            first_month=months[first.month],
+            first_year=first.year,
+            last_month=months[last.month],
+            last_year=last.year,
+            **days,
+        )
     if first.month != last.month:
-        return f"Monday {first.day} {first:%B} to Sunday {last.day} {last:%B}"
-    return f"Monday {first.day} to Sunday {last.day} {last:%B}"
+        return _(
+            "Monday %(first_day)s %(first_month)s to Sunday %(last_day)s %(last_month)s",
+            first_month=months[first.month],
+            last_month=months[last.month],
+            **days,
+        )
+    return _(
+        "Monday %(first_day)s to Sunday %(last_day)s %(month)s", month=months[last.month], **days
+    )

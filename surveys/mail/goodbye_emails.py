@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
@@ -34,7 +35,9 @@ def _for_the_owner(goodbye: Goodbye) -> dict:
     return {
         "customer": customer,
         "goodbye": goodbye,
-        "reason_words": REASONS.get(goodbye.reason) if goodbye.reason else None,
+        # The reason as the customer chose it, in the owner's language (the catalog has each
+        # one: the unsubscribe page's choices, surveys/public/forms.py).
+        "reason_words": _(REASONS[goodbye.reason]) if goodbye.reason in REASONS else None,
         "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -134,7 +135,7 @@ def feed_page(session: Session, query: FeedQuery) -> FeedPage:
             select(Response.submitted_at).where(Response.id == query.before)
         )
         if submitted_at is None:
-            raise FeedError("The page to continue from is gone; start again from the newest.")
+            raise FeedError(_("The page to continue from is gone; start again from the newest."))
         cursor = (submitted_at, query.before)
 
     page = (

@@ -12,6 +12,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -216,12 +218,13 @@ def describe(remembered: RememberedDate) -> str:
     return words
 
 
-# What to do for an occasion, by the words of its label; a call fits any of them.
+# What to do for an occasion, by the words of its label; a call fits any of them. The words
+# are in the reader's language (lazy: read when the reminder is written).
 _GESTURE_BY_WORD = (
-    (("birthday",), "card", "A handwritten birthday card, signed by you."),
-    (("graduat", "exam", "degree"), "card", "A handwritten card to congratulate them."),
-    (("wedding", "married", "baby", "born"), "gift", "A small gift and a card."),
-    (("anniversary",), "card", "A card to thank them for another year with us."),
+    (("birthday",), "card", _l("A handwritten birthday card, signed by you.")),
+    (("graduat", "exam", "degree"), "card", _l("A handwritten card to congratulate them.")),
+    (("wedding", "married", "baby", "born"), "gift", _l("A small gift and a card.")),
+    (("anniversary",), "card", _l("A card to thank them for another year with us.")),
 )
 
 
@@ -230,5 +233,5 @@ def suggested_gesture(label: str) -> tuple[str, str]:
     lowered = (label or "").lower()
     for words, kind, suggestion in _GESTURE_BY_WORD:
         if any(word in lowered for word in words):
-            return kind, suggestion
-    return "call", "A call just to say you remembered, and to ask how it went."
+            return kind, str(suggestion)
+    return "call", gettext("A call just to say you remembered, and to ask how it went.")
