@@ -185,3 +185,19 @@ def test_a_spanish_admin_giving_a_waiting_case_an_owner_leaves_its_stored_line_i
     assert "after waiting 1 day for an owner" in body
     shown = case_page(client, case.id)
     assert "Se le asignó un responsable por Heart to Heart" in shown.text
+
+
+def test_a_spanish_owner_reads_why_an_answer_is_negative_in_spanish(client, session, owner, clock):
+    owner.locale = "es"
+    case = make_case(session, owner=owner, now=clock.now())
+    [written] = [a for a in case.response.answers if a.question.type == "text"][:1]
+    written.value = "Quiero un refund, fue rude."
+    written.negative, written.negative_words = True, ["refund", "crushed", "rude"]
+    session.commit()
+    log_in(client, owner)
+
+    shown = case_page(client, case.id)
+
+    because = text_of(shown.one(".answer.negative .negative-because"))
+    assert because == "Negativa porque menciona “refund”, “crushed” y “rude”."
+    assert "4 de 10" in shown.text  # the score, as the reader says it

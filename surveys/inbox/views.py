@@ -383,10 +383,11 @@ def answer_words(answer) -> str:
 def _word_list(words: tuple[str, ...]) -> str:
     """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
     quoted = [f"“{word}”" for word in words]
-    if get_locale() is None or get_locale().language == "en" or len(quoted) < 2:
-        # The house style: no comma before the last "and".
-        return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
-    return format_list(quoted, locale=get_locale())
+    locale = get_locale()
+    if locale is not None and locale.language != "en":
+        return format_list(quoted, locale=locale)
+    # English keeps the house style: no comma before the last "and".
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
 
 
 def negative_because(answer) -> str | None:
