@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -274,7 +275,9 @@ def next_step(case: Case, now: datetime) -> NextStep:
         return NextStep(str(headline), tone, deadline, words, overdue)
 
     if case.status == CaseStatus.CLOSED:
-        return step(CLOSED_HEADLINES.get(case.closed_reason or "", _("Closed")), "done")
+        return step(
+            CLOSED_HEADLINES.get(case.closed_reason or "", pgettext("case", "Closed")), "done"
+        )
     if case.owner_id is None:
         return step(_("Waiting for an owner: hand it to someone"), "urgent")
     if case.status == CaseStatus.RESOLVED:
