@@ -19,6 +19,7 @@ Every form of the app inherits `AppForm` (a page's form, with its `csrf_token`) 
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, TextAreaField
 from wtforms.validators import StopValidation
@@ -29,7 +30,16 @@ from surveys.validation.text import unstorable_text_reason
 _FROM_REQUEST = object()
 
 
-NOT_A_FILE = "This field must be text, not a file."
+NOT_A_FILE = _l("This field must be text, not a file.")
+# What `unstorable_text_reason` finds, as the sentence shown next to the field.
+_UNSTORABLE = {
+    "must not contain control characters": _l("This field must not contain control characters."),
+    "must be a single line": _l("This field must be a single line."),
+    "must not contain NUL characters": _l("This field must not contain NUL characters."),
+    "must be valid Unicode text (it contains a lone surrogate)": _l(
+        "This field must be valid Unicode text (it contains a lone surrogate)."
+    ),
+}
 
 
 def strip(value: str | None) -> str | None:
@@ -40,14 +50,14 @@ def strip(value: str | None) -> str | None:
 def refuse_unstorable_text(_form, field) -> None:
     """A validator: stop at the first submitted value that cannot be stored as it is."""
     if has_request_context() and field.name in request.files:
-        raise StopValidation(NOT_A_FILE)
+        raise StopValidation(str(NOT_A_FILE))
     multiline = isinstance(field, TextAreaField)
     for value in field.raw_data or ():
         if not isinstance(value, str):
-            raise StopValidation(NOT_A_FILE)
+            raise StopValidation(str(NOT_A_FILE))
         reason = unstorable_text_reason(value, multiline=multiline)
         if reason:
-            raise StopValidation(f"This field {reason}.")
+            raise StopValidation(str(_UNSTORABLE.get(reason, f"This field {reason}.")))
 
 
 class _RefusesUnstorableText:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -40,7 +41,7 @@ def _optional_id(value) -> int | None:
 
 
 def written_text(
-    label: str, *, missing: str, max_length: int, rows: int, field_id: str | None = None
+    label, *, missing, max_length: int, rows: int, field_id: str | None = None
 ) -> TextAreaField:
     """A required text box whose errors say what to write and how much fits."""
     return TextAreaField(
@@ -49,7 +50,7 @@ def written_text(
         filters=[strip],
         validators=[
             DataRequired(missing),
-            Length(max=max_length, message=f"Keep it under {max_length} characters."),
+            Length(max=max_length, message=_l("Keep it under %(max)d characters.", max=max_length)),
         ],
         render_kw={"rows": rows},
     )
@@ -125,38 +126,44 @@ def _ask_in_days(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else -1
 
 
-ASK_IN_DAYS_CHOICES = [SelectChoice(0, "Now")] + [
-    SelectChoice(days, "In 1 day" if days == 1 else f"In {days} days")
-    for days in range(1, MAX_ASK_IN_DAYS + 1)
-]
+def ask_in_days_choices() -> list[SelectChoice]:
+    """Now, or in 1 to MAX_ASK_IN_DAYS days, counted in the reader's language (each form
+    builds them as it is made, in its request)."""
+    return [SelectChoice(0, gettext("Now"))] + [
+        SelectChoice(days, ngettext("In %(num)d day", "In %(num)d days", days))
+        for days in range(1, MAX_ASK_IN_DAYS + 1)
+    ]
 
 
 class ResolveForm(AppForm):
     resolution = written_text(
-        "What was done",
-        missing="Say what you did to fix it.",
+        _l("What was done"),
+        missing=_l("Say what you did to fix it."),
         max_length=MAX_RESOLUTION_LENGTH,
         rows=4,
     )
     ask_in_days = SelectField(
-        "When to ask whether it worked",
+        _l("When to ask whether it worked"),
         coerce=_ask_in_days,
-        choices=ASK_IN_DAYS_CHOICES,
+        choices=ask_in_days_choices,
         validate_choice=False,
     )
     # Optional: the gesture that went with the fix (surveys.services.occasions.gestures).
     gesture_kind = SelectField(
-        "A gesture that went with it (optional)",
+        _l("A gesture that went with it (optional)"),
         id="resolve-gesture-kind",
-        choices=[SelectChoice("", "None")]
+        choices=[SelectChoice("", _l("None"))]
         + [SelectChoice(kind, words) for kind, words in GESTURE_KINDS.items()],
         validate_choice=False,
     )
     gesture_cost = StringField(
-        "What it cost (optional)",
+        _l("What it cost (optional)"),
         id="resolve-gesture-cost",
         filters=[strip],
-        validators=[Optional(), Length(max=20, message="Give the cost as an amount, like 12.50.")],
+        validators=[
+            Optional(),
+            Length(max=20, message=_l("Give the cost as an amount, like 12.50.")),
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
@@ -165,30 +172,32 @@ class ReplyForm(AppForm):
     """The two parts of a reply; the service refuses a paraphrase that copies the customer."""
 
     understood = written_text(
-        "What I understood",
-        missing="Say in your own words what you understood from what they wrote.",
+        _l("What I understood"),
+        missing=_l("Say in your own words what you understood from what they wrote."),
         max_length=MAX_UNDERSTOOD_LENGTH,
         rows=4,
     )
     will_do = written_text(
-        "What I will do",
-        missing="Say what you will do about it, and by when.",
+        _l("What I will do"),
+        missing=_l("Say what you will do about it, and by when."),
         max_length=MAX_WILL_DO_LENGTH,
         rows=4,
     )
 
 
 class NoteForm(AppForm):
-    body = written_text("Note", missing="Write the note.", max_length=MAX_NOTE_LENGTH, rows=3)
+    body = written_text(
+        _l("Note"), missing=_l("Write the note."), max_length=MAX_NOTE_LENGTH, rows=3
+    )
 
 
 class ReassignForm(AppForm):
     # Choices are the people who could take the case, set by the view; whether the
     # one chosen may take it is the service's question (it names the problem).
-    owner_id = SelectField("New owner", coerce=_optional_id, validate_choice=False)
+    owner_id = SelectField(_l("New owner"), coerce=_optional_id, validate_choice=False)
     reason = written_text(
-        "Why does it move?",
-        missing="Say why the case moves: the new owner should not have to ask.",
+        _l("Why does it move?"),
+        missing=_l("Say why the case moves: the new owner should not have to ask."),
         max_length=MAX_REASON_LENGTH,
         rows=3,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import (
     current_app,
     flash,
@@ -11,6 +12,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
@@ -120,7 +123,12 @@ def acknowledge_case(case_id: int):
     case = _load_case(case_id)
     event = actions.acknowledge_case(s, case, by_user=acting_user(), now=clock.now())
     s.commit()
-    flash(f"It is yours now. {case.customer.display_name} will be glad to hear from you.")
+    flash(
+        _(
+            "It is yours now. %(customer)s will be glad to hear from you.",
+            customer=case.customer.display_name,
+        )
+    )
     return redirect(_at_entry(case, event))
 
 
@@ -150,11 +158,23 @@ def resolve_case(case_id: int):
         record_resolve_gesture(s, case, gesture, by_user=acting_user(), now=clock.now())
     s.commit()
     days = event.data["ask_in_days"]
-    when = "right away" if days == 0 else ("in 1 day" if days == 1 else f"in {days} days")
-    flash(
-        f"Resolved. Thank you for looking after {case.customer.display_name}. "
-        f"We will ask them whether it worked {when}."
-    )
+    customer = case.customer.display_name
+    if days == 0:
+        done = _(
+            "Resolved. Thank you for looking after %(customer)s. "
+            "We will ask them whether it worked right away.",
+            customer=customer,
+        )
+    else:
+        done = ngettext(
+            "Resolved. Thank you for looking after %(customer)s. "
+            "We will ask them whether it worked in %(num)d day.",
+            "Resolved. Thank you for looking after %(customer)s. "
+            "We will ask them whether it worked in %(num)d days.",
+            days,
+            customer=customer,
+        )
+    flash(done)
     return redirect(_at_entry(case, event))
 
 
@@ -175,9 +195,9 @@ def reply_to_case(case_id: int):
             by_user=acting_user(),
             now=clock.now(),
         ),
-        done=lambda case: (
-            f"Sent to {case.customer.display_name}, from you. "
-            "Their answer will come straight to your mailbox."
+        done=lambda case: _(
+            "Sent to %(customer)s, from you. Their answer will come straight to your mailbox.",
+            customer=case.customer.display_name,
         ),
     )
 
@@ -194,7 +214,7 @@ def add_case_note(case_id: int):
         perform=lambda s, case, form: actions.add_case_note(
             s, case, body=form.body.data, by_user=acting_user(), now=clock.now()
         ),
-        done=lambda case: "Note added. Only the people who look after this case see it.",
+        done=lambda case: _("Note added. Only the people who look after this case see it."),
     )
 
 
@@ -215,9 +235,11 @@ def reassign_case(case_id: int):
             by_user=acting_user(),
             now=clock.now(),
         ),
-        done=lambda case: (
-            f"{case.owner.name} owns this case now; we emailed them, and told "
-            f"{case.customer.display_name} who looks after them."
+        done=lambda case: _(
+            "%(owner)s owns this case now; we emailed them, and told %(customer)s who looks "
+            "after them.",
+            owner=case.owner.name,
+            customer=case.customer.display_name,
         ),
     )
 
@@ -307,8 +329,8 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
     shown.update(occasion_pages.case_context(s, case, acting_user(), now=clock.now()))
     shown.update({name: form for name, form in forms.items() if form is not None})
     candidates = queries.reassign_candidates(s, case)
-    shown["reassign_form"].owner_id.choices = [("", "Choose someone")] + [
-        (person.id, f"{person.name} (admin)" if person.is_admin else person.name)
+    shown["reassign_form"].owner_id.choices = [("", _("Choose someone"))] + [
+        (person.id, _("%(name)s (admin)", name=person.name) if person.is_admin else person.name)
         for person in candidates
     ]
     now = clock.now()
@@ -332,28 +354,68 @@ def _render_case(case: Case, *, error: str | None = None, status: int = 200, **f
 # --- a customer ------------------------------------------------------------------------
 
 
+def deadline_action(action: str) -> str:
+    """What the deadline asks of the owner ("Acknowledge", "Resolve"), in their language."""
+    return {"Acknowledge": _("Acknowledge"), "Resolve": _("Resolve")}.get(action, action)
+
+
 def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     """How the next deadline reads: 'due in 3 hours', or plainly 'overdue by 2 days'."""
     if deadline is None:
         return None
     now = clock.now()
     return {
-        "action": deadline.action,
+        "action": deadline_action(deadline.action),
         "due_at": deadline.due_at,
         "overdue": deadline.is_overdue(now),
         "words": conversation.deadline_words(deadline, now),
     }
 
 
+def answer_words(answer) -> str:
+    """An answer as the customer saw it, a score as the reader says it ("4 out of 10")."""
+    question = answer.question
+    if question.type == "scale" and question.max_value is not None and answer.value:
+        return _("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
+    return queries.answer_words(answer)
+
+
+def _word_list(words: tuple[str, ...]) -> str:
+    """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
+    quoted = [f"“{word}”" for word in words]
+    locale = get_locale()
+    if locale is not None and locale.language != "en":
+        return format_list(quoted, locale=locale)
+    # English keeps the house style: no comma before the last "and".
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
+def negative_because(answer) -> str | None:
+    """Why a written answer counts as negative, as the sentence after its "Negative" badge."""
+    because = queries.negative_rule(answer)
+    if because is None:
+        return None
+    if because.rule == "words":
+        return _("because it mentions %(words)s.", words=_word_list(because.words))
+    if because.rule == "tone":
+        return _(
+            "because it reads as unhappy (tone %(tone)s, below %(threshold)s).",
+            tone=format_decimal(because.tone, "0.00"),
+            threshold=format_decimal(because.threshold),
+        )
+    return _("because it answers a question where any answer needs you.")
+
+
 @bp.context_processor
 def _case_helpers() -> dict:
     return {
         "deadline_of": lambda case: describe_deadline(deadlines.next_deadline(case)),
+        "deadline_action": deadline_action,
         "can_acknowledge": states.can_acknowledge,
         "can_resolve": states.can_resolve,
         "can_reply": states.can_reply,
         "can_reassign": states.can_reassign,
-        "answer_words": queries.answer_words,
+        "answer_words": answer_words,
         "fix_check_ask_at": timeline.fix_check_ask_at,
-        "negative_because": queries.negative_because,
+        "negative_because": negative_because,
     }

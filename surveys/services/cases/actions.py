@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiKey, Case, CaseEvent, User
@@ -58,7 +59,7 @@ def _require_text(field: str, value: str | None, *, missing: str, max_length: in
     if not text:
         raise CaseInputError(field, missing)
     if len(text) > max_length:
-        raise CaseInputError(field, f"Keep it under {max_length} characters.")
+        raise CaseInputError(field, _("Keep it under %(max)d characters.", max=max_length))
     return text
 
 
@@ -105,7 +106,8 @@ def reply_to_customer(
     data = {}
     if message is not None and (understood is not None or will_do is not None):
         raise CaseInputError(
-            "message", "Send either one message, or what you understood and what you will do."
+            "message",
+            _("Send either one message, or what you understood and what you will do."),
         )
     if message is None:
         parts = two_part_reply(case, understood=understood, will_do=will_do)
@@ -115,13 +117,13 @@ def reply_to_customer(
         message = _require_text(
             "message",
             message,
-            missing="Write your reply to the customer.",
+            missing=_("Write your reply to the customer."),
             max_length=MAX_REPLY_LENGTH,
         )
         if message == _text(reply_opening(case)):
             raise CaseInputError(
                 "message",
-                "Add your own words after theirs: say what you will do about it, and by when.",
+                _("Add your own words after theirs: say what you will do about it, and by when."),
             )
     if case.status == CaseStatus.OPEN:
         case.status = CaseStatus.ACKNOWLEDGED
@@ -154,7 +156,7 @@ def add_case_note(
 ) -> CaseEvent:
     """Add an internal note to the timeline; it is never shown or sent to the customer."""
     _require_actor(by_user, by_api_key)
-    body = _require_text("body", body, missing="Write the note.", max_length=MAX_NOTE_LENGTH)
+    body = _require_text("body", body, missing=_("Write the note."), max_length=MAX_NOTE_LENGTH)
     return record_event(
         session, case, NOTE_KIND, now=now, by_user=by_user, by_api_key=by_api_key, body=body
     )
@@ -180,16 +182,18 @@ def reassign_case(
     lock_case(session, case)
     ensure_can_reassign(case)
     if new_owner is None:
-        raise CaseInputError("owner", "Choose who takes the case.")
+        raise CaseInputError("owner", _("Choose who takes the case."))
     if not new_owner.active:
-        raise CaseInputError("owner", f"{new_owner.name} is deactivated and cannot take cases.")
+        raise CaseInputError(
+            "owner", _("%(name)s is deactivated and cannot take cases.", name=new_owner.name)
+        )
     if new_owner.id == case.owner_id:
-        raise CaseInputError("owner", f"{new_owner.name} already owns this case.")
+        raise CaseInputError("owner", _("%(name)s already owns this case.", name=new_owner.name))
     reason = _require_text(
         "reason",
         reason,
         max_length=MAX_REASON_LENGTH,
-        missing="Say why the case moves: the new owner should not have to ask.",
+        missing=_("Say why the case moves: the new owner should not have to ask."),
     )
     previous = case.owner
     case.owner = new_owner
@@ -259,10 +263,11 @@ def resolve_case(
     ensure_can_resolve(case)
     resolution = (resolution or "").strip()
     if not resolution:
-        raise CaseInputError("resolution", "Say what you did to fix it.")
+        raise CaseInputError("resolution", _("Say what you did to fix it."))
     if len(resolution) > MAX_RESOLUTION_LENGTH:
         raise CaseInputError(
-            "resolution", f"Keep the resolution under {MAX_RESOLUTION_LENGTH} characters."
+            "resolution",
+            _("Keep the resolution under %(max)d characters.", max=MAX_RESOLUTION_LENGTH),
         )
     if ask_in_days is None:
         ask_in_days = int(get_setting(session, "fix_check_delay_days"))
@@ -273,7 +278,10 @@ def resolve_case(
     ):
         raise CaseInputError(
             "ask_in_days",
-            f"Choose when to ask whether it worked: now, or in 1 to {MAX_ASK_IN_DAYS} days.",
+            _(
+                "Choose when to ask whether it worked: now, or in 1 to %(max)d days.",
+                max=MAX_ASK_IN_DAYS,
+            ),
         )
     ask_at = now + timedelta(days=ask_in_days)
     # Resolving an untouched case means it was taken too: stamp that, so the

@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from surveys.humanize import duration_words
+from surveys.i18n import local_datetime
 from surveys.models import Case, CaseEvent
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.deadlines import Deadline, next_deadline
@@ -246,56 +250,61 @@ class NextStep:
 
 
 def deadline_words(deadline: Deadline, now: datetime) -> str:
-    """'due in 3 hours', or plainly 'overdue by 2 days'."""
+    """'due in 3 hours', or plainly 'overdue by 2 days', in the reader's language."""
     seconds = abs((deadline.due_at - now).total_seconds())
     if deadline.is_overdue(now):
-        return f"overdue by {duration_words(seconds)}"
-    return f"due in {duration_words(seconds)}"
+        return _("overdue by %(duration)s", duration=duration_words(seconds))
+    return _("due in %(duration)s", duration=duration_words(seconds))
 
 
 CLOSED_HEADLINES = {
-    "confirmed": "Closed: the customer said the fix worked",
-    "unconfirmed": "Closed: no answer to the fix-check",
+    "confirmed": _l("Closed: the customer said the fix worked"),
+    "unconfirmed": _l("Closed: no answer to the fix-check"),
 }
 
 
 def next_step(case: Case, now: datetime) -> NextStep:
-    """What the case needs next, in one line: "Reopened: the fix did not work",
-    "Customer replied 2 hours ago", "Waiting for the customer", "New: acknowledge by …"."""
+    """What the case needs next, in one line of the reader's language: "Reopened: the fix did
+    not work", "Customer replied 2 hours ago", "Waiting for the customer", "New: acknowledge
+    by …"."""
     deadline = next_deadline(case)
     words = deadline_words(deadline, now) if deadline else None
     overdue = bool(deadline and deadline.is_overdue(now))
 
     def step(headline: str, tone: str) -> NextStep:
-        return NextStep(headline, tone, deadline, words, overdue)
+        return NextStep(str(headline), tone, deadline, words, overdue)
 
     if case.status == CaseStatus.CLOSED:
-        return step(CLOSED_HEADLINES.get(case.closed_reason or "", "Closed"), "done")
+        return step(
+            CLOSED_HEADLINES.get(case.closed_reason or "", pgettext("case", "Closed")), "done"
+        )
     if case.owner_id is None:
-        return step("Waiting for an owner: hand it to someone", "urgent")
+        return step(_("Waiting for an owner: hand it to someone"), "urgent")
     if case.status == CaseStatus.RESOLVED:
         ask_at = fix_check_ask_at(case)
         if ask_at is not None and ask_at > now:
             # The owner chose to let the fix settle first: say when we ask, not that we did.
             later = duration_words((ask_at - now).total_seconds(), round_up=True)
-            return step(f"Resolved: we ask whether the fix worked in {later}", CUSTOMER)
-        return step("Waiting for the customer: we asked whether the fix worked", CUSTOMER)
+            return step(
+                _("Resolved: we ask whether the fix worked in %(duration)s", duration=later),
+                CUSTOMER,
+            )
+        return step(_("Waiting for the customer: we asked whether the fix worked"), CUSTOMER)
     called_back = called_back_by(case)
     if called_back is not None:
         if called_back.kind == "reopened":
-            return step("Reopened: the fix did not work", "urgent")
+            return step(_("Reopened: the fix did not work"), "urgent")
         ago = duration_words(max(0.0, (now - called_back.created_at).total_seconds()))
         if called_back.kind == "customer_replied":
-            return step(f"Customer replied {ago} ago", "urgent")
-        return step(f"Customer answered the fix-check {ago} ago", "urgent")
+            return step(_("Customer replied %(duration)s ago", duration=ago), "urgent")
+        return step(_("Customer answered the fix-check %(duration)s ago", duration=ago), "urgent")
     if case.status == CaseStatus.OPEN:
-        return step(f"New: acknowledge by {_moment(case.acknowledge_by)}", "urgent")
+        return step(
+            _("New: acknowledge by %(moment)s", moment=local_datetime(case.acknowledge_by) or "—"),
+            "urgent",
+        )
     if waiting_on(case) == CUSTOMER:
-        return step("Waiting for the customer", CUSTOMER)
-    return step(f"Acknowledged: write to {case.customer.display_name}", OWNER)
-
-
-def _moment(moment: datetime | None) -> str:
-    # The pages' own format ("3 Dec 2026, 14:00 UTC") lives in a template filter; a
-    # service cannot reach it, so the same shape is written here.
-    return moment.strftime("%-d %b %Y, %H:%M UTC") if moment else "—"
+        return step(_("Waiting for the customer"), CUSTOMER)
+    return step(
+        _("Acknowledged: write to %(customer)s", customer=case.customer.display_name), OWNER
+    )

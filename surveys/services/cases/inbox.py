@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -40,11 +41,11 @@ class InboxFilter(StrEnum):
 
 
 FILTER_LABELS = {
-    InboxFilter.ALL: "All open",
-    InboxFilter.NEEDS_ME: "Needs me",
-    InboxFilter.WAITING: "Waiting on the customer",
-    InboxFilter.RESOLVED: "Resolved",
-    InboxFilter.CLOSED: "Closed",
+    InboxFilter.ALL: _l("All open"),
+    InboxFilter.NEEDS_ME: _l("Needs me"),
+    InboxFilter.WAITING: _l("Waiting on the customer"),
+    InboxFilter.RESOLVED: _l("Resolved"),
+    InboxFilter.CLOSED: _l("Closed"),
 }
 
 # The badge of a case whose customer spoke after the owner last wrote.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -163,13 +164,17 @@ def _give_to_owner(
     case.resolve_by = now + timedelta(hours=float(get_setting(session, "resolve_hours")))
     session.flush()
     if waited is not None:
+        # The timeline keeps its system lines as written, in English, whoever's request
+        # (in whatever language) happened to route the case.
+        with force_locale("en"):
+            waited_words = duration_words(waited.total_seconds())
         session.add(
             CaseEvent(
                 case_id=case.id,
                 kind="owner_assigned",
                 created_at=now,
                 body=f"Routed to {owner.name} ({decision.reason}) after waiting "
-                f"{duration_words(waited.total_seconds())} for an owner.",
+                f"{waited_words} for an owner.",
                 data={
                     "user_id": owner.id,
                     "routed_by": decision.reason,

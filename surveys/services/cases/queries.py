@@ -62,24 +62,48 @@ def answer_words(answer: Answer) -> str:
     return question.label_for(answer.value) or ""
 
 
+@dataclass(frozen=True)
+class NegativeBecause:
+    """Why a written answer counts as negative: the words it mentions, its tone under the
+    question's threshold, or a question where any answer needs the owner."""
+
+    rule: str  # "words", "tone" or "any_answer"
+    words: tuple[str, ...] = ()
+    tone: float | None = None
+    threshold: float | None = None
+
+
+def negative_rule(answer: Answer) -> NegativeBecause | None:
+    """Which of the question's rules made a written answer negative; None for other answers,
+    and for written answers that are not negative."""
+    if not answer.negative or answer.question.type != "text":
+        return None
+    if answer.negative_words:
+        return NegativeBecause("words", words=tuple(answer.negative_words))
+    rule = answer.question.negative or {}
+    threshold = rule.get("sentiment_below")
+    if threshold is not None and answer.sentiment is not None and answer.sentiment < threshold:
+        return NegativeBecause("tone", tone=answer.sentiment, threshold=threshold)
+    if rule.get("not_empty"):
+        return NegativeBecause("any_answer")
+    return None
+
+
 def negative_because(answer: Answer) -> str | None:
     """Why a written answer counts as negative, in words ("mentions “refund” and “rude”").
 
     None for other answers, and for written answers that are not negative.
     """
-    if not answer.negative or answer.question.type != "text":
+    because = negative_rule(answer)
+    if because is None:
         return None
-    if answer.negative_words:
-        quoted = [f"“{word}”" for word in answer.negative_words]
+    if because.rule == "words":
+        quoted = [f"“{word}”" for word in because.words]
         listed = ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
         return f"mentions {listed}"
-    rule = answer.question.negative or {}
-    threshold = rule.get("sentiment_below")
-    if threshold is not None and answer.sentiment is not None and answer.sentiment < threshold:
-        return f"reads as unhappy (tone {answer.sentiment:.2f}, below {threshold:g})"
-    if rule.get("not_empty"):
-        return "answers a question where any answer needs you"
-    return None
+    if because.rule == "tone":
+        return f"reads as unhappy (tone {because.tone:.2f}, below {because.threshold:g})"
+    return "answers a question where any answer needs you"
 
 
 def negative_reasons(case: Case) -> list[Reason]:

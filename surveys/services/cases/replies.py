@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
@@ -38,7 +40,7 @@ SAME_TEXT_RATIO = 85
 # merely contains a short answer, "It was too slow for you: you needed it sooner".)
 REORDERED_RATIO = 90
 
-COPY_MESSAGE = (
+COPY_MESSAGE = _l(
     "That is almost word for word what they wrote. Say it back in your own words, "
     "the way you understood it, so they know a person really listened."
 )
@@ -134,7 +136,7 @@ def _part(field: str, value: str | None, *, missing: str, max_length: int) -> st
     if not text:
         raise CaseInputError(field, missing)
     if len(text) > max_length:
-        raise CaseInputError(field, f"Keep it under {max_length} characters.")
+        raise CaseInputError(field, _("Keep it under %(max)d characters.", max=max_length))
     text = without_greeting(text)
     if not text:
         raise CaseInputError(field, missing)
@@ -146,15 +148,15 @@ def two_part_reply(case: Case, *, understood: str | None, will_do: str | None) -
     understood = _part(
         "understood",
         understood,
-        missing="Say in your own words what you understood from what they wrote.",
+        missing=_("Say in your own words what you understood from what they wrote."),
         max_length=MAX_UNDERSTOOD_LENGTH,
     )
     if copied_words(understood, customer_words(case)) is not None:
-        raise CaseInputError("understood", COPY_MESSAGE)
+        raise CaseInputError("understood", str(COPY_MESSAGE))
     will_do = _part(
         "will_do",
         will_do,
-        missing="Say what you will do about it, and by when.",
+        missing=_("Say what you will do about it, and by when."),
         max_length=MAX_WILL_DO_LENGTH,
     )
     return TwoPartReply(understood, will_do, compose_letter(understood, will_do))

@@ -8,13 +8,16 @@ someone (which starts its deadlines), and nothing else until it has an owner.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from surveys.models import Case
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.errors import CaseStateError
 
 # Cases the owner still has to act on, or is waiting on the customer for.
 UNFINISHED_STATUSES = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.RESOLVED)
-WAITING_FOR_OWNER_MESSAGE = (
+WAITING_FOR_OWNER_MESSAGE = _l(
     "Nobody owns this case yet: hand it to someone first. They then acknowledge it, "
     "reply and resolve it."
 )
@@ -55,35 +58,39 @@ def ensure_can_resolve(case: Case) -> None:
     """Raise CaseStateError unless the case's status lets it be resolved."""
     _ensure_has_owner(case)
     if not can_resolve(case):
-        raise CaseStateError(f"This case is already {case.status}; there is nothing to resolve.")
+        if case.status == CaseStatus.RESOLVED:
+            raise CaseStateError(_("This case is already resolved; there is nothing to resolve."))
+        raise CaseStateError(_("This case is already closed; there is nothing to resolve."))
 
 
 def ensure_can_reply(case: Case) -> None:
     """Raise CaseStateError unless the owner may still write to the customer."""
     if case.customer.erased_at is not None:
         raise CaseStateError(
-            "This customer's personal data was erased; we can no longer write to them."
+            _("This customer's personal data was erased; we can no longer write to them.")
         )
     _ensure_has_owner(case)
     if not can_reply(case):
-        raise CaseStateError("This case is closed, so there is no reply to send from it.")
+        raise CaseStateError(_("This case is closed, so there is no reply to send from it."))
 
 
 def ensure_can_reassign(case: Case) -> None:
     """Raise CaseStateError unless the case may move to another owner."""
     if not can_reassign(case):
-        raise CaseStateError("This case is closed; there is nothing left to hand over.")
+        raise CaseStateError(_("This case is closed; there is nothing left to hand over."))
 
 
 def _ensure_has_owner(case: Case) -> None:
     if case.owner_id is None:
-        raise CaseStateError(WAITING_FOR_OWNER_MESSAGE)
+        raise CaseStateError(str(WAITING_FOR_OWNER_MESSAGE))
 
 
 def _not_open_message(case: Case) -> str:
     if case.status == CaseStatus.ACKNOWLEDGED:
         taken = [event for event in case.events if event.kind == "acknowledged"]
         if taken:
-            return f"{taken[-1].actor_label} already acknowledged this case."
-        return "This case is already acknowledged."
-    return f"This case is already {case.status}; there is nothing to acknowledge."
+            return _("%(name)s already acknowledged this case.", name=taken[-1].actor_label)
+        return _("This case is already acknowledged.")
+    if case.status == CaseStatus.RESOLVED:
+        return _("This case is already resolved; there is nothing to acknowledge.")
+    return _("This case is already closed; there is nothing to acknowledge.")
