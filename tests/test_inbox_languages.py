@@ -164,3 +164,17 @@ def test_an_english_owner_still_reads_english(client, session, clock, owner, ana
     assert "next 1 December 2026" in profile.text
     assert "5 Oct 2026" in profile.text
     assert profile.options("month")["6"] == "June"
+
+
+def test_why_a_customer_is_not_surveyed_is_said_in_the_readers_language(
+    client, session, clock, owner, ana
+):
+    ana.suppressed_at = clock.now()
+    ana.suppression_reason = "reported our email as spam"
+    reading(session, client, owner, "fr")
+
+    shown = page(client.get(f"/customers/{ana.id}"))
+
+    assert text_of(shown.one(".badge-inactive")) == (
+        "plus sondé : a signalé notre e-mail comme spam"
+    )
