@@ -104,7 +104,7 @@ def test_gestures_within_the_allowance_are_recorded_and_over_it_refused(
     over = record(client, f"/cases/{ana_case.id}/gestures", case_page, kind="gift", cost="30.01")
     assert over.status_code == 422
     [message] = page(over).field_errors("gesture-cost")
-    assert "30.00 EUR of 50.00" in message and "An admin can raise your allowance" in message
+    assert "€30.00 of €50.00" in message and "An admin can raise your allowance" in message
     assert len(gestures(session)) == 1 and touches(session, customer_id) == before
 
     upgrade = record(client, f"/cases/{ana_case.id}/gestures", case_page, kind="upgrade", cost="30")
@@ -194,7 +194,7 @@ def test_resolving_a_case_can_record_the_gesture_that_went_with_the_fix(
         },
     )
     assert over.status_code == 422
-    assert "25.00 EUR" in page(over).field_errors("gesture_cost")[0]
+    assert "€25.00" in page(over).field_errors("gesture_cost")[0]
     session.refresh(ana_case)
     assert ana_case.status == "open" and gestures(session) == []
 

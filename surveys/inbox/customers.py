@@ -10,11 +10,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from surveys import clock
+from surveys import clock, languages
 from surveys.auth import acting_user
 from surveys.db import db
+from surveys.i18n import shop_language
 from surveys.inbox import occasion_pages
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
@@ -27,6 +31,13 @@ from surveys.services.customers import goodbyes, ledger, touchpoints
 from surveys.services.customers import profile as customers
 from surveys.services.settings import get_setting
 from surveys.web_input import database_id
+
+# Why a contact was refused, by field, as the page says it.
+CONTACT_REFUSALS = {
+    "kind": _l("Choose a call, a visit, a card or another contact."),
+    "polarity": _l("Say how it went for them."),
+    "note": _l("Keep it short."),
+}
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -53,7 +64,7 @@ def add_customer_note(customer_id: int):
         form.body.errors = [*form.body.errors, str(exc)]
         return _render_customer(customer, note_form=form, status=422)
     s.commit()
-    flash(f"Noted. Everyone who looks after {customer.display_name} will see it.")
+    flash(_("Noted. Everyone who looks after %(name)s will see it.", name=customer.display_name))
     return redirect(_back_from_note(customer))
 
 
@@ -76,10 +87,17 @@ def log_contact(customer_id: int):
             now=clock.now(),
         )
     except touchpoints.TouchpointError as refused:
-        form[refused.field].errors = [f"This {refused.errors[refused.field]}."]
+        # The service words its reasons for the API's field paths; the page says them whole.
+        form[refused.field].errors = [CONTACT_REFUSALS.get(refused.field, _("Check this field."))]
         return _render_customer(customer, contact_form=form, status=422)
     s.commit()
-    flash(f"{ledger.kind_label(form.kind.data)} with {customer.display_name} is on their ledger.")
+    flash(
+        _(
+            "%(contact)s with %(name)s is on their ledger.",
+            contact=ledger.kind_label(form.kind.data),
+            name=customer.display_name,
+        )
+    )
     return redirect(url_for(".show_customer", customer_id=customer.id, _anchor="touchpoints-title"))
 
 
@@ -104,7 +122,12 @@ def end_relationship(customer_id: int):
         flash(str(refused), "error")
         return _render_customer(customer, status=409)
     s.commit()
-    flash(f"Your letter is on its way to {customer.display_name}. They will not be surveyed again.")
+    flash(
+        _(
+            "Your letter is on its way to %(name)s. They will not be surveyed again.",
+            name=customer.display_name,
+        )
+    )
     return redirect(url_for(".show_customer", customer_id=customer.id, _anchor="goodbye-title"))
 
 
@@ -145,7 +168,10 @@ def _render_customer(
     goodbye = goodbyes.open_goodbye(session, customer)
     if goodbye_form is None and goodbye is None and customer.erased_at is None:
         draft = goodbyes.goodbye_letter_draft(
-            customer, acting_user(), get_setting(session, "shop_name")
+            customer,
+            acting_user(),
+            get_setting(session, "shop_name"),
+            language=languages.shipped_or_default(customer.locale, shop_language()),
         )
         goodbye_form = GoodbyeLetterForm(formdata=None, data={"letter": draft})
     return render_template(
@@ -160,8 +186,14 @@ def _render_customer(
         goodbye_reason=goodbyes.reason_in_words,
         aim=touchpoints.AIM,
         kind_label=ledger.kind_label,
+        one_decimal=_one_decimal,
         **occasions,
     ), status
+
+
+def _one_decimal(value: float) -> str:
+    """A ratio as the reader writes it, to one decimal ("1.5", "1,5")."""
+    return format_decimal(value, "#,##0.0")
 
 
 def _page_number(value: str | None) -> int:

@@ -205,8 +205,8 @@ class ReassignForm(AppForm):
 
 class CustomerNoteForm(AppForm):
     body = written_text(
-        "Something to remember",
-        missing="Write what you want everyone to remember.",
+        lazy_gettext("Something to remember"),
+        missing=lazy_gettext("Write what you want everyone to remember."),
         max_length=MAX_CUSTOMER_NOTE_LENGTH,
         rows=2,
         # The case page shows it beside the case's own note box (also `body`): its own id
@@ -219,24 +219,24 @@ class ContactForm(AppForm):
     """A call, visit or card the owner made, for the customer's ledger."""
 
     kind = SelectField(
-        "What was it?",
+        lazy_gettext("What was it?"),
         choices=[SelectChoice(key, words) for key, words in OWNER_CONTACTS.items()],
         validate_choice=True,
     )
     polarity = RadioField(
-        "How did it go for them?",
+        lazy_gettext("How did it go for them?"),
         choices=[
-            SelectChoice("positive", "Well: they were glad of it"),
-            SelectChoice("neutral", "Neither: we only asked or told"),
-            SelectChoice("negative", "Badly: it was bad news or a complaint"),
+            SelectChoice("positive", lazy_gettext("Well: they were glad of it")),
+            SelectChoice("neutral", lazy_gettext("Neither: we only asked or told")),
+            SelectChoice("negative", lazy_gettext("Badly: it was bad news or a complaint")),
         ],
         default="positive",
-        validators=[DataRequired("Say how it went for them.")],
+        validators=[DataRequired(lazy_gettext("Say how it went for them."))],
     )
     note = TextAreaField(
-        "Note",
+        lazy_gettext("Note"),
         filters=[strip],
-        validators=[Length(max=MAX_TOUCH_NOTE_LENGTH, message="Keep it short.")],
+        validators=[Length(max=MAX_TOUCH_NOTE_LENGTH, message=lazy_gettext("Keep it short."))],
         render_kw={"rows": 2},
         id="contact_note",
     )
@@ -244,8 +244,8 @@ class ContactForm(AppForm):
 
 class GoodbyeLetterForm(AppForm):
     letter = written_text(
-        "Your letter",
-        missing="Write the letter the customer will read.",
+        lazy_gettext("Your letter"),
+        missing=lazy_gettext("Write the letter the customer will read."),
         max_length=MAX_LETTER_LENGTH,
         rows=10,
     )
@@ -258,11 +258,14 @@ class InboxSearchForm(AppForm):
         csrf = False
 
     q = SearchField(
-        "Search by name, email or order id",
+        lazy_gettext("Search by name, email or order id"),
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=MAX_SEARCH_LENGTH, message=f"Keep it under {MAX_SEARCH_LENGTH} characters."),
+            Length(
+                max=MAX_SEARCH_LENGTH,
+                message=lazy_gettext("Keep it under %(max)d characters.", max=MAX_SEARCH_LENGTH),
+            ),
         ],
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import calendar
+from datetime import date
 
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,13 +24,23 @@ def _small_number(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else -1
 
 
+def _months() -> list[SelectChoice]:
+    """The months by name in the reader's language ("June", "junio"), as a list names them."""
+    return [SelectChoice("", _l("Month"))] + [
+        SelectChoice(month, format_date(date(2000, month, 1), "LLLL")) for month in range(1, 13)
+    ]
+
+
 def _label_field() -> StringField:
     return StringField(
-        "What is it?",
+        _l("What is it?"),
         filters=[strip],
         validators=[
-            DataRequired("Say what the date is, like “Emma’s graduation” or “birthday”."),
-            Length(max=MAX_LABEL_LENGTH, message=f"Keep it under {MAX_LABEL_LENGTH} characters."),
+            DataRequired(_l("Say what the date is, like “Emma’s graduation” or “birthday”.")),
+            Length(
+                max=MAX_LABEL_LENGTH,
+                message=_l("Keep it under %(max)d characters.", max=MAX_LABEL_LENGTH),
+            ),
         ],
     )
 
@@ -36,55 +48,54 @@ def _label_field() -> StringField:
 class RememberedDateForm(AppForm):
     label = _label_field()
     day = SelectField(
-        "Day",
+        _l("Day"),
         coerce=_small_number,
-        choices=[SelectChoice("", "Day")] + [SelectChoice(day, str(day)) for day in range(1, 32)],
+        choices=[SelectChoice("", _l("Day"))]
+        + [SelectChoice(day, str(day)) for day in range(1, 32)],
         validate_choice=False,
     )
-    month = SelectField(
-        "Month",
-        coerce=_small_number,
-        choices=[SelectChoice("", "Month")]
-        + [SelectChoice(month, calendar.month_name[month]) for month in range(1, 13)],
-        validate_choice=False,
-    )
+    # Called for each form, so the months are named in the language of the page.
+    month = SelectField(_l("Month"), coerce=_small_number, choices=_months, validate_choice=False)
     year = StringField(
-        "Year (if known)",
+        _l("Year (if known)"),
         filters=[strip],
-        validators=[Optional(), Length(max=4, message="A year has four digits.")],
+        validators=[Optional(), Length(max=4, message=_l("A year has four digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    yearly = BooleanField("Every year", default=True)
+    yearly = BooleanField(_l("Every year"), default=True)
 
 
 class ConfirmDateSuggestionForm(AppForm):
     """One click: the label as suggested (editable), and whether it comes every year."""
 
     label = _label_field()
-    yearly = BooleanField("Every year")
+    yearly = BooleanField(_l("Every year"))
 
 
 class GestureForm(AppForm):
     kind = SelectField(
-        "What did you do?",
-        choices=[SelectChoice("", "Choose")]
-        + [SelectChoice(kind, words) for kind, words in gestures.KINDS.items()],
+        _l("What did you do?"),
+        choices=[SelectChoice("", _l("Choose"))]
+        + [SelectChoice(kind, _l(words)) for kind, words in gestures.KINDS.items()],
         validate_choice=False,
     )
     cost = StringField(
-        "Cost (optional)",
+        _l("Cost (optional)"),
         filters=[strip],
-        validators=[Optional(), Length(max=20, message="Give the cost as an amount, like 12.50.")],
+        validators=[
+            Optional(),
+            Length(max=20, message=_l("Give the cost as an amount, like 12.50.")),
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     note = TextAreaField(
-        "Note (optional)",
+        _l("Note (optional)"),
         filters=[strip],
         validators=[
             Optional(),
             Length(
                 max=gestures.MAX_NOTE_LENGTH,
-                message=f"Keep it under {gestures.MAX_NOTE_LENGTH} characters.",
+                message=_l("Keep it under %(max)d characters.", max=gestures.MAX_NOTE_LENGTH),
             ),
         ],
         render_kw={"rows": 2},

@@ -9,6 +9,7 @@ owner may see (404 otherwise), calls one service, commits once and goes back.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from surveys import clock
@@ -56,8 +57,14 @@ def add_customer_date(customer_id: int):
             form[field].errors = [*form[field].errors, why]
         return _render_customer(customer, date_form=form, status=422)
     s.commit()
-    flash(f"Remembered: {remembered.label}, {dates.describe(remembered)}.")
+    flash(_remembered(remembered))
     return _back_to_dates(customer.id)
+
+
+def _remembered(remembered) -> str:
+    return _(
+        "Remembered: %(label)s, %(date)s.", label=remembered.label, date=dates.describe(remembered)
+    )
 
 
 @bp.post("/customers/<int:customer_id>/dates/<int:date_id>/delete")
@@ -73,7 +80,7 @@ def remove_customer_date(customer_id: int, date_id: int):
     label = remembered.label
     dates.remove_date(s, remembered)
     s.commit()
-    flash(f"Forgotten: {label}.")
+    flash(_("Forgotten: %(label)s.", label=label))
     return _back_to_dates(customer.id)
 
 
@@ -83,7 +90,7 @@ def _offered(customer, key: str) -> suggestions.Suggestion:
     suggestion = suggestions.find_suggestion(db.session(), customer, key, now=clock.now())
     if suggestion is None:
         # Confirmed or refused already (another tab, someone else): nothing to do here.
-        flash("That suggestion is no longer open.")
+        flash(_("That suggestion is no longer open."))
         abort(_back_to_dates(customer.id))
     return suggestion
 
@@ -118,7 +125,7 @@ def confirm_date_suggestion(customer_id: int, suggestion: str):
         form.label.errors = [*form.label.errors, *exc.errors.values()]
         return _render_customer(customer, suggestion_form=(offered.key, form), status=422)
     s.commit()
-    flash(f"Remembered: {remembered.label}, {dates.describe(remembered)}.")
+    flash(_remembered(remembered))
     return _back_to_dates(customer.id)
 
 
@@ -131,7 +138,7 @@ def refuse_date_suggestion(customer_id: int, suggestion: str):
     offered = _offered(customer, suggestion)  # the CSRF token was checked before the view
     suggestions.refuse_suggestion(s, customer, offered, by_user=acting_user(), now=clock.now())
     s.commit()
-    flash("Not a date: it will not be suggested again.")
+    flash(_("Not a date: it will not be suggested again."))
     return _back_to_dates(customer.id)
 
 
@@ -165,7 +172,12 @@ def record_customer_gesture(customer_id: int):
             form[field].errors = [*form[field].errors, why]
         return _render_customer(customer, gesture_form=form, status=422)
     s.commit()
-    flash(f"Recorded. A positive touch for {customer.display_name}, credited to you.")
+    flash(
+        _(
+            "Recorded. A positive touch for %(name)s, credited to you.",
+            name=customer.display_name,
+        )
+    )
     return redirect(url_for(".show_customer", customer_id=customer.id, _anchor="gestures-title"))
 
 
@@ -195,5 +207,16 @@ def record_case_gesture(case_id: int):
         field, why = next(iter(exc.errors.items()))
         raise CaseInputError(field, why) from None
     s.commit()
-    flash(f"Recorded on the case. A positive touch for {case.customer.display_name}.")
+    flash(
+        _(
+            "Recorded on the case. A positive touch for %(name)s.",
+            name=case.customer.display_name,
+        )
+    )
     return redirect(_at_entry(case, case.events[-1]))
+
+
+@bp.context_processor
+def _date_words() -> dict:
+    """Days and months in the reader's language, for the inbox's "coming up" and the dates."""
+    return {"describe_day": dates.describe_day}

@@ -9,12 +9,14 @@ the surveys and is kept in the audit log.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.i18n import local_date
 from surveys.models import Customer, Goodbye, OutboxMessage, Touchpoint, User
 from surveys.models.outbox import OutboxStatus
 from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user
@@ -176,17 +178,30 @@ def come_back(session: Session, customer: Customer, *, now: datetime) -> None:
     session.flush()
 
 
-def goodbye_letter_draft(customer: Customer, owner: User, sender_name: str) -> str:
-    """A starting point for the owner's letter; they make it theirs before sending."""
-    greeting = f"Dear {customer.name.split()[0]}," if customer.name else "Hello,"
-    return (
-        f"{greeting}\n\n"
-        f"Thank you for the time you have spent with us at {sender_name}. "
-        "We will stop sending you our surveys from today.\n\n"
-        "If there is ever anything I can do for you, just reply to this email: "
-        "it comes straight to me.\n\n"
-        f"With warm wishes,\n{owner.name}"
-    )
+def goodbye_letter_draft(
+    customer: Customer, owner: User, sender_name: str, *, language: str | None = None
+) -> str:
+    """A starting point for the owner's letter, in `language` (the customer's, so the letter
+    reads as theirs; else the page's); the owner makes it theirs before sending."""
+    with force_locale(language) if language else nullcontext():
+        if customer.name:
+            greeting = gettext("Dear %(name)s,", name=customer.name.split()[0])
+        else:
+            greeting = gettext("Hello,")
+        paragraphs = [
+            greeting,
+            gettext(
+                "Thank you for the time you have spent with us at %(shop)s. We will stop sending "
+                "you our surveys from today.",
+                shop=sender_name,
+            ),
+            gettext(
+                "If there is ever anything I can do for you, just reply to this email: it comes "
+                "straight to me."
+            ),
+            gettext("With warm wishes,") + f"\n{owner.name}",
+        ]
+    return "\n\n".join(paragraphs)
 
 
 def end_relationship(
@@ -196,17 +211,26 @@ def end_relationship(
     future surveys stop, and the audit log keeps who did it and what they wrote."""
     letter = (letter or "").strip()
     if not letter:
-        raise GoodbyeError("Write the letter the customer will read.", field="letter")
+        raise GoodbyeError(gettext("Write the letter the customer will read."), field="letter")
     if len(letter) > MAX_LETTER_LENGTH:
-        raise GoodbyeError(f"Keep the letter under {MAX_LETTER_LENGTH} characters.", field="letter")
+        raise GoodbyeError(
+            gettext("Keep the letter under %(max)d characters.", max=MAX_LETTER_LENGTH),
+            field="letter",
+        )
     if customer.erased_at is not None:
-        raise GoodbyeError("This customer's data was erased; there is nobody to write to.")
+        raise GoodbyeError(gettext("This customer's data was erased; there is nobody to write to."))
     standing = open_goodbye(session, customer)
     if standing is not None:
+        on = local_date(standing.created_at)
+        if standing.kind == "unsubscribed":
+            raise GoodbyeError(
+                gettext(
+                    "This relationship has already ended (the customer unsubscribed, %(date)s).",
+                    date=on,
+                )
+            )
         raise GoodbyeError(
-            "This relationship has already ended ("
-            + ("the customer unsubscribed" if standing.kind == "unsubscribed" else "a letter")
-            + f", {standing.created_at:%-d %B %Y})."
+            gettext("This relationship has already ended (a letter, %(date)s).", date=on)
         )
     unsubscribe_customer(session, customer, now=now, reason=ENDED_REASON)
     goodbye = Goodbye(

@@ -24,6 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -42,28 +45,28 @@ class TouchKind:
 SERVICE_TOUCHES: dict[str, TouchKind] = {
     kind.key: kind
     for kind in (
-        TouchKind("personal_reply", "positive", "Personal reply from their owner"),
-        TouchKind("gesture", "positive", "A pleasant surprise from their owner"),
-        TouchKind("congratulation", "positive", "Congratulated on a date that matters to them"),
-        TouchKind("fix_confirmed", "positive", "Confirmed the fix worked"),
-        TouchKind("relationship_review", "positive", "Relationship review answered well"),
-        TouchKind("negative_answer", "negative", "Answered a survey unhappily; a case opened"),
-        TouchKind("reopened", "negative", "The fix did not work; case reopened"),
-        TouchKind("unsubscribed", "negative", "Unsubscribed from our surveys"),
-        TouchKind("refund", "negative", "An order refunded"),
-        TouchKind("survey_sent", "neutral", "Sent a survey"),
-        TouchKind("reminder_sent", "neutral", "Sent a reminder"),
-        TouchKind("fix_check_sent", "neutral", "Asked whether the fix worked"),
-        TouchKind("thank_you", "neutral", "Answered a survey"),
+        TouchKind("personal_reply", "positive", _l("Personal reply from their owner")),
+        TouchKind("gesture", "positive", _l("A pleasant surprise from their owner")),
+        TouchKind("congratulation", "positive", _l("Congratulated on a date that matters to them")),
+        TouchKind("fix_confirmed", "positive", _l("Confirmed the fix worked")),
+        TouchKind("relationship_review", "positive", _l("Relationship review answered well")),
+        TouchKind("negative_answer", "negative", _l("Answered a survey unhappily; a case opened")),
+        TouchKind("reopened", "negative", _l("The fix did not work; case reopened")),
+        TouchKind("unsubscribed", "negative", _l("Unsubscribed from our surveys")),
+        TouchKind("refund", "negative", _l("An order refunded")),
+        TouchKind("survey_sent", "neutral", _l("Sent a survey")),
+        TouchKind("reminder_sent", "neutral", _l("Sent a reminder")),
+        TouchKind("fix_check_sent", "neutral", _l("Asked whether the fix worked")),
+        TouchKind("thank_you", "neutral", _l("Answered a survey")),
     )
 }
 
 # Contacts an owner logs from the customer's page, with the polarity they choose.
 OWNER_CONTACTS = {
-    "call": "A phone call",
-    "visit": "A visit",
-    "card": "A card or letter",
-    "other": "Another contact",
+    "call": _l("A phone call"),
+    "visit": _l("A visit"),
+    "card": _l("A card or letter"),
+    "other": _l("Another contact"),
 }
 
 # Kinds an earlier ledger recorded that are not the customer's touches (removed by
@@ -169,29 +172,41 @@ def next_positive_touch(session: Session, customer: Customer, *, now: datetime) 
         .limit(1)
     )
     if open_case is not None:
-        return (
-            f"Case {open_case} is still open: a fix they confirm is the positive touch that "
-            "counts most."
+        return _(
+            "Case %(id)s is still open: a fix they confirm is the positive touch that counts most.",
+            id=open_case,
         )
     tally = tally_for(session, customer)
     last = customer.last_positive_touch_at
     if last is None or (now - last).days >= QUIET_DAYS:
-        quiet = "nothing positive yet" if last is None else f"{(now - last).days} days of quiet"
-        return (
-            f"{quiet.capitalize()}: a call just to check in, or an invitation to a "
-            "relationship review."
+        if last is None:
+            return _(
+                "Nothing positive yet: a call just to check in, or an invitation to a "
+                "relationship review."
+            )
+        days = (now - last).days
+        return ngettext(
+            "%(num)s day of quiet: a call just to check in, or an invitation to a "
+            "relationship review.",
+            "%(num)s days of quiet: a call just to check in, or an invitation to a "
+            "relationship review.",
+            days,
         )
     if tally.positives_needed:
-        return (
-            f"{tally.positives_needed} more positive "
-            + ("touch reaches" if tally.positives_needed == 1 else "touches reach")
-            + " ten to one: a handwritten card, or a small upgrade on their next order."
+        return ngettext(
+            "%(num)s more positive touch reaches ten to one: a handwritten card, or a small "
+            "upgrade on their next order.",
+            "%(num)s more positive touches reach ten to one: a handwritten card, or a small "
+            "upgrade on their next order.",
+            tally.positives_needed,
         )
-    return "A note just to say thank you keeps it that way."
+    return _("A note just to say thank you keeps it that way.")
 
 
 def kind_label(kind: str) -> str:
     """A touch's kind in words ("Personal reply from their owner", or the kind itself)."""
     if kind in SERVICE_TOUCHES:
-        return SERVICE_TOUCHES[kind].label
-    return OWNER_CONTACTS.get(kind) or kind.replace("_", " ").capitalize()
+        return str(SERVICE_TOUCHES[kind].label)
+    if kind in OWNER_CONTACTS:
+        return str(OWNER_CONTACTS[kind])
+    return kind.replace("_", " ").capitalize()

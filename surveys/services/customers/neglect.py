@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
@@ -33,7 +35,10 @@ LIST_LIMIT = 200
 PAGE_SIZE = 50
 # How the list may be ordered: the longest without a positive touch first (the default),
 # or the furthest short of ten positive touches per negative one.
-SORTS = {"quiet": "Longest without a positive touch", "shortfall": "Furthest short of 10 to 1"}
+SORTS = {
+    "quiet": _l("Longest without a positive touch"),
+    "shortfall": _l("Furthest short of 10 to 1"),
+}
 
 
 class InviteError(ValueError):
@@ -235,17 +240,19 @@ def invite_to_relationship_review(
     """
     ids = sorted({int(customer_id) for customer_id in customer_ids})
     if not ids:
-        raise InviteError("Choose at least one customer to invite.")
+        raise InviteError(_("Choose at least one customer to invite."))
     question_set = get_question_set(session, RELATIONSHIP_REVIEW_SET)
     if question_set is None:
-        raise InviteError(f"The “{RELATIONSHIP_REVIEW_SET}” question set is missing.")
+        raise InviteError(
+            _("The “%(name)s” question set is missing.", name=RELATIONSHIP_REVIEW_SET)
+        )
     customers = session.scalars(
         select(Customer)
         .where(Customer.id.in_(ids), Customer.erased_at.is_(None))
         .order_by(Customer.id)
     ).all()
     if not customers:
-        raise InviteError("None of those customers can be invited any more.")
+        raise InviteError(_("None of those customers can be invited any more."))
     result = InviteResult(now=now)
     already = dict(
         session.execute(

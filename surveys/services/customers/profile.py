@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -197,9 +198,9 @@ def add_customer_note(
     """Keep a personal detail about the customer, for everyone who looks after them."""
     body = (body or "").strip()
     if not body:
-        raise CustomerNoteError("Write what you want everyone to remember.")
+        raise CustomerNoteError(_("Write what you want everyone to remember."))
     if len(body) > MAX_NOTE_LENGTH:
-        raise CustomerNoteError(f"Keep it under {MAX_NOTE_LENGTH} characters.")
+        raise CustomerNoteError(_("Keep it under %(max)d characters.", max=MAX_NOTE_LENGTH))
     note = CustomerNote(customer_id=customer.id, author=author, body=body, created_at=now)
     session.add(note)
     session.flush()

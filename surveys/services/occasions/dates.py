@@ -12,11 +12,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from surveys.i18n import day_and_month, local_date
 from surveys.models import Customer, RememberedDate, User
 from surveys.validation.text import unstorable_text_reason
 
@@ -24,6 +26,8 @@ MAX_LABEL_LENGTH = 200
 MIN_YEAR, MAX_YEAR = 1900, 8999
 # The inbox shows the dates of the next this many days.
 COMING_UP_DAYS = 30
+# English keeps the house style, the day first ("12 June"), as its long dates do.
+ENGLISH_DAY_AND_MONTH = "d MMMM"
 SOURCES = ("owner", "suggestion", "first_order", "api")
 
 
@@ -83,27 +87,34 @@ def problems(data: DateInput) -> dict[str, str]:
     errors: dict[str, str] = {}
     label = (data.label or "").strip()
     if not label:
-        errors["label"] = "Say what the date is, like “Emma’s graduation” or “birthday”."
+        errors["label"] = _("Say what the date is, like “Emma’s graduation” or “birthday”.")
     elif len(label) > MAX_LABEL_LENGTH:
-        errors["label"] = f"Keep it under {MAX_LABEL_LENGTH} characters."
+        errors["label"] = _("Keep it under %(max)d characters.", max=MAX_LABEL_LENGTH)
     elif reason := unstorable_text_reason(label, multiline=False):
         errors["label"] = f"This field {reason}."
     if not isinstance(data.month, int) or not 1 <= data.month <= 12:
-        errors["month"] = "Choose a month from 1 to 12."
+        errors["month"] = _("Choose a month from 1 to 12.")
     if data.year is not None and (
         not isinstance(data.year, int) or not MIN_YEAR <= data.year <= MAX_YEAR
     ):
-        errors["year"] = f"Give a year from {MIN_YEAR} to {MAX_YEAR}, or none."
+        errors["year"] = _(
+            "Give a year from %(first)d to %(last)d, or none.", first=MIN_YEAR, last=MAX_YEAR
+        )
     if not isinstance(data.day, int) or not 1 <= data.day <= 31:
-        errors["day"] = "Choose a day from 1 to 31."
+        errors["day"] = _("Choose a day from 1 to 31.")
     elif "month" not in errors:
         # Feb 29 exists in leap years, so only a year can rule it out.
         longest = calendar.monthrange(2000, data.month)[1]
         if data.day > longest:
-            errors["day"] = f"{calendar.month_name[data.month]} has {longest} days."
+            said = _("%(month)s has %(num)d days.", month=_month_name(data.month), num=longest)
+            errors["day"] = said[:1].upper() + said[1:]  # "abril tiene…" opens a sentence
         elif data.year is not None and "year" not in errors:
             if data.day > calendar.monthrange(data.year, data.month)[1]:
-                errors["day"] = f"{data.year} has no {data.day} {calendar.month_name[data.month]}."
+                errors["day"] = _(
+                    "%(year)d has no %(date)s.",
+                    year=data.year,
+                    date=describe_day(data.day, data.month),
+                )
     return errors
 
 
@@ -119,7 +130,7 @@ def record_date(
 ) -> RememberedDate:
     """Remember a date for the customer. Raises DateError naming each field at fault."""
     if customer.erased_at is not None:
-        raise DateError({"label": "This customer's data was erased: nothing more is kept."})
+        raise DateError({"label": _("This customer's data was erased: nothing more is kept.")})
     errors = problems(data)
     if errors:
         raise DateError(errors)
@@ -212,10 +223,26 @@ def coming_up_for(session: Session, user: User, *, today: date) -> list[ComingUp
 
 def describe(remembered: RememberedDate) -> str:
     """The date in words: "12 June", or "12 June 2027" when the year is known."""
-    words = f"{remembered.day} {calendar.month_name[remembered.month]}"
-    if remembered.year is not None:
-        words += f" {remembered.year}"
-    return words
+    return describe_day(remembered.day, remembered.month, remembered.year)
+
+
+def describe_day(day: int, month: int, year: int | None = None) -> str:
+    """A day and month (and year, when known) in the reader's language: "12 June", "12 de
+    junio de 2027"."""
+    if year is not None and MIN_YEAR <= year <= MAX_YEAR:
+        try:
+            return local_date(date(year, month, day))
+        except ValueError:  # no such day in that year: say it without the year
+            pass
+    # 2000 is a leap year: every day of every month is in it.
+    if str(get_locale() or "en").startswith("en"):
+        return format_date(date(2000, month, day), ENGLISH_DAY_AND_MONTH)
+    return day_and_month(date(2000, month, day))
+
+
+def _month_name(month: int) -> str:
+    """The month's name in the reader's language, as it stands alone ("February", "febrero")."""
+    return format_date(date(2000, month, 1), "LLLL")
 
 
 # What to do for an occasion, by the words of its label; a call fits any of them. The words
@@ -234,4 +261,4 @@ def suggested_gesture(label: str) -> tuple[str, str]:
     for words, kind, suggestion in _GESTURE_BY_WORD:
         if any(word in lowered for word in words):
             return kind, str(suggestion)
-    return "call", gettext("A call just to say you remembered, and to ask how it went.")
+    return "call", _("A call just to say you remembered, and to ask how it went.")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_currency
+from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,12 +26,19 @@ from surveys.services.customers.ledger import record_service_touch
 from surveys.services.settings import get_setting
 from surveys.validation.text import unstorable_text_reason
 
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate later"
+    return message
+
+
+# In English, as the ledger and the case's timeline keep them; `kind_words` says them in the
+# reader's language.
 KINDS = {
-    "card": "A handwritten card",
-    "upgrade": "An upgrade",
-    "gift": "A gift",
-    "call": "A call, just to check in",
-    "beyond": "Going beyond what was asked",
+    "card": N_("A handwritten card"),
+    "upgrade": N_("An upgrade"),
+    "gift": N_("A gift"),
+    "call": N_("A call, just to check in"),
+    "beyond": N_("Going beyond what was asked"),
 }
 MAX_NOTE_LENGTH = 2000
 MAX_COST = Decimal("999999999999.99")
@@ -89,14 +98,14 @@ def read_cost(text: str | None) -> Decimal | None:
     try:
         cost = Decimal(text)
     except InvalidOperation:
-        raise GestureError({"cost": "Give the cost as an amount, like 12.50."}) from None
+        raise GestureError({"cost": _("Give the cost as an amount, like 12.50.")}) from None
     if (
         not cost.is_finite()
         or cost < 0
         or cost > MAX_COST
         or cost != cost.quantize(Decimal("0.01"))
     ):
-        raise GestureError({"cost": "Give the cost as an amount, like 12.50."})
+        raise GestureError({"cost": _("Give the cost as an amount, like 12.50.")})
     return cost.quantize(CENT)
 
 
@@ -116,14 +125,14 @@ def check_gesture(
     """
     errors = {}
     if kind not in KINDS:
-        errors["kind"] = "Choose what you did."
+        errors["kind"] = _("Choose what you did.")
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE_LENGTH:
-        errors["note"] = f"Keep it under {MAX_NOTE_LENGTH} characters."
+        errors["note"] = _("Keep it under %(max)d characters.", max=MAX_NOTE_LENGTH)
     elif note is not None and (reason := unstorable_text_reason(note, multiline=True)):
         errors["note"] = f"This field {reason}."
     if cost is not None and (not cost.is_finite() or cost < 0 or cost > MAX_COST):
-        errors["cost"] = "Give the cost as an amount, like 12.50."
+        errors["cost"] = _("Give the cost as an amount, like 12.50.")
     if errors:
         raise GestureError(errors)
     if cost and not by_user.is_admin:
@@ -149,7 +158,7 @@ def record_gesture(
     Checked first by `check_gesture` (GestureError, and nothing written).
     """
     if customer.erased_at is not None:
-        raise GestureError({"kind": "This customer's data was erased: nothing more is kept."})
+        raise GestureError({"kind": _("This customer's data was erased: nothing more is kept.")})
     check_gesture(session, kind=kind, by_user=by_user, now=now, cost=cost, note=note)
     note = (note or "").strip() or None
     currency = shop_currency(session)
@@ -192,15 +201,22 @@ def record_gesture(
 def over_allowance_message(allowance: Allowance, cost: Decimal) -> str:
     """Why a gesture is refused: what is left this month, and who can raise the allowance."""
     if allowance.monthly is None:
-        return (
-            f"You have no gesture allowance yet, so a gesture that costs {cost} "
-            f"{allowance.currency} needs an admin: ask one to set your allowance on the Users page."
+        return _(
+            "You have no gesture allowance yet, so a gesture that costs %(cost)s needs an admin: "
+            "ask one to set your allowance on the Users page.",
+            cost=format_currency(cost, allowance.currency),
         )
-    return (
-        f"That is more than you have left this month: {allowance.left} {allowance.currency} "
-        f"of {allowance.monthly}. An admin can raise your allowance on the Users page, or record "
-        "this gesture for you."
+    return _(
+        "That is more than you have left this month: %(left)s of %(monthly)s. An admin can raise "
+        "your allowance on the Users page, or record this gesture for you.",
+        left=format_currency(allowance.left, allowance.currency),
+        monthly=format_currency(allowance.monthly, allowance.currency),
     )
+
+
+def kind_words(kind: str) -> str:
+    """A gesture's kind in the reader's language ("A handwritten card"), or the kind itself."""
+    return _(KINDS[kind]) if kind in KINDS else kind
 
 
 def gestures_of(session: Session, customer: Customer, *, limit: int = 20) -> list[Gesture]:
@@ -249,6 +265,6 @@ def gestures_by_owner(session: Session, *, since: datetime) -> list[OwnerGesture
 def set_allowance(session: Session, user: User, amount: Decimal | None) -> None:
     """An admin sets what `user` may spend on gestures each month (None: no allowance)."""
     if amount is not None and (not amount.is_finite() or amount < 0 or amount > MAX_COST):
-        raise GestureError({"allowance": "Give an amount, like 50, or leave it empty."})
+        raise GestureError({"allowance": _("Give an amount, like 50, or leave it empty.")})
     user.monthly_gesture_allowance = amount
     session.flush()

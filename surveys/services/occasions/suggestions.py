@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from surveys.i18n import local_date
 from surveys.models import (
     Customer,
     CustomerNote,
@@ -96,7 +98,11 @@ def _label_from(before: str, after: str) -> str:
     before = re.split(r"[.!?;\n]", before)[-1]
     after = re.split(r"[.!?;\n]", after)[0]
     label = _label_words(before) or _label_words(after)
-    return (label[:1].upper() + label[1:])[:MAX_LABEL_LENGTH] if label else "A date they mentioned"
+    return (
+        (label[:1].upper() + label[1:])[:MAX_LABEL_LENGTH]
+        if label
+        else gettext("A date they mentioned")
+    )
 
 
 def dates_in(text: str, *, now: datetime) -> list[tuple[str, int, int, int | None, str]]:
@@ -170,13 +176,12 @@ def suggestions_for(session: Session, customer: Customer, *, now: datetime) -> l
             Suggestion(
                 "first_order",
                 first.id,
-                FIRST_ORDER_LABEL,
+                gettext("First order anniversary"),
                 moment.day,
                 moment.month,
                 None,
                 True,
-                f"Their first order, {moment.day} {calendar.month_name[moment.month]} "
-                f"{moment.year}",
+                gettext("Their first order, %(date)s", date=local_date(moment)),
             )
         )
     shown: set[tuple[int, int]] = set()
