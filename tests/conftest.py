@@ -24,6 +24,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +159,18 @@ class TemplateDatabase:
         shutil.copyfile(self.template_path, path)
         return f"sqlite:///{path}"
 
+    def renew(self, url: str) -> None:
+        """Make the database at `url` (one `copy` made) the template's content again."""
+        if self.backend == "postgresql":
+            name = make_url(url).database
+            self.server.drop(name)
+            self.server.create(name, f"{self.prefix}_template")
+            return
+        path = Path(make_url(url).database)
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(self.template_path, path)
+
     def drop_all(self) -> None:
         if self.backend == "postgresql":
             for name in reversed(self.created):
@@ -202,40 +215,65 @@ def _session_app(template_database, tmp_path_factory):
     app.extensions["db"]["engine"].dispose()
 
 
+@contextmanager
+def _restored_afterwards(app):
+    """What a test may change on a shared app (its configuration, clock, the failed logins
+    counted in memory, the mail written) is as it was when the test ends."""
+    saved_config = dict(app.config)
+    saved_clock = app.extensions["clock"]
+    try:
+        yield app
+    finally:
+        shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
+        app.config.clear()
+        app.config.update(saved_config)
+        app.extensions["clock"] = saved_clock
+        for limiter in app.extensions.get("limiter", ()):
+            limiter.reset()
+
+
 @pytest.fixture
 def app(_session_app):
     """The app, with this test's database work rolled back when it ends."""
     app = _session_app
-    saved_config = dict(app.config)
-    saved_clock = app.extensions["clock"]
     engine = app.extensions["db"]["engine"]
     factory = app.extensions["db"]["sessionmaker"]
     connection = engine.connect()
     outer = connection.begin()
     factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    try:
-        yield app
-    finally:
-        factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
-        outer.rollback()
-        connection.close()
-        app.config.clear()
-        app.config.update(saved_config)
-        app.extensions["clock"] = saved_clock
-        # Failed logins this test counted (in memory) go with its rows, so the next test
-        # starts unthrottled.
-        for limiter in app.extensions.get("limiter", ()):
-            limiter.reset()
-        shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
+    with _restored_afterwards(app):
+        try:
+            yield app
+        finally:
+            factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def _committed_session_app(template_database, tmp_path_factory):
+    # Building an app costs a third of a second (werkzeug compiles every route), so the tests
+    # with real commits share one, and each gets the template's content afresh instead.
+    instance = tmp_path_factory.mktemp("committed-instance")
+    app = make_test_app(template_database.copy(), instance)
+    yield app
+    app.extensions["db"]["engine"].dispose()
 
 
 @pytest.fixture
-def committed_app(template_database, tmp_path):
-    """An app on a database of its own where commits are real (several connections see them)."""
-    url = template_database.copy()
-    app = make_test_app(url, tmp_path / "instance")
-    yield app
-    app.extensions["db"]["engine"].dispose()
+def committed_app(_committed_session_app, template_database, tmp_path):
+    """An app on a database of its own where commits are real (several connections see them):
+    the database is a fresh copy of the template, and the mail goes under this test's tmp_path."""
+    app = _committed_session_app
+    engine = app.extensions["db"]["engine"]
+    engine.dispose()
+    template_database.renew(app.config["DATABASE_URL"])
+    with _restored_afterwards(app):
+        app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "instance" / "outbox")
+        try:
+            yield app
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
