@@ -18,7 +18,7 @@ from decimal import Decimal
 import flask_babel
 from babel import Locale
 from babel.dates import format_skeleton, get_timezone_gmt
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -91,6 +91,17 @@ def read_by_customer(customer, *, chosen_language: str | None = None) -> None:
         customer.locale, shop_language()
     )
     g.reader_time_zone = customer.timezone or _shop_setting("business_time_zone", "UTC")
+    flask_babel.refresh()
+
+
+def read_by_integration() -> None:
+    """From here on, this request answers a program (the API, Delighted's endpoints, webhooks):
+    in the language its Accept-Language header asks for, when we ship one, else English, never
+    the shop's language, so that an integration reads the same words whatever the shop set."""
+    asked = [tag for tag, _quality in request.accept_languages]  # best first
+    g.reader_locale = next(
+        (found for found in map(languages.nearest_shipped, asked) if found), languages.FALLBACK
+    )
     flask_babel.refresh()
 
 

@@ -168,9 +168,13 @@ def test_an_english_admin_still_reads_english(client, session, locale):
     assert text_of(page(client.get("/admin/routing")).soup.h1) == "Who owns new cases"
 
 
-def test_the_api_explains_in_the_shops_language_english_by_default(client, session):
+def test_the_api_explains_in_the_language_its_client_asks_for_english_by_default(
+    client, session
+):
     make_user(session, role="admin")
     _key, raw = make_api_key(session)
+    # The shop's own language is not the integration's: a program reads English unless it asks.
+    set_setting(session, "default_language", "es")
     session.commit()
     body = {"questions": [{"key": "said", "type": "text", "text": ""}]}
 
@@ -180,14 +184,21 @@ def test_the_api_explains_in_the_shops_language_english_by_default(client, sessi
         "questions.0.text": ["Write the question as the customer will read it."]
     }
 
-    set_setting(session, "default_language", "es")
-    session.commit()
-    response = client.put("/api/v1/question-sets/written", headers=bearer(raw), json=body)
+    in_spanish = {**bearer(raw), "Accept-Language": "es-MX, en;q=0.5"}
+    response = client.put("/api/v1/question-sets/written", headers=in_spanish, json=body)
     assert response.get_json()["errors"] == {
         "questions.0.text": ["Escribe la pregunta tal como la leerá el cliente."]
     }
     control = {"questions": [{"key": "said", "type": "text", "text": "Hola\x07"}]}
-    response = client.put("/api/v1/question-sets/written", headers=bearer(raw), json=control)
+    response = client.put("/api/v1/question-sets/written", headers=in_spanish, json=control)
     assert response.get_json()["errors"] == {
         "questions.0.text": ["La pregunta no puede contener caracteres de control."]
     }
+
+    # A language we do not ship, or a header that names none, reads English.
+    for header in ("tlh, x-klingon;q=0.9", "*", ";;;"):
+        unknown = {**bearer(raw), "Accept-Language": header}
+        response = client.put("/api/v1/question-sets/written", headers=unknown, json=body)
+        assert response.get_json()["errors"] == {
+            "questions.0.text": ["Write the question as the customer will read it."]
+        }

@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from surveys.i18n import read_by_integration
+
 bp = Blueprint("delighted", __name__, url_prefix="/v1")
+bp.before_request(read_by_integration)
 
 
 def route(rule: str, methods: list[str]):

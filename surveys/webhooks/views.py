@@ -19,6 +19,7 @@ from surveys.api.json_body import parse_json_document
 from surveys.api.schemas import purchase_json, validation_problem
 from surveys.db import db
 from surveys.errors import api_problem_response, problem_response
+from surveys.i18n import read_by_integration
 from surveys.models import Purchase
 from surveys.outbox.outcomes import record_sendgrid_events
 from surveys.services.purchase_cancellations import (
@@ -32,6 +33,7 @@ from surveys.webhooks import inbound, sendgrid, shopify, stripe
 from surveys.webhooks.payloads import Ignored, InvalidPayload, InvalidSignature
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp.before_request(read_by_integration)
 log = logging.getLogger(__name__)
 bp.add_url_rule("/inbound", view_func=inbound.receive_inbound_email, methods=["POST"])
 
