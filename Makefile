@@ -24,7 +24,7 @@ translations: $(CATALOGS)
 ## catalog: extract every message the code uses into messages.pot and merge it into each .po
 catalog: $(VENV)/.runtime-installed
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -w 100 --no-location --sort-output -o surveys/translations/messages.pot .
-	$(BIN)/pybabel update -w 100 --no-fuzzy-matching -i surveys/translations/messages.pot -d surveys/translations
+	$(BIN)/pybabel update -w 100 --no-fuzzy-matching --ignore-obsolete -i surveys/translations/messages.pot -d surveys/translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
