@@ -11,6 +11,7 @@ from flask_babel import get_locale, gettext, ngettext
 from surveys import clock
 from surveys.i18n import current_language, local_datetime
 from surveys.languages import is_right_to_left
+from surveys.services.cases.queries import answer_words
 from surveys.services.surveys.scheduling import survey_reason
 
 
@@ -133,6 +134,15 @@ def mid_sentence(name: str) -> str:
         and all(not any(ch.isupper() for ch in word) for word in words[1:])
     )
     return first[:1].lower() + name.lstrip()[1:] if sentence_case else name
+
+
+def answer_in_words(answer) -> str:
+    """An answer as the customer saw it, a score as the reader says it ("4 out of 10", "4 de
+    10"); choices in the words the customer chose, text verbatim."""
+    question = answer.question
+    if question.type == "scale" and question.max_value is not None and answer.value:
+        return gettext("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
+    return answer_words(answer)
 
 
 def format_datetime(moment: datetime | None) -> str:

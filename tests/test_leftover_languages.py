@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from surveys.models import AuditEntry, Case
 from tests.factories import make_customer, make_purchase, make_sent_survey, make_user
+from tests.insights_data import make_insights_data
 from tests.pages import page
 from tests.test_admin_outbox import message_of, outbox  # noqa: F401 (a fixture)
-from tests.web import csrf_token
+from tests.web import csrf_token, log_in
 
 COMPLAINT = "The courier was rude, the box arrived crushed and I want a refund"
 THREE_ITEMS = [
@@ -133,3 +134,15 @@ def test_a_spanish_admin_reads_why_the_outbox_refuses_in_spanish(
         "Solo se puede cancelar un mensaje que espera a enviarse; este ha fallado."
     ]
     assert session.scalars(select(AuditEntry)).all() == []
+
+
+def test_the_comment_feed_gives_scores_in_the_readers_words(client, session, clock):
+    data = make_insights_data(session, clock.now())
+    data.admin.locale = "es"
+    session.commit()
+    log_in(client, data.admin)
+
+    feed = client.get("/admin/responses?group=detractor").get_data(as_text=True)
+
+    assert any(f"{score} de 10" in feed for score in range(7))
+    assert " out of 10" not in feed

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
-from surveys.services.cases.queries import answer_words
-from surveys.templating import first_name, purchase_phrase, quoted_list
+from surveys.templating import answer_in_words, first_name, purchase_phrase, quoted_list
 
 
 def _case(session: Session, message: OutboxMessage) -> Case:
@@ -47,7 +46,7 @@ def customer_answers(case: Case) -> list[dict]:
     return [
         answer_item(
             question=answer.question.text,
-            answer=_answer_in_words(answer),
+            answer=answer_in_words(answer),
             is_text=answer.question.type == "text",
             negative=answer.negative,
             reason=negative_reason(answer),
@@ -55,13 +54,6 @@ def customer_answers(case: Case) -> list[dict]:
         for answer in case.response.answers
         if answer.value not in (None, "")
     ]
-
-
-def _answer_in_words(answer) -> str:
-    question = answer.question
-    if question.type == "scale" and question.max_value is not None:
-        return gettext("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
-    return answer_words(answer)
 
 
 def negative_reason(answer) -> dict | None:
