@@ -104,7 +104,8 @@ def _isolated(name: str, language: str) -> str:
 
 def quoted_list(words: list[str]) -> str:
     """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
-    quoted = [f"“{word}”" for word in words]
+    # Each isolated in a right-to-left language, so a Latin word keeps its quotes around it.
+    quoted = [_isolated(f"“{word}”", current_language()) for word in words]
     locale = get_locale()
     if locale is not None and locale.language != "en":
         return format_list(quoted, locale=locale)

@@ -80,6 +80,13 @@ def test_the_email_previews_are_listed_in_the_admins_language(admin_client, sess
     assert "Encuesta (tras una compra)" in titles
     assert "Escalado: un plazo incumplido (no resuelto a tiempo)" in titles
     assert not any(title.startswith("To the") for title in titles)
+    # Variants keep their order (after a purchase first), not the translation's alphabet.
+    assert titles[:4] == [
+        "Encuesta (tras una compra)",
+        "Encuesta (comprobación de la solución: ¿funcionó?)",
+        "Encuesta (revisión de la relación)",
+        "Encuesta (enviada a mano)",
+    ]
     # The owner's email previewed in Spanish says in Spanish why the made-up answer needs them.
     preview = admin_client.get("/admin/emails/owner_new_case/html?lang=es").get_data(as_text=True)
     assert "Te necesita: menciona “broken” y “nobody”." in preview

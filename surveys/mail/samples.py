@@ -117,6 +117,8 @@ def preview_entries() -> list[PreviewEntry]:
         key=lambda entry: (
             not entry.to_customer,
             list(TITLES).index(entry.name) if entry.name in TITLES else len(TITLES),
+            # Variants in the order they are listed, the same in every language.
+            list(VARIANTS.get(entry.name, {})).index(entry.variant) if entry.variant else 0,
             entry.title,
         ),
     )
