@@ -315,7 +315,8 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
             created_at=now - timedelta(minutes=12),
             customer=customer,
         ),
-        "reason_words": REASONS["too_often"],
+        # The reason as the owner reads it, in their language (as goodbye_emails words it).
+        "reason_words": gettext(REASONS["too_often"]),
         "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
         "letter": goodbye_letter_draft(customer, owner, current_brand(session).shop_name),
         # A date that matters to the customer (surveys.services.occasions.reminders).
