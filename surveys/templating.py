@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.lists import format_list
 from flask import Flask
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 
 from surveys import clock
 from surveys.i18n import current_language, local_datetime
 from surveys.languages import is_right_to_left
+from surveys.services.cases.queries import answer_words
 from surveys.services.surveys.scheduling import survey_reason
 
 
@@ -57,20 +59,13 @@ def purchase_phrase(purchase) -> str:
     más": one phrase per count from the catalog, so each language counts the rest its own way
     (Babel's plural rules).
     """
-    names = (
-        [item.name or item.sku for item in purchase.items if item.name or item.sku]
-        if (purchase is not None)
-        else []
-    )
+    names = purchase.item_names if purchase is not None else []
     if not names:
         # Order ids are often machine-made (a Stripe session id); they read badly to people.
         return gettext("your recent order")
     language = current_language()
     first = mid_sentence(names[0]) if language in LOWER_CASED_MID_SENTENCE else names[0]
-    if is_right_to_left(language):
-        # A Latin product name inside Arabic text: isolated, so its words keep their order and
-        # the brackets around it stay where the sentence put them.
-        first = f"\u2068{first}\u2069"
+    first = _isolated(first, language)
     others = len(names) - 1
     if others == 0:
         return gettext("your %(item)s", item=first)
@@ -82,6 +77,40 @@ def purchase_phrase(purchase) -> str:
         item=first,
         count=words[others] if others < len(words) else str(others),
     )
+
+
+def purchase_summary(purchase) -> str:
+    """What was bought, in a few words for the people who serve the customer, in the reader's
+    language: "Keyboard", "Keyboard and 2 more" ("Teclado y 2 artículos más")."""
+    names = purchase.item_names
+    if not names:
+        # Order ids are often machine-made (a Stripe session id); they read badly to people.
+        return gettext("your recent order")
+    first = _isolated(names[0], current_language())
+    if len(names) == 1:
+        return first
+    return ngettext(
+        "%(item)s and %(num)d more", "%(item)s and %(num)d more", len(names) - 1, item=first
+    )
+
+
+def _isolated(name: str, language: str) -> str:
+    if is_right_to_left(language):
+        # A Latin product name inside Arabic text: isolated, so its words keep their order and
+        # the brackets around it stay where the sentence put them.
+        return f"\u2068{name}\u2069"
+    return name
+
+
+def quoted_list(words: list[str]) -> str:
+    """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
+    # Each isolated in a right-to-left language, so a Latin word keeps its quotes around it.
+    quoted = [_isolated(f"“{word}”", current_language()) for word in words]
+    locale = get_locale()
+    if locale is not None and locale.language != "en":
+        return format_list(quoted, locale=locale)
+    # English keeps the house style: no comma before the last "and".
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
 
 
 # Small counts read better in words ("two other items"); languages not listed show digits.
@@ -106,6 +135,15 @@ def mid_sentence(name: str) -> str:
         and all(not any(ch.isupper() for ch in word) for word in words[1:])
     )
     return first[:1].lower() + name.lstrip()[1:] if sentence_case else name
+
+
+def answer_in_words(answer) -> str:
+    """An answer as the customer saw it, a score as the reader says it ("4 out of 10", "4 de
+    10"); choices in the words the customer chose, text verbatim."""
+    question = answer.question
+    if question.type == "scale" and question.max_value is not None and answer.value:
+        return gettext("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
+    return answer_words(answer)
 
 
 def format_datetime(moment: datetime | None) -> str:

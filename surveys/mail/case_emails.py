@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import format_decimal, gettext
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
-from surveys.services.cases.queries import answer_words, negative_because
-from surveys.templating import first_name, purchase_phrase
+from surveys.templating import answer_in_words, first_name, purchase_phrase, quoted_list
 
 
 def _case(session: Session, message: OutboxMessage) -> Case:
@@ -39,21 +39,90 @@ def _event(session: Session, message: OutboxMessage, kind: str) -> CaseEvent:
 def customer_answers(case: Case) -> list[dict]:
     """The answers that opened the case as the customer gave them, for every email that lists them.
 
-    Scores read "4 out of 10", choices in the words the customer chose, text
-    verbatim; the preferences answer too, since it tells the owner how to
-    serve them. Shown by the `answers_table` and `answers_list` macros.
+    Scores read "4 out of 10" in the reader's language, choices in the words the customer
+    chose, text verbatim; the preferences answer too, since it tells the owner how to serve
+    them. Shown by the `answers_table` and `answers_list` macros.
     """
     return [
-        {
-            "question": answer.question.text,
-            "answer": answer_words(answer),
-            "is_text": answer.question.type == "text",
-            "negative": answer.negative,
-            "because": negative_because(answer),
-        }
+        answer_item(
+            question=answer.question.text,
+            answer=answer_in_words(answer),
+            is_text=answer.question.type == "text",
+            negative=answer.negative,
+            reason=negative_reason(answer),
+        )
         for answer in case.response.answers
         if answer.value not in (None, "")
     ]
+
+
+def negative_reason(answer) -> dict | None:
+    """Which of its question's rules made a written answer negative, for the email to word
+    in its reader's language: the words it mentions, its tone under the threshold, or a
+    question where any answer needs the owner. None for other answers.
+
+    The same decision as `queries.negative_because`, which words it for the case page.
+    """
+    if not answer.negative or answer.question.type != "text":
+        return None
+    if answer.negative_words:
+        return {"rule": "words", "words": list(answer.negative_words)}
+    rule = answer.question.negative or {}
+    threshold = rule.get("sentiment_below")
+    if threshold is not None and answer.sentiment is not None and answer.sentiment < threshold:
+        return {"rule": "tone", "tone": answer.sentiment, "threshold": threshold}
+    if rule.get("not_empty"):
+        return {"rule": "any_answer"}
+    return None
+
+
+def answer_item(
+    *, question: str, answer: str, is_text: bool, negative: bool, reason: dict | None
+) -> dict:
+    """One answer as the macros show it, with why it needs the owner as whole sentences in the
+    reader's language: `needs_you` under the answer in HTML, `needs_you_note` beside it in
+    the plain text."""
+    needs_you = needs_you_note = None
+    if reason is not None:
+        needs_you, needs_you_note = _needs_you_sentences(reason)
+    elif negative:
+        needs_you_note = gettext("needs you")
+    return {
+        "question": question,
+        "answer": answer,
+        "is_text": is_text,
+        "negative": negative,
+        "needs_you": needs_you,
+        "needs_you_note": needs_you_note,
+    }
+
+
+def _needs_you_sentences(reason: dict) -> tuple[str, str]:
+    if reason["rule"] == "words":
+        words = quoted_list(reason["words"])
+        return (
+            gettext("Needs you: it mentions %(words)s.", words=words),
+            gettext("needs you: it mentions %(words)s", words=words),
+        )
+    if reason["rule"] == "tone":
+        tone = format_decimal(reason["tone"], "0.00")
+        threshold = format_decimal(reason["threshold"])
+        return (
+            gettext(
+                "Needs you: it reads as unhappy (tone %(tone)s, below %(threshold)s).",
+                tone=tone,
+                threshold=threshold,
+            ),
+            gettext(
+                "needs you: it reads as unhappy (tone %(tone)s, below %(threshold)s)",
+                tone=tone,
+                threshold=threshold,
+            ),
+        )
+    return (
+        gettext("Needs you: it answers a question where any answer needs you."),
+        gettext("needs you: it answers a question where any answer needs you"),
+    )
 
 
 def _still_reachable(case: Case) -> None:

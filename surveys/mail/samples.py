@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveys.external_urls import external_url
+from surveys.mail.case_emails import answer_item
 from surveys.mail.digest_emails import digest_context
 from surveys.mail.render import EMAIL_TEMPLATES, render_email
 from surveys.mail.senders import split_address
@@ -36,32 +38,36 @@ from surveys.services.settings import get_setting
 from surveys.templating import first_name, purchase_phrase
 
 SURVEY_KINDS = {
-    "purchase": "after a purchase",
-    "fix_check": "fix-check: did our fix work?",
-    "relationship_review": "relationship review",
-    "manual": "sent by hand",
+    "purchase": _l("after a purchase"),
+    "fix_check": _l("fix-check: did our fix work?"),
+    "relationship_review": _l("relationship review"),
+    "manual": _l("sent by hand"),
 }
-# What each email is, in words, and its variants (the kinds of survey, the deadlines).
+# What each email is, in words, and its variants (the kinds of survey, the deadlines): shown
+# in the admin's language.
 TITLES = {
-    "survey": "Survey",
-    "reminder": "Reminder",
-    "owner_new_case": "To the owner: a new case",
-    "reply": "The owner's personal reply",
-    "escalation": "Escalation: a missed deadline",
-    "case_reassigned_owner": "To the new owner: a case handed over",
-    "case_reassigned_customer": "To the customer: who looks after them now",
-    "case_reopened": "To the owner: the fix did not work",
-    "customer_replied": "To the owner: the customer answered by email",
-    "customer_unsubscribed": "To the owner: a customer unsubscribed",
-    "customer_said_why": "To the owner: why a customer unsubscribed",
-    "goodbye_letter": "The owner's goodbye letter, ending a relationship",
-    "weekly_digest": "To admins and owners: the weekly digest",
-    "date_coming_up": "To the owner: a date that matters to their customer",
+    "survey": _l("Survey"),
+    "reminder": _l("Reminder"),
+    "owner_new_case": _l("To the owner: a new case"),
+    "reply": _l("The owner's personal reply"),
+    "escalation": _l("Escalation: a missed deadline"),
+    "case_reassigned_owner": _l("To the new owner: a case handed over"),
+    "case_reassigned_customer": _l("To the customer: who looks after them now"),
+    "case_reopened": _l("To the owner: the fix did not work"),
+    "customer_replied": _l("To the owner: the customer answered by email"),
+    "customer_unsubscribed": _l("To the owner: a customer unsubscribed"),
+    "customer_said_why": _l("To the owner: why a customer unsubscribed"),
+    "goodbye_letter": _l("The owner's goodbye letter, ending a relationship"),
+    "weekly_digest": _l("To admins and owners: the weekly digest"),
+    "date_coming_up": _l("To the owner: a date that matters to their customer"),
 }
 VARIANTS = {
     "survey": SURVEY_KINDS,
     "reminder": SURVEY_KINDS,
-    "escalation": {"acknowledge": "not acknowledged in time", "resolve": "not resolved in time"},
+    "escalation": {
+        "acknowledge": _l("not acknowledged in time"),
+        "resolve": _l("not resolved in time"),
+    },
 }
 QUESTION_SET_FOR_KIND = {
     "fix_check": "fix-check",
@@ -92,11 +98,16 @@ def preview_entries() -> list[PreviewEntry]:
     """Every registered email and its variants, customers' emails first."""
     entries = []
     for name, spec in EMAIL_TEMPLATES.items():
-        title = TITLES.get(name, name.replace("_", " ").capitalize())
+        title = str(TITLES.get(name, name.replace("_", " ").capitalize()))
         variants = VARIANTS.get(name)
         if variants:
             entries += [
-                PreviewEntry(name, variant, f"{title} ({words})", spec.to_customer)
+                PreviewEntry(
+                    name,
+                    variant,
+                    gettext("%(email)s (%(variant)s)", email=title, variant=words),
+                    spec.to_customer,
+                )
                 for variant, words in variants.items()
             ]
         else:
@@ -106,6 +117,8 @@ def preview_entries() -> list[PreviewEntry]:
         key=lambda entry: (
             not entry.to_customer,
             list(TITLES).index(entry.name) if entry.name in TITLES else len(TITLES),
+            # Variants in the order they are listed, the same in every language.
+            list(VARIANTS.get(entry.name, {})).index(entry.variant) if entry.variant else 0,
             entry.title,
         ),
     )
@@ -216,26 +229,30 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
     first_question = _first_question(session, kind)
     survey_url = external_url("public.show_survey", token=SAMPLE_TOKEN)
     case_url = external_url("inbox.show_case", case_id=case.id)
+    # The customer's words are made up (data, as a real customer's are); what the email says
+    # about them reads in the reader's language.
     answers = [
-        {
-            "question": "Are we exceeding your expectations?",
-            "answer": "You are falling short",
-            "is_text": False,
-            "negative": True,
-        },
-        {
-            "question": "If there was one thing we could be doing better, what would that be?",
-            "answer": "The keyboard arrived with a broken key, and nobody answered my email.",
-            "is_text": True,
-            "negative": True,
-            "because": "mentions “broken” and “nobody”",
-        },
-        {
-            "question": "How likely are you to recommend us to a friend or colleague?",
-            "answer": "4 out of 10",
-            "is_text": False,
-            "negative": True,
-        },
+        answer_item(
+            question="Are we exceeding your expectations?",
+            answer="You are falling short",
+            is_text=False,
+            negative=True,
+            reason=None,
+        ),
+        answer_item(
+            question="If there was one thing we could be doing better, what would that be?",
+            answer="The keyboard arrived with a broken key, and nobody answered my email.",
+            is_text=True,
+            negative=True,
+            reason={"rule": "words", "words": ["broken", "nobody"]},
+        ),
+        answer_item(
+            question="How likely are you to recommend us to a friend or colleague?",
+            answer=gettext("%(score)s out of %(max)s", score=4, max=10),
+            is_text=False,
+            negative=True,
+            reason=None,
+        ),
     ]
     breach = entry.variant if entry.name == "escalation" else "acknowledge"
     recipient = customer if entry.to_customer else owner
@@ -298,7 +315,8 @@ def sample_context(session: Session, entry: PreviewEntry, *, now: datetime) -> d
             created_at=now - timedelta(minutes=12),
             customer=customer,
         ),
-        "reason_words": REASONS["too_often"],
+        # The reason as the owner reads it, in their language (as goodbye_emails words it).
+        "reason_words": gettext(REASONS["too_often"]),
         "customer_url": external_url("inbox.show_customer", customer_id=customer.id),
         "letter": goodbye_letter_draft(customer, owner, current_brand(session).shop_name),
         # A date that matters to the customer (surveys.services.occasions.reminders).

@@ -46,15 +46,17 @@ class Purchase(Base):
     )
 
     @property
+    def item_names(self) -> list[str]:
+        """What was bought, each item by its name (else its SKU), in order."""
+        return [item.name or item.sku for item in self.items if item.name or item.sku]
+
+    @property
     def summary(self) -> str:
-        """What was bought, in a few words ("Keyboard and 2 more")."""
-        names = [item.name or item.sku for item in self.items if item.name or item.sku]
-        if not names:
-            # Order ids are often machine-made (a Stripe session id); they read badly to people.
-            return "your recent order"
-        if len(names) == 1:
-            return names[0]
-        return f"{names[0]} and {len(names) - 1} more"
+        """What was bought, in a few words in the reader's language ("Keyboard and 2 more")."""
+        # Worded with the reader's other words; imported here, as the wording needs the models.
+        from surveys.templating import purchase_summary
+
+        return purchase_summary(self)
 
 
 class PurchaseItem(Base):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,26 @@ class MessageNotFound(LookupError):
 
 class OutboxActionRefused(Exception):
     """The message is not in a state this action applies to; the message says why."""
+
+
+# Why a message cannot be retried or cancelled, by its state: whole sentences, so each language
+# words the state its own way.
+NOT_RETRIED = {
+    "pending": _l("Only a failed message can be retried; this one is pending."),
+    "sending": _l("Only a failed message can be retried; this one is being sent right now."),
+    "sent": _l("Only a failed message can be retried; this one is already sent."),
+    "cancelled": _l("Only a failed message can be retried; this one is already cancelled."),
+}
+NOT_CANCELLED = {
+    "failed": _l("Only a message waiting to be sent can be cancelled; this one is failed."),
+    "sending": _l(
+        "Only a message waiting to be sent can be cancelled; this one is being sent right now."
+    ),
+    "sent": _l("Only a message waiting to be sent can be cancelled; this one is already sent."),
+    "cancelled": _l(
+        "Only a message waiting to be sent can be cancelled; this one is already cancelled."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -132,19 +154,14 @@ def retry_message(
     """Put a failed message back in the queue, due now, with a fresh set of attempts."""
     message = _locked(session, message_id)
     if message.status != OutboxStatus.FAILED:
-        raise OutboxActionRefused(
-            f"Only a failed message can be retried; this one is {_status_words(message)}."
-        )
+        raise OutboxActionRefused(str(NOT_RETRIED[message.status]))
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
     if (
         message.template in ASKING_TEMPLATES
         and customer is not None
         and customer.suppressed_at is not None
     ):
-        raise OutboxActionRefused(
-            f"{customer.email} is suppressed ({customer.suppression_reason or 'no reason given'}); "
-            "we do not ask them anything any more."
-        )
+        raise OutboxActionRefused(_suppressed(customer))
     before = _snapshot(message)
     message.status, message.attempts, message.next_attempt_at = "pending", 0, now
     message.claimed_until = message.claimed_by = None
@@ -166,10 +183,7 @@ def cancel_message(
     """Stop a message that has not gone yet (pending or waiting to retry)."""
     message = _locked(session, message_id)
     if message.status != OutboxStatus.PENDING:
-        raise OutboxActionRefused(
-            f"Only a message waiting to be sent can be cancelled; "
-            f"this one is {_status_words(message)}."
-        )
+        raise OutboxActionRefused(str(NOT_CANCELLED[message.status]))
     before = _snapshot(message)
     message.status = OutboxStatus.CANCELLED
     message.last_error = f"cancelled by {actor.name}"
@@ -195,12 +209,18 @@ def _locked(session: Session, message_id: int) -> OutboxMessage:
     return message
 
 
-def _status_words(message: OutboxMessage) -> str:
-    return {
-        "sending": "being sent right now",
-        "sent": "already sent",
-        "cancelled": "already cancelled",
-    }.get(message.status, message.status)
+def _suppressed(customer: Customer) -> str:
+    # The reason is stored as the provider or the admin gave it: shown as written.
+    if customer.suppression_reason:
+        return _(
+            "%(email)s is suppressed (%(reason)s); we do not ask them anything any more.",
+            email=customer.email,
+            reason=customer.suppression_reason,
+        )
+    return _(
+        "%(email)s is suppressed (no reason given); we do not ask them anything any more.",
+        email=customer.email,
+    )
 
 
 def _target(message: OutboxMessage) -> str:

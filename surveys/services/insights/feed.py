@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from surveys.models import Answer, AnswerTheme, Case, Customer, Question
 from surveys.models.surveys import Response
-from surveys.services.cases.queries import answer_words
 from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
+from surveys.templating import answer_in_words
 
 PER_PAGE = 25
 # Whole written answers that are no comment at all; `text_reading.is_real_answer` knows more,
@@ -190,7 +190,8 @@ def _add_answers(session: Session, items: dict[int, FeedItem]) -> None:
         .order_by(Answer.response_id, Answer.position)
     ).all()
     for answer in answers:
-        words = answer_words(answer)
+        # Worded for the reader of the page: a score reads "4 de 10" in Spanish.
+        words = answer_in_words(answer)
         if not words:
             continue
         item = items[answer.response_id]

@@ -111,7 +111,12 @@ def set_digest_preferences(
     """Whether the person gets the weekly digest, and their time zone (None: the business's).
     Raises UserError for a name that is not an IANA time zone."""
     if time_zone is not None and time_zone not in known_timezones():
-        raise UserError(f"“{time_zone}” is not a time zone we know; choose one from the list.")
+        raise UserError(
+            _(
+                "“%(zone)s” is not a time zone we know; choose one from the list.",
+                zone=time_zone,
+            )
+        )
     user.weekly_digest = weekly_digest
     user.time_zone = time_zone
     session.flush()
@@ -121,7 +126,12 @@ def set_own_language(session: Session, user: User, language: str | None) -> None
     """The language of the person's own pages and emails (None: the shop's default).
     Raises UserError for one we do not ship."""
     if language is not None and language not in SHIPPED:
-        raise UserError(f"“{language}” is not a language we ship; choose one from the list.")
+        raise UserError(
+            _(
+                "“%(language)s” is not a language we ship; choose one from the list.",
+                language=language,
+            )
+        )
     user.locale = language
     session.flush()
 
