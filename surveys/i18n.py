@@ -84,12 +84,15 @@ def select_time_zone() -> str:
     return _shop_setting("business_time_zone", "UTC")
 
 
+def customer_language(customer) -> str:
+    """The shipped catalog `customer` reads: their locale's nearest, else the shop's language."""
+    return languages.shipped_or_default(customer.locale, shop_language())
+
+
 def read_by_customer(customer, *, chosen_language: str | None = None) -> None:
     """From here on, this request's page speaks to `customer`: their language (or the shipped
     one they just picked on the page) and their time zone."""
-    g.reader_locale = chosen_language or languages.shipped_or_default(
-        customer.locale, shop_language()
-    )
+    g.reader_locale = chosen_language or customer_language(customer)
     g.reader_time_zone = customer.timezone or _shop_setting("business_time_zone", "UTC")
     flask_babel.refresh()
 

@@ -256,6 +256,27 @@ def test_a_reply_goes_out_in_the_owners_name_with_reply_to_the_owner(
     assert event.actor_user_id == people["owner"].id
 
 
+def test_a_reply_to_a_spanish_customer_is_framed_in_spanish_whatever_the_owner_reads(
+    client, session, runner, fake_sendgrid, people, case
+):
+    case.customer.locale = "es-MX"
+    session.commit()
+    log_in(client, people["owner"])  # the owner reads English
+    understood = "Tu teclado llegó con una tecla rota."
+    will_do = "Te envío uno nuevo hoy."
+
+    response = act_on_case(client, case.id, "replies", understood=understood, will_do=will_do)
+
+    assert response.status_code == 302
+    run_worker(runner)
+    [reply] = [m for m in mails_to(fake_sendgrid, ANA) if m.categories == ["reply"]]
+    assert "Gracias por contarnos cómo fue." in reply.text
+    assert f"Esto es lo que voy a hacer:\n\n{will_do}" in reply.text
+    assert "Here is what I will do" not in reply.text + reply.html
+    # The owner's own page is still in the owner's language around it.
+    assert "What I will do" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
 def test_what_the_owner_writes_is_verbatim_in_text_and_escaped_in_html(
     client, runner, fake_sendgrid, people, case
 ):

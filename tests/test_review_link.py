@@ -138,6 +138,17 @@ def test_the_thank_you_page_offers_the_review_link_whatever_the_answer(
     assert shown.link("Leave a public review", within=invite)["href"] == f"/s/{token}/review"
 
 
+def test_a_spanish_customer_is_invited_in_spanish(client, session, clock, owner, review_site):
+    survey, token = sent_survey(session, clock, owner, "ana@example.com")
+    survey.customer.locale = "es"
+    session.commit()
+
+    shown = page(answer(client, token, PROMOTER))
+
+    invite = shown.region("¿Se lo contarías también a otros?")
+    assert shown.link("Dejar una reseña pública", within=invite)["href"] == f"/s/{token}/review"
+
+
 def test_promoters_and_detractors_get_the_very_same_invitation(
     client, session, clock, owner, review_site
 ):

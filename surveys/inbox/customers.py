@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from surveys import clock, languages
+from surveys import clock
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.i18n import shop_language
+from surveys.i18n import customer_language
 from surveys.inbox import occasion_pages
 from surveys.inbox.blueprint import bp
 from surveys.inbox.forms import (
@@ -171,7 +171,7 @@ def _render_customer(
             customer,
             acting_user(),
             get_setting(session, "shop_name"),
-            language=languages.shipped_or_default(customer.locale, shop_language()),
+            language=customer_language(customer),
         )
         goodbye_form = GoodbyeLetterForm(formdata=None, data={"letter": draft})
     return render_template(

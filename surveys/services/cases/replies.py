@@ -8,11 +8,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
+from surveys.i18n import customer_language
 from surveys.models import Case
 from surveys.services.cases.errors import CaseInputError
 
@@ -120,14 +122,19 @@ def without_greeting(text: str) -> str:
 
 
 def compose_letter(understood: str, will_do: str) -> str:
-    """The letter's text between the greeting and the signature (templates/emails/reply.*)."""
-    return (
-        "Thank you for telling us how things went. I read what you wrote, and I want to be "
-        "sure I have understood you:\n\n"
-        f"{understood}\n\n"
-        "Here is what I will do:\n\n"
-        f"{will_do}\n\n"
-        "If I have misunderstood anything, please tell me."
+    """The letter's text between the greeting and the signature (templates/emails/reply.*), in
+    the language being spoken (`two_part_reply` speaks the customer's)."""
+    return "\n\n".join(
+        [
+            _(
+                "Thank you for telling us how things went. I read what you wrote, and I want "
+                "to be sure I have understood you:"
+            ),
+            understood,
+            _("Here is what I will do:"),
+            will_do,
+            _("If I have misunderstood anything, please tell me."),
+        ]
     )
 
 
@@ -159,4 +166,7 @@ def two_part_reply(case: Case, *, understood: str | None, will_do: str | None) -
         missing=_("Say what you will do about it, and by when."),
         max_length=MAX_WILL_DO_LENGTH,
     )
-    return TwoPartReply(understood, will_do, compose_letter(understood, will_do))
+    # The letter goes to the customer: its frame is in their language, whoever writes it.
+    with force_locale(customer_language(case.customer)):
+        letter = compose_letter(understood, will_do)
+    return TwoPartReply(understood, will_do, letter)
