@@ -168,9 +168,7 @@ def test_an_english_admin_still_reads_english(client, session, locale):
     assert text_of(page(client.get("/admin/routing")).soup.h1) == "Who owns new cases"
 
 
-def test_the_api_explains_in_the_language_its_client_asks_for_english_by_default(
-    client, session
-):
+def test_the_api_explains_in_the_language_its_client_asks_for_english_by_default(client, session):
     make_user(session, role="admin")
     _key, raw = make_api_key(session)
     # The shop's own language is not the integration's: a program reads English unless it asks.
