@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from babel.lists import format_list
 from flask import (
     current_app,
     flash,
@@ -12,7 +11,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
@@ -40,6 +39,7 @@ from surveys.services.customers import profile as customers
 from surveys.services.occasions.dates import coming_up_for
 from surveys.services.settings import get_setting
 from surveys.services.surveys import held
+from surveys.templating import answer_in_words, quoted_list
 from surveys.web_input import page_number
 
 
@@ -372,31 +372,13 @@ def describe_deadline(deadline: deadlines.Deadline | None) -> dict | None:
     }
 
 
-def answer_words(answer) -> str:
-    """An answer as the customer saw it, a score as the reader says it ("4 out of 10")."""
-    question = answer.question
-    if question.type == "scale" and question.max_value is not None and answer.value:
-        return _("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
-    return queries.answer_words(answer)
-
-
-def _word_list(words: tuple[str, ...]) -> str:
-    """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
-    quoted = [f"“{word}”" for word in words]
-    locale = get_locale()
-    if locale is not None and locale.language != "en":
-        return format_list(quoted, locale=locale)
-    # English keeps the house style: no comma before the last "and".
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
-
-
 def negative_because(answer) -> str | None:
     """Why a written answer counts as negative, as the sentence after its "Negative" badge."""
     because = queries.negative_rule(answer)
     if because is None:
         return None
     if because.rule == "words":
-        return _("because it mentions %(words)s.", words=_word_list(because.words))
+        return _("because it mentions %(words)s.", words=quoted_list(list(because.words)))
     if because.rule == "tone":
         return _(
             "because it reads as unhappy (tone %(tone)s, below %(threshold)s).",
@@ -415,7 +397,7 @@ def _case_helpers() -> dict:
         "can_resolve": states.can_resolve,
         "can_reply": states.can_reply,
         "can_reassign": states.can_reassign,
-        "answer_words": answer_words,
+        "answer_words": answer_in_words,
         "fix_check_ask_at": timeline.fix_check_ask_at,
         "negative_because": negative_because,
     }

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
+from surveys.services.cases.queries import negative_rule
 from surveys.templating import answer_in_words, first_name, purchase_phrase, quoted_list
 
 
@@ -57,23 +58,17 @@ def customer_answers(case: Case) -> list[dict]:
 
 
 def negative_reason(answer) -> dict | None:
-    """Which of its question's rules made a written answer negative, for the email to word
-    in its reader's language: the words it mentions, its tone under the threshold, or a
-    question where any answer needs the owner. None for other answers.
-
-    The same decision as `queries.negative_because`, which words it for the case page.
-    """
-    if not answer.negative or answer.question.type != "text":
+    """Which of its question's rules made a written answer negative (`queries.negative_rule`),
+    as plain data for the email to word in its reader's language; None for other answers."""
+    because = negative_rule(answer)
+    if because is None:
         return None
-    if answer.negative_words:
-        return {"rule": "words", "words": list(answer.negative_words)}
-    rule = answer.question.negative or {}
-    threshold = rule.get("sentiment_below")
-    if threshold is not None and answer.sentiment is not None and answer.sentiment < threshold:
-        return {"rule": "tone", "tone": answer.sentiment, "threshold": threshold}
-    if rule.get("not_empty"):
-        return {"rule": "any_answer"}
-    return None
+    return {
+        "rule": because.rule,
+        "words": list(because.words),
+        "tone": because.tone,
+        "threshold": because.threshold,
+    }
 
 
 def answer_item(
