@@ -9,8 +9,8 @@ from flask_babel import gettext, ngettext
 
 from surveys import clock
 from surveys.i18n import current_language, local_datetime
+from surveys.inbox.survey_reasons import survey_reason_words
 from surveys.languages import is_right_to_left
-from surveys.services.surveys.scheduling import survey_reason
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
@@ -116,5 +116,5 @@ def format_datetime(moment: datetime | None) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["purchase_phrase"] = purchase_phrase
-    app.jinja_env.filters["survey_reason"] = survey_reason
+    app.jinja_env.filters["survey_reason"] = survey_reason_words
     app.jinja_env.globals["now"] = clock.now

@@ -382,7 +382,8 @@ def answer_words(answer) -> str:
 
 def _word_list(words: tuple[str, ...]) -> str:
     """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
-    quoted = [f"“{word}”" for word in words]
+    # Each language's own quote marks („…“ in German, « … » in French).
+    quoted = [_("“%(words)s”", words=word) for word in words]
     locale = get_locale()
     if locale is not None and locale.language != "en":
         return format_list(quoted, locale=locale)
