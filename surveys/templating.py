@@ -10,9 +10,9 @@ from flask_babel import get_locale, gettext, ngettext
 
 from surveys import clock
 from surveys.i18n import current_language, local_datetime
+from surveys.inbox.survey_reasons import survey_reason_words
 from surveys.languages import is_right_to_left
 from surveys.services.cases.queries import answer_words
-from surveys.services.surveys.scheduling import survey_reason
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
@@ -105,7 +105,9 @@ def _isolated(name: str, language: str) -> str:
 def quoted_list(words: list[str]) -> str:
     """“refund”, “crushed” and “rude”: quoted, joined the way the reader's language lists."""
     # Each isolated in a right-to-left language, so a Latin word keeps its quotes around it.
-    quoted = [_isolated(f"“{word}”", current_language()) for word in words]
+    # Each language's own quote marks („…“ in German, « … » in French), each isolated in a
+    # right-to-left language so that a Latin word keeps its marks around it.
+    quoted = [_isolated(gettext("“%(words)s”", words=word), current_language()) for word in words]
     locale = get_locale()
     if locale is not None and locale.language != "en":
         return format_list(quoted, locale=locale)
@@ -154,5 +156,5 @@ def format_datetime(moment: datetime | None) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["purchase_phrase"] = purchase_phrase
-    app.jinja_env.filters["survey_reason"] = survey_reason
+    app.jinja_env.filters["survey_reason"] = survey_reason_words
     app.jinja_env.globals["now"] = clock.now

@@ -61,7 +61,7 @@ def test_an_owner_confirms_a_suggested_date_and_records_a_gesture(
 
     page.goto(f"{base}/cases/{case_id}")
     gesture = page.get_by_role("region", name="A gesture")
-    assert "Left this month: 40.00" in gesture.inner_text()
+    assert "Left this month: $40.00 of $40.00" in gesture.inner_text()
     gesture.locator("summary:has-text('Record a gesture')").click()
     gesture.locator("select[name='gesture-kind']").select_option("card")
     gesture.locator("input[name='gesture-cost']").fill("12.50")
@@ -72,7 +72,7 @@ def test_an_owner_confirms_a_suggested_date_and_records_a_gesture(
     gesture.locator("button:has-text('Record the gesture')").click()
     assert "Recorded on the case." in page.inner_text("body")
     assert "A handwritten card (12.50" in page.locator(".timeline").inner_text()
-    assert "Left this month: 27.50" in page.inner_text("body")
+    assert "Left this month: $27.50 of $40.00" in page.inner_text("body")
     assert fits(page, 360)
     page.screenshot(path=artifacts_dir / f"{shot}-4-gesture-recorded-360.png", full_page=True)
     page.locator(".timeline li").last.screenshot(

@@ -77,7 +77,7 @@ def test_the_page_shows_the_answers_the_customer_and_the_purchase(client, sessio
     assert "ana@example.com" in html
     assert shown.definitions(shown.region("Customer"))["Account owner"] == "Olivia Owen"
     assert "A-1001" in html and "Keyboard" in html and "2 × Mouse pad" in html
-    assert "159.80 EUR" in html
+    assert "€159.80" in html and "at €129.90" in html
     # Who owns it, why, by when, and what happened so far.
     assert "account owner" in html
     assert "Acknowledge: due in 4 hours" in html

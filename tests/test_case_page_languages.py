@@ -199,5 +199,5 @@ def test_a_spanish_owner_reads_why_an_answer_is_negative_in_spanish(client, sess
     shown = case_page(client, case.id)
 
     because = text_of(shown.one(".answer.negative .negative-because"))
-    assert because == "Negativa porque menciona “refund”, “crushed” y “rude”."
+    assert because == "Negativa porque menciona «refund», «crushed» y «rude»."
     assert "4 de 10" in shown.text  # the score, as the reader says it

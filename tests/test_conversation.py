@@ -21,6 +21,14 @@ from surveys.services.cases.conversation import (
 from tests.factories import make_case, make_customer, make_user
 
 
+@pytest.fixture(autouse=True)
+def _as_a_page_reads_it(app, session):
+    """The next step is worded for the page's reader (their language and time zone): inside a
+    request, as the case page asks for it."""
+    with app.test_request_context():
+        yield
+
+
 @pytest.fixture
 def owner(session):
     return make_user(session, name="Olivia Owen")

@@ -95,11 +95,11 @@ def test_gestures_within_the_allowance_are_recorded_and_over_it_refused(
     touch = session.get(Touchpoint, gesture.touchpoint_id)
     assert (touch.kind, touch.polarity) == ("gesture", "positive")
     shown = page(client.get(profile))
-    assert "A handwritten card · 20.00 EUR: Thanks!" in text_of(shown.region("Gestures"))
-    assert "Left this month: 30.00 EUR of 50.00 EUR" in text_of(shown.region("Gestures"))
+    assert "A handwritten card · €20.00: Thanks!" in text_of(shown.region("Gestures"))
+    assert "Left this month: €30.00 of €50.00" in text_of(shown.region("Gestures"))
 
     case_page = f"/cases/{ana_case.id}"
-    assert "Left this month: 30.00 EUR" in page(client.get(case_page)).text
+    assert "Left this month: €30.00." in page(client.get(case_page)).text
     before = touches(session, customer_id)
     over = record(client, f"/cases/{ana_case.id}/gestures", case_page, kind="gift", cost="30.01")
     assert over.status_code == 422
@@ -112,14 +112,14 @@ def test_gestures_within_the_allowance_are_recorded_and_over_it_refused(
     timeline = page(client.get(case_page)).region("Conversation")
     assert "A gesture for the customer by Olivia Bennett" in text_of(timeline)
     assert "An upgrade (30.00 EUR)" in text_of(timeline)
-    assert "Left this month: 0.00 EUR" in page(client.get(case_page)).text
+    assert "Left this month: €0.00." in page(client.get(case_page)).text
     # Free gestures need no allowance.
     assert (
         record(client, f"/cases/{ana_case.id}/gestures", case_page, kind="call").status_code == 302
     )
 
     clock.set(datetime(2026, 12, 1, 0, 0, tzinfo=UTC))  # a new month, a new allowance
-    assert "Left this month: 50.00 EUR" in page(client.get(case_page)).text
+    assert "Left this month: €50.00." in page(client.get(case_page)).text
 
 
 def test_without_an_allowance_only_free_gestures_and_an_admin_may_spend(

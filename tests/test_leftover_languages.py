@@ -51,10 +51,10 @@ def test_a_spanish_owner_reads_why_an_answer_needs_them_and_what_was_bought_in_s
     mail = new_case_email(client, session, runner, fake_sendgrid, locale="es")
 
     html = page(mail.html)
-    assert "Te necesita: menciona “refund”, “crushed” y “rude”." in html.text
+    assert "Te necesita: menciona «refund», «crushed» y «rude»." in html.text
     assert "Pedido A-77: Keyboard y 2 artículos más" in html.text
     assert "4 de 10" in html.text
-    assert "(te necesita: menciona “refund”, “crushed” y “rude”)" in mail.text
+    assert "(te necesita: menciona «refund», «crushed» y «rude»)" in mail.text
     assert "Pedido A-77: Keyboard y 2 artículos más" in mail.text
     assert "Needs you" not in mail.html and "needs you" not in mail.text
     assert " more" not in mail.text and "out of" not in mail.text
@@ -89,7 +89,7 @@ def test_the_email_previews_are_listed_in_the_admins_language(admin_client, sess
     ]
     # The owner's email previewed in Spanish says in Spanish why the made-up answer needs them.
     preview = admin_client.get("/admin/emails/owner_new_case/html?lang=es").get_data(as_text=True)
-    assert "Te necesita: menciona “broken” y “nobody”." in preview
+    assert "Te necesita: menciona «broken» y «nobody»." in preview
     assert "4 de 10" in preview
 
 

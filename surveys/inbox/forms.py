@@ -153,7 +153,7 @@ class ResolveForm(AppForm):
         _l("A gesture that went with it (optional)"),
         id="resolve-gesture-kind",
         choices=[SelectChoice("", _l("None"))]
-        + [SelectChoice(kind, words) for kind, words in GESTURE_KINDS.items()],
+        + [SelectChoice(kind, _l(words)) for kind, words in GESTURE_KINDS.items()],
         validate_choice=False,
     )
     gesture_cost = StringField(

@@ -45,7 +45,7 @@ def customer_context(
         "gesture_form": forms.get("gesture_form")
         or GestureForm(formdata=None, prefix=GESTURE_PREFIX),
         "gestures": gestures.gestures_of(session, customer),
-        "gesture_kinds": gestures.KINDS,
+        "gesture_kind_words": gestures.kind_words,
         "allowance": gestures.allowance_of(session, user, now=now),
         "describe_date": dates.describe,
     }

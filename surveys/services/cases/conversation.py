@@ -167,6 +167,12 @@ class Entry:
     def data(self) -> dict:
         return (self.event.data or {}) if self.event is not None else {}
 
+    @property
+    def author_unknown(self) -> bool:
+        """An unverified message that named no sender: the page says so in its reader's
+        language; `author` keeps the English for the API."""
+        return self.style == "unverified" and not self.data.get("from")
+
 
 def _answers_entry(case: Case) -> Entry:
     response = case.response
@@ -205,12 +211,15 @@ def _style(kind: str) -> str:
     return "system"
 
 
+UNKNOWN_SENDER = "Someone unknown"
+
+
 def _author(case: Case, event: CaseEvent) -> str:
     style = _style(event.kind)
     if style == CUSTOMER:
         return case.customer.display_name
     if style == "unverified":
-        return str((event.data or {}).get("from") or "Someone unknown")
+        return str((event.data or {}).get("from") or UNKNOWN_SENDER)
     return event.actor_label
 
 
