@@ -64,8 +64,8 @@ def test_a_german_admin_gets_german_validation_on_the_list(german, session):
 
     assert response.status_code == 422
     text = page(response).text
-    assert "Gib dem Satz einen Schlüssel, etwa after-repair." in text
-    assert "Gib dem Satz einen Namen." in text
+    assert "Geben Sie dem Satz einen Schlüssel, etwa after-repair." in text
+    assert "Geben Sie dem Satz einen Namen." in text
 
 
 def test_a_german_admin_writes_questions_in_a_german_editor(german, session):
@@ -87,8 +87,8 @@ def test_a_german_admin_writes_questions_in_a_german_editor(german, session):
 
     assert refused.status_code == 422
     text = page(refused).text
-    assert "Noch nicht veröffentlicht: Korrigiere zuerst, was unten markiert ist." in text
-    assert "Schreib die Frage so, wie die Kundschaft sie lesen wird." in text
+    assert "Noch nicht veröffentlicht: Korrigieren Sie zuerst, was unten markiert ist." in text
+    assert "Schreiben Sie die Frage so, wie die Kundschaft sie lesen wird." in text
     assert "Write the question" not in text
 
 
@@ -137,7 +137,7 @@ def test_a_german_admin_routes_cases_in_german(german, session):
     bad = {**rule, "field": "total_at_least", "value": "lots"}
     refused = german.post("/admin/routing/rules", data=bad)
     assert refused.status_code == 422
-    assert "Gib einen Betrag an, etwa 500 oder 99.90." in page(refused).text
+    assert "Geben Sie einen Betrag an, etwa 500 oder 99.90." in page(refused).text
 
     tested = page(
         german.get("/admin/routing/test", query_string={"email": "a@b.de", "category": "hardware"})
