@@ -14,7 +14,7 @@ from surveys.services import email_words
 from surveys.services.cases.actions import reply_to_customer
 from surveys.services.question_sets.versions import get_question_set
 from surveys.services.surveys.scheduling import schedule_survey
-from surveys.templating import purchase_phrase
+from surveys.wording import purchase_phrase
 from tests.factories import make_case, make_customer, make_purchase, make_sent_survey, make_user
 from tests.pages import page
 from tests.web import csrf_token

@@ -21,7 +21,7 @@ from surveys.catalogs import catalog_problems, catalog_sources, extract_messages
 from surveys.languages import SHIPPED, nearest_shipped, normalise_locale
 from surveys.models import Case, Customer, Purchase, PurchaseItem
 from surveys.services.settings import set_setting
-from surveys.templating import purchase_phrase
+from surveys.wording import purchase_phrase
 from tests.factories import (
     UNHAPPY_ANSWERS,
     make_api_key,

@@ -12,7 +12,7 @@ from surveys.admin.blueprint import bp
 from surveys.admin.users import _users_page
 from surveys.auth import acting_user
 from surveys.db import db
-from surveys.i18n import money
+from surveys.formats import money
 from surveys.models import User
 from surveys.services.audit import record_admin_change
 from surveys.services.occasions import gestures

@@ -9,7 +9,8 @@ from flask_babel import force_locale
 from surveys import clock
 from surveys.admin.blueprint import bp
 from surveys.db import db
-from surveys.i18n import current_language, shop_language
+from surveys.formats import current_language
+from surveys.i18n import shop_language
 from surveys.languages import SHIPPED, is_right_to_left, language_choices
 from surveys.mail import samples
 from surveys.security_headers import email_html_preview_policy

@@ -35,12 +35,13 @@ from surveys.models import Case, User
 from surveys.services.cases import actions, conversation, deadlines, queries, states, timeline
 from surveys.services.cases.errors import CaseInputError, CaseNotFound, CaseStateError
 from surveys.services.cases.inbox import FILTER_LABELS, InboxFilter, InboxPage, inbox_cases
+from surveys.services.cases.queries import answer_in_words
 from surveys.services.customers import profile as customers
 from surveys.services.occasions.dates import coming_up_for
 from surveys.services.settings import get_setting
 from surveys.services.surveys import held
-from surveys.templating import answer_in_words, quoted_list
 from surveys.web_input import page_number
+from surveys.wording import quoted_list
 
 
 @bp.get("/inbox")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Case, CaseEvent, OutboxMessage
-from surveys.services.cases.queries import negative_rule
-from surveys.templating import answer_in_words, first_name, purchase_phrase, quoted_list
+from surveys.services.cases.queries import answer_in_words, negative_rule
+from surveys.wording import first_name, purchase_phrase, quoted_list
 
 
 def _case(session: Session, message: OutboxMessage) -> Case:

@@ -17,7 +17,7 @@ from surveys.external_urls import external_url
 from surveys.mail.registry import CancelDelivery, email_template
 from surveys.models import Goodbye, OutboxMessage
 from surveys.services.customers.goodbyes import REASONS
-from surveys.templating import first_name
+from surveys.wording import first_name
 
 
 def _goodbye(session: Session, message: OutboxMessage, kind: str) -> Goodbye:

@@ -66,7 +66,7 @@ from surveys.mail.words import (
     settings_for_batch,
 )
 from surveys.models import Customer, OutboxMessage, User
-from surveys.templating import first_name
+from surveys.wording import first_name
 
 # Every email, by template name.
 EMAIL_TEMPLATES: Mapping[str, EmailTemplate] = MappingProxyType(REGISTERED)

@@ -35,7 +35,7 @@ from surveys.services.insights.scores import NetScore, Rate
 from surveys.services.insights.themes import Theme
 from surveys.services.question_sets.versions import current_version, get_question_set
 from surveys.services.settings import get_setting
-from surveys.templating import first_name, purchase_phrase
+from surveys.wording import first_name, purchase_phrase
 
 SURVEY_KINDS = {
     "purchase": _l("after a purchase"),

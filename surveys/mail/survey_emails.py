@@ -31,7 +31,7 @@ from surveys.services.question_sets.translations import (
 )
 from surveys.services.question_sets.versions import current_version
 from surveys.services.surveys.quiet_hours import quiet_hours, quiet_until
-from surveys.templating import first_name, purchase_phrase
+from surveys.wording import first_name, purchase_phrase
 
 # How long a survey's personal link works after it is sent; after that it answers 410.
 SURVEY_LINK_DAYS = 30

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, UTCDateTime, utcnow
 from surveys.models.customers import Customer
+from surveys.wording import purchase_summary
 
 
 class Purchase(Base):
@@ -53,9 +54,6 @@ class Purchase(Base):
     @property
     def summary(self) -> str:
         """What was bought, in a few words in the reader's language ("Keyboard and 2 more")."""
-        # Worded with the reader's other words; imported here, as the wording needs the models.
-        from surveys.templating import purchase_summary
-
         return purchase_summary(self)
 
 

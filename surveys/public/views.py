@@ -43,7 +43,7 @@ from surveys.services.surveys.responses import (
 )
 from surveys.services.surveys.review_link import public_review_url, record_review_click
 from surveys.services.surveys.tokens import find_token
-from surveys.templating import first_name
+from surveys.wording import first_name
 
 bp = Blueprint("public", __name__)
 

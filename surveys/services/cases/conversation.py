@@ -17,8 +17,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from surveys.formats import local_datetime
 from surveys.humanize import duration_words
-from surveys.i18n import local_datetime
 from surveys.models import Case, CaseEvent
 from surveys.models.cases import CaseStatus
 from surveys.services.cases.deadlines import Deadline, next_deadline

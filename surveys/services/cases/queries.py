@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -71,6 +72,15 @@ class NegativeBecause:
     words: tuple[str, ...] = ()
     tone: float | None = None
     threshold: float | None = None
+
+
+def answer_in_words(answer) -> str:
+    """An answer as the customer saw it, a score as the reader says it ("4 out of 10", "4 de
+    10"); choices in the words the customer chose, text verbatim."""
+    question = answer.question
+    if question.type == "scale" and question.max_value is not None and answer.value:
+        return gettext("%(score)s out of %(max)s", score=answer.value, max=question.max_value)
+    return answer_words(answer)
 
 
 def negative_rule(answer: Answer) -> NegativeBecause | None:

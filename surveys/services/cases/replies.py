@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
+from sqlalchemy.orm import object_session
 
-from surveys.i18n import customer_language
+from surveys.languages import shipped_or_default
 from surveys.models import Case
 from surveys.services.cases.errors import CaseInputError
+from surveys.services.settings import get_setting
 
 # Each part fits twice in the letter's limit (MAX_REPLY_LENGTH), with its lead-in words.
 MAX_UNDERSTOOD_LENGTH = 2400
@@ -167,6 +169,7 @@ def two_part_reply(case: Case, *, understood: str | None, will_do: str | None) -
         max_length=MAX_WILL_DO_LENGTH,
     )
     # The letter goes to the customer: its frame is in their language, whoever writes it.
-    with force_locale(customer_language(case.customer)):
+    shop_language = get_setting(object_session(case), "default_language")
+    with force_locale(shipped_or_default(case.customer.locale, shop_language)):
         letter = compose_letter(understood, will_do)
     return TwoPartReply(understood, will_do, letter)

@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.i18n import local_date
+from surveys.formats import local_date
 from surveys.models import Customer, Goodbye, OutboxMessage, Touchpoint, User
 from surveys.models.outbox import OutboxStatus
 from surveys.outbox.enqueue import enqueue_email, enqueue_email_to_user

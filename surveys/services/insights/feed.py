@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from surveys.models import Answer, AnswerTheme, Case, Customer, Question
 from surveys.models.surveys import Response
+from surveys.services.cases.queries import answer_in_words
 from surveys.services.insights.feed_scope import response_conditions
 from surveys.services.insights.filters import InsightFilters
-from surveys.templating import answer_in_words
 
 PER_PAGE = 25
 # Whole written answers that are no comment at all; `text_reading.is_real_answer` knows more,

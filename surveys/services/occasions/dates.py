@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from surveys.i18n import day_and_month, local_date
+from surveys.formats import day_and_month, local_date
 from surveys.models import Customer, RememberedDate, User
 from surveys.validation.text import unstorable_text_reason
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveys.i18n import local_date
+from surveys.formats import local_date
 from surveys.models import (
     Customer,
     CustomerNote,
