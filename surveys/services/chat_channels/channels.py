@@ -24,6 +24,7 @@ from surveys.services.chat_channels.events import (
     EVENTS,
     KINDS,
     TEST_TEMPLATE,
+    in_shop_language,
     queue_message,
 )
 from surveys.services.chat_channels.messages import SLACK, TEAMS, ChatNote, Link
@@ -301,16 +302,15 @@ def send_test_message(
     """Queue a test message to the channel, to see that it arrives and how it looks."""
     if not channel.active:
         raise WebhookEndpointError(_("This channel is paused: resume it to send a test message."))
-    owner = channel.owner.name if channel.owner is not None else "everyone"
-    note = ChatNote(
-        headline="Heart to Heart will post here. This is a test message.",
-        quote="This is where the customer's own words come first.",
-        facts=[
-            ("Posts", ", ".join(EVENT_NAMES[event] for event in channel.events)),
-            ("Cases of", owner),
-        ],
-        link=Link(external_url("admin.list_chat_channels"), "The channel's settings"),
-    )
+    with in_shop_language(session):  # the team reads it, not only the admin who sent it
+        owner = channel.owner.name if channel.owner is not None else _("everyone")
+        events = ", ".join(str(EVENT_NAMES[event]) for event in channel.events)
+        note = ChatNote(
+            headline=_("Heart to Heart will post here. This is a test message."),
+            quote=_("This is where the customer's own words come first."),
+            facts=[(_("Posts"), events), (_("Cases of"), owner)],
+            link=Link(external_url("admin.list_chat_channels"), _("The channel's settings")),
+        )
     message = queue_message(session, channel, TEST_TEMPLATE, note, now=now)
     session.flush()
     _audit(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 SLACK = "slack"
 TEAMS = "teams"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -42,7 +44,8 @@ class ChatNote:
 
 
 def body_for(kind: str, note: ChatNote) -> dict:
-    """The JSON body to post to a channel of `kind`."""
+    """The JSON body to post to a channel of `kind` (its quotation marks in the current
+    language: the caller forces the shop's)."""
     if kind == SLACK:
         return slack_message(note)
     if kind == TEAMS:
@@ -91,7 +94,10 @@ def slack_message(note: ChatNote) -> dict:
 def fallback_text(note: ChatNote) -> str:
     """The one line a notification shows: the words first, then what happened."""
     if note.quote:
-        return shorten(f"“{shorten(note.quote, 200)}” — {note.headline}", MAX_FALLBACK)
+        words = _(
+            "“%(words)s” — %(headline)s", words=shorten(note.quote, 200), headline=note.headline
+        )
+        return shorten(words, MAX_FALLBACK)
     return shorten(note.headline, MAX_FALLBACK)
 
 
@@ -105,7 +111,7 @@ def teams_message(note: ChatNote) -> dict:
         body.append(
             {
                 "type": "TextBlock",
-                "text": f"“{shorten(note.quote, MAX_QUOTE)}”",
+                "text": _("“%(words)s”", words=shorten(note.quote, MAX_QUOTE)),
                 "wrap": True,
                 "size": "Medium",
             }
