@@ -8,15 +8,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
 from surveys.forms import AppForm, strip
-from surveys.services.chat_channels.events import (
-    CASE_OPENED,
-    CASE_OVERDUE,
-    CASE_REOPENED,
-    CUSTOMER_REPLIED,
-    FIX_CONFIRMED,
-    NEGATIVE_RESPONSE,
-    WEEKLY_SUMMARY,
-)
+from surveys.services.chat_channels.events import EVENT_NAMES, WEEKLY_SUMMARY
 from surveys.services.chat_channels.events import EVENTS as CHAT_EVENTS
 from surveys.services.chat_channels.events import KINDS as CHAT_KINDS
 
@@ -62,19 +54,7 @@ class ChatChannelForm(AppForm):
     owner_id = SelectField(_l("Cases of"), coerce=str, validate_choice=False)
 
 
-# How a channel's card lists what it chose, in the reader's words ("Posts negative answers,
-# cases opened …"); the messages posted to the channel keep the service's own EVENT_NAMES.
-EVENT_NAMES_ON_PAGE = {
-    NEGATIVE_RESPONSE: _l("negative answers"),
-    CASE_OPENED: _l("cases opened"),
-    CASE_OVERDUE: _l("missed deadlines"),
-    CASE_REOPENED: _l("reopened cases"),
-    CUSTOMER_REPLIED: _l("customers' replies"),
-    FIX_CONFIRMED: _l("confirmed fixes"),
-    WEEKLY_SUMMARY: _l("the weekly summary"),
-}
-
-
 def event_list(events: list[str]) -> str:
-    """The events a channel posts, as the card lists them."""
-    return ", ".join(str(EVENT_NAMES_ON_PAGE.get(event, event)) for event in events)
+    """The events a channel posts, as its card lists them in the reader's words ("negative
+    answers, cases opened"), the words a test message uses in the shop's."""
+    return ", ".join(str(EVENT_NAMES.get(event, event)) for event in events)
