@@ -103,19 +103,6 @@ def clean_url(kind: str, url: str | None, *, any_host: bool = False) -> str:
     return url
 
 
-def clean_events(events: list[str] | None) -> list[str]:
-    """The chosen events in their usual order; at least one, each one we post."""
-    chosen = set(events or ())
-    unknown = chosen - set(EVENTS)
-    if unknown:
-        raise WebhookEndpointError(
-            _("We do not post %(events)s.", events=", ".join(sorted(unknown))), "events"
-        )
-    if not chosen:
-        raise WebhookEndpointError(_("Choose at least one event."), "events")
-    return [event for event in EVENTS if event in chosen]
-
-
 def clean_name(name: str | None) -> str | None:
     name = " ".join((name or "").split())
     if len(name) > MAX_NAME:
@@ -204,7 +191,7 @@ def create_channel(
     channel = WebhookEndpoint(
         kind=kind,
         url=clean_url(kind, url, any_host=any_host),
-        events=clean_events(events),
+        events=webhook_endpoints.clean_events(events, EVENTS, chat=True),
         name=clean_name(name),
         owner=clean_owner(session, owner_id),
         secret=new_secret(),

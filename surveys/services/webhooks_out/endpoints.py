@@ -79,17 +79,22 @@ def clean_url(url: str | None) -> str:
     return url
 
 
-def clean_events(events: list[str] | None) -> list[str]:
-    """The chosen events in their usual order; at least one, each one we send."""
+def clean_events(events: list[str] | None, known=EVENTS, *, chat: bool = False) -> list[str]:
+    """The chosen events in the order of `known` (ours, or a chat channel's); at least one, and
+    each one of `known`."""
     chosen = set(events or ())
-    unknown = chosen - set(EVENTS)
+    unknown = chosen - set(known)
     if unknown:
-        raise WebhookEndpointError(
-            _("We do not send %(events)s.", events=", ".join(sorted(unknown))), "events"
+        listed = ", ".join(sorted(unknown))
+        message = (
+            _("We do not post %(events)s.", events=listed)
+            if chat
+            else _("We do not send %(events)s.", events=listed)
         )
+        raise WebhookEndpointError(message, "events")
     if not chosen:
         raise WebhookEndpointError(_("Choose at least one event."), "events")
-    return [event for event in EVENTS if event in chosen]
+    return [event for event in known if event in chosen]
 
 
 def _snapshot(endpoint: WebhookEndpoint) -> dict:
