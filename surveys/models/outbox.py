@@ -60,6 +60,16 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def retrying(self) -> bool:
+        """Waiting to be sent again after a try that failed."""
+        return self.status == OutboxStatus.PENDING and self.attempts > 0
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the admin pages show it: "retrying" apart from a first "pending"."""
+        return "retrying" if self.retrying else self.status
+
     __table_args__ = (
         sa.Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         # Retention finds the sent rows past their time here (surveys/outbox/retention.py).

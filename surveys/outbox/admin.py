@@ -63,11 +63,11 @@ class OutboxRow:
 
     @property
     def retrying(self) -> bool:
-        return self.message.status == OutboxStatus.PENDING and self.message.attempts > 0
+        return self.message.retrying
 
     @property
     def shown_status(self) -> str:
-        return "retrying" if self.retrying else self.message.status
+        return self.message.shown_status
 
 
 @dataclass(frozen=True)
